@@ -1,0 +1,49 @@
+/**
+ * The wire fingerprint: SHA-256 of the JSON Schema of every message, event and entity schema plus
+ * the limits and close codes. A wire change changes it; the fingerprint test then demands a new
+ * PROTOCOL_HISTORY entry (and so a version bump). Uses WebCrypto so it runs in Node and workerd.
+ */
+import { z } from "zod";
+import { CLOSE_CODES, RejectCode } from "./codes.js";
+import { Entity } from "./entities/index.js";
+import { EVENT_PAYLOADS, SyncEvent } from "./events.js";
+import * as limits from "./limits.js";
+import { ClientMessage, ServerMessage } from "./protocol.js";
+
+/** JSON with object keys sorted, so the text depends only on content. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function wireDescription(): unknown {
+  const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
+  const payloads = Object.fromEntries(
+    Object.entries(EVENT_PAYLOADS).map(([type, ops]) => [
+      type,
+      Object.fromEntries(Object.entries(ops).map(([op, s]) => [op, schema(s as z.ZodType)])),
+    ]),
+  );
+  return {
+    client: schema(ClientMessage),
+    server: schema(ServerMessage),
+    event: schema(SyncEvent),
+    entity: schema(Entity),
+    payloads,
+    reject_codes: RejectCode.options,
+    close_codes: CLOSE_CODES,
+    limits: { ...limits },
+  };
+}
+
+export async function wireFingerprint(): Promise<string> {
+  const bytes = new TextEncoder().encode(canonicalJson(wireDescription()));
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}

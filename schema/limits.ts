@@ -1,0 +1,45 @@
+/**
+ * Size and count limits shared by both sides. Units are in the names.
+ *
+ * Every string and array on the wire has an upper bound, so a hostile or buggy peer cannot make
+ * either side allocate without limit while validating.
+ */
+
+/**
+ * Largest WebSocket frame either side sends. Cloudflare documents 1 MiB as the WebSocket message
+ * limit, and frames just below 1 MiB have been seen to fail on hibernated Durable Object sockets
+ * (LiveStore's sync-cf uses 900_000 for the same reason), so we stay at 900 KB.
+ */
+export const FRAME_LIMIT_BYTES = 900_000;
+
+/**
+ * Raw bytes carried by one chunk. Base64 turns 600_000 bytes into 800_000 characters, which with the
+ * chunk envelope (< 400 bytes) keeps every chunk frame under FRAME_LIMIT_BYTES.
+ */
+export const CHUNK_RAW_BYTES = 600_000;
+
+/** Largest message that may be reassembled from chunks (a project with a 100,000-item selection). */
+export const MAX_ASSEMBLED_MESSAGE_BYTES = 32 * 1024 * 1024;
+export const MAX_CHUNKS_PER_TRANSFER = Math.ceil(MAX_ASSEMBLED_MESSAGE_BYTES / CHUNK_RAW_BYTES);
+
+/** Largest single sync event once serialized (UTF-8 JSON). Larger events are refused `payload_too_large`. */
+export const MAX_EVENT_BYTES = 24 * 1024 * 1024;
+
+/** A push batch is bounded by count; its bytes are bounded by the frame (or the chunked transfer). */
+export const MAX_BATCH_EVENTS = 200;
+
+/** A pull page is bounded by count and by bytes; a page always carries at least one change. */
+export const MAX_PULL_PAGE_CHANGES = 1_000;
+export const PULL_PAGE_TARGET_BYTES = 512 * 1024;
+
+/** Smart Select: the most media items one project may select. */
+export const MAX_MEDIA_ITEMS = 100_000;
+
+/**
+ * Money is integer minor units. Bounds keep every sum a safe integer: 500 lines × 10,000 units ×
+ * 1e9 minor units = 5e15 < Number.MAX_SAFE_INTEGER (9.007e15).
+ */
+export const MAX_UNIT_PRICE_MINOR = 1_000_000_000;
+export const MAX_LINE_QUANTITY = 10_000;
+export const MAX_LINES = 500;
+export const MAX_AMOUNT_MINOR = 5_000_000_000_000_000;

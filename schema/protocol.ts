@@ -1,0 +1,255 @@
+/**
+ * Sync protocol v1: every message in each direction, as one discriminated union on `type` per
+ * direction. Prose, worked examples and the exact verdicts live in docs/protocol.md.
+ *
+ * Bump PROTOCOL_VERSION when: a message, field, enum value or limit on the wire is added, removed or
+ * changes meaning. Do not bump when: only messages for people, comments, or server-internal storage
+ * change. The fingerprint test (test/node/schema/fingerprint.test.ts) fails when the wire shape
+ * changes without a new PROTOCOL_HISTORY entry.
+ */
+import { z } from "zod";
+import { RejectCode, RejectDetail, CloseReason } from "./codes.js";
+import { Entity, EntityType } from "./entities/index.js";
+import { SyncEvent } from "./events.js";
+import { BranchId, DeviceId, EntityId, EventId, Sha256Hex, TransferId, UserId } from "./ids.js";
+import {
+  CHUNK_RAW_BYTES,
+  MAX_ASSEMBLED_MESSAGE_BYTES,
+  MAX_BATCH_EVENTS,
+  MAX_CHUNKS_PER_TRANSFER,
+  MAX_PULL_PAGE_CHANGES,
+} from "./limits.js";
+import { Operation } from "./operations.js";
+import { Role } from "./permissions.js";
+import { IsoDateTime, line } from "./text.js";
+
+export const PROTOCOL_VERSION = 1;
+/** Oldest client protocol the server still speaks. Older clients are closed with `protocol_too_old`. */
+export const MIN_SUPPORTED_PROTOCOL_VERSION = 1;
+
+/** One line per version: what changed and the wire fingerprint it has. Append, never edit. */
+export const PROTOCOL_HISTORY = [
+  {
+    version: 1,
+    note: "initial protocol: hello/welcome, push/verdicts, pull/changes, live/poke, chunks, ping/pong, error",
+    fingerprint: "382c053a95137486217e370988db7a8f8d790e3d389b4ceb6a88b1d5efade625",
+  },
+] as const;
+
+const seq = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
+const RequestId = z.uuid().max(36);
+const BatchId = EventId; // same shape; a batch id is generated like an event id
+const Base64 = z
+  .string()
+  .max(Math.ceil(CHUNK_RAW_BYTES / 3) * 4)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, "must be base64");
+
+// ───────────────────────────── client → server ─────────────────────────────
+
+/** First message on every connection. The token travels in the connection URL, not here. */
+export const Hello = z.strictObject({
+  type: z.literal("hello"),
+  protocol_version: z.int().min(1).max(1_000),
+  device_id: DeviceId,
+  /** The last branch sequence number this device has applied (0 = none). */
+  cursor: seq,
+  /** Free-form client identification for the audit log, e.g. `studiovault-desktop/0.1.0`. */
+  app: line(100),
+});
+export type Hello = z.infer<typeof Hello>;
+
+/** A batch of queued events, in local order. Each gets its own verdict; none aborts the rest. */
+export const Push = z.strictObject({
+  type: z.literal("push"),
+  batch_id: BatchId,
+  events: z.array(SyncEvent).min(1).max(MAX_BATCH_EVENTS),
+});
+export type Push = z.infer<typeof Push>;
+
+/** Ask for the commits after `since`. Answered by one `changes` page. */
+export const Pull = z.strictObject({
+  type: z.literal("pull"),
+  request_id: RequestId,
+  since: seq,
+  limit: z.int().min(1).max(MAX_PULL_PAGE_CHANGES),
+});
+export type Pull = z.infer<typeof Pull>;
+
+/**
+ * One piece of a message too large for one frame (either direction). The pieces are byte ranges of
+ * the message's UTF-8 JSON, base64-encoded, each with its own SHA-256; the whole has one too. The
+ * receiver validates the reassembled message only once it is whole and its checksum matches.
+ */
+export const Chunk = z.strictObject({
+  type: z.literal("chunk"),
+  transfer_id: TransferId,
+  index: z.int().min(0).max(MAX_CHUNKS_PER_TRANSFER - 1),
+  count: z.int().min(1).max(MAX_CHUNKS_PER_TRANSFER),
+  total_bytes: z.int().min(1).max(MAX_ASSEMBLED_MESSAGE_BYTES),
+  sha256: Sha256Hex,
+  chunk_sha256: Sha256Hex,
+  data: Base64,
+});
+export type Chunk = z.infer<typeof Chunk>;
+
+/** After a reconnect: how much of an upload does the server hold? Answered by `upload_state`. */
+export const UploadQuery = z.strictObject({
+  type: z.literal("upload_query"),
+  transfer_id: TransferId,
+});
+export type UploadQuery = z.infer<typeof UploadQuery>;
+
+export const Ping = z.strictObject({ type: z.literal("ping"), nonce: z.int().min(0).max(Number.MAX_SAFE_INTEGER) });
+export type Ping = z.infer<typeof Ping>;
+
+export const ClientMessage = z.discriminatedUnion("type", [Hello, Push, Pull, Chunk, UploadQuery, Ping]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+
+// ───────────────────────────── server → client ─────────────────────────────
+
+export const Limits = z.strictObject({
+  frame_limit_bytes: z.int().min(1),
+  chunk_raw_bytes: z.int().min(1),
+  max_batch_events: z.int().min(1),
+  max_event_bytes: z.int().min(1),
+  max_pull_page_changes: z.int().min(1),
+});
+export type Limits = z.infer<typeof Limits>;
+
+/** Answer to `hello`: the session is open. */
+export const Welcome = z.strictObject({
+  type: z.literal("welcome"),
+  protocol_version: z.int().min(1),
+  min_protocol_version: z.int().min(1),
+  branch_id: BranchId,
+  device_id: DeviceId,
+  user_id: UserId,
+  role: Role,
+  /** The branch's latest sequence number: how far behind the device's cursor is. */
+  head: seq,
+  limits: Limits,
+});
+export type Welcome = z.infer<typeof Welcome>;
+
+export const ConfirmedVerdict = z.strictObject({
+  event_id: EventId,
+  status: z.literal("confirmed"),
+  /** The branch sequence number of the commit. */
+  seq: z.int().min(1),
+  entity_id: EntityId,
+  /** The entity's version after the commit. */
+  version: z.int().min(1),
+  /** POS create: the official receipt number assigned by the server. Otherwise null. */
+  official_receipt_no: z.int().min(1).nullable(),
+});
+export type ConfirmedVerdict = z.infer<typeof ConfirmedVerdict>;
+
+export const RejectedVerdict = z.strictObject({
+  event_id: EventId,
+  status: z.literal("rejected"),
+  code: RejectCode,
+  /** For people, e.g. "Project was deleted remotely". */
+  message: z.string().max(1_000),
+  detail: RejectDetail.nullable(),
+  /** The server's current entity (a tombstone if deleted), or null if it never existed. */
+  server_entity: Entity.nullable(),
+});
+export type RejectedVerdict = z.infer<typeof RejectedVerdict>;
+
+export const Verdict = z.discriminatedUnion("status", [ConfirmedVerdict, RejectedVerdict]);
+export type Verdict = z.infer<typeof Verdict>;
+
+/** Answer to `push`: one verdict per event, in the batch's order. Re-sending yields the same verdicts. */
+export const Verdicts = z.strictObject({
+  type: z.literal("verdicts"),
+  batch_id: BatchId,
+  verdicts: z.array(Verdict).max(MAX_BATCH_EVENTS),
+});
+export type Verdicts = z.infer<typeof Verdicts>;
+
+/** One commit: the diff event (who did what) and the entity after it (a tombstone after delete). */
+export const Change = z.strictObject({
+  seq: z.int().min(1),
+  event_id: EventId,
+  device_id: DeviceId,
+  user_id: UserId,
+  entity_type: EntityType,
+  entity_id: EntityId,
+  operation: Operation,
+  /** Top-level fields an update replaced; empty for other operations. */
+  changed_fields: z.array(z.string().max(64)).max(64),
+  entity: Entity,
+  /** Server clock at commit. Informational: order is `seq`. */
+  committed_at: IsoDateTime,
+});
+export type Change = z.infer<typeof Change>;
+
+/** Answer to `pull`: the commits after `since`, in order. `cursor` is the last seq in the page. */
+export const Changes = z.strictObject({
+  type: z.literal("changes"),
+  request_id: RequestId,
+  changes: z.array(Change).max(MAX_PULL_PAGE_CHANGES),
+  cursor: seq,
+  head: seq,
+  more: z.boolean(),
+});
+export type Changes = z.infer<typeof Changes>;
+
+/** Commits pushed to every live connection of the branch as they happen. */
+export const Live = z.strictObject({
+  type: z.literal("live"),
+  changes: z.array(Change).min(1).max(MAX_BATCH_EVENTS),
+  head: seq,
+});
+export type Live = z.infer<typeof Live>;
+
+/** Instead of `live` when the changes are too large to broadcast: "there is news up to head; pull". */
+export const Poke = z.strictObject({ type: z.literal("poke"), head: seq });
+export type Poke = z.infer<typeof Poke>;
+
+/** Answer to a `chunk` or `upload_query`: the next chunk index the server needs. */
+export const UploadState = z.strictObject({
+  type: z.literal("upload_state"),
+  transfer_id: TransferId,
+  next_index: z.int().min(0).max(MAX_CHUNKS_PER_TRANSFER),
+  complete: z.boolean(),
+});
+export type UploadState = z.infer<typeof UploadState>;
+
+export const Pong = z.strictObject({ type: z.literal("pong"), nonce: z.int().min(0).max(Number.MAX_SAFE_INTEGER) });
+export type Pong = z.infer<typeof Pong>;
+
+/** Errors about a message (not about an event: those are verdicts). */
+export const MessageErrorCode = z.enum([
+  "malformed_message",
+  "frame_too_large",
+  "chunk_invalid",
+  "checksum_mismatch",
+  "transfer_expired",
+]);
+export type MessageErrorCode = z.infer<typeof MessageErrorCode>;
+
+/**
+ * A non-fatal error answers one bad message and changes no state. A fatal error is followed by a
+ * close with the code from CLOSE_CODES and the same name as reason.
+ */
+export const ErrorMessage = z.strictObject({
+  type: z.literal("error"),
+  code: z.union([MessageErrorCode, CloseReason]),
+  message: z.string().max(1_000),
+  fatal: z.boolean(),
+});
+export type ErrorMessage = z.infer<typeof ErrorMessage>;
+
+export const ServerMessage = z.discriminatedUnion("type", [
+  Welcome,
+  Verdicts,
+  Changes,
+  Live,
+  Poke,
+  Chunk,
+  UploadState,
+  Pong,
+  ErrorMessage,
+]);
+export type ServerMessage = z.infer<typeof ServerMessage>;

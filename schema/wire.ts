@@ -1,0 +1,105 @@
+/**
+ * Decoding frames from an untrusted peer. Every decoder returns a Result: bad input (oversize,
+ * invalid UTF-8, invalid JSON, nesting deep enough to overflow the parser's stack, the wrong shape)
+ * is a value, never an exception.
+ */
+import { z } from "zod";
+import { EventId } from "./ids.js";
+import { FRAME_LIMIT_BYTES, MAX_BATCH_EVENTS } from "./limits.js";
+import { Chunk, ClientMessage, Hello, Ping, Pull, Push, ServerMessage, UploadQuery } from "./protocol.js";
+import { err, ok, type Result } from "./result.js";
+
+export interface DecodeError {
+  code: "frame_too_large" | "malformed_message";
+  /** For people and logs: what was wrong, with the expected and received values where known. */
+  message: string;
+}
+
+/** UTF-8 length of a string without allocating its encoding. */
+export function utf8ByteLength(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/** Raw frame → text, enforcing the byte limit before anything is parsed. */
+export function frameText(
+  raw: string | ArrayBuffer | ArrayBufferView,
+  limitBytes: number = FRAME_LIMIT_BYTES,
+): Result<string, DecodeError> {
+  const size = typeof raw === "string" ? utf8ByteLength(raw) : raw.byteLength;
+  if (size > limitBytes) {
+    return err({ code: "frame_too_large", message: `frame is ${size} bytes; the limit is ${limitBytes} bytes` });
+  }
+  if (typeof raw === "string") return ok(raw);
+  try {
+    return ok(utf8.decode(raw));
+  } catch {
+    return err({ code: "malformed_message", message: "frame is not valid UTF-8" });
+  }
+}
+
+/** JSON text → value. Deeply nested input makes V8's parser throw RangeError: also a value here. */
+export function parseJson(text: string): Result<unknown, DecodeError> {
+  try {
+    return ok(JSON.parse(text) as unknown);
+  } catch (e) {
+    const why = e instanceof RangeError ? "nested too deeply" : "is not valid JSON";
+    return err({ code: "malformed_message", message: `message ${why}` });
+  }
+}
+
+/** A zod error in a few readable lines, bounded so it fits an `error` message. */
+export function describeZodError(error: z.ZodError): string {
+  return z.prettifyError(error).slice(0, 900);
+}
+
+export function decodeWith<S extends z.ZodType>(
+  schema: S,
+  raw: string | ArrayBuffer | ArrayBufferView,
+  limitBytes: number = FRAME_LIMIT_BYTES,
+): Result<z.infer<S>, DecodeError> {
+  const text = frameText(raw, limitBytes);
+  if (!text.ok) return text;
+  const json = parseJson(text.value);
+  if (!json.ok) return json;
+  const parsed = schema.safeParse(json.value);
+  if (!parsed.success) return err({ code: "malformed_message", message: describeZodError(parsed.error) });
+  return ok(parsed.data);
+}
+
+/**
+ * The server's view of a push frame: the batch must be well formed and every event must carry a
+ * valid id, but each event's body is validated on its own so that a bad event is rejected with a
+ * verdict of its own (I2) instead of failing the whole frame.
+ */
+export const PushFrame = z.strictObject({
+  type: z.literal("push"),
+  batch_id: Push.shape.batch_id,
+  events: z.array(z.looseObject({ id: EventId })).min(1).max(MAX_BATCH_EVENTS),
+});
+export type PushFrame = z.infer<typeof PushFrame>;
+
+/** What the server decodes: ClientMessage with the lenient push envelope. */
+export const ClientFrame = z.discriminatedUnion("type", [Hello, PushFrame, Pull, Chunk, UploadQuery, Ping]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+
+export const decodeClientFrame = (raw: string | ArrayBuffer | ArrayBufferView, limitBytes?: number) =>
+  decodeWith(ClientFrame, raw, limitBytes);
+export const decodeClientMessage = (raw: string | ArrayBuffer | ArrayBufferView, limitBytes?: number) =>
+  decodeWith(ClientMessage, raw, limitBytes);
+export const decodeServerMessage = (raw: string | ArrayBuffer | ArrayBufferView, limitBytes?: number) =>
+  decodeWith(ServerMessage, raw, limitBytes);

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: the main job on local defaults.
+ *
+ * Starts the Worker locally with `wrangler dev` (workerd), state persisted in .wrangler/state so it
+ * survives restarts, bound to loopback only. Says plainly which parts are not built yet.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const port = Number(process.env.PORT ?? 8787);
+if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  console.error(`PORT must be a TCP port number (1-65535), got ${JSON.stringify(process.env.PORT)}`);
+  process.exit(2);
+}
+
+const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
+const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", ".wrangler/state", "--show-interactive-dev-session=false"];
+const child = spawn(wrangler, args, {
+  cwd: root,
+  stdio: ["ignore", "pipe", "inherit"],
+  env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+});
+
+let announced = false;
+child.stdout.on("data", (chunk) => {
+  process.stdout.write(chunk);
+  if (!announced && /Ready on/.test(String(chunk))) {
+    announced = true;
+    console.log(
+      [
+        "",
+        `StudioVault Sync server: http://127.0.0.1:${port}  (health: http://127.0.0.1:${port}/health)`,
+        "State is persisted in .wrangler/state. Stop with Ctrl-C.",
+        "",
+        "Not built yet (see the open issues):",
+        "  - the branch Durable Object: push, pull, live changes, auth (issue 3)",
+        "  - the desktop: local store, sync engine, CLI (issue 4); snapshots (issue 5); the app UI (issue 6)",
+        "",
+      ].join("\n"),
+    );
+  }
+});
+
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

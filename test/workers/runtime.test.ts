@@ -1,0 +1,32 @@
+/**
+ * Runs inside workerd (the real Workers runtime) through @cloudflare/vitest-pool-workers.
+ * The schema must behave identically here and in Node: both sides import the same vocabulary.
+ */
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { wireFingerprint } from "../../schema/fingerprint.js";
+import { decodeClientMessage, PROTOCOL_HISTORY, PROTOCOL_VERSION } from "../../schema/index.js";
+
+describe("the Worker in workerd", () => {
+  it("answers /health with the protocol version it speaks", async () => {
+    const response = await SELF.fetch("https://sync.test/health");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true, protocol_version: PROTOCOL_VERSION, min_protocol_version: 1 });
+  });
+
+  it("answers an unknown path with a 404 that says which path", async () => {
+    const response = await SELF.fetch("https://sync.test/nope");
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ error: "not_found", message: "no route for /nope" });
+  });
+
+  it("computes the same wire fingerprint as Node", async () => {
+    expect(await wireFingerprint()).toBe(PROTOCOL_HISTORY[PROTOCOL_HISTORY.length - 1]!.fingerprint);
+  });
+
+  it("refuses hostile frames with values, not exceptions", () => {
+    expect(decodeClientMessage("[".repeat(1_000_000)).ok).toBe(false);
+    expect(decodeClientMessage('{"type":"ping","nonce":1,"__proto__":{"x":1}}').ok).toBe(false);
+    expect(decodeClientMessage('{"type":"ping","nonce":1}')).toEqual({ ok: true, value: { type: "ping", nonce: 1 } });
+  });
+});
