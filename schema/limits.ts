@@ -18,12 +18,15 @@ export const FRAME_LIMIT_BYTES = 900_000;
  */
 export const CHUNK_RAW_BYTES = 600_000;
 
-/** Largest message that may be reassembled from chunks (a project with a 100,000-item selection). */
-export const MAX_ASSEMBLED_MESSAGE_BYTES = 32 * 1024 * 1024;
+/**
+ * Largest message that may be reassembled from chunks. A Worker isolate has 128 MB; reassembly holds
+ * the text, its parse and the stored copy at once, so 16 MiB keeps a wide margin.
+ */
+export const MAX_ASSEMBLED_MESSAGE_BYTES = 16 * 1024 * 1024;
 export const MAX_CHUNKS_PER_TRANSFER = Math.ceil(MAX_ASSEMBLED_MESSAGE_BYTES / CHUNK_RAW_BYTES);
 
 /** Largest single sync event once serialized (UTF-8 JSON). Larger events are refused `payload_too_large`. */
-export const MAX_EVENT_BYTES = 24 * 1024 * 1024;
+export const MAX_EVENT_BYTES = 12 * 1024 * 1024;
 
 /** A push batch is bounded by count; its bytes are bounded by the frame (or the chunked transfer). */
 export const MAX_BATCH_EVENTS = 200;
@@ -33,7 +36,7 @@ export const MAX_PULL_PAGE_CHANGES = 1_000;
 export const PULL_PAGE_TARGET_BYTES = 512 * 1024;
 
 /** Smart Select: the most media items one project may select. */
-export const MAX_MEDIA_ITEMS = 100_000;
+export const MAX_MEDIA_ITEMS = 50_000;
 
 /**
  * Money is integer minor units. Bounds keep every sum a safe integer: 500 lines × 10,000 units ×

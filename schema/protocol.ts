@@ -32,7 +32,7 @@ export const PROTOCOL_HISTORY = [
   {
     version: 1,
     note: "initial protocol: hello/welcome, push/verdicts, pull/changes, live/poke, chunks, ping/pong, error",
-    fingerprint: "382c053a95137486217e370988db7a8f8d790e3d389b4ceb6a88b1d5efade625",
+    fingerprint: "fe9dd4cbb16be83bd78a260248afce16b1df08d2f68e0745b1545cf6993cc470",
   },
 ] as const;
 
