@@ -17,10 +17,18 @@ export default defineConfig({
         },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, main: "./durable/worker.ts" })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            main: "./durable/worker.ts",
+            // A fixed secret for tests only; real ones live in .dev.vars / `wrangler secret put`.
+            miniflare: { bindings: { TOKEN_SECRET: "test-secret-0123456789abcdef0123456789abcdef" } },
+          }),
+        ],
         test: {
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
+          testTimeout: 30_000,
         },
       },
     ],

@@ -14,3 +14,7 @@ export * from "./protocol.js";
 export * from "./result.js";
 export * from "./text.js";
 export * from "./wire.js";
+export * from "./apply.js";
+export * from "./ledger.js";
+export * from "./chunking.js";
+export * from "./token.js";

@@ -1,0 +1,168 @@
+/**
+ * The branch Durable Object: a thin shell (partyserver `Server`) around the runtime-free BranchCore
+ * and BranchRoom. It owns only Cloudflare concerns: hibernatable sockets, alarms, the SQLite handle,
+ * and the HTTP API for always-online clients. The Worker has verified the device token and passes
+ * the claims in CLAIMS_HEADER; a Durable Object is reachable only through its Worker.
+ */
+import { type Connection, type ConnectionContext, Server } from "partyserver";
+import {
+  type BranchId,
+  canDo,
+  decodeWith,
+  FRAME_LIMIT_BYTES,
+  MAX_PULL_PAGE_CHANGES,
+  PushFrame,
+  type TransferId,
+  uuidv7,
+  type BranchAction,
+} from "../schema/index.js";
+import { DeviceClaims } from "../schema/token.js";
+import { doSqlStore } from "./adapters/do-sqlite.js";
+import { BranchCore } from "./core/branch.js";
+import { type Actor } from "./core/push.js";
+import { BranchRoom, type Peer, type Session } from "./core/room.js";
+import { expireUploads, nextUploadExpiry } from "./core/uploads.js";
+import { CLAIMS_HEADER, json } from "./http.js";
+
+export interface Env {
+  BRANCH: DurableObjectNamespace<BranchDurableObject>;
+  TOKEN_SECRET: string;
+}
+
+/** The heartbeat frame idle clients send; answered by the runtime without waking the object. */
+export const IDLE_PING = '{"type":"ping","nonce":0}';
+export const IDLE_PONG = '{"type":"pong","nonce":0}';
+
+export class BranchDurableObject extends Server<Env> {
+  static override options = { hibernate: true };
+
+  #core: BranchCore | undefined;
+  #room: BranchRoom | undefined;
+
+  get core(): BranchCore {
+    this.#core ??= new BranchCore(doSqlStore(this.ctx.storage), this.name as BranchId, () => Date.now());
+    return this.#core;
+  }
+
+  get room(): BranchRoom {
+    this.#room ??= new BranchRoom(this.core, {
+      peers: () => Array.from(this.getConnections<Session>(), (c) => peerOf(c)),
+      newTransferId: () => uuidv7(Date.now(), (b) => crypto.getRandomValues(b)) as TransferId,
+      wakeAt: (ms) => void this.#wakeAt(ms),
+      log: (message, error) => console.error(message, error),
+    });
+    return this.#room;
+  }
+
+  override onStart(): void {
+    this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(IDLE_PING, IDLE_PONG));
+    void this.core; // run migrations before the first message
+  }
+
+  override onConnect(connection: Connection<Session>, ctx: ConnectionContext): void {
+    const claims = claimsOf(ctx.request);
+    if (!claims) {
+      connection.close(4001, "unauthorized");
+      return;
+    }
+    this.room.connect(peerOf(connection), claims);
+  }
+
+  override async onMessage(connection: Connection<Session>, message: string | ArrayBuffer): Promise<void> {
+    await this.room.message(peerOf(connection), message);
+  }
+
+  override async onAlarm(): Promise<void> {
+    expireUploads(this.core.sql, Date.now());
+    const next = nextUploadExpiry(this.core.sql);
+    if (next !== null) await this.#wakeAt(next);
+  }
+
+  async #wakeAt(ms: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > ms) await this.ctx.storage.setAlarm(ms);
+  }
+
+  /** RPC from the Worker: a request for this branch was refused for its token (I10). */
+  recordTokenFailure(code: string, message: string, deviceHint: string | null): void {
+    this.core.audit({ kind: "token_failure", code, message, device_id: deviceHint });
+  }
+
+  override async onRequest(request: Request): Promise<Response> {
+    const claims = claimsOf(request);
+    if (!claims) return json(401, { error: "unauthorized", message: "no verified device token" });
+    const actor: Actor = { device_id: claims.device, user_id: claims.user, role: claims.role };
+    const url = new URL(request.url);
+    const action = url.pathname.split("/").pop();
+    const need = (what: BranchAction) =>
+      canDo(actor.role, what) ? null : json(403, { error: "forbidden", message: `role ${actor.role} may not ${what.replace("_", " ")}` });
+
+    if (action === "push" && request.method === "POST") {
+      const text = await request.text();
+      const frame = decodeWith(PushFrame, text, FRAME_LIMIT_BYTES);
+      if (!frame.ok) return json(frame.error.code === "frame_too_large" ? 413 : 400, { error: frame.error.code, message: frame.error.message });
+      const outcome = this.core.push(actor, frame.value.events);
+      this.room.publish(outcome.changes);
+      return json(200, { type: "verdicts", batch_id: frame.value.batch_id, verdicts: outcome.verdicts });
+    }
+    if (action === "changes" && request.method === "GET") {
+      const denied = need("read");
+      if (denied) return denied;
+      const since = intParam(url, "since", 0);
+      const limit = intParam(url, "limit", MAX_PULL_PAGE_CHANGES);
+      if (since === null || limit === null || limit < 1) {
+        return json(400, { error: "bad_request", message: "since must be an integer ≥ 0 and limit an integer from 1 to 1000" });
+      }
+      const requestId = url.searchParams.get("request_id") ?? crypto.randomUUID();
+      return json(200, this.core.pull(since, Math.min(limit, MAX_PULL_PAGE_CHANGES), requestId));
+    }
+    if (action === "audit" && request.method === "GET") {
+      const denied = need("read_audit");
+      if (denied) return denied;
+      const after = intParam(url, "after", 0);
+      const limit = intParam(url, "limit", 100);
+      if (after === null || limit === null || limit < 1 || limit > 1_000) {
+        return json(400, { error: "bad_request", message: "after must be an integer ≥ 0 and limit an integer from 1 to 1000" });
+      }
+      return json(200, this.core.readAudit(after, limit));
+    }
+    if (action === "ledger" && request.method === "GET") {
+      const denied = need("read_ledger");
+      if (denied) return denied;
+      const day = url.searchParams.get("day");
+      if (day !== null && !/^\d{4}-\d{2}-\d{2}$/.test(day)) {
+        return json(400, { error: "bad_request", message: `day must be YYYY-MM-DD, received ${JSON.stringify(day)}` });
+      }
+      return json(200, { day, rows: this.core.ledger(day) });
+    }
+    return json(404, { error: "not_found", message: `no ${request.method} ${url.pathname}` });
+  }
+}
+
+function peerOf(connection: Connection<Session>): Peer {
+  return {
+    id: connection.id,
+    session: () => connection.state ?? null,
+    setSession: (session) => void connection.setState(session),
+    send: (text) => connection.send(text),
+    close: (code, reason) => connection.close(code, reason),
+  };
+}
+
+function claimsOf(request: Request): DeviceClaims | null {
+  const header = request.headers.get(CLAIMS_HEADER);
+  if (!header) return null;
+  try {
+    const parsed = DeviceClaims.safeParse(JSON.parse(header));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A non-negative integer query parameter, the fallback when absent, null when malformed. */
+function intParam(url: URL, name: string, fallback: number): number | null {
+  const raw = url.searchParams.get(name);
+  if (raw === null) return fallback;
+  return /^\d{1,15}$/.test(raw) ? Number(raw) : null;
+}

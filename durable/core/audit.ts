@@ -1,0 +1,60 @@
+/** The branch's append-only audit log (I10). */
+import type { SqlStore } from "./sql.js";
+
+export const AuditKind = [
+  "rejection",
+  "permission_denied",
+  "void",
+  "correction",
+  "delete",
+  "device_first_seen",
+  "token_failure",
+  "protocol_error",
+  "snapshot_export",
+] as const;
+export type AuditKind = (typeof AuditKind)[number];
+
+export interface AuditEntry {
+  kind: AuditKind;
+  message: string;
+  device_id?: string | null;
+  user_id?: string | null;
+  role?: string | null;
+  event_id?: string | null;
+  entity_type?: string | null;
+  entity_id?: string | null;
+  code?: string | null;
+}
+
+export interface AuditRow extends Required<AuditEntry> {
+  id: number;
+  at: string;
+}
+
+export function recordAudit(sql: SqlStore, atIso: string, e: AuditEntry): void {
+  sql.run(
+    `INSERT INTO audit (at, kind, device_id, user_id, role, event_id, entity_type, entity_id, code, message)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    atIso,
+    e.kind,
+    e.device_id ?? null,
+    e.user_id ?? null,
+    e.role ?? null,
+    e.event_id ?? null,
+    e.entity_type ?? null,
+    e.entity_id ?? null,
+    e.code ?? null,
+    e.message.slice(0, 2_000),
+  );
+}
+
+/** A page of the audit log after entry `afterId`, oldest first. */
+export function readAudit(sql: SqlStore, afterId: number, limit: number): { entries: AuditRow[]; more: boolean } {
+  const rows = sql.all<AuditRow>(
+    `SELECT id, at, kind, device_id, user_id, role, event_id, entity_type, entity_id, code, message
+     FROM audit WHERE id > ? ORDER BY id LIMIT ?`,
+    afterId,
+    limit + 1,
+  );
+  return { entries: rows.slice(0, limit), more: rows.length > limit };
+}

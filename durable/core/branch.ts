@@ -1,0 +1,95 @@
+/**
+ * The branch core: the truth of one studio branch, with no Cloudflare code in it. It takes an
+ * injected SQLite store and clock, so the same class runs in the Durable Object (workerd) and in
+ * plain Node for simulation and property tests.
+ */
+import {
+  type BranchId,
+  type Changes,
+  LEDGER_SQL,
+  type LedgerRow,
+  MAX_PULL_PAGE_CHANGES,
+  type Verdict,
+} from "../../schema/index.js";
+import { type AuditEntry, readAudit, recordAudit } from "./audit.js";
+import { migrate } from "./migrations.js";
+import { pullPage } from "./pull.js";
+import { type Actor, headSeq, type PushOutcome, pushBatch, storedVerdict } from "./push.js";
+import type { SqlStore } from "./sql.js";
+
+export class BranchCore {
+  constructor(
+    readonly sql: SqlStore,
+    readonly branchId: BranchId,
+    private readonly clockMs: () => number,
+  ) {
+    migrate(sql);
+  }
+
+  nowMs(): number {
+    return this.clockMs();
+  }
+
+  head(): number {
+    return headSeq(this.sql);
+  }
+
+  push(actor: Actor, events: ReadonlyArray<{ id: string } & Record<string, unknown>>): PushOutcome {
+    return pushBatch({ sql: this.sql, nowMs: this.clockMs(), actor }, events);
+  }
+
+  verdictOf(eventId: string): Verdict | null {
+    return storedVerdict(this.sql, eventId);
+  }
+
+  pull(since: number, limit: number, requestId: string): Changes {
+    return pullPage(this.sql, since, Math.min(limit, MAX_PULL_PAGE_CHANGES), requestId);
+  }
+
+  audit(entry: AuditEntry): void {
+    recordAudit(this.sql, new Date(this.clockMs()).toISOString(), entry);
+  }
+
+  readAudit(afterId: number, limit: number) {
+    return readAudit(this.sql, afterId, limit);
+  }
+
+  ledger(day: string | null): LedgerRow[] {
+    return this.sql.all<LedgerRow>(LEDGER_SQL, day, day);
+  }
+
+  /** Records that a device connected; audits the first time it is seen (I10). */
+  seeDevice(actor: Actor, app: string): void {
+    const at = new Date(this.clockMs()).toISOString();
+    this.sql.transaction(() => {
+      const known = this.sql.one("SELECT 1 AS known FROM devices WHERE device_id = ?", actor.device_id);
+      if (known) {
+        this.sql.run(
+          "UPDATE devices SET last_seen_at = ?, user_id = ?, role = ?, app = ? WHERE device_id = ?",
+          at,
+          actor.user_id,
+          actor.role,
+          app,
+          actor.device_id,
+        );
+        return;
+      }
+      this.sql.run(
+        "INSERT INTO devices (device_id, user_id, role, app, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+        actor.device_id,
+        actor.user_id,
+        actor.role,
+        app,
+        at,
+        at,
+      );
+      recordAudit(this.sql, at, {
+        kind: "device_first_seen",
+        device_id: actor.device_id,
+        user_id: actor.user_id,
+        role: actor.role,
+        message: `device first seen (${app})`,
+      });
+    });
+  }
+}

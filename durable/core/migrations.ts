@@ -1,0 +1,165 @@
+/**
+ * The branch Durable Object's SQLite layout, versioned.
+ *
+ * Bump LAYOUT_VERSION (append a migration) when: a table, column, index or trigger is added, removed
+ * or changes meaning. Do not bump when: only queries change. Migrations run in one transaction at
+ * start-up; a layout newer than this code refuses to start rather than guess.
+ *
+ * Append-only tables (I6, I10) are enforced by triggers as well as by code: `pos_orders`, `pos_voids`,
+ * `audit`, `entity_versions` and `changes` reject every UPDATE and DELETE.
+ */
+import { assert } from "../../schema/result.js";
+import type { SqlStore } from "./sql.js";
+
+export const LAYOUT_VERSION = 1;
+
+const appendOnly = (table: string) => `
+  CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table}
+    BEGIN SELECT RAISE(ABORT, 'append_only: ${table} rows are never updated'); END;
+  CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
+    BEGIN SELECT RAISE(ABORT, 'append_only: ${table} rows are never deleted'); END;`;
+
+const MIGRATIONS: ReadonlyArray<{ to: number; sql: string }> = [
+  {
+    to: 1,
+    sql: `
+      -- Current pointer of every entity ever created (tombstones included).
+      CREATE TABLE entities (
+        entity_id   TEXT PRIMARY KEY,
+        entity_type TEXT NOT NULL,
+        version     INTEGER NOT NULL,
+        deleted     INTEGER NOT NULL DEFAULT 0,
+        updated_seq INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX entities_by_type ON entities (entity_type, entity_id);
+
+      -- Immutable full entity JSON per version, split into parts because a Durable Object SQLite
+      -- row holds at most 2 MB and a project with a large media selection is bigger.
+      CREATE TABLE entity_versions (
+        entity_id TEXT NOT NULL,
+        version   INTEGER NOT NULL,
+        part      INTEGER NOT NULL,
+        body      TEXT NOT NULL,
+        PRIMARY KEY (entity_id, version, part)
+      ) WITHOUT ROWID;
+
+      -- The branch's commit log. seq is the pull cursor (I4).
+      CREATE TABLE changes (
+        seq            INTEGER PRIMARY KEY,
+        event_id       TEXT NOT NULL UNIQUE,
+        device_id      TEXT NOT NULL,
+        user_id        TEXT NOT NULL,
+        entity_type    TEXT NOT NULL,
+        entity_id      TEXT NOT NULL,
+        operation      TEXT NOT NULL,
+        changed_fields TEXT NOT NULL,
+        version        INTEGER NOT NULL,
+        committed_at   TEXT NOT NULL
+      );
+
+      -- Every verdict ever given, keyed by event id: the exactly-once record (I3). A rejection
+      -- refers to the server entity by (id, version) because versions are immutable.
+      CREATE TABLE verdicts (
+        event_id       TEXT PRIMARY KEY,
+        device_id      TEXT NOT NULL,
+        entity_id      TEXT NOT NULL,
+        status         TEXT NOT NULL CHECK (status IN ('confirmed', 'rejected')),
+        seq            INTEGER,
+        version        INTEGER,
+        official_receipt_no INTEGER,
+        code           TEXT,
+        message        TEXT,
+        detail         TEXT,
+        server_version INTEGER,
+        decided_at     TEXT NOT NULL
+      ) WITHOUT ROWID;
+
+      -- POS facts, append-only. Money is integer minor units.
+      CREATE TABLE pos_orders (
+        entity_id           TEXT PRIMARY KEY,
+        official_receipt_no INTEGER NOT NULL UNIQUE,
+        kind                TEXT NOT NULL CHECK (kind IN ('sale', 'correction')),
+        corrects_order_id   TEXT,
+        local_receipt_no    TEXT NOT NULL,
+        device_id           TEXT NOT NULL,
+        user_id             TEXT NOT NULL,
+        currency            TEXT NOT NULL,
+        total_minor         INTEGER NOT NULL,
+        business_day        TEXT NOT NULL,
+        seq                 INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE pos_voids (
+        entity_id TEXT PRIMARY KEY REFERENCES pos_orders (entity_id),
+        reason    TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        user_id   TEXT NOT NULL,
+        seq       INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE audit (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        device_id   TEXT,
+        user_id     TEXT,
+        role        TEXT,
+        event_id    TEXT,
+        entity_type TEXT,
+        entity_id   TEXT,
+        code        TEXT,
+        message     TEXT NOT NULL
+      );
+
+      CREATE TABLE devices (
+        device_id     TEXT PRIMARY KEY,
+        user_id       TEXT NOT NULL,
+        role          TEXT NOT NULL,
+        app           TEXT,
+        first_seen_at TEXT NOT NULL,
+        last_seen_at  TEXT NOT NULL
+      ) WITHOUT ROWID;
+
+      -- Chunked uploads in progress (resumable; expired by the alarm).
+      CREATE TABLE uploads (
+        transfer_id TEXT PRIMARY KEY,
+        device_id   TEXT NOT NULL,
+        count       INTEGER NOT NULL,
+        total_bytes INTEGER NOT NULL,
+        sha256      TEXT NOT NULL,
+        expires_at  INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE upload_chunks (
+        transfer_id TEXT NOT NULL,
+        idx         INTEGER NOT NULL,
+        data        TEXT NOT NULL,
+        PRIMARY KEY (transfer_id, idx)
+      ) WITHOUT ROWID;
+
+      ${appendOnly("pos_orders")}
+      ${appendOnly("pos_voids")}
+      ${appendOnly("audit")}
+      ${appendOnly("entity_versions")}
+      ${appendOnly("changes")}
+    `,
+  },
+];
+
+/** Brings the layout up to LAYOUT_VERSION. Idempotent; cheap when already current. */
+export function migrate(sql: SqlStore): void {
+  sql.script("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
+  const row = sql.one<{ value: string }>("SELECT value FROM meta WHERE key = 'layout_version'");
+  const current = row ? Number(row.value) : 0;
+  if (current > LAYOUT_VERSION) {
+    throw new Error(`storage layout ${current} is newer than this code understands (${LAYOUT_VERSION}); refusing to start`);
+  }
+  if (current === LAYOUT_VERSION) return;
+  sql.transaction(() => {
+    for (const m of MIGRATIONS) {
+      if (m.to <= current) continue;
+      sql.script(m.sql);
+      sql.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('layout_version', ?)", String(m.to));
+    }
+  });
+  const after = sql.one<{ value: string }>("SELECT value FROM meta WHERE key = 'layout_version'");
+  assert(after && Number(after.value) === LAYOUT_VERSION, "migration did not reach LAYOUT_VERSION");
+}

@@ -1,0 +1,391 @@
+/**
+ * Push: one ordered admit → persist → publish operation per batch.
+ *
+ * Every event of a batch is decided in order inside ONE storage transaction, so a batch is
+ * all-or-nothing with respect to crashes, and no other commit can interleave with it. Each event
+ * gets its own verdict (I2); a rejection is a value and never aborts the rest of the batch.
+ *
+ * Per event, in this order (docs/protocol.md §"Server processing order"):
+ *   stored verdict? → size → envelope → device → operation defined → payload → permission →
+ *   dependency → existence → version → entity rules and references → commit.
+ */
+import {
+  applyEvent,
+  stateRejection,
+  canWrite,
+  changedFields,
+  type Change,
+  type ConfirmedVerdict,
+  type DeviceId,
+  type Entity,
+  type EventRejection,
+  MAX_EVENT_BYTES,
+  parseEventBody,
+  type RejectCode,
+  type RejectDetail,
+  type RejectedVerdict,
+  rejectMessage,
+  type Role,
+  SyncEvent,
+  type TypedEvent,
+  type UserId,
+  utf8ByteLength,
+  type Verdict,
+  issueDetail,
+} from "../../schema/index.js";
+import { recordAudit } from "./audit.js";
+import { entityHead, readEntity, readEntityVersion, writeEntity } from "./entity-store.js";
+import type { SqlStore } from "./sql.js";
+
+/** Who is pushing, from the verified device token. */
+export interface Actor {
+  device_id: DeviceId;
+  user_id: UserId;
+  role: Role;
+}
+
+export interface PushContext {
+  sql: SqlStore;
+  /** Server clock, ms since epoch. Used for `committed_at` and audit times only, never for order. */
+  nowMs: number;
+  actor: Actor;
+}
+
+export interface PushOutcome {
+  verdicts: Verdict[];
+  /** What was committed, in seq order: published to live connections after the transaction. */
+  changes: Change[];
+}
+
+interface VerdictRow {
+  event_id: string;
+  device_id: string;
+  entity_id: string;
+  status: "confirmed" | "rejected";
+  seq: number | null;
+  version: number | null;
+  official_receipt_no: number | null;
+  code: RejectCode | null;
+  message: string | null;
+  detail: string | null;
+  server_version: number | null;
+}
+
+export function headSeq(sql: SqlStore): number {
+  return sql.one<{ head: number | null }>("SELECT MAX(seq) AS head FROM changes")?.head ?? 0;
+}
+
+/** The stored verdict of an event, rebuilt exactly as first given (versions are immutable). */
+export function storedVerdict(sql: SqlStore, eventId: string): Verdict | null {
+  const row = sql.one<VerdictRow>("SELECT * FROM verdicts WHERE event_id = ?", eventId);
+  return row ? verdictFromRow(sql, row) : null;
+}
+
+function verdictFromRow(sql: SqlStore, row: VerdictRow): Verdict {
+  if (row.status === "confirmed") {
+    return {
+      event_id: row.event_id,
+      status: "confirmed",
+      seq: row.seq!,
+      entity_id: row.entity_id,
+      version: row.version!,
+      official_receipt_no: row.official_receipt_no,
+    } as ConfirmedVerdict;
+  }
+  return {
+    event_id: row.event_id,
+    status: "rejected",
+    code: row.code!,
+    message: row.message!,
+    detail: row.detail === null ? null : (JSON.parse(row.detail) as RejectDetail),
+    server_entity: row.server_version === null ? null : readEntityVersion(sql, row.entity_id, row.server_version),
+  } as RejectedVerdict;
+}
+
+export function pushBatch(ctx: PushContext, rawEvents: ReadonlyArray<{ id: string } & Record<string, unknown>>): PushOutcome {
+  return ctx.sql.transaction(() => {
+    const verdicts: Verdict[] = [];
+    const changes: Change[] = [];
+    for (const raw of rawEvents) {
+      const decided = decide(ctx, raw);
+      verdicts.push(decided.verdict);
+      if (decided.change) changes.push(decided.change);
+    }
+    return { verdicts, changes };
+  });
+}
+
+function decide(ctx: PushContext, raw: { id: string } & Record<string, unknown>): { verdict: Verdict; change?: Change } {
+  const { sql, actor } = ctx;
+  const previous = sql.one<VerdictRow>("SELECT * FROM verdicts WHERE event_id = ?", raw.id);
+  if (previous) {
+    // Exactly-once (I3): the same event id always gets the same verdict and commits nothing more.
+    // An id first used by another device is not that device's to replay.
+    if (previous.device_id !== actor.device_id) {
+      return { verdict: transientReject(raw, "device_mismatch", { field: "id", expected: null, received: "event id belongs to another device" }) };
+    }
+    return { verdict: verdictFromRow(sql, previous) };
+  }
+
+  const bytes = utf8ByteLength(JSON.stringify(raw));
+  if (bytes > MAX_EVENT_BYTES) {
+    return rejectAndRecord(ctx, raw, null, "payload_too_large", { field: null, expected: MAX_EVENT_BYTES, received: bytes });
+  }
+  const envelope = SyncEvent.safeParse(raw);
+  if (!envelope.success) return rejectAndRecord(ctx, raw, null, "invalid_payload", issueDetail(envelope.error));
+  const event = envelope.data;
+  if (event.device_id !== actor.device_id) {
+    return rejectAndRecord(ctx, event, null, "device_mismatch", { field: "device_id", expected: actor.device_id, received: event.device_id });
+  }
+  const body = parseEventBody(event);
+  if (!body.ok) return rejectAndRecord(ctx, event, null, body.error.code, body.error.detail);
+  const typed = body.value;
+
+  if (!canWrite(actor.role, typed.entity_type, typed.operation)) {
+    return rejectAndRecord(ctx, typed, null, "permission_denied", { field: "role", expected: null, received: actor.role });
+  }
+
+  const current = readEntity(sql, typed.entity_id);
+
+  // Dependency (I7): a chain of local edits applies only on top of its own predecessor.
+  let expectedVersion = typed.base_version;
+  if (typed.depends_on !== null) {
+    const dep = sql.one<VerdictRow>("SELECT * FROM verdicts WHERE event_id = ?", typed.depends_on);
+    if (!dep) return rejectAndRecord(ctx, typed, current, "depends_on_unknown", { field: "depends_on", expected: null, received: typed.depends_on });
+    if (dep.entity_id !== typed.entity_id) {
+      return rejectAndRecord(ctx, typed, current, "invalid_payload", {
+        field: "depends_on",
+        expected: typed.entity_id,
+        received: `an event on ${dep.entity_id}`,
+      });
+    }
+    if (dep.status === "rejected") {
+      return rejectAndRecord(ctx, typed, current, "depends_on_rejected", { field: "depends_on", expected: "confirmed", received: dep.code });
+    }
+    expectedVersion = dep.version;
+  }
+
+  // State before version: an edit of a deleted project is "deleted remotely", not a conflict.
+  const refused = stateRejection(current, typed);
+  if (refused) return rejectAndRecord(ctx, typed, current, refused.code, refused.detail);
+  if (typed.operation !== "create" && expectedVersion !== current!.version) {
+    return rejectAndRecord(ctx, typed, current, "version_conflict", {
+      field: "base_version",
+      expected: expectedVersion,
+      received: current!.version,
+    });
+  }
+
+  const reference = checkReferences(sql, typed);
+  if (reference) return rejectAndRecord(ctx, typed, current, reference.code, reference.detail);
+
+  const seq = headSeq(sql) + 1;
+  const officialReceiptNo =
+    typed.entity_type === "pos_order" && typed.operation === "create"
+      ? (sql.one<{ n: number | null }>("SELECT MAX(official_receipt_no) AS n FROM pos_orders")?.n ?? 0) + 1
+      : null;
+  const next = applyEvent(current, typed, {
+    version: (current?.version ?? 0) + 1,
+    seq,
+    device_id: actor.device_id,
+    user_id: actor.user_id,
+    official_receipt_no: officialReceiptNo,
+  });
+  if (!next.ok) return rejectAndRecord(ctx, typed, current, next.error.code, next.error.detail);
+
+  return commit(ctx, typed, next.value, seq);
+}
+
+/** References to other entities: a correction's original order, an invoice's project. */
+function checkReferences(sql: SqlStore, event: TypedEvent): EventRejection | null {
+  if (event.entity_type === "pos_order" && event.operation === "create" && event.payload.kind === "correction") {
+    const originalId = event.payload.corrects_order_id!;
+    const original = readEntity(sql, originalId);
+    if (original === null || original.entity_type !== "pos_order") {
+      return { code: "reference_not_found", detail: { field: "corrects_order_id", expected: null, received: originalId } };
+    }
+    if (original.void !== null) {
+      return { code: "reference_invalid", detail: { field: "corrects_order_id", expected: null, received: "that order was voided" } };
+    }
+    if (original.data.currency !== event.payload.currency) {
+      return { code: "reference_invalid", detail: { field: "currency", expected: original.data.currency, received: event.payload.currency } };
+    }
+  }
+  if (event.entity_type === "invoice" && (event.operation === "create" || event.operation === "update")) {
+    const projectId = event.payload.project_id;
+    if (projectId !== undefined && projectId !== null) {
+      const head = entityHead(sql, projectId);
+      if (!head || head.entity_type !== "project") {
+        return { code: "reference_not_found", detail: { field: "project_id", expected: null, received: projectId } };
+      }
+      if (head.deleted) {
+        return { code: "reference_invalid", detail: { field: "project_id", expected: null, received: "that project was deleted" } };
+      }
+    }
+  }
+  return null;
+}
+
+function commit(ctx: PushContext, event: TypedEvent, entity: Entity, seq: number): { verdict: Verdict; change: Change } {
+  const { sql, actor } = ctx;
+  const at = new Date(ctx.nowMs).toISOString();
+  const fields = changedFields(event);
+  writeEntity(sql, entity, seq);
+  sql.run(
+    `INSERT INTO changes (seq, event_id, device_id, user_id, entity_type, entity_id, operation, changed_fields, version, committed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    seq,
+    event.id,
+    actor.device_id,
+    actor.user_id,
+    event.entity_type,
+    event.entity_id,
+    event.operation,
+    JSON.stringify(fields),
+    entity.version,
+    at,
+  );
+  let receipt: number | null = null;
+  if (entity.entity_type === "pos_order" && event.entity_type === "pos_order") {
+    if (event.operation === "create") {
+      const order = event.payload;
+      receipt = entity.official_receipt_no;
+      sql.run(
+        `INSERT INTO pos_orders (entity_id, official_receipt_no, kind, corrects_order_id, local_receipt_no, device_id,
+           user_id, currency, total_minor, business_day, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        entity.entity_id,
+        receipt,
+        order.kind,
+        order.corrects_order_id,
+        order.local_receipt_no,
+        actor.device_id,
+        actor.user_id,
+        order.currency,
+        order.total_minor,
+        // The till's own calendar day, as written in its local-offset timestamp.
+        order.rung_at.slice(0, 10),
+        seq,
+      );
+      if (order.kind === "correction") {
+        recordAudit(sql, at, {
+          ...auditActor(actor, event),
+          kind: "correction",
+          message: `correction ${order.local_receipt_no} of ${order.corrects_order_id}: ${order.total_minor} ${order.currency} (${order.reason})`,
+        });
+      }
+    } else {
+      sql.run(
+        "INSERT INTO pos_voids (entity_id, reason, device_id, user_id, seq) VALUES (?, ?, ?, ?, ?)",
+        entity.entity_id,
+        event.payload.reason,
+        actor.device_id,
+        actor.user_id,
+        seq,
+      );
+      recordAudit(sql, at, { ...auditActor(actor, event), kind: "void", message: `POS order voided: ${event.payload.reason}` });
+    }
+  } else if (event.operation === "void") {
+    recordAudit(sql, at, { ...auditActor(actor, event), kind: "void", message: `invoice voided: ${event.payload.reason}` });
+  } else if (event.operation === "delete") {
+    recordAudit(sql, at, { ...auditActor(actor, event), kind: "delete", message: `project deleted: ${event.payload.reason}` });
+  }
+  const verdict: ConfirmedVerdict = {
+    event_id: event.id,
+    status: "confirmed",
+    seq,
+    entity_id: event.entity_id,
+    version: entity.version,
+    official_receipt_no: receipt,
+  };
+  sql.run(
+    `INSERT INTO verdicts (event_id, device_id, entity_id, status, seq, version, official_receipt_no, decided_at)
+     VALUES (?, ?, ?, 'confirmed', ?, ?, ?, ?)`,
+    event.id,
+    actor.device_id,
+    event.entity_id,
+    seq,
+    entity.version,
+    receipt,
+    at,
+  );
+  const change: Change = {
+    seq,
+    event_id: event.id,
+    device_id: actor.device_id,
+    user_id: actor.user_id,
+    entity_type: event.entity_type,
+    entity_id: event.entity_id,
+    operation: event.operation,
+    changed_fields: fields,
+    entity,
+    committed_at: at,
+  } as Change;
+  return { verdict, change };
+}
+
+const auditActor = (actor: Actor, event: { id: string; entity_type?: unknown; entity_id?: unknown }) => ({
+  device_id: actor.device_id,
+  user_id: actor.user_id,
+  role: actor.role,
+  event_id: event.id,
+  entity_type: typeof event.entity_type === "string" ? event.entity_type : null,
+  entity_id: typeof event.entity_id === "string" ? event.entity_id : null,
+});
+
+/** A rejection that is decided for good: stored (I3), audited (I10), returned. */
+function rejectAndRecord(
+  ctx: PushContext,
+  event: { id: string } & Record<string, unknown>,
+  current: Entity | null,
+  code: RejectCode,
+  detail: RejectDetail | null,
+): { verdict: Verdict } {
+  const { sql, actor } = ctx;
+  const at = new Date(ctx.nowMs).toISOString();
+  const verdict = buildRejection(event, current, code, detail, actor.role);
+  const entityId = typeof event.entity_id === "string" ? event.entity_id : "";
+  sql.run(
+    `INSERT INTO verdicts (event_id, device_id, entity_id, status, code, message, detail, server_version, decided_at)
+     VALUES (?, ?, ?, 'rejected', ?, ?, ?, ?, ?)`,
+    event.id,
+    actor.device_id,
+    current?.entity_id ?? entityId,
+    code,
+    verdict.message,
+    detail === null ? null : JSON.stringify(detail),
+    current?.version ?? null,
+    at,
+  );
+  recordAudit(sql, at, {
+    ...auditActor(actor, event),
+    kind: code === "permission_denied" ? "permission_denied" : "rejection",
+    code,
+    message: verdict.message,
+  });
+  return { verdict };
+}
+
+/** A rejection that is not stored, because the event id is not this device's to decide. */
+function transientReject(event: { id: string } & Record<string, unknown>, code: RejectCode, detail: RejectDetail): RejectedVerdict {
+  return buildRejection(event, null, code, detail, "viewer");
+}
+
+function buildRejection(
+  event: { id: string } & Record<string, unknown>,
+  current: Entity | null,
+  code: RejectCode,
+  detail: RejectDetail | null,
+  role: string,
+): RejectedVerdict {
+  const entityType = event.entity_type === "invoice" || event.entity_type === "pos_order" ? event.entity_type : "project";
+  const operation =
+    event.operation === "update" || event.operation === "void" || event.operation === "delete" ? event.operation : "create";
+  return {
+    event_id: event.id,
+    status: "rejected",
+    code,
+    message: rejectMessage(code, { entity_type: entityType, operation, role, detail }),
+    detail,
+    server_entity: current,
+  } as RejectedVerdict;
+}

@@ -1,0 +1,298 @@
+/**
+ * The connection protocol of one branch: handshake, dispatch, chunk reassembly, verdict replies and
+ * live fan-out. Runtime-free: sockets are `Peer`s and the host supplies the set of open peers, so
+ * this runs behind partyserver in workerd and over in-memory sockets in Node.
+ *
+ * Messages are handled strictly one at a time across all connections of the branch (`#serial`).
+ * Storage work is synchronous, but hashing chunks awaits WebCrypto, and without the queue a second
+ * frame could be handled in that gap and reorder a device's messages.
+ */
+import {
+  type Change,
+  CHUNK_RAW_BYTES,
+  type Chunk,
+  CLOSE_CODES,
+  type CloseReason,
+  decodeClientFrame,
+  type ErrorMessage,
+  FRAME_LIMIT_BYTES,
+  type Hello,
+  joinPieces,
+  type Live,
+  MAX_BATCH_EVENTS,
+  MAX_EVENT_BYTES,
+  MAX_PULL_PAGE_CHANGES,
+  MIN_SUPPORTED_PROTOCOL_VERSION,
+  type MessageErrorCode,
+  PROTOCOL_VERSION,
+  type PushFrame,
+  type ServerMessage,
+  splitIntoChunks,
+  type TransferId,
+  bytesFromBase64,
+  utf8ByteLength,
+  verifyChunk,
+  type Welcome,
+  decodeWith,
+  frameText,
+  parseJson,
+  PushFrame as PushFrameSchema,
+  MAX_ASSEMBLED_MESSAGE_BYTES,
+} from "../../schema/index.js";
+import type { DeviceClaims } from "../../schema/token.js";
+import type { BranchCore } from "./branch.js";
+import type { Actor } from "./push.js";
+import { completeUpload, dropUpload, nextUploadExpiry, storeChunk, uploadState } from "./uploads.js";
+
+/** Per-connection state. Kept small and JSON-only: it survives hibernation as a socket attachment. */
+export interface Session {
+  device_id: string;
+  user_id: string;
+  role: Actor["role"];
+  /** Token expiry, ms since epoch. */
+  expires_at_ms: number;
+  /** `hello` accepted. */
+  open: boolean;
+  /** Malformed frames in a row. */
+  strikes: number;
+}
+
+export interface Peer {
+  readonly id: string;
+  session(): Session | null;
+  setSession(session: Session): void;
+  send(text: string): void;
+  close(code: number, reason: string): void;
+}
+
+export interface RoomHost {
+  peers(): Iterable<Peer>;
+  newTransferId(): TransferId;
+  /** Ask to be woken (alarm) at this time for housekeeping. */
+  wakeAt(ms: number): void;
+  log(message: string, error?: unknown): void;
+}
+
+/** Malformed frames in a row before a connection is considered broken. */
+export const MAX_STRIKES = 8;
+
+export class BranchRoom {
+  #serial: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly core: BranchCore,
+    private readonly host: RoomHost,
+  ) {}
+
+  /** A connection whose token the Worker verified. Older connections of the same device are replaced. */
+  connect(peer: Peer, claims: DeviceClaims): void {
+    for (const other of this.host.peers()) {
+      if (other.id !== peer.id && other.session()?.device_id === claims.device) {
+        this.#fatal(other, "replaced", "this device connected again; this older connection is closed");
+      }
+    }
+    peer.setSession({
+      device_id: claims.device,
+      user_id: claims.user,
+      role: claims.role,
+      expires_at_ms: claims.exp * 1000,
+      open: false,
+      strikes: 0,
+    });
+  }
+
+  message(peer: Peer, raw: string | ArrayBuffer): Promise<void> {
+    const run = this.#serial.then(() => this.#handle(peer, raw));
+    this.#serial = run.catch((error) => {
+      this.host.log(`internal error handling a message from ${peer.id}`, error);
+      peer.close(1011, "internal_error");
+    });
+    return this.#serial;
+  }
+
+  /** Sends committed changes to every open connection of the branch (the pusher too: its cursor needs them). */
+  publish(changes: readonly Change[]): void {
+    if (changes.length === 0) return;
+    const head = changes[changes.length - 1]!.seq;
+    const live: Live = { type: "live", changes: changes as Change[], head } as Live;
+    let text = JSON.stringify(live);
+    if (changes.length > MAX_BATCH_EVENTS || utf8ByteLength(text) > FRAME_LIMIT_BYTES) {
+      text = JSON.stringify({ type: "poke", head });
+    }
+    for (const peer of this.host.peers()) {
+      if (peer.session()?.open) peer.send(text);
+    }
+  }
+
+  async #handle(peer: Peer, raw: string | ArrayBuffer): Promise<void> {
+    const session = peer.session();
+    if (!session) return; // closed or never authenticated: nothing to answer
+    if (this.core.nowMs() >= session.expires_at_ms) {
+      return this.#fatal(peer, "token_expired", "the device token expired; reconnect with a fresh token");
+    }
+    const decoded = decodeClientFrame(raw);
+    if (!decoded.ok) {
+      // A hello from another protocol version may not match v1's shape: read its version first, so
+      // the client learns "too old"/"too new" instead of "malformed".
+      const version = session.open ? null : helloVersion(raw);
+      if (version !== null && version !== PROTOCOL_VERSION) return this.#versionMismatch(peer, version);
+      return this.#strike(peer, session, decoded.error.code, decoded.error.message);
+    }
+    const message = decoded.value;
+    if (session.strikes > 0) peer.setSession({ ...session, strikes: 0 });
+
+    if (message.type === "hello") return this.#hello(peer, session, message);
+    if (!session.open) return this.#fatal(peer, "handshake_required", `the first message must be hello, received ${message.type}`);
+    const actor: Actor = { device_id: session.device_id as Actor["device_id"], user_id: session.user_id as Actor["user_id"], role: session.role };
+
+    switch (message.type) {
+      case "push":
+        return this.#push(peer, actor, message);
+      case "pull":
+        return this.#send(peer, this.core.pull(message.since, message.limit, message.request_id));
+      case "chunk":
+        return this.#chunk(peer, actor, message);
+      case "upload_query": {
+        const state = uploadState(this.core.sql, this.core.nowMs(), message.transfer_id);
+        this.#send(peer, state);
+        if (state.complete) await this.#finishUpload(peer, actor, message.transfer_id);
+        return;
+      }
+      case "ping":
+        return this.#send(peer, { type: "pong", nonce: message.nonce });
+      default: {
+        const never: never = message;
+        throw new Error(`unhandled message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  #hello(peer: Peer, session: Session, hello: Hello): void {
+    if (session.open) return this.#fatal(peer, "handshake_required", "hello was already sent on this connection");
+    if (hello.protocol_version < MIN_SUPPORTED_PROTOCOL_VERSION || hello.protocol_version > PROTOCOL_VERSION) {
+      return this.#versionMismatch(peer, hello.protocol_version);
+    }
+    if (hello.device_id !== session.device_id) {
+      return this.#fatal(peer, "forbidden", `hello names device ${hello.device_id} but the token is for ${session.device_id}`);
+    }
+    const actor = { device_id: session.device_id, user_id: session.user_id, role: session.role } as Actor;
+    this.core.seeDevice(actor, hello.app);
+    peer.setSession({ ...session, open: true });
+    const welcome: Welcome = {
+      type: "welcome",
+      protocol_version: PROTOCOL_VERSION,
+      min_protocol_version: MIN_SUPPORTED_PROTOCOL_VERSION,
+      branch_id: this.core.branchId,
+      device_id: actor.device_id,
+      user_id: actor.user_id,
+      role: actor.role,
+      head: this.core.head(),
+      limits: {
+        frame_limit_bytes: FRAME_LIMIT_BYTES,
+        chunk_raw_bytes: CHUNK_RAW_BYTES,
+        max_batch_events: MAX_BATCH_EVENTS,
+        max_event_bytes: MAX_EVENT_BYTES,
+        max_pull_page_changes: MAX_PULL_PAGE_CHANGES,
+      },
+    };
+    this.#send(peer, welcome);
+  }
+
+  #versionMismatch(peer: Peer, version: number): void {
+    if (version < MIN_SUPPORTED_PROTOCOL_VERSION) {
+      return this.#fatal(peer, "protocol_too_old", `protocol ${version} is no longer supported (minimum ${MIN_SUPPORTED_PROTOCOL_VERSION}); update the app`);
+    }
+    return this.#fatal(peer, "protocol_too_new", `protocol ${version} is newer than this server's ${PROTOCOL_VERSION}; retry later`);
+  }
+
+  async #push(peer: Peer, actor: Actor, push: PushFrame): Promise<void> {
+    const outcome = this.core.push(actor, push.events);
+    // Verdicts first, then live: a client sees its verdicts before its own changes come back.
+    await this.#send(peer, { type: "verdicts", batch_id: push.batch_id, verdicts: outcome.verdicts } as ServerMessage);
+    this.publish(outcome.changes);
+  }
+
+  async #chunk(peer: Peer, actor: Actor, chunk: Chunk): Promise<void> {
+    const verified = await verifyChunk(chunk);
+    if (!verified.ok) return this.#error(peer, verified.error.code, verified.error.message);
+    const stored = storeChunk(this.core.sql, this.core.nowMs(), actor.device_id, chunk);
+    if (!stored.ok) return this.#error(peer, stored.problem.code, stored.problem.message);
+    this.#send(peer, stored.state);
+    if (stored.state.complete) await this.#finishUpload(peer, actor, chunk.transfer_id);
+    else {
+      const expiry = nextUploadExpiry(this.core.sql);
+      if (expiry !== null) this.host.wakeAt(expiry);
+    }
+  }
+
+  /** A whole upload: check the checksum, decode it as a push, and handle it like any push. */
+  async #finishUpload(peer: Peer, actor: Actor, transferId: string): Promise<void> {
+    const upload = completeUpload(this.core.sql, transferId);
+    if (!upload) return;
+    const pieces = upload.pieces.map((p) => bytesFromBase64(p) ?? new Uint8Array());
+    const joined = await joinPieces(pieces, upload);
+    // A corrupt or undecodable upload can never succeed: drop it so the device starts again.
+    if (!joined.ok) {
+      dropUpload(this.core.sql, transferId);
+      return this.#error(peer, joined.error.code, joined.error.message);
+    }
+    const frame = decodeWith(PushFrameSchema, joined.value, MAX_ASSEMBLED_MESSAGE_BYTES);
+    if (!frame.ok) {
+      dropUpload(this.core.sql, transferId);
+      return this.#error(peer, "malformed_message", `reassembled upload is not a push: ${frame.error.message}`);
+    }
+    await this.#push(peer, actor, frame.value);
+    dropUpload(this.core.sql, transferId);
+  }
+
+  /** Sends one message, in chunks when it is larger than a frame. */
+  #send(peer: Peer, message: ServerMessage): void | Promise<void> {
+    const text = JSON.stringify(message);
+    if (text.length <= FRAME_LIMIT_BYTES / 3 || utf8ByteLength(text) <= FRAME_LIMIT_BYTES) {
+      peer.send(text);
+      return;
+    }
+    return splitIntoChunks(text, this.host.newTransferId()).then((chunks) => {
+      for (const chunk of chunks) peer.send(JSON.stringify(chunk));
+    });
+  }
+
+  #error(peer: Peer, code: MessageErrorCode, message: string): void {
+    const error: ErrorMessage = { type: "error", code, message: message.slice(0, 1_000), fatal: false };
+    peer.send(JSON.stringify(error));
+  }
+
+  #strike(peer: Peer, session: Session, code: MessageErrorCode, message: string): void {
+    const strikes = session.strikes + 1;
+    if (strikes >= MAX_STRIKES) {
+      return this.#fatal(peer, "protocol_violation", `${strikes} malformed frames in a row; last: ${message}`);
+    }
+    peer.setSession({ ...session, strikes });
+    this.#error(peer, code, message);
+  }
+
+  #fatal(peer: Peer, reason: CloseReason, message: string): void {
+    const session = peer.session();
+    this.core.audit({
+      kind: "protocol_error",
+      device_id: session?.device_id ?? null,
+      user_id: session?.user_id ?? null,
+      role: session?.role ?? null,
+      code: reason,
+      message,
+    });
+    const error: ErrorMessage = { type: "error", code: reason, message: message.slice(0, 1_000), fatal: true };
+    peer.send(JSON.stringify(error));
+    peer.close(CLOSE_CODES[reason], reason);
+  }
+}
+
+/** The protocol version of a frame that looks like a hello, whatever its other fields; else null. */
+function helloVersion(raw: string | ArrayBuffer): number | null {
+  const text = frameText(raw);
+  if (!text.ok) return null;
+  const json = parseJson(text.value);
+  if (!json.ok || typeof json.value !== "object" || json.value === null) return null;
+  const { type, protocol_version } = json.value as Record<string, unknown>;
+  return type === "hello" && Number.isSafeInteger(protocol_version) ? (protocol_version as number) : null;
+}

@@ -1,0 +1,131 @@
+/**
+ * What an event does to an entity, as a pure function. The server commits with it; the desktop uses
+ * the same function to show pending events on top of its confirmed base (local first), so the
+ * optimistic view and the server's commit can never compute different results.
+ *
+ * Not here, because they need the branch's history or other entities: permission, dependency and
+ * version checks, and references to other entities (see durable/core/push.ts).
+ */
+import type { DeviceId, UserId } from "./ids.js";
+import {
+  type Entity,
+  InvoiceCreate,
+  InvoiceData,
+  ProjectData,
+  type ProjectEntity,
+} from "./entities/index.js";
+import { type EventRejection, issueDetail, type TypedEvent } from "./events.js";
+import { err, ok, type Result, unreachable } from "./result.js";
+
+export interface CommitInfo {
+  /** The entity's version after this commit. */
+  version: number;
+  /** The branch sequence number of this commit (POS voids record it). */
+  seq: number;
+  device_id: DeviceId;
+  user_id: UserId;
+  /** POS create only: the official receipt number the server assigned. */
+  official_receipt_no: number | null;
+}
+
+const reject = (code: EventRejection["code"], detail: EventRejection["detail"] = null) => err({ code, detail });
+
+/**
+ * Existence and state rules that hold on every side: a create needs absence; everything else needs
+ * a live entity of the same type that is not voided. Checked before the version, so an edit of a
+ * deleted project is "deleted remotely" rather than a version conflict.
+ */
+export function stateRejection(current: Entity | null, event: TypedEvent): EventRejection | null {
+  if (event.operation === "create") return current === null ? null : { code: "entity_exists", detail: null };
+  if (current === null) return { code: "entity_not_found", detail: null };
+  if (current.deleted) return { code: "entity_deleted", detail: null };
+  if (current.entity_type !== event.entity_type) {
+    return { code: "invalid_payload", detail: { field: "entity_type", expected: current.entity_type, received: event.entity_type } };
+  }
+  const voided =
+    (current.entity_type === "invoice" && current.data.status === "void") ||
+    (current.entity_type === "pos_order" && current.void !== null);
+  if (voided) return { code: event.operation === "void" ? "already_voided" : "entity_voided", detail: null };
+  return null;
+}
+
+/** The entity after `event`, given the current one. Applies `stateRejection` first. */
+export function applyEvent(current: Entity | null, event: TypedEvent, commit: CommitInfo): Result<Entity, EventRejection> {
+  const refused = stateRejection(current, event);
+  if (refused) return err(refused);
+  const base = { entity_id: event.entity_id, version: commit.version, deleted: false as const };
+
+  switch (event.entity_type) {
+    case "project": {
+      const cur = current as ProjectEntity | null;
+      switch (event.operation) {
+        case "create":
+          return ok({ ...base, entity_type: "project", data: event.payload });
+        case "update": {
+          const merged = ProjectData.safeParse({ ...cur!.data, ...event.payload });
+          if (!merged.success) return reject("invalid_payload", issueDetail(merged.error));
+          return ok({ ...base, entity_type: "project", data: merged.data });
+        }
+        case "delete":
+          return ok({ entity_type: "project", entity_id: event.entity_id, version: commit.version, deleted: true, data: null });
+        default:
+          return unreachable(event, "project operation");
+      }
+    }
+    case "invoice": {
+      const cur = current?.entity_type === "invoice" ? current : null;
+      switch (event.operation) {
+        case "create":
+          return ok({ ...base, entity_type: "invoice", data: { ...event.payload, void_reason: null } });
+        case "update": {
+          const { void_reason: _none, ...editable } = cur!.data;
+          const merged = InvoiceCreate.safeParse({ ...editable, ...event.payload });
+          if (!merged.success) return reject("invalid_payload", issueDetail(merged.error));
+          return ok({ ...base, entity_type: "invoice", data: { ...merged.data, void_reason: null } });
+        }
+        case "void": {
+          const data = InvoiceData.parse({ ...cur!.data, status: "void", void_reason: event.payload.reason });
+          return ok({ ...base, entity_type: "invoice", data });
+        }
+        default:
+          return unreachable(event, "invoice operation");
+      }
+    }
+    case "pos_order": {
+      const cur = current?.entity_type === "pos_order" ? current : null;
+      switch (event.operation) {
+        case "create":
+          if (commit.official_receipt_no === null) {
+            return reject("invalid_payload", { field: "official_receipt_no", expected: "a number", received: null });
+          }
+          return ok({
+            ...base,
+            entity_type: "pos_order",
+            data: event.payload,
+            official_receipt_no: commit.official_receipt_no,
+            void: null,
+          });
+        case "void":
+          return ok({
+            ...cur!,
+            version: commit.version,
+            void: {
+              reason: event.payload.reason,
+              voided_by_device: commit.device_id,
+              voided_by_user: commit.user_id,
+              seq: commit.seq,
+            },
+          });
+        default:
+          return unreachable(event, "pos_order operation");
+      }
+    }
+    default:
+      return unreachable(event, "entity type");
+  }
+}
+
+/** Top-level fields an event replaces (for `Change.changed_fields`). */
+export function changedFields(event: TypedEvent): string[] {
+  return event.operation === "update" ? Object.keys(event.payload) : [];
+}

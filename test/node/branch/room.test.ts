@@ -1,0 +1,209 @@
+/**
+ * The connection protocol (handshake, errors, chunks, fan-out) over in-memory sockets in Node.
+ * test/workers/ runs the same room behind the real Durable Object over real WebSockets.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  CLOSE_CODES,
+  FRAME_LIMIT_BYTES,
+  type ServerMessage,
+  splitIntoChunks,
+  type TransferId,
+} from "../../../schema/index.js";
+import { DEVICES } from "../../support/branch.js";
+import { makeEventFactory } from "../../support/events.js";
+import { makeRoom, type MemoryPeer } from "../../support/memory-room.js";
+
+const { A, B } = DEVICES;
+let r: ReturnType<typeof makeRoom>;
+let f: ReturnType<typeof makeEventFactory>;
+beforeEach(() => {
+  r = makeRoom();
+  f = makeEventFactory(9);
+});
+afterEach(() => r.close());
+
+const hello = (device: string, protocol_version = 1) => ({ type: "hello", protocol_version, device_id: device, cursor: 0, app: "test/1" });
+async function open(device: string, role: Parameters<typeof r.connect>[1] = "owner") {
+  const peer = r.connect(device, role);
+  await peer.deliver(hello(device));
+  const [welcome] = await peer.received();
+  expect(welcome?.type).toBe("welcome");
+  return peer;
+}
+const only = async <T extends ServerMessage["type"]>(peer: MemoryPeer, type: T) => {
+  const messages = await peer.received();
+  expect(messages.map((m) => m.type)).toEqual([type]);
+  return messages[0] as Extract<ServerMessage, { type: T }>;
+};
+
+describe("handshake", () => {
+  it("welcomes a hello with the branch head, the role and the limits", async () => {
+    const peer = r.connect(A, "cashier");
+    await peer.deliver(hello(A));
+    const welcome = await only(peer, "welcome");
+    expect(welcome).toMatchObject({ protocol_version: 1, branch_id: "test-branch", device_id: A, role: "cashier", head: 0 });
+    expect(welcome.limits.frame_limit_bytes).toBe(FRAME_LIMIT_BYTES);
+    expect(r.core.readAudit(0, 10).entries.map((e) => e.kind)).toEqual(["device_first_seen"]);
+  });
+
+  it.each([
+    [0, "protocol_too_old"],
+    [2, "protocol_too_new"],
+  ] as const)("closes a hello of protocol %i with %s", async (version, reason) => {
+    const peer = r.connect(A);
+    await peer.deliver(hello(A, version));
+    const error = await only(peer, "error");
+    expect(error).toMatchObject({ code: reason, fatal: true });
+    expect(peer.closed).toEqual({ code: CLOSE_CODES[reason], reason });
+  });
+
+  it("reads the version of a future hello whose other fields v1 does not know", async () => {
+    const peer = r.connect(A);
+    await peer.deliver({ type: "hello", protocol_version: 3, device: A, capabilities: ["x"] });
+    expect(peer.closed).toEqual({ code: 4011, reason: "protocol_too_new" });
+  });
+
+  it("refuses anything before hello, and a second hello", async () => {
+    const early = r.connect(A);
+    await early.deliver({ type: "ping", nonce: 1 });
+    expect(early.closed).toEqual({ code: 4012, reason: "handshake_required" });
+    const twice = await open(B);
+    await twice.deliver(hello(B));
+    expect(twice.closed).toEqual({ code: 4012, reason: "handshake_required" });
+  });
+
+  it("refuses a hello naming another device than the token", async () => {
+    const peer = r.connect(A);
+    await peer.deliver(hello(B));
+    expect(peer.closed).toEqual({ code: 4003, reason: "forbidden" });
+  });
+
+  it("closes the older connection when the same device connects again", async () => {
+    const first = await open(A);
+    await open(A);
+    expect(first.closed).toEqual({ code: 4014, reason: "replaced" });
+  });
+
+  it("closes a session whose token has expired", async () => {
+    const peer = r.connect(A, "owner", 60);
+    await peer.deliver(hello(A));
+    r.advance(61_000);
+    await peer.deliver({ type: "ping", nonce: 1 });
+    expect(peer.closed).toEqual({ code: 4015, reason: "token_expired" });
+  });
+});
+
+describe("bad frames", () => {
+  it("answers a malformed or oversize frame with a clear error and changes nothing", async () => {
+    const peer = await open(A);
+    await peer.deliver("{");
+    await peer.deliver("x".repeat(FRAME_LIMIT_BYTES + 1));
+    await peer.deliver({ type: "push", batch_id: f.nextId(), events: [] });
+    const errors = await peer.received();
+    expect(errors.map((e) => e.type === "error" && [e.code, e.fatal])).toEqual([
+      ["malformed_message", false],
+      ["frame_too_large", false],
+      ["malformed_message", false],
+    ]);
+    expect(errors[1]).toMatchObject({ message: `frame is ${FRAME_LIMIT_BYTES + 1} bytes; the limit is ${FRAME_LIMIT_BYTES} bytes` });
+    expect(r.core.head()).toBe(0);
+    expect(peer.closed).toBeNull();
+  });
+
+  it("closes a connection that sends nothing but garbage", async () => {
+    const peer = await open(A);
+    for (let i = 0; i < 8; i++) await peer.deliver("garbage");
+    expect(peer.closed).toEqual({ code: 4013, reason: "protocol_violation" });
+  });
+});
+
+describe("push, verdicts and live fan-out", () => {
+  it("answers the pusher with verdicts, then sends every open connection the live changes", async () => {
+    const a = await open(A);
+    const b = await open(B);
+    const create = f.createProject(A);
+    await a.deliver({ type: "push", batch_id: f.nextId(), events: [create] });
+    const toA = await a.received();
+    expect(toA.map((m) => m.type)).toEqual(["verdicts", "live"]);
+    const live = await only(b, "live");
+    expect(live.changes[0]).toMatchObject({ seq: 1, event_id: create.id, device_id: A, entity: { version: 1 } });
+    expect(live.head).toBe(1);
+  });
+
+  it("pokes instead of broadcasting a change too large for a frame", async () => {
+    const a = await open(A);
+    const b = await open(B);
+    const items = Array.from({ length: 8_000 }, (_, i) => ({ sha256: i.toString(16).padStart(64, "0"), file_name: `IMG_${i}.CR3`, size_bytes: i, note: null }));
+    const create = { ...f.createProject(A), payload: { ...f.createProject(A).payload as object, media_selection: { items } } };
+    const text = JSON.stringify({ type: "push", batch_id: f.nextId(), events: [create] });
+    expect(text.length).toBeGreaterThan(FRAME_LIMIT_BYTES);
+    for (const chunk of await splitIntoChunks(text, f.nextId() as TransferId)) await a.deliver(chunk);
+    const toA = await a.received();
+    expect(toA.map((m) => m.type)).toEqual(["upload_state", "upload_state", "verdicts", "poke"]);
+    expect(await only(b, "poke")).toEqual({ type: "poke", head: 1 });
+    // The pull answer is itself larger than a frame: it arrives in chunks and reassembles.
+    await b.deliver({ type: "pull", request_id: crypto.randomUUID(), since: 0, limit: 10 });
+    expect(b.sent.length).toBeGreaterThan(3);
+    const page = await only(b, "changes");
+    expect(page.changes[0]!.entity).toMatchObject({ data: { media_selection: { items } } });
+  });
+});
+
+describe("chunked uploads", () => {
+  const bigPush = () => {
+    const items = Array.from({ length: 20_000 }, (_, i) => ({ sha256: i.toString(16).padStart(64, "0"), file_name: `IMG_${i}.CR3`, size_bytes: i, note: null }));
+    const event = { ...f.createProject(A), payload: { ...(f.createProject(A).payload as object), media_selection: { items } } };
+    return { event, text: JSON.stringify({ type: "push", batch_id: f.nextId(), events: [event] }) };
+  };
+
+  it("resumes after a dropped connection at the chunk the server asks for", async () => {
+    const { event, text } = bigPush();
+    const transfer = f.nextId() as TransferId;
+    const chunks = await splitIntoChunks(text, transfer);
+    expect(chunks.length).toBeGreaterThanOrEqual(3);
+    const first = await open(A);
+    await first.deliver(chunks[0]);
+    await first.deliver(chunks[1]);
+    first.close(1006, "network lost");
+    const second = await open(A);
+    await second.deliver({ type: "upload_query", transfer_id: transfer });
+    expect(await only(second, "upload_state")).toMatchObject({ next_index: 2, complete: false });
+    for (const chunk of chunks.slice(2)) await second.deliver(chunk);
+    const messages = await second.received();
+    const verdicts = messages.find((m) => m.type === "verdicts");
+    expect(verdicts).toMatchObject({ verdicts: [{ event_id: event.id, status: "confirmed", seq: 1 }] });
+    expect(r.sql.one<{ n: number }>("SELECT COUNT(*) AS n FROM upload_chunks")!.n).toBe(0);
+  });
+
+  it("refuses a chunk whose data does not match its checksum, and a whole that does not", async () => {
+    const { text } = bigPush();
+    const chunks = await splitIntoChunks(text, f.nextId() as TransferId);
+    const peer = await open(A);
+    const flipped = { ...chunks[0]!, data: (chunks[0]!.data[0] === "A" ? "B" : "A") + chunks[0]!.data.slice(1) };
+    await peer.deliver(flipped);
+    expect(await only(peer, "error")).toMatchObject({ code: "checksum_mismatch", fatal: false });
+    const wrongWhole = chunks.map((c) => ({ ...c, sha256: "0".repeat(64) }));
+    for (const c of wrongWhole) await peer.deliver(c);
+    const messages = await peer.received();
+    expect(messages.at(-1)).toMatchObject({ type: "error", code: "checksum_mismatch" });
+    expect(r.core.head()).toBe(0);
+  });
+
+  it("expires an unfinished upload", async () => {
+    const { text } = bigPush();
+    const chunks = await splitIntoChunks(text, f.nextId() as TransferId);
+    const peer = await open(A);
+    await peer.deliver(chunks[0]);
+    r.advance(25 * 60 * 60 * 1000);
+    await peer.deliver(chunks[1]);
+    expect(peer.closed).toEqual({ code: 4015, reason: "token_expired" });
+    // A fresh token: the test connection's token expired too.
+    const again = r.connect(A, "owner", 3600);
+    await again.deliver(hello(A));
+    await again.deliver(chunks[1]);
+    const messages = await again.received();
+    expect(messages.at(-1)).toMatchObject({ type: "error", code: "transfer_expired", message: expect.stringMatching(/start again at chunk 0/) });
+    expect(r.sql.one<{ n: number }>("SELECT COUNT(*) AS n FROM upload_chunks")!.n).toBe(0);
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * The branch room over in-memory sockets on a real SQLite core: the same BranchRoom the Durable
+ * Object runs, with peers whose outgoing frames are collected for the test to read (tldraw-style).
+ */
+import { BranchRoom, type Peer, type Session } from "../../durable/core/room.js";
+import { ChunkAssembler, decodeServerMessage, type Role, type ServerMessage, type TransferId } from "../../schema/index.js";
+import { makeCore } from "./branch.js";
+import { idGenerator } from "./events.js";
+
+export class MemoryPeer implements Peer {
+  #session: Session | null = null;
+  readonly sent: string[] = [];
+  closed: { code: number; reason: string } | null = null;
+  #assembler = new ChunkAssembler();
+  #read = 0;
+
+  constructor(
+    readonly id: string,
+    private readonly room: BranchRoom,
+  ) {}
+
+  session() {
+    return this.closed ? null : this.#session;
+  }
+  setSession(session: Session) {
+    this.#session = session;
+  }
+  send(text: string) {
+    if (!this.closed) this.sent.push(text);
+  }
+  close(code: number, reason: string) {
+    this.closed ??= { code, reason };
+  }
+
+  /** What the client sends. */
+  deliver(message: unknown): Promise<void> {
+    return this.room.message(this, typeof message === "string" ? message : JSON.stringify(message));
+  }
+
+  /** Messages the server sent since the last read, with chunked transfers reassembled. */
+  async received(): Promise<ServerMessage[]> {
+    const out: ServerMessage[] = [];
+    for (; this.#read < this.sent.length; this.#read++) {
+      const decoded = decodeServerMessage(this.sent[this.#read]!);
+      if (!decoded.ok) throw new Error(`server sent an invalid frame: ${decoded.error.message}`);
+      if (decoded.value.type !== "chunk") {
+        out.push(decoded.value);
+        continue;
+      }
+      const joined = await this.#assembler.accept(decoded.value);
+      if (!joined.ok) throw new Error(joined.error.message);
+      if (joined.value !== null) {
+        const whole = decodeServerMessage(joined.value, Number.MAX_SAFE_INTEGER);
+        if (!whole.ok) throw new Error(whole.error.message);
+        out.push(whole.value);
+      }
+    }
+    return out;
+  }
+}
+
+export function makeRoom() {
+  const t = makeCore();
+  const peers = new Set<MemoryPeer>();
+  const nextId = idGenerator(7);
+  const logs: string[] = [];
+  const room = new BranchRoom(t.core, {
+    peers: () => [...peers].filter((p) => !p.closed),
+    newTransferId: () => nextId() as TransferId,
+    wakeAt: () => {},
+    log: (message, error) => void logs.push(`${message}: ${String(error)}`),
+  });
+  let n = 0;
+  const connect = (device: string, role: Role = "owner", expiresInS = 3600) => {
+    const peer = new MemoryPeer(`peer-${++n}`, room);
+    peers.add(peer);
+    const iat = Math.floor(t.core.nowMs() / 1000);
+    room.connect(peer, { v: 1, branch: "test-branch", device, user: "u1", role, iat, exp: iat + expiresInS } as never);
+    return peer;
+  };
+  return { ...t, room, connect, logs };
+}
