@@ -5,7 +5,7 @@
  * Starts the Worker locally with `wrangler dev` (workerd), state persisted in .wrangler/state so it
  * survives restarts, bound to loopback only. Says plainly which parts are not built yet.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
@@ -13,6 +13,20 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT ?? 8787);
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
   console.error(`PORT must be a TCP port number (1-65535), got ${JSON.stringify(process.env.PORT)}`);
+  process.exit(2);
+}
+
+// A development secret in .dev.vars (created on first run) and a token to try the server with.
+const branch = process.env.BRANCH ?? "demo";
+let devToken;
+try {
+  devToken = execFileSync(path.join(root, "node_modules", ".bin", "tsx"), ["scripts/token.ts", "--branch", branch, "--role", "owner", "--user", "dev", "--ttl", "30d"], {
+    cwd: root,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  }).trim();
+} catch {
+  console.error(`could not mint a development token for branch ${JSON.stringify(branch)} (set BRANCH to a valid branch id)`);
   process.exit(2);
 }
 
@@ -33,11 +47,16 @@ child.stdout.on("data", (chunk) => {
       [
         "",
         `StudioVault Sync server: http://127.0.0.1:${port}  (health: http://127.0.0.1:${port}/health)`,
+        `Branch "${branch}": ws://127.0.0.1:${port}/v1/branches/${branch}/sync?token=<token>`,
         "State is persisted in .wrangler/state. Stop with Ctrl-C.",
         "",
-        "Not built yet (see the open issues):",
-        "  - the branch Durable Object: push, pull, live changes, auth (issue 3)",
-        "  - the desktop: local store, sync engine, CLI (issue 4); snapshots (issue 5); the app UI (issue 6)",
+        `A development owner token for branch "${branch}" (30 days; more with \`npm run token -- --help\`):`,
+        devToken,
+        "",
+        `Try it: curl -H "Authorization: Bearer <token>" "http://127.0.0.1:${port}/v1/branches/${branch}/changes?since=0"`,
+        "",
+        "Not built yet (see the open issues): the desktop (local store, sync engine, CLI: issue 4),",
+        "snapshots and bootstrap (issue 5), the desktop app UI (issue 6), benchmarks (issue 7).",
         "",
       ].join("\n"),
     );

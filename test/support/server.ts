@@ -1,0 +1,110 @@
+/**
+ * The real Worker + branch Durable Objects under workerd, started from a Node test with wrangler's
+ * `unstable_startWorker` on a loopback port, with state persisted in a directory of the test's.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { unstable_startWorker } from "wrangler";
+import WebSocket from "ws";
+import { signDeviceToken } from "../../durable/auth.js";
+import { ChunkAssembler, decodeServerMessage, type Role, type ServerMessage } from "../../schema/index.js";
+import type { DeviceClaims } from "../../schema/token.js";
+
+export const TEST_SECRET = "node-e2e-secret-0123456789abcdef0123456789";
+
+export interface LocalServer {
+  url: URL;
+  persistDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(persistDir = mkdtempSync(path.join(tmpdir(), "sv-server-"))): Promise<LocalServer> {
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+  process.env.WRANGLER_SEND_METRICS = "false";
+  const worker = await unstable_startWorker({
+    config: path.resolve(import.meta.dirname, "../../wrangler.toml"),
+    bindings: { TOKEN_SECRET: { type: "plain_text", value: TEST_SECRET } },
+    sendMetrics: false,
+    dev: {
+      persist: persistDir,
+      server: { hostname: "127.0.0.1", port: 0 },
+      inspector: false,
+      watch: false,
+      logLevel: "warn",
+    },
+  });
+  await worker.ready;
+  return { url: await worker.url, persistDir, stop: () => worker.dispose() };
+}
+
+export function tokenFor(branch: string, device: string, role: Role = "owner", ttlS = 3600): Promise<string> {
+  const iat = Math.floor(Date.now() / 1000);
+  return signDeviceToken({ v: 1, branch, device, user: "e2e", role, iat, exp: iat + ttlS } as DeviceClaims, TEST_SECRET);
+}
+
+/** A raw protocol client over the `ws` package (the desktop's engine arrives with the desktop issue). */
+export class NodeClient {
+  readonly #queue: ServerMessage[] = [];
+  readonly #assembler = new ChunkAssembler();
+  #wake: (() => void) | null = null;
+  closed: { code: number; reason: string } | null = null;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on("message", async (data) => {
+      const decoded = decodeServerMessage(String(data));
+      if (!decoded.ok) throw new Error(decoded.error.message);
+      let message = decoded.value;
+      if (message.type === "chunk") {
+        const joined = await this.#assembler.accept(message);
+        if (!joined.ok || joined.value === null) return;
+        const whole = decodeServerMessage(joined.value, Number.MAX_SAFE_INTEGER);
+        if (!whole.ok) throw new Error(whole.error.message);
+        message = whole.value;
+      }
+      this.#queue.push(message);
+      this.#wake?.();
+    });
+    ws.on("close", (code, reason) => {
+      this.closed = { code, reason: String(reason) };
+      this.#wake?.();
+    });
+  }
+
+  static async open(server: LocalServer, branch: string, device: string, role: Role = "owner"): Promise<NodeClient> {
+    const token = await tokenFor(branch, device, role);
+    const url = new URL(`/v1/branches/${branch}/sync?token=${token}`, server.url);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    const client = new NodeClient(ws);
+    client.send({ type: "hello", protocol_version: 1, device_id: device, cursor: 0, app: "node-e2e/1" });
+    await client.next("welcome");
+    return client;
+  }
+
+  send(message: unknown) {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  async next<T extends ServerMessage["type"]>(type: T, timeoutMs = 15_000): Promise<Extract<ServerMessage, { type: T }>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.#queue.findIndex((m) => m.type === type);
+      if (index >= 0) return this.#queue.splice(index, 1)[0] as Extract<ServerMessage, { type: T }>;
+      if (this.closed) throw new Error(`closed (${this.closed.code} ${this.closed.reason}) waiting for ${type}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${type}`);
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+
+  close() {
+    this.ws.close(1000, "done");
+  }
+}
