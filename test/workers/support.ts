@@ -18,7 +18,7 @@ export const ORIGIN = "https://sync.test";
 export async function tokenFor(branch: string, device: string, role: Role = "owner", ttlS = 3600, issuedAgoS = 0): Promise<string> {
   const iat = Math.floor(Date.now() / 1000) - issuedAgoS;
   const claims = { v: 1, branch, device, user: `user-${device.slice(-4)}`, role, iat, exp: iat + ttlS } as DeviceClaims;
-  return signDeviceToken(claims, (env as { TOKEN_SECRET: string }).TOKEN_SECRET);
+  return signDeviceToken(claims, env.TOKEN_SECRET);
 }
 
 export const newId = () => uuidv7(Date.now(), (b) => crypto.getRandomValues(b));
