@@ -129,12 +129,16 @@ export const CLOSE_CODES = {
 export type CloseReason = keyof typeof CLOSE_CODES;
 export const CloseReason = z.enum(Object.keys(CLOSE_CODES) as [CloseReason, ...CloseReason[]]);
 
-/** Close reasons after which reconnecting with the same credentials and app is pointless. */
+/**
+ * Close reasons after which reconnecting with the same credentials and app is pointless (or, for
+ * `replaced`, harmful: it would close the device's newer connection, which would reconnect in turn).
+ */
 export const TERMINAL_CLOSE_REASONS: ReadonlySet<CloseReason> = new Set([
   "unauthorized",
   "forbidden",
   "protocol_too_old",
   "token_expired",
+  "replaced",
 ]);
 
 export function closeReasonOf(code: number): CloseReason | null {

@@ -1,101 +1,226 @@
 /**
  * `npm run token -- --branch <id> --role <role> [--user <id>] [--device <uuid>] [--ttl 30d] [--json]`
  *
- * Mints a device token for LOCAL development from TOKEN_SECRET in .dev.vars, creating a random
- * development secret there on first use. .dev.vars is git-ignored; a real deployment sets its secret
- * with `wrangler secret put TOKEN_SECRET` and it is never committed.
+ * Mints a device token for LOCAL development, signed with TOKEN_SECRET from .dev.vars at the repo
+ * root (what `wrangler dev` reads). On first use it appends a random development secret there.
+ * .dev.vars is git-ignored. A real deployment sets its own secret with
+ * `wrangler secret put TOKEN_SECRET`; that secret is never written to a file and never committed.
+ *
+ * The token goes to stdout alone (scripts/start.mjs captures it); notices and errors go to stderr.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { signDeviceToken } from "../durable/auth.js";
+import { MIN_SECRET_CHARS, signDeviceToken } from "../durable/auth.js";
 import { BranchId, DeviceId, err, ok, type Result, Role, UserId, uuidv7 } from "../schema/index.js";
 import type { DeviceClaims } from "../schema/token.js";
 
-export const USAGE = `usage: npm run token -- --branch <branch-id> --role <owner|manager|staff|cashier|viewer>
-                         [--user <id>] [--device <uuid>] [--ttl <90s|15m|12h|30d>] [--json]`;
+export const USAGE = `usage: npm run token -- --branch <branch-id> --role <${Role.options.join("|")}>
+                         [--user <id>] [--device <uuid>] [--ttl <90s|15m|12h|30d>] [--json]
 
-const MAX_TTL_S = 365 * 24 * 3600;
-const UNIT_S: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+  --branch  the branch the token is for, e.g. colombo-main (required)
+  --role    the role the server will enforce (required)
+  --user    the person, default "dev"
+  --device  the device id (a UUID), default a fresh UUIDv7
+  --ttl     how long the token is valid, default 30d, at most 365d
+  --json    print {"token": ..., "claims": {...}} instead of the token alone`;
 
-export function parseTtl(text: string): number | null {
-  const m = /^(\d{1,6})([smhd])$/.exec(text);
+const DEFAULT_USER = "dev";
+const DEFAULT_TTL = "30d";
+export const MAX_TTL_S = 365 * 86_400;
+const UNIT_S = { s: 1, m: 60, h: 3_600, d: 86_400 } as const;
+
+const OPTIONS = {
+  branch: { type: "string" },
+  role: { type: "string" },
+  user: { type: "string" },
+  device: { type: "string" },
+  ttl: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** `90s`, `15m`, `12h`, `30d` → seconds; null unless between 1 s and 365 d. */
+export function parseTtlSeconds(text: string): number | null {
+  const m = /^([1-9]\d{0,7})([smhd])$/.exec(text);
   if (!m) return null;
-  const seconds = Number(m[1]) * UNIT_S[m[2]!]!;
-  return seconds > 0 && seconds <= MAX_TTL_S ? seconds : null;
+  const seconds = Number(m[1]) * UNIT_S[m[2] as keyof typeof UNIT_S];
+  return seconds <= MAX_TTL_S ? seconds : null;
 }
 
-/** The development secret in .dev.vars, created if missing. */
-export function ensureDevSecret(devVarsPath: string): { secret: string; created: boolean } {
-  const text = existsSync(devVarsPath) ? readFileSync(devVarsPath, "utf8") : "";
-  const line = /^TOKEN_SECRET\s*=\s*"?([^"\n]+)"?\s*$/m.exec(text);
-  if (line) return { secret: line[1]!, created: false };
+export type TokenCommand =
+  | { kind: "help" }
+  | { kind: "mint"; branch: BranchId; role: Role; user: UserId; device: DeviceId; ttlS: number; json: boolean };
+
+const bad = (flag: string, received: string | undefined, expected: string) =>
+  err(`--${flag}: received ${received === undefined ? "nothing" : JSON.stringify(received)}, expected ${expected}`);
+
+/** parseArgs errors are several sentences, some on several lines: one line in our own words instead. */
+function describeParseError(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const code = e instanceof Error && "code" in e ? e.code : undefined;
+  const quoted = /'([^']*)'/.exec(message)?.[1] ?? "";
+  const flags = Object.keys(OPTIONS).map((f) => `--${f}`).join(", ");
+  switch (code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `unknown flag ${quoted}: expected one of ${flags}`;
+    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
+      return `unexpected argument ${JSON.stringify(quoted)}: every value follows its flag, e.g. --branch colombo-main`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
+      const flag = quoted.split(" ")[0] ?? quoted;
+      return message.includes("does not take")
+        ? `${flag}: received a value, expected none (it is a switch)`
+        : `${flag}: received no value, expected a value after it (a value starting with "-" is written ${flag}=-value)`;
+    }
+    default:
+      return message.split("\n")[0] ?? message;
+  }
+}
+
+/**
+ * The command line → what to mint, or a one-line error naming the flag, the value received and what
+ * was expected. Pure apart from the random default device id.
+ */
+export function parseTokenArgs(argv: readonly string[], nowMs: number): Result<TokenCommand, string> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false, tokens: true });
+  } catch (e) {
+    return err(describeParseError(e));
+  }
+  const { values, tokens } = parsed;
+  if (values.help) return ok({ kind: "help" });
+  // parseArgs keeps the last of a repeated flag; `--role viewer ... --role owner` is more likely a
+  // mistake than a wish, so say so.
+  const seen = new Set<string>();
+  for (const t of tokens) {
+    if (t.kind !== "option") continue;
+    if (seen.has(t.name)) return err(`--${t.name}: given more than once, expected it once`);
+    seen.add(t.name);
+  }
+
+  if (values.branch === undefined) return bad("branch", undefined, "a branch id such as colombo-main");
+  const branch = BranchId.safeParse(values.branch);
+  if (!branch.success) return bad("branch", values.branch, "1-63 characters of a-z, 0-9 and '-', not starting with '-'");
+  const role = Role.safeParse(values.role);
+  if (!role.success) return bad("role", values.role, `one of ${Role.options.join(", ")}`);
+  const user = UserId.safeParse(values.user ?? DEFAULT_USER);
+  if (!user.success) return bad("user", values.user, "1-64 characters of letters, digits and . _ @ -");
+  const device = DeviceId.safeParse(values.device ?? uuidv7(nowMs, (b) => crypto.getRandomValues(b)));
+  if (!device.success) return bad("device", values.device, "a lower-case UUID such as 01936f3c-0000-7000-8000-00000000000a");
+  const ttlText = values.ttl ?? DEFAULT_TTL;
+  const ttlS = parseTtlSeconds(ttlText);
+  if (ttlS === null) return bad("ttl", ttlText, "a duration like 90s, 15m, 12h or 30d, from 1s to at most 365d");
+
+  return ok({ kind: "mint", branch: branch.data, role: role.data, user: user.data, device: device.data, ttlS, json: values.json ?? false });
+}
+
+/**
+ * TOKEN_SECRET from the .dev.vars file, or a new random one appended to it (creating the file) when
+ * it has no TOKEN_SECRET line. An existing line is never rewritten: a short secret is an error.
+ */
+export function ensureDevSecret(devVarsPath: string): Result<{ secret: string; created: boolean }, string> {
+  let text = "";
+  try {
+    if (existsSync(devVarsPath)) text = readFileSync(devVarsPath, "utf8");
+  } catch (e) {
+    return err(`${devVarsPath}: cannot read it (${e instanceof Error ? e.message : String(e)})`);
+  }
+  // dotenv syntax as wrangler reads it: KEY=value, optionally quoted.
+  const line = /^[ \t]*TOKEN_SECRET[ \t]*=(.*)$/m.exec(text);
+  if (line) {
+    const raw = line[1]!.trim();
+    const secret = /^(["']).*\1$/.test(raw) ? raw.slice(1, -1) : raw;
+    if (secret.length < MIN_SECRET_CHARS) {
+      return err(
+        `${devVarsPath}: TOKEN_SECRET is ${secret.length} characters, expected at least ${MIN_SECRET_CHARS} (delete the line to have one generated)`,
+      );
+    }
+    return ok({ secret, created: false });
+  }
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   const secret = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  const prefix = text === "" || text.endsWith("\n") ? text : `${text}\n`;
-  writeFileSync(devVarsPath, `${prefix}TOKEN_SECRET=${secret}\n`, { mode: 0o600 });
-  return { secret, created: true };
+  const separator = text === "" || text.endsWith("\n") ? "" : "\n";
+  try {
+    // Append rather than rewrite: other lines stay byte for byte. 0600 applies when the file is created.
+    appendFileSync(devVarsPath, `${separator}TOKEN_SECRET=${secret}\n`, { mode: 0o600 });
+  } catch (e) {
+    return err(`${devVarsPath}: cannot write it (${e instanceof Error ? e.message : String(e)})`);
+  }
+  return ok({ secret, created: true });
 }
 
 export interface Minted {
   token: string;
   claims: DeviceClaims;
+  /** True when this call created TOKEN_SECRET in .dev.vars. */
   createdSecret: boolean;
 }
 
-export async function mintFromArgs(argv: string[], opts: { devVarsPath: string; nowMs: number }): Promise<Result<Minted, string>> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        branch: { type: "string" },
-        role: { type: "string" },
-        user: { type: "string", default: "dev" },
-        device: { type: "string" },
-        ttl: { type: "string", default: "30d" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-    }));
-  } catch (e) {
-    return err(`${(e as Error).message}\n${USAGE}`);
-  }
-  if (values.help) return err(USAGE);
-  const bad = (flag: string, received: string | undefined, expected: string) =>
-    err(`--${flag}: received ${received === undefined ? "nothing" : JSON.stringify(received)}, expected ${expected}`);
-  if (values.branch === undefined) return bad("branch", undefined, "a branch id such as colombo-main");
-  const branch = BranchId.safeParse(values.branch);
-  if (!branch.success) return bad("branch", values.branch, "1-63 characters of a-z, 0-9 and '-'");
-  const role = Role.safeParse(values.role);
-  if (!role.success) return bad("role", values.role, `one of ${Role.options.join(", ")}`);
-  const user = UserId.safeParse(values.user);
-  if (!user.success) return bad("user", values.user, "1-64 characters of letters, digits and . _ @ -");
-  const deviceText = values.device ?? uuidv7(opts.nowMs, (b) => crypto.getRandomValues(b));
-  const device = DeviceId.safeParse(deviceText);
-  if (!device.success) return bad("device", values.device, "a lower-case UUID");
-  const ttl = parseTtl(values.ttl!);
-  if (ttl === null) return bad("ttl", values.ttl, "a duration like 90s, 15m, 12h or 30d, at most 365d");
-
-  const { secret, created } = ensureDevSecret(opts.devVarsPath);
+/** Mints the token a parsed command asks for. Only here is .dev.vars read or written. */
+export async function mintToken(
+  command: Extract<TokenCommand, { kind: "mint" }>,
+  opts: { devVarsPath: string; nowMs: number },
+): Promise<Result<Minted, string>> {
+  const dev = ensureDevSecret(opts.devVarsPath);
+  if (!dev.ok) return dev;
   const iat = Math.floor(opts.nowMs / 1000);
-  const claims: DeviceClaims = { v: 1, branch: branch.data, device: device.data, user: user.data, role: role.data, iat, exp: iat + ttl };
-  return ok({ token: await signDeviceToken(claims, secret), claims, createdSecret: created });
+  const claims: DeviceClaims = {
+    v: 1,
+    branch: command.branch,
+    device: command.device,
+    user: command.user,
+    role: command.role,
+    iat,
+    exp: iat + command.ttlS,
+  };
+  return ok({ token: await signDeviceToken(claims, dev.value.secret), claims, createdSecret: dev.value.created });
 }
 
-async function main() {
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-  const argv = process.argv.slice(2);
-  const result = await mintFromArgs(argv, { devVarsPath: path.join(root, ".dev.vars"), nowMs: Date.now() });
-  if (!result.ok) {
-    console.error(result.error);
-    process.exit(argv.includes("--help") ? 0 : 2);
+/**
+ * Parse and mint in one step, for tests. Every argument is checked before .dev.vars is touched, so a
+ * bad command line writes nothing. `--help` comes back as an error carrying the usage text.
+ */
+export async function mintFromArgs(
+  argv: readonly string[],
+  opts: { devVarsPath: string; nowMs: number },
+): Promise<Result<Minted, string>> {
+  const command = parseTokenArgs(argv, opts.nowMs);
+  if (!command.ok) return command;
+  if (command.value.kind === "help") return err(USAGE);
+  return mintToken(command.value, opts);
+}
+
+async function main(): Promise<number> {
+  const nowMs = Date.now();
+  const command = parseTokenArgs(process.argv.slice(2), nowMs);
+  if (!command.ok) {
+    console.error(`npm run token: ${command.error} (see --help)`);
+    return 2;
   }
-  const { token, claims, createdSecret } = result.value;
-  if (createdSecret) console.error("created .dev.vars with a random development TOKEN_SECRET (git-ignored)");
-  console.log(argv.includes("--json") ? JSON.stringify({ token, claims }) : token);
+  if (command.value.kind === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+  const devVarsPath = path.join(root, ".dev.vars");
+  const minted = await mintToken(command.value, { devVarsPath, nowMs });
+  if (!minted.ok) {
+    console.error(`npm run token: ${minted.error}`);
+    return 2;
+  }
+  const { token, claims, createdSecret } = minted.value;
+  if (createdSecret) {
+    console.error(`added a random development TOKEN_SECRET to ${devVarsPath} (git-ignored; restart wrangler dev to use it)`);
+  }
+  console.log(command.value.json ? JSON.stringify({ token, claims }) : token);
+  return 0;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) void main();
+// Run only when executed (`tsx scripts/token.ts`), not when a test imports the module.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  void main().then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,126 +1,255 @@
-/** Device tokens with real WebCrypto: signing, verification and the development token command. */
+/** Device tokens (I11) with real WebCrypto, no mocks: signing, verification and `npm run token`. */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { signDeviceToken, tokenFromRequest, verifyDeviceToken } from "../../durable/auth.js";
-import { decodeTokenUnverified, type DeviceClaims } from "../../schema/token.js";
-import { mintFromArgs } from "../../scripts/token.js";
+import { CLOCK_SKEW_MS, signDeviceToken, tokenFromRequest, verifyDeviceToken } from "../../durable/auth.js";
+import { InvariantError } from "../../schema/result.js";
+import { base64UrlDecode, base64UrlEncode, decodeTokenUnverified, type DeviceClaims } from "../../schema/token.js";
+import { mintFromArgs, USAGE } from "../../scripts/token.js";
 
-const SECRET = "s".repeat(40);
+const SECRET = "test-secret-for-auth-tests-0123456789";
 const NOW_MS = Date.UTC(2026, 10, 25, 10, 0, 0);
+const NOW_S = NOW_MS / 1000;
 const claims = {
   v: 1,
   branch: "colombo-main",
   device: "01936f3c-0000-7000-8000-00000000000a",
   user: "nimal",
   role: "cashier",
-  iat: NOW_MS / 1000 - 60,
-  exp: NOW_MS / 1000 + 3600,
+  iat: NOW_S - 60,
+  exp: NOW_S + 3600,
 } as DeviceClaims;
 
-const failure = async (token: string | null, secret = SECRET, now = NOW_MS) => {
-  const result = await verifyDeviceToken(token, secret, now);
-  expect(result.ok).toBe(false);
-  return result.ok ? null : result.error;
-};
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const utf8 = (text: string) => new TextEncoder().encode(text);
 
-describe("device tokens", () => {
-  it("round-trip: a signed token verifies to its claims", async () => {
+/** A correctly signed token over any claims text: proves a refusal is about the claims, not the signature. */
+async function signRaw(claimsJson: string, secret = SECRET): Promise<string> {
+  const key = await crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const signed = `sv1.${base64UrlEncode(utf8(claimsJson))}`;
+  return `${signed}.${base64UrlEncode(new Uint8Array(await crypto.subtle.sign("HMAC", key, utf8(signed))))}`;
+}
+
+async function failure(token: unknown, now = NOW_MS) {
+  const result = await verifyDeviceToken(token as string, SECRET, now);
+  if (result.ok) throw new Error(`expected a refusal, the token verified: ${JSON.stringify(token).slice(0, 80)}`);
+  return result.error;
+}
+
+describe("signing and verifying a device token", () => {
+  it("round-trips: a signed token verifies to exactly its claims", async () => {
     const token = await signDeviceToken(claims, SECRET);
-    expect(token.startsWith("sv1.")).toBe(true);
+    expect(token).toMatch(/^sv1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
     expect(await verifyDeviceToken(token, SECRET, NOW_MS)).toEqual({ ok: true, value: claims });
+  });
+
+  it("refuses a token signed with another secret as bad_signature", async () => {
+    const token = await signDeviceToken(claims, "another-secret-of-enough-length-0123456789");
+    expect(await failure(token)).toMatchObject({ code: "bad_signature" });
+  });
+
+  it("never verifies a token with any single character of its claims or signature changed", async () => {
+    const token = await signDeviceToken(claims, SECRET);
+    const dots = [3, token.lastIndexOf(".")];
+    const lastOfParts = [dots[1]! - 1, token.length - 1];
+    for (let at = 0; at < token.length; at++) {
+      // Every position once; the last character of each part with every other letter, because its
+      // unused low bits are where a lax decoder would accept a second spelling of the same bytes.
+      const replacements = lastOfParts.includes(at) ? [...BASE64URL] : [token[at] === "A" ? "B" : "A"];
+      for (const c of replacements) {
+        if (c === token[at]) continue;
+        const altered = token.slice(0, at) + c + token.slice(at + 1);
+        const error = await failure(altered);
+        expect(["bad_signature", "malformed"], `position ${at} → ${c}`).toContain(error.code);
+        if (at <= 3 || dots.includes(at)) expect(error.code, `position ${at}`).toBe("malformed");
+      }
+    }
+  });
+
+  it("is expired at exactly exp, and the message names the expiry", async () => {
+    const token = await signDeviceToken(claims, SECRET);
+    expect((await verifyDeviceToken(token, SECRET, claims.exp * 1000 - 1)).ok).toBe(true);
+    expect(await failure(token, claims.exp * 1000)).toEqual({ code: "expired", message: "token expired at 2026-11-25T11:00:00.000Z" });
+  });
+
+  it("is not valid yet when issued more than the clock skew allowance in the future", async () => {
+    const ahead = await signDeviceToken({ ...claims, iat: NOW_S + 61 }, SECRET);
+    const error = await failure(ahead);
+    expect(error.code).toBe("not_yet_valid");
+    expect(error.message).toContain("2026-11-25T10:01:01.000Z");
+    // Within the allowance (a minted-here, checked-there clock difference) it verifies.
+    const atLimit = await signDeviceToken({ ...claims, iat: NOW_S + CLOCK_SKEW_MS / 1000 }, SECRET);
+    expect((await verifyDeviceToken(atLimit, SECRET, NOW_MS)).ok).toBe(true);
+  });
+
+  it("refuses a missing or empty token as missing", async () => {
+    for (const nothing of [null, undefined, ""]) expect((await failure(nothing)).code).toBe("missing");
+  });
+
+  it("refuses garbage as malformed with a reason, and never throws", async () => {
+    const good = await signDeviceToken(claims, SECRET);
+    const sig = good.split(".")[2]!;
+    const b64 = (text: string) => base64UrlEncode(utf8(text));
+    const full = JSON.stringify(claims);
+    const cases: Array<[string, string, RegExp]> = [
+      ["no dots", "nodots", /3 dot-separated parts.*received 1/],
+      ["four parts", `${good}.x`, /received 4/],
+      ["3000 characters", "x".repeat(3_000), /3000 characters; the limit is 2048/],
+      ["3000 characters that look like a token", `sv1.${"A".repeat(2_900)}.${sig}`, /the limit is 2048/],
+      ["another prefix", good.replace(/^sv1/, "sv2"), /prefix "sv1", received "sv2"/],
+      ["non-base64url claims", `sv1.!!!.${sig}`, /claims part is not base64url/],
+      ["standard base64 characters", `sv1.${btoa(full)}.${sig}`, /not base64url/],
+      ["padding", `sv1.${b64(full)}==.${sig}`, /not base64url/],
+      ["short signature", `sv1.${b64(full)}.${sig.slice(0, 20)}`, /signature is 15 bytes, expected 32/],
+      ["claims not JSON", await signRaw("{not json"), /not UTF-8 JSON/],
+      ["claims not UTF-8", `sv1.${base64UrlEncode(new Uint8Array([0x7b, 0xff, 0x7d]))}.${sig}`, /not UTF-8 JSON/],
+      ["claims an array", await signRaw("[1,2]"), /claims \(root\)/],
+      ["claims with an extra key", await signRaw(JSON.stringify({ ...claims, admin: true })), /admin/],
+      ["claims with __proto__", await signRaw(`{"__proto__":{"role":"owner"},${full.slice(1)}`), /__proto__/],
+      ["exp not after iat", await signRaw(JSON.stringify({ ...claims, exp: claims.iat })), /claims exp: must be after iat/],
+      ["another version", await signRaw(JSON.stringify({ ...claims, v: 2 })), /claims v/],
+      ["unknown role", await signRaw(JSON.stringify({ ...claims, role: "root" })), /claims role/],
+    ];
+    for (const [what, token, reason] of cases) {
+      const error = await failure(token);
+      expect(error.code, what).toBe("malformed");
+      expect(error.message, what).toMatch(reason);
+    }
+    // Wrongly typed input from JavaScript callers is "missing", not a crash.
+    for (const wrong of [42, {}, ["sv1"]]) expect((await failure(wrong)).code).toBe("missing");
+  });
+
+  it("treats a short secret or a clock that is not a time as a bug, and throws", async () => {
+    const token = await signDeviceToken(claims, SECRET);
+    await expect(signDeviceToken(claims, "short")).rejects.toThrow(InvariantError);
+    await expect(signDeviceToken({ ...claims, exp: claims.iat }, SECRET)).rejects.toThrow(/exp: must be after iat/);
+    await expect(verifyDeviceToken(token, "", NOW_MS)).rejects.toThrow(/at least 32 characters/);
+    await expect(verifyDeviceToken(token, SECRET, Number.NaN)).rejects.toThrow(/nowMs/);
+  });
+
+  it("reads the claims of a good token unverified, and of a forged one too: it proves nothing", async () => {
+    const token = await signDeviceToken(claims, SECRET);
     expect(decodeTokenUnverified(token)).toEqual({ ok: true, value: claims });
+    const forged = await signRaw(JSON.stringify({ ...claims, role: "owner" }), "not-the-server-secret-but-long-enough-0123");
+    expect(decodeTokenUnverified(forged)).toMatchObject({ ok: true, value: { role: "owner" } });
+    expect(decodeTokenUnverified("garbage")).toMatchObject({ ok: false, error: { code: "malformed" } });
   });
+});
 
-  it("a token signed with another secret has a bad signature", async () => {
-    const token = await signDeviceToken(claims, "x".repeat(40));
-    expect((await failure(token))?.code).toBe("bad_signature");
-  });
-
-  it("flipping any character of the claims or the signature never verifies", async () => {
-    const token = await signDeviceToken(claims, SECRET);
-    const positions = [4, 10, 25, token.indexOf(".", 4) - 2, token.indexOf(".", 4) + 3, token.length - 2];
-    for (const at of positions) {
-      const c = token[at]!;
-      const flipped = token.slice(0, at) + (c === "A" ? "B" : "A") + token.slice(at + 1);
-      const error = await failure(flipped);
-      expect(["bad_signature", "malformed"], `position ${at}`).toContain(error?.code);
+describe("base64url helpers", () => {
+  it("round-trip bytes of every length modulo 3", () => {
+    for (let n = 0; n < 40; n++) {
+      const bytes = crypto.getRandomValues(new Uint8Array(n));
+      const text = base64UrlEncode(bytes);
+      expect(text).toMatch(/^[A-Za-z0-9_-]*$/);
+      expect(base64UrlDecode(text)).toEqual(bytes);
     }
   });
 
-  it("expires at exactly exp and says when", async () => {
-    const token = await signDeviceToken(claims, SECRET);
-    const error = await failure(token, SECRET, claims.exp * 1000);
-    expect(error).toEqual({ code: "expired", message: `token expired at ${new Date(claims.exp * 1000).toISOString()}` });
+  it("return null for anything but the canonical unpadded spelling", () => {
+    for (const text of ["a+b/", "YQ==", "Y Q", "Y\nQ", "A", "YR", "é"]) expect(base64UrlDecode(text), text).toBeNull();
+    expect(base64UrlDecode("YQ")).toEqual(utf8("a"));
   });
+});
 
-  it("is not valid before it was issued, beyond a minute of clock skew", async () => {
-    const token = await signDeviceToken({ ...claims, iat: NOW_MS / 1000 + 120 }, SECRET);
-    expect((await failure(token))?.code).toBe("not_yet_valid");
-    const skewed = await signDeviceToken({ ...claims, iat: NOW_MS / 1000 + 30 }, SECRET);
-    expect((await verifyDeviceToken(skewed, SECRET, NOW_MS)).ok).toBe(true);
-  });
+describe("finding the token of a request", () => {
+  const url = "https://sync.example/v1/branches/colombo-main/sync";
 
-  it("refuses missing, empty and garbage tokens as values, never by throwing", async () => {
-    expect((await failure(null))?.code).toBe("missing");
-    expect((await failure(""))?.code).toBe("missing");
-    const b64 = (o: unknown) => btoa(JSON.stringify(o)).replace(/=+$/, "");
-    for (const garbage of [
-      "nodots",
-      "sv1.a.b.c",
-      "x".repeat(3_000),
-      "sv1.!!!.abc",
-      `sv1.${b64([1, 2])}.abc`,
-      `sv1.${b64({ ...claims, extra: 1 })}.abc`,
-      `sv1.${btoa(`{"__proto__":{"role":"owner"},"v":1}`)}.abc`,
-      "sv2.abc.def",
-    ]) {
-      expect((await failure(garbage))?.code, garbage.slice(0, 40)).toBe("malformed");
-    }
-  });
-
-  it("takes the token from the Authorization header first, else from ?token=", () => {
-    const both = new Request("https://x/v1/branches/b/changes?token=from-query", { headers: { Authorization: "Bearer from-header" } });
+  it("prefers the Authorization header to the query parameter", () => {
+    const both = new Request(`${url}?token=from-query`, { headers: { Authorization: "Bearer from-header" } });
     expect(tokenFromRequest(both)).toBe("from-header");
-    expect(tokenFromRequest(new Request("https://x/?token=from-query"))).toBe("from-query");
-    expect(tokenFromRequest(new Request("https://x/"))).toBeNull();
+    expect(tokenFromRequest(new Request(url, { headers: { Authorization: "bearer lower-case-scheme" } }))).toBe("lower-case-scheme");
+  });
+
+  it("falls back to ?token= for browser WebSockets, and is null when there is none", () => {
+    expect(tokenFromRequest(new Request(`${url}?token=from-query`))).toBe("from-query");
+    const basic = new Request(`${url}?token=from-query`, { headers: { Authorization: "Basic dXNlcjpwYXNz" } });
+    expect(tokenFromRequest(basic)).toBe("from-query");
+    expect(tokenFromRequest(new Request(url))).toBeNull();
+    expect(tokenFromRequest(new Request(`${url}?token=`))).toBeNull();
   });
 });
 
 describe("npm run token", () => {
-  const tmp = () => path.join(mkdtempSync(path.join(tmpdir(), "sv-token-")), ".dev.vars");
+  const tempDevVars = () => path.join(mkdtempSync(path.join(tmpdir(), "sv-token-")), ".dev.vars");
+  const secretIn = (file: string) => /^TOKEN_SECRET=([0-9a-f]{64})$/m.exec(readFileSync(file, "utf8"))?.[1];
 
-  it("creates a development secret once, then reuses it; the token verifies with it", async () => {
-    const devVars = tmp();
+  it("creates .dev.vars with a secret when missing, reuses it next time, and the token verifies with it", async () => {
+    const devVars = tempDevVars();
     const first = await mintFromArgs(["--branch", "colombo-main", "--role", "manager"], { devVarsPath: devVars, nowMs: NOW_MS });
+    expect(first).toMatchObject({ ok: true, value: { createdSecret: true } });
+    const secret = secretIn(devVars);
+    expect(secret).toBeDefined();
+
     const second = await mintFromArgs(["--branch", "colombo-main", "--role", "manager", "--ttl", "12h"], { devVarsPath: devVars, nowMs: NOW_MS });
-    expect(first.ok && first.value.createdSecret).toBe(true);
-    expect(second.ok && second.value.createdSecret).toBe(false);
-    const secret = /TOKEN_SECRET=(\w+)/.exec(readFileSync(devVars, "utf8"))![1]!;
-    const verified = await verifyDeviceToken(second.ok ? second.value.token : null, secret, NOW_MS);
-    expect(verified.ok && verified.value).toMatchObject({ branch: "colombo-main", role: "manager", exp: NOW_MS / 1000 + 12 * 3600 });
+    if (!second.ok) throw new Error(second.error);
+    expect(second.value.createdSecret).toBe(false);
+    expect(secretIn(devVars)).toBe(secret);
+    const verified = await verifyDeviceToken(second.value.token, secret!, NOW_MS);
+    expect(verified).toEqual({ ok: true, value: second.value.claims });
+    expect(second.value.claims).toMatchObject({ branch: "colombo-main", role: "manager", user: "dev", iat: NOW_S, exp: NOW_S + 12 * 3600 });
+    expect(second.value.claims.device).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab]/);
   });
 
-  it("keeps other lines of an existing .dev.vars", async () => {
-    const devVars = tmp();
+  it("defaults to 30 days and accepts every duration unit up to 365d", async () => {
+    const devVars = tempDevVars();
+    const mint = (ttl?: string) =>
+      mintFromArgs(["--branch", "b1", "--role", "viewer", ...(ttl ? ["--ttl", ttl] : [])], { devVarsPath: devVars, nowMs: NOW_MS });
+    for (const [ttl, seconds] of [[undefined, 30 * 86_400], ["90s", 90], ["15m", 900], ["365d", 365 * 86_400]] as const) {
+      const minted = await mint(ttl);
+      expect(minted.ok && minted.value.claims.exp - minted.value.claims.iat, String(ttl)).toBe(seconds);
+    }
+  });
+
+  it("appends to an existing .dev.vars, keeping its other lines, and reads a quoted secret", async () => {
+    const devVars = tempDevVars();
     writeFileSync(devVars, "OTHER=1");
     await mintFromArgs(["--branch", "b1", "--role", "owner"], { devVarsPath: devVars, nowMs: NOW_MS });
     expect(readFileSync(devVars, "utf8")).toMatch(/^OTHER=1\nTOKEN_SECRET=[0-9a-f]{64}\n$/);
+
+    const quoted = tempDevVars();
+    writeFileSync(quoted, `TOKEN_SECRET="${SECRET}"\r\n`);
+    const minted = await mintFromArgs(["--branch", "b1", "--role", "owner"], { devVarsPath: quoted, nowMs: NOW_MS });
+    expect(minted.ok && (await verifyDeviceToken(minted.value.token, SECRET, NOW_MS)).ok).toBe(true);
+  });
+
+  it("refuses a TOKEN_SECRET that is too short instead of rewriting it", async () => {
+    const devVars = tempDevVars();
+    writeFileSync(devVars, "TOKEN_SECRET=short\n");
+    const result = await mintFromArgs(["--branch", "b1", "--role", "owner"], { devVarsPath: devVars, nowMs: NOW_MS });
+    expect(result).toMatchObject({ ok: false, error: expect.stringMatching(/TOKEN_SECRET is 5 characters, expected at least 32/) });
+    expect(readFileSync(devVars, "utf8")).toBe("TOKEN_SECRET=short\n");
   });
 
   it.each([
-    [["--branch", "b1", "--role", "boss"], /--role: received "boss", expected one of owner, manager/],
-    [["--branch", "b1", "--role", "owner", "--ttl", "forever"], /--ttl: received "forever"/],
-    [["--branch", "b1", "--role", "owner", "--ttl", "400d"], /at most 365d/],
-    [["--role", "owner"], /--branch: received nothing/],
-    [["--branch", "Bad_Branch", "--role", "owner"], /--branch: received "Bad_Branch"/],
-    [["--branch", "b1", "--role", "owner", "--colour", "red"], /Unknown option '--colour'/],
-  ])("refuses %j with a clear error and writes nothing", async (argv, message) => {
-    const devVars = tmp();
+    [["--branch", "b1", "--role", "boss"], /^--role: received "boss", expected one of owner, manager, staff, cashier, viewer$/],
+    [["--branch", "b1"], /^--role: received nothing, expected one of owner/],
+    [["--role", "owner"], /^--branch: received nothing, expected a branch id/],
+    [["--branch", "Bad_Branch", "--role", "owner"], /^--branch: received "Bad_Branch", expected 1-63 characters/],
+    [["--branch", "b1", "--role", "owner", "--ttl", "forever"], /^--ttl: received "forever", expected a duration like 90s/],
+    [["--branch", "b1", "--role", "owner", "--ttl", "400d"], /^--ttl: received "400d", .*at most 365d/],
+    [["--branch", "b1", "--role", "owner", "--ttl", "0s"], /^--ttl: received "0s"/],
+    [["--branch", "b1", "--role", "owner", "--ttl", "2w"], /^--ttl: received "2w"/],
+    [["--branch", "b1", "--role", "owner", "--user", "a b"], /^--user: received "a b", expected/],
+    [["--branch", "b1", "--role", "owner", "--device", "not-a-uuid"], /^--device: received "not-a-uuid", expected a lower-case UUID/],
+    [["--branch", "b1", "--role", "owner", "--colour", "red"], /^unknown flag --colour: expected one of --branch, --role/],
+    [["--branch", "--role", "owner"], /^--branch: received no value, expected a value after it/],
+    [["--branch", "b1", "--role", "owner", "--json=yes"], /^--json: received a value, expected none/],
+    [["--branch", "b1", "--role", "viewer", "--role", "owner"], /^--role: given more than once/],
+    [["b1", "--role", "owner"], /^unexpected argument "b1"/],
+  ])("refuses %j with a one-line error naming the flag, and writes nothing", async (argv, message) => {
+    const devVars = tempDevVars();
     const result = await mintFromArgs(argv, { devVarsPath: devVars, nowMs: NOW_MS });
-    expect(result.ok).toBe(false);
-    expect(result.ok ? "" : result.error).toMatch(message);
+    if (result.ok) throw new Error("expected an error");
+    expect(result.error).toMatch(message);
+    expect(result.error).not.toContain("\n");
+    expect(existsSync(devVars)).toBe(false);
+  });
+
+  it("answers --help with the usage and writes nothing", async () => {
+    const devVars = tempDevVars();
+    expect(await mintFromArgs(["--help"], { devVarsPath: devVars, nowMs: NOW_MS })).toEqual({ ok: false, error: USAGE });
     expect(existsSync(devVars)).toBe(false);
   });
 });

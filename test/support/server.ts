@@ -8,7 +8,8 @@ import path from "node:path";
 import { unstable_startWorker } from "wrangler";
 import WebSocket from "ws";
 import { signDeviceToken } from "../../durable/auth.js";
-import { ChunkAssembler, decodeServerMessage, type Role, type ServerMessage } from "../../schema/index.js";
+import { type Role, type ServerMessage } from "../../schema/index.js";
+import { Inbox } from "./inbox.js";
 import type { DeviceClaims } from "../../schema/token.js";
 
 export const TEST_SECRET = "node-e2e-secret-0123456789abcdef0123456789";
@@ -45,30 +46,11 @@ export function tokenFor(branch: string, device: string, role: Role = "owner", t
 
 /** A raw protocol client over the `ws` package (the desktop's engine arrives with the desktop issue). */
 export class NodeClient {
-  readonly #queue: ServerMessage[] = [];
-  readonly #assembler = new ChunkAssembler();
-  #wake: (() => void) | null = null;
-  closed: { code: number; reason: string } | null = null;
+  readonly inbox = new Inbox();
 
   private constructor(readonly ws: WebSocket) {
-    ws.on("message", async (data) => {
-      const decoded = decodeServerMessage(String(data));
-      if (!decoded.ok) throw new Error(decoded.error.message);
-      let message = decoded.value;
-      if (message.type === "chunk") {
-        const joined = await this.#assembler.accept(message);
-        if (!joined.ok || joined.value === null) return;
-        const whole = decodeServerMessage(joined.value, Number.MAX_SAFE_INTEGER);
-        if (!whole.ok) throw new Error(whole.error.message);
-        message = whole.value;
-      }
-      this.#queue.push(message);
-      this.#wake?.();
-    });
-    ws.on("close", (code, reason) => {
-      this.closed = { code, reason: String(reason) };
-      this.#wake?.();
-    });
+    ws.on("message", (data) => this.inbox.frame(String(data)));
+    ws.on("close", (code, reason) => this.inbox.close(code, String(reason)));
   }
 
   static async open(server: LocalServer, branch: string, device: string, role: Role = "owner"): Promise<NodeClient> {
@@ -90,18 +72,9 @@ export class NodeClient {
     this.ws.send(JSON.stringify(message));
   }
 
-  async next<T extends ServerMessage["type"]>(type: T, timeoutMs = 15_000): Promise<Extract<ServerMessage, { type: T }>> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const index = this.#queue.findIndex((m) => m.type === type);
-      if (index >= 0) return this.#queue.splice(index, 1)[0] as Extract<ServerMessage, { type: T }>;
-      if (this.closed) throw new Error(`closed (${this.closed.code} ${this.closed.reason}) waiting for ${type}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${type}`);
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-        setTimeout(resolve, 100);
-      });
-    }
+  /** The next message of `type`, passing over others. */
+  next<T extends ServerMessage["type"]>(type: T, timeoutMs = 15_000) {
+    return this.inbox.next(type, { skip: true, timeoutMs });
   }
 
   close() {

@@ -4,13 +4,8 @@
  */
 import { env, SELF } from "cloudflare:test";
 import { signDeviceToken } from "../../durable/auth.js";
-import {
-  ChunkAssembler,
-  decodeServerMessage,
-  type Role,
-  type ServerMessage,
-  uuidv7,
-} from "../../schema/index.js";
+import { type Role, type ServerMessage, uuidv7 } from "../../schema/index.js";
+import { Inbox } from "../support/inbox.js";
 import type { DeviceClaims } from "../../schema/token.js";
 
 export const ORIGIN = "https://sync.test";
@@ -24,69 +19,23 @@ export async function tokenFor(branch: string, device: string, role: Role = "own
 export const newId = () => uuidv7(Date.now(), (b) => crypto.getRandomValues(b));
 
 export class TestClient {
-  readonly #queue: ServerMessage[] = [];
-  readonly #waiters: Array<() => void> = [];
-  readonly #assembler = new ChunkAssembler();
-  closed: { code: number; reason: string } | null = null;
+  readonly inbox = new Inbox();
 
   constructor(readonly ws: WebSocket) {
-    ws.addEventListener("message", async (event) => {
-      const decoded = decodeServerMessage(event.data as string);
-      if (!decoded.ok) throw new Error(`server sent an invalid frame: ${decoded.error.message}`);
-      let message = decoded.value;
-      if (message.type === "chunk") {
-        const joined = await this.#assembler.accept(message);
-        if (!joined.ok) throw new Error(joined.error.message);
-        if (joined.value === null) return;
-        const whole = decodeServerMessage(joined.value, Number.MAX_SAFE_INTEGER);
-        if (!whole.ok) throw new Error(whole.error.message);
-        message = whole.value;
-      }
-      this.#queue.push(message);
-      this.#wake();
-    });
-    ws.addEventListener("close", (event) => {
-      this.closed = { code: event.code, reason: event.reason };
-      this.#wake();
-    });
-  }
-
-  #wake() {
-    for (const w of this.#waiters.splice(0)) w();
+    ws.addEventListener("message", (event) => this.inbox.frame(event.data as string));
+    ws.addEventListener("close", (event) => this.inbox.close(event.code, event.reason));
   }
 
   send(message: unknown): void {
     this.ws.send(typeof message === "string" ? message : JSON.stringify(message));
   }
 
-  /** The next message (of a type, skipping others when `skip` is set). Rejects after `timeoutMs`. */
-  async next<T extends ServerMessage["type"]>(type?: T, opts: { skip?: boolean; timeoutMs?: number } = {}): Promise<Extract<ServerMessage, { type: T }>> {
-    const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-    for (;;) {
-      while (this.#queue.length > 0) {
-        const message = this.#queue.shift()!;
-        if (!type || message.type === type) return message as Extract<ServerMessage, { type: T }>;
-        if (!opts.skip) throw new Error(`expected ${type}, received ${JSON.stringify(message).slice(0, 300)}`);
-      }
-      if (this.closed) throw new Error(`socket closed (${this.closed.code} ${this.closed.reason}) while waiting for ${type ?? "a message"}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${type ?? "a message"}`);
-      await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
-    }
+  next<T extends ServerMessage["type"]>(type?: T, opts?: { skip?: boolean; timeoutMs?: number }) {
+    return this.inbox.next(type, opts);
   }
 
-  async waitClosed(timeoutMs = 10_000): Promise<{ code: number; reason: string }> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.closed) {
-      if (Date.now() > deadline) throw new Error("socket did not close");
-      await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
-    }
-    return this.closed;
+  waitClosed(timeoutMs?: number) {
+    return this.inbox.waitClosed(timeoutMs);
   }
 
   close(): void {
