@@ -14,7 +14,7 @@
 import { getServerByName } from "partyserver";
 import { BranchId, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION } from "../schema/index.js";
 import { decodeTokenUnverified } from "../schema/token.js";
-import { tokenFromRequest, verifyDeviceToken } from "./auth.js";
+import { MIN_SECRET_CHARS, tokenFromRequest, verifyDeviceToken } from "./auth.js";
 import { BranchDurableObject, type Env } from "./branch-do.js";
 import { CLAIMS_HEADER, json } from "./http.js";
 
@@ -34,8 +34,8 @@ export default {
     if (!branch.success) {
       return json(400, { error: "bad_request", message: `branch id ${JSON.stringify(match[1])}: ${branch.error.issues[0]?.message}` });
     }
-    if (!env.TOKEN_SECRET || env.TOKEN_SECRET.length < 32) {
-      return json(500, { error: "misconfigured", message: "TOKEN_SECRET is not set (or shorter than 32 characters) on this server" });
+    if (!env.TOKEN_SECRET || env.TOKEN_SECRET.length < MIN_SECRET_CHARS) {
+      return json(500, { error: "misconfigured", message: `TOKEN_SECRET is not set (or shorter than ${MIN_SECRET_CHARS} characters) on this server` });
     }
     const isSocket = request.headers.get("Upgrade")?.toLowerCase() === "websocket";
     if (match[2] === "sync" && !isSocket) {

@@ -3,7 +3,7 @@
  * Codes are stable machine identifiers; messages are for people and may be reworded.
  */
 import { z } from "zod";
-import { ENTITY_LABEL, type EntityType } from "./entities/index.js";
+import { ENTITY_LABEL, ENTITY_NOUN, type EntityType } from "./entities/index.js";
 import type { Operation } from "./operations.js";
 import { unreachable } from "./result.js";
 
@@ -49,6 +49,7 @@ export interface RejectContext {
  */
 export function rejectMessage(code: RejectCode, ctx: RejectContext): string {
   const entity = ENTITY_LABEL[ctx.entity_type];
+  const noun = ENTITY_NOUN[ctx.entity_type];
   const d = ctx.detail ?? null;
   switch (code) {
     case "invalid_payload":
@@ -58,7 +59,7 @@ export function rejectMessage(code: RejectCode, ctx: RejectContext): string {
     case "device_mismatch":
       return "The change was signed by a different device than the one that sent it";
     case "permission_denied":
-      return `Your role (${ctx.role ?? "unknown"}) may not ${ctx.operation} a ${entity.toLowerCase()}`;
+      return `Your role (${ctx.role ?? "unknown"}) may not ${ctx.operation} ${noun.withArticle}`;
     case "operation_not_allowed":
       return `${entity}s cannot be ${pastTense(ctx.operation)}`;
     case "append_only":
@@ -72,7 +73,7 @@ export function rejectMessage(code: RejectCode, ctx: RejectContext): string {
     case "entity_voided":
       return `${entity} was voided remotely`;
     case "version_conflict":
-      return `${entity} was changed remotely (your change was based on version ${d?.expected ?? "?"}; the server has version ${d?.received ?? "?"})`;
+      return `${entity} was changed remotely (your change was based on version ${d?.received ?? "?"}; the server has version ${d?.expected ?? "?"})`;
     case "depends_on_rejected":
       return "This change built on an earlier change that was rejected";
     case "depends_on_unknown":
@@ -80,9 +81,9 @@ export function rejectMessage(code: RejectCode, ctx: RejectContext): string {
     case "already_voided":
       return `${entity} was already voided`;
     case "reference_not_found":
-      return `The ${d?.field ?? "record"} this ${entity.toLowerCase()} refers to does not exist`;
+      return `The ${d?.field ?? "record"} this ${noun.bare} refers to does not exist`;
     case "reference_invalid":
-      return `The ${d?.field ?? "record"} this ${entity.toLowerCase()} refers to cannot be used: ${d?.received ?? "invalid"}`;
+      return `The ${d?.field ?? "record"} this ${noun.bare} refers to cannot be used: ${d?.received ?? "invalid"}`;
     default:
       return unreachable(code, "reject code");
   }
@@ -111,7 +112,7 @@ function pastTense(op: Operation): string {
 export const CLOSE_CODES = {
   /** Token missing, malformed, badly signed, or expired. Do not retry without a new token. */
   unauthorized: 4001,
-  /** Valid token, but not for this branch, or the role may not connect. */
+  /** Valid token, but not for this branch, or `hello` names another device than the token. */
   forbidden: 4003,
   /** The client's protocol version is older than the server's minimum. Update the app. */
   protocol_too_old: 4010,

@@ -42,8 +42,7 @@ export function readEntity(sql: SqlStore, entityId: string): Entity | null {
 }
 
 /** Stores a new version and moves the entity's pointer to it. Call inside a transaction. */
-export function writeEntity(sql: SqlStore, entity: Entity, seq: number): void {
-  const text = JSON.stringify(entity);
+export function writeEntity(sql: SqlStore, entity: Entity, seq: number, text: string = JSON.stringify(entity)): void {
   let at = 0;
   let part = 0;
   do {

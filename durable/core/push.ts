@@ -171,8 +171,9 @@ function decide(ctx: PushContext, raw: { id: string } & Record<string, unknown>)
   if (typed.operation !== "create" && expectedVersion !== current!.version) {
     return rejectAndRecord(ctx, typed, current, "version_conflict", {
       field: "base_version",
-      expected: expectedVersion,
-      received: current!.version,
+      // What the server expected the base to be (its current version), and what the event brought.
+      expected: current!.version,
+      received: expectedVersion,
     });
   }
 
@@ -192,8 +193,15 @@ function decide(ctx: PushContext, raw: { id: string } & Record<string, unknown>)
     official_receipt_no: officialReceiptNo,
   });
   if (!next.ok) return rejectAndRecord(ctx, typed, current, next.error.code, next.error.detail);
+  // A patch can grow an entity past what one event may carry; every stored entity stays within
+  // MAX_EVENT_BYTES so that any change or verdict fits a chunked transfer (MAX_ASSEMBLED_MESSAGE_BYTES).
+  const text = JSON.stringify(next.value);
+  const entityBytes = utf8ByteLength(text);
+  if (entityBytes > MAX_EVENT_BYTES) {
+    return rejectAndRecord(ctx, typed, current, "payload_too_large", { field: "entity", expected: MAX_EVENT_BYTES, received: entityBytes });
+  }
 
-  return commit(ctx, typed, next.value, seq);
+  return commit(ctx, typed, next.value, seq, text);
 }
 
 /** References to other entities: a correction's original order, an invoice's project. */
@@ -226,11 +234,11 @@ function checkReferences(sql: SqlStore, event: TypedEvent): EventRejection | nul
   return null;
 }
 
-function commit(ctx: PushContext, event: TypedEvent, entity: Entity, seq: number): { verdict: Verdict; change: Change } {
+function commit(ctx: PushContext, event: TypedEvent, entity: Entity, seq: number, text: string): { verdict: Verdict; change: Change } {
   const { sql, actor } = ctx;
   const at = new Date(ctx.nowMs).toISOString();
   const fields = changedFields(event);
-  writeEntity(sql, entity, seq);
+  writeEntity(sql, entity, seq, text);
   sql.run(
     `INSERT INTO changes (seq, event_id, device_id, user_id, entity_type, entity_id, operation, changed_fields, version, committed_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -342,6 +350,11 @@ function rejectAndRecord(
 ): { verdict: Verdict } {
   const { sql, actor } = ctx;
   const at = new Date(ctx.nowMs).toISOString();
+  // Every rejection carries the server's truth when the entity exists, also when the event was
+  // refused before its entity was looked up (size, shape, permission …): the device restores it.
+  if (current === null && typeof event.entity_id === "string" && event.entity_id.length <= 36) {
+    current = readEntity(sql, event.entity_id);
+  }
   const verdict = buildRejection(event, current, code, detail, actor.role);
   const entityId = typeof event.entity_id === "string" ? event.entity_id : "";
   sql.run(

@@ -29,6 +29,7 @@ import {
   type ServerMessage,
   splitIntoChunks,
   type TransferId,
+  type Verdict,
   bytesFromBase64,
   utf8ByteLength,
   verifyChunk,
@@ -208,7 +209,9 @@ export class BranchRoom {
   async #push(peer: Peer, actor: Actor, push: PushFrame): Promise<void> {
     const outcome = this.core.push(actor, push.events);
     // Verdicts first, then live: a client sees its verdicts before its own changes come back.
-    await this.#send(peer, { type: "verdicts", batch_id: push.batch_id, verdicts: outcome.verdicts } as ServerMessage);
+    for (const verdicts of splitVerdicts(outcome.verdicts)) {
+      await this.#send(peer, { type: "verdicts", batch_id: push.batch_id, verdicts } as ServerMessage);
+    }
     this.publish(outcome.changes);
   }
 
@@ -295,4 +298,29 @@ function helloVersion(raw: string | ArrayBuffer): number | null {
   if (!json.ok || typeof json.value !== "object" || json.value === null) return null;
   const { type, protocol_version } = json.value as Record<string, unknown>;
   return type === "hello" && Number.isSafeInteger(protocol_version) ? (protocol_version as number) : null;
+}
+
+/**
+ * Verdicts in groups that each fit one message. Rejections carry the server's entity, and 200
+ * rejected edits of a large project would not fit one reassembled message (nor memory), so the
+ * verdicts of a batch may arrive in several `verdicts` messages, in order.
+ */
+export const VERDICTS_MESSAGE_BUDGET_BYTES = 8 * 1024 * 1024;
+
+export function splitVerdicts(verdicts: readonly Verdict[], budgetBytes = VERDICTS_MESSAGE_BUDGET_BYTES): Verdict[][] {
+  const groups: Verdict[][] = [];
+  let group: Verdict[] = [];
+  let bytes = 0;
+  for (const verdict of verdicts) {
+    const size = verdict.status === "confirmed" ? 200 : utf8ByteLength(JSON.stringify(verdict));
+    if (group.length > 0 && bytes + size > budgetBytes) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(verdict);
+    bytes += size;
+  }
+  if (group.length > 0 || groups.length === 0) groups.push(group);
+  return groups;
 }

@@ -67,3 +67,10 @@ export const ENTITY_LABEL: Record<EntityType, string> = {
   invoice: "Invoice",
   pos_order: "POS order",
 };
+
+/** The same in the middle of a sentence, with and without its article. */
+export const ENTITY_NOUN: Record<EntityType, { bare: string; withArticle: string }> = {
+  project: { bare: "project", withArticle: "a project" },
+  invoice: { bare: "invoice", withArticle: "an invoice" },
+  pos_order: { bare: "POS order", withArticle: "a POS order" },
+};

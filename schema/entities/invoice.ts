@@ -1,7 +1,7 @@
 /** An invoice: lines, tax, discount, payments and a status. Voiding is an operation, not an edit. */
 import { z } from "zod";
 import { EntityId } from "../ids.js";
-import { MAX_LINE_QUANTITY, MAX_LINES, MAX_UNIT_PRICE_MINOR } from "../limits.js";
+import { MAX_AMOUNT_MINOR, MAX_LINE_QUANTITY, MAX_LINES, MAX_UNIT_PRICE_MINOR } from "../limits.js";
 import { AmountMinor, Currency, taxMinor } from "../money.js";
 import { IsoDate, IsoDateTime, line, prose } from "../text.js";
 
@@ -78,6 +78,10 @@ function checkInvoice(inv: z.infer<z.ZodObject<typeof editableFields>>, ctx: z.R
   const totals = invoiceTotals(inv);
   if (inv.discount_minor > totals.subtotal_minor) {
     ctx.addIssue({ code: "custom", path: ["discount_minor"], message: "discount exceeds the subtotal" });
+  }
+  if (totals.total_minor > MAX_AMOUNT_MINOR) {
+    // Lines alone stay safe integers (limits.ts); tax can double them past 2^53.
+    ctx.addIssue({ code: "custom", path: ["tax_rate_bp"], message: `the invoice total exceeds ${MAX_AMOUNT_MINOR} minor units` });
   }
   if (totals.paid_minor > totals.total_minor) {
     ctx.addIssue({ code: "custom", path: ["payments"], message: "payments exceed the invoice total" });

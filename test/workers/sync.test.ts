@@ -115,7 +115,7 @@ describe("conflicts, permissions and POS rules over real sockets", () => {
     cashier.send(push([sale, f.voidOrder(A, sale.entity_id, { base: 1 })]));
     const [sold, voided] = (await cashier.next("verdicts")).verdicts;
     expect(sold).toMatchObject({ status: "confirmed", official_receipt_no: 1 });
-    expect(voided).toMatchObject({ status: "rejected", code: "permission_denied", message: "Your role (cashier) may not void a pos order" });
+    expect(voided).toMatchObject({ status: "rejected", code: "permission_denied", message: "Your role (cashier) may not void a POS order" });
     const viewer = await connect(branch, B, "viewer");
     viewer.send(push([f.sale(B)]));
     expect((await viewer.next("verdicts")).verdicts[0]).toMatchObject({ code: "permission_denied" });

@@ -3,7 +3,7 @@
  * The same core runs inside the Durable Object; test/workers/ drives it over real WebSockets.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ConfirmedVerdict, RejectedVerdict, SyncEvent, Verdict } from "../../../schema/index.js";
+import { type ConfirmedVerdict, MAX_EVENT_BYTES, type RejectedVerdict, type SyncEvent, type Verdict } from "../../../schema/index.js";
 import { actor, DEVICES, makeCore } from "../../support/branch.js";
 import { makeEventFactory } from "../../support/events.js";
 
@@ -51,7 +51,7 @@ describe("versions (I7)", () => {
     confirmed(one(B, f.updateProject(B, create.entity_id, { title: "B's title" }, { base: 1 })));
     const v = rejected(one(A, f.updateProject(A, create.entity_id, { title: "A's title" }, { base: 1 })));
     expect(v.code).toBe("version_conflict");
-    expect(v.detail).toEqual({ field: "base_version", expected: 1, received: 2 });
+    expect(v.detail).toEqual({ field: "base_version", expected: 2, received: 1 });
     expect(v.message).toBe("Project was changed remotely (your change was based on version 1; the server has version 2)");
     expect(v.server_entity).toMatchObject({ version: 2, data: { title: "B's title" } });
   });
@@ -84,7 +84,7 @@ describe("versions (I7)", () => {
     confirmed(one(A, e1));
     confirmed(one(B, f.updateProject(B, create.entity_id, { title: "B" }, { base: 2 })));
     const e2 = f.updateProject(A, create.entity_id, { notes: "A2" }, { dep: e1.id });
-    expect(rejected(one(A, e2)).detail).toEqual({ field: "base_version", expected: 2, received: 3 });
+    expect(rejected(one(A, e2)).detail).toEqual({ field: "base_version", expected: 3, received: 2 });
   });
 
   it("a dependency the server never received is refused depends_on_unknown", () => {
@@ -257,5 +257,28 @@ describe("large entities", () => {
     expect(parts).toBeGreaterThan(1);
     const page = t.core.pull(1, 10, crypto.randomUUID());
     expect(page.changes[0]!.entity).toMatchObject({ version: 2, data: { media_selection: { items } } });
+  });
+});
+
+describe("entity size", () => {
+  it("refuses a patch that would grow an entity past the event size limit, and says by how much", () => {
+    const note = "n".repeat(480);
+    const item = (i: number) => ({ sha256: i.toString(16).padStart(64, "0"), file_name: `IMG_${i}.CR3`, size_bytes: i, note });
+    const base = f.createProject(A);
+    const items = Array.from({ length: 25_000 }, (_, i) => item(i));
+    const create = { ...base, payload: { ...(base.payload as object), media_selection: { items } } } as SyncEvent;
+    // Just under the limit: the create fits, the merged entity after the patch does not.
+    let size = JSON.stringify(create).length;
+    while (size > MAX_EVENT_BYTES - 15_000) size -= JSON.stringify(items.pop()).length + 1;
+    confirmed(one(A, create));
+    const grow = f.updateProject(A, create.entity_id, { notes: "x".repeat(20_000), location: "y".repeat(500), title: "z".repeat(200) }, { base: 1 });
+    const merged = JSON.stringify({ ...(create.payload as object), ...(grow.payload as object) });
+    expect(merged.length).toBeGreaterThan(MAX_EVENT_BYTES);
+    expect(JSON.stringify(grow).length).toBeLessThan(30_000); // the merged entity is the big one, not the patch
+    const v = rejected(one(A, grow));
+    expect(v.code).toBe("payload_too_large");
+    expect(v.detail).toMatchObject({ field: "entity", expected: MAX_EVENT_BYTES });
+    expect(v.detail!.received as number).toBeGreaterThan(MAX_EVENT_BYTES);
+    expect(t.core.head()).toBe(1);
   });
 });

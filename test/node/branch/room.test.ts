@@ -207,3 +207,24 @@ describe("chunked uploads", () => {
     expect(r.sql.one<{ n: number }>("SELECT COUNT(*) AS n FROM upload_chunks")!.n).toBe(0);
   });
 });
+
+describe("large answers", () => {
+  it("splits the verdicts of a push over several messages when rejections carry a large entity", async () => {
+    const a = await open(A);
+    const items = Array.from({ length: 9_000 }, (_, i) => ({ sha256: i.toString(16).padStart(64, "0"), file_name: `IMG_${i}.CR3`, size_bytes: i, note: null }));
+    const base = f.createProject(A);
+    const create = { ...base, payload: { ...(base.payload as object), media_selection: { items } } };
+    for (const chunk of await splitIntoChunks(JSON.stringify({ type: "push", batch_id: f.nextId(), events: [create] }), f.nextId() as TransferId)) {
+      await a.deliver(chunk);
+    }
+    await a.received();
+    // Ten stale edits: each rejection carries the ~1 MB project, ~10 MB in all, over the 8 MiB budget.
+    const stale = Array.from({ length: 10 }, (_, i) => f.updateProject(A, create.entity_id, { title: `t${i}` }, { base: 7 }));
+    await a.deliver({ type: "push", batch_id: f.nextId(), events: stale });
+    const messages = (await a.received()).filter((m) => m.type === "verdicts");
+    expect(messages.length).toBeGreaterThan(1);
+    const verdicts = messages.flatMap((m) => (m.type === "verdicts" ? m.verdicts : []));
+    expect(verdicts.map((v) => v.event_id)).toEqual(stale.map((e) => e.id));
+    expect(verdicts.every((v) => v.status === "rejected" && v.server_entity?.version === 1)).toBe(true);
+  });
+});

@@ -18,7 +18,7 @@ describe("reject codes", () => {
   });
 
   it("version conflicts say what was expected and what was received", () => {
-    const detail = { field: "base_version", expected: 3, received: 5 };
+    const detail = { field: "base_version", expected: 5, received: 3 };
     expect(rejectMessage("version_conflict", { entity_type: "invoice", operation: "update", detail })).toBe(
       "Invoice was changed remotely (your change was based on version 3; the server has version 5)",
     );

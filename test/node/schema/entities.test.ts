@@ -71,6 +71,11 @@ describe("entities reject malformed input with a readable error", () => {
     const payments = [{ method: "cash", amount_minor: 999_000_000, paid_at: "2026-11-20T10:00:00Z", reference: null }];
     expect(rejection(InvoiceCreate, { ...ex.invoice, payments })).toMatch(/payments exceed/);
   });
+  it("an invoice whose tax would take the total past the largest amount is refused", () => {
+    const lines = Array.from({ length: 500 }, () => ({ description: "x", quantity: 10_000, unit_price_minor: 1_000_000_000 }));
+    const msg = rejection(InvoiceCreate, { ...ex.invoice, lines, discount_minor: 0, tax_rate_bp: 10_000, payments: [] });
+    expect(msg).toMatch(/invoice total exceeds/);
+  });
   it("a device may not set an invoice to void by editing it", () => {
     expect(rejection(InvoicePatch, { status: "void" })).toMatch(/status/);
   });
