@@ -6,12 +6,14 @@
 import {
   type BranchId,
   type Changes,
+  type Entity,
   LEDGER_SQL,
   type LedgerRow,
   MAX_PULL_PAGE_CHANGES,
   type Verdict,
 } from "../../schema/index.js";
 import { type AuditEntry, readAudit, recordAudit } from "./audit.js";
+import { readEntityVersion } from "./entity-store.js";
 import { migrate } from "./migrations.js";
 import { pullPage } from "./pull.js";
 import { type Actor, headSeq, type PushOutcome, pushBatch, storedVerdict } from "./push.js";
@@ -36,6 +38,21 @@ export class BranchCore {
 
   push(actor: Actor, events: ReadonlyArray<{ id: string } & Record<string, unknown>>): PushOutcome {
     return pushBatch({ sql: this.sql, nowMs: this.clockMs(), actor }, events);
+  }
+
+  /** Every entity's current version (tombstones included), in id order, a page at a time (I9). */
+  *entities(pageSize = 500): Generator<Entity> {
+    let after = "";
+    for (;;) {
+      const rows = this.sql.all<{ entity_id: string; version: number }>(
+        "SELECT entity_id, version FROM entities WHERE entity_id > ? ORDER BY entity_id LIMIT ?",
+        after,
+        pageSize,
+      );
+      if (rows.length === 0) return;
+      for (const row of rows) yield readEntityVersion(this.sql, row.entity_id, row.version)!;
+      after = rows[rows.length - 1]!.entity_id;
+    }
   }
 
   verdictOf(eventId: string): Verdict | null {

@@ -1,0 +1,295 @@
+/**
+ * The desktop's local store: one SQLite file (better-sqlite3, WAL) holding the confirmed base, the
+ * view the user reads, the sync queue, the append-only transaction log, POS facts, the conflict
+ * inbox and a local audit log. Every read is local; no method here touches the network.
+ */
+import Database from "better-sqlite3";
+import {
+  type Change,
+  type DeviceId,
+  type Entity,
+  type EntityType,
+  LEDGER_SQL,
+  type LedgerRow,
+  type Verdict,
+} from "../../schema/index.js";
+import { decodeTokenUnverified } from "../../schema/token.js";
+import { err, ok, type Result } from "../../schema/result.js";
+import { audit, log, nowIso, type StoreConfig, type StoreContext } from "./context.js";
+import { migrate } from "./migrations.js";
+import * as sync from "./sync-apply.js";
+import { RECEIPT_PENDING, refreshView } from "./view.js";
+import * as writes from "./writes.js";
+
+export interface StoreOptions {
+  clockMs?: () => number;
+  random?: (bytes: Uint8Array) => void;
+}
+
+/** An entity as the user sees it. */
+export interface LocalEntity {
+  entity: Entity;
+  /** synced: equals server truth; pending: has local changes not yet confirmed; rejected: a refused POS sale kept for a manager. */
+  status: "synced" | "pending" | "rejected";
+  /** The official receipt number once the server assigned it (POS orders), else null. */
+  official_receipt_no: number | null;
+}
+
+export interface Conflict {
+  id: number;
+  event_id: string;
+  entity_type: EntityType;
+  entity_id: string;
+  operation: string;
+  code: string;
+  message: string;
+  local_payload: unknown;
+  server_entity: Entity | null;
+  needs_manager: boolean;
+  created_at: string;
+  resolved_at: string | null;
+  resolution: string | null;
+}
+
+export interface SyncSummary {
+  pending: number;
+  oldest_pending_at: string | null;
+  cursor: number;
+  conflicts_open: number;
+  last_confirmed_at: string | null;
+}
+
+export class LocalStore {
+  readonly #statements = new Map<string, Database.Statement>();
+  readonly ctx: StoreContext;
+  #config: StoreConfig | null = null;
+
+  private constructor(
+    readonly db: Database.Database,
+    opts: StoreOptions,
+  ) {
+    const clockMs = opts.clockMs ?? (() => Date.now());
+    const random = opts.random ?? ((b: Uint8Array) => void crypto.getRandomValues(b));
+    this.ctx = {
+      db,
+      clockMs,
+      random,
+      stmt: (sql) => {
+        let s = this.#statements.get(sql);
+        if (!s) {
+          s = db.prepare(sql);
+          this.#statements.set(sql, s);
+        }
+        return s;
+      },
+      config: () => {
+        const c = this.config();
+        if (!c) throw new Error("the store is not initialised: run `studiovault init` first");
+        return c;
+      },
+    };
+  }
+
+  static open(path: string, opts: StoreOptions = {}): LocalStore {
+    const db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    // Durable on power loss at commit: a local write that returned must survive (I1).
+    db.pragma("synchronous = FULL");
+    db.pragma("foreign_keys = ON");
+    migrate(db);
+    return new LocalStore(db, opts);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // ───────────────────────────── configuration ─────────────────────────────
+
+  /** Binds this store to a branch, device and server. Refuses to re-bind to another branch or device. */
+  init(input: { server_url: string; token: string }): Result<StoreConfig, string> {
+    const claims = decodeTokenUnverified(input.token);
+    if (!claims.ok) return err(`the token is not a StudioVault device token: ${claims.error.message}`);
+    let url: URL;
+    try {
+      url = new URL(input.server_url);
+    } catch {
+      return err(`server URL ${JSON.stringify(input.server_url)} is not a URL (e.g. http://127.0.0.1:8787)`);
+    }
+    if (!["http:", "https:"].includes(url.protocol)) return err(`server URL must be http:// or https://, received ${url.protocol}`);
+    const existing = this.config();
+    const c = claims.value;
+    if (existing && (existing.branch_id !== c.branch || existing.device_id !== c.device)) {
+      return err(`this store belongs to branch ${existing.branch_id}, device ${existing.device_id}; the token is for branch ${c.branch}, device ${c.device}`);
+    }
+    const config: StoreConfig = { branch_id: c.branch, device_id: c.device, user_id: c.user, role: c.role, server_url: url.origin, token: input.token };
+    this.db.transaction(() => {
+      this.ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('config', ?)").run(JSON.stringify(config));
+      audit(this.ctx, existing ? "token_updated" : "initialised", `branch ${c.branch}, device ${c.device}, role ${c.role}`);
+    })();
+    this.#config = config;
+    return ok(config);
+  }
+
+  config(): StoreConfig | null {
+    if (this.#config) return this.#config;
+    const row = this.ctx.stmt("SELECT value FROM sync_state WHERE key = 'config'").get() as { value: string } | undefined;
+    this.#config = row ? (JSON.parse(row.value) as StoreConfig) : null;
+    return this.#config;
+  }
+
+  get deviceId(): DeviceId {
+    return this.ctx.config().device_id;
+  }
+
+  // ───────────────────────────── local writes (I1) ─────────────────────────────
+
+  createProject = (data: Parameters<typeof writes.createProject>[1]) => writes.createProject(this.ctx, data);
+  updateProject = (id: string, patch: Parameters<typeof writes.updateProject>[2]) => writes.updateProject(this.ctx, id, patch);
+  deleteProject = (id: string, reason: string) => writes.deleteProject(this.ctx, id, reason);
+  setMediaSelection = (id: string, selection: Parameters<typeof writes.setMediaSelection>[2]) => writes.setMediaSelection(this.ctx, id, selection);
+  createInvoice = (data: Parameters<typeof writes.createInvoice>[1]) => writes.createInvoice(this.ctx, data);
+  updateInvoice = (id: string, patch: Parameters<typeof writes.updateInvoice>[2]) => writes.updateInvoice(this.ctx, id, patch);
+  voidInvoice = (id: string, reason: string) => writes.voidInvoice(this.ctx, id, reason);
+  posSale = (input: writes.SaleInput) => writes.posSale(this.ctx, input);
+  posCorrection = (originalId: string, input: Parameters<typeof writes.posCorrection>[2]) => writes.posCorrection(this.ctx, originalId, input);
+  posVoid = (id: string, reason: string) => writes.posVoid(this.ctx, id, reason);
+
+  // ───────────────────────────── reads (local first) ─────────────────────────────
+
+  get(entityId: string): LocalEntity | null {
+    const row = this.ctx.stmt("SELECT body, status FROM view_entities WHERE entity_id = ?").get(entityId) as
+      | { body: string; status: LocalEntity["status"] }
+      | undefined;
+    return row ? toLocal(row) : null;
+  }
+
+  /** Live (not deleted) entities of a type, by title, optionally filtered by a search text. */
+  list(type: EntityType, opts: { search?: string; limit?: number; offset?: number } = {}): LocalEntity[] {
+    const search = `%${(opts.search ?? "").toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+    const rows = this.ctx
+      .stmt(
+        `SELECT body, status FROM view_entities WHERE entity_type = ? AND deleted = 0 AND title LIKE ? ESCAPE '\\'
+         ORDER BY title, entity_id LIMIT ? OFFSET ?`,
+      )
+      .all(type, search, opts.limit ?? 100, opts.offset ?? 0) as Array<{ body: string; status: LocalEntity["status"] }>;
+    return rows.map(toLocal);
+  }
+
+  /** Server truth as last confirmed, for convergence checks and the conflict view. */
+  base(entityId: string): Entity | null {
+    const row = this.ctx.stmt("SELECT body FROM base_entities WHERE entity_id = ?").get(entityId) as { body: string } | undefined;
+    return row ? (JSON.parse(row.body) as Entity) : null;
+  }
+
+  /** Every base entity, in id order, a page at a time (never the whole branch in memory, I9). */
+  *baseEntities(pageSize = 500): Generator<Entity> {
+    let after = "";
+    for (;;) {
+      const rows = this.ctx.stmt("SELECT entity_id, body FROM base_entities WHERE entity_id > ? ORDER BY entity_id LIMIT ?").all(after, pageSize) as Array<{
+        entity_id: string;
+        body: string;
+      }>;
+      if (rows.length === 0) return;
+      for (const r of rows) yield JSON.parse(r.body) as Entity;
+      after = rows.at(-1)!.entity_id;
+    }
+  }
+
+  summary(): SyncSummary {
+    const pending = this.ctx
+      .stmt("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM sync_queue WHERE sync_status IN ('pending', 'sent')")
+      .get() as { n: number; oldest: string | null };
+    const conflicts = this.ctx.stmt("SELECT COUNT(*) AS n FROM conflicts WHERE resolved_at IS NULL").get() as { n: number };
+    const last = this.ctx.stmt("SELECT MAX(decided_at) AS at FROM sync_queue WHERE sync_status = 'confirmed'").get() as { at: string | null };
+    return { pending: pending.n, oldest_pending_at: pending.oldest, cursor: this.cursor(), conflicts_open: conflicts.n, last_confirmed_at: last.at };
+  }
+
+  queueCounts(): Record<"pending" | "sent" | "confirmed" | "rejected", number> {
+    const counts = { pending: 0, sent: 0, confirmed: 0, rejected: 0 };
+    for (const r of this.ctx.stmt("SELECT sync_status AS s, COUNT(*) AS n FROM sync_queue GROUP BY sync_status").all() as Array<{ s: keyof typeof counts; n: number }>) {
+      counts[r.s] = r.n;
+    }
+    return counts;
+  }
+
+  conflicts(opts: { open?: boolean } = {}): Conflict[] {
+    const rows = this.ctx
+      .stmt(`SELECT * FROM conflicts ${opts.open ? "WHERE resolved_at IS NULL" : ""} ORDER BY id`)
+      .all() as Array<Omit<Conflict, "local_payload" | "server_entity" | "needs_manager"> & { local_payload: string; server_entity: string | null; needs_manager: number }>;
+    return rows.map((r) => ({
+      ...r,
+      local_payload: JSON.parse(r.local_payload) as unknown,
+      server_entity: r.server_entity ? (JSON.parse(r.server_entity) as Entity) : null,
+      needs_manager: r.needs_manager === 1,
+    }));
+  }
+
+  /**
+   * Closes a conflict. `reapply` writes the local change again as a NEW event on top of the current
+   * server version (the user saw the conflict and chose to overwrite): for updates only.
+   */
+  resolveConflict(id: number, action: "dismiss" | "reapply"): Result<null, string> {
+    const conflict = this.conflicts().find((c) => c.id === id);
+    if (!conflict) return err(`no conflict ${id}`);
+    if (conflict.resolved_at) return err(`conflict ${id} was already resolved (${conflict.resolution})`);
+    if (action === "reapply") {
+      if (conflict.operation !== "update") return err(`only an edit can be re-applied; this was a ${conflict.operation}`);
+      const outcome = writes.enqueue(this.ctx, conflict.entity_type, conflict.entity_id, "update", conflict.local_payload);
+      if (!outcome.ok) return err(outcome.error.message);
+    }
+    this.db.transaction(() => {
+      this.ctx.stmt("UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE id = ?").run(nowIso(this.ctx), action, id);
+      audit(this.ctx, "conflict_resolved", `${id}: ${action}`);
+    })();
+    return ok(null);
+  }
+
+  /** The POS ledger over server-confirmed facts: the same query as the server (I6). */
+  ledger(day: string | null = null): LedgerRow[] {
+    return this.ctx.stmt(LEDGER_SQL).all(day, day) as LedgerRow[];
+  }
+
+  transactionLog(limit = 100): Array<{ id: number; at: string; kind: string; event_id: string | null; detail: string }> {
+    return this.ctx.stmt("SELECT id, at, kind, event_id, detail FROM tx_log ORDER BY id DESC LIMIT ?").all(limit) as never;
+  }
+
+  // ───────────────────────────── sync ─────────────────────────────
+
+  cursor(): number {
+    return sync.cursor(this.ctx);
+  }
+  nextBatch(maxEvents?: number) {
+    return sync.nextBatch(this.ctx, maxEvents);
+  }
+  applyVerdicts(batchId: string, verdicts: readonly Verdict[]) {
+    return sync.applyVerdicts(this.ctx, batchId, verdicts);
+  }
+  applyChanges(changes: readonly Change[]) {
+    return sync.applyChanges(this.ctx, changes);
+  }
+  audit(kind: string, detail: string): void {
+    audit(this.ctx, kind, detail);
+  }
+  /** Rebuilds every view row (after a bootstrap or a repair), a page at a time. */
+  rebuildViews(): void {
+    let after = "";
+    for (;;) {
+      const ids = this.ctx
+        .stmt("SELECT entity_id FROM base_entities WHERE entity_id > ? UNION SELECT entity_id FROM sync_queue WHERE entity_id > ? ORDER BY 1 LIMIT 500")
+        .all(after, after) as Array<{ entity_id: string }>;
+      if (ids.length === 0) return;
+      this.db.transaction(() => ids.forEach(({ entity_id }) => refreshView(this.ctx, entity_id)))();
+      after = ids.at(-1)!.entity_id;
+    }
+  }
+  logNote(kind: string, detail: string): void {
+    log(this.ctx, kind, detail);
+  }
+}
+
+function toLocal(row: { body: string; status: LocalEntity["status"] }): LocalEntity {
+  const entity = JSON.parse(row.body) as Entity;
+  const receipt = entity.entity_type === "pos_order" && entity.official_receipt_no !== RECEIPT_PENDING ? entity.official_receipt_no : null;
+  return { entity, status: row.status, official_receipt_no: receipt };
+}

@@ -1,0 +1,157 @@
+/**
+ * The desktop's SQLite layout, versioned.
+ *
+ * Bump LAYOUT_VERSION (append a migration) when: a table, column, index or trigger is added, removed
+ * or changes meaning. Do not bump when: only queries change. A database newer than this code is
+ * refused rather than guessed at.
+ *
+ * Append-only (I6, I10): `tx_log`, `pos_orders`, `pos_voids`, `audit` reject UPDATE and DELETE;
+ * `sync_queue` rows are never deleted and their content never changes, only their sync status.
+ */
+import type Database from "better-sqlite3";
+
+export const LAYOUT_VERSION = 1;
+
+const appendOnly = (table: string) => `
+  CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table}
+    BEGIN SELECT RAISE(ABORT, 'append_only: ${table} rows are never updated'); END;
+  CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
+    BEGIN SELECT RAISE(ABORT, 'append_only: ${table} rows are never deleted'); END;`;
+
+const MIGRATIONS: ReadonlyArray<{ to: number; sql: string }> = [
+  {
+    to: 1,
+    sql: `
+      CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+      -- Server truth as last confirmed or pulled: the base.
+      CREATE TABLE base_entities (
+        entity_id   TEXT PRIMARY KEY,
+        entity_type TEXT NOT NULL,
+        version     INTEGER NOT NULL,
+        deleted     INTEGER NOT NULL,
+        body        TEXT NOT NULL
+      ) WITHOUT ROWID;
+
+      -- What the user reads: the base with this device's open events applied on top.
+      -- status: synced (no open events), pending (open events), rejected (a POS sale the server
+      -- refused: kept, flagged for a manager, never erased).
+      CREATE TABLE view_entities (
+        entity_id   TEXT PRIMARY KEY,
+        entity_type TEXT NOT NULL,
+        deleted     INTEGER NOT NULL,
+        status      TEXT NOT NULL CHECK (status IN ('synced', 'pending', 'rejected')),
+        title       TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX view_by_type ON view_entities (entity_type, deleted, title);
+
+      -- The seed's sync queue (id, entity_type, operation, payload_json, created_at, sync_status)
+      -- plus what the protocol needs. position is the local order.
+      CREATE TABLE sync_queue (
+        position        INTEGER PRIMARY KEY AUTOINCREMENT,
+        id              TEXT NOT NULL UNIQUE,
+        entity_type     TEXT NOT NULL,
+        entity_id       TEXT NOT NULL,
+        operation       TEXT NOT NULL,
+        payload_json    TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        sync_status     TEXT NOT NULL CHECK (sync_status IN ('pending', 'sent', 'confirmed', 'rejected')),
+        base_version    INTEGER,
+        depends_on      TEXT,
+        batch_id        TEXT,
+        sent_at         TEXT,
+        seq             INTEGER,
+        version         INTEGER,
+        official_receipt_no INTEGER,
+        reject_code     TEXT,
+        reject_message  TEXT,
+        decided_at      TEXT
+      );
+      CREATE INDEX queue_by_status ON sync_queue (sync_status, position);
+      CREATE INDEX queue_by_entity ON sync_queue (entity_id, position);
+      CREATE TRIGGER sync_queue_no_delete BEFORE DELETE ON sync_queue
+        BEGIN SELECT RAISE(ABORT, 'append_only: sync_queue rows are never deleted'); END;
+      CREATE TRIGGER sync_queue_content_fixed
+        BEFORE UPDATE OF id, entity_type, entity_id, operation, payload_json, created_at, base_version, depends_on ON sync_queue
+        BEGIN SELECT RAISE(ABORT, 'append_only: a queued event never changes, only its sync status'); END;
+      CREATE TRIGGER sync_queue_decided_once BEFORE UPDATE OF sync_status ON sync_queue
+        WHEN OLD.sync_status IN ('confirmed', 'rejected')
+        BEGIN SELECT RAISE(ABORT, 'append_only: a verdict is final'); END;
+
+      -- Append-only transaction log: every local write and every verdict.
+      CREATE TABLE tx_log (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        event_id    TEXT,
+        entity_type TEXT,
+        entity_id   TEXT,
+        detail      TEXT NOT NULL
+      );
+
+      -- POS facts as the server confirmed them: the ledger (same query as the server, LEDGER_SQL).
+      CREATE TABLE pos_orders (
+        entity_id           TEXT PRIMARY KEY,
+        official_receipt_no INTEGER NOT NULL,
+        kind                TEXT NOT NULL,
+        corrects_order_id   TEXT,
+        local_receipt_no    TEXT NOT NULL,
+        device_id           TEXT NOT NULL,
+        currency            TEXT NOT NULL,
+        total_minor         INTEGER NOT NULL,
+        business_day        TEXT NOT NULL,
+        seq                 INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE pos_voids (entity_id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+
+      -- The conflict inbox: every rejection, in words, with both sides.
+      CREATE TABLE conflicts (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id      TEXT NOT NULL UNIQUE,
+        entity_type   TEXT NOT NULL,
+        entity_id     TEXT NOT NULL,
+        operation     TEXT NOT NULL,
+        code          TEXT NOT NULL,
+        message       TEXT NOT NULL,
+        local_payload TEXT NOT NULL,
+        server_entity TEXT,
+        needs_manager INTEGER NOT NULL,
+        created_at    TEXT NOT NULL,
+        resolved_at   TEXT,
+        resolution    TEXT
+      );
+
+      -- Local audit log: pushes, verdicts, conflicts shown and resolved, bootstraps.
+      CREATE TABLE audit (
+        id     INTEGER PRIMARY KEY AUTOINCREMENT,
+        at     TEXT NOT NULL,
+        kind   TEXT NOT NULL,
+        detail TEXT NOT NULL
+      );
+
+      ${appendOnly("tx_log")}
+      ${appendOnly("pos_orders")}
+      ${appendOnly("pos_voids")}
+      ${appendOnly("audit")}
+    `,
+  },
+];
+
+export function migrate(db: Database.Database): void {
+  db.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'layout_version'").get() as { value: string } | undefined;
+  const current = row ? Number(row.value) : 0;
+  if (current > LAYOUT_VERSION) {
+    throw new Error(`this database has layout ${current}, newer than this app understands (${LAYOUT_VERSION}): update the app`);
+  }
+  if (current === LAYOUT_VERSION) return;
+  db.transaction(() => {
+    for (const m of MIGRATIONS) {
+      if (m.to <= current) continue;
+      db.exec(m.sql);
+      db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('layout_version', ?)").run(String(m.to));
+    }
+  })();
+}

@@ -1,0 +1,216 @@
+/**
+ * Local writes (I1): validate with the shared schema, then write the queued event, the view and the
+ * transaction log in ONE SQLite transaction. Nothing here touches the network.
+ *
+ * Each event records what its author saw: `depends_on` the previous open event on the same entity,
+ * else `base_version` the confirmed server version (I7).
+ */
+import {
+  applyEvent,
+  canWrite,
+  type Entity,
+  type EntityType,
+  type InvoiceCreate,
+  type InvoicePatch,
+  type MediaSelection,
+  type Operation,
+  parseEventBody,
+  type PosLine,
+  type PosOrderCreate,
+  type PosPaymentMethod,
+  posLinesTotalMinor,
+  type ProjectData,
+  type ProjectPatch,
+  type RejectCode,
+  type RejectDetail,
+  rejectMessage,
+  type SyncEvent,
+  uuidv7,
+} from "../../schema/index.js";
+import { err, ok, type Result } from "../../schema/result.js";
+import { log, nowIso, type QueueRow, type StoreContext } from "./context.js";
+import { computeView, openEvents, readBase, RECEIPT_PENDING, refreshView } from "./view.js";
+
+export interface WriteError {
+  code: RejectCode;
+  /** For people: the same words the server would use. */
+  message: string;
+  detail: RejectDetail | null;
+}
+
+export interface Written {
+  event: SyncEvent;
+  /** The entity as the user now sees it. */
+  entity: Entity;
+}
+
+export type WriteOutcome = Result<Written, WriteError>;
+
+const refuse = (code: RejectCode, entity_type: EntityType, operation: Operation, role: string, detail: RejectDetail | null = null) =>
+  err<WriteError>({ code, message: rejectMessage(code, { entity_type, operation, role, detail }), detail });
+
+export function newId(ctx: StoreContext): string {
+  return uuidv7(ctx.clockMs(), ctx.random);
+}
+
+/** The one path every local write takes. */
+export function enqueue(ctx: StoreContext, entity_type: EntityType, entity_id: string, operation: Operation, payload: unknown): WriteOutcome {
+  const cfg = ctx.config();
+  // The desktop pre-checks so a cashier learns at once; the server decides (I11).
+  if (!canWrite(cfg.role, entity_type, operation)) {
+    const defined = entity_type !== "pos_order" || operation === "create" || operation === "void";
+    return refuse(defined ? "permission_denied" : "append_only", entity_type, operation, cfg.role, { field: "role", expected: null, received: cfg.role });
+  }
+  const open = openEvents(ctx, entity_id);
+  const base = readBase(ctx, entity_id);
+  const event = {
+    id: newId(ctx),
+    device_id: cfg.device_id,
+    entity_type,
+    entity_id,
+    operation,
+    payload,
+    base_version: operation === "create" || open.length > 0 ? null : (base?.version ?? null),
+    depends_on: operation === "create" ? null : (open.at(-1)?.id ?? null),
+    created_at: nowIso(ctx),
+  } as SyncEvent;
+  if (operation !== "create" && event.base_version === null && event.depends_on === null) {
+    return refuse("entity_not_found", entity_type, operation, cfg.role);
+  }
+  const typed = parseEventBody(event);
+  if (!typed.ok) return refuse(typed.error.code, entity_type, operation, cfg.role, typed.error.detail);
+
+  const current = computeView(ctx, entity_id);
+  const next = applyEvent(current, typed.value, {
+    version: (current?.version ?? 0) + 1,
+    seq: 0,
+    device_id: cfg.device_id,
+    user_id: cfg.user_id,
+    official_receipt_no: RECEIPT_PENDING,
+  });
+  if (!next.ok) return refuse(next.error.code, entity_type, operation, cfg.role, next.error.detail);
+
+  ctx.db.transaction(() => {
+    ctx
+      .stmt(
+        `INSERT INTO sync_queue (id, entity_type, entity_id, operation, payload_json, created_at, sync_status, base_version, depends_on)
+         VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+      )
+      .run(event.id, entity_type, entity_id, operation, JSON.stringify(typed.value.payload), event.created_at, event.base_version, event.depends_on);
+    refreshView(ctx, entity_id);
+    log(ctx, "write", `${operation} ${entity_type}`, event);
+  })();
+  return ok({ event, entity: next.value });
+}
+
+// ───────────────────────────── domain actions ─────────────────────────────
+
+export const createProject = (ctx: StoreContext, data: ProjectData) => enqueue(ctx, "project", newId(ctx), "create", data);
+export const updateProject = (ctx: StoreContext, id: string, patch: ProjectPatch) => enqueue(ctx, "project", id, "update", patch);
+export const deleteProject = (ctx: StoreContext, id: string, reason: string) => enqueue(ctx, "project", id, "delete", { reason });
+export const setMediaSelection = (ctx: StoreContext, id: string, selection: MediaSelection) =>
+  enqueue(ctx, "project", id, "update", { media_selection: selection });
+
+export const createInvoice = (ctx: StoreContext, data: InvoiceCreate) => enqueue(ctx, "invoice", newId(ctx), "create", data);
+export const updateInvoice = (ctx: StoreContext, id: string, patch: InvoicePatch) => enqueue(ctx, "invoice", id, "update", patch);
+export const voidInvoice = (ctx: StoreContext, id: string, reason: string) => enqueue(ctx, "invoice", id, "void", { reason });
+
+export interface SaleInput {
+  currency: string;
+  lines: PosLine[];
+  method: PosPaymentMethod;
+  /** Cash only: what the customer handed over. */
+  tendered_minor?: number | null;
+}
+
+/**
+ * The device-local receipt number printed on an offline receipt, e.g. `D7F3A-000042`: the device's
+ * own counter, so two tills never print the same number; the server assigns the official one.
+ */
+function nextLocalReceipt(ctx: StoreContext): string {
+  const row = ctx.stmt("SELECT value FROM sync_state WHERE key = 'receipt_counter'").get() as { value: string } | undefined;
+  const n = (row ? Number(row.value) : 0) + 1;
+  ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('receipt_counter', ?)").run(String(n));
+  return `D${ctx.config().device_id.slice(-4).toUpperCase()}-${String(n).padStart(6, "0")}`;
+}
+
+/** The till's local time with its UTC offset: the ledger day is the till's own calendar day. */
+export function localIsoWithOffset(ms: number): string {
+  const d = new Date(ms);
+  const offsetMin = -d.getTimezoneOffset();
+  const local = new Date(ms + offsetMin * 60_000).toISOString().slice(0, 23);
+  const sign = offsetMin >= 0 ? "+" : "-";
+  const abs = Math.abs(offsetMin);
+  return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+}
+
+function posCreate(ctx: StoreContext, order: Omit<PosOrderCreate, "local_receipt_no" | "rung_at" | "cashier">): WriteOutcome {
+  // The receipt counter moves in the same transaction as the write (better-sqlite3 nests
+  // transactions as savepoints); a refused write rolls the counter back too.
+  return withRollback(() =>
+    ctx.db.transaction((): WriteOutcome => {
+      const payload = { ...order, local_receipt_no: nextLocalReceipt(ctx), rung_at: localIsoWithOffset(ctx.clockMs()), cashier: ctx.config().user_id };
+      const outcome = enqueue(ctx, "pos_order", newId(ctx), "create", payload);
+      if (!outcome.ok) throw new RollbackWith(outcome);
+      return outcome;
+    })(),
+  );
+}
+
+class RollbackWith extends Error {
+  constructor(readonly outcome: WriteOutcome) {
+    super("rolled back");
+  }
+}
+
+function withRollback(run: () => WriteOutcome): WriteOutcome {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof RollbackWith) return e.outcome;
+    throw e;
+  }
+}
+
+export function posSale(ctx: StoreContext, input: SaleInput): WriteOutcome {
+  const total = posLinesTotalMinor(input.lines);
+  const cash = input.method === "cash";
+  const tendered = cash ? (input.tendered_minor ?? total) : null;
+  return posCreate(ctx, {
+      kind: "sale",
+      corrects_order_id: null,
+      reason: null,
+      currency: input.currency,
+      lines: input.lines,
+      total_minor: total,
+      payment: { method: input.method, tendered_minor: tendered, change_minor: cash && tendered !== null ? tendered - total : null },
+    });
+}
+
+export function posCorrection(
+  ctx: StoreContext,
+  originalId: string,
+  input: { lines: PosLine[]; method: PosPaymentMethod; reason: string },
+): WriteOutcome {
+  const original = computeView(ctx, originalId);
+  const role = ctx.config().role;
+  if (original === null || original.entity_type !== "pos_order") {
+    return refuse("reference_not_found", "pos_order", "create", role, { field: "corrects_order_id", expected: null, received: originalId });
+  }
+  if (original.void !== null) {
+    return refuse("reference_invalid", "pos_order", "create", role, { field: "corrects_order_id", expected: null, received: "that order was voided" });
+  }
+  return posCreate(ctx, {
+      kind: "correction",
+      corrects_order_id: originalId as PosOrderCreate["corrects_order_id"],
+      reason: input.reason,
+      currency: original.data.currency,
+      lines: input.lines,
+      total_minor: posLinesTotalMinor(input.lines),
+      payment: { method: input.method, tendered_minor: null, change_minor: null },
+    });
+}
+
+export const posVoid = (ctx: StoreContext, id: string, reason: string) => enqueue(ctx, "pos_order", id, "void", { reason });
+
+export type { QueueRow };

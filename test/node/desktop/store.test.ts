@@ -1,0 +1,198 @@
+/**
+ * The desktop store on a real SQLite file, synced in-process with a real branch core: local-first
+ * writes (I1), verdicts and server wins (I2, I7), append-only POS and logs (I6), convergence (I5).
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { LocalStore } from "../../../desktop/store/local-store.js";
+import type { PosLine } from "../../../schema/index.js";
+import { makeCore } from "../../support/branch.js";
+import { expectConverged, openStore, syncDirect } from "../../support/desktop.js";
+import * as ex from "../../fixtures/examples.js";
+
+const A = "01936f3c-0000-7000-8000-0000000000a1";
+const B = "01936f3c-0000-7000-8000-0000000000b2";
+const cleanup: Array<() => void> = [];
+afterEach(() => cleanup.splice(0).forEach((f) => f()));
+
+async function setup() {
+  const server = makeCore();
+  const a = await openStore({ device: A, seed: 1 });
+  const b = await openStore({ device: B, seed: 2, role: "manager" });
+  cleanup.push(() => server.close(), () => a.store.close(), () => b.store.close());
+  return { server, a: a.store, b: b.store };
+}
+const ok = <T>(r: { ok: true; value: T } | { ok: false; error: { message: string } }): T => {
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+};
+const lines: PosLine[] = [{ sku: null, description: "Prints", quantity: 2, unit_price_minor: 150_000 }];
+const count = (store: LocalStore, sql: string) => (store.db.prepare(sql).get() as { n: number }).n;
+
+describe("local writes (I1)", () => {
+  it("write the entity, its queued event and its log row together, with no network", async () => {
+    const { a } = await setup();
+    const { event, entity } = ok(a.createProject(ex.project));
+    expect(a.get(event.entity_id)).toMatchObject({ status: "pending", entity: { version: 1, data: { title: "Perera wedding" } } });
+    expect(a.db.prepare("SELECT sync_status, payload_json FROM sync_queue WHERE id = ?").get(event.id)).toMatchObject({ sync_status: "pending" });
+    expect(count(a, `SELECT COUNT(*) AS n FROM tx_log WHERE event_id = '${event.id}'`)).toBe(1);
+    expect(entity.entity_id).toBe(event.entity_id);
+  });
+
+  it("write nothing at all when any part of the transaction fails", async () => {
+    const { a } = await setup();
+    a.db.exec("CREATE TEMP TRIGGER fail_log BEFORE INSERT ON tx_log BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    expect(() => a.createProject(ex.project)).toThrow(/disk full/);
+    expect(count(a, "SELECT COUNT(*) AS n FROM sync_queue")).toBe(0);
+    expect(count(a, "SELECT COUNT(*) AS n FROM view_entities")).toBe(0);
+  });
+
+  it("refuse invalid input with the field and a reason, and queue nothing", async () => {
+    const { a } = await setup();
+    const r = a.createProject({ ...ex.project, title: "" });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error).toMatchObject({ code: "invalid_payload", detail: { field: "title" } });
+    expect(count(a, "SELECT COUNT(*) AS n FROM sync_queue")).toBe(0);
+  });
+
+  it("chain local edits with depends_on, and base later edits on the confirmed version", async () => {
+    const { server, a } = await setup();
+    const created = ok(a.createProject(ex.project)).event;
+    const e1 = ok(a.updateProject(created.entity_id, { title: "One" })).event;
+    expect(e1).toMatchObject({ depends_on: created.id, base_version: null });
+    syncDirect(a, server.core);
+    const e2 = ok(a.updateProject(created.entity_id, { title: "Two" })).event;
+    expect(e2).toMatchObject({ depends_on: null, base_version: 2 });
+  });
+
+  it("pre-check the role: a cashier's void is refused before it reaches the server", async () => {
+    const cashier = await openStore({ device: A, role: "cashier" });
+    cleanup.push(() => cashier.store.close());
+    const sale = ok(cashier.store.posSale({ currency: "LKR", lines, method: "cash", tendered_minor: 500_000 })).event;
+    const v = cashier.store.posVoid(sale.entity_id, "mistake");
+    expect(!v.ok && v.error).toMatchObject({ code: "permission_denied", message: "Your role (cashier) may not void a POS order" });
+    expect(cashier.store.queueCounts().pending).toBe(1);
+  });
+});
+
+describe("sync through a real branch core", () => {
+  it("the seed's scenario: A's offline edit of a project B deleted is rejected, gone, and in A's inbox", async () => {
+    const { server, a, b } = await setup();
+    const created = ok(a.createProject(ex.project)).event;
+    syncDirect(a, server.core);
+    syncDirect(b, server.core);
+    ok(a.updateProject(created.entity_id, { notes: "offline edit" }));
+    ok(b.deleteProject(created.entity_id, "client cancelled"));
+    syncDirect(b, server.core);
+    syncDirect(a, server.core);
+    expect(a.get(created.entity_id)?.entity).toMatchObject({ deleted: true, data: null });
+    expect(a.list("project")).toEqual([]);
+    const [conflict] = a.conflicts({ open: true });
+    expect(conflict).toMatchObject({ code: "entity_deleted", message: "Project was deleted remotely", server_entity: { deleted: true } });
+    expectConverged(a, [...server.core.entities()], expect);
+    expectConverged(b, [...server.core.entities()], expect);
+  });
+
+  it("a rejected edit takes its dependent edits with it, and the entity returns to server truth", async () => {
+    const { server, a, b } = await setup();
+    const created = ok(a.createProject(ex.project)).event;
+    syncDirect(a, server.core);
+    syncDirect(b, server.core);
+    ok(b.updateProject(created.entity_id, { title: "B's title" }));
+    syncDirect(b, server.core);
+    ok(a.updateProject(created.entity_id, { title: "A1" }));
+    ok(a.updateProject(created.entity_id, { notes: "A2" }));
+    expect(a.get(created.entity_id)?.entity).toMatchObject({ data: { title: "A1", notes: "A2" } });
+    syncDirect(a, server.core);
+    expect(a.conflicts().map((c) => c.code)).toEqual(["version_conflict", "depends_on_rejected"]);
+    expect(a.get(created.entity_id)).toMatchObject({ status: "synced", entity: { version: 2, data: { title: "B's title" } } });
+    expectConverged(a, [...server.core.entities()], expect);
+  });
+
+  it("a re-applied conflict becomes a new event on top of the server's version", async () => {
+    const { server, a, b } = await setup();
+    const created = ok(a.createProject(ex.project)).event;
+    syncDirect(a, server.core);
+    syncDirect(b, server.core);
+    ok(b.updateProject(created.entity_id, { title: "B" }));
+    syncDirect(b, server.core);
+    ok(a.updateProject(created.entity_id, { notes: "mine" }));
+    syncDirect(a, server.core);
+    const [conflict] = a.conflicts({ open: true });
+    expect(a.resolveConflict(conflict!.id, "reapply")).toEqual({ ok: true, value: null });
+    syncDirect(a, server.core);
+    expect(a.get(created.entity_id)?.entity).toMatchObject({ version: 3, data: { title: "B", notes: "mine" } });
+    expect(a.conflicts({ open: true })).toEqual([]);
+  });
+
+  it("POS: offline sales get official numbers once synced; totals match the server's ledger", async () => {
+    const { server, a, b } = await setup();
+    const s1 = ok(a.posSale({ currency: "LKR", lines, method: "cash", tendered_minor: 500_000 }));
+    const s2 = ok(a.posSale({ currency: "LKR", lines, method: "card" }));
+    expect(a.get(s1.event.entity_id)).toMatchObject({ status: "pending", official_receipt_no: null });
+    ok(a.posCorrection(s1.event.entity_id, { lines: [{ sku: null, description: "Refund", quantity: -1, unit_price_minor: 150_000 }], method: "cash", reason: "damaged" }));
+    syncDirect(a, server.core);
+    expect(a.get(s1.event.entity_id)).toMatchObject({ status: "synced", official_receipt_no: 1 });
+    syncDirect(b, server.core);
+    ok(b.posVoid(s2.event.entity_id, "card declined"));
+    syncDirect(b, server.core);
+    syncDirect(a, server.core);
+    expect(a.ledger()).toEqual(server.core.ledger(null));
+    expect(b.ledger()).toEqual(server.core.ledger(null));
+    expect(a.ledger()[0]).toMatchObject({ sales_count: 2, sales_minor: 600_000, corrections_minor: -150_000, voids_minor: 300_000, net_minor: 150_000 });
+  });
+
+  it("a POS sale the server refuses is never erased: it stays, flagged for a manager", async () => {
+    const server = makeCore();
+    const viewer = await openStore({ device: A, role: "cashier" });
+    cleanup.push(() => server.close(), () => viewer.store.close());
+    const sale = ok(viewer.store.posSale({ currency: "LKR", lines, method: "card" }));
+    // The device's role changed to viewer on the server side: the push is refused there.
+    const cfg = viewer.store.config()!;
+    const batch = viewer.store.nextBatch()!;
+    const outcome = server.core.push({ device_id: cfg.device_id, user_id: cfg.user_id, role: "viewer" }, batch.events as never);
+    viewer.store.applyVerdicts(batch.batch_id, outcome.verdicts);
+    expect(viewer.store.get(sale.event.entity_id)).toMatchObject({ status: "rejected", entity: { data: { total_minor: 300_000 } } });
+    expect(viewer.store.conflicts()[0]).toMatchObject({ code: "permission_denied", needs_manager: true });
+    expect(viewer.store.queueCounts()).toMatchObject({ rejected: 1 });
+  });
+
+  it("an unanswered batch is sent again with the same id and events after a restart", async () => {
+    const { a } = await setup();
+    ok(a.createProject(ex.project));
+    ok(a.posSale({ currency: "LKR", lines, method: "card" }));
+    const first = a.nextBatch()!;
+    const again = a.nextBatch()!;
+    expect(again).toEqual(first);
+  });
+
+  it("a lost verdict is recovered from the change stream", async () => {
+    const { server, a } = await setup();
+    const created = ok(a.createProject(ex.project)).event;
+    const batch = a.nextBatch()!;
+    const cfg = a.config()!;
+    server.core.push({ device_id: cfg.device_id, user_id: cfg.user_id, role: cfg.role }, batch.events as never); // verdict lost
+    a.applyChanges(server.core.pull(0, 100, crypto.randomUUID()).changes);
+    expect(a.queueCounts()).toMatchObject({ confirmed: 1, sent: 0, pending: 0 });
+    expect(a.get(created.entity_id)?.status).toBe("synced");
+  });
+});
+
+describe("append-only on the desktop (I6)", () => {
+  it("SQLite refuses to change or delete log rows, POS facts, queued events and verdicts", async () => {
+    const { server, a } = await setup();
+    ok(a.posSale({ currency: "LKR", lines, method: "card" }));
+    syncDirect(a, server.core);
+    for (const sql of [
+      "UPDATE tx_log SET detail = 'x'",
+      "DELETE FROM tx_log",
+      "UPDATE pos_orders SET total_minor = 0",
+      "DELETE FROM pos_orders",
+      "DELETE FROM sync_queue",
+      "UPDATE sync_queue SET payload_json = '{}'",
+      "UPDATE sync_queue SET sync_status = 'pending'",
+      "DELETE FROM audit",
+    ]) {
+      expect(() => a.db.exec(sql), sql).toThrow(/append_only/);
+    }
+  });
+});
