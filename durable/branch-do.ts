@@ -144,7 +144,11 @@ function peerOf(connection: Connection<Session>): Peer {
     id: connection.id,
     session: () => connection.state ?? null,
     setSession: (session) => void connection.setState(session),
-    send: (text) => connection.send(text),
+    // A device may vanish while its messages are being handled (a cut, a crash). Its answer has
+    // nowhere to go; what it sent is in storage, and it asks again when it reconnects.
+    send: (text) => {
+      if (connection.readyState === WebSocket.READY_STATE_OPEN) connection.send(text);
+    },
     close: (code, reason) => connection.close(code, reason),
   };
 }

@@ -205,6 +205,11 @@ export class LocalStore {
     return { pending: pending.n, oldest_pending_at: pending.oldest, cursor: this.cursor(), conflicts_open: conflicts.n, last_confirmed_at: last.at };
   }
 
+  /** The highest branch seq of this device's confirmed events: synced once the cursor passes it. */
+  maxConfirmedSeq(): number {
+    return (this.ctx.stmt("SELECT MAX(seq) AS s FROM sync_queue WHERE sync_status = 'confirmed'").get() as { s: number | null }).s ?? 0;
+  }
+
   queueCounts(): Record<"pending" | "sent" | "confirmed" | "rejected", number> {
     const counts = { pending: 0, sent: 0, confirmed: 0, rejected: 0 };
     for (const r of this.ctx.stmt("SELECT sync_status AS s, COUNT(*) AS n FROM sync_queue GROUP BY sync_status").all() as Array<{ s: keyof typeof counts; n: number }>) {

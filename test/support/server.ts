@@ -20,7 +20,7 @@ export interface LocalServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(persistDir = mkdtempSync(path.join(tmpdir(), "sv-server-"))): Promise<LocalServer> {
+export async function startServer(persistDir = mkdtempSync(path.join(tmpdir(), "sv-server-")), port = 0): Promise<LocalServer> {
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
   process.env.WRANGLER_SEND_METRICS = "false";
   const worker = await unstable_startWorker({
@@ -29,7 +29,7 @@ export async function startServer(persistDir = mkdtempSync(path.join(tmpdir(), "
     sendMetrics: false,
     dev: {
       persist: persistDir,
-      server: { hostname: "127.0.0.1", port: 0 },
+      server: { hostname: "127.0.0.1", port },
       inspector: false,
       watch: false,
       logLevel: "warn",

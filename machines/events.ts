@@ -1,0 +1,63 @@
+/**
+ * The sync machine's vocabulary: events from the engine/UI, the session's reports, and the
+ * commands the machine sends to the session. The session (desktop/sync/session.ts) is typed
+ * against these, so the two cannot drift apart.
+ */
+
+/** Events from the engine / UI. */
+export type ExternalEvent =
+  | { type: "CONNECTIVITY.ONLINE" }
+  | { type: "CONNECTIVITY.OFFLINE" }
+  | { type: "LOCAL_WRITE" }
+  | { type: "TOKEN_UPDATED" }
+  | { type: "RETRY_NOW" };
+
+/** Events the session reports with `sendBack`. */
+export type SessionEvent =
+  | { type: "SESSION.OPEN" }
+  /** HTTP 401 on connect is reported as 4001 "unauthorized", 403 as 4003 "forbidden". */
+  | { type: "SESSION.CLOSED"; code: number; reason: string }
+  | { type: "SESSION.WELCOME"; head: number }
+  | { type: "SESSION.BOOTSTRAPPED" }
+  | { type: "SESSION.BOOTSTRAP_FAILED"; message: string }
+  | { type: "SESSION.PAGE_APPLIED"; cursor: number; more: boolean }
+  | { type: "SESSION.LIVE_APPLIED"; cursor: number }
+  | { type: "SESSION.GAP" }
+  | { type: "SESSION.BATCH_SENT"; batchId: string; events: number }
+  | { type: "SESSION.QUEUE_EMPTY" }
+  /** `complete`: every event of the batch now has a verdict (a batch may take several messages). */
+  | { type: "SESSION.VERDICTS_APPLIED"; batchId: string; confirmed: number; rejected: number; complete: boolean }
+  | { type: "SESSION.ERROR"; code: string; message: string };
+
+/** Commands the machine sends to the session. */
+export type SessionCommand =
+  | { type: "HELLO" }
+  | { type: "BOOTSTRAP" }
+  | { type: "PULL" }
+  | { type: "PUSH_NEXT" }
+  | { type: "PING" }
+  /** Close the socket. The machine has already moved on: a SESSION.CLOSED after it is ignored. */
+  | { type: "CLOSE"; reason: string };
+
+/**
+ * Raised by the machine right after it sent CLOSE (never sent from outside). It exists because a
+ * transition that leaves `online` stops the session before its own actions run, so CLOSE must be
+ * sent from a transition that stays, and the move to `backoff` is a second, raised step.
+ */
+export type InternalEvent = { type: "INTERNAL.SESSION_ABANDONED" };
+
+/** Every event the sync machine handles. (Not to be confused with schema's SyncEvent, a queued change.) */
+export type SyncMachineEvent = ExternalEvent | SessionEvent | InternalEvent;
+
+/** Params of the `conflictsRaised` action: a batch finished with `rejected` rejections. */
+export interface ConflictsRaised {
+  batchId: string;
+  rejected: number;
+}
+
+/** Why the client closes a session itself (the reason of the CLOSE command). */
+export type AbandonReason = "connect_timeout" | "handshake_timeout" | "request_timeout" | "bootstrap_failed";
+
+/** The sendBack the session should use: typed so a session cannot report an unknown event. */
+export type SessionSendBack = (event: SessionEvent) => void;
+

@@ -1,0 +1,26 @@
+/** The desktop sync lifecycle: the machine, its timing, and the public status the UI shows. */
+export { BACKOFF, backoffDelayMs } from "./backoff.js";
+export { publicStatus, syncStateName, type PublicStatus, type SyncStateName } from "./status.js";
+export {
+  CONNECT_TIMEOUT_MS,
+  HANDSHAKE_TIMEOUT_MS,
+  HEARTBEAT_MS,
+  REQUEST_TIMEOUT_MS,
+  closeOutcome,
+  syncMachine,
+  type CloseOutcome,
+  type SyncContext,
+  type SyncInput,
+  type SyncMachine,
+  type SyncSnapshot,
+} from "./sync-machine.js";
+export type {
+  AbandonReason,
+  ConflictsRaised,
+  ExternalEvent,
+  InternalEvent,
+  SessionCommand,
+  SessionEvent,
+  SessionSendBack,
+  SyncMachineEvent,
+} from "./events.js";

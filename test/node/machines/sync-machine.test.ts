@@ -1,0 +1,306 @@
+/**
+ * Behaviour of the sync lifecycle machine against a fake session (see harness.ts): what the
+ * session is told to do, when retrying stops, and that leaving `online` stops the session.
+ */
+import { describe, expect, it } from "vitest";
+import { BACKOFF, closeOutcome, CONNECT_TIMEOUT_MS, type SessionCommand } from "../../../machines/index.js";
+import { CLOSE_CODES, type CloseReason, TERMINAL_CLOSE_REASONS } from "../../../schema/codes.js";
+import { goLive, startSync, type Sync } from "./harness.js";
+
+const types = (commands: readonly SessionCommand[]) => commands.map((c) => c.type);
+
+/** Every event from outside, for checks that nothing moves a state. */
+const OUTSIDE_EVENTS = [
+  { type: "CONNECTIVITY.ONLINE" },
+  { type: "CONNECTIVITY.OFFLINE" },
+  { type: "LOCAL_WRITE" },
+  { type: "RETRY_NOW" },
+] as const;
+
+function closeWith(sync: Sync, code: number, reason = ""): void {
+  sync.report({ type: "SESSION.CLOSED", code, reason });
+}
+
+describe("starting", () => {
+  it("connects at once when the input says the device is online", () => {
+    const sync = startSync({ online: true });
+    expect(sync.state).toBe("online.connecting");
+    expect(sync.running()).toHaveLength(1);
+  });
+
+  it("waits offline when the input says the device is offline, and RETRY_NOW does not change that", () => {
+    const sync = startSync({ online: false });
+    expect(sync.state).toBe("offline");
+    sync.send({ type: "RETRY_NOW" });
+    expect(sync.state).toBe("offline");
+    expect(sync.sessions).toHaveLength(0);
+    sync.send({ type: "CONNECTIVITY.ONLINE" });
+    expect(sync.state).toBe("online.connecting");
+  });
+});
+
+describe("the happy path", () => {
+  it("says HELLO on open, PULLs until the last page, then pushes batch after batch and goes live", () => {
+    const sync = startSync();
+    const session = sync.session();
+    sync.report({ type: "SESSION.OPEN" });
+    expect(types(session.commands)).toEqual(["HELLO"]);
+
+    sync.report({ type: "SESSION.WELCOME", head: 30 });
+    for (const cursor of [10, 20]) sync.report({ type: "SESSION.PAGE_APPLIED", cursor, more: true });
+    expect(types(session.commands)).toEqual(["HELLO", "PULL", "PULL", "PULL"]);
+
+    sync.report({ type: "SESSION.PAGE_APPLIED", cursor: 30, more: false });
+    expect(sync.state).toBe("online.pushing");
+    for (const batchId of ["b1", "b2"]) {
+      sync.report({ type: "SESSION.BATCH_SENT", batchId, events: 2 });
+      expect(sync.state).toBe("online.awaitingVerdicts");
+      sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId, confirmed: 2, rejected: 0, complete: true });
+    }
+    sync.report({ type: "SESSION.QUEUE_EMPTY" });
+    expect(sync.state).toBe("online.live");
+    // One PUSH_NEXT per completed batch plus the one that found the queue empty: nothing twice.
+    expect(types(session.commands)).toEqual(["HELLO", "PULL", "PULL", "PULL", "PUSH_NEXT", "PUSH_NEXT", "PUSH_NEXT"]);
+    expect(sync.context.batchId).toBeNull();
+  });
+
+  it("bootstraps a store that was never bootstrapped, then pulls forward", () => {
+    const sync = startSync({ needsBootstrap: true });
+    sync.report({ type: "SESSION.OPEN" });
+    sync.report({ type: "SESSION.WELCOME", head: 5 });
+    expect(sync.state).toBe("online.bootstrapping");
+    sync.report({ type: "SESSION.BOOTSTRAPPED" });
+    expect(types(sync.session().commands)).toEqual(["HELLO", "BOOTSTRAP", "PULL"]);
+    expect(sync.context.needsBootstrap).toBe(false);
+  });
+
+  it("closes and backs off when the bootstrap fails, and bootstraps again on the next connection", () => {
+    const sync = startSync({ needsBootstrap: true, random: () => 1 });
+    const first = sync.session();
+    sync.report({ type: "SESSION.OPEN" });
+    sync.report({ type: "SESSION.WELCOME", head: 5 });
+    sync.report({ type: "SESSION.BOOTSTRAP_FAILED", message: "snapshot checksum mismatch" });
+    expect(sync.state).toBe("backoff");
+    expect(first.commands.at(-1)).toEqual({ type: "CLOSE", reason: "bootstrap_failed" });
+    expect(sync.context.lastError).toBe("snapshot checksum mismatch");
+    sync.clock.increment(BACKOFF.baseMs);
+    sync.report({ type: "SESSION.OPEN" });
+    sync.report({ type: "SESSION.WELCOME", head: 5 });
+    expect(sync.state).toBe("online.bootstrapping");
+  });
+});
+
+describe("verdicts and conflicts", () => {
+  function awaitingVerdicts(sync: Sync, batchId = "b1"): void {
+    goLive(sync);
+    sync.send({ type: "LOCAL_WRITE" });
+    sync.report({ type: "SESSION.BATCH_SENT", batchId, events: 5 });
+  }
+
+  it("waits for every verdict of a batch, in several messages, before pushing the next one", () => {
+    const sync = startSync();
+    awaitingVerdicts(sync);
+    sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId: "b1", confirmed: 2, rejected: 0, complete: false });
+    sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId: "b1", confirmed: 1, rejected: 0, complete: false });
+    expect(sync.state).toBe("online.awaitingVerdicts");
+    expect(types(sync.session().commands).filter((t) => t === "PUSH_NEXT")).toHaveLength(2);
+    sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId: "b1", confirmed: 2, rejected: 0, complete: true });
+    expect(sync.state).toBe("online.pushing");
+    expect(types(sync.session().commands).filter((t) => t === "PUSH_NEXT")).toHaveLength(3);
+  });
+
+  it("raises conflicts with the rejections summed over the batch's messages, then pulls before pushing more", () => {
+    const sync = startSync();
+    awaitingVerdicts(sync);
+    sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId: "b1", confirmed: 1, rejected: 2, complete: false });
+    sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId: "b1", confirmed: 1, rejected: 1, complete: true });
+    expect(sync.conflicts).toEqual([{ batchId: "b1", rejected: 3 }]);
+    expect(sync.state).toBe("online.pulling");
+    expect(sync.session().commands.at(-1)).toEqual({ type: "PULL" });
+    expect(sync.context).toMatchObject({ batchId: null, batchRejected: 0 });
+    sync.report({ type: "SESSION.PAGE_APPLIED", cursor: 9, more: false });
+    expect(sync.session().commands.at(-1)).toEqual({ type: "PUSH_NEXT" });
+  });
+
+  it("ignores verdicts for another batch", () => {
+    const sync = startSync();
+    awaitingVerdicts(sync, "b2");
+    sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId: "b1", confirmed: 0, rejected: 5, complete: true });
+    expect(sync.state).toBe("online.awaitingVerdicts");
+    expect(sync.conflicts).toEqual([]);
+  });
+});
+
+describe("gaps and local writes", () => {
+  it("pulls when live changes do not continue the cursor", () => {
+    const sync = startSync();
+    goLive(sync);
+    sync.report({ type: "SESSION.GAP" });
+    expect(sync.state).toBe("online.pulling");
+    expect(sync.session().commands.at(-1)).toEqual({ type: "PULL" });
+  });
+
+  it("remembers a gap seen while pushing and pulls before going live", () => {
+    const sync = startSync();
+    goLive(sync);
+    sync.send({ type: "LOCAL_WRITE" });
+    sync.report({ type: "SESSION.GAP" });
+    expect(sync.state).toBe("online.pushing");
+    expect(sync.context.needsPull).toBe(true);
+    sync.report({ type: "SESSION.QUEUE_EMPTY" });
+    expect(sync.state).toBe("online.pulling");
+    expect(sync.context.needsPull).toBe(false);
+    sync.report({ type: "SESSION.PAGE_APPLIED", cursor: 3, more: false });
+    sync.report({ type: "SESSION.QUEUE_EMPTY" });
+    expect(sync.state).toBe("online.live");
+  });
+
+  it("pushes on a local write when live, and ignores local writes anywhere else", () => {
+    const sync = startSync();
+    sync.report({ type: "SESSION.OPEN" });
+    sync.report({ type: "SESSION.WELCOME", head: 1 });
+    sync.send({ type: "LOCAL_WRITE" });
+    expect(sync.state).toBe("online.pulling");
+    sync.report({ type: "SESSION.PAGE_APPLIED", cursor: 1, more: false });
+    sync.send({ type: "LOCAL_WRITE" });
+    sync.report({ type: "SESSION.QUEUE_EMPTY" });
+    sync.send({ type: "LOCAL_WRITE" });
+    expect(sync.state).toBe("online.pushing");
+    expect(types(sync.session().commands).filter((t) => t === "PUSH_NEXT")).toHaveLength(2);
+  });
+
+  it("records a non-fatal server error and stays where it is", () => {
+    const sync = startSync();
+    goLive(sync);
+    sync.report({ type: "SESSION.ERROR", code: "rate_limited", message: "slow down" });
+    expect(sync.state).toBe("online.live");
+    expect(sync.context.lastError).toBe("rate_limited: slow down");
+  });
+});
+
+describe("closes", () => {
+  it("maps every close reason to a terminal state exactly when TERMINAL_CLOSE_REASONS says so", () => {
+    for (const [reason, code] of Object.entries(CLOSE_CODES)) {
+      expect(closeOutcome(code) !== "backoff", reason).toBe(TERMINAL_CLOSE_REASONS.has(reason as CloseReason));
+    }
+    expect(closeOutcome(1006)).toBe("backoff");
+    expect(closeOutcome(1011)).toBe("backoff");
+  });
+
+  it.each([
+    [1006, "backoff"],
+    [1011, "backoff"],
+    [CLOSE_CODES.protocol_too_new, "backoff"],
+    [CLOSE_CODES.unauthorized, "authFailed"],
+    [CLOSE_CODES.forbidden, "authFailed"],
+    [CLOSE_CODES.token_expired, "authFailed"],
+    [CLOSE_CODES.protocol_too_old, "updateRequired"],
+    [CLOSE_CODES.replaced, "replaced"],
+  ])("goes from live to %s after close code %i", (code, state) => {
+    const sync = startSync();
+    goLive(sync);
+    const session = sync.session();
+    closeWith(sync, code, "why");
+    expect(sync.state).toBe(state);
+    expect(sync.context.lastClose).toEqual({ code, reason: "why" });
+    expect(session.stopped).toBe(true);
+  });
+
+  it("stops retrying after 4001: no new session however much time passes, whatever connectivity does", () => {
+    const sync = startSync();
+    sync.report({ type: "SESSION.OPEN" });
+    closeWith(sync, CLOSE_CODES.unauthorized, "unauthorized");
+    for (const event of OUTSIDE_EVENTS) sync.send(event);
+    sync.clock.increment(BACKOFF.capMs * 10 + CONNECT_TIMEOUT_MS);
+    expect(sync.state).toBe("authFailed");
+    expect(sync.sessions).toHaveLength(1);
+    expect(sync.running()).toHaveLength(0);
+  });
+
+  it("reconnects with a fresh attempt count when a new token arrives after an auth failure", () => {
+    const sync = startSync();
+    closeWith(sync, 1006);
+    sync.clock.increment(BACKOFF.baseMs);
+    closeWith(sync, CLOSE_CODES.token_expired, "token_expired");
+    expect(sync.context.attempt).toBe(1);
+    sync.send({ type: "TOKEN_UPDATED" });
+    expect(sync.state).toBe("online.connecting");
+    expect(sync.context.attempt).toBe(0);
+    expect(sync.running()).toHaveLength(1);
+  });
+
+  it("never leaves updateRequired", () => {
+    const sync = startSync();
+    closeWith(sync, CLOSE_CODES.protocol_too_old, "protocol_too_old");
+    for (const event of [...OUTSIDE_EVENTS, { type: "TOKEN_UPDATED" } as const]) sync.send(event);
+    sync.clock.increment(BACKOFF.capMs * 10);
+    expect(sync.state).toBe("updateRequired");
+    expect(sync.actor.getSnapshot().status).toBe("active"); // still inspectable, not a final state
+    expect(sync.sessions).toHaveLength(1);
+  });
+
+  it("stays replaced until the user takes over again with RETRY_NOW", () => {
+    const sync = startSync();
+    goLive(sync);
+    closeWith(sync, CLOSE_CODES.replaced, "replaced");
+    sync.send({ type: "CONNECTIVITY.ONLINE" });
+    sync.send({ type: "TOKEN_UPDATED" });
+    sync.clock.increment(BACKOFF.capMs * 10);
+    expect(sync.sessions).toHaveLength(1);
+    sync.send({ type: "RETRY_NOW" });
+    expect(sync.state).toBe("online.connecting");
+    expect(sync.running()).toHaveLength(1);
+  });
+
+  it("retries at once on RETRY_NOW during backoff, and goes offline on CONNECTIVITY.OFFLINE", () => {
+    const sync = startSync();
+    closeWith(sync, 1006);
+    sync.send({ type: "RETRY_NOW" });
+    expect(sync.state).toBe("online.connecting");
+    closeWith(sync, 1006);
+    sync.send({ type: "CONNECTIVITY.OFFLINE" });
+    expect(sync.state).toBe("offline");
+    sync.clock.increment(BACKOFF.capMs);
+    expect(sync.state).toBe("offline");
+  });
+});
+
+describe("the session's lifetime", () => {
+  it("stops the session (its cleanup runs) when connectivity is lost", () => {
+    const sync = startSync();
+    goLive(sync);
+    const session = sync.session();
+    sync.send({ type: "CONNECTIVITY.OFFLINE" });
+    expect(sync.state).toBe("offline");
+    expect(session.stopped).toBe(true);
+  });
+
+  it("starts a new session for every connection and never runs two at once", () => {
+    const sync = startSync({ random: () => 1 });
+    for (let i = 0; i < 3; i++) {
+      expect(sync.running()).toHaveLength(1);
+      closeWith(sync, 1006);
+      expect(sync.running()).toHaveLength(0);
+      sync.send({ type: "RETRY_NOW" });
+    }
+    expect(sync.sessions).toHaveLength(4);
+  });
+
+  it("backs off when the session crashes, and connects with a new one", () => {
+    const sync = startSync({ random: () => 1 });
+    goLive(sync);
+    sync.session().crash();
+    expect(sync.state).toBe("backoff");
+    expect(sync.context.lastError).toBe("session failed: fake session crashed");
+    sync.clock.increment(BACKOFF.baseMs);
+    expect(sync.state).toBe("online.connecting");
+    expect(sync.running()).toHaveLength(1);
+  });
+
+  it("stops the session when the actor itself is stopped", () => {
+    const sync = startSync();
+    const session = sync.session();
+    sync.actor.stop();
+    expect(session.stopped).toBe(true);
+  });
+});
