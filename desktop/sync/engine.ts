@@ -27,6 +27,7 @@ export interface EngineOptions {
 export const APP_NAME = "studiovault-desktop/0.1.0";
 const CONNECT_TIMEOUT_MS = 15_000;
 const QUEUE_POLL_MS = 2_000;
+const CHECKPOINT_MS = 30_000;
 
 export class SyncEngine {
   readonly #actor: Actor<typeof syncMachine>;
@@ -59,15 +60,19 @@ export class SyncEngine {
     this.#poll = setInterval(() => {
       if (this.status().kind === "live" && this.options.store.summary().pending > 0) this.notifyWrite();
     }, QUEUE_POLL_MS);
+    // Local writes never checkpoint (see LocalStore.open): do it here, in the background.
+    this.#checkpoint = setInterval(() => this.options.store.checkpoint(), CHECKPOINT_MS);
     return this;
   }
 
   stop(): void {
     clearInterval(this.#poll);
+    clearInterval(this.#checkpoint);
     this.#actor.stop();
   }
 
   #poll: ReturnType<typeof setInterval> | undefined;
+  #checkpoint: ReturnType<typeof setInterval> | undefined;
 
   /** A local write queued an event: push it now if live. */
   notifyWrite(): void {
