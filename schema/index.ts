@@ -18,3 +18,4 @@ export * from "./apply.js";
 export * from "./ledger.js";
 export * from "./chunking.js";
 export * from "./token.js";
+export * from "./sqlite.js";

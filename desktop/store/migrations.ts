@@ -9,14 +9,10 @@
  * `sync_queue` rows are never deleted and their content never changes, only their sync status.
  */
 import type Database from "better-sqlite3";
+import { appendOnlyTriggers as appendOnly } from "../../schema/sqlite.js";
 
 export const LAYOUT_VERSION = 1;
 
-const appendOnly = (table: string) => `
-  CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table}
-    BEGIN SELECT RAISE(ABORT, 'append_only: ${table} rows are never updated'); END;
-  CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
-    BEGIN SELECT RAISE(ABORT, 'append_only: ${table} rows are never deleted'); END;`;
 
 const MIGRATIONS: ReadonlyArray<{ to: number; sql: string }> = [
   {
