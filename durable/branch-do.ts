@@ -15,6 +15,7 @@ import {
   type TransferId,
   uuidv7,
   type BranchAction,
+  type SnapshotManifest,
 } from "../schema/index.js";
 import { DeviceClaims } from "../schema/token.js";
 import { doSqlStore } from "./adapters/do-sqlite.js";
@@ -22,11 +23,23 @@ import { BranchCore } from "./core/branch.js";
 import { type Actor } from "./core/push.js";
 import { BranchRoom, type Peer, type Session } from "./core/room.js";
 import { expireUploads, nextUploadExpiry } from "./core/uploads.js";
+import { exportSnapshot } from "./snapshots/export.js";
 import { CLAIMS_HEADER, json } from "./http.js";
 
 export interface Env {
   BRANCH: DurableObjectNamespace<BranchDurableObject>;
+  SNAPSHOTS: R2Bucket;
   TOKEN_SECRET: string;
+}
+
+/** Export a snapshot once this many commits have accumulated since the last one … */
+export const SNAPSHOT_EVERY_COMMITS = 10_000;
+/** … or once the last one is this old and anything was committed since. */
+export const SNAPSHOT_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+interface LastSnapshot {
+  seq: number;
+  at_ms: number;
 }
 
 /** The heartbeat frame idle clients send; answered by the runtime without waking the object. */
@@ -50,6 +63,7 @@ export class BranchDurableObject extends Server<Env> {
       newTransferId: () => uuidv7(Date.now(), (b) => crypto.getRandomValues(b)) as TransferId,
       wakeAt: (ms) => void this.#wakeAt(ms),
       log: (message, error) => console.error(message, error),
+      committed: (head) => void this.#scheduleSnapshot(head),
     });
     return this.#room;
   }
@@ -76,6 +90,46 @@ export class BranchDurableObject extends Server<Env> {
     expireUploads(this.core.sql, Date.now());
     const next = nextUploadExpiry(this.core.sql);
     if (next !== null) await this.#wakeAt(next);
+    const due = this.#snapshotDueAt(this.core.head());
+    if (due !== null && due <= Date.now()) await this.exportSnapshot("alarm");
+    const again = this.#snapshotDueAt(this.core.head());
+    if (again !== null) await this.#wakeAt(again);
+  }
+
+  #exporting: Promise<SnapshotManifest> | null = null;
+
+  /** Exports a snapshot now (one at a time: a second request joins the running export). */
+  exportSnapshot(trigger: "alarm" | "request", actor?: Actor): Promise<SnapshotManifest> {
+    this.#exporting ??= (async () => {
+      try {
+        const manifest = await exportSnapshot(this.core, this.env.SNAPSHOTS);
+        this.core.setMeta("last_snapshot", { seq: manifest.seq, at_ms: Date.now() } satisfies LastSnapshot);
+        this.core.audit({
+          kind: "snapshot_export",
+          device_id: actor?.device_id ?? null,
+          user_id: actor?.user_id ?? null,
+          role: actor?.role ?? null,
+          message: `snapshot at seq ${manifest.seq} (${trigger}): ${manifest.byte_size} bytes, sha256 ${manifest.sha256}`,
+        });
+        return manifest;
+      } finally {
+        this.#exporting = null;
+      }
+    })();
+    return this.#exporting;
+  }
+
+  /** When the next snapshot is due, or null when nothing was committed since the last one. */
+  #snapshotDueAt(head: number): number | null {
+    const last = this.core.meta<LastSnapshot>("last_snapshot") ?? { seq: 0, at_ms: 0 };
+    if (head <= last.seq) return null;
+    if (head - last.seq >= SNAPSHOT_EVERY_COMMITS) return Date.now();
+    return last.at_ms === 0 ? Date.now() + SNAPSHOT_MAX_AGE_MS : last.at_ms + SNAPSHOT_MAX_AGE_MS;
+  }
+
+  async #scheduleSnapshot(head: number): Promise<void> {
+    const due = this.#snapshotDueAt(head);
+    if (due !== null) await this.#wakeAt(due);
   }
 
   async #wakeAt(ms: number): Promise<void> {
@@ -125,6 +179,11 @@ export class BranchDurableObject extends Server<Env> {
         return json(400, { error: "bad_request", message: "after must be an integer ≥ 0 and limit an integer from 1 to 1000" });
       }
       return json(200, this.core.readAudit(after, limit));
+    }
+    if (action === "snapshots" && request.method === "POST") {
+      const denied = need("export_snapshot");
+      if (denied) return denied;
+      return json(201, await this.exportSnapshot("request", actor));
     }
     if (action === "ledger" && request.method === "GET") {
       const denied = need("read_ledger");

@@ -7,20 +7,25 @@
  *   GET  /v1/branches/:branchId/changes
  *   GET  /v1/branches/:branchId/audit
  *   GET  /v1/branches/:branchId/ledger
+ *   POST /v1/branches/:branchId/snapshots              export one now (manager)
+ *   GET  /v1/branches/:branchId/snapshots/latest       the newest manifest
+ *   GET  /v1/branches/:branchId/snapshots/:seq/data    the snapshot, with HTTP Range support
  *
  * Every /v1 request carries a device token (I11). It is verified here, before anything reaches the
  * branch; the branch receives the verified claims in CLAIMS_HEADER and trusts nothing else.
  */
 import { getServerByName } from "partyserver";
-import { BranchId, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION } from "../schema/index.js";
+import { BranchId, canDo, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, snapshotKey } from "../schema/index.js";
 import { decodeTokenUnverified } from "../schema/token.js";
 import { MIN_SECRET_CHARS, tokenFromRequest, verifyDeviceToken } from "./auth.js";
 import { BranchDurableObject, type Env } from "./branch-do.js";
 import { CLAIMS_HEADER, json } from "./http.js";
+import { latestManifest } from "./snapshots/export.js";
+import { serveSnapshotData } from "./snapshots/serve.js";
 
 export { BranchDurableObject };
 
-const ROUTE = /^\/v1\/branches\/([^/]+)\/(sync|push|changes|audit|ledger)$/;
+const ROUTE = /^\/v1\/branches\/([^/]+)\/(sync|push|changes|audit|ledger|snapshots|snapshots\/latest|snapshots\/(\d{1,16})\/data)$/;
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
@@ -55,6 +60,16 @@ export default {
       const message = `token is for branch ${claims.branch}, not ${branch.data}`;
       await stub.recordTokenFailure("wrong_branch", message, claims.device);
       return json(403, { error: "forbidden", message });
+    }
+
+    // Snapshots are read straight from R2; asking for a new one goes to the branch.
+    if (match[2] === "snapshots/latest" && request.method === "GET") {
+      if (!canDo(claims.role, "read")) return json(403, { error: "forbidden", message: `role ${claims.role} may not read` });
+      const manifest = await latestManifest(env.SNAPSHOTS, branch.data);
+      return manifest ? json(200, manifest) : json(404, { error: "not_found", message: `branch ${branch.data} has no snapshot yet` });
+    }
+    if (match[3] !== undefined && request.method === "GET") {
+      return serveSnapshotData(env.SNAPSHOTS, snapshotKey(branch.data, Number(match[3]), "data"), request);
     }
 
     const headers = new Headers(request.headers);

@@ -19,3 +19,4 @@ export * from "./ledger.js";
 export * from "./chunking.js";
 export * from "./token.js";
 export * from "./sqlite.js";
+export * from "./snapshot.js";

@@ -28,6 +28,16 @@ export class BranchCore {
     migrate(sql);
   }
 
+  /** A small value in the branch's `meta` table (the storage layout version lives there too). */
+  meta<T>(key: string): T | null {
+    const row = this.sql.one<{ value: string }>("SELECT value FROM meta WHERE key = ?", key);
+    return row ? (JSON.parse(row.value) as T) : null;
+  }
+
+  setMeta(key: string, value: unknown): void {
+    this.sql.run("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, JSON.stringify(value));
+  }
+
   nowMs(): number {
     return this.clockMs();
   }

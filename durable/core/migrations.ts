@@ -12,7 +12,7 @@ import { assert } from "../../schema/result.js";
 import type { SqlStore } from "./sql.js";
 import { appendOnlyTriggers as appendOnly } from "../../schema/sqlite.js";
 
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 
 const MIGRATIONS: ReadonlyArray<{ to: number; sql: string }> = [
@@ -136,6 +136,14 @@ const MIGRATIONS: ReadonlyArray<{ to: number; sql: string }> = [
       ${appendOnly("audit")}
       ${appendOnly("entity_versions")}
       ${appendOnly("changes")}
+    `,
+  },
+  {
+    to: 2,
+    sql: `
+      -- Snapshots read every entity as of one seq: the latest version per entity among changes up
+      -- to that seq, in entity order.
+      CREATE INDEX changes_by_entity ON changes (entity_id, seq, version);
     `,
   },
 ];

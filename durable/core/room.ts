@@ -71,6 +71,8 @@ export interface RoomHost {
   newTransferId(): TransferId;
   /** Ask to be woken (alarm) at this time for housekeeping. */
   wakeAt(ms: number): void;
+  /** Commits were published: the host may schedule a snapshot. */
+  committed?(head: number): void;
   log(message: string, error?: unknown): void;
 }
 
@@ -123,6 +125,7 @@ export class BranchRoom {
     for (const peer of this.host.peers()) {
       if (peer.session()?.open) peer.send(text);
     }
+    this.host.committed?.(head);
   }
 
   async #handle(peer: Peer, raw: string | ArrayBuffer): Promise<void> {
