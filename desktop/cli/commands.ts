@@ -12,19 +12,22 @@ import {
 } from "../../schema/index.js";
 import type { LocalEntity, LocalStore } from "../store/local-store.js";
 import type { WriteOutcome } from "../store/writes.js";
+import { bootstrap, type BootstrapProgress } from "../sync/bootstrap.js";
 import { SyncEngine } from "../sync/engine.js";
 import { formatMinor, isoDate, minorUnits, oneOf, parse, posLine, required, UsageError } from "./args.js";
 import type { Io } from "./main.js";
 
 export const USAGE = `usage: studiovault [--db PATH] [--json] <command>
 
-  init --server URL --token TOKEN        bind this database to a branch and device
+  init --server URL --token TOKEN        bind this database to a branch and device, and bootstrap
+       [--no-bootstrap]                  from the branch's latest snapshot (with a progress bar)
   status                                 pending events, cursor, conflicts, server reachability
   sync [--timeout SECONDS]               push and pull until drained (default 120 s)
   watch                                  stay live and print incoming changes (Ctrl-C stops)
   conflicts [--all]                      the conflict inbox
   conflicts resolve ID dismiss|reapply
   ledger [--day YYYY-MM-DD]              POS totals confirmed by the server
+  snapshot                               ask the server for a fresh branch snapshot (manager)
 
   project create --title T --client NAME [--email E] [--phone P] [--status S] [--starts D] [--ends D]
                  [--location L] [--notes N] [--package NAME --price AMOUNT --currency CUR]
@@ -60,6 +63,8 @@ export async function runCommand(argv: string[], ctx: Ctx): Promise<number> {
       return init(rest, ctx);
     case "status":
       return status(rest, ctx);
+    case "snapshot":
+      return snapshot(rest, ctx);
     case "sync":
       return sync(rest, ctx);
     case "watch":
@@ -93,17 +98,55 @@ function wrote(ctx: Ctx, outcome: WriteOutcome, what: string): number {
 
 // ───────────────────────────── init, status, sync, watch ─────────────────────────────
 
-function init(argv: string[], ctx: Ctx): number {
-  const { values } = parse(argv, { server: { type: "string" }, token: { type: "string" } });
+async function init(argv: string[], ctx: Ctx): Promise<number> {
+  const { values } = parse(argv, { server: { type: "string" }, token: { type: "string" }, "no-bootstrap": { type: "boolean", default: false } });
   const result = ctx.store.init({
     server_url: required(values.server, "--server", "the server URL, e.g. http://127.0.0.1:8787"),
     token: required(values.token ?? ctx.env.STUDIOVAULT_TOKEN, "--token", "a device token (npm run token)"),
   });
   if (!result.ok) throw new UsageError(result.error);
   const c = result.value;
-  print(ctx, { ok: true, branch: c.branch_id, device: c.device_id, user: c.user_id, role: c.role, server: c.server_url }, () =>
-    `initialised: branch ${c.branch_id}, device ${c.device_id}, ${c.user_id} (${c.role}) at ${c.server_url}`,
+  let snapshot: { seq: number; entities: number } | null = null;
+  let bootstrapNote = "skipped (--no-bootstrap)";
+  if (!values["no-bootstrap"]) {
+    if (!(await reachable(c.server_url))) bootstrapNote = "server unreachable: the first sync bootstraps";
+    else {
+      try {
+        const manifest = await bootstrap(ctx.store, { onProgress: (p) => !ctx.json && ctx.io.err(progressBar(p)) });
+        snapshot = manifest && { seq: manifest.seq, entities: manifest.counts.project + manifest.counts.invoice + manifest.counts.pos_order };
+        bootstrapNote = manifest ? `from snapshot at seq ${manifest.seq}` : "no snapshot yet: the first sync pulls everything";
+      } catch (e) {
+        bootstrapNote = `failed, the first sync retries: ${(e as Error).message}`;
+      }
+    }
+  }
+  print(ctx, { ok: true, branch: c.branch_id, device: c.device_id, user: c.user_id, role: c.role, server: c.server_url, snapshot, bootstrap: bootstrapNote }, () =>
+    `initialised: branch ${c.branch_id}, device ${c.device_id}, ${c.user_id} (${c.role}) at ${c.server_url}\nbootstrap: ${bootstrapNote}`,
   );
+  return 0;
+}
+
+function progressBar(p: BootstrapProgress): string {
+  const width = 30;
+  const [done, total, unit] = p.phase === "download" ? [p.bytes, p.total_bytes, "bytes"] : [p.entities, p.total_entities, "entities"];
+  const filled = total > 0 ? Math.round((done / total) * width) : width;
+  return `bootstrap ${p.phase.padEnd(8)} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")} ${unit}`;
+}
+
+async function snapshot(argv: string[], ctx: Ctx): Promise<number> {
+  parse(argv, {});
+  const cfg = ctx.store.config();
+  if (!cfg) throw new UsageError("not initialised: run `studiovault init --server URL --token TOKEN`");
+  const response = await fetch(new URL(`/v1/branches/${encodeURIComponent(cfg.branch_id)}/snapshots`, cfg.server_url), {
+    method: "POST",
+    headers: { Authorization: `Bearer ${cfg.token}` },
+  }).catch((e: Error) => ({ ok: false, status: 0, json: async () => ({ message: `server unreachable: ${e.message}` }) }) as Response);
+  const body = (await response.json()) as Record<string, unknown>;
+  if (!response.ok) {
+    print(ctx, { ok: false, status: response.status, ...body }, () => `refused: ${String(body.message ?? response.status)}`);
+    return 1;
+  }
+  print(ctx, body, () => `snapshot at seq ${body.seq}: ${Number(body.byte_size).toLocaleString("en-US")} bytes, sha256 ${body.sha256}`);
   return 0;
 }
 

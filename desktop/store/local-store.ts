@@ -278,6 +278,28 @@ export class LocalStore {
   cursor(): number {
     return sync.cursor(this.ctx);
   }
+  /** Only the bootstrap moves the cursor without changes (to its snapshot's seq). */
+  setCursor(seq: number): void {
+    this.ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('cursor', ?)").run(String(seq));
+  }
+  /** The seq of the snapshot this store was bootstrapped from, or null. */
+  snapshotSeq(): number | null {
+    const row = this.ctx.stmt("SELECT value FROM sync_state WHERE key = 'snapshot_seq'").get() as { value: string } | undefined;
+    return row ? Number(row.value) : null;
+  }
+  setSnapshotSeq(seq: number): void {
+    this.ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('snapshot_seq', ?)").run(String(seq));
+  }
+  /** Rebuilds the views of entities with open local events or a refused POS sale. */
+  refreshOpenViews(): void {
+    const ids = this.ctx
+      .stmt(
+        `SELECT DISTINCT entity_id FROM sync_queue WHERE sync_status IN ('pending', 'sent')
+           OR (entity_type = 'pos_order' AND operation = 'create' AND sync_status = 'rejected')`,
+      )
+      .all() as Array<{ entity_id: string }>;
+    for (const { entity_id } of ids) refreshView(this.ctx, entity_id);
+  }
   nextBatch(maxEvents?: number) {
     return sync.nextBatch(this.ctx, maxEvents);
   }
@@ -289,18 +311,6 @@ export class LocalStore {
   }
   audit(kind: string, detail: string): void {
     audit(this.ctx, kind, detail);
-  }
-  /** Rebuilds every view row (after a bootstrap or a repair), a page at a time. */
-  rebuildViews(): void {
-    let after = "";
-    for (;;) {
-      const ids = this.ctx
-        .stmt("SELECT entity_id FROM base_entities WHERE entity_id > ? UNION SELECT entity_id FROM sync_queue WHERE entity_id > ? ORDER BY 1 LIMIT 500")
-        .all(after, after) as Array<{ entity_id: string }>;
-      if (ids.length === 0) return;
-      this.db.transaction(() => ids.forEach(({ entity_id }) => refreshView(this.ctx, entity_id)))();
-      after = ids.at(-1)!.entity_id;
-    }
   }
   logNote(kind: string, detail: string): void {
     log(this.ctx, kind, detail);

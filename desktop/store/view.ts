@@ -52,14 +52,15 @@ export function computeView(ctx: StoreContext, entityId: string): Entity | null 
   return current;
 }
 
-function titleOf(entity: Entity): string {
+/** The searchable title of an entity in the view (lower case). */
+export function viewTitle(entity: Entity): string {
   switch (entity.entity_type) {
     case "project":
-      return entity.data ? `${entity.data.title} ${entity.data.client.name}` : "";
+      return (entity.data ? `${entity.data.title} ${entity.data.client.name}` : "").toLowerCase();
     case "invoice":
-      return `${entity.data.reference ?? ""} ${entity.data.client_name}`;
+      return `${entity.data.reference ?? ""} ${entity.data.client_name}`.toLowerCase();
     case "pos_order":
-      return `${entity.data.local_receipt_no} ${entity.official_receipt_no || ""}`;
+      return `${entity.data.local_receipt_no} ${entity.official_receipt_no || ""}`.toLowerCase();
   }
 }
 
@@ -99,5 +100,5 @@ function upsertView(ctx: StoreContext, entity: Entity, status: "synced" | "pendi
        ON CONFLICT (entity_id) DO UPDATE SET deleted = excluded.deleted, status = excluded.status, title = excluded.title,
          body = excluded.body, updated_at = excluded.updated_at`,
     )
-    .run(entity.entity_id, entity.entity_type, entity.deleted ? 1 : 0, status, titleOf(entity).toLowerCase(), JSON.stringify(entity), nowIso(ctx));
+    .run(entity.entity_id, entity.entity_type, entity.deleted ? 1 : 0, status, viewTitle(entity), JSON.stringify(entity), nowIso(ctx));
 }

@@ -6,7 +6,8 @@ import { type Actor, createActor } from "xstate";
 import { type PublicStatus, publicStatus, syncMachine } from "../../machines/index.js";
 import type { Change, Chunk } from "../../schema/index.js";
 import type { LocalStore } from "../store/local-store.js";
-import { sessionActor, type SessionOptions } from "./session.js";
+import { bootstrap, type BootstrapProgress } from "./bootstrap.js";
+import { sessionActor } from "./session.js";
 import { openPartySocket, type OpenSocket } from "./transport.js";
 
 export interface EngineOptions {
@@ -21,7 +22,8 @@ export interface EngineOptions {
   /** Called when a push came back with rejections (the UI shows the conflict inbox). */
   onConflicts?: () => void;
   sliceSize?: number;
-  bootstrap?: SessionOptions["bootstrap"];
+  /** Progress of a snapshot bootstrap (a new device starts from the branch's latest snapshot). */
+  onBootstrapProgress?: (progress: BootstrapProgress) => void;
 }
 
 export const APP_NAME = "studiovault-desktop/0.1.0";
@@ -44,12 +46,14 @@ export class SyncEngine {
           sliceSize: options.sliceSize,
           onChanges: options.onChanges,
           onLog: options.onLog,
-          bootstrap: options.bootstrap,
+          bootstrap: async () => void (await bootstrap(options.store, { onProgress: options.onBootstrapProgress })),
         }),
       },
       actions: { conflictsRaised: () => options.onConflicts?.() },
     });
-    this.#actor = createActor(machine, { input: { online: false, needsBootstrap: false, random: options.random } });
+    // A device that never synced starts from the branch's snapshot rather than from seq 0.
+    const needsBootstrap = options.store.cursor() === 0 && options.store.snapshotSeq() === null;
+    this.#actor = createActor(machine, { input: { online: false, needsBootstrap, random: options.random } });
   }
 
   start(online = true): this {

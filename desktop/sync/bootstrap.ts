@@ -1,0 +1,277 @@
+/**
+ * Bootstrap (DESIGN §5): a new desktop starts from the branch's latest snapshot instead of replaying
+ * its whole history, then pulls forward from the snapshot's seq.
+ *
+ *   manifest → download (resumable with HTTP Range, progress in bytes) → verify size and SHA-256 →
+ *   stage every line (small transactions, yielding to the event loop, progress in entities) →
+ *   swap the staged branch in with ONE transaction → cursor = snapshot seq.
+ *
+ * A corrupt, truncated, foreign or too-new snapshot is refused with a clear error before anything
+ * touches the store, and the half-downloaded file of a corrupt one is deleted so a retry starts
+ * clean. Queued local events are never touched: a re-bootstrap keeps and re-sends them.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream, existsSync, rmSync, statSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { pipeline } from "node:stream/promises";
+import { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import {
+  type Entity,
+  PosFact,
+  SNAPSHOT_FORMAT_VERSION,
+  SnapshotLine,
+  SnapshotManifest,
+} from "../../schema/index.js";
+import type { LocalStore } from "../store/local-store.js";
+import { viewTitle } from "../store/view.js";
+
+export interface BootstrapProgress {
+  phase: "download" | "verify" | "apply" | "done";
+  bytes: number;
+  total_bytes: number;
+  entities: number;
+  total_entities: number;
+}
+
+export interface BootstrapOptions {
+  /** Where the download is kept while in progress (resumes from there). Default: beside the database. */
+  downloadPath?: string;
+  onProgress?: (p: BootstrapProgress) => void;
+  fetch?: typeof fetch;
+  /** Lines staged per transaction before yielding to the event loop (I8). */
+  linesPerSlice?: number;
+}
+
+export class BootstrapError extends Error {
+  override readonly name = "BootstrapError";
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Bootstraps if the branch has a snapshot ahead of this device. Returns the manifest used, or null. */
+export async function bootstrap(store: LocalStore, options: BootstrapOptions = {}): Promise<SnapshotManifest | null> {
+  const cfg = store.config();
+  if (!cfg) throw new BootstrapError("the store is not initialised");
+  const doFetch = options.fetch ?? fetch;
+  const headers = { Authorization: `Bearer ${cfg.token}` };
+  const base = `/v1/branches/${encodeURIComponent(cfg.branch_id)}/snapshots`;
+
+  const response = await doFetch(new URL(`${base}/latest`, cfg.server_url), { headers });
+  if (response.status === 404) return null;
+  if (!response.ok) throw new BootstrapError(`the server refused the snapshot manifest: HTTP ${response.status} ${await response.text()}`);
+  const parsed = SnapshotManifest.safeParse(await response.json());
+  if (!parsed.success) throw new BootstrapError(`the snapshot manifest is not valid: ${parsed.error.issues[0]?.message}`);
+  const manifest = parsed.data;
+  if (manifest.branch_id !== cfg.branch_id) {
+    throw new BootstrapError(`the snapshot is for branch ${manifest.branch_id}, but this device belongs to branch ${cfg.branch_id}`);
+  }
+  if (manifest.format_version > SNAPSHOT_FORMAT_VERSION) {
+    throw new BootstrapError(`the snapshot has format ${manifest.format_version}, newer than this app understands (${SNAPSHOT_FORMAT_VERSION}): update the app`);
+  }
+  if (manifest.seq <= store.cursor()) return null; // this device is already at or past it
+
+  const file = options.downloadPath ?? `${store.db.name}.snapshot-${manifest.seq}.part`;
+  const progress: BootstrapProgress = { phase: "download", bytes: 0, total_bytes: manifest.byte_size, entities: 0, total_entities: entityTotal(manifest) };
+  const report = () => options.onProgress?.({ ...progress });
+
+  await download(doFetch, new URL(`${base}/${manifest.seq}/data`, cfg.server_url), headers, file, manifest, progress, report);
+
+  progress.phase = "verify";
+  report();
+  const actual = await sha256File(file);
+  if (actual !== manifest.sha256) {
+    rmSync(file, { force: true });
+    throw new BootstrapError(`the snapshot is corrupt: expected sha256 ${manifest.sha256}, the download hashes to ${actual}; it will be downloaded again`);
+  }
+
+  progress.phase = "apply";
+  report();
+  try {
+    await stageAndSwap(store, file, manifest, progress, report, options.linesPerSlice ?? 1_000);
+  } catch (error) {
+    rmSync(file, { force: true });
+    throw error;
+  }
+  rmSync(file, { force: true });
+  progress.phase = "done";
+  report();
+  return manifest;
+}
+
+const entityTotal = (m: SnapshotManifest) => m.counts.project + m.counts.invoice + m.counts.pos_order + m.counts.tombstones;
+
+async function download(
+  doFetch: typeof fetch,
+  url: URL,
+  headers: Record<string, string>,
+  file: string,
+  manifest: SnapshotManifest,
+  progress: BootstrapProgress,
+  report: () => void,
+): Promise<void> {
+  let have = existsSync(file) ? statSync(file).size : 0;
+  if (have > manifest.byte_size) {
+    rmSync(file);
+    have = 0;
+  }
+  progress.bytes = have;
+  report();
+  if (have === manifest.byte_size) return;
+  const response = await doFetch(url, { headers: have > 0 ? { ...headers, Range: `bytes=${have}-` } : headers });
+  if (have > 0 && response.status === 200) {
+    // The server ignored the range: start over rather than append a whole file to a part.
+    rmSync(file);
+    progress.bytes = 0;
+  } else if (!response.ok) {
+    throw new BootstrapError(`the snapshot download failed: HTTP ${response.status}`);
+  }
+  if (!response.body) throw new BootstrapError("the snapshot download had no body");
+  const counter = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      progress.bytes += chunk.byteLength;
+      report();
+      controller.enqueue(chunk);
+    },
+  });
+  await pipeline(Readable.fromWeb(response.body.pipeThrough(counter) as never), createWriteStream(file, { flags: response.status === 206 ? "a" : "w" }));
+  if (progress.bytes !== manifest.byte_size) {
+    throw new BootstrapError(`the snapshot download stopped at ${progress.bytes} of ${manifest.byte_size} bytes; it resumes on the next try`);
+  }
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/**
+ * Stages every line in TEMP tables, a slice per transaction, then swaps the branch in with one
+ * transaction, so the store is never half-bootstrapped: a failure before the swap leaves it as it was.
+ */
+async function stageAndSwap(
+  store: LocalStore,
+  file: string,
+  manifest: SnapshotManifest,
+  progress: BootstrapProgress,
+  report: () => void,
+  linesPerSlice: number,
+): Promise<void> {
+  const db = store.db;
+  db.exec(`
+    DROP TABLE IF EXISTS temp.staged_entities;
+    DROP TABLE IF EXISTS temp.staged_pos_orders;
+    DROP TABLE IF EXISTS temp.staged_pos_voids;
+    CREATE TEMP TABLE staged_entities (entity_id TEXT PRIMARY KEY, entity_type TEXT NOT NULL, version INTEGER NOT NULL,
+      deleted INTEGER NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TEMP TABLE staged_pos_orders (entity_id TEXT PRIMARY KEY, official_receipt_no INTEGER, kind TEXT, corrects_order_id TEXT,
+      local_receipt_no TEXT, device_id TEXT, currency TEXT, total_minor INTEGER, business_day TEXT, seq INTEGER) WITHOUT ROWID;
+    CREATE TEMP TABLE staged_pos_voids (entity_id TEXT PRIMARY KEY, seq INTEGER) WITHOUT ROWID;`);
+  const stageEntity = db.prepare("INSERT INTO temp.staged_entities VALUES (?, ?, ?, ?, ?, ?)");
+  const stagePos = db.prepare("INSERT INTO temp.staged_pos_orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  const stageVoid = db.prepare("INSERT INTO temp.staged_pos_voids VALUES (?, ?)");
+
+  let header = false;
+  let end: Extract<SnapshotLine, { kind: "end" }> | null = null;
+  let posOrders = 0;
+  let posVoids = 0;
+  let slice: string[] = [];
+  const fail = (why: string) => new BootstrapError(`the snapshot is not valid: ${why}; it will be downloaded again`);
+
+  const flush = () => {
+    db.transaction(() => {
+      for (const text of slice) {
+        let raw: { kind?: unknown; entity?: Entity; pos?: unknown };
+        try {
+          raw = JSON.parse(text) as typeof raw;
+        } catch {
+          throw fail("a line is not JSON");
+        }
+        if (end) throw fail("lines after the end line");
+        if (!header) {
+          const h = SnapshotLine.safeParse(raw);
+          if (!h.success || h.data.kind !== "header") throw fail("it does not start with a header");
+          if (h.data.branch_id !== manifest.branch_id || h.data.seq !== manifest.seq) throw fail("the header does not match the manifest");
+          header = true;
+          continue;
+        }
+        switch (raw.kind) {
+          case "entity": {
+            // The checksum proved these bytes are what the server wrote: only the keys are checked here.
+            const e = raw.entity;
+            if (!e || typeof e.entity_id !== "string" || typeof e.version !== "number") throw fail("an entity line without an entity");
+            stageEntity.run(e.entity_id, e.entity_type, e.version, e.deleted ? 1 : 0, viewTitle(e), JSON.stringify(e));
+            progress.entities++;
+            break;
+          }
+          case "pos_order": {
+            const p = PosFact.safeParse(raw.pos);
+            if (!p.success) throw fail("a POS line is malformed");
+            const f = p.data;
+            stagePos.run(f.entity_id, f.official_receipt_no, f.kind, f.corrects_order_id, f.local_receipt_no, f.device_id, f.currency, f.total_minor, f.business_day, f.seq);
+            posOrders++;
+            break;
+          }
+          case "pos_void": {
+            const v = raw as { entity_id?: unknown; seq?: unknown };
+            if (typeof v.entity_id !== "string" || typeof v.seq !== "number") throw fail("a void line is malformed");
+            stageVoid.run(v.entity_id, v.seq);
+            posVoids++;
+            break;
+          }
+          case "end": {
+            const e = SnapshotLine.safeParse(raw);
+            if (!e.success || e.data.kind !== "end") throw fail("a malformed end line");
+            end = e.data;
+            break;
+          }
+          default:
+            throw fail(`an unknown line kind ${JSON.stringify(raw.kind)}`);
+        }
+      }
+    })();
+    slice = [];
+  };
+
+  const lines = createInterface({ input: createReadStream(file).pipe(createGunzip()), crlfDelay: Infinity });
+  try {
+    for await (const line of lines) {
+      if (line === "") continue;
+      slice.push(line);
+      if (slice.length >= linesPerSlice) {
+        flush();
+        report();
+        await yieldToEventLoop();
+      }
+    }
+  } catch (error) {
+    if (error instanceof BootstrapError) throw error;
+    throw fail(`it cannot be decompressed (${(error as Error).message})`);
+  }
+  flush();
+  const finalEnd = end as Extract<SnapshotLine, { kind: "end" }> | null;
+  if (!finalEnd) throw fail("it is truncated (no end line)");
+  if (finalEnd.entities !== progress.entities || finalEnd.pos_orders !== posOrders || finalEnd.pos_voids !== posVoids) {
+    throw fail(`its counts do not add up (end line says ${finalEnd.entities} entities, read ${progress.entities})`);
+  }
+  report();
+
+  // The swap: one transaction. Queued events are kept; their entities' views are rebuilt on top.
+  db.transaction(() => {
+    db.exec(`
+      DELETE FROM base_entities;
+      INSERT INTO base_entities (entity_id, entity_type, version, deleted, body)
+        SELECT entity_id, entity_type, version, deleted, body FROM temp.staged_entities;
+      DELETE FROM view_entities;
+      INSERT INTO view_entities (entity_id, entity_type, deleted, status, title, body, updated_at)
+        SELECT entity_id, entity_type, deleted, 'synced', title, body, '${new Date().toISOString()}' FROM temp.staged_entities;
+      INSERT OR IGNORE INTO pos_orders SELECT * FROM temp.staged_pos_orders;
+      INSERT OR IGNORE INTO pos_voids SELECT * FROM temp.staged_pos_voids;`);
+    store.setCursor(manifest.seq);
+    store.setSnapshotSeq(manifest.seq);
+    store.refreshOpenViews();
+    store.audit("bootstrap", `snapshot seq ${manifest.seq}: ${progress.entities} entities, ${posOrders} POS facts, sha256 ${manifest.sha256}`);
+  })();
+  db.exec("DROP TABLE temp.staged_entities; DROP TABLE temp.staged_pos_orders; DROP TABLE temp.staged_pos_voids;");
+}
