@@ -1,5 +1,5 @@
 /** Snapshot export from the real Durable Object into R2 (miniflare's local R2), and serving it. */
-import { SELF } from "cloudflare:test";
+import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SnapshotLine, SnapshotManifest, type SyncEvent } from "../../schema/index.js";
 import { makeEventFactory } from "../support/events.js";
@@ -75,4 +75,37 @@ describe("snapshots", () => {
     expect(manifest.counts.pos_order).toBe(manifest.seq);
     client.close();
   });
+
+  it("is exported by the alarm once 10,000 commits have accumulated, and only the newest three are kept", async () => {
+    const branch = `snap-alarm-${Date.now().toString(36)}`;
+    const f = makeEventFactory(33);
+    const client = await connect(branch, A, "manager");
+    for (let batch = 0; batch < 50; batch++) {
+      client.send(push(Array.from({ length: 200 }, (_, i) => f.sale(A, undefined, `A-${batch}-${i}`, 100))));
+      await client.next("verdicts", { skip: true, timeoutMs: 30_000 });
+    }
+    const stub = env.BRANCH.get(env.BRANCH.idFromName(branch));
+    const auth = { Authorization: `Bearer ${await tokenFor(branch, A, "manager")}` };
+    // The alarm is due at once: miniflare may already have run it; otherwise run it now.
+    await runDurableObjectAlarm(stub);
+    let latest: Response | null = null;
+    for (let i = 0; i < 50 && latest?.status !== 200; i++) {
+      latest = await SELF.fetch(`${ORIGIN}/v1/branches/${branch}/snapshots/latest`, { headers: auth });
+      if (latest.status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(SnapshotManifest.parse(await latest!.json()).seq).toBe(10_000);
+    const audit = (await (await SELF.fetch(`${ORIGIN}/v1/branches/${branch}/audit?limit=1000`, { headers: auth })).json()) as { entries: Array<{ kind: string; message: string }> };
+    expect(audit.entries.find((e) => e.kind === "snapshot_export")?.message).toMatch(/snapshot at seq 10000 \(alarm\)/);
+
+    for (let i = 0; i < 3; i++) {
+      client.send(push([f.sale(A)]));
+      await client.next("verdicts", { skip: true });
+      expect((await SELF.fetch(`${ORIGIN}/v1/branches/${branch}/snapshots`, { method: "POST", headers: auth })).status).toBe(201);
+    }
+    const listed = await env.SNAPSHOTS.list({ prefix: `branches/${branch}/snapshots/` });
+    const seqs = listed.objects.filter((o) => o.key.endsWith(".manifest.json")).map((o) => Number(o.key.split("/").at(-1)!.split(".")[0]));
+    expect(seqs).toEqual([10_001, 10_002, 10_003]);
+    expect(listed.objects).toHaveLength(6);
+    client.close();
+  }, 60_000);
 });
