@@ -6,31 +6,19 @@
  *
  *   npx tsx bench/bootstrap.ts [--quick] [--entities N ...]
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { makeEventFactory } from "../test/support/events.js";
 import { NodeClient, startServer, tokenFor } from "../test/support/server.js";
+import { workerdRssMb } from "./workerd-memory.js";
 
 const quick = process.argv.includes("--quick");
 const explicit = process.argv.flatMap((a, i) => (process.argv[i - 1] === "--entities" ? [Number(a)] : []));
 const sizes = explicit.length > 0 ? explicit : quick ? [10_000] : [100_000, 1_000_000];
 const DEVICE = "01936f3c-0000-7000-8000-0000000000a1";
 
-/** RSS (MB) of the workerd processes started by this process. */
-function workerdRssMb(): number {
-  const out = execFileSync("ps", ["-eo", "pid=,ppid=,rss=,comm="], { encoding: "utf8" });
-  const rows = out.trim().split("\n").map((l) => l.trim().split(/\s+/));
-  const mine = new Set([String(process.pid)]);
-  let total = 0;
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const [pid, ppid] of rows) if (!mine.has(pid!) && mine.has(ppid!)) (mine.add(pid!), (changed = true));
-  }
-  for (const [pid, , rss, comm] of rows) if (mine.has(pid!) && comm?.includes("workerd")) total += Number(rss);
-  return Math.round(total / 1024);
-}
 
 const results = [];
 for (const n of sizes) {

@@ -6,30 +6,18 @@
  *
  *   npx tsx bench/snapshot-memory.ts [--quick]
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { splitIntoChunks, type TransferId } from "../schema/index.js";
 import * as ex from "../test/fixtures/examples.js";
 import { makeEventFactory } from "../test/support/events.js";
 import { NodeClient, startServer, tokenFor } from "../test/support/server.js";
+import { workerdRssMb } from "./workerd-memory.js";
 
 const quick = process.argv.includes("--quick");
 const PROJECTS = quick ? 30 : 300;
 const ITEMS_PER_PROJECT = 5_500; // ≈ 1 MB of JSON each
 const DEVICE = "01936f3c-0000-7000-8000-0000000000a1";
 
-function workerdRssMb(): number {
-  const out = execFileSync("ps", ["-eo", "pid=,ppid=,rss=,comm="], { encoding: "utf8" });
-  const rows = out.trim().split("\n").map((l) => l.trim().split(/\s+/));
-  const mine = new Set([String(process.pid)]);
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const [pid, ppid] of rows) if (!mine.has(pid!) && mine.has(ppid!)) (mine.add(pid!), (changed = true));
-  }
-  let total = 0;
-  for (const [pid, , rss, comm] of rows) if (mine.has(pid!) && comm?.includes("workerd")) total += Number(rss);
-  return Math.round(total / 1024);
-}
 
 const server = await startServer();
 const branch = "bench-export-memory";
