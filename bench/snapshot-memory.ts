@@ -8,7 +8,6 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { splitIntoChunks, type TransferId } from "../schema/index.js";
-import * as ex from "../test/fixtures/examples.js";
 import { makeEventFactory } from "../test/support/events.js";
 import { NodeClient, startServer, tokenFor } from "../test/support/server.js";
 import { workerdRssMb } from "./workerd-memory.js";

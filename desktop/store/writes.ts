@@ -28,7 +28,7 @@ import {
   uuidv7,
 } from "../../schema/index.js";
 import { err, ok, type Result } from "../../schema/result.js";
-import { log, nowIso, type QueueRow, type StoreContext } from "./context.js";
+import { log, nowIso, type StoreContext } from "./context.js";
 import { computeView, openEvents, readBase, RECEIPT_PENDING, refreshView } from "./view.js";
 
 export interface WriteError {
@@ -213,4 +213,3 @@ export function posCorrection(
 
 export const posVoid = (ctx: StoreContext, id: string, reason: string) => enqueue(ctx, "pos_order", id, "void", { reason });
 
-export type { QueueRow };

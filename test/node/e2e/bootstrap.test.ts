@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootstrap, BootstrapError } from "../../../desktop/sync/bootstrap.js";
+import { bootstrap } from "../../../desktop/sync/bootstrap.js";
 import { SnapshotManifest, type SyncEvent } from "../../../schema/index.js";
 import * as ex from "../../fixtures/examples.js";
 import { makeEventFactory } from "../../support/events.js";
