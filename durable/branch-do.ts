@@ -34,7 +34,12 @@ export interface Env {
 
 /** Export a snapshot once this many commits have accumulated since the last one … */
 export const SNAPSHOT_EVERY_COMMITS = 10_000;
-/** … or once the last one is this old and anything was committed since. */
+/**
+ * … but not more often than this: an export reads the whole branch, so exporting every 10,000
+ * commits of a busy million-entity branch would make snapshot work grow with the square of its size.
+ */
+export const SNAPSHOT_MIN_INTERVAL_MS = 15 * 60 * 1000;
+/** … and at least once this often while anything is committed. */
 export const SNAPSHOT_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 interface LastSnapshot {
@@ -123,7 +128,7 @@ export class BranchDurableObject extends Server<Env> {
   #snapshotDueAt(head: number): number | null {
     const last = this.core.meta<LastSnapshot>("last_snapshot") ?? { seq: 0, at_ms: 0 };
     if (head <= last.seq) return null;
-    if (head - last.seq >= SNAPSHOT_EVERY_COMMITS) return Date.now();
+    if (head - last.seq >= SNAPSHOT_EVERY_COMMITS) return Math.max(Date.now(), last.at_ms + SNAPSHOT_MIN_INTERVAL_MS);
     return last.at_ms === 0 ? Date.now() + SNAPSHOT_MAX_AGE_MS : last.at_ms + SNAPSHOT_MAX_AGE_MS;
   }
 
