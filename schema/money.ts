@@ -27,3 +27,10 @@ export function taxMinor(taxableMinor: number, rateBasisPoints: number): number 
   const product = BigInt(taxableMinor) * BigInt(rateBasisPoints);
   return Number((product + 5_000n) / 10_000n);
 }
+
+/** Minor units for people: `410050` → `4,100.50` (two-decimal currencies). */
+export function formatMinor(minor: number, currency = ""): string {
+  const sign = minor < 0 ? "-" : "";
+  const abs = Math.abs(minor);
+  return `${sign}${Math.floor(abs / 100).toLocaleString("en-US")}.${String(abs % 100).padStart(2, "0")}${currency ? ` ${currency}` : ""}`;
+}

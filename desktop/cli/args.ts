@@ -61,9 +61,3 @@ export function oneOf<T extends string>(value: string | undefined, allowed: read
   }
   return value as T;
 }
-
-export function formatMinor(minor: number, currency = ""): string {
-  const sign = minor < 0 ? "-" : "";
-  const abs = Math.abs(minor);
-  return `${sign}${Math.floor(abs / 100).toLocaleString("en-US")}.${String(abs % 100).padStart(2, "0")}${currency ? ` ${currency}` : ""}`;
-}

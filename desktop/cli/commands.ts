@@ -14,7 +14,8 @@ import type { LocalEntity, LocalStore } from "../store/local-store.js";
 import type { WriteOutcome } from "../store/writes.js";
 import { bootstrap, type BootstrapProgress } from "../sync/bootstrap.js";
 import { SyncEngine } from "../sync/engine.js";
-import { formatMinor, isoDate, minorUnits, oneOf, parse, posLine, required, UsageError } from "./args.js";
+import { formatMinor } from "../../schema/index.js";
+import { isoDate, minorUnits, oneOf, parse, posLine, required, UsageError } from "./args.js";
 import type { Io } from "./main.js";
 
 export const USAGE = `usage: studiovault [--db PATH] [--json] <command>

@@ -5,8 +5,14 @@
  * Each event records what its author saw: `depends_on` the previous open event on the same entity,
  * else `base_version` the confirmed server version (I7).
  */
+import { z } from "zod";
 import {
+  AmountMinor,
   applyEvent,
+  Currency,
+  issueDetail,
+  PosLine,
+  PosPaymentMethod,
   canWrite,
   type Entity,
   type EntityType,
@@ -15,9 +21,7 @@ import {
   type MediaSelection,
   type Operation,
   parseEventBody,
-  type PosLine,
   type PosOrderCreate,
-  type PosPaymentMethod,
   posLinesTotalMinor,
   type ProjectData,
   type ProjectPatch,
@@ -115,12 +119,26 @@ export const createInvoice = (ctx: StoreContext, data: InvoiceCreate) => enqueue
 export const updateInvoice = (ctx: StoreContext, id: string, patch: InvoicePatch) => enqueue(ctx, "invoice", id, "update", patch);
 export const voidInvoice = (ctx: StoreContext, id: string, reason: string) => enqueue(ctx, "invoice", id, "void", { reason });
 
-export interface SaleInput {
-  currency: string;
-  lines: PosLine[];
-  method: PosPaymentMethod;
-  /** Cash only: what the customer handed over. */
-  tendered_minor?: number | null;
+/** What the till enters for a sale; the store computes total, change and receipt numbers. */
+export const SaleInput = z.strictObject({
+  currency: Currency,
+  lines: z.array(PosLine).min(1).max(200),
+  method: PosPaymentMethod,
+  /** Cash only: what the customer handed over (defaults to the exact total). */
+  tendered_minor: AmountMinor.nullable().optional(),
+});
+export type SaleInput = z.infer<typeof SaleInput>;
+
+export const CorrectionInput = z.strictObject({
+  lines: z.array(PosLine).min(1).max(200),
+  method: PosPaymentMethod,
+  reason: z.string().min(1).max(500),
+});
+export type CorrectionInput = z.infer<typeof CorrectionInput>;
+
+/** Input that is not even the right shape is refused like any invalid change. */
+function invalidInput(error: z.ZodError, role: string): WriteOutcome {
+  return refuse("invalid_payload", "pos_order", "create", role, issueDetail(error));
 }
 
 /**
@@ -172,7 +190,10 @@ function withRollback(run: () => WriteOutcome): WriteOutcome {
   }
 }
 
-export function posSale(ctx: StoreContext, input: SaleInput): WriteOutcome {
+export function posSale(ctx: StoreContext, raw: SaleInput): WriteOutcome {
+  const parsed = SaleInput.safeParse(raw);
+  if (!parsed.success) return invalidInput(parsed.error, ctx.config().role);
+  const input = parsed.data;
   const total = posLinesTotalMinor(input.lines);
   const cash = input.method === "cash";
   const tendered = cash ? (input.tendered_minor ?? total) : null;
@@ -187,13 +208,12 @@ export function posSale(ctx: StoreContext, input: SaleInput): WriteOutcome {
     });
 }
 
-export function posCorrection(
-  ctx: StoreContext,
-  originalId: string,
-  input: { lines: PosLine[]; method: PosPaymentMethod; reason: string },
-): WriteOutcome {
-  const original = computeView(ctx, originalId);
+export function posCorrection(ctx: StoreContext, originalId: string, raw: CorrectionInput): WriteOutcome {
   const role = ctx.config().role;
+  const parsed = CorrectionInput.safeParse(raw);
+  if (!parsed.success) return invalidInput(parsed.error, role);
+  const input = parsed.data;
+  const original = computeView(ctx, originalId);
   if (original === null || original.entity_type !== "pos_order") {
     return refuse("reference_not_found", "pos_order", "create", role, { field: "corrects_order_id", expected: null, received: originalId });
   }

@@ -1,0 +1,136 @@
+/**
+ * The main-process core of the desktop app: the local store and the sync engine behind the
+ * DesktopApi. Plain Node: Electron's main process hosts it, and so does browser mode. Sync runs in
+ * the engine, beside the UI, never in it: the renderer only calls this API and gets events.
+ */
+import type { LocalStore } from "../store/local-store.js";
+import type { WriteOutcome } from "../store/writes.js";
+import type { BootstrapProgress } from "../sync/bootstrap.js";
+import { SyncEngine } from "../sync/engine.js";
+import { type ApiRequest, type ApiResults, type AppEvent, type AppStatus, type WriteAction } from "./api.js";
+
+export class DesktopCore {
+  readonly #listeners = new Set<(event: AppEvent) => void>();
+  readonly engine: SyncEngine;
+  #bootstrap: BootstrapProgress | null = null;
+  #paused = false;
+  #changedTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(readonly store: LocalStore, options: { online?: boolean } = {}) {
+    this.engine = new SyncEngine({
+      store,
+      onChanges: () => this.#changed(),
+      onConflicts: () => this.#changed(),
+      onBootstrapProgress: (p) => {
+        this.#bootstrap = p.phase === "done" ? null : p;
+        this.#emitStatus();
+      },
+    });
+    this.engine.subscribe(() => this.#emitStatus());
+    this.#paused = options.online === false;
+    this.engine.start(!this.#paused);
+  }
+
+  stop(): void {
+    this.engine.stop();
+  }
+
+  subscribe(listener: (event: AppEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  status(): AppStatus {
+    const cfg = this.store.config();
+    return {
+      sync: this.engine.status(),
+      paused: this.#paused,
+      summary: this.store.summary(),
+      identity: cfg && { branch_id: cfg.branch_id, device_id: cfg.device_id, user_id: cfg.user_id, role: cfg.role },
+      bootstrap: this.#bootstrap,
+    };
+  }
+
+  /** One request of the API, already validated by the transport. */
+  async handle(request: ApiRequest): Promise<ApiResults[ApiRequest["method"]]> {
+    switch (request.method) {
+      case "status":
+        return this.status();
+      case "list":
+        return this.store.list(request.type, { search: request.search, limit: request.limit, offset: request.offset });
+      case "get":
+        return this.store.get(request.id);
+      case "conflicts":
+        return this.store.conflicts({ open: request.open });
+      case "resolveConflict": {
+        const r = this.store.resolveConflict(request.id, request.action);
+        if (r.ok) this.#afterWrite();
+        return r.ok ? { ok: true } : { ok: false, error: r.error };
+      }
+      case "ledger":
+        return this.store.ledger(request.day);
+      case "write": {
+        const outcome = this.#write(request.action);
+        if (outcome.ok) this.#afterWrite();
+        return outcome;
+      }
+      case "retryNow":
+        this.engine.retryNow();
+        return null;
+      case "setOnline":
+        this.#paused = !request.online;
+        this.engine.setOnline(request.online);
+        this.#emitStatus();
+        return null;
+    }
+  }
+
+  #write(action: WriteAction): WriteOutcome {
+    const s = this.store;
+    switch (action.kind) {
+      case "pos_sale":
+        return s.posSale(action.input as never);
+      case "pos_correction":
+        return s.posCorrection(action.id, action.input as never);
+      case "pos_void":
+        return s.posVoid(action.id, action.reason);
+      case "project_create":
+        return s.createProject(action.data as never);
+      case "project_update":
+        return s.updateProject(action.id, action.patch as never);
+      case "project_delete":
+        return s.deleteProject(action.id, action.reason);
+      case "media_selection":
+        return s.setMediaSelection(action.id, action.selection as never);
+      case "invoice_create":
+        return s.createInvoice(action.data as never);
+      case "invoice_update":
+        return s.updateInvoice(action.id, action.patch as never);
+      case "invoice_void":
+        return s.voidInvoice(action.id, action.reason);
+    }
+  }
+
+  #afterWrite() {
+    this.engine.notifyWrite();
+    this.#changed();
+  }
+
+  /** Coalesces bursts (a 50,000-change pull) into at most one "changed" every 100 ms. */
+  #changed() {
+    if (this.#changedTimer) return;
+    this.#changedTimer = setTimeout(() => {
+      this.#changedTimer = null;
+      this.#emit({ type: "changed" });
+      this.#emitStatus();
+    }, 100);
+  }
+
+  #emitStatus() {
+    this.#emit({ type: "status", status: this.status() });
+  }
+
+  #emit(event: AppEvent) {
+    for (const l of this.#listeners) l(event);
+  }
+}

@@ -1,0 +1,75 @@
+/** The app shell: identity, sync state at a glance, and the screens. Every list reads locally. */
+import { createContext } from "preact";
+import { useContext, useEffect, useState } from "preact/hooks";
+import type { AppStatus, DesktopApi } from "../app/api.js";
+import { ConflictInbox } from "./conflicts.js";
+import { PosScreen } from "./pos.js";
+import { ProjectsScreen } from "./projects.js";
+import { SyncPanel } from "./sync-panel.js";
+
+export const Api = createContext<DesktopApi>(null as never);
+/** Bumped whenever the core says data changed: screens re-read what they show. */
+export const Revision = createContext(0);
+export const Status = createContext<AppStatus | null>(null);
+
+export const useApi = () => useContext(Api);
+export const useRevision = () => useContext(Revision);
+export const useStatus = () => useContext(Status);
+
+const SCREENS = { pos: "POS", projects: "Projects", sync: "Sync", conflicts: "Conflicts" } as const;
+type Screen = keyof typeof SCREENS;
+
+const LABEL: Record<string, string> = {
+  offline: "Offline",
+  connecting: "Connecting…",
+  syncing: "Syncing…",
+  live: "Live",
+  backoff: "Reconnecting",
+  auth_failed: "Sign-in needed",
+  update_required: "Update required",
+  replaced: "Open elsewhere",
+};
+
+export function App({ api }: { api: DesktopApi }) {
+  const [status, setStatus] = useState<AppStatus | null>(null);
+  const [revision, setRevision] = useState(0);
+  const [screen, setScreen] = useState<Screen>("pos");
+  useEffect(() => {
+    void api.call({ method: "status" }).then(setStatus);
+    return api.subscribe((event) => {
+      if (event.type === "status") setStatus(event.status);
+      else setRevision((r) => r + 1);
+    });
+  }, [api]);
+  const kind = status ? (status.paused ? "offline" : status.sync.kind) : "offline";
+  const conflicts = status?.summary.conflicts_open ?? 0;
+  return (
+    <Api.Provider value={api}>
+      <Status.Provider value={status}>
+        <Revision.Provider value={revision}>
+          <header>
+            <h1>StudioVault</h1>
+            <nav aria-label="Screens">
+              {(Object.keys(SCREENS) as Screen[]).map((s) => (
+                <button key={s} aria-current={screen === s ? "page" : undefined} onClick={() => setScreen(s)}>
+                  {SCREENS[s]}
+                  {s === "conflicts" && conflicts > 0 ? ` (${conflicts})` : ""}
+                </button>
+              ))}
+            </nav>
+            <span class={`pill ${kind}`} role="status" aria-label="Sync state" data-testid="sync-pill">
+              {LABEL[kind] ?? kind}
+              {status && status.summary.pending > 0 ? ` · ${status.summary.pending} pending` : ""}
+            </span>
+          </header>
+          <main>
+            {screen === "pos" && <PosScreen />}
+            {screen === "projects" && <ProjectsScreen />}
+            {screen === "sync" && <SyncPanel />}
+            {screen === "conflicts" && <ConflictInbox />}
+          </main>
+        </Revision.Provider>
+      </Status.Provider>
+    </Api.Provider>
+  );
+}

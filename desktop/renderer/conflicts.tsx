@@ -1,0 +1,51 @@
+/** The conflict inbox: every rejected change, in plain words, with the server's version beside it. */
+import { useEffect, useState } from "preact/hooks";
+import type { Conflict } from "../store/local-store.js";
+import { useApi, useRevision } from "./app.js";
+
+export function ConflictInbox() {
+  const api = useApi();
+  const revision = useRevision();
+  const [items, setItems] = useState<Conflict[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const load = () => void api.call({ method: "conflicts", open: true }).then(setItems);
+  useEffect(load, [api, revision]);
+  const resolve = async (id: number, action: "dismiss" | "reapply") => {
+    const r = await api.call({ method: "resolveConflict", id, action });
+    setError(r.ok ? null : r.error);
+    load();
+  };
+  return (
+    <section class="card" aria-labelledby="conflicts-title">
+      <h2 id="conflicts-title">Conflict inbox</h2>
+      {error && <p class="error" role="alert">{error}</p>}
+      {items.length === 0 && <p class="muted">Nothing to review. Every change has been confirmed by the server.</p>}
+      {items.map((c) => (
+        <article class="conflict" key={c.id} data-testid="conflict">
+          <p>
+            <strong>{c.message}</strong> {c.needs_manager && <span class="badge rejected">needs a manager</span>}
+          </p>
+          <p class="muted">
+            Your {c.operation} of a {c.entity_type.replace("_", " ")} was not applied ({c.code}).
+          </p>
+          <div class="sides">
+            <div>
+              <h3 class="muted">Your change</h3>
+              <pre>{JSON.stringify(c.local_payload, null, 2)}</pre>
+            </div>
+            <div>
+              <h3 class="muted">Server now</h3>
+              <pre>{c.server_entity ? (c.server_entity.deleted ? "deleted" : JSON.stringify(c.server_entity.data, null, 2)) : "does not exist"}</pre>
+            </div>
+          </div>
+          <div class="row">
+            <button class="secondary" onClick={() => void resolve(c.id, "dismiss")}>Dismiss</button>
+            {c.operation === "update" && !c.server_entity?.deleted && (
+              <button class="secondary" onClick={() => void resolve(c.id, "reapply")}>Re-apply on the current version</button>
+            )}
+          </div>
+        </article>
+      ))}
+    </section>
+  );
+}

@@ -1,0 +1,177 @@
+/**
+ * POS walk-in billing. A sale is written locally at once (it works offline); its receipt shows the
+ * device-local number, and the official number as soon as the server has confirmed it. Voids and
+ * corrections are new entries, never edits. Keyboard: every control is a button or an input.
+ */
+import { useEffect, useState } from "preact/hooks";
+import { formatMinor, type LedgerRow, type PosLine, type PosPaymentMethod } from "../../schema/index.js";
+import type { LocalEntity } from "../store/local-store.js";
+import { useApi, useRevision, useStatus } from "./app.js";
+
+/** The studio's walk-in price list (minor units, LKR). */
+const CATALOGUE: ReadonlyArray<{ sku: string; description: string; unit_price_minor: number }> = [
+  { sku: "PP-2X2", description: "Passport photos (4)", unit_price_minor: 80_000 },
+  { sku: "PR-4X6", description: "Print 4×6", unit_price_minor: 6_000 },
+  { sku: "PR-A4", description: "Print A4", unit_price_minor: 45_000 },
+  { sku: "FR-A4", description: "Frame A4", unit_price_minor: 250_000 },
+  { sku: "SCAN", description: "Photo scan", unit_price_minor: 15_000 },
+  { sku: "USB", description: "USB copy of a shoot", unit_price_minor: 350_000 },
+];
+const METHODS: ReadonlyArray<[PosPaymentMethod, string]> = [
+  ["cash", "Cash"],
+  ["card", "Card"],
+  ["e_wallet", "E-wallet"],
+];
+
+const today = () => new Date(Date.now() - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
+
+export function PosScreen() {
+  const api = useApi();
+  const revision = useRevision();
+  const status = useStatus();
+  const [cart, setCart] = useState<PosLine[]>([]);
+  const [method, setMethod] = useState<PosPaymentMethod>("cash");
+  const [tendered, setTendered] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  // The last receipt stays on screen across screen changes (the cashier comes back to print it).
+  const [lastSale, setLastSaleState] = useState<string | null>(() => sessionStorage.getItem("studiovault.lastSale"));
+  const setLastSale = (id: string) => {
+    sessionStorage.setItem("studiovault.lastSale", id);
+    setLastSaleState(id);
+  };
+  const [orders, setOrders] = useState<LocalEntity[]>([]);
+  const [ledger, setLedger] = useState<LedgerRow[]>([]);
+
+  useEffect(() => {
+    void api.call({ method: "list", type: "pos_order", limit: 50 }).then(setOrders);
+    void api.call({ method: "ledger", day: today() }).then(setLedger);
+  }, [api, revision]);
+
+  const total = cart.reduce((sum, l) => sum + l.quantity * l.unit_price_minor, 0);
+  const tenderedMinor = tendered.trim() === "" ? total : Math.round(Number(tendered) * 100);
+  const change = method === "cash" ? tenderedMinor - total : 0;
+
+  const add = (item: (typeof CATALOGUE)[number]) =>
+    setCart((c) => {
+      const at = c.findIndex((l) => l.sku === item.sku);
+      if (at < 0) return [...c, { sku: item.sku, description: item.description, quantity: 1, unit_price_minor: item.unit_price_minor }];
+      return c.map((l, i) => (i === at ? { ...l, quantity: l.quantity + 1 } : l));
+    });
+
+  const charge = async () => {
+    const outcome = await api.call({
+      method: "write",
+      action: { kind: "pos_sale", input: { currency: "LKR", lines: cart, method, tendered_minor: method === "cash" ? tenderedMinor : null } },
+    });
+    if (!outcome.ok) return setError(outcome.error.message);
+    setError(null);
+    setCart([]);
+    setTendered("");
+    setLastSale(outcome.value.entity.entity_id);
+  };
+
+  const voidOrder = async (id: string) => {
+    const reason = window.prompt("Why is this sale voided?") ?? "";
+    if (!reason) return;
+    const outcome = await api.call({ method: "write", action: { kind: "pos_void", id, reason } });
+    setError(outcome.ok ? null : outcome.error.message);
+  };
+
+  const receipt = orders.find((o) => o.entity.entity_id === lastSale);
+  const mine = ledger.filter((r) => r.device_id === status?.identity?.device_id);
+  const net = (rows: LedgerRow[]) => rows.reduce((s, r) => s + r.net_minor, 0);
+
+  return (
+    <div class="cols">
+      <section class="card" aria-labelledby="pos-title">
+        <h2 id="pos-title">New sale</h2>
+        <div class="catalogue">
+          {CATALOGUE.map((item) => (
+            <button key={item.sku} onClick={() => add(item)} aria-label={`Add ${item.description}`}>
+              {item.description}
+              <br />
+              <span class="muted">{formatMinor(item.unit_price_minor)}</span>
+            </button>
+          ))}
+        </div>
+        <table aria-label="Cart" style="margin-top:1rem">
+          <tbody>
+            {cart.map((l, i) => (
+              <tr key={l.sku}>
+                <td>{l.description}</td>
+                <td class="num">
+                  <button aria-label={`Remove one ${l.description}`} onClick={() => setCart((c) => c.flatMap((x, j) => (j !== i ? [x] : x.quantity > 1 ? [{ ...x, quantity: x.quantity - 1 }] : [])))}>−</button>{" "}
+                  {l.quantity}
+                </td>
+                <td class="num">{formatMinor(l.quantity * l.unit_price_minor)}</td>
+              </tr>
+            ))}
+            <tr>
+              <th>Total</th>
+              <td />
+              <th class="num" data-testid="cart-total">{formatMinor(total, "LKR")}</th>
+            </tr>
+          </tbody>
+        </table>
+        <fieldset class="row" style="border:0;padding:0;margin:1rem 0">
+          <legend class="muted">Payment</legend>
+          {METHODS.map(([value, label]) => (
+            <label key={value} style="display:flex;gap:.3rem;align-items:center">
+              <input type="radio" name="method" value={value} checked={method === value} onChange={() => setMethod(value)} />
+              {label}
+            </label>
+          ))}
+          {method === "cash" && (
+            <label>
+              Tendered
+              <input inputMode="decimal" value={tendered} placeholder={formatMinor(total)} onInput={(e) => setTendered((e.target as HTMLInputElement).value)} />
+            </label>
+          )}
+          {method === "cash" && <span data-testid="change">Change {formatMinor(Math.max(0, change))}</span>}
+        </fieldset>
+        {error && <p class="error" role="alert">{error}</p>}
+        <button class="primary" disabled={cart.length === 0 || (method === "cash" && change < 0)} onClick={() => void charge()}>
+          Charge {formatMinor(total, "LKR")}
+        </button>
+      </section>
+
+      <div style="display:grid;gap:1rem">
+        {receipt && receipt.entity.entity_type === "pos_order" && (
+          <section class="card" aria-labelledby="receipt-title">
+            <h2 id="receipt-title">Receipt</h2>
+            <div class="receipt" data-testid="receipt">
+              {`Receipt ${receipt.entity.data.local_receipt_no}\n`}
+              {receipt.official_receipt_no ? `Official no. ${receipt.official_receipt_no}\n` : "Official no. pending (offline)\n"}
+              {receipt.entity.data.lines.map((l) => `${l.quantity} × ${l.description}  ${formatMinor(l.quantity * l.unit_price_minor)}\n`).join("")}
+              {`Total ${formatMinor(receipt.entity.data.total_minor, receipt.entity.data.currency)}\n`}
+              {receipt.entity.data.payment.method === "cash" ? `Cash ${formatMinor(receipt.entity.data.payment.tendered_minor ?? 0)}, change ${formatMinor(receipt.entity.data.payment.change_minor ?? 0)}\n` : `Paid by ${receipt.entity.data.payment.method.replace("_", "-")}\n`}
+              {receipt.entity.data.rung_at.replace("T", " ").slice(0, 16)}
+            </div>
+            <button class="secondary" onClick={() => window.print()}>Print</button>
+          </section>
+        )}
+        <section class="card" aria-labelledby="today-title">
+          <h2 id="today-title">Today (confirmed by the server)</h2>
+          <p data-testid="today-net">This till: {formatMinor(net(mine), "LKR")} · Branch: {formatMinor(net(ledger), "LKR")}</p>
+          <table aria-label="Recent orders">
+            <tbody>
+              {orders.slice(0, 12).map((o) =>
+                o.entity.entity_type === "pos_order" ? (
+                  <tr key={o.entity.entity_id}>
+                    <td>
+                      {o.entity.data.local_receipt_no} {o.official_receipt_no ? `#${o.official_receipt_no}` : ""}{" "}
+                      {o.status !== "synced" && <span class={`badge ${o.status}`}>{o.status}</span>}
+                      {o.entity.void && <span class="badge rejected">void</span>}
+                    </td>
+                    <td class="num">{formatMinor(o.entity.data.total_minor)}</td>
+                    <td>{!o.entity.void && o.entity.data.kind === "sale" && <button class="secondary" onClick={() => void voidOrder(o.entity.entity_id)}>Void</button>}</td>
+                  </tr>
+                ) : null,
+              )}
+            </tbody>
+          </table>
+        </section>
+      </div>
+    </div>
+  );
+}

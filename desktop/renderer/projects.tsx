@@ -1,0 +1,78 @@
+/** Projects: list and search (local), create, edit notes, delete. Reads never wait on the network. */
+import { useEffect, useState } from "preact/hooks";
+import type { LocalEntity } from "../store/local-store.js";
+import * as ex from "./defaults.js";
+import { useApi, useRevision } from "./app.js";
+
+export function ProjectsScreen() {
+  const api = useApi();
+  const revision = useRevision();
+  const [search, setSearch] = useState("");
+  const [items, setItems] = useState<LocalEntity[]>([]);
+  const [title, setTitle] = useState("");
+  const [client, setClient] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => void api.call({ method: "list", type: "project", search, limit: 200 }).then(setItems), [api, revision, search]);
+
+  const write = async (action: Parameters<typeof api.call<"write">>[0]["action"]) => {
+    const outcome = await api.call({ method: "write", action });
+    setError(outcome.ok ? null : outcome.error.message);
+    return outcome.ok;
+  };
+  const create = async () => {
+    if (await write({ kind: "project_create", data: ex.newProject(title, client) })) {
+      setTitle("");
+      setClient("");
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="projects-title">
+      <h2 id="projects-title">Projects</h2>
+      <div class="row">
+        <label>
+          Title
+          <input value={title} onInput={(e) => setTitle((e.target as HTMLInputElement).value)} />
+        </label>
+        <label>
+          Client
+          <input value={client} onInput={(e) => setClient((e.target as HTMLInputElement).value)} />
+        </label>
+        <button class="primary" disabled={!title || !client} onClick={() => void create()}>Create project</button>
+        <label style="margin-left:auto">
+          Search
+          <input type="search" value={search} onInput={(e) => setSearch((e.target as HTMLInputElement).value)} />
+        </label>
+      </div>
+      {error && <p class="error" role="alert">{error}</p>}
+      <table aria-label="Projects" style="margin-top:1rem">
+        <tbody>
+          {items.map((p) =>
+            p.entity.entity_type === "project" && p.entity.data ? (
+              <tr key={p.entity.entity_id} data-testid="project-row">
+                <td>
+                  <strong>{p.entity.data.title}</strong> · {p.entity.data.client.name} {p.status !== "synced" && <span class={`badge ${p.status}`}>{p.status}</span>}
+                  <br />
+                  <span class="muted">{p.entity.data.notes || "no notes"} · {p.entity.data.media_selection.items.length} selected</span>
+                </td>
+                <td>
+                  <button
+                    class="secondary"
+                    onClick={() => {
+                      const notes = window.prompt("Notes", p.entity.data && "notes" in p.entity.data ? p.entity.data.notes : "");
+                      if (notes !== null) void write({ kind: "project_update", id: p.entity.entity_id, patch: { notes } });
+                    }}
+                  >
+                    Edit notes
+                  </button>{" "}
+                  <button class="secondary" onClick={() => void write({ kind: "project_delete", id: p.entity.entity_id, reason: "deleted in the app" })}>
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ) : null,
+          )}
+        </tbody>
+      </table>
+    </section>
+  );
+}

@@ -1,0 +1,146 @@
+/**
+ * The desktop app in a real browser: Debian's Chromium driven by playwright-core, against browser
+ * mode (the same core Electron hosts) and the real local server. Screenshots go to
+ * test-results/screenshots/ (not committed).
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DesktopCore } from "../../../desktop/app/core.js";
+import { type BrowserBridge, startBrowserBridge } from "../../../desktop/browser/server.js";
+import { makeEventFactory } from "../../support/events.js";
+import { type Desktop, desktop, waitUntil } from "../../support/e2e.js";
+import { type LocalServer, NodeClient, startServer } from "../../support/server.js";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SHOTS = path.resolve(import.meta.dirname, "../../../test-results/screenshots");
+const A = "01936f3c-0000-7000-8000-0000000000a1";
+const B = "01936f3c-0000-7000-8000-0000000000b2";
+const C = "01936f3c-0000-7000-8000-0000000000c3";
+
+let server: LocalServer;
+let browser: Browser;
+const cleanups: Array<() => unknown> = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
+  mkdirSync(SHOTS, { recursive: true });
+  server = await startServer();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}, 60_000);
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+  await browser?.close();
+  await server?.stop();
+}, 30_000);
+
+/** A device's app in a browser page: store + core + browser bridge. */
+async function app(branch: string, device: string, role: "manager" | "cashier" | "owner", seed: number): Promise<{ page: Page; d: Desktop; core: DesktopCore; bridge: BrowserBridge }> {
+  const d = await desktop(server, branch, device, role, seed);
+  const core = new DesktopCore(d.store);
+  const bridge = await startBrowserBridge(core);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  cleanups.push(() => page.close(), () => bridge.close(), () => core.stop(), () => d.store.close());
+  await page.goto(bridge.url);
+  await page.getByRole("status", { name: "Sync state" }).waitFor();
+  return { page, d, core, bridge };
+}
+
+const screen = (page: Page, name: string) => page.getByRole("navigation", { name: "Screens" }).getByRole("button", { name }).click();
+
+describe("the desktop app in Chromium", () => {
+  it("rings up a sale offline, then shows it confirmed with an official number once online", async () => {
+    const branch = `ui-pos-${Date.now().toString(36)}`;
+    const { page } = await app(branch, A, "manager", 1);
+    await expect.poll(() => page.getByTestId("sync-pill").textContent(), { timeout: 20_000 }).toContain("Live");
+
+    await screen(page, "Sync");
+    await page.getByRole("button", { name: "Work offline" }).click();
+    await expect.poll(() => page.getByTestId("sync-pill").textContent()).toContain("Offline");
+    await page.screenshot({ path: path.join(SHOTS, "sync-panel-offline.png") });
+
+    await screen(page, "POS");
+    await page.getByRole("button", { name: "Add Passport photos (4)" }).click();
+    await page.getByRole("button", { name: "Add Frame A4" }).click();
+    await page.getByRole("button", { name: "Add Passport photos (4)" }).click();
+    expect(await page.getByTestId("cart-total").textContent()).toBe("4,100.00 LKR");
+    await page.getByLabel("Tendered").fill("5000");
+    expect(await page.getByTestId("change").textContent()).toBe("Change 900.00");
+    await page.getByRole("button", { name: "Charge 4,100.00 LKR" }).click();
+    await expect.poll(() => page.getByTestId("receipt").textContent()).toContain("Official no. pending (offline)");
+    expect(await page.getByTestId("sync-pill").textContent()).toContain("1 pending");
+    await page.screenshot({ path: path.join(SHOTS, "pos-offline-sale.png") });
+
+    await screen(page, "Sync");
+    await page.getByRole("button", { name: "Go online" }).click();
+    await screen(page, "POS");
+    await expect.poll(() => page.getByTestId("receipt").textContent(), { timeout: 20_000 }).toContain("Official no. 1");
+    await expect.poll(() => page.getByTestId("today-net").textContent(), { timeout: 10_000 }).toContain("This till: 4,100.00 LKR");
+    await page.screenshot({ path: path.join(SHOTS, "pos-confirmed.png") });
+  }, 90_000);
+
+  it("shows the seed's conflict in the inbox: 'Project was deleted remotely'", async () => {
+    const branch = `ui-conflict-${Date.now().toString(36)}`;
+    const { page, d } = await app(branch, A, "manager", 2);
+    await screen(page, "Projects");
+    await page.getByLabel("Title").fill("Perera wedding");
+    await page.getByLabel("Client").fill("Anusha Perera");
+    await page.getByRole("button", { name: "Create project" }).click();
+    await expect.poll(() => page.getByTestId("project-row").count()).toBe(1);
+    await waitUntil("the project is confirmed", () => d.store.summary().pending === 0 && d.store.cursor() === 1, 20_000);
+    const projectId = d.store.list("project")[0]!.entity.entity_id;
+
+    await screen(page, "Sync");
+    await page.getByRole("button", { name: "Work offline" }).click();
+    await screen(page, "Projects");
+    page.once("dialog", (dialog) => void dialog.accept("Edited on location"));
+    await page.getByRole("button", { name: "Edit notes" }).click();
+    await expect.poll(() => page.getByTestId("project-row").textContent()).toContain("Edited on location");
+
+    // Meanwhile, online, another device deletes the project.
+    const other = await desktop(server, branch, B, "owner", 3);
+    cleanups.push(() => other.close());
+    other.start();
+    await other.engine.untilDrained(20_000);
+    const deleted = other.store.deleteProject(projectId, "client cancelled");
+    expect(deleted.ok).toBe(true);
+    other.engine.notifyWrite();
+    await other.engine.untilDrained(20_000);
+
+    await screen(page, "Sync");
+    await page.getByRole("button", { name: "Go online" }).click();
+    await screen(page, "Conflicts");
+    await expect.poll(() => page.getByTestId("conflict").textContent(), { timeout: 20_000 }).toContain("Project was deleted remotely");
+    await page.screenshot({ path: path.join(SHOTS, "conflict-inbox.png") });
+    await screen(page, "Projects");
+    await expect.poll(() => page.getByTestId("project-row").count()).toBe(0);
+  }, 90_000);
+
+  it("refuses a cashier's void before it reaches the server, and the server refuses it if forced", async () => {
+    const branch = `ui-cashier-${Date.now().toString(36)}`;
+    const { page, d } = await app(branch, C, "cashier", 4);
+    await page.getByRole("button", { name: "Add Print A4" }).click();
+    await page.getByLabel("Card").check();
+    await page.getByRole("button", { name: "Charge 450.00 LKR" }).click();
+    await waitUntil("the sale is confirmed", () => d.store.summary().pending === 0 && d.store.cursor() === 1, 20_000);
+    page.once("dialog", (dialog) => void dialog.accept("customer changed mind"));
+    await page.getByRole("button", { name: "Void" }).first().click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toBe("Your role (cashier) may not void a POS order");
+    expect(d.store.summary().pending).toBe(0);
+    await page.screenshot({ path: path.join(SHOTS, "pos-cashier-void-refused.png") });
+
+    // Forced past the app, straight onto the wire: the server decides.
+    const sale = d.store.list("pos_order")[0]!.entity.entity_id;
+    const f = makeEventFactory(5);
+    const client = await NodeClient.open(server, branch, C, "cashier");
+    cleanups.push(() => client.close());
+    client.send({ type: "push", batch_id: f.nextId(), events: [f.voidOrder(C, sale, { base: 1 })] });
+    const { verdicts } = await client.next("verdicts");
+    expect(verdicts[0]).toMatchObject({ status: "rejected", code: "permission_denied", message: "Your role (cashier) may not void a POS order" });
+  }, 90_000);
+});
+
