@@ -48,6 +48,8 @@ export async function startBrowserBridge(core: DesktopCore, opts: { port?: numbe
         for (const ws of sockets.clients) ws.terminate();
         sockets.close();
         server.close(() => resolve());
+        // A browser keeps idle keep-alive connections open; they must not hold the close up.
+        server.closeAllConnections();
       }),
   };
 }

@@ -42,10 +42,13 @@ export function PosScreen() {
   const [orders, setOrders] = useState<LocalEntity[]>([]);
   const [ledger, setLedger] = useState<LedgerRow[]>([]);
 
+  const [receipt, setReceipt] = useState<LocalEntity | null>(null);
   useEffect(() => {
     void api.call({ method: "list", type: "pos_order", limit: 50 }).then(setOrders);
     void api.call({ method: "ledger", day: today() }).then(setLedger);
-  }, [api, revision]);
+    // Read the receipt by id: in a busy branch it is not among the first orders of a list.
+    if (lastSale) void api.call({ method: "get", id: lastSale }).then(setReceipt);
+  }, [api, revision, lastSale]);
 
   const total = cart.reduce((sum, l) => sum + l.quantity * l.unit_price_minor, 0);
   const tenderedMinor = tendered.trim() === "" ? total : Math.round(Number(tendered) * 100);
@@ -77,7 +80,7 @@ export function PosScreen() {
     setError(outcome.ok ? null : outcome.error.message);
   };
 
-  const receipt = orders.find((o) => o.entity.entity_id === lastSale);
+
   const mine = ledger.filter((r) => r.device_id === status?.identity?.device_id);
   const net = (rows: LedgerRow[]) => rows.reduce((s, r) => s + r.net_minor, 0);
 
