@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { LocalEntity } from "../store/local-store.js";
 import * as ex from "./defaults.js";
 import { useApi, useRevision } from "./app.js";
+import { SmartSelect } from "./smart-select.js";
 
 export function ProjectsScreen() {
   const api = useApi();
@@ -12,6 +13,7 @@ export function ProjectsScreen() {
   const [title, setTitle] = useState("");
   const [client, setClient] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const [selecting, setSelecting] = useState<LocalEntity | null>(null);
   useEffect(() => void api.call({ method: "list", type: "project", search, limit: 200 }).then(setItems), [api, revision, search]);
 
   const write = async (action: Parameters<typeof api.call<"write">>[0]["action"]) => {
@@ -25,6 +27,9 @@ export function ProjectsScreen() {
       setClient("");
     }
   };
+  if (selecting && selecting.entity.entity_type === "project" && selecting.entity.data) {
+    return <SmartSelect projectId={selecting.entity.entity_id} current={selecting.entity.data.media_selection.items} onClose={() => setSelecting(null)} />;
+  }
   return (
     <section class="card" aria-labelledby="projects-title">
       <h2 id="projects-title">Projects</h2>
@@ -63,6 +68,9 @@ export function ProjectsScreen() {
                     }}
                   >
                     Edit notes
+                  </button>{" "}
+                  <button class="secondary" onClick={() => setSelecting(p)}>
+                    Smart Select
                   </button>{" "}
                   <button class="secondary" onClick={() => void write({ kind: "project_delete", id: p.entity.entity_id, reason: "deleted in the app" })}>
                     Delete

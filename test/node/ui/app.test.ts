@@ -3,7 +3,8 @@
  * mode (the same core Electron hosts) and the real local server. Screenshots go to
  * test-results/screenshots/ (not committed).
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -187,4 +188,28 @@ describe("the desktop app in Chromium", () => {
     console.log(`POS input latency while pulling 50,000 changes: ${JSON.stringify(figures)}`);
     expect(duringSync).toBeGreaterThan(0);
   }, 240_000);
+
+  it("Smart Select: picks 2,000 photos from a folder by content hash, stays windowed, and syncs the selection", async () => {
+    const branch = `ui-select-${Date.now().toString(36)}`;
+    const folder = mkdtempSync(path.join(tmpdir(), "sv-card-"));
+    for (let i = 0; i < 2_000; i++) writeFileSync(path.join(folder, `DSC_${String(i).padStart(5, "0")}.NEF`), `raw photo ${i}`);
+    const { page, d } = await app(branch, A, "manager", 8);
+    await screen(page, "Projects");
+    await page.getByLabel("Title").fill("Silva engagement");
+    await page.getByLabel("Client").fill("Dilini Silva");
+    await page.getByRole("button", { name: "Create project" }).click();
+    await page.getByRole("button", { name: "Smart Select" }).click();
+    await page.getByLabel("Photos folder").setInputFiles(folder);
+    await expect.poll(() => page.getByTestId("selected-count").textContent(), { timeout: 60_000 }).toBe("0 of 2000 selected");
+    expect(await page.getByRole("listitem").count()).toBeLessThan(20); // windowed: only visible rows exist
+    await page.getByRole("button", { name: "Select all" }).click();
+    await page.getByRole("listitem").first().getByRole("checkbox").uncheck();
+    expect(await page.getByTestId("selected-count").textContent()).toBe("1999 of 2000 selected");
+    await page.screenshot({ path: path.join(SHOTS, "smart-select.png") });
+    await page.getByRole("button", { name: "Save selection" }).click();
+    await expect.poll(() => page.getByTestId("project-row").textContent()).toContain("1999 selected");
+    await waitUntil("the selection is confirmed", () => d.store.summary().pending === 0 && d.store.cursor() === 2, 30_000);
+    const project = d.store.list("project")[0]!.entity;
+    expect(project.entity_type === "project" && project.data?.media_selection.items.length).toBe(1_999);
+  }, 120_000);
 });
