@@ -3,6 +3,7 @@ import { createContext } from "preact";
 import { useContext, useEffect, useState } from "preact/hooks";
 import type { AppStatus, DesktopApi } from "../app/api.js";
 import { ConflictInbox } from "./conflicts.js";
+import { InvoicesScreen } from "./invoices.js";
 import { PosScreen } from "./pos.js";
 import { ProjectsScreen } from "./projects.js";
 import { SyncPanel } from "./sync-panel.js";
@@ -16,7 +17,7 @@ export const useApi = () => useContext(Api);
 export const useRevision = () => useContext(Revision);
 export const useStatus = () => useContext(Status);
 
-const SCREENS = { pos: "POS", projects: "Projects", sync: "Sync", conflicts: "Conflicts" } as const;
+const SCREENS = { pos: "POS", projects: "Projects", invoices: "Invoices", sync: "Sync", conflicts: "Conflicts" } as const;
 type Screen = keyof typeof SCREENS;
 
 const LABEL: Record<string, string> = {
@@ -65,6 +66,7 @@ export function App({ api }: { api: DesktopApi }) {
           <main>
             {screen === "pos" && <PosScreen />}
             {screen === "projects" && <ProjectsScreen />}
+            {screen === "invoices" && <InvoicesScreen />}
             {screen === "sync" && <SyncPanel />}
             {screen === "conflicts" && <ConflictInbox />}
           </main>

@@ -212,4 +212,33 @@ describe("the desktop app in Chromium", () => {
     const project = d.store.list("project")[0]!.entity;
     expect(project.entity_type === "project" && project.data?.media_selection.items.length).toBe(1_999);
   }, 120_000);
+
+  it("Invoices: lines, tax and discount, issue, a payment in full, then a manager's void", async () => {
+    const branch = `ui-invoice-${Date.now().toString(36)}`;
+    const { page, d } = await app(branch, A, "manager", 9);
+    await screen(page, "Invoices");
+    await page.getByLabel("Client").fill("Anusha Perera");
+    await page.getByLabel("Reference").fill("INV-0042");
+    await page.getByLabel("Line 1 description").fill("Gold package");
+    await page.getByLabel("Unit price").first().fill("250000");
+    await page.getByRole("button", { name: "Add line" }).click();
+    await page.getByLabel("Line 2 description").fill("Extra album");
+    await page.getByLabel("Qty").nth(1).fill("2");
+    await page.getByLabel("Unit price").nth(1).fill("15000");
+    await page.getByLabel("Tax %").fill("15");
+    await page.getByLabel("Discount").fill("10000");
+    // 250,000 + 2 × 15,000 = 280,000; − 10,000 = 270,000; + 15 % = 310,500.
+    expect(await page.getByTestId("invoice-draft-total").textContent()).toBe("Subtotal 280,000.00 · tax 40,500.00 · total 310,500.00 LKR");
+    await page.getByRole("button", { name: "Issue invoice" }).click();
+    await expect.poll(() => page.getByTestId("invoice-row").textContent()).toContain("INV-0042 · Anusha Perera · issued");
+    page.once("dialog", (dialog) => void dialog.accept("310500"));
+    await page.getByRole("button", { name: "Record payment" }).click();
+    await expect.poll(() => page.getByTestId("invoice-row").textContent()).toContain("paid");
+    expect(await page.getByTestId("invoice-row").textContent()).toContain("balance 0.00");
+    await page.screenshot({ path: path.join(SHOTS, "invoices.png") });
+    page.once("dialog", (dialog) => void dialog.accept("issued twice by mistake"));
+    await page.getByRole("button", { name: "Void" }).click();
+    await expect.poll(() => page.getByTestId("invoice-row").textContent()).toContain("void");
+    await waitUntil("everything is confirmed", () => d.store.summary().pending === 0 && d.store.cursor() === 3, 30_000);
+  }, 120_000);
 });
