@@ -1,7 +1,7 @@
 /** The app shell: identity, sync state at a glance, and the screens. Every list reads locally. */
 import { createContext } from "preact";
 import { useContext, useEffect, useState } from "preact/hooks";
-import type { AppStatus, DesktopApi } from "../app/api.js";
+import type { ApiRequest, AppStatus, DesktopApi } from "../app/api.js";
 import { ConflictInbox } from "./conflicts.js";
 import { InvoicesScreen } from "./invoices.js";
 import { PosScreen } from "./pos.js";
@@ -16,6 +16,20 @@ export const Status = createContext<AppStatus | null>(null);
 export const useApi = () => useContext(Api);
 export const useRevision = () => useContext(Revision);
 export const useStatus = () => useContext(Status);
+
+type Action = Extract<ApiRequest, { method: "write" }>["action"];
+
+/** A local write from a screen: refused writes show their message (the server's words), in `error`. */
+export function useWrite() {
+  const api = useApi();
+  const [error, setError] = useState<string | null>(null);
+  const write = async (action: Action) => {
+    const outcome = await api.call({ method: "write", action });
+    setError(outcome.ok ? null : outcome.error.message);
+    return outcome;
+  };
+  return { write, error, setError };
+}
 
 const SCREENS = { pos: "POS", projects: "Projects", invoices: "Invoices", sync: "Sync", conflicts: "Conflicts" } as const;
 type Screen = keyof typeof SCREENS;

@@ -2,7 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { formatMinor, type InvoiceData, type InvoiceLine, invoiceTotals } from "../../schema/index.js";
 import type { LocalEntity } from "../store/local-store.js";
-import { useApi, useRevision } from "./app.js";
+import { useApi, useRevision, useWrite } from "./app.js";
 
 const minor = (text: string) => Math.round(Number(text || "0") * 100);
 const blankLine = () => ({ description: "", quantity: "1", price: "" });
@@ -16,7 +16,7 @@ export function InvoicesScreen() {
   const [lines, setLines] = useState([blankLine()]);
   const [taxPercent, setTaxPercent] = useState("0");
   const [discount, setDiscount] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  const { write, error } = useWrite();
   useEffect(() => void api.call({ method: "list", type: "invoice", limit: 200 }).then(setItems), [api, revision]);
 
   const parsedLines: InvoiceLine[] = lines
@@ -25,13 +25,8 @@ export function InvoicesScreen() {
   const draft = { lines: parsedLines, discount_minor: minor(discount), tax_rate_bp: Math.round(Number(taxPercent || "0") * 100), payments: [] };
   const totals = invoiceTotals(draft);
 
-  const write = async (action: Parameters<typeof api.call<"write">>[0]["action"]) => {
-    const outcome = await api.call({ method: "write", action });
-    setError(outcome.ok ? null : outcome.error.message);
-    return outcome.ok;
-  };
   const create = async (status: "draft" | "issued") => {
-    const ok = await write({
+    const { ok } = await write({
       kind: "invoice_create",
       data: { reference: reference || null, project_id: null, client_name: client, currency: "LKR", ...draft, status, issued_on: status === "issued" ? new Date().toISOString().slice(0, 10) : null, due_on: null, notes: "" },
     });

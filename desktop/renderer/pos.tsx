@@ -6,7 +6,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { formatMinor, type LedgerRow, type PosLine, type PosPaymentMethod } from "../../schema/index.js";
 import type { LocalEntity } from "../store/local-store.js";
-import { useApi, useRevision, useStatus } from "./app.js";
+import { useApi, useRevision, useStatus, useWrite } from "./app.js";
 
 /** The studio's walk-in price list (minor units, LKR). */
 const CATALOGUE: ReadonlyArray<{ sku: string; description: string; unit_price_minor: number }> = [
@@ -32,7 +32,7 @@ export function PosScreen() {
   const [cart, setCart] = useState<PosLine[]>([]);
   const [method, setMethod] = useState<PosPaymentMethod>("cash");
   const [tendered, setTendered] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  const { write, error } = useWrite();
   // The last receipt stays on screen across screen changes (the cashier comes back to print it).
   const [lastSale, setLastSaleState] = useState<string | null>(() => sessionStorage.getItem("studiovault.lastSale"));
   const setLastSale = (id: string) => {
@@ -62,12 +62,8 @@ export function PosScreen() {
     });
 
   const charge = async () => {
-    const outcome = await api.call({
-      method: "write",
-      action: { kind: "pos_sale", input: { currency: "LKR", lines: cart, method, tendered_minor: method === "cash" ? tenderedMinor : null } },
-    });
-    if (!outcome.ok) return setError(outcome.error.message);
-    setError(null);
+    const outcome = await write({ kind: "pos_sale", input: { currency: "LKR", lines: cart, method, tendered_minor: method === "cash" ? tenderedMinor : null } });
+    if (!outcome.ok) return;
     setCart([]);
     setTendered("");
     setLastSale(outcome.value.entity.entity_id);
@@ -76,8 +72,7 @@ export function PosScreen() {
   const voidOrder = async (id: string) => {
     const reason = window.prompt("Why is this sale voided?") ?? "";
     if (!reason) return;
-    const outcome = await api.call({ method: "write", action: { kind: "pos_void", id, reason } });
-    setError(outcome.ok ? null : outcome.error.message);
+    await write({ kind: "pos_void", id, reason });
   };
 
 

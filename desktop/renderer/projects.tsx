@@ -2,7 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { LocalEntity } from "../store/local-store.js";
 import * as ex from "./defaults.js";
-import { useApi, useRevision } from "./app.js";
+import { useApi, useRevision, useWrite } from "./app.js";
 import { SmartSelect } from "./smart-select.js";
 
 export function ProjectsScreen() {
@@ -12,17 +12,12 @@ export function ProjectsScreen() {
   const [items, setItems] = useState<LocalEntity[]>([]);
   const [title, setTitle] = useState("");
   const [client, setClient] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  const { write, error } = useWrite();
   const [selecting, setSelecting] = useState<LocalEntity | null>(null);
   useEffect(() => void api.call({ method: "list", type: "project", search, limit: 200 }).then(setItems), [api, revision, search]);
 
-  const write = async (action: Parameters<typeof api.call<"write">>[0]["action"]) => {
-    const outcome = await api.call({ method: "write", action });
-    setError(outcome.ok ? null : outcome.error.message);
-    return outcome.ok;
-  };
   const create = async () => {
-    if (await write({ kind: "project_create", data: ex.newProject(title, client) })) {
+    if ((await write({ kind: "project_create", data: ex.newProject(title, client) })).ok) {
       setTitle("");
       setClient("");
     }

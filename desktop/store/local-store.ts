@@ -15,7 +15,7 @@ import {
 } from "../../schema/index.js";
 import { decodeTokenUnverified } from "../../schema/token.js";
 import { err, ok, type Result } from "../../schema/result.js";
-import { audit, log, nowIso, type StoreConfig, type StoreContext } from "./context.js";
+import { audit, nowIso, type StoreConfig, type StoreContext } from "./context.js";
 import { migrate } from "./migrations.js";
 import * as sync from "./sync-apply.js";
 import { RECEIPT_PENDING, refreshView } from "./view.js";
@@ -269,10 +269,6 @@ export class LocalStore {
     return this.ctx.stmt(LEDGER_SQL).all(day, day) as LedgerRow[];
   }
 
-  transactionLog(limit = 100): Array<{ id: number; at: string; kind: string; event_id: string | null; detail: string }> {
-    return this.ctx.stmt("SELECT id, at, kind, event_id, detail FROM tx_log ORDER BY id DESC LIMIT ?").all(limit) as never;
-  }
-
   // ───────────────────────────── sync ─────────────────────────────
 
   cursor(): number {
@@ -311,9 +307,6 @@ export class LocalStore {
   }
   audit(kind: string, detail: string): void {
     audit(this.ctx, kind, detail);
-  }
-  logNote(kind: string, detail: string): void {
-    log(this.ctx, kind, detail);
   }
 }
 

@@ -177,6 +177,22 @@ describe("sync through a real branch core", () => {
   });
 });
 
+describe("the desktop's audit log (I10)", () => {
+  it("records pushes, conflicts shown and conflicts resolved", async () => {
+    const { server, a, b } = await setup();
+    const created = ok(a.createProject(ex.project)).event;
+    syncDirect(a, server.core);
+    syncDirect(b, server.core);
+    ok(b.deleteProject(created.entity_id, "cancelled"));
+    syncDirect(b, server.core);
+    ok(a.updateProject(created.entity_id, { notes: "late" }));
+    syncDirect(a, server.core);
+    expect(a.resolveConflict(a.conflicts()[0]!.id, "dismiss").ok).toBe(true);
+    const kinds = (a.db.prepare("SELECT kind FROM audit ORDER BY id").all() as Array<{ kind: string }>).map((r) => r.kind);
+    expect(kinds).toEqual(["initialised", "push", "push", "conflict_shown", "conflict_resolved"]);
+  });
+});
+
 describe("append-only on the desktop (I6)", () => {
   it("SQLite refuses to change or delete log rows, POS facts, queued events and verdicts", async () => {
     const { server, a } = await setup();

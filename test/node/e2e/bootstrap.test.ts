@@ -118,6 +118,8 @@ describe("bootstrap from a snapshot", () => {
     expect([...phases]).toEqual(["download", "verify", "apply", "done"]);
     expect(lastBytes).toBe(manifest.byte_size);
     expect(device.store.snapshotSeq()).toBe(manifest.seq);
+    const audited = device.store.db.prepare("SELECT detail FROM audit WHERE kind = 'bootstrap'").all() as Array<{ detail: string }>;
+    expect(audited.map((r) => r.detail)).toEqual([expect.stringContaining(`snapshot seq ${manifest.seq}`)]);
 
     const truth = await serverTruth(server, branch);
     expect(device.store.cursor()).toBe(truth.head);
