@@ -1,36 +1,62 @@
 /**
- * `npm run desktop:browser -- --db PATH [--port N] [--offline]`: the desktop app in browser mode.
- * The same core Electron's main process hosts (local store + sync engine) serves the renderer on
- * 127.0.0.1; open the printed URL in any browser. The database must be initialised first
- * (`studiovault --db PATH init --server URL --token TOKEN`).
+ * `npm run desktop:browser -- --db PATH [--port N] [--offline] [--server URL --token TOKEN]`: the
+ * desktop app in browser mode. The same core Electron's main process hosts (local store + sync
+ * engine) serves the renderer on 127.0.0.1; open the printed URL in any browser. A database not yet
+ * bound to a branch is bound with --server and --token (or STUDIOVAULT_TOKEN); the engine then
+ * bootstraps it from the branch's latest snapshot.
  */
-import { existsSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { DesktopCore } from "../desktop/app/core.js";
 import { startBrowserBridge } from "../desktop/browser/server.js";
 import { LocalStore } from "../desktop/store/local-store.js";
 
-const { values } = parseArgs({ options: { db: { type: "string", default: "studiovault.sqlite" }, port: { type: "string" }, offline: { type: "boolean", default: false } } });
-if (!existsSync(values.db!)) {
-  console.error(`no local database at ${values.db}: run \`npx studiovault --db ${values.db} init --server URL --token TOKEN\` first`);
-  process.exit(1);
+const fail = (status: number, message: string): never => {
+  console.error(message);
+  process.exit(status);
+};
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: { db: { type: "string", default: "studiovault.sqlite" }, port: { type: "string" }, offline: { type: "boolean", default: false }, server: { type: "string" }, token: { type: "string" } },
+  }));
+} catch (e) {
+  fail(2, `${(e as Error).message.split("\n")[0]}\nusage: npm run desktop:browser -- --db PATH [--port N] [--offline] [--server URL --token TOKEN]`);
 }
-const port = values.port === undefined ? 5199 : Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`--port: received ${JSON.stringify(values.port)}, expected a TCP port`);
-  process.exit(2);
-}
-const store = LocalStore.open(values.db!);
+const db = values!.db!;
+const port = values!.port === undefined ? 5199 : Number(values!.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(2, `--port: received ${JSON.stringify(values!.port)}, expected a TCP port`);
+
+mkdirSync(path.dirname(path.resolve(db)), { recursive: true });
+const store = LocalStore.open(db);
 if (!store.config()) {
-  console.error(`${values.db} is not initialised: run \`npx studiovault --db ${values.db} init --server URL --token TOKEN\``);
-  process.exit(1);
+  const token = values!.token ?? process.env.STUDIOVAULT_TOKEN;
+  if (!values!.server || !token) {
+    store.close();
+    fail(1, `${db} is not bound to a studio branch: add --server URL --token TOKEN (or run \`npx studiovault --db ${db} init --server URL --token TOKEN\`)`);
+  }
+  const bound = store.init({ server_url: values!.server!, token: token! });
+  if (!bound.ok) {
+    store.close();
+    fail(1, `could not bind ${db}: ${bound.error}`);
+  }
+  console.log(`bound ${db} to branch ${store.config()!.branch_id} as device ${store.config()!.device_id}`);
 }
-const core = new DesktopCore(store, { online: !values.offline });
-const bridge = await startBrowserBridge(core, { port });
-console.log(`StudioVault desktop (browser mode): ${bridge.url}`);
+const core = new DesktopCore(store, { online: !values!.offline });
+let bridge;
+try {
+  bridge = await startBrowserBridge(core, { port });
+} catch (e) {
+  core.stop();
+  store.close();
+  fail(1, `could not listen on 127.0.0.1:${port} (${(e as Error).message}); choose another with --port`);
+}
+console.log(`StudioVault desktop (browser mode): ${bridge!.url}`);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, async () => {
-    await bridge.close();
+    await bridge!.close();
     core.stop();
     store.close();
     process.exit(0);

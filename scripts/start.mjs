@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 /**
- * `npm start`: the main job on local defaults.
+ * `npm start [-- --server-only]`: the main job on local defaults.
  *
- * Starts the Worker locally with `wrangler dev` (workerd), state persisted in .wrangler/state so it
- * survives restarts, bound to loopback only. Says plainly which parts are not built yet.
+ * 1. The Worker under workerd (`wrangler dev`), state persisted in .wrangler/state so it survives
+ *    restarts, bound to loopback only.
+ * 2. Once it is up, the desktop app in browser mode on http://127.0.0.1:5199 (DESKTOP_PORT), with
+ *    its own database in .data/browser.sqlite, bound on first run to branch "demo" as a manager.
+ *    The Electron window is `npm run desktop` (a second device, .data/desktop.sqlite).
  */
 import { execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -11,6 +14,17 @@ import path from "node:path";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT ?? 8787);
+const desktopPort = Number(process.env.DESKTOP_PORT ?? 5199);
+const serverOnly = process.argv.includes("--server-only");
+const unknown = process.argv.slice(2).filter((a) => a !== "--server-only");
+if (unknown.length > 0) {
+  console.error(`unknown argument ${JSON.stringify(unknown[0])}; usage: npm start [-- --server-only]`);
+  process.exit(2);
+}
+if (!Number.isInteger(desktopPort) || desktopPort < 1 || desktopPort > 65535) {
+  console.error(`DESKTOP_PORT must be a TCP port number (1-65535), got ${JSON.stringify(process.env.DESKTOP_PORT)}`);
+  process.exit(2);
+}
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
   console.error(`PORT must be a TCP port number (1-65535), got ${JSON.stringify(process.env.PORT)}`);
   process.exit(2);
@@ -18,17 +32,20 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
 
 // A development secret in .dev.vars (created on first run) and a token to try the server with.
 const branch = process.env.BRANCH ?? "demo";
-let devToken;
-try {
-  devToken = execFileSync(path.join(root, "node_modules", ".bin", "tsx"), ["scripts/token.ts", "--branch", branch, "--role", "owner", "--user", "dev", "--ttl", "30d"], {
-    cwd: root,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-  }).trim();
-} catch {
-  console.error(`could not mint a development token for branch ${JSON.stringify(branch)} (set BRANCH to a valid branch id)`);
-  process.exit(2);
-}
+const tsx = path.join(root, "node_modules", ".bin", "tsx");
+const mint = (role, user) => {
+  try {
+    return execFileSync(tsx, ["scripts/token.ts", "--branch", branch, "--role", role, "--user", user, "--ttl", "30d"], {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    }).trim();
+  } catch {
+    console.error(`could not mint a development token for branch ${JSON.stringify(branch)} (set BRANCH to a valid branch id)`);
+    process.exit(2);
+  }
+};
+const devToken = mint("owner", "dev");
 
 const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
 const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", ".wrangler/state", "--show-interactive-dev-session=false"];
@@ -55,18 +72,45 @@ child.stdout.on("data", (chunk) => {
         "",
         `Try it: curl -H "Authorization: Bearer <token>" "http://127.0.0.1:${port}/v1/branches/${branch}/changes?since=0"`,
         "",
-        "The desktop, in another terminal:",
-        `  npx studiovault --db demo.sqlite init --server http://127.0.0.1:${port} --token ${devToken.slice(0, 12)}…`,
-        "  npx studiovault --db demo.sqlite pos sale --item 'Passport photos:2:800' --method cash --tendered 2000",
-        "  npx studiovault --db demo.sqlite sync        (or: watch)",
-        "  npm run desktop:browser -- --db demo.sqlite  (the app's screens in your browser)",
-        "",
-        "Not built yet (see the open issues): the Electron window (issue 6), the full benchmark suite (issue 7).",
+        "More devices, in another terminal:",
+        "  npm run desktop                              (the Electron window; a device of its own)",
+        `  npx studiovault --db shoot.sqlite init --server http://127.0.0.1:${port} --token ${devToken.slice(0, 12)}…`,
+        "  npx studiovault --db shoot.sqlite pos sale --item 'Passport photos:2:800' --method cash --tendered 2000",
+        "  npx studiovault --db shoot.sqlite sync       (or: watch)",
         "",
       ].join("\n"),
     );
+    if (!serverOnly) startDesktop();
   }
 });
 
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
-child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+/** The desktop app in browser mode, as a device of the branch (bound on first run). */
+let desktop = null;
+function startDesktop() {
+  try {
+    execFileSync(process.execPath, ["scripts/build-renderer.mjs"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  } catch {
+    console.error("could not build the desktop app's renderer (the error is above); the server keeps running");
+    return;
+  }
+  desktop = spawn(tsx, ["scripts/desktop-browser.ts", "--db", ".data/browser.sqlite", "--port", String(desktopPort), "--server", `http://127.0.0.1:${port}`], {
+    cwd: root,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, STUDIOVAULT_TOKEN: mint("manager", "front-desk") },
+  });
+  desktop.on("exit", (code) => {
+    desktop = null;
+    if (code) console.error(`the desktop app (browser mode) stopped with status ${code}; the server keeps running`);
+  });
+}
+
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    desktop?.kill(signal);
+    child.kill(signal);
+  });
+}
+child.on("exit", (code, signal) => {
+  desktop?.kill("SIGTERM");
+  process.exit(code ?? (signal ? 1 : 0));
+});

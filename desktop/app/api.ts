@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { PublicStatus } from "../../machines/index.js";
 import type { LedgerRow, Role } from "../../schema/index.js";
-import { EntityType } from "../../schema/index.js";
+import { EntityType, err, ok, type Result } from "../../schema/index.js";
 import type { BootstrapProgress } from "../sync/bootstrap.js";
 import type { Conflict, LocalEntity, SyncSummary } from "../store/local-store.js";
 import type { WriteOutcome } from "../store/writes.js";
@@ -50,6 +50,14 @@ export const ApiRequest = z.discriminatedUnion("method", [
   z.strictObject({ method: z.literal("setOnline"), online: z.boolean() }),
 ]);
 export type ApiRequest = z.infer<typeof ApiRequest>;
+
+/** Validates a request from either transport; the error names the field that is wrong. */
+export function parseApiRequest(raw: unknown): Result<ApiRequest, string> {
+  const parsed = ApiRequest.safeParse(raw);
+  if (parsed.success) return ok(parsed.data);
+  const issue = parsed.error.issues[0];
+  return err(issue ? `invalid request${issue.path.length ? ` at ${issue.path.join(".")}` : ""}: ${issue.message}` : "invalid request");
+}
 
 /** What each method answers. */
 export interface ApiResults {

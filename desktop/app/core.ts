@@ -15,6 +15,7 @@ export class DesktopCore {
   #bootstrap: BootstrapProgress | null = null;
   #paused = false;
   #changedTimer: ReturnType<typeof setTimeout> | null = null;
+  #stopped = false;
 
   constructor(readonly store: LocalStore, options: { online?: boolean } = {}) {
     this.engine = new SyncEngine({
@@ -31,7 +32,11 @@ export class DesktopCore {
     this.engine.start(!this.#paused);
   }
 
+  /** Stops sync and every pending notification; the store may be closed right after. */
   stop(): void {
+    this.#stopped = true;
+    if (this.#changedTimer) clearTimeout(this.#changedTimer);
+    this.#changedTimer = null;
     this.engine.stop();
   }
 
@@ -118,7 +123,7 @@ export class DesktopCore {
 
   /** Coalesces bursts (a 50,000-change pull) into at most one "changed" every 100 ms. */
   #changed() {
-    if (this.#changedTimer) return;
+    if (this.#changedTimer || this.#stopped) return;
     this.#changedTimer = setTimeout(() => {
       this.#changedTimer = null;
       this.#emit({ type: "changed" });
@@ -127,10 +132,12 @@ export class DesktopCore {
   }
 
   #emitStatus() {
+    if (this.#stopped) return;
     this.#emit({ type: "status", status: this.status() });
   }
 
   #emit(event: AppEvent) {
+    if (this.#stopped) return;
     for (const l of this.#listeners) l(event);
   }
 }

@@ -9,8 +9,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { WebSocketServer } from "ws";
-import { ApiRequest } from "../app/api.js";
+import { parseApiRequest } from "../app/api.js";
 import type { DesktopCore } from "../app/core.js";
+import { RENDERER_CSP, rendererAsset } from "../app/renderer-assets.js";
 
 const RENDERER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../renderer");
 /** A Smart Select of 50,000 items is a few MB; requests above this are refused. */
@@ -56,15 +57,8 @@ export async function startBrowserBridge(core: DesktopCore, opts: { port?: numbe
 
 async function route(core: DesktopCore, key: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
-  if (req.method === "GET" && (url.pathname === "/" || url.pathname === "/index.html")) {
-    return file(res, path.join(RENDERER, "index.html"), "text/html; charset=utf-8");
-  }
-  if (req.method === "GET" && url.pathname === "/app.js") {
-    return file(res, path.join(RENDERER, "dist", "app.js"), "text/javascript; charset=utf-8", "run `npm run build:renderer` first");
-  }
-  if (req.method === "GET" && url.pathname === "/app.css") {
-    return file(res, path.join(RENDERER, "app.css"), "text/css; charset=utf-8");
-  }
+  const asset = req.method === "GET" ? rendererAsset(RENDERER, url.pathname) : null;
+  if (asset) return file(res, asset.file, asset.contentType, asset.missingHint);
   if (req.method === "POST" && url.pathname === "/api") {
     if (req.headers["x-studiovault-key"] !== key) return send(res, 403, { error: "forbidden", message: "missing or wrong app key" });
     const body = await readBody(req);
@@ -75,9 +69,9 @@ async function route(core: DesktopCore, key: string, req: IncomingMessage, res: 
     } catch {
       return send(res, 400, { error: "bad_request", message: "the request is not JSON" });
     }
-    const request = ApiRequest.safeParse(json);
-    if (!request.success) return send(res, 400, { error: "bad_request", message: request.error.issues[0]?.message ?? "invalid request" });
-    return send(res, 200, await core.handle(request.data));
+    const request = parseApiRequest(json);
+    if (!request.ok) return send(res, 400, { error: "bad_request", message: request.error });
+    return send(res, 200, await core.handle(request.value));
   }
   return send(res, 404, { error: "not_found", message: `no ${req.method} ${url.pathname}` });
 }
@@ -96,7 +90,7 @@ async function readBody(req: IncomingMessage): Promise<string | null> {
 async function file(res: ServerResponse, file: string, type: string, hint?: string): Promise<void> {
   try {
     const body = await readFile(file);
-    res.writeHead(200, { "content-type": type, "cache-control": "no-store" });
+    res.writeHead(200, { "content-type": type, "cache-control": "no-store", "content-security-policy": RENDERER_CSP, "x-content-type-options": "nosniff" });
     res.end(body);
   } catch {
     send(res, 500, { error: "missing_file", message: `${path.basename(file)} is missing${hint ? `: ${hint}` : ""}` });

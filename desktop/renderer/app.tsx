@@ -2,6 +2,7 @@
 import { createContext } from "preact";
 import { useContext, useEffect, useState } from "preact/hooks";
 import type { ApiRequest, AppStatus, DesktopApi } from "../app/api.js";
+import { AskProvider } from "./ask.js";
 import { ConflictInbox } from "./conflicts.js";
 import { InvoicesScreen } from "./invoices.js";
 import { PosScreen } from "./pos.js";
@@ -62,6 +63,7 @@ export function App({ api }: { api: DesktopApi }) {
     <Api.Provider value={api}>
       <Status.Provider value={status}>
         <Revision.Provider value={revision}>
+          <AskProvider>
           <header>
             <h1>StudioVault</h1>
             <nav aria-label="Screens">
@@ -84,6 +86,7 @@ export function App({ api }: { api: DesktopApi }) {
             {screen === "sync" && <SyncPanel />}
             {screen === "conflicts" && <ConflictInbox />}
           </main>
+          </AskProvider>
         </Revision.Provider>
       </Status.Provider>
     </Api.Provider>

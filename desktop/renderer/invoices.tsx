@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { formatMinor, type InvoiceData, type InvoiceLine, invoiceTotals } from "../../schema/index.js";
 import type { LocalEntity } from "../store/local-store.js";
 import { useApi, useRevision, useWrite } from "./app.js";
+import { useAsk } from "./ask.js";
 
 const minor = (text: string) => Math.round(Number(text || "0") * 100);
 const blankLine = () => ({ description: "", quantity: "1", price: "" });
@@ -17,6 +18,7 @@ export function InvoicesScreen() {
   const [taxPercent, setTaxPercent] = useState("0");
   const [discount, setDiscount] = useState("");
   const { write, error } = useWrite();
+  const ask = useAsk();
   useEffect(() => void api.call({ method: "list", type: "invoice", limit: 200 }).then(setItems), [api, revision]);
 
   const parsedLines: InvoiceLine[] = lines
@@ -37,8 +39,8 @@ export function InvoicesScreen() {
       setDiscount("");
     }
   };
-  const pay = (inv: InvoiceData, id: string) => {
-    const amount = window.prompt("Payment amount (LKR)");
+  const pay = async (inv: InvoiceData, id: string) => {
+    const amount = await ask({ label: "Payment amount (LKR)", inputMode: "decimal" });
     if (!amount) return;
     const payments = [...inv.payments, { method: "cash" as const, amount_minor: minor(amount), paid_at: new Date().toISOString(), reference: null }];
     const paidInFull = invoiceTotals({ ...inv, payments }).balance_minor === 0;
@@ -112,12 +114,12 @@ export function InvoicesScreen() {
                   <td class="num">balance {formatMinor(t.balance_minor)}</td>
                   <td>
                     {inv.status === "draft" && <button class="secondary" onClick={() => void write({ kind: "invoice_update", id: it.entity.entity_id, patch: { status: "issued", issued_on: new Date().toISOString().slice(0, 10) } })}>Issue</button>}{" "}
-                    {inv.status === "issued" && <button class="secondary" onClick={() => pay(inv, it.entity.entity_id)}>Record payment</button>}{" "}
+                    {inv.status === "issued" && <button class="secondary" onClick={() => void pay(inv, it.entity.entity_id)}>Record payment</button>}{" "}
                     {inv.status !== "void" && (
                       <button
                         class="secondary"
-                        onClick={() => {
-                          const reason = window.prompt("Why is this invoice voided?");
+                        onClick={async () => {
+                          const reason = await ask({ label: "Why is this invoice voided?" });
                           if (reason) void write({ kind: "invoice_void", id: it.entity.entity_id, reason });
                         }}
                       >

@@ -7,6 +7,7 @@ import { useEffect, useState } from "preact/hooks";
 import { formatMinor, type LedgerRow, type PosLine, type PosPaymentMethod } from "../../schema/index.js";
 import type { LocalEntity } from "../store/local-store.js";
 import { useApi, useRevision, useStatus, useWrite } from "./app.js";
+import { useAsk } from "./ask.js";
 
 /** The studio's walk-in price list (minor units, LKR). */
 const CATALOGUE: ReadonlyArray<{ sku: string; description: string; unit_price_minor: number }> = [
@@ -33,6 +34,7 @@ export function PosScreen() {
   const [method, setMethod] = useState<PosPaymentMethod>("cash");
   const [tendered, setTendered] = useState("");
   const { write, error } = useWrite();
+  const ask = useAsk();
   // The last receipt stays on screen across screen changes (the cashier comes back to print it).
   const [lastSale, setLastSaleState] = useState<string | null>(() => sessionStorage.getItem("studiovault.lastSale"));
   const setLastSale = (id: string) => {
@@ -70,7 +72,7 @@ export function PosScreen() {
   };
 
   const voidOrder = async (id: string) => {
-    const reason = window.prompt("Why is this sale voided?") ?? "";
+    const reason = await ask({ label: "Why is this sale voided?" });
     if (!reason) return;
     await write({ kind: "pos_void", id, reason });
   };

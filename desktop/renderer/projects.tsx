@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { LocalEntity } from "../store/local-store.js";
 import * as ex from "./defaults.js";
 import { useApi, useRevision, useWrite } from "./app.js";
+import { useAsk } from "./ask.js";
 import { SmartSelect } from "./smart-select.js";
 
 export function ProjectsScreen() {
@@ -13,6 +14,7 @@ export function ProjectsScreen() {
   const [title, setTitle] = useState("");
   const [client, setClient] = useState("");
   const { write, error } = useWrite();
+  const ask = useAsk();
   const [selecting, setSelecting] = useState<LocalEntity | null>(null);
   useEffect(() => void api.call({ method: "list", type: "project", search, limit: 200 }).then(setItems), [api, revision, search]);
 
@@ -57,8 +59,8 @@ export function ProjectsScreen() {
                 <td>
                   <button
                     class="secondary"
-                    onClick={() => {
-                      const notes = window.prompt("Notes", p.entity.data && "notes" in p.entity.data ? p.entity.data.notes : "");
+                    onClick={async () => {
+                      const notes = await ask({ label: "Notes", initial: p.entity.data && "notes" in p.entity.data ? p.entity.data.notes : "" });
                       if (notes !== null) void write({ kind: "project_update", id: p.entity.entity_id, patch: { notes } });
                     }}
                   >

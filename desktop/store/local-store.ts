@@ -31,6 +31,12 @@ export interface StoreOptions {
    * about 1.5-3 ms per write on the disks measured (docs in bench/local-writes.ts).
    */
   durability?: "normal" | "full";
+  /**
+   * The compiled better-sqlite3 addon to load instead of the one in node_modules. Electron's main
+   * process passes a copy built for Electron's ABI, so the Node build used by the CLI and the tests
+   * stays as it is.
+   */
+  nativeBinding?: string;
 }
 
 /** An entity as the user sees it. */
@@ -98,7 +104,7 @@ export class LocalStore {
   }
 
   static open(path: string, opts: StoreOptions = {}): LocalStore {
-    const db = new Database(path);
+    const db = new Database(path, opts.nativeBinding === undefined ? {} : { nativeBinding: opts.nativeBinding });
     db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${opts.durability === "full" ? "FULL" : "NORMAL"}`);
     // Checkpoints run off the write path (`checkpoint()`, from the engine's housekeeping timer and at

@@ -52,6 +52,14 @@ async function app(branch: string, device: string, role: "manager" | "cashier" |
   return { page, d, core, bridge };
 }
 
+/** Answers the app's in-app question dialog (Electron has no window.prompt). */
+async function answer(page: Page, text: string): Promise<void> {
+  const dialog = page.getByRole("dialog");
+  await dialog.getByRole("textbox").fill(text);
+  await dialog.getByRole("button", { name: "OK" }).click();
+  await dialog.waitFor({ state: "detached" });
+}
+
 const screen = (page: Page, name: string) => page.getByRole("navigation", { name: "Screens" }).getByRole("button", { name }).click();
 
 describe("the desktop app in Chromium", () => {
@@ -99,8 +107,8 @@ describe("the desktop app in Chromium", () => {
     await screen(page, "Sync");
     await page.getByRole("button", { name: "Work offline" }).click();
     await screen(page, "Projects");
-    page.once("dialog", (dialog) => void dialog.accept("Edited on location"));
     await page.getByRole("button", { name: "Edit notes" }).click();
+    await answer(page, "Edited on location");
     await expect.poll(() => page.getByTestId("project-row").textContent()).toContain("Edited on location");
 
     // Meanwhile, online, another device deletes the project.
@@ -129,8 +137,8 @@ describe("the desktop app in Chromium", () => {
     await page.getByLabel("Card").check();
     await page.getByRole("button", { name: "Charge 450.00 LKR" }).click();
     await waitUntil("the sale is confirmed", () => d.store.summary().pending === 0 && d.store.cursor() === 1, 20_000);
-    page.once("dialog", (dialog) => void dialog.accept("customer changed mind"));
     await page.getByRole("button", { name: "Void" }).first().click();
+    await answer(page, "customer changed mind");
     await expect.poll(() => page.getByRole("alert").textContent()).toBe("Your role (cashier) may not void a POS order");
     expect(d.store.summary().pending).toBe(0);
     await page.screenshot({ path: path.join(SHOTS, "pos-cashier-void-refused.png") });
@@ -231,13 +239,13 @@ describe("the desktop app in Chromium", () => {
     expect(await page.getByTestId("invoice-draft-total").textContent()).toBe("Subtotal 280,000.00 · tax 40,500.00 · total 310,500.00 LKR");
     await page.getByRole("button", { name: "Issue invoice" }).click();
     await expect.poll(() => page.getByTestId("invoice-row").textContent()).toContain("INV-0042 · Anusha Perera · issued");
-    page.once("dialog", (dialog) => void dialog.accept("310500"));
     await page.getByRole("button", { name: "Record payment" }).click();
+    await answer(page, "310500");
     await expect.poll(() => page.getByTestId("invoice-row").textContent()).toContain("paid");
     expect(await page.getByTestId("invoice-row").textContent()).toContain("balance 0.00");
     await page.screenshot({ path: path.join(SHOTS, "invoices.png") });
-    page.once("dialog", (dialog) => void dialog.accept("issued twice by mistake"));
     await page.getByRole("button", { name: "Void" }).click();
+    await answer(page, "issued twice by mistake");
     await expect.poll(() => page.getByTestId("invoice-row").textContent()).toContain("void");
     await waitUntil("everything is confirmed", () => d.store.summary().pending === 0 && d.store.cursor() === 3, 30_000);
   }, 120_000);
