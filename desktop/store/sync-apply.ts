@@ -99,15 +99,16 @@ function confirm(ctx: StoreContext, row: QueueRow, seq: number, version: number,
   // Fold the event into the base if the base is exactly its predecessor: the server applied the same
   // function to the same entity, so this is the server's result. Otherwise the change stream brings it.
   const base = readBase(ctx, row.entity_id);
+  let folded: Entity | undefined;
   if ((base?.version ?? 0) === version - 1) {
     const { device_id, user_id } = ctx.config();
     const next = applyEvent(base, typedEventOf(ctx, row), { version, seq, device_id, user_id, official_receipt_no: receipt });
-    if (next.ok) {
-      writeBase(ctx, next.value);
+    if (next.ok && writeBase(ctx, next.value)) {
       recordPosFacts(ctx, next.value, row.operation, device_id, seq);
+      folded = next.value;
     }
   }
-  refreshView(ctx, row.entity_id);
+  refreshView(ctx, row.entity_id, folded);
   log(ctx, "confirmed", `seq ${seq}, version ${version}${receipt ? `, official receipt ${receipt}` : ""}`, row);
 }
 
@@ -168,7 +169,7 @@ export function applyChanges(ctx: StoreContext, changes: readonly Change[]): { a
     for (const change of changes) {
       if (change.seq <= at) continue; // already applied (a live change that raced a pull)
       if (change.seq !== at + 1) break;
-      writeBase(ctx, change.entity);
+      const wrote = writeBase(ctx, change.entity);
       recordPosFacts(ctx, change.entity, change.operation, change.device_id, change.seq);
       // Our own event, whose verdict we never saw (lost in a crash or a cut): the commit proves it.
       const own = ctx.stmt("SELECT * FROM sync_queue WHERE id = ? AND sync_status IN ('pending', 'sent')").get(change.event_id) as QueueRow | undefined;
@@ -178,7 +179,9 @@ export function applyChanges(ctx: StoreContext, changes: readonly Change[]): { a
           .run(change.seq, change.entity.version, change.entity.entity_type === "pos_order" && change.operation === "create" ? change.entity.official_receipt_no : null, nowIso(ctx), own.id);
         log(ctx, "confirmed", `seq ${change.seq} (from the change stream)`, own);
       }
-      refreshView(ctx, change.entity_id);
+      // The view is base ⊕ open events: when neither moved (our own commit, already folded in by its
+      // verdict), it is already right.
+      if (wrote || own) refreshView(ctx, change.entity_id, wrote ? change.entity : undefined);
       at = change.seq;
       applied++;
     }

@@ -35,11 +35,15 @@ export function openEvents(ctx: StoreContext, entityId: string): QueueRow[] {
     .all(entityId) as QueueRow[];
 }
 
-/** Base ⊕ open events, as the device would see it; null when there is nothing to show. */
-export function computeView(ctx: StoreContext, entityId: string): Entity | null {
+/**
+ * Base ⊕ open events, as the device would see it; null when there is nothing to show. `base` and
+ * `open` may be passed when the caller has just read or written them.
+ */
+export function computeView(ctx: StoreContext, entityId: string, base: Entity | null = readBase(ctx, entityId), open: QueueRow[] = openEvents(ctx, entityId)): Entity | null {
+  if (open.length === 0) return base;
   const { device_id, user_id } = ctx.config();
-  let current = readBase(ctx, entityId);
-  for (const row of openEvents(ctx, entityId)) {
+  let current = base;
+  for (const row of open) {
     const next = applyEvent(current, typedEventOf(ctx, row), {
       version: (current?.version ?? 0) + 1,
       seq: 0,
@@ -64,10 +68,14 @@ export function viewTitle(entity: Entity): string {
   }
 }
 
-/** Rebuilds the view row of one entity. Call inside the transaction that changed its inputs. */
-export function refreshView(ctx: StoreContext, entityId: string): void {
-  const entity = computeView(ctx, entityId);
-  const hasOpen = openEvents(ctx, entityId).length > 0;
+/**
+ * Rebuilds the view row of one entity. Call inside the transaction that changed its inputs;
+ * `base` is the entity's base when the caller has just written it (saves reading it back).
+ */
+export function refreshView(ctx: StoreContext, entityId: string, base?: Entity): void {
+  const open = openEvents(ctx, entityId);
+  const entity = computeView(ctx, entityId, base ?? readBase(ctx, entityId), open);
+  const hasOpen = open.length > 0;
   if (entity === null) {
     // A POS sale the server refused is never erased: it stays visible, flagged for a manager.
     const refused = ctx

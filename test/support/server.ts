@@ -20,11 +20,12 @@ export interface LocalServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(persistDir = mkdtempSync(path.join(tmpdir(), "sv-server-")), port = 0): Promise<LocalServer> {
+/** The real Worker under workerd via wrangler; `config` picks another wrangler config (the benchmarks' adds the baseline). */
+export async function startServer(persistDir = mkdtempSync(path.join(tmpdir(), "sv-server-")), port = 0, config = path.resolve(import.meta.dirname, "../../wrangler.toml")): Promise<LocalServer> {
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
   process.env.WRANGLER_SEND_METRICS = "false";
   const worker = await unstable_startWorker({
-    config: path.resolve(import.meta.dirname, "../../wrangler.toml"),
+    config,
     bindings: { TOKEN_SECRET: { type: "plain_text", value: TEST_SECRET } },
     sendMetrics: false,
     dev: {

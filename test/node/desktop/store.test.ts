@@ -3,10 +3,12 @@
  * writes (I1), verdicts and server wins (I2, I7), append-only POS and logs (I6), convergence (I5).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { LocalStore } from "../../../desktop/store/local-store.js";
+import Database from "better-sqlite3";
+import { LocalStore } from "../../../desktop/store/local-store.js";
+import { LAYOUT_VERSION } from "../../../desktop/store/migrations.js";
 import type { PosLine } from "../../../schema/index.js";
 import { makeCore } from "../../support/branch.js";
-import { expectConverged, openStore, syncDirect } from "../../support/desktop.js";
+import { expectConverged, openStore, syncDirect, tempDbPath } from "../../support/desktop.js";
 import * as ex from "../../fixtures/examples.js";
 
 const A = "01936f3c-0000-7000-8000-0000000000a1";
@@ -210,5 +212,28 @@ describe("append-only on the desktop (I6)", () => {
     ]) {
       expect(() => a.db.exec(sql), sql).toThrow(/append_only/);
     }
+  });
+});
+
+describe("the desktop's storage layout", () => {
+  it("upgrades a layout-1 database in place (the queue's batch index), keeping its data, and refuses a newer one", async () => {
+    const path = tempDbPath("layout");
+    const { store } = await openStore({ device: "01936f3c-0000-7000-8000-0000000000a1", path });
+    expect(store.createProject({ ...ex.project, media_selection: { items: [] } }).ok).toBe(true);
+    store.close();
+    // Put the file back the way layout 1 left it.
+    const raw = new Database(path);
+    raw.exec("DROP INDEX queue_by_batch; UPDATE meta SET value = '1' WHERE key = 'layout_version'");
+    raw.close();
+
+    const upgraded = LocalStore.open(path);
+    expect(upgraded.summary().pending).toBe(1);
+    upgraded.close();
+    const check = new Database(path);
+    expect(check.prepare("SELECT value FROM meta WHERE key = 'layout_version'").get()).toEqual({ value: String(LAYOUT_VERSION) });
+    expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'queue_by_batch'").get()).toEqual({ name: "queue_by_batch" });
+    check.prepare("UPDATE meta SET value = ? WHERE key = 'layout_version'").run(String(LAYOUT_VERSION + 1));
+    check.close();
+    expect(() => LocalStore.open(path)).toThrow(`this database has layout ${LAYOUT_VERSION + 1}, newer than this app understands (${LAYOUT_VERSION}): update the app`);
   });
 });

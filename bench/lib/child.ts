@@ -1,0 +1,71 @@
+/** A benchmark device in its own process (bench/clients/device.ts), driven over stdin/stdout. */
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import path from "node:path";
+import readline from "node:readline";
+import type { Command } from "../clients/device.js";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+
+export interface Reply {
+  stall_max_ms: number;
+  peak_rss_mb: number;
+  [key: string]: unknown;
+}
+
+export class DeviceProcess {
+  readonly #pending: Array<{ resolve: (r: Reply) => void; reject: (e: Error) => void }> = [];
+  #stderr = "";
+  #exited: string | null = null;
+
+  private constructor(readonly child: ChildProcessWithoutNullStreams) {
+    const lines = readline.createInterface({ input: child.stdout });
+    lines.on("line", (line) => {
+      let reply: Reply;
+      try {
+        reply = JSON.parse(line) as Reply;
+      } catch {
+        return; // not ours (a library's log line)
+      }
+      this.#pending.shift()?.resolve(reply);
+    });
+    child.stderr.on("data", (d) => (this.#stderr = (this.#stderr + String(d)).slice(-4_000)));
+    child.on("exit", (code, signal) => {
+      this.#exited = `device process exited (${code ?? signal}): ${this.#stderr}`;
+      for (const p of this.#pending.splice(0)) p.reject(new Error(this.#exited));
+    });
+  }
+
+  /** `ours <db> <server> <token>` or `baseline <server> <branch>`; resolves once it is ready. */
+  static async start(args: string[]): Promise<DeviceProcess> {
+    // BENCH_PROFILE_DIR=dir writes a V8 CPU profile of every device process there (for finding hot spots).
+    const profile = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+    const child = spawn(process.execPath, [...profile, "--import", "tsx", path.join(ROOT, "bench", "clients", "device.ts"), ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    const device = new DeviceProcess(child);
+    await new Promise<Reply>((resolve, reject) => device.#pending.push({ resolve, reject }));
+    return device;
+  }
+
+  send(command: Command, timeoutMs = 600_000): Promise<Reply> {
+    if (this.#exited) return Promise.reject(new Error(this.#exited));
+    return new Promise<Reply>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`device timed out on ${JSON.stringify(command)}`)), timeoutMs);
+      this.#pending.push({
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.child.stdin.write(`${JSON.stringify(command)}\n`);
+    });
+  }
+
+  async exit(): Promise<Reply> {
+    const last = await this.send({ cmd: "exit" });
+    this.child.stdin.end();
+    return last;
+  }
+}

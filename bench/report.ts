@@ -1,0 +1,67 @@
+/**
+ * The targets of issue 7 against the figures of the last run (bench/results/*.json): prints one
+ * line per target, met or missed and by how much, and writes bench/results/summary.json.
+ * Targets are stated here once and never loosened; a miss is reported, not hidden.
+ *
+ *   npx tsx bench/report.ts
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+const RESULTS = path.resolve(import.meta.dirname, "results");
+const read = <T>(name: string): T | null => (existsSync(path.join(RESULTS, name)) ? (JSON.parse(readFileSync(path.join(RESULTS, name), "utf8")) as T) : null);
+
+interface Figure {
+  workload: string;
+  ours: { median: number; p99: number };
+  baseline: { median: number; p99: number };
+  ratio: number;
+  memory: Record<"ours" | "baseline", { workerd_peak_mb: number; device_peak_mb: number; device_stall_max_ms?: number }> | null;
+}
+const sync = read<{ quick: boolean; figures: Figure[] }>("sync.json");
+const writes = read<{ entities_in_store: number; p50_ms: number; p99_ms: number }>("local-writes.json");
+const boot = read<{ results: Array<{ entities: number; workerd_rss_mb: { peak_during_export: number }; bootstrap: { peak_rss_mb: number; event_loop_max_stall_ms: number } }> }>("bootstrap.json");
+const exportMemory = read<{ workerd_rss_peak_mb: number; snapshot_uncompressed_mb: number }>("snapshot-memory.json");
+
+interface Check {
+  target: string;
+  measured: string;
+  met: boolean | null;
+  /** How far off, when missed (e.g. "4.1× the limit"). */
+  miss?: string;
+}
+const checks: Check[] = [];
+const check = (target: string, value: number | undefined, limit: number, unit: string, what: string) => {
+  if (value === undefined || Number.isNaN(value)) return checks.push({ target, measured: "not measured in this run", met: null });
+  const met = value <= limit;
+  checks.push({ target, measured: `${value}${unit} (${what})`, met, ...(met ? {} : { miss: `${(value / limit).toFixed(2)}× the limit (${value}${unit} vs ${limit}${unit})` }) });
+};
+
+const first = (prefix: string) => sync?.figures.find((f) => f.workload.startsWith(prefix));
+for (const prefix of ["push→durable", "live propagation", "cold catch-up"]) {
+  const f = first(prefix);
+  check(`${prefix}: within 1.5× the baseline`, f?.ratio, 1.5, "×", f ? `${f.workload}: ${f.ours.median} ms vs ${f.baseline.median} ms` : "");
+}
+const single = first("single write");
+check("single write A → B while idle: p99 under 20 ms", single?.ours.p99, 20, " ms", "StudioVault, all repetitions");
+check(`local write p99 under 1 ms (${writes?.entities_in_store.toLocaleString("en-US") ?? "?"} entities in the store)`, writes?.p99_ms, 1, " ms", `p50 ${writes?.p50_ms} ms`);
+const pulls = sync?.figures.filter((f) => /catch-up/.test(f.workload)) ?? [];
+const worstStall = pulls.reduce<{ ms: number; where: string } | undefined>((w, f) => {
+  const ms = f.memory?.ours.device_stall_max_ms ?? 0;
+  return !w || ms > w.ms ? { ms, where: f.workload } : w;
+}, undefined);
+check("event-loop stall while applying a big pull under 50 ms", worstStall?.ms, 50, " ms", `worst: ${worstStall?.where}`);
+const workerdPeaks = [
+  ...(sync?.figures.map((f) => ({ where: f.workload, mb: f.memory?.ours.workerd_peak_mb ?? 0 })) ?? []),
+  ...(boot?.results.map((r) => ({ where: `snapshot export of ${r.entities.toLocaleString("en-US")} entities`, mb: r.workerd_rss_mb.peak_during_export })) ?? []),
+  ...(exportMemory ? [{ where: `export of ${exportMemory.snapshot_uncompressed_mb} MB of entities`, mb: exportMemory.workerd_rss_peak_mb }] : []),
+];
+const worstWorkerd = workerdPeaks.reduce<{ where: string; mb: number } | undefined>((w, p) => (!w || p.mb > w.mb ? p : w), undefined);
+check("workerd peak RSS under 200 MB in every workload", worstWorkerd?.mb, 200, " MB", `worst: ${worstWorkerd?.where}`);
+const million = boot?.results.find((r) => r.entities === 1_000_000);
+check("desktop process under 300 MB for the 1,000,000-entity bootstrap", million?.bootstrap.peak_rss_mb, 300, " MB", million ? `stall ${million.bootstrap.event_loop_max_stall_ms} ms` : "");
+
+console.log(`\ntargets${sync?.quick ? " (a --quick run: reduced sizes, figures are indicative only)" : ""}:`);
+for (const c of checks) console.log(`  ${c.met === null ? "—  " : c.met ? "met " : "MISS"}  ${c.target}: ${c.measured}${c.miss ? `; ${c.miss}` : ""}`);
+writeFileSync(path.join(RESULTS, "summary.json"), JSON.stringify({ quick: sync?.quick ?? null, checks, at: new Date().toISOString() }, null, 2));
+console.log("figures: bench/results/*.json; summary: bench/results/summary.json");
