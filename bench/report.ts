@@ -34,7 +34,7 @@ const checks: Check[] = [];
 const check = (target: string, value: number | undefined, limit: number, unit: string, what: string) => {
   if (value === undefined || Number.isNaN(value)) return checks.push({ target, measured: "not measured in this run", met: null });
   const met = value <= limit;
-  checks.push({ target, measured: `${value}${unit} (${what})`, met, ...(met ? {} : { miss: `${(value / limit).toFixed(2)}× the limit (${value}${unit} vs ${limit}${unit})` }) });
+  checks.push({ target, measured: `${value}${unit} (${what})`, met, ...(met ? {} : { miss: `missed: ${value}${unit} against ${limit}${unit}, ${(value / limit).toFixed(1)} times the target` }) });
 };
 
 const first = (prefix: string) => sync?.figures.find((f) => f.workload.startsWith(prefix));

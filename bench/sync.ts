@@ -85,6 +85,7 @@ const memory: Record<string, Record<System, { workerd_peak_mb: number; device_pe
 function remember(workload: string, system: System, m: { workerd_peak_mb: number; device_peak_mb: number; device_stall_max_ms?: number }) {
   const slot = (memory[workload] ??= {} as never);
   const prev = slot[system];
+  m = { workerd_peak_mb: m.workerd_peak_mb, device_peak_mb: m.device_peak_mb, ...(m.device_stall_max_ms !== undefined ? { device_stall_max_ms: m.device_stall_max_ms } : {}) };
   slot[system] = prev
     ? {
         workerd_peak_mb: Math.max(prev.workerd_peak_mb, m.workerd_peak_mb),
