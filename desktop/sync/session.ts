@@ -56,6 +56,14 @@ class Session {
   #assembler = new ChunkAssembler();
   /** The batch whose chunks continue from the server's `upload_state` after an `upload_query`. */
   #resuming: string | null = null;
+  /**
+   * A pull for the next page was sent as soon as a page with `more` arrived, before applying it,
+   * so the server builds page k+1 while this device applies page k. The machine's next PULL is
+   * then already answered and is not sent again. Any page is valid whenever it is applied: the
+   * store applies only the change right after its cursor and stops at a gap, and the machine pulls
+   * again from the cursor if the page left it short.
+   */
+  #prefetching = false;
 
   constructor(
     private readonly o: SessionOptions,
@@ -111,6 +119,7 @@ class Session {
           return this.#report({ type: "SESSION.BOOTSTRAP_FAILED", message: String(error) });
         }
       case "PULL":
+        if (this.#prefetching) return;
         return this.#send({ type: "pull", request_id: crypto.randomUUID(), since: store.cursor(), limit: MAX_PULL_PAGE_CHANGES });
       case "PUSH_NEXT":
         return this.#pushNext();
@@ -166,6 +175,12 @@ class Session {
       case "welcome":
         return this.#report({ type: "SESSION.WELCOME", head: message.head });
       case "changes": {
+        this.#prefetching = false;
+        const last = message.changes.at(-1);
+        if (message.more && last) {
+          this.#send({ type: "pull", request_id: crypto.randomUUID(), since: last.seq, limit: MAX_PULL_PAGE_CHANGES });
+          this.#prefetching = true;
+        }
         await this.#applyInSlices(message.changes, "pull");
         return this.#report({ type: "SESSION.PAGE_APPLIED", cursor: store.cursor(), more: message.more });
       }
