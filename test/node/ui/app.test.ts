@@ -53,9 +53,10 @@ async function app(branch: string, device: string, role: "manager" | "cashier" |
 }
 
 /** Answers the app's in-app question dialog (Electron has no window.prompt). */
-async function answer(page: Page, text: string): Promise<void> {
+async function answer(page: Page, text: string, screenshot?: string): Promise<void> {
   const dialog = page.getByRole("dialog");
   await dialog.getByRole("textbox").fill(text);
+  if (screenshot) await page.screenshot({ path: path.join(SHOTS, screenshot) });
   await dialog.getByRole("button", { name: "OK" }).click();
   await dialog.waitFor({ state: "detached" });
 }
@@ -138,7 +139,7 @@ describe("the desktop app in Chromium", () => {
     await page.getByRole("button", { name: "Charge 450.00 LKR" }).click();
     await waitUntil("the sale is confirmed", () => d.store.summary().pending === 0 && d.store.cursor() === 1, 20_000);
     await page.getByRole("button", { name: "Void" }).first().click();
-    await answer(page, "customer changed mind");
+    await answer(page, "customer changed mind", "pos-void-question.png");
     await expect.poll(() => page.getByRole("alert").textContent()).toBe("Your role (cashier) may not void a POS order");
     expect(d.store.summary().pending).toBe(0);
     await page.screenshot({ path: path.join(SHOTS, "pos-cashier-void-refused.png") });
