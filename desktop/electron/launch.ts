@@ -101,11 +101,8 @@ const runInherit: RunCommand = (command, args, { cwd, env }) =>
 
 const say = (line: string) => console.log(`· ${line}`);
 
-class LaunchError extends Error {
-  constructor(message: string, readonly status = 1) {
-    super(message);
-  }
-}
+/** Something the launcher cannot do; its message says what will. Exit status 1. */
+class LaunchError extends Error {}
 
 async function ensureDatabase(args: LaunchArgs): Promise<string> {
   mkdirSync(path.dirname(args.db), { recursive: true });
@@ -210,11 +207,7 @@ async function main(argv: string[]): Promise<number> {
     delete env.ELECTRON_RUN_AS_NODE;
     return await runInherit(executable, [bundles.main], { cwd: ROOT, env });
   } catch (error) {
-    if (error instanceof LaunchError) {
-      console.error(error.message);
-      return error.status;
-    }
-    if (error instanceof NativeBuildError) {
+    if (error instanceof LaunchError || error instanceof NativeBuildError) {
       console.error(error.message);
       return 1;
     }
