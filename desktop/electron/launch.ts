@@ -157,7 +157,8 @@ async function ensureElectron(version: string, db: string): Promise<string> {
   return installed;
 }
 
-async function bundle(): Promise<{ main: string; preload: string }> {
+/** Bundles Electron's main and preload scripts into desktop/electron/dist (main.ts finds the renderer from there). */
+export async function bundle(): Promise<{ main: string; preload: string }> {
   const main = path.join(DIST, "main.cjs");
   const preload = path.join(DIST, "preload.cjs");
   const common: BuildOptions = { bundle: true, format: "cjs", platform: "node", target: "node22", sourcemap: true, logLevel: "warning", external: ["electron"] };

@@ -14,7 +14,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { AppEvent, DesktopApi } from "../../../desktop/app/api.js";
 import { RENDERER_CSP } from "../../../desktop/app/renderer-assets.js";
 import { APP_URL, CALL_CHANNEL, EVENT_CHANNEL } from "../../../desktop/electron/channels.js";
-import { electronExecutable, electronMissingHelp, parseLaunchArgs } from "../../../desktop/electron/launch.js";
+import { bundle, electronExecutable, electronMissingHelp, parseLaunchArgs } from "../../../desktop/electron/launch.js";
 import { type DesktopMain, type ElectronMain, type MainWindow, startDesktopMain } from "../../../desktop/electron/main-process.js";
 import { buildCommands, ensureNativeBinding, NativeBuildError, nativeDir } from "../../../desktop/electron/native.js";
 import { API_KEY, createPreloadApi, exposeDesktopApi, type PreloadIpc } from "../../../desktop/electron/preload-api.js";
@@ -418,5 +418,75 @@ describe("npm run desktop (the launcher)", () => {
     await expect(ensureNativeBinding({ root, sourcePackage: source, target: other, env: {}, run: async () => 1 })).rejects.toThrow(/C\+\+ toolchain.*\n.*run this through npm/s);
     expect(fs.existsSync(nativeDir(root, other))).toBe(false);
     expect(fs.existsSync(`${nativeDir(root, other)}.partial`)).toBe(false);
+  }, 60_000);
+});
+
+describe("the bundled Electron entry point (desktop/electron/dist/main.cjs)", () => {
+  it("starts from its bundle, finds its preload and the renderer, serves the page and answers a call", async () => {
+    const { main, preload } = await bundle();
+    expect(existsSync(preload)).toBe(true);
+    const dbPath = await boundDb();
+
+    // Electron itself is the one part stood in for: `require("electron")` resolves to this stub,
+    // which reports what the app asks of it as JSON lines, then drives one page load and one call.
+    const dir = mkdtempSync(path.join(tmpdir(), "sv-electron-stub-"));
+    writeFileSync(
+      path.join(dir, "electron.cjs"),
+      `const report = (o) => process.stdout.write(JSON.stringify(o) + "\\n");
+const handlers = {};
+let serve = null;
+class BrowserWindow {
+  constructor(options) {
+    report({ webPreferences: options.webPreferences });
+    this.webContents = { send() {}, isDestroyed: () => false, setWindowOpenHandler() {}, on() {} };
+  }
+  once() {} on() {} show() {} focus() {} restore() {} isMinimized() { return false; } isDestroyed() { return false; }
+  async loadURL(url) {
+    report({ loadURL: url });
+    const page = await serve(new Request(url));
+    report({ page: page.status, type: page.headers.get("content-type"), csp: page.headers.get("content-security-policy") !== null });
+    const script = await serve(new Request("studiovault://app/app.css"));
+    report({ css: script.status });
+    const reply = await handlers["studiovault:call"]({ senderFrame: { url } }, { method: "status" });
+    report({ call: reply.ok, device: reply.ok ? reply.value.identity.device_id : reply.message, paused: reply.ok && reply.value.paused });
+    process.exit(0);
+  }
+}
+module.exports = {
+  app: { whenReady: () => Promise.resolve(), on() {}, quit() { process.exit(0); }, exit(code) { process.exit(code); }, requestSingleInstanceLock: () => true, getPath: () => ${JSON.stringify(dir)} },
+  BrowserWindow,
+  ipcMain: { handle(channel, listener) { handlers[channel] = listener; }, removeHandler() {} },
+  protocol: { registerSchemesAsPrivileged(s) { report({ schemes: s.map((x) => x.scheme) }); }, handle(scheme, handler) { serve = handler; } },
+  session: { defaultSession: { setPermissionRequestHandler() {} } },
+  dialog: { showErrorBox(title, content) { report({ error: title, content }); } },
+};
+`,
+    );
+    writeFileSync(
+      path.join(dir, "hook.cjs"),
+      `const Module = require("node:module");
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  return request === "electron" ? ${JSON.stringify(path.join(dir, "electron.cjs"))} : resolve.call(this, request, ...rest);
+};
+`,
+    );
+    const { spawnSync } = await import("node:child_process");
+    const run = spawnSync(process.execPath, ["--require", path.join(dir, "hook.cjs"), main], {
+      env: { ...process.env, STUDIOVAULT_DB: dbPath, STUDIOVAULT_OFFLINE: "1" },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    const lines = run.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      { schemes: ["studiovault"] },
+      { webPreferences: { preload, contextIsolation: true, nodeIntegration: false, sandbox: true, webSecurity: true, spellcheck: false } },
+      { loadURL: "studiovault://app/index.html" },
+      { page: 200, type: "text/html; charset=utf-8", csp: true },
+      { css: 200 },
+      { call: true, device: DEVICE, paused: true },
+    ]);
   }, 60_000);
 });
