@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { makeEventFactory } from "../test/support/events.js";
 import { NodeClient, startServer, tokenFor } from "../test/support/server.js";
-import { workerdRssMb } from "./workerd-memory.js";
+import { sampleWorkerdPeak } from "./workerd-memory.js";
 
 const quick = process.argv.includes("--quick");
 const explicit = process.argv.flatMap((a, i) => (process.argv[i - 1] === "--entities" ? [Number(a)] : []));
@@ -27,18 +27,12 @@ for (const n of sizes) {
   const f = makeEventFactory(n);
   const client = await NodeClient.open(server, branch, DEVICE, "owner");
   const seedStarted = performance.now();
-  for (let done = 0; done < n; ) {
-    const events = Array.from({ length: Math.min(200, n - done) }, (_, i) => f.sale(DEVICE, undefined, `R-${done + i}`, 100 + ((done + i) % 997)));
-    client.send({ type: "push", batch_id: f.nextId(), events });
-    await client.next("verdicts", 120_000);
-    done += events.length;
-  }
+  await client.pushAll(n, (i) => f.sale(DEVICE, undefined, `R-${i}`, 100 + (i % 997)), f.nextId);
   client.close();
   const seedMs = performance.now() - seedStarted;
 
-  const baselineRss = workerdRssMb();
-  let peakRss = baselineRss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, workerdRssMb())), 100);
+  const sampler = sampleWorkerdPeak();
+  const baselineRss = sampler.start;
   const exportStarted = performance.now();
   const response = await fetch(new URL(`/v1/branches/${branch}/snapshots`, server.url), {
     method: "POST",
@@ -46,7 +40,7 @@ for (const n of sizes) {
   });
   if (response.status !== 201) throw new Error(`export failed: ${response.status} ${await response.text()}`);
   const exportMs = performance.now() - exportStarted;
-  clearInterval(sampler);
+  const peakRss = sampler.stop();
 
   const dir = mkdtempSync(path.join(tmpdir(), "sv-bench-boot-"));
   const child = spawnSync(

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { splitIntoChunks, type TransferId } from "../schema/index.js";
 import { makeEventFactory } from "../test/support/events.js";
 import { NodeClient, startServer, tokenFor } from "../test/support/server.js";
-import { workerdRssMb } from "./workerd-memory.js";
+import { sampleWorkerdPeak } from "./workerd-memory.js";
 
 const quick = process.argv.includes("--quick");
 const PROJECTS = quick ? 30 : 300;
@@ -40,9 +40,8 @@ for (let p = 0; p < PROJECTS; p++) {
 }
 client.close();
 
-const before = workerdRssMb();
-let peak = before;
-const sampler = setInterval(() => (peak = Math.max(peak, workerdRssMb())), 100);
+const sampler = sampleWorkerdPeak();
+const before = sampler.start;
 const started = performance.now();
 const response = await fetch(new URL(`/v1/branches/${branch}/snapshots`, server.url), {
   method: "POST",
@@ -50,7 +49,7 @@ const response = await fetch(new URL(`/v1/branches/${branch}/snapshots`, server.
 });
 const manifest = (await response.json()) as { byte_size: number; uncompressed_bytes: number };
 const exportMs = performance.now() - started;
-clearInterval(sampler);
+const peak = sampler.stop();
 await server.stop();
 
 const result = {

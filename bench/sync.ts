@@ -22,7 +22,7 @@ import { type LocalServer, NodeClient, startServer, tokenFor } from "../test/sup
 import { DeviceProcess } from "./lib/child.js";
 import { benchProject } from "./lib/payload.js";
 import { percentile, round, summary } from "./lib/stats.js";
-import { workerdRssMb } from "./workerd-memory.js";
+import { sampleWorkerdPeak } from "./workerd-memory.js";
 
 const quick = process.argv.includes("--quick");
 /** `--only push|live|cold|reconnect` runs one workload (for working on it); the suite runs all. */
@@ -42,13 +42,12 @@ const deviceId = () => `01936f3c-0000-7000-8000-${(++deviceCount).toString(16).p
 /** One repetition: a fresh server, workerd's peak RSS while `fn` runs. */
 async function onFreshServer<T>(fn: (server: LocalServer) => Promise<T>): Promise<T & { workerd_peak_mb: number }> {
   const server = await startServer(undefined, 0, CONFIG);
-  let peak = workerdRssMb();
-  const sampler = setInterval(() => (peak = Math.max(peak, workerdRssMb())), 100);
+  const sampler = sampleWorkerdPeak();
   try {
     const value = await fn(server);
-    return { ...value, workerd_peak_mb: Math.max(peak, workerdRssMb()) };
+    return { ...value, workerd_peak_mb: sampler.stop() };
   } finally {
-    clearInterval(sampler);
+    sampler.stop();
     await server.stop();
   }
 }
@@ -71,16 +70,12 @@ async function seed(server: LocalServer, system: System, branch: string, n: numb
   const id = deviceId();
   const f = makeEventFactory(n);
   const client = await NodeClient.open(server, branch, id, "owner");
-  for (let done = 0; done < n; ) {
-    const events = Array.from({ length: Math.min(200, n - done) }, (_, i) => f.event(id, "project", f.nextId(), "create", benchProject(done + i)));
-    client.send({ type: "push", batch_id: f.nextId(), events });
-    await client.next("verdicts", 120_000);
-    done += events.length;
-  }
+  await client.pushAll(n, (i) => f.event(id, "project", f.nextId(), "create", benchProject(i)), f.nextId);
   client.close();
 }
 
-const rows: Array<{ workload: string; system: System; unit: string; values: number[]; extra?: Record<string, unknown> }> = [];
+/** Milliseconds per workload and system, over all repetitions. */
+const rows: Array<{ workload: string; system: System; values: number[] }> = [];
 const memory: Record<string, Record<System, { workerd_peak_mb: number; device_peak_mb: number; device_stall_max_ms?: number }>> = {};
 function remember(workload: string, system: System, m: { workerd_peak_mb: number; device_peak_mb: number; device_stall_max_ms?: number }) {
   const slot = (memory[workload] ??= {} as never);
@@ -94,9 +89,9 @@ function remember(workload: string, system: System, m: { workerd_peak_mb: number
       }
     : m;
 }
-function record(workload: string, system: System, unit: string, value: number | number[], extra?: Record<string, unknown>) {
+function record(workload: string, system: System, value: number | number[]) {
   let row = rows.find((r) => r.workload === workload && r.system === system);
-  if (!row) rows.push((row = { workload, system, unit, values: [], ...(extra ? { extra } : {}) }));
+  if (!row) rows.push((row = { workload, system, values: [] }));
   row.values.push(...(Array.isArray(value) ? value : [value]));
 }
 const log = (line: string) => console.log(`  ${line}`);
@@ -114,7 +109,7 @@ for (const { n, reps } of runs("push") ? PLAN.push : []) {
         const last = await a.exit();
         return { ms: (flushed.end as number) - (flushed.start as number), device_peak_mb: last.peak_rss_mb };
       });
-      record(workload, system, "ms", r.ms);
+      record(workload, system, r.ms);
       remember(workload, system, r);
       log(`${system.padEnd(8)} ${Math.round(r.ms)} ms (${Math.round(n / (r.ms / 1000)).toLocaleString("en-US")} events/s), workerd ${r.workerd_peak_mb} MB, device ${r.device_peak_mb} MB`);
     }
@@ -158,8 +153,8 @@ if (runs("live")) {
           device_stall_max_ms: reached.stall_max_ms,
         };
       });
-      record(bulk, system, "ms", r.ms);
-      record(single, system, "ms", r.latencies);
+      record(bulk, system, r.ms);
+      record(single, system, r.latencies);
       remember(bulk, system, r);
       log(`${system.padEnd(8)} bulk ${Math.round(r.ms)} ms; single writes p50 ${round(percentile(r.latencies, 50))} ms, p99 ${round(percentile(r.latencies, 99))} ms; workerd ${r.workerd_peak_mb} MB, devices ${r.device_peak_mb} MB`);
     }
@@ -187,7 +182,7 @@ for (const { n, reps } of runs("cold") ? PLAN.cold : []) {
       }
       return { times, device_peak_mb: devicePeak, device_stall_max_ms: stall };
     });
-    record(workload, system, "ms", r.times);
+    record(workload, system, r.times);
     remember(workload, system, r);
     log(`${system.padEnd(8)} ${r.times.map((t) => Math.round(t)).join(", ")} ms; workerd ${r.workerd_peak_mb} MB, device ${r.device_peak_mb} MB, stall ${r.device_stall_max_ms} ms`);
   }
@@ -212,7 +207,7 @@ if (runs("reconnect")) {
         const last = await c.exit();
         return { ms: (caught.end as number) - (caught.start as number), device_peak_mb: last.peak_rss_mb, device_stall_max_ms: caught.stall_max_ms };
       });
-      record(workload, system, "ms", r.ms);
+      record(workload, system, r.ms);
       remember(workload, system, r);
       log(`${system.padEnd(8)} ${Math.round(r.ms)} ms; workerd ${r.workerd_peak_mb} MB, device ${r.device_peak_mb} MB, longest event-loop stall ${r.device_stall_max_ms} ms`);
     }

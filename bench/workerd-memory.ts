@@ -18,3 +18,17 @@ export function workerdRssMb(): number {
   for (const [pid, , rss, comm] of rows) if (mine.has(pid!) && comm?.includes("workerd")) totalKb += Number(rss);
   return Math.round(totalKb / 1024);
 }
+
+/** Samples workerdRssMb() every 100 ms until `stop()`, which returns the peak (MB) seen, including now. */
+export function sampleWorkerdPeak(): { readonly start: number; stop(): number } {
+  const start = workerdRssMb();
+  let peak = start;
+  const timer = setInterval(() => (peak = Math.max(peak, workerdRssMb())), 100);
+  return {
+    start,
+    stop: () => {
+      clearInterval(timer);
+      return Math.max(peak, workerdRssMb());
+    },
+  };
+}

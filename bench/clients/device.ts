@@ -66,14 +66,14 @@ class Waiters {
   wait(done: () => boolean): Promise<void> {
     if (done()) return Promise.resolve();
     return new Promise((resolve) => {
-      const w = { done, resolve };
-      this.#waiters.push(w);
       const timer = setInterval(() => this.poke(), 20);
-      const original = w.resolve;
-      w.resolve = () => {
-        clearInterval(timer);
-        original();
-      };
+      this.#waiters.push({
+        done,
+        resolve: () => {
+          clearInterval(timer);
+          resolve();
+        },
+      });
     });
   }
   poke(): void {

@@ -215,6 +215,9 @@ class Session {
         return;
       }
       case "error":
+        // A non-fatal error answers the oldest unanswered frame, which may be a prefetched pull:
+        // let the machine's next PULL go out.
+        this.#prefetching = false;
         this.o.onLog?.(`server error ${message.code}${message.fatal ? " (fatal)" : ""}: ${message.message}`);
         if (message.code === "transfer_expired" || message.code === "checksum_mismatch" || message.code === "chunk_invalid") {
           // The upload cannot continue as it is: forget it; the batch is sent again from scratch.

@@ -8,7 +8,7 @@ import path from "node:path";
 import { unstable_startWorker } from "wrangler";
 import WebSocket from "ws";
 import { signDeviceToken } from "../../durable/auth.js";
-import { type Role, type ServerMessage } from "../../schema/index.js";
+import { MAX_BATCH_EVENTS, type Role, type ServerMessage, type SyncEvent } from "../../schema/index.js";
 import { Inbox } from "./inbox.js";
 import type { DeviceClaims } from "../../schema/token.js";
 
@@ -71,6 +71,21 @@ export class NodeClient {
 
   send(message: unknown) {
     this.ws.send(JSON.stringify(message));
+  }
+
+  /**
+   * Commits `count` events made by `make(i)`, in full batches, one in flight, and checks that every
+   * one was confirmed (seeding for e2e tests and benchmarks).
+   */
+  async pushAll(count: number, make: (i: number) => SyncEvent, batchId: () => string, timeoutMs = 120_000): Promise<void> {
+    for (let done = 0; done < count; ) {
+      const events = Array.from({ length: Math.min(MAX_BATCH_EVENTS, count - done) }, (_, i) => make(done + i));
+      this.send({ type: "push", batch_id: batchId(), events });
+      const { verdicts } = await this.next("verdicts", timeoutMs);
+      const refused = verdicts.find((v) => v.status !== "confirmed");
+      if (refused) throw new Error(`seeding: an event was refused: ${JSON.stringify(refused).slice(0, 300)}`);
+      done += events.length;
+    }
   }
 
   /** The next message of `type`, passing over others. */

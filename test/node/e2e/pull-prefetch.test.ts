@@ -28,10 +28,7 @@ it("prefetches the next page while applying one, and asks for every page exactly
   const branch = "prefetch";
   const f = makeEventFactory(7);
   const client = await NodeClient.open(server, branch, A, "owner");
-  for (let done = 0; done < COMMITS; done += 150) {
-    client.send({ type: "push", batch_id: f.nextId(), events: Array.from({ length: 150 }, (_, i) => f.event(A, "project", f.nextId(), "create", benchProject(done + i))) });
-    await client.next("verdicts", 30_000);
-  }
+  await client.pushAll(COMMITS, (i) => f.event(A, "project", f.nextId(), "create", benchProject(i)), f.nextId);
   client.close();
 
   const { store } = await openStore({ branch, device: C, role: "owner" });

@@ -158,13 +158,7 @@ describe("the desktop app in Chromium", () => {
     const branch = `ui-load-${Date.now().toString(36)}`;
     const f = makeEventFactory(6);
     const seeder = await NodeClient.open(server, branch, B, "owner");
-    for (let done = 0; done < 50_000; done += 500) {
-      const events = Array.from({ length: 500 }, (_, i) => f.sale(B, undefined, `B-${done + i}`, 100));
-      for (let at = 0; at < events.length; at += 200) {
-        seeder.send({ type: "push", batch_id: f.nextId(), events: events.slice(at, at + 200) });
-        await seeder.next("verdicts", 60_000);
-      }
-    }
+    await seeder.pushAll(50_000, (i) => f.sale(B, undefined, `B-${i}`, 100), f.nextId);
     seeder.close();
 
     const { page, d } = await app(branch, A, "cashier", 7);
