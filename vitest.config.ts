@@ -8,6 +8,8 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
+    // One temp folder for the whole run, removed at its end, pass or fail (test/support/global-temp.ts).
+    globalSetup: ["./test/support/global-temp.ts"],
     projects: [
       {
         test: {

@@ -30,6 +30,20 @@ export interface Env {
   BRANCH: DurableObjectNamespace<BranchDurableObject>;
   SNAPSHOTS: R2Bucket;
   TOKEN_SECRET: string;
+  /** The IANA time zone a branch takes when it is first used (wrangler.toml `[vars]`); default UTC. */
+  BRANCH_TIME_ZONE?: string;
+}
+
+/**
+ * Where a branch object reads the time. Only tests inside workerd replace it (`useClock`), to age
+ * uploads, tokens and schedules by moving a clock rather than by editing rows. A symbol, so it is not
+ * an RPC method a Worker could call.
+ */
+const CLOCK = Symbol("clock");
+
+/** Tests: makes `instance` (from `runInDurableObject`) read its time from `clockMs`. */
+export function useClock(instance: BranchDurableObject, clockMs: () => number): void {
+  instance[CLOCK] = clockMs;
 }
 
 /** Export a snapshot once this many commits have accumulated since the last one … */
@@ -56,16 +70,20 @@ export class BranchDurableObject extends Server<Env> {
 
   #core: BranchCore | undefined;
   #room: BranchRoom | undefined;
+  [CLOCK]: () => number = () => Date.now();
 
+  /** The branch core; the one clock of this object is the core's (`core.nowMs()`). */
   get core(): BranchCore {
-    this.#core ??= new BranchCore(doSqlStore(this.ctx.storage), this.name as BranchId, () => Date.now());
+    this.#core ??= new BranchCore(doSqlStore(this.ctx.storage), this.name as BranchId, () => this[CLOCK](), {
+      defaultTimeZone: this.env.BRANCH_TIME_ZONE,
+    });
     return this.#core;
   }
 
   get room(): BranchRoom {
     this.#room ??= new BranchRoom(this.core, {
       peers: () => Array.from(this.getConnections<Session>(), (c) => peerOf(c)),
-      newTransferId: () => uuidv7(Date.now(), (b) => crypto.getRandomValues(b)) as TransferId,
+      newTransferId: () => uuidv7(this.core.nowMs(), (b) => crypto.getRandomValues(b)) as TransferId,
       wakeAt: (ms) => void this.#wakeAt(ms),
       log: (message, error) => console.error(message, error),
       committed: (head) => void this.#scheduleSnapshot(head),
@@ -92,11 +110,12 @@ export class BranchDurableObject extends Server<Env> {
   }
 
   override async onAlarm(): Promise<void> {
-    expireUploads(this.core.sql, Date.now());
+    const now = this.core.nowMs();
+    expireUploads(this.core.sql, now);
     const next = nextUploadExpiry(this.core.sql);
     if (next !== null) await this.#wakeAt(next);
     const due = this.#snapshotDueAt(this.core.head());
-    if (due !== null && due <= Date.now()) await this.exportSnapshot("alarm");
+    if (due !== null && due <= now) await this.exportSnapshot("alarm");
     const again = this.#snapshotDueAt(this.core.head());
     if (again !== null) await this.#wakeAt(again);
   }
@@ -108,7 +127,7 @@ export class BranchDurableObject extends Server<Env> {
     this.#exporting ??= (async () => {
       try {
         const manifest = await exportSnapshot(this.core, this.env.SNAPSHOTS);
-        this.core.setMeta("last_snapshot", { seq: manifest.seq, at_ms: Date.now() } satisfies LastSnapshot);
+        this.core.setMeta("last_snapshot", { seq: manifest.seq, at_ms: this.core.nowMs() } satisfies LastSnapshot);
         this.core.audit({
           kind: "snapshot_export",
           device_id: actor?.device_id ?? null,
@@ -128,8 +147,9 @@ export class BranchDurableObject extends Server<Env> {
   #snapshotDueAt(head: number): number | null {
     const last = this.core.meta<LastSnapshot>("last_snapshot") ?? { seq: 0, at_ms: 0 };
     if (head <= last.seq) return null;
-    if (head - last.seq >= SNAPSHOT_EVERY_COMMITS) return Math.max(Date.now(), last.at_ms + SNAPSHOT_MIN_INTERVAL_MS);
-    return last.at_ms === 0 ? Date.now() + SNAPSHOT_MAX_AGE_MS : last.at_ms + SNAPSHOT_MAX_AGE_MS;
+    const now = this.core.nowMs();
+    if (head - last.seq >= SNAPSHOT_EVERY_COMMITS) return Math.max(now, last.at_ms + SNAPSHOT_MIN_INTERVAL_MS);
+    return last.at_ms === 0 ? now + SNAPSHOT_MAX_AGE_MS : last.at_ms + SNAPSHOT_MAX_AGE_MS;
   }
 
   async #scheduleSnapshot(head: number): Promise<void> {
@@ -197,7 +217,7 @@ export class BranchDurableObject extends Server<Env> {
       if (day !== null && !/^\d{4}-\d{2}-\d{2}$/.test(day)) {
         return json(400, { error: "bad_request", message: `day must be YYYY-MM-DD, received ${JSON.stringify(day)}` });
       }
-      return json(200, { day, rows: this.core.ledger(day) });
+      return json(200, { day, time_zone: this.core.timeZone(), rows: this.core.ledger(day) });
     }
     return json(404, { error: "not_found", message: `no ${request.method} ${url.pathname}` });
   }

@@ -20,3 +20,4 @@ export * from "./chunking.js";
 export * from "./token.js";
 export * from "./sqlite.js";
 export * from "./snapshot.js";
+export * from "./time.js";

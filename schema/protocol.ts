@@ -1,5 +1,5 @@
 /**
- * Sync protocol v1: every message in each direction, as one discriminated union on `type` per
+ * Sync protocol v2: every message in each direction, as one discriminated union on `type` per
  * direction. Prose, worked examples and the exact verdicts live in docs/protocol.md.
  *
  * Bump PROTOCOL_VERSION when: a message, field, enum value or limit on the wire is added, removed or
@@ -22,8 +22,9 @@ import {
 import { Operation } from "./operations.js";
 import { Role } from "./permissions.js";
 import { IsoDateTime, line } from "./text.js";
+import { TimeZone } from "./time.js";
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** Oldest client protocol the server still speaks. Older clients are closed with `protocol_too_old`. */
 export const MIN_SUPPORTED_PROTOCOL_VERSION = 1;
 
@@ -33,6 +34,11 @@ export const PROTOCOL_HISTORY = [
     version: 1,
     note: "initial protocol: hello/welcome, push/verdicts, pull/changes, live/poke, chunks, ping/pong, error",
     fingerprint: "fe9dd4cbb16be83bd78a260248afce16b1df08d2f68e0745b1545cf6993cc470",
+  },
+  {
+    version: 2,
+    note: "welcome carries the branch's time_zone (business days are days in that zone); v1 clients get a v1 welcome",
+    fingerprint: "406ed9c84ddcf72a3c88f84c1b7dbbd8cbca0d675d5e15965b6f24641c98133f",
   },
 ] as const;
 
@@ -128,6 +134,11 @@ export const Welcome = z.strictObject({
   /** The branch's latest sequence number: how far behind the device's cursor is. */
   head: seq,
   limits: Limits,
+  /**
+   * Since v2: the branch's IANA time zone. A business day (the POS ledger's `day`) is a calendar day
+   * in this zone, whatever zone the device's host is set to. Not sent to v1 clients.
+   */
+  time_zone: TimeZone,
 });
 export type Welcome = z.infer<typeof Welcome>;
 

@@ -18,6 +18,11 @@ export interface AppStatus {
   summary: SyncSummary;
   identity: { branch_id: string; device_id: string; user_id: string; role: Role } | null;
   bootstrap: BootstrapProgress | null;
+  /**
+   * Time, from the core's injected clock: the renderer never reads the wall clock (I13). `today` is
+   * the branch's business day (a calendar day in the branch's `time_zone`).
+   */
+  clock: { now_ms: number; today: string; time_zone: string };
 }
 
 const id = z.string().min(1).max(64);

@@ -9,12 +9,16 @@ import type { BootstrapProgress } from "../sync/bootstrap.js";
 import { SyncEngine } from "../sync/engine.js";
 import { type ApiRequest, type ApiResults, type AppEvent, type AppStatus, type WriteAction } from "./api.js";
 
+/** How often the status (and its clock) is sent while the window is open. */
+const STATUS_TICK_MS = 1_000;
+
 export class DesktopCore {
   readonly #listeners = new Set<(event: AppEvent) => void>();
   readonly engine: SyncEngine;
   #bootstrap: BootstrapProgress | null = null;
   #paused = false;
   #changedTimer: ReturnType<typeof setTimeout> | null = null;
+  #tick: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
 
   constructor(readonly store: LocalStore, options: { online?: boolean } = {}) {
@@ -30,11 +34,18 @@ export class DesktopCore {
     this.engine.subscribe(() => this.#emitStatus());
     this.#paused = options.online === false;
     this.engine.start(!this.#paused);
+    // The renderer shows ages ("oldest pending 12 s ago") and today's totals from the status's clock:
+    // send it once a second while anyone listens, so they move with time and "today" rolls over.
+    this.#tick = setInterval(() => {
+      if (this.#listeners.size > 0) this.#emitStatus();
+    }, STATUS_TICK_MS);
+    this.#tick.unref?.();
   }
 
   /** Stops sync and every pending notification; the store may be closed right after. */
   stop(): void {
     this.#stopped = true;
+    clearInterval(this.#tick);
     if (this.#changedTimer) clearTimeout(this.#changedTimer);
     this.#changedTimer = null;
     this.engine.stop();
@@ -53,6 +64,7 @@ export class DesktopCore {
       summary: this.store.summary(),
       identity: cfg && { branch_id: cfg.branch_id, device_id: cfg.device_id, user_id: cfg.user_id, role: cfg.role },
       bootstrap: this.#bootstrap,
+      clock: { now_ms: this.store.nowMs(), today: this.store.today(), time_zone: this.store.timeZone() },
     };
   }
 

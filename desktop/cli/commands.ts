@@ -27,7 +27,7 @@ export const USAGE = `usage: studiovault [--db PATH] [--json] <command>
   watch                                  stay live and print incoming changes (Ctrl-C stops)
   conflicts [--all]                      the conflict inbox
   conflicts resolve ID dismiss|reapply
-  ledger [--day YYYY-MM-DD]              POS totals confirmed by the server
+  ledger [--day YYYY-MM-DD|today]        POS totals confirmed by the server (days in the branch's time zone)
   snapshot                               ask the server for a fresh branch snapshot (manager)
 
   project create --title T --client NAME [--email E] [--phone P] [--status S] [--starts D] [--ends D]
@@ -166,12 +166,14 @@ async function status(argv: string[], ctx: Ctx): Promise<number> {
   if (!cfg) throw new UsageError("not initialised: run `studiovault init --server URL --token TOKEN`");
   const s = ctx.store.summary();
   const online = await reachable(cfg.server_url);
-  const ageS = s.oldest_pending_at ? Math.round((Date.now() - Date.parse(s.oldest_pending_at)) / 1000) : null;
-  const value = { branch: cfg.branch_id, device: cfg.device_id, role: cfg.role, server: cfg.server_url, online, ...s, oldest_pending_age_s: ageS, queue: ctx.store.queueCounts() };
+  const ageS = s.oldest_pending_at ? Math.max(0, Math.round((ctx.store.nowMs() - Date.parse(s.oldest_pending_at)) / 1000)) : null;
+  const zone = cfg.time_zone ?? null;
+  const value = { branch: cfg.branch_id, device: cfg.device_id, role: cfg.role, server: cfg.server_url, online, time_zone: zone, today: ctx.store.today(), ...s, oldest_pending_age_s: ageS, queue: ctx.store.queueCounts() };
   print(ctx, value, () =>
     [
       `branch ${cfg.branch_id} · device ${cfg.device_id} · ${cfg.user_id} (${cfg.role})`,
       `server ${cfg.server_url}: ${online ? "reachable" : "unreachable (working offline)"}`,
+      zone ? `business day ${ctx.store.today()} (${zone})` : "business day: the branch's time zone is learned at the first sync",
       `pending ${s.pending}${ageS !== null ? ` (oldest ${ageS} s ago)` : ""} · cursor ${s.cursor} · open conflicts ${s.conflicts_open}`,
       `last confirmed ${s.last_confirmed_at ?? "never"}`,
     ].join("\n"),
@@ -258,7 +260,8 @@ function conflicts(argv: string[], ctx: Ctx): number {
 
 function ledger(argv: string[], ctx: Ctx): number {
   const { values } = parse(argv, { day: { type: "string" } });
-  const rows = ctx.store.ledger(isoDate(values.day, "--day"));
+  // "today" is the branch's business day on the store's clock, not the host's calendar (I13).
+  const rows = ctx.store.ledger(values.day === "today" ? ctx.store.today() : isoDate(values.day, "--day"));
   print(ctx, rows, () =>
     rows.length === 0
       ? "no confirmed POS orders"

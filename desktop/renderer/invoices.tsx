@@ -2,7 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { formatMinor, type InvoiceData, type InvoiceLine, invoiceTotals } from "../../schema/index.js";
 import type { LocalEntity } from "../store/local-store.js";
-import { useApi, useRevision, useWrite } from "./app.js";
+import { useApi, useRevision, useStatus, useWrite } from "./app.js";
 import { useAsk } from "./ask.js";
 
 const minor = (text: string) => Math.round(Number(text || "0") * 100);
@@ -11,6 +11,10 @@ const blankLine = () => ({ description: "", quantity: "1", price: "" });
 export function InvoicesScreen() {
   const api = useApi();
   const revision = useRevision();
+  const appStatus = useStatus();
+  // Dates and times come from the core's clock in the status (I13): the branch's day, never the browser's.
+  const today = appStatus?.clock.today ?? null;
+  const nowIso = () => new Date(appStatus?.clock.now_ms ?? 0).toISOString();
   const [items, setItems] = useState<LocalEntity[]>([]);
   const [client, setClient] = useState("");
   const [reference, setReference] = useState("");
@@ -30,7 +34,7 @@ export function InvoicesScreen() {
   const create = async (status: "draft" | "issued") => {
     const { ok } = await write({
       kind: "invoice_create",
-      data: { reference: reference || null, project_id: null, client_name: client, currency: "LKR", ...draft, status, issued_on: status === "issued" ? new Date().toISOString().slice(0, 10) : null, due_on: null, notes: "" },
+      data: { reference: reference || null, project_id: null, client_name: client, currency: "LKR", ...draft, status, issued_on: status === "issued" ? today : null, due_on: null, notes: "" },
     });
     if (ok) {
       setClient("");
@@ -42,7 +46,7 @@ export function InvoicesScreen() {
   const pay = async (inv: InvoiceData, id: string) => {
     const amount = await ask({ label: "Payment amount (LKR)", inputMode: "decimal" });
     if (!amount) return;
-    const payments = [...inv.payments, { method: "cash" as const, amount_minor: minor(amount), paid_at: new Date().toISOString(), reference: null }];
+    const payments = [...inv.payments, { method: "cash" as const, amount_minor: minor(amount), paid_at: nowIso(), reference: null }];
     const paidInFull = invoiceTotals({ ...inv, payments }).balance_minor === 0;
     void write({ kind: "invoice_update", id, patch: { payments, ...(paidInFull ? { status: "paid" } : {}) } });
   };
@@ -113,7 +117,7 @@ export function InvoicesScreen() {
                   <td class="num">{formatMinor(t.total_minor)}</td>
                   <td class="num">balance {formatMinor(t.balance_minor)}</td>
                   <td>
-                    {inv.status === "draft" && <button class="secondary" onClick={() => void write({ kind: "invoice_update", id: it.entity.entity_id, patch: { status: "issued", issued_on: new Date().toISOString().slice(0, 10) } })}>Issue</button>}{" "}
+                    {inv.status === "draft" && <button class="secondary" onClick={() => void write({ kind: "invoice_update", id: it.entity.entity_id, patch: { status: "issued", issued_on: today } })}>Issue</button>}{" "}
                     {inv.status === "issued" && <button class="secondary" onClick={() => void pay(inv, it.entity.entity_id)}>Record payment</button>}{" "}
                     {inv.status !== "void" && (
                       <button

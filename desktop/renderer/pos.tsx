@@ -24,8 +24,6 @@ const METHODS: ReadonlyArray<[PosPaymentMethod, string]> = [
   ["e_wallet", "E-wallet"],
 ];
 
-const today = () => new Date(Date.now() - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
-
 export function PosScreen() {
   const api = useApi();
   const revision = useRevision();
@@ -45,12 +43,14 @@ export function PosScreen() {
   const [ledger, setLedger] = useState<LedgerRow[]>([]);
 
   const [receipt, setReceipt] = useState<LocalEntity | null>(null);
+  // The branch's business day, from the core's clock (never the browser's: I13); re-read at midnight.
+  const today = status?.clock.today ?? null;
   useEffect(() => {
     void api.call({ method: "list", type: "pos_order", limit: 50 }).then(setOrders);
-    void api.call({ method: "ledger", day: today() }).then(setLedger);
+    if (today) void api.call({ method: "ledger", day: today }).then(setLedger);
     // Read the receipt by id: in a busy branch it is not among the first orders of a list.
     if (lastSale) void api.call({ method: "get", id: lastSale }).then(setReceipt);
-  }, [api, revision, lastSale]);
+  }, [api, revision, lastSale, today]);
 
   const total = cart.reduce((sum, l) => sum + l.quantity * l.unit_price_minor, 0);
   const tenderedMinor = tendered.trim() === "" ? total : Math.round(Number(tendered) * 100);
@@ -151,7 +151,7 @@ export function PosScreen() {
           </section>
         )}
         <section class="card" aria-labelledby="today-title">
-          <h2 id="today-title">Today (confirmed by the server)</h2>
+          <h2 id="today-title">Today{today ? `, ${today}` : ""} (confirmed by the server)</h2>
           <p data-testid="today-net">This till: {formatMinor(net(mine), "LKR")} · Branch: {formatMinor(net(ledger), "LKR")}</p>
           <table aria-label="Recent orders">
             <tbody>

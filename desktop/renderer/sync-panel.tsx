@@ -1,13 +1,14 @@
 /** Sync made visible: state, pending work and its age, cursor, last sync, bootstrap progress, retry. */
 import { useApi, useStatus } from "./app.js";
 
-const ago = (iso: string | null) => (iso ? `${Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))} s ago` : "never");
+/** How long ago, measured on the core's clock (the status carries it; the renderer has no clock of its own). */
+const ago = (iso: string | null, nowMs: number) => (iso ? `${Math.max(0, Math.round((nowMs - Date.parse(iso)) / 1000))} s ago` : "never");
 
 export function SyncPanel() {
   const api = useApi();
   const status = useStatus();
   if (!status) return <section class="card">Loading…</section>;
-  const { summary, sync, identity, bootstrap } = status;
+  const { summary, sync, identity, bootstrap, clock } = status;
   return (
     <section class="card" aria-labelledby="sync-title">
       <h2 id="sync-title">Sync</h2>
@@ -16,9 +17,10 @@ export function SyncPanel() {
           <tr><th>State</th><td data-testid="sync-state">{status.paused ? "offline (paused)" : sync.kind}</td></tr>
           <tr><th>Branch · device</th><td>{identity ? `${identity.branch_id} · ${identity.device_id} · ${identity.user_id} (${identity.role})` : "not set up"}</td></tr>
           <tr><th>Pending changes</th><td data-testid="pending">{summary.pending}</td></tr>
-          <tr><th>Oldest pending</th><td>{ago(summary.oldest_pending_at)}</td></tr>
+          <tr><th>Oldest pending</th><td>{ago(summary.oldest_pending_at, clock.now_ms)}</td></tr>
+          <tr><th>Branch day</th><td data-testid="branch-day">{clock.today} ({clock.time_zone})</td></tr>
           <tr><th>Cursor</th><td>{summary.cursor}</td></tr>
-          <tr><th>Last confirmed</th><td>{ago(summary.last_confirmed_at)}</td></tr>
+          <tr><th>Last confirmed</th><td>{ago(summary.last_confirmed_at, clock.now_ms)}</td></tr>
           <tr><th>Open conflicts</th><td>{summary.conflicts_open}</td></tr>
         </tbody>
       </table>

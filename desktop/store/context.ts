@@ -19,6 +19,11 @@ export interface StoreConfig {
   role: Role;
   server_url: string;
   token: string;
+  /**
+   * The branch's IANA time zone, from the server (`welcome`); null until the device first connects.
+   * Business days are days in this zone (I13). Absent in configs written before it existed.
+   */
+  time_zone?: string | null;
 }
 
 export interface StoreContext {
@@ -49,6 +54,13 @@ export interface QueueRow {
 }
 
 export const nowIso = (ctx: StoreContext) => new Date(ctx.clockMs()).toISOString();
+
+/**
+ * The zone business days are counted in: the branch's. The server sends it in every `welcome`, before
+ * any verdict or change can reach the store, so UTC only stands in on a till that has never connected
+ * (its sales' days are worked out again, from the instant, when they are confirmed).
+ */
+export const branchTimeZone = (ctx: StoreContext): string => ctx.config().time_zone ?? "UTC";
 
 /** The wire event of a queue row. */
 export function eventOf(ctx: StoreContext, row: QueueRow): SyncEvent {

@@ -12,6 +12,8 @@ import {
   LEDGER_SQL,
   type LedgerRow,
   type Verdict,
+  dayIn,
+  isTimeZone,
 } from "../../schema/index.js";
 import { decodeTokenUnverified } from "../../schema/token.js";
 import { err, ok, type Result } from "../../schema/result.js";
@@ -127,7 +129,7 @@ export class LocalStore {
   // ───────────────────────────── configuration ─────────────────────────────
 
   /** Binds this store to a branch, device and server. Refuses to re-bind to another branch or device. */
-  init(input: { server_url: string; token: string }): Result<StoreConfig, string> {
+  init(input: { server_url: string; token: string; time_zone?: string }): Result<StoreConfig, string> {
     const claims = decodeTokenUnverified(input.token);
     if (!claims.ok) return err(`the token is not a StudioVault device token: ${claims.error.message}`);
     let url: URL;
@@ -142,7 +144,16 @@ export class LocalStore {
     if (existing && (existing.branch_id !== c.branch || existing.device_id !== c.device)) {
       return err(`this store belongs to branch ${existing.branch_id}, device ${existing.device_id}; the token is for branch ${c.branch}, device ${c.device}`);
     }
-    const config: StoreConfig = { branch_id: c.branch, device_id: c.device, user_id: c.user, role: c.role, server_url: url.origin, token: input.token };
+    if (input.time_zone !== undefined && !isTimeZone(input.time_zone)) return err(`time zone ${JSON.stringify(input.time_zone)} is not an IANA time zone (e.g. Asia/Colombo)`);
+    const config: StoreConfig = {
+      branch_id: c.branch,
+      device_id: c.device,
+      user_id: c.user,
+      role: c.role,
+      server_url: url.origin,
+      token: input.token,
+      time_zone: input.time_zone ?? existing?.time_zone ?? null,
+    };
     this.db.transaction(() => {
       this.ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('config', ?)").run(JSON.stringify(config));
       audit(this.ctx, existing ? "token_updated" : "initialised", `branch ${c.branch}, device ${c.device}, role ${c.role}`);
@@ -156,6 +167,36 @@ export class LocalStore {
     const row = this.ctx.stmt("SELECT value FROM sync_state WHERE key = 'config'").get() as { value: string } | undefined;
     this.#config = row ? (JSON.parse(row.value) as StoreConfig) : null;
     return this.#config;
+  }
+
+  /**
+   * Records the branch's time zone as the server states it (every `welcome`). A change is audited: it
+   * moves which calendar day "today" is on this till.
+   */
+  setTimeZone(timeZone: string): void {
+    const existing = this.config();
+    if (!existing || existing.time_zone === timeZone || !isTimeZone(timeZone)) return;
+    const config: StoreConfig = { ...existing, time_zone: timeZone };
+    this.db.transaction(() => {
+      this.ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('config', ?)").run(JSON.stringify(config));
+      audit(this.ctx, "time_zone", `branch time zone ${existing.time_zone ?? "unknown"} → ${timeZone}`);
+    })();
+    this.#config = config;
+  }
+
+  /** The store's clock (injected; the app, the CLI and the renderer take their time from here). */
+  nowMs(): number {
+    return this.ctx.clockMs();
+  }
+
+  /** The branch's time zone (UTC until the device has first connected). */
+  timeZone(): string {
+    return this.config()?.time_zone ?? "UTC";
+  }
+
+  /** The branch's business day now: today's calendar date in the branch's time zone (I13). */
+  today(): string {
+    return dayIn(this.nowMs(), this.timeZone());
   }
 
   get deviceId(): DeviceId {

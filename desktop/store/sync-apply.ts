@@ -9,6 +9,7 @@
  */
 import {
   applyEvent,
+  businessDay,
   type Change,
   type Entity,
   FRAME_LIMIT_BYTES,
@@ -17,7 +18,7 @@ import {
   utf8ByteLength,
   type Verdict,
 } from "../../schema/index.js";
-import { audit, eventOf, log, nowIso, type QueueRow, type StoreContext, typedEventOf } from "./context.js";
+import { audit, branchTimeZone, eventOf, log, nowIso, type QueueRow, type StoreContext, typedEventOf } from "./context.js";
 import { readBase, refreshView, writeBase } from "./view.js";
 import { newId } from "./writes.js";
 
@@ -147,7 +148,7 @@ function recordPosFacts(ctx: StoreContext, entity: Entity, operation: string, de
         `INSERT OR IGNORE INTO pos_orders (entity_id, official_receipt_no, kind, corrects_order_id, local_receipt_no, device_id, currency,
            total_minor, business_day, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(entity.entity_id, entity.official_receipt_no, o.kind, o.corrects_order_id, o.local_receipt_no, deviceId, o.currency, o.total_minor, o.rung_at.slice(0, 10), seq);
+      .run(entity.entity_id, entity.official_receipt_no, o.kind, o.corrects_order_id, o.local_receipt_no, deviceId, o.currency, o.total_minor, businessDay(o.rung_at, branchTimeZone(ctx)), seq);
   } else if (operation === "void") {
     ctx.stmt("INSERT OR IGNORE INTO pos_voids (entity_id, seq) VALUES (?, ?)").run(entity.entity_id, seq);
   }

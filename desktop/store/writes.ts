@@ -28,11 +28,12 @@ import {
   type RejectCode,
   type RejectDetail,
   rejectMessage,
+  zonedIso,
   type SyncEvent,
   uuidv7,
 } from "../../schema/index.js";
 import { err, ok, type Result } from "../../schema/result.js";
-import { log, nowIso, type StoreContext } from "./context.js";
+import { branchTimeZone, log, nowIso, type StoreContext } from "./context.js";
 import { computeView, openEvents, readBase, RECEIPT_PENDING, refreshView } from "./view.js";
 
 export interface WriteError {
@@ -152,22 +153,12 @@ function nextLocalReceipt(ctx: StoreContext): string {
   return `D${ctx.config().device_id.slice(-4).toUpperCase()}-${String(n).padStart(6, "0")}`;
 }
 
-/** The till's local time with its UTC offset: the ledger day is the till's own calendar day. */
-export function localIsoWithOffset(ms: number): string {
-  const d = new Date(ms);
-  const offsetMin = -d.getTimezoneOffset();
-  const local = new Date(ms + offsetMin * 60_000).toISOString().slice(0, 23);
-  const sign = offsetMin >= 0 ? "+" : "-";
-  const abs = Math.abs(offsetMin);
-  return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
-}
-
 function posCreate(ctx: StoreContext, order: Omit<PosOrderCreate, "local_receipt_no" | "rung_at" | "cashier">): WriteOutcome {
   // The receipt counter moves in the same transaction as the write (better-sqlite3 nests
   // transactions as savepoints); a refused write rolls the counter back too.
   return withRollback(() =>
     ctx.db.transaction((): WriteOutcome => {
-      const payload = { ...order, local_receipt_no: nextLocalReceipt(ctx), rung_at: localIsoWithOffset(ctx.clockMs()), cashier: ctx.config().user_id };
+      const payload = { ...order, local_receipt_no: nextLocalReceipt(ctx), rung_at: zonedIso(ctx.clockMs(), branchTimeZone(ctx)), cashier: ctx.config().user_id };
       const outcome = enqueue(ctx, "pos_order", newId(ctx), "create", payload);
       if (!outcome.ok) throw new RollbackWith(outcome);
       return outcome;

@@ -258,6 +258,7 @@ async function stageAndSwap(
   report();
 
   // The swap: one transaction. Queued events are kept; their entities' views are rebuilt on top.
+  const swappedAt = new Date(store.nowMs()).toISOString();
   db.transaction(() => {
     db.exec(`
       DELETE FROM base_entities;
@@ -265,7 +266,7 @@ async function stageAndSwap(
         SELECT entity_id, entity_type, version, deleted, body FROM temp.staged_entities;
       DELETE FROM view_entities;
       INSERT INTO view_entities (entity_id, entity_type, deleted, status, title, body, updated_at)
-        SELECT entity_id, entity_type, deleted, 'synced', title, body, '${new Date().toISOString()}' FROM temp.staged_entities;
+        SELECT entity_id, entity_type, deleted, 'synced', title, body, '${swappedAt}' FROM temp.staged_entities;
       INSERT OR IGNORE INTO pos_orders SELECT * FROM temp.staged_pos_orders;
       INSERT OR IGNORE INTO pos_voids SELECT * FROM temp.staged_pos_voids;`);
     store.setCursor(manifest.seq);

@@ -173,6 +173,9 @@ class Session {
     const store = this.o.store;
     switch (message.type) {
       case "welcome":
+        // The branch's zone decides which calendar day a sale belongs to (I13); it is fixed per
+        // branch, so this is a no-op after the first connection.
+        store.setTimeZone(message.time_zone);
         return this.#report({ type: "SESSION.WELCOME", head: message.head });
       case "changes": {
         this.#prefetching = false;

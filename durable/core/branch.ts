@@ -11,6 +11,7 @@ import {
   type LedgerRow,
   MAX_PULL_PAGE_CHANGES,
   type Verdict,
+  isTimeZone,
 } from "../../schema/index.js";
 import { type AuditEntry, readAudit, recordAudit } from "./audit.js";
 import { readEntityVersion } from "./entity-store.js";
@@ -19,13 +20,48 @@ import { pullPage } from "./pull.js";
 import { type Actor, headSeq, type PushOutcome, pushBatch, storedVerdict } from "./push.js";
 import type { SqlStore } from "./sql.js";
 
+/** A branch's settings, stored in its `meta` table. */
+export interface BranchSettings {
+  /**
+   * IANA time zone of the branch: business days are calendar days in it (I13). Fixed when the branch
+   * is first used, from the server's default, so every day ever recorded uses the same zone.
+   */
+  time_zone: string;
+}
+
+export interface BranchCoreOptions {
+  /** The zone a new branch takes (the server's `BRANCH_TIME_ZONE`); default UTC. */
+  defaultTimeZone?: string;
+}
+
 export class BranchCore {
+  #settings: BranchSettings | null = null;
+
   constructor(
     readonly sql: SqlStore,
     readonly branchId: BranchId,
     private readonly clockMs: () => number,
+    private readonly options: BranchCoreOptions = {},
   ) {
     migrate(sql);
+  }
+
+  /** The branch's settings; a branch used for the first time takes the server's defaults and keeps them. */
+  settings(): BranchSettings {
+    if (this.#settings) return this.#settings;
+    let settings = this.meta<BranchSettings>("settings");
+    if (!settings) {
+      const zone = this.options.defaultTimeZone ?? "UTC";
+      if (!isTimeZone(zone)) throw new Error(`the server's default time zone ${JSON.stringify(zone)} is not an IANA time zone (set BRANCH_TIME_ZONE, e.g. Asia/Colombo)`);
+      settings = { time_zone: zone };
+      this.setMeta("settings", settings);
+    }
+    this.#settings = settings;
+    return settings;
+  }
+
+  timeZone(): string {
+    return this.settings().time_zone;
   }
 
   /** A small value in the branch's `meta` table (the storage layout version lives there too). */
@@ -47,7 +83,7 @@ export class BranchCore {
   }
 
   push(actor: Actor, events: ReadonlyArray<{ id: string } & Record<string, unknown>>): PushOutcome {
-    return pushBatch({ sql: this.sql, nowMs: this.clockMs(), actor }, events);
+    return pushBatch({ sql: this.sql, nowMs: this.clockMs(), actor, timeZone: this.timeZone() }, events);
   }
 
   /** Every entity's current version (tombstones included), in id order, a page at a time (I9). */

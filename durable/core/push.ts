@@ -32,6 +32,7 @@ import {
   utf8ByteLength,
   type Verdict,
   issueDetail,
+  businessDay,
 } from "../../schema/index.js";
 import { recordAudit } from "./audit.js";
 import { entityHead, readEntity, readEntityVersion, writeEntity } from "./entity-store.js";
@@ -49,6 +50,8 @@ export interface PushContext {
   /** Server clock, ms since epoch. Used for `committed_at` and audit times only, never for order. */
   nowMs: number;
   actor: Actor;
+  /** The branch's time zone: a POS order's business day is the day of its `rung_at` there (I13). */
+  timeZone: string;
 }
 
 export interface PushOutcome {
@@ -270,8 +273,8 @@ function commit(ctx: PushContext, event: TypedEvent, entity: Entity, seq: number
         actor.user_id,
         order.currency,
         order.total_minor,
-        // The till's own calendar day, as written in its local-offset timestamp.
-        order.rung_at.slice(0, 10),
+        // The branch's calendar day at the instant the sale was rung, whatever the till's zone (I13).
+        businessDay(order.rung_at, ctx.timeZone),
         seq,
       );
       if (order.kind === "correction") {

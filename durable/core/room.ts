@@ -54,6 +54,11 @@ export interface Session {
   expires_at_ms: number;
   /** `hello` accepted. */
   open: boolean;
+  /**
+   * The protocol version the client said hello with (MIN_SUPPORTED..PROTOCOL_VERSION): what this
+   * connection is answered in. Absent before hello (and on sockets from before v2, which spoke v1).
+   */
+  protocol_version?: number;
   /** Malformed frames in a row. */
   strikes: number;
 }
@@ -139,7 +144,7 @@ export class BranchRoom {
       // A hello from another protocol version may not match v1's shape: read its version first, so
       // the client learns "too old"/"too new" instead of "malformed".
       const version = session.open ? null : helloVersion(raw);
-      if (version !== null && version !== PROTOCOL_VERSION) return this.#versionMismatch(peer, version);
+      if (version !== null && !isSupportedVersion(version)) return this.#versionMismatch(peer, version);
       return this.#strike(peer, session, decoded.error.code, decoded.error.message);
     }
     const message = decoded.value;
@@ -173,15 +178,13 @@ export class BranchRoom {
 
   #hello(peer: Peer, session: Session, hello: Hello): void {
     if (session.open) return this.#fatal(peer, "handshake_required", "hello was already sent on this connection");
-    if (hello.protocol_version < MIN_SUPPORTED_PROTOCOL_VERSION || hello.protocol_version > PROTOCOL_VERSION) {
-      return this.#versionMismatch(peer, hello.protocol_version);
-    }
+    if (!isSupportedVersion(hello.protocol_version)) return this.#versionMismatch(peer, hello.protocol_version);
     if (hello.device_id !== session.device_id) {
       return this.#fatal(peer, "forbidden", `hello names device ${hello.device_id} but the token is for ${session.device_id}`);
     }
     const actor = { device_id: session.device_id, user_id: session.user_id, role: session.role } as Actor;
     this.core.seeDevice(actor, hello.app);
-    peer.setSession({ ...session, open: true });
+    peer.setSession({ ...session, open: true, protocol_version: hello.protocol_version });
     const welcome: Welcome = {
       type: "welcome",
       protocol_version: PROTOCOL_VERSION,
@@ -198,8 +201,9 @@ export class BranchRoom {
         max_event_bytes: MAX_EVENT_BYTES,
         max_pull_page_changes: MAX_PULL_PAGE_CHANGES,
       },
+      time_zone: this.core.timeZone(),
     };
-    this.#send(peer, welcome);
+    this.#send(peer, welcomeFor(hello.protocol_version, welcome) as ServerMessage);
   }
 
   #versionMismatch(peer: Peer, version: number): void {
@@ -291,6 +295,18 @@ export class BranchRoom {
     peer.send(JSON.stringify(error));
     peer.close(CLOSE_CODES[reason], reason);
   }
+}
+
+const isSupportedVersion = (version: number) => version >= MIN_SUPPORTED_PROTOCOL_VERSION && version <= PROTOCOL_VERSION;
+
+/**
+ * The welcome in the version the client speaks. v1's welcome is a strict object without
+ * `time_zone`: a v1 client would refuse a frame with a field it does not know.
+ */
+function welcomeFor(version: number, welcome: Welcome): Welcome | Omit<Welcome, "time_zone"> {
+  if (version >= 2) return welcome;
+  const { time_zone: _v2Only, ...v1 } = welcome;
+  return v1;
 }
 
 /** The protocol version of a frame that looks like a hello, whatever its other fields; else null. */

@@ -4,10 +4,10 @@ import { nodeSqlStore } from "../../durable/adapters/node-sqlite.js";
 import { BranchCore } from "../../durable/core/branch.js";
 import type { Actor } from "../../durable/core/push.js";
 
-export function makeCore(path = ":memory:") {
-  let nowMs = Date.UTC(2026, 10, 25, 4, 0, 0);
+export function makeCore(path = ":memory:", opts: { timeZone?: string; nowMs?: number } = {}) {
+  let nowMs = opts.nowMs ?? Date.UTC(2026, 10, 25, 4, 0, 0);
   const sql = nodeSqlStore(path);
-  const core = new BranchCore(sql, "test-branch" as BranchId, () => nowMs);
+  const core = new BranchCore(sql, "test-branch" as BranchId, () => nowMs, { defaultTimeZone: opts.timeZone ?? "UTC" });
   return {
     core,
     sql,

@@ -24,8 +24,8 @@ export function tempDbPath(name = "store") {
 }
 
 /** A store bound to a branch as `device` with `role`, with a controllable clock. */
-export async function openStore(opts: { branch?: string; device: string; role?: Role; path?: string; seed?: number; serverUrl?: string }) {
-  let nowMs = Date.UTC(2026, 10, 25, 4, 0, 0);
+export async function openStore(opts: { branch?: string; device: string; role?: Role; path?: string; seed?: number; serverUrl?: string; timeZone?: string; nowMs?: number }) {
+  let nowMs = opts.nowMs ?? Date.UTC(2026, 10, 25, 4, 0, 0);
   const ids = idGenerator(opts.seed ?? 1);
   // Random bytes derived from the seeded generator, so ids are reproducible.
   const random = (bytes: Uint8Array) => {
@@ -36,6 +36,8 @@ export async function openStore(opts: { branch?: string; device: string; role?: 
   const init = store.init({
     server_url: opts.serverUrl ?? "http://127.0.0.1:8787",
     token: await deviceToken(opts.branch ?? "test-branch", opts.device, opts.role ?? "owner"),
+    // The branch's zone, as the first welcome would bring it (makeCore's branches are UTC by default).
+    time_zone: opts.timeZone ?? "UTC",
   });
   if (!init.ok) throw new Error(init.error);
   return { store, advance: (ms: number) => void (nowMs += ms) };

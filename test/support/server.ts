@@ -2,13 +2,13 @@
  * The real Worker + branch Durable Objects under workerd, started from a Node test with wrangler's
  * `unstable_startWorker` on a loopback port, with state persisted in a directory of the test's.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { unstable_startWorker } from "wrangler";
 import WebSocket from "ws";
 import { signDeviceToken } from "../../durable/auth.js";
-import { MAX_BATCH_EVENTS, type Role, type ServerMessage, type SyncEvent } from "../../schema/index.js";
+import { MAX_BATCH_EVENTS, PROTOCOL_VERSION, type Role, type ServerMessage, type SyncEvent } from "../../schema/index.js";
 import { Inbox } from "./inbox.js";
 import type { DeviceClaims } from "../../schema/token.js";
 
@@ -17,11 +17,15 @@ export const TEST_SECRET = "node-e2e-secret-0123456789abcdef0123456789";
 export interface LocalServer {
   url: URL;
   persistDir: string;
-  stop(): Promise<void>;
+  /** Stops workerd; `keepState` keeps the persisted state for a restart on the same folder. */
+  stop(opts?: { keepState?: boolean }): Promise<void>;
 }
 
 /** The real Worker under workerd via wrangler; `config` picks another wrangler config (the benchmarks' adds the baseline). */
-export async function startServer(persistDir = mkdtempSync(path.join(tmpdir(), "sv-server-")), port = 0, config = path.resolve(import.meta.dirname, "../../wrangler.toml")): Promise<LocalServer> {
+export async function startServer(persistDir?: string, port = 0, config = path.resolve(import.meta.dirname, "../../wrangler.toml")): Promise<LocalServer> {
+  // A state folder of our own is removed on stop (they grow past 100 MB); a caller's stays the caller's.
+  const ownDir = persistDir === undefined;
+  const dir = persistDir ?? mkdtempSync(path.join(tmpdir(), "sv-server-"));
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
   process.env.WRANGLER_SEND_METRICS = "false";
   const worker = await unstable_startWorker({
@@ -29,7 +33,7 @@ export async function startServer(persistDir = mkdtempSync(path.join(tmpdir(), "
     bindings: { TOKEN_SECRET: { type: "plain_text", value: TEST_SECRET } },
     sendMetrics: false,
     dev: {
-      persist: persistDir,
+      persist: dir,
       server: { hostname: "127.0.0.1", port },
       inspector: false,
       watch: false,
@@ -37,7 +41,14 @@ export async function startServer(persistDir = mkdtempSync(path.join(tmpdir(), "
     },
   });
   await worker.ready;
-  return { url: await worker.url, persistDir, stop: () => worker.dispose() };
+  return {
+    url: await worker.url,
+    persistDir: dir,
+    stop: async (opts) => {
+      await worker.dispose();
+      if (ownDir && !opts?.keepState) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export function tokenFor(branch: string, device: string, role: Role = "owner", ttlS = 3600): Promise<string> {
@@ -64,7 +75,7 @@ export class NodeClient {
       ws.once("error", reject);
     });
     const client = new NodeClient(ws);
-    client.send({ type: "hello", protocol_version: 1, device_id: device, cursor: 0, app: "node-e2e/1" });
+    client.send({ type: "hello", protocol_version: PROTOCOL_VERSION, device_id: device, cursor: 0, app: "node-e2e/1" });
     await client.next("welcome");
     return client;
   }

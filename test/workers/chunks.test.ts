@@ -5,6 +5,8 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { splitIntoChunks, type TransferId } from "../../schema/index.js";
+import { useClock } from "../../durable/branch-do.js";
+import { UPLOAD_TTL_MS } from "../../durable/core/uploads.js";
 import { makeEventFactory } from "../support/events.js";
 import { connect, newId, pullAll } from "./support.js";
 
@@ -61,14 +63,15 @@ describe("chunked uploads into the Durable Object", () => {
     await client.next("upload_state");
     client.close();
     const stub = env.BRANCH.get(env.BRANCH.idFromName(branch));
-    // Age the upload past its time to live, then let the alarm run.
-    await runInDurableObject(stub, (instance) => {
-      (instance as unknown as { ctx: DurableObjectState }).ctx.storage.sql.exec("UPDATE uploads SET expires_at = 0");
-    });
+    const storedAt = await runInDurableObject(stub, (instance) => instance.core.nowMs());
+    const chunksLeft = () => runInDurableObject(stub, (instance) => instance.core.sql.one<{ n: number }>("SELECT COUNT(*) AS n FROM upload_chunks"));
+    // Age the upload by moving the branch's clock (I13), then let the alarm run: kept just before its
+    // time to live is up, gone just after.
+    await runInDurableObject(stub, (instance) => useClock(instance, () => storedAt + UPLOAD_TTL_MS - 60_000));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const left = await runInDurableObject(stub, (instance) =>
-      (instance as unknown as { ctx: DurableObjectState }).ctx.storage.sql.exec("SELECT COUNT(*) AS n FROM upload_chunks").one(),
-    );
-    expect(left).toEqual({ n: 0 });
+    expect(await chunksLeft()).toEqual({ n: 1 });
+    await runInDurableObject(stub, (instance) => useClock(instance, () => storedAt + UPLOAD_TTL_MS + 1_000));
+    await runDurableObjectAlarm(stub);
+    expect(await chunksLeft()).toEqual({ n: 0 });
   });
 });

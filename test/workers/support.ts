@@ -4,7 +4,7 @@
  */
 import { env, SELF } from "cloudflare:test";
 import { signDeviceToken } from "../../durable/auth.js";
-import { type Role, type ServerMessage, uuidv7 } from "../../schema/index.js";
+import { PROTOCOL_VERSION, type Role, type ServerMessage, uuidv7 } from "../../schema/index.js";
 import { Inbox } from "../support/inbox.js";
 import type { DeviceClaims } from "../../schema/token.js";
 
@@ -60,7 +60,7 @@ export async function openSocket(branch: string, token: string | null): Promise<
 export async function connect(branch: string, device: string, role: Role = "owner", cursor = 0): Promise<TestClient> {
   const client = await openSocket(branch, await tokenFor(branch, device, role));
   if (client instanceof Response) throw new Error(`upgrade refused: ${client.status} ${await client.text()}`);
-  client.send({ type: "hello", protocol_version: 1, device_id: device, cursor, app: "workers-test/1" });
+  client.send({ type: "hello", protocol_version: PROTOCOL_VERSION, device_id: device, cursor, app: "workers-test/1" });
   await client.next("welcome");
   return client;
 }

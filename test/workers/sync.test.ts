@@ -4,7 +4,7 @@
  */
 import { abortAllDurableObjects, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { ConfirmedVerdict, SyncEvent } from "../../schema/index.js";
+import { type ConfirmedVerdict, PROTOCOL_VERSION, type SyncEvent } from "../../schema/index.js";
 import { makeEventFactory } from "../support/events.js";
 import { connect, newId, ORIGIN, pullAll, tokenFor } from "./support.js";
 
@@ -148,6 +148,7 @@ describe("conflicts, permissions and POS rules over real sockets", () => {
     });
     expect(await ledger.json()).toEqual({
       day: "2026-11-25",
+      time_zone: "Asia/Colombo",
       rows: [
         { day: "2026-11-25", device_id: A, currency: "LKR", sales_count: 2, sales_minor: 509_999, corrections_count: 1, corrections_minor: -250_000, voids_count: 1, voids_minor: 99_999, net_minor: 160_000 },
       ],
@@ -173,7 +174,7 @@ describe("bad frames and protocol versions", () => {
 
   it("closes a too-old and a too-new client with the documented codes", async () => {
     const branch = freshBranch();
-    for (const [version, code, reason] of [[0, 4010, "protocol_too_old"], [2, 4011, "protocol_too_new"]] as const) {
+    for (const [version, code, reason] of [[0, 4010, "protocol_too_old"], [PROTOCOL_VERSION + 1, 4011, "protocol_too_new"]] as const) {
       const { openSocket } = await import("./support.js");
       const client = await openSocket(branch, await tokenFor(branch, A));
       if (client instanceof Response) throw new Error("refused");

@@ -19,15 +19,28 @@ async function socket(branch: string) {
   url.protocol = "ws:";
   const ws = new WebSocket(url);
   const messages: Array<Record<string, unknown>> = [];
-  ws.on("message", (data) => messages.push(JSON.parse(String(data)) as Record<string, unknown>));
+  let arrived: () => void = () => {};
+  ws.on("message", (data) => {
+    messages.push(JSON.parse(String(data)) as Record<string, unknown>);
+    arrived();
+  });
   await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
-  const next = async (type: string) => {
-    for (let i = 0; i < 200; i++) {
+  // Waits for the message itself (woken by its arrival), with a generous deadline for a failure.
+  const next = async (type: string, timeoutMs = 15_000) => {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
       const at = messages.findIndex((m) => m.type === type);
       if (at >= 0) return messages.splice(at, 1)[0]!;
-      await new Promise((r) => setTimeout(r, 10));
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`no ${type} message within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        arrived = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     }
-    throw new Error(`no ${type} message`);
   };
   return { ws, next, messages };
 }

@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   CLOSE_CODES,
   FRAME_LIMIT_BYTES,
+  PROTOCOL_VERSION,
+  Welcome,
   type ServerMessage,
   splitIntoChunks,
   type TransferId,
@@ -23,7 +25,7 @@ beforeEach(() => {
 });
 afterEach(() => r.close());
 
-const hello = (device: string, protocol_version = 1) => ({ type: "hello", protocol_version, device_id: device, cursor: 0, app: "test/1" });
+const hello = (device: string, protocol_version: number = PROTOCOL_VERSION) => ({ type: "hello", protocol_version, device_id: device, cursor: 0, app: "test/1" });
 async function open(device: string, role: Parameters<typeof r.connect>[1] = "owner") {
   const peer = r.connect(device, role);
   await peer.deliver(hello(device));
@@ -42,14 +44,14 @@ describe("handshake", () => {
     const peer = r.connect(A, "cashier");
     await peer.deliver(hello(A));
     const welcome = await only(peer, "welcome");
-    expect(welcome).toMatchObject({ protocol_version: 1, branch_id: "test-branch", device_id: A, role: "cashier", head: 0 });
+    expect(welcome).toMatchObject({ protocol_version: PROTOCOL_VERSION, branch_id: "test-branch", device_id: A, role: "cashier", head: 0, time_zone: "UTC" });
     expect(welcome.limits.frame_limit_bytes).toBe(FRAME_LIMIT_BYTES);
     expect(r.core.readAudit(0, 10).entries.map((e) => e.kind)).toEqual(["device_first_seen"]);
   });
 
   it.each([
     [0, "protocol_too_old"],
-    [2, "protocol_too_new"],
+    [PROTOCOL_VERSION + 1, "protocol_too_new"],
   ] as const)("closes a hello of protocol %i with %s", async (version, reason) => {
     const peer = r.connect(A);
     await peer.deliver(hello(A, version));
@@ -60,8 +62,20 @@ describe("handshake", () => {
 
   it("reads the version of a future hello whose other fields v1 does not know", async () => {
     const peer = r.connect(A);
-    await peer.deliver({ type: "hello", protocol_version: 3, device: A, capabilities: ["x"] });
+    await peer.deliver({ type: "hello", protocol_version: PROTOCOL_VERSION + 1, device: A, capabilities: ["x"] });
     expect(peer.closed).toEqual({ code: 4011, reason: "protocol_too_new" });
+  });
+
+  it("still speaks v1 to a v1 client: its welcome has exactly v1's fields, and sync works", async () => {
+    const peer = r.connect(A, "cashier");
+    await peer.deliver(hello(A, 1));
+    expect(peer.closed).toBeNull();
+    const raw = JSON.parse(peer.sent[0]!) as Record<string, unknown>;
+    expect(raw).not.toHaveProperty("time_zone");
+    // v1's welcome is v2's without time_zone, strict: a v1 client refuses unknown fields.
+    expect(Welcome.omit({ time_zone: true }).strict().safeParse(raw).success).toBe(true);
+    await peer.deliver({ type: "pull", request_id: "0193a000-0000-7000-8000-000000000001", since: 0, limit: 10 });
+    expect((JSON.parse(peer.sent[1]!) as { type: string }).type).toBe("changes");
   });
 
   it("refuses anything before hello, and a second hello", async () => {

@@ -8,9 +8,10 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalStore } from "../../../desktop/store/local-store.js";
-import type { Entity, PosLine } from "../../../schema/index.js";
+import { type Entity, MAX_BATCH_EVENTS, type PosLine } from "../../../schema/index.js";
 import * as ex from "../../fixtures/examples.js";
 import { tempDbPath } from "../../support/desktop.js";
+import { startProxy } from "../../support/proxy.js";
 import { type Desktop, desktop, freePort, serverTruth, waitUntil } from "../../support/e2e.js";
 import { type LocalServer, startServer, tokenFor } from "../../support/server.js";
 
@@ -119,21 +120,32 @@ describe("the desktop against the real server", () => {
   it("a push cut by killing the desktop process resumes after restart: nothing lost, nothing twice", async () => {
     const b = branch();
     const dbPath = tempDbPath("crash");
+    // The device talks to the server through a proxy that cuts it at an exact point: after the first
+    // batch's verdicts, the server still gets the second batch (and commits it) but the device never
+    // hears back. The process is killed right there, not after a race against a timer.
+    const proxy = await startProxy(server.url);
     const store = LocalStore.open(dbPath);
-    const init = store.init({ server_url: server.url.origin, token: await tokenFor(b, A, "owner") });
+    const init = store.init({ server_url: proxy.url.origin, token: await tokenFor(b, A, "owner") });
     if (!init.ok) throw new Error(init.error);
     for (let i = 0; i < 1_500; i++) ok(store.posSale({ currency: "LKR", lines: lines(100 + i), method: "card" }));
     store.close();
 
+    const unanswered = proxy.freezeAfterVerdicts(1);
     const cli = spawn(path.join(root, "node_modules/.bin/tsx"), ["desktop/cli/main.ts", "--db", dbPath, "sync", "--timeout", "60"], { cwd: root, stdio: "ignore" });
-    const watcher = new Database(dbPath, { readonly: true, fileMustExist: true });
-    const confirmed = () => (watcher.prepare("SELECT COUNT(*) AS n FROM sync_queue WHERE sync_status = 'confirmed'").get() as { n: number }).n;
-    await waitUntil("the child is mid-push", () => confirmed() > 0, 30_000);
+    const exited = new Promise((r) => cli.once("exit", r));
+    await unanswered;
     cli.kill("SIGKILL");
-    await new Promise((r) => cli.once("exit", r));
-    const atKill = confirmed();
+    await exited;
+    const watcher = new Database(dbPath, { readonly: true, fileMustExist: true });
+    const counts = Object.fromEntries(
+      (watcher.prepare("SELECT sync_status AS s, COUNT(*) AS n FROM sync_queue GROUP BY sync_status").all() as Array<{ s: string; n: number }>).map((r) => [r.s, r.n]),
+    );
     watcher.close();
-    expect(atKill).toBeLessThan(1_500);
+    // Exactly one batch confirmed, the next one sent and unanswered, the rest still queued.
+    expect(counts.confirmed).toBe(MAX_BATCH_EVENTS);
+    expect(counts.sent).toBe(MAX_BATCH_EVENTS);
+    expect(counts.pending).toBe(1_500 - 2 * MAX_BATCH_EVENTS);
+    proxy.passAll();
 
     const again = LocalStore.open(dbPath);
     const { SyncEngine } = await import("../../../desktop/sync/engine.js");
@@ -147,6 +159,7 @@ describe("the desktop against the real server", () => {
     expect([...again.baseEntities()]).toEqual(truth.entities);
     expect(again.ledger()).toEqual(truth.ledger);
     again.close();
+    await proxy.close();
   }, 120_000);
 
   it("a project whose Smart Select holds 20,000 items syncs through chunks across a cut connection", async () => {
@@ -209,7 +222,7 @@ describe("a server restart while devices are connected", () => {
 
     const port = Number(server.url.port);
     const dir = server.persistDir;
-    await server.stop();
+    await server.stop({ keepState: true });
     await waitUntil("A notices", () => a.engine.status().kind !== "live", 20_000);
     for (let i = 0; i < 20; i++) ok(a.store.posSale({ currency: "LKR", lines: lines(1_000 * (i + 1)), method: "card" }));
     ok(bb.store.createProject({ ...ex.project, title: "Written during the outage" }));

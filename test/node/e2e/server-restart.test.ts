@@ -22,7 +22,7 @@ describe("a restarted server", () => {
     expect(verdicts.map((v) => v.status)).toEqual(["confirmed", "confirmed", "confirmed"]);
     before.close();
     const dir = server.persistDir;
-    await server.stop();
+    await server.stop({ keepState: true });
 
     server = await startServer(dir);
     const after = await NodeClient.open(server, "restart-branch", A);

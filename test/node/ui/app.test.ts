@@ -72,6 +72,8 @@ describe("the desktop app in Chromium", () => {
     await screen(page, "Sync");
     await page.getByRole("button", { name: "Work offline" }).click();
     await expect.poll(() => page.getByTestId("sync-pill").textContent()).toContain("Offline");
+    // The day and the zone come from the core's clock and the branch's settings, not the browser's.
+    expect(await page.getByTestId("branch-day").textContent()).toBe("2026-11-25 (Asia/Colombo)");
     await page.screenshot({ path: path.join(SHOTS, "sync-panel-offline.png") });
 
     await screen(page, "POS");
@@ -243,5 +245,10 @@ describe("the desktop app in Chromium", () => {
     await answer(page, "issued twice by mistake");
     await expect.poll(() => page.getByTestId("invoice-row").textContent()).toContain("void");
     await waitUntil("everything is confirmed", () => d.store.summary().pending === 0 && d.store.cursor() === 3, 30_000);
+    // Dated by the core's clock in the branch's zone, whatever day and zone the browser is in (I13).
+    const [invoice] = d.store.list("invoice");
+    if (invoice?.entity.entity_type !== "invoice") throw new Error("the invoice is not listed");
+    expect(invoice.entity.data.issued_on).toBe("2026-11-25");
+    expect(invoice.entity.data.payments.map((p) => p.paid_at)).toEqual([new Date(d.store.nowMs()).toISOString()]);
   }, 120_000);
 });

@@ -1,0 +1,84 @@
+/**
+ * One time zone rule for the whole system (DESIGN I13).
+ *
+ * A business day is a calendar day in the **branch's** time zone (an IANA name such as
+ * `Asia/Colombo`), never in whatever zone a till's host happens to be set to. The branch's zone is
+ * one of its settings: fixed when the branch is first used (the server's default), sent to every
+ * device in `welcome`, and stored by the device. The server and every device compute the day of a
+ * POS order with `businessDay` from the same instant (`rung_at`) and the same zone, so ledgers agree
+ * whatever zone the hosts run in. `rung_at` keeps the offset it was written with (the branch's
+ * offset at that instant), so a receipt shows the branch's wall-clock time.
+ *
+ * No function here reads a clock: callers pass the instant (I13, injected clocks).
+ */
+import { z } from "zod";
+
+// Intl formatters are expensive to build and the server asks for one per POS commit: keep one per zone.
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+function dayFormat(timeZone: string): Intl.DateTimeFormat {
+  let f = dayFormats.get(timeZone);
+  if (!f) {
+    // en-CA formats a date as YYYY-MM-DD; the parts are read one by one all the same.
+    f = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+    dayFormats.set(timeZone, f);
+  }
+  return f;
+}
+
+/** True for a time zone name this runtime knows (IANA, e.g. `Asia/Colombo`, or `UTC`). */
+export function isTimeZone(name: string): boolean {
+  if (name.length === 0 || name.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An IANA time zone name. */
+export const TimeZone = z.string().min(1).max(64).refine(isTimeZone, "must be an IANA time zone name such as Asia/Colombo");
+export type TimeZone = z.infer<typeof TimeZone>;
+
+function parts(ms: number, timeZone: string): Record<"year" | "month" | "day" | "hour" | "minute" | "second", number> {
+  const out = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
+  for (const p of dayFormat(timeZone).formatToParts(ms)) {
+    if (p.type in out) out[p.type as keyof typeof out] = Number(p.value);
+  }
+  return out;
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, "0");
+
+/** The calendar day (`YYYY-MM-DD`) of an instant in `timeZone`. */
+export function dayIn(ms: number, timeZone: string): string {
+  const p = parts(ms, timeZone);
+  return `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)}`;
+}
+
+/**
+ * The business day of a POS order: the calendar day of its `rung_at` instant in the branch's zone.
+ * `rung_at` is an ISO instant with an offset or `Z` (validated by the schema before this is called).
+ */
+export function businessDay(rungAt: string, timeZone: string): string {
+  const ms = Date.parse(rungAt);
+  if (!Number.isFinite(ms)) throw new RangeError(`not an ISO instant: ${JSON.stringify(rungAt)}`);
+  return dayIn(ms, timeZone);
+}
+
+/** The zone's offset from UTC at an instant, in minutes (Colombo: 330; Los Angeles in winter: -480). */
+export function offsetMinutes(ms: number, timeZone: string): number {
+  const p = parts(ms, timeZone);
+  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+  return Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 60_000);
+}
+
+/** The instant as the zone's wall-clock time with its offset, e.g. `2026-11-25T09:30:00.000+05:30`. */
+export function zonedIso(ms: number, timeZone: string): string {
+  const offset = offsetMinutes(ms, timeZone);
+  const local = new Date(ms + offset * 60_000).toISOString().slice(0, 23);
+  const sign = offset >= 0 ? "+" : "-";
+  const abs = Math.abs(offset);
+  return `${local}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}

@@ -1,0 +1,86 @@
+/**
+ * A loopback proxy between devices and the real server (HTTP and WebSockets), for tests that need the
+ * network to fail at an exact point instead of racing a timer: `freezeAfterVerdicts(n)` passes the
+ * first n `verdicts` frames, then stops delivering anything from the server (the pushes still reach
+ * it), so a device is cut between a commit and its verdict deterministically.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import WebSocket, { WebSocketServer } from "ws";
+
+export interface TestProxy {
+  /** Where devices connect instead of the server. */
+  url: URL;
+  /**
+   * After `verdicts` verdict frames reached the device, nothing more from the server does. Resolves
+   * when the device has sent a push the server answered but the device will never hear about.
+   */
+  freezeAfterVerdicts(verdicts: number): Promise<void>;
+  /** Everything passes again (new connections and old). */
+  passAll(): void;
+  close(): Promise<void>;
+}
+
+export async function startProxy(upstream: URL): Promise<TestProxy> {
+  let mode: { kind: "pass" } | { kind: "count"; left: number; frozen: boolean; onUnanswered: () => void } = { kind: "pass" };
+  const sockets = new Set<WebSocket>();
+
+  const server = http.createServer((req, res) => {
+    const up = http.request(
+      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    up.on("error", () => res.destroy());
+    req.pipe(up);
+  });
+  const wss = new WebSocketServer({ noServer: true });
+  server.on("upgrade", (req, socket, head) => {
+    wss.handleUpgrade(req, socket, head, (device) => {
+      const target = new URL(req.url ?? "/", upstream);
+      target.protocol = "ws:";
+      const toServer = new WebSocket(target);
+      sockets.add(device).add(toServer);
+      const pending: Array<{ data: WebSocket.RawData; binary: boolean }> = [];
+      toServer.on("open", () => pending.splice(0).forEach((m) => toServer.send(m.data, { binary: m.binary })));
+      device.on("message", (data, binary) => {
+        if (mode.kind === "count" && mode.frozen && String(data).startsWith('{"type":"push"')) mode.onUnanswered();
+        if (toServer.readyState === WebSocket.OPEN) toServer.send(data, { binary });
+        else pending.push({ data, binary });
+      });
+      toServer.on("message", (data, binary) => {
+        if (mode.kind === "count") {
+          if (mode.frozen) return;
+          if (String(data).startsWith('{"type":"verdicts"') && --mode.left === 0) mode.frozen = true;
+        }
+        if (device.readyState === WebSocket.OPEN) device.send(data, { binary });
+      });
+      const closeBoth = () => {
+        for (const ws of [device, toServer]) if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.terminate();
+        sockets.delete(device);
+        sockets.delete(toServer);
+      };
+      device.on("close", closeBoth).on("error", closeBoth);
+      toServer.on("close", closeBoth).on("error", closeBoth);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: new URL(`http://127.0.0.1:${port}`),
+    freezeAfterVerdicts: (verdicts) =>
+      new Promise<void>((resolve) => {
+        mode = { kind: "count", left: verdicts, frozen: false, onUnanswered: resolve };
+      }),
+    passAll: () => void (mode = { kind: "pass" }),
+    close: async () => {
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
