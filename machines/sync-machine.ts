@@ -81,7 +81,9 @@ export function closeOutcome(code: number): CloseOutcome {
     case "unauthorized":
     case "forbidden":
     case "token_expired":
-      return "authFailed"; // a new token is needed: TOKEN_UPDATED
+    case "device_revoked":
+    case "install_conflict":
+      return "authFailed"; // a new token (for a new device, after the last two) is needed: TOKEN_UPDATED
     case "protocol_too_old":
       return "updateRequired";
     case "replaced":
@@ -89,6 +91,8 @@ export function closeOutcome(code: number): CloseOutcome {
     case "protocol_too_new": // the server is mid-upgrade: retry later
     case "handshake_required":
     case "protocol_violation":
+    case "slow_consumer": // reconnect and pull from the cursor
+    case "superseded": // this install has a newer connection; a stray older one just goes away
       return "backoff";
     default:
       return unreachable(reason, "close reason");

@@ -126,6 +126,17 @@ export const CLOSE_CODES = {
   replaced: 4014,
   /** The token expired during the session. Reconnect with a fresh token. */
   token_expired: 4015,
+  /** A manager revoked this device. Its tokens are refused for good; the install needs a new device. */
+  device_revoked: 4016,
+  /**
+   * The connection did not keep up: it was sent more than the server buffers for one connection
+   * without a frame from it. Reconnect and pull from the cursor.
+   */
+  slow_consumer: 4017,
+  /** Another install already uses this device id (a copied token or database). Needs a token for a new device. */
+  install_conflict: 4018,
+  /** This install opened a newer connection; this older one is closed. Not an error for the install. */
+  superseded: 4019,
 } as const;
 export type CloseReason = keyof typeof CLOSE_CODES;
 export const CloseReason = z.enum(Object.keys(CLOSE_CODES) as [CloseReason, ...CloseReason[]]);
@@ -140,6 +151,8 @@ export const TERMINAL_CLOSE_REASONS: ReadonlySet<CloseReason> = new Set([
   "protocol_too_old",
   "token_expired",
   "replaced",
+  "device_revoked",
+  "install_conflict",
 ]);
 
 export function closeReasonOf(code: number): CloseReason | null {

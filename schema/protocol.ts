@@ -1,5 +1,5 @@
 /**
- * Sync protocol v2: every message in each direction, as one discriminated union on `type` per
+ * Sync protocol v3: every message in each direction, as one discriminated union on `type` per
  * direction. Prose, worked examples and the exact verdicts live in docs/protocol.md.
  *
  * Bump PROTOCOL_VERSION when: a message, field, enum value or limit on the wire is added, removed or
@@ -24,7 +24,7 @@ import { Role } from "./permissions.js";
 import { IsoDateTime, line } from "./text.js";
 import { TimeZone } from "./time.js";
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** Oldest client protocol the server still speaks. Older clients are closed with `protocol_too_old`. */
 export const MIN_SUPPORTED_PROTOCOL_VERSION = 1;
 
@@ -40,15 +40,18 @@ export const PROTOCOL_HISTORY = [
     note: "welcome carries the branch's time_zone (business days are days in that zone); v1 clients get a v1 welcome",
     fingerprint: "406ed9c84ddcf72a3c88f84c1b7dbbd8cbca0d675d5e15965b6f24641c98133f",
   },
+  {
+    version: 3,
+    note: "hello names the install and its clock, welcome the server's; rejections carry the entity only where the device needs it, once per entity; chunk data checked as chunk_invalid; close codes device_revoked, slow_consumer, install_conflict, superseded; upload_quota_exceeded",
+    fingerprint: "fe3306f26baf508597de3d57e0ecd0e28e0ba8cd36ca25202174aded6464bcf8",
+  },
 ] as const;
 
 const seq = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 const RequestId = z.uuid().max(36);
 const BatchId = EventId; // same shape; a batch id is generated like an event id
-const Base64 = z
-  .string()
-  .max(Math.ceil(CHUNK_RAW_BYTES / 3) * 4)
-  .regex(/^[A-Za-z0-9+/]*={0,2}$/, "must be base64");
+/** Base64 text; whether it decodes is checked with the chunk (`chunk_invalid`), not here. */
+const Base64 = z.string().max(Math.ceil(CHUNK_RAW_BYTES / 3) * 4);
 
 // ───────────────────────────── client → server ─────────────────────────────
 
@@ -61,6 +64,13 @@ export const Hello = z.strictObject({
   cursor: seq,
   /** Free-form client identification for the audit log, e.g. `studiovault-desktop/0.1.0`. */
   app: line(100),
+  /**
+   * Since v3 (required from v3 on): this install's own id, made once per local database. A device id
+   * belongs to exactly one install; another install saying hello with it is refused.
+   */
+  install_id: z.uuid().max(36).optional(),
+  /** Since v3 (required from v3 on): the device's clock at hello, ms since epoch. Skew is audited. */
+  clock_ms: z.int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 export type Hello = z.infer<typeof Hello>;
 
@@ -139,6 +149,8 @@ export const Welcome = z.strictObject({
    * in this zone, whatever zone the device's host is set to. Not sent to v1 clients.
    */
   time_zone: TimeZone,
+  /** Since v3: the server's clock when it answered, ms since epoch; the device shows its own skew. */
+  server_time_ms: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
 });
 export type Welcome = z.infer<typeof Welcome>;
 
@@ -237,6 +249,7 @@ export const MessageErrorCode = z.enum([
   "chunk_invalid",
   "checksum_mismatch",
   "transfer_expired",
+  "upload_quota_exceeded",
 ]);
 export type MessageErrorCode = z.infer<typeof MessageErrorCode>;
 

@@ -82,3 +82,16 @@ export function zonedIso(ms: number, timeZone: string): string {
   const abs = Math.abs(offset);
   return `${local}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
+
+/**
+ * A device clock further than this from the server's is shown on the till and audited on both sides:
+ * past it, a sale could be booked to the wrong business day without anyone noticing.
+ */
+export const CLOCK_SKEW_WARN_MS = 2 * 60 * 1000;
+
+/** "3 min 20 s ahead of" / "45 s behind": skew = device clock minus server clock. */
+export function describeSkew(skewMs: number): string {
+  const s = Math.round(Math.abs(skewMs) / 1000);
+  const text = s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min` : s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
+  return `${text} ${skewMs >= 0 ? "ahead of" : "behind"}`;
+}

@@ -12,7 +12,9 @@ import {
   LEDGER_SQL,
   type LedgerRow,
   type Verdict,
+  CLOCK_SKEW_WARN_MS,
   dayIn,
+  describeSkew,
   isTimeZone,
 } from "../../schema/index.js";
 import { decodeTokenUnverified } from "../../schema/token.js";
@@ -22,6 +24,7 @@ import { migrate } from "./migrations.js";
 import * as sync from "./sync-apply.js";
 import { RECEIPT_PENDING, refreshView } from "./view.js";
 import * as writes from "./writes.js";
+import { newId } from "./writes.js";
 
 export interface StoreOptions {
   clockMs?: () => number;
@@ -182,6 +185,32 @@ export class LocalStore {
       audit(this.ctx, "time_zone", `branch time zone ${existing.time_zone ?? "unknown"} → ${timeZone}`);
     })();
     this.#config = config;
+  }
+
+  /**
+   * This install's id: made once per database, never copied with a token. The server binds a device
+   * id to the first install that says hello with it and refuses any other (a copied token or file).
+   */
+  installId(): string {
+    const row = this.ctx.stmt("SELECT value FROM sync_state WHERE key = 'install_id'").get() as { value: string } | undefined;
+    if (row) return row.value;
+    const id = newId(this.ctx);
+    this.ctx.stmt("INSERT OR IGNORE INTO sync_state (key, value) VALUES ('install_id', ?)").run(id);
+    return (this.ctx.stmt("SELECT value FROM sync_state WHERE key = 'install_id'").get() as { value: string }).value;
+  }
+
+  /** Clock skew at the last `welcome`: this till's clock minus the server's, ms (null: never connected). */
+  clockSkewMs(): number | null {
+    const row = this.ctx.stmt("SELECT value FROM sync_state WHERE key = 'clock_skew_ms'").get() as { value: string } | undefined;
+    return row ? Number(row.value) : null;
+  }
+
+  /** Records the skew measured at `welcome`; one beyond CLOCK_SKEW_WARN_MS is audited on the device too. */
+  recordClockSkew(skewMs: number): void {
+    this.db.transaction(() => {
+      this.ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('clock_skew_ms', ?)").run(String(Math.round(skewMs)));
+      if (Math.abs(skewMs) > CLOCK_SKEW_WARN_MS) audit(this.ctx, "clock_skew", `this till's clock is ${describeSkew(skewMs)} the server's`);
+    })();
   }
 
   /** The store's clock (injected; the app, the CLI and the renderer take their time from here). */

@@ -109,7 +109,17 @@ class Session {
     const store = this.o.store;
     switch (command.type) {
       case "HELLO":
-        return this.#send({ type: "hello", protocol_version: PROTOCOL_VERSION, device_id: store.deviceId, cursor: store.cursor(), app: this.o.app });
+        return this.#send({
+          type: "hello",
+          protocol_version: PROTOCOL_VERSION,
+          device_id: store.deviceId,
+          cursor: store.cursor(),
+          app: this.o.app,
+          // One install per device id (a copied token or database is refused), and this till's clock:
+          // a wrong clock would book sales to the wrong day, so the server audits the skew.
+          install_id: store.installId(),
+          clock_ms: store.nowMs(),
+        });
       case "BOOTSTRAP":
         if (!this.o.bootstrap) return this.#report({ type: "SESSION.BOOTSTRAPPED" });
         try {
@@ -176,6 +186,7 @@ class Session {
         // The branch's zone decides which calendar day a sale belongs to (I13); it is fixed per
         // branch, so this is a no-op after the first connection.
         store.setTimeZone(message.time_zone);
+        store.recordClockSkew(store.nowMs() - message.server_time_ms);
         return this.#report({ type: "SESSION.WELCOME", head: message.head });
       case "changes": {
         this.#prefetching = false;

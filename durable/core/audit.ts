@@ -11,6 +11,9 @@ export const AuditKind = [
   "token_failure",
   "protocol_error",
   "snapshot_export",
+  "device_revoked",
+  "install_conflict",
+  "clock_skew",
 ] as const;
 export type AuditKind = (typeof AuditKind)[number];
 

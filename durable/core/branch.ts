@@ -14,6 +14,7 @@ import {
   isTimeZone,
 } from "../../schema/index.js";
 import { type AuditEntry, readAudit, recordAudit } from "./audit.js";
+import { admitHello, type DeviceRow, type HelloAdmission, isRevoked, listDevices, revokeDevice } from "./devices.js";
 import { readEntityVersion } from "./entity-store.js";
 import { migrate } from "./migrations.js";
 import { pullPage } from "./pull.js";
@@ -121,38 +122,21 @@ export class BranchCore {
     return this.sql.all<LedgerRow>(LEDGER_SQL, day, day);
   }
 
-  /** Records that a device connected; audits the first time it is seen (I10). */
-  seeDevice(actor: Actor, app: string): void {
-    const at = new Date(this.clockMs()).toISOString();
-    this.sql.transaction(() => {
-      const known = this.sql.one("SELECT 1 AS known FROM devices WHERE device_id = ?", actor.device_id);
-      if (known) {
-        this.sql.run(
-          "UPDATE devices SET last_seen_at = ?, user_id = ?, role = ?, app = ? WHERE device_id = ?",
-          at,
-          actor.user_id,
-          actor.role,
-          app,
-          actor.device_id,
-        );
-        return;
-      }
-      this.sql.run(
-        "INSERT INTO devices (device_id, user_id, role, app, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
-        actor.device_id,
-        actor.user_id,
-        actor.role,
-        app,
-        at,
-        at,
-      );
-      recordAudit(this.sql, at, {
-        kind: "device_first_seen",
-        device_id: actor.device_id,
-        user_id: actor.user_id,
-        role: actor.role,
-        message: `device first seen (${app})`,
-      });
-    });
+  /** A hello: admits the device or says why not (revoked, another install); audits first sight and skew. */
+  admitHello(actor: Actor, hello: { app: string; install_id?: string; clock_ms?: number }): HelloAdmission {
+    return admitHello(this.sql, this.clockMs(), actor, hello);
+  }
+
+  /** A manager's revocation of a device (permission checked by the caller against `revoke_device`). */
+  revokeDevice(by: Actor, deviceId: string, reason: string) {
+    return revokeDevice(this.sql, this.clockMs(), by, deviceId, reason);
+  }
+
+  isRevoked(deviceId: string): boolean {
+    return isRevoked(this.sql, deviceId);
+  }
+
+  devices(): DeviceRow[] {
+    return listDevices(this.sql);
   }
 }

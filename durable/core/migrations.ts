@@ -12,7 +12,7 @@ import { assert } from "../../schema/result.js";
 import type { SqlStore } from "./sql.js";
 import { appendOnlyTriggers as appendOnly } from "../../schema/sqlite.js";
 
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 
 const MIGRATIONS: ReadonlyArray<{ to: number; sql: string }> = [
@@ -144,6 +144,18 @@ const MIGRATIONS: ReadonlyArray<{ to: number; sql: string }> = [
       -- Snapshots read every entity as of one seq: the latest version per entity among changes up
       -- to that seq, in entity order.
       CREATE INDEX changes_by_entity ON changes (entity_id, seq, version);
+    `,
+  },
+  {
+    to: 3,
+    sql: `
+      -- A device id belongs to one install (bound at its first v3 hello); a manager may revoke it.
+      ALTER TABLE devices ADD COLUMN install_id TEXT;
+      ALTER TABLE devices ADD COLUMN revoked_at TEXT;
+      ALTER TABLE devices ADD COLUMN revoked_by TEXT;
+      ALTER TABLE devices ADD COLUMN revoke_reason TEXT;
+      -- The device's clock minus the server's at its last hello, ms.
+      ALTER TABLE devices ADD COLUMN clock_skew_ms INTEGER;
     `,
   },
 ];

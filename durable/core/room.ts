@@ -40,6 +40,7 @@ import {
   PushFrame as PushFrameSchema,
   MAX_ASSEMBLED_MESSAGE_BYTES,
 } from "../../schema/index.js";
+import { unreachable } from "../../schema/result.js";
 import type { DeviceClaims } from "../../schema/token.js";
 import type { BranchCore } from "./branch.js";
 import type { Actor } from "./push.js";
@@ -59,6 +60,10 @@ export interface Session {
    * connection is answered in. Absent before hello (and on sockets from before v2, which spoke v1).
    */
   protocol_version?: number;
+  /** The install that said hello (v3), null for v1/v2 clients; absent before hello. */
+  install_id?: string | null;
+  /** Closed by the server: frames already queued for this connection are not handled (I12). */
+  closed?: boolean;
   /** Malformed frames in a row. */
   strikes: number;
 }
@@ -92,13 +97,11 @@ export class BranchRoom {
     private readonly host: RoomHost,
   ) {}
 
-  /** A connection whose token the Worker verified. Older connections of the same device are replaced. */
+  /**
+   * A connection whose token the Worker verified. It replaces the device's older connections only
+   * once its hello is admitted (#replaceOthers): a refused connection never evicts the real device.
+   */
   connect(peer: Peer, claims: DeviceClaims): void {
-    for (const other of this.host.peers()) {
-      if (other.id !== peer.id && other.session()?.device_id === claims.device) {
-        this.#fatal(other, "replaced", "this device connected again; this older connection is closed");
-      }
-    }
     peer.setSession({
       device_id: claims.device,
       user_id: claims.user,
@@ -107,12 +110,16 @@ export class BranchRoom {
       open: false,
       strikes: 0,
     });
+    if (this.core.isRevoked(claims.device)) {
+      this.#fatal(peer, "device_revoked", "this device was revoked; ask a manager for a token for a new device");
+    }
   }
 
   message(peer: Peer, raw: string | ArrayBuffer): Promise<void> {
     const run = this.#serial.then(() => this.#handle(peer, raw));
     this.#serial = run.catch((error) => {
       this.host.log(`internal error handling a message from ${peer.id}`, error);
+      this.#markClosed(peer);
       peer.close(1011, "internal_error");
     });
     return this.#serial;
@@ -128,14 +135,17 @@ export class BranchRoom {
       text = JSON.stringify({ type: "poke", head });
     }
     for (const peer of this.host.peers()) {
-      if (peer.session()?.open) peer.send(text);
+      const session = peer.session();
+      if (session?.open && !session.closed) peer.send(text);
     }
     this.host.committed?.(head);
   }
 
   async #handle(peer: Peer, raw: string | ArrayBuffer): Promise<void> {
     const session = peer.session();
-    if (!session) return; // closed or never authenticated: nothing to answer
+    // Closed or never authenticated: nothing to answer. A connection the server closed may still have
+    // frames queued behind the one that closed it (#serial); none of them may write (I12).
+    if (!session || session.closed) return;
     if (this.core.nowMs() >= session.expires_at_ms) {
       return this.#fatal(peer, "token_expired", "the device token expired; reconnect with a fresh token");
     }
@@ -182,9 +192,24 @@ export class BranchRoom {
     if (hello.device_id !== session.device_id) {
       return this.#fatal(peer, "forbidden", `hello names device ${hello.device_id} but the token is for ${session.device_id}`);
     }
+    if (hello.protocol_version >= 3 && (hello.install_id === undefined || hello.clock_ms === undefined)) {
+      return this.#fatal(peer, "handshake_required", `a protocol ${hello.protocol_version} hello names its install_id and clock_ms`);
+    }
     const actor = { device_id: session.device_id, user_id: session.user_id, role: session.role } as Actor;
-    this.core.seeDevice(actor, hello.app);
-    peer.setSession({ ...session, open: true, protocol_version: hello.protocol_version });
+    const admission = this.core.admitHello(actor, hello);
+    switch (admission.kind) {
+      case "admitted":
+        break;
+      case "revoked":
+        return this.#fatal(peer, "device_revoked", `this device was revoked at ${admission.at}${admission.by ? ` by ${admission.by}` : ""}${admission.reason ? `: ${admission.reason}` : ""}; ask a manager for a token for a new device`);
+      case "install_conflict":
+        return this.#fatal(peer, "install_conflict", `device ${actor.device_id} is in use by another install (since ${admission.first_seen_at}); a token is for one install: ask a manager for a token for a new device`);
+      default:
+        return unreachable(admission, "hello admission");
+    }
+    // Only now, admitted, may this connection replace the device's others (a refused thief never evicts the real till).
+    this.#replaceOthers(peer, session.device_id, hello.install_id ?? null);
+    peer.setSession({ ...session, open: true, protocol_version: hello.protocol_version, install_id: hello.install_id ?? null });
     const welcome: Welcome = {
       type: "welcome",
       protocol_version: PROTOCOL_VERSION,
@@ -202,8 +227,26 @@ export class BranchRoom {
         max_pull_page_changes: MAX_PULL_PAGE_CHANGES,
       },
       time_zone: this.core.timeZone(),
+      server_time_ms: this.core.nowMs(),
     };
     this.#send(peer, welcomeFor(hello.protocol_version, welcome) as ServerMessage);
+  }
+
+  /**
+   * An admitted hello closes the device's other connections. The same install reconnecting (a
+   * restart, a new socket before the old one timed out) gets `superseded`, which is not an error for
+   * it; a v1/v2 client (no install id) or another install's connection gets `replaced`.
+   */
+  #replaceOthers(peer: Peer, deviceId: string, installId: string | null): void {
+    for (const other of this.host.peers()) {
+      const s = other.id === peer.id ? null : other.session();
+      if (!s || s.device_id !== deviceId) continue;
+      if (installId !== null && s.install_id === installId) {
+        this.#fatal(other, "superseded", "this install opened a newer connection; this older one is closed");
+      } else {
+        this.#fatal(other, "replaced", "this device connected again; this older connection is closed");
+      }
+    }
   }
 
   #versionMismatch(peer: Peer, version: number): void {
@@ -293,19 +336,27 @@ export class BranchRoom {
     });
     const error: ErrorMessage = { type: "error", code: reason, message: message.slice(0, 1_000), fatal: true };
     peer.send(JSON.stringify(error));
+    this.#markClosed(peer);
     peer.close(CLOSE_CODES[reason], reason);
+  }
+
+  #markClosed(peer: Peer): void {
+    const session = peer.session();
+    if (session && !session.closed) peer.setSession({ ...session, closed: true });
   }
 }
 
 const isSupportedVersion = (version: number) => version >= MIN_SUPPORTED_PROTOCOL_VERSION && version <= PROTOCOL_VERSION;
 
 /**
- * The welcome in the version the client speaks. v1's welcome is a strict object without
- * `time_zone`: a v1 client would refuse a frame with a field it does not know.
+ * The welcome in the version the client speaks. Older welcomes are strict objects without the later
+ * fields (`time_zone` since v2, `server_time_ms` since v3): an older client refuses a field it does
+ * not know.
  */
-function welcomeFor(version: number, welcome: Welcome): Welcome | Omit<Welcome, "time_zone"> {
-  if (version >= 2) return welcome;
-  const { time_zone: _v2Only, ...v1 } = welcome;
+function welcomeFor(version: number, welcome: Welcome): Partial<Welcome> {
+  const { time_zone, server_time_ms, ...v1 } = welcome;
+  if (version >= 3) return welcome;
+  if (version === 2) return { ...v1, time_zone };
   return v1;
 }
 

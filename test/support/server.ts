@@ -51,6 +51,9 @@ export async function startServer(persistDir?: string, port = 0, config = path.r
   };
 }
 
+/** A raw client's install id: one per device id (a real install makes its own and keeps it). */
+export const installIdOf = (device: string) => `0193a000-0000-7000-8000-${device.replace(/-/g, "").slice(-12)}`;
+
 export function tokenFor(branch: string, device: string, role: Role = "owner", ttlS = 3600): Promise<string> {
   const iat = Math.floor(Date.now() / 1000);
   return signDeviceToken({ v: 1, branch, device, user: "e2e", role, iat, exp: iat + ttlS } as DeviceClaims, TEST_SECRET);
@@ -75,7 +78,7 @@ export class NodeClient {
       ws.once("error", reject);
     });
     const client = new NodeClient(ws);
-    client.send({ type: "hello", protocol_version: PROTOCOL_VERSION, device_id: device, cursor: 0, app: "node-e2e/1" });
+    client.send({ type: "hello", protocol_version: PROTOCOL_VERSION, device_id: device, cursor: 0, app: "node-e2e/1", install_id: installIdOf(device), clock_ms: Date.now() });
     await client.next("welcome");
     return client;
   }

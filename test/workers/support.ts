@@ -60,7 +60,7 @@ export async function openSocket(branch: string, token: string | null): Promise<
 export async function connect(branch: string, device: string, role: Role = "owner", cursor = 0): Promise<TestClient> {
   const client = await openSocket(branch, await tokenFor(branch, device, role));
   if (client instanceof Response) throw new Error(`upgrade refused: ${client.status} ${await client.text()}`);
-  client.send({ type: "hello", protocol_version: PROTOCOL_VERSION, device_id: device, cursor, app: "workers-test/1" });
+  client.send({ type: "hello", protocol_version: PROTOCOL_VERSION, device_id: device, cursor, app: "workers-test/1", install_id: `0193a000-0000-7000-8000-${device.replace(/-/g, "").slice(-12)}`, clock_ms: Date.now() });
   await client.next("welcome");
   return client;
 }

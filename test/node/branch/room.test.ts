@@ -25,7 +25,12 @@ beforeEach(() => {
 });
 afterEach(() => r.close());
 
-const hello = (device: string, protocol_version: number = PROTOCOL_VERSION) => ({ type: "hello", protocol_version, device_id: device, cursor: 0, app: "test/1" });
+/** Each device's own install, unless a test says otherwise. */
+const installOf = (device: string) => `0193a000-0000-7000-8000-${device.slice(-12)}`;
+const hello = (device: string, protocol_version: number = PROTOCOL_VERSION, install = installOf(device)) =>
+  protocol_version >= 3
+    ? { type: "hello", protocol_version, device_id: device, cursor: 0, app: "test/1", install_id: install, clock_ms: r.core.nowMs() }
+    : { type: "hello", protocol_version, device_id: device, cursor: 0, app: "test/1" };
 async function open(device: string, role: Parameters<typeof r.connect>[1] = "owner") {
   const peer = r.connect(device, role);
   await peer.deliver(hello(device));
@@ -72,10 +77,19 @@ describe("handshake", () => {
     expect(peer.closed).toBeNull();
     const raw = JSON.parse(peer.sent[0]!) as Record<string, unknown>;
     expect(raw).not.toHaveProperty("time_zone");
-    // v1's welcome is v2's without time_zone, strict: a v1 client refuses unknown fields.
-    expect(Welcome.omit({ time_zone: true }).strict().safeParse(raw).success).toBe(true);
+    expect(raw).not.toHaveProperty("server_time_ms");
+    // v1's welcome is today's without the later fields, strict: a v1 client refuses unknown fields.
+    expect(Welcome.omit({ time_zone: true, server_time_ms: true }).strict().safeParse(raw).success).toBe(true);
     await peer.deliver({ type: "pull", request_id: "0193a000-0000-7000-8000-000000000001", since: 0, limit: 10 });
     expect((JSON.parse(peer.sent[1]!) as { type: string }).type).toBe("changes");
+  });
+
+  it("speaks v2 to a v2 client: time_zone, but not v3's server_time_ms", async () => {
+    const peer = r.connect(A, "cashier");
+    await peer.deliver(hello(A, 2));
+    const raw = JSON.parse(peer.sent[0]!) as Record<string, unknown>;
+    expect(raw).toMatchObject({ type: "welcome", time_zone: "UTC" });
+    expect(Welcome.omit({ server_time_ms: true }).strict().safeParse(raw).success).toBe(true);
   });
 
   it("refuses anything before hello, and a second hello", async () => {
@@ -93,10 +107,43 @@ describe("handshake", () => {
     expect(peer.closed).toEqual({ code: 4003, reason: "forbidden" });
   });
 
-  it("closes the older connection when the same device connects again", async () => {
+  it("closes the older connection when the same install connects again, as superseded (not terminal)", async () => {
     const first = await open(A);
     await open(A);
-    expect(first.closed).toEqual({ code: 4014, reason: "replaced" });
+    expect(first.closed).toEqual({ code: 4019, reason: "superseded" });
+  });
+
+  it("refuses another install of the same device id and keeps the real one connected (a copied token)", async () => {
+    const real = await open(A);
+    const thief = r.connect(A);
+    await thief.deliver(hello(A, PROTOCOL_VERSION, "0193a000-0000-7000-8000-0000000000ff"));
+    expect(thief.closed).toEqual({ code: 4018, reason: "install_conflict" });
+    expect(real.closed).toBeNull();
+    const audit = r.core.readAudit(0, 50).entries;
+    expect(audit.find((e) => e.kind === "install_conflict")?.message).toContain("0193a000-0000-7000-8000-0000000000ff");
+  });
+
+  it("refuses a revoked device at connect and at hello, and audits the revocation", async () => {
+    const live = await open(A);
+    r.core.revokeDevice({ device_id: B as never, user_id: "mgr" as never, role: "manager" }, A, "till stolen");
+    const again = r.connect(A);
+    expect(again.closed).toEqual({ code: 4016, reason: "device_revoked" });
+    expect(r.core.readAudit(0, 50).entries.map((e) => e.kind)).toContain("device_revoked");
+    expect(live.closed).toBeNull(); // an open socket is closed by the host (the Durable Object), see workers tests
+  });
+
+  it("a v3 hello without install_id or clock_ms is refused", async () => {
+    const peer = r.connect(A);
+    await peer.deliver({ type: "hello", protocol_version: PROTOCOL_VERSION, device_id: A, cursor: 0, app: "test/1" });
+    expect(peer.closed).toEqual({ code: 4012, reason: "handshake_required" });
+  });
+
+  it("audits a device clock more than two minutes off", async () => {
+    const peer = r.connect(A);
+    await peer.deliver({ ...hello(A), clock_ms: r.core.nowMs() - 3 * 3600_000 });
+    expect(peer.closed).toBeNull();
+    const skew = r.core.readAudit(0, 50).entries.find((e) => e.kind === "clock_skew");
+    expect(skew?.message).toBe("the device's clock is 3 h 0 min behind the server's");
   });
 
   it("closes a session whose token has expired", async () => {

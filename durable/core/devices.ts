@@ -1,0 +1,138 @@
+/**
+ * The devices of a branch: first seen, the one install each device id belongs to, revocation, and
+ * clock skew. A device token names a device id; the install id is made by the device's local database
+ * and cannot be copied with the token, so a second install using the same id (a copied token or a
+ * copied database) is told apart from the same install reconnecting.
+ */
+import { CLOCK_SKEW_WARN_MS, describeSkew } from "../../schema/index.js";
+import { recordAudit } from "./audit.js";
+import type { Actor } from "./push.js";
+import type { SqlStore } from "./sql.js";
+
+export interface DeviceRow {
+  device_id: string;
+  user_id: string;
+  role: string;
+  app: string | null;
+  first_seen_at: string;
+  last_seen_at: string;
+  install_id: string | null;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  revoke_reason: string | null;
+  clock_skew_ms: number | null;
+}
+
+/** What a hello may be answered with, decided from the device's row. */
+export type HelloAdmission =
+  | { kind: "admitted" }
+  | { kind: "revoked"; at: string; by: string | null; reason: string | null }
+  | { kind: "install_conflict"; bound_install: string; first_seen_at: string };
+
+export function deviceRow(sql: SqlStore, deviceId: string): DeviceRow | null {
+  return sql.one<DeviceRow>("SELECT * FROM devices WHERE device_id = ?", deviceId) ?? null;
+}
+
+export function isRevoked(sql: SqlStore, deviceId: string): boolean {
+  return sql.one<{ r: number }>("SELECT 1 AS r FROM devices WHERE device_id = ? AND revoked_at IS NOT NULL", deviceId) !== undefined;
+}
+
+/**
+ * Records a hello: first sight is audited (I10); a revoked device or another install of the same
+ * device id is refused and audited; the first install to say hello with an id owns it. Clients of
+ * protocol v1/v2 send no install id and are not bound. Clock skew beyond CLOCK_SKEW_WARN_MS is audited.
+ */
+export function admitHello(
+  sql: SqlStore,
+  atMs: number,
+  actor: Actor,
+  hello: { app: string; install_id?: string; clock_ms?: number },
+): HelloAdmission {
+  const at = new Date(atMs).toISOString();
+  const who = { device_id: actor.device_id, user_id: actor.user_id, role: actor.role };
+  const skew = hello.clock_ms === undefined ? null : hello.clock_ms - atMs;
+  return sql.transaction((): HelloAdmission => {
+    const row = deviceRow(sql, actor.device_id);
+    if (row?.revoked_at) return { kind: "revoked", at: row.revoked_at, by: row.revoked_by, reason: row.revoke_reason };
+    if (row?.install_id && hello.install_id && row.install_id !== hello.install_id) {
+      recordAudit(sql, at, {
+        ...who,
+        kind: "install_conflict",
+        code: "install_conflict",
+        message: `device ${actor.device_id} is bound to install ${row.install_id} (first seen ${row.first_seen_at}); install ${hello.install_id} (${hello.app}) was refused`,
+      });
+      return { kind: "install_conflict", bound_install: row.install_id, first_seen_at: row.first_seen_at };
+    }
+    if (!row) {
+      sql.run(
+        "INSERT INTO devices (device_id, user_id, role, app, first_seen_at, last_seen_at, install_id, clock_skew_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        actor.device_id,
+        actor.user_id,
+        actor.role,
+        hello.app,
+        at,
+        at,
+        hello.install_id ?? null,
+        skew,
+      );
+      recordAudit(sql, at, { ...who, kind: "device_first_seen", message: `device first seen (${hello.app})` });
+    } else {
+      sql.run(
+        "UPDATE devices SET last_seen_at = ?, user_id = ?, role = ?, app = ?, install_id = COALESCE(install_id, ?), clock_skew_ms = ? WHERE device_id = ?",
+        at,
+        actor.user_id,
+        actor.role,
+        hello.app,
+        hello.install_id ?? null,
+        skew,
+        actor.device_id,
+      );
+    }
+    if (skew !== null && Math.abs(skew) > CLOCK_SKEW_WARN_MS) {
+      recordAudit(sql, at, { ...who, kind: "clock_skew", code: "clock_skew", message: `the device's clock is ${describeSkew(skew)} the server's` });
+    }
+    return { kind: "admitted" };
+  });
+}
+
+/** A manager revokes a device: its tokens are refused from now on (I11), audited (I10). Idempotent. */
+export function revokeDevice(
+  sql: SqlStore,
+  atMs: number,
+  by: Actor,
+  deviceId: string,
+  reason: string,
+): { revoked_at: string; already: boolean } {
+  const at = new Date(atMs).toISOString();
+  return sql.transaction(() => {
+    const row = deviceRow(sql, deviceId);
+    if (row?.revoked_at) return { revoked_at: row.revoked_at, already: true };
+    if (row) {
+      sql.run("UPDATE devices SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE device_id = ?", at, by.user_id, reason, deviceId);
+    } else {
+      // A device never seen can be revoked too (a token known to be lost before first use).
+      sql.run(
+        "INSERT INTO devices (device_id, user_id, role, app, first_seen_at, last_seen_at, revoked_at, revoked_by, revoke_reason) VALUES (?, '', '', NULL, ?, ?, ?, ?, ?)",
+        deviceId,
+        at,
+        at,
+        at,
+        by.user_id,
+        reason,
+      );
+    }
+    recordAudit(sql, at, {
+      device_id: deviceId,
+      user_id: by.user_id,
+      role: by.role,
+      kind: "device_revoked",
+      code: "device_revoked",
+      message: `device ${deviceId} revoked by ${by.user_id} (${by.role}, device ${by.device_id}): ${reason}`,
+    });
+    return { revoked_at: at, already: false };
+  });
+}
+
+export function listDevices(sql: SqlStore): DeviceRow[] {
+  return sql.all<DeviceRow>("SELECT * FROM devices ORDER BY first_seen_at, device_id");
+}
