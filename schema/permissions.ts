@@ -42,6 +42,8 @@ export const BRANCH_ACTIONS = {
   read_audit: ["owner", "manager"],
   /** Ask for a snapshot export now. */
   export_snapshot: ["owner", "manager"],
+  /** List the branch's devices and revoke one (a lost or stolen till). */
+  manage_devices: ["owner", "manager"],
 } as const satisfies Record<string, readonly Role[]>;
 export type BranchAction = keyof typeof BRANCH_ACTIONS;
 

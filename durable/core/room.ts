@@ -125,6 +125,19 @@ export class BranchRoom {
     return this.#serial;
   }
 
+  /** Closes every connection of a device with a fatal reason (a revocation takes effect at once). */
+  disconnectDevice(deviceId: string, reason: CloseReason, message: string): number {
+    let closed = 0;
+    for (const peer of this.host.peers()) {
+      const session = peer.session();
+      if (session?.device_id === deviceId && !session.closed) {
+        this.#fatal(peer, reason, message);
+        closed++;
+      }
+    }
+    return closed;
+  }
+
   /** Sends committed changes to every open connection of the branch (the pusher too: its cursor needs them). */
   publish(changes: readonly Change[]): void {
     if (changes.length === 0) return;
