@@ -25,6 +25,22 @@ export const CHUNK_RAW_BYTES = 600_000;
 export const MAX_ASSEMBLED_MESSAGE_BYTES = 16 * 1024 * 1024;
 export const MAX_CHUNKS_PER_TRANSFER = Math.ceil(MAX_ASSEMBLED_MESSAGE_BYTES / CHUNK_RAW_BYTES);
 
+/**
+ * Uploads in progress per device (I12: no device can grow a branch without bound). An honest device
+ * sends one message at a time and may leave one unfinished behind a crash; starting one more than
+ * this abandons the device's oldest, so storage per device stays under this × MAX_ASSEMBLED_MESSAGE_BYTES
+ * and a device that crashed is never locked out.
+ */
+export const MAX_OPEN_UPLOADS_PER_DEVICE = 2;
+
+/**
+ * Live broadcasts a connection may be sent without a frame from it. Past this, it gets a `poke`
+ * (tens of bytes) instead of the changes: an honest device pulls, which counts as a frame.
+ */
+export const LIVE_UNREAD_BUDGET_BYTES = 1024 * 1024;
+/** Pokes in a row without a frame from the connection before it is closed as `slow_consumer`. */
+export const MAX_UNANSWERED_POKES = 256;
+
 /** Largest single sync event once serialized (UTF-8 JSON). Larger events are refused `payload_too_large`. */
 export const MAX_EVENT_BYTES = 12 * 1024 * 1024;
 

@@ -24,6 +24,9 @@ export type Money = z.infer<typeof Money>;
  * BigInt because taxable × rate can exceed 2^53 before the division.
  */
 export function taxMinor(taxableMinor: number, rateBasisPoints: number): number {
+  if (!Number.isSafeInteger(taxableMinor) || !Number.isSafeInteger(rateBasisPoints)) {
+    throw new RangeError(`taxMinor needs safe integers, received ${taxableMinor} × ${rateBasisPoints} (validate amounts first)`);
+  }
   const product = BigInt(taxableMinor) * BigInt(rateBasisPoints);
   return Number((product + 5_000n) / 10_000n);
 }

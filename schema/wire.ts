@@ -54,12 +54,33 @@ export function frameText(
 
 /** JSON text → value. Deeply nested input makes V8's parser throw RangeError: also a value here. */
 export function parseJson(text: string): Result<unknown, DecodeError> {
+  let value: unknown;
   try {
-    return ok(JSON.parse(text) as unknown);
+    value = JSON.parse(text) as unknown;
   } catch (e) {
     const why = e instanceof RangeError ? "nested too deeply" : "is not valid JSON";
     return err({ code: "malformed_message", message: `message ${why}` });
   }
+  // JSON.parse makes "__proto__" an ordinary own key, but copying the object (as zod does) turns it
+  // into a prototype assignment and the key silently vanishes: a strict object would accept what it
+  // should refuse. No message has such a key, so a message with one is malformed. The walk runs only
+  // when the text could spell it (directly or with \u escapes), so ordinary frames pay one scan.
+  if ((text.includes("__proto__") || text.includes("\\u")) && hasProtoKey(value)) {
+    return err({ code: "malformed_message", message: 'message has a "__proto__" key, which no message may have' });
+  }
+  return ok(value);
+}
+
+function hasProtoKey(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== "object" || v === null) continue;
+    if (!Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, "__proto__")) return true;
+    // A loop, not push(...v): a 20,000-item selection would be as many call arguments.
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === "object" && child !== null) stack.push(child);
+  }
+  return false;
 }
 
 /** A zod error in a few readable lines, bounded so it fits an `error` message. */

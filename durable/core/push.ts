@@ -101,7 +101,8 @@ function verdictFromRow(sql: SqlStore, row: VerdictRow): Verdict {
     code: row.code!,
     message: row.message!,
     detail: row.detail === null ? null : (JSON.parse(row.detail) as RejectDetail),
-    server_entity: row.server_version === null ? null : readEntityVersion(sql, row.entity_id, row.server_version),
+    // Rows stored before protocol v3 kept a version for every rejection: the rule applies on the way out too.
+    server_entity: row.server_version === null || !REJECTIONS_WITH_ENTITY.has(row.code!) ? null : readEntityVersion(sql, row.entity_id, row.server_version),
   } as RejectedVerdict;
 }
 
@@ -109,13 +110,61 @@ export function pushBatch(ctx: PushContext, rawEvents: ReadonlyArray<{ id: strin
   return ctx.sql.transaction(() => {
     const verdicts: Verdict[] = [];
     const changes: Change[] = [];
+    // One copy of each entity version per push (I12): ten rejected edits of one 5 MB project carry
+    // the project once, in the first of them; the device applies verdicts in order and keeps it.
+    const sent = new Set<string>();
     for (const raw of rawEvents) {
-      const decided = decide(ctx, raw);
-      verdicts.push(decided.verdict);
+      const decided = decideIsolated(ctx, raw);
+      verdicts.push(onceEach(decided.verdict, sent));
       if (decided.change) changes.push(decided.change);
     }
     return { verdicts, changes };
   });
+}
+
+function onceEach(verdict: Verdict, sent: Set<string>): Verdict {
+  if (verdict.status !== "rejected" || verdict.server_entity === null) return verdict;
+  const key = `${verdict.server_entity.entity_id}@${verdict.server_entity.version}`;
+  if (!sent.has(key)) {
+    sent.add(key);
+    return verdict;
+  }
+  return { ...verdict, server_entity: null };
+}
+
+/**
+ * The rejections whose device needs the server's entity to put its copy back to server truth (I7):
+ * the entity moved on, was deleted or voided, or already existed. Every other rejection (permission,
+ * shape, size, POS rules, references) leaves the device's base as it was: it carries no entity, so a
+ * small hostile push cannot make the server send megabytes back (I12).
+ */
+export const REJECTIONS_WITH_ENTITY: ReadonlySet<RejectCode> = new Set([
+  "entity_exists",
+  "entity_deleted",
+  "entity_voided",
+  "version_conflict",
+  "depends_on_rejected",
+  "already_voided",
+]);
+
+/**
+ * Every event gets its verdict whatever it contains (I2, I12). Deciding runs in its own nested
+ * transaction (a savepoint), so an exception while deciding one event (a bug, or an input no rule
+ * foresaw) undoes only that event's writes and becomes that event's `invalid_payload`, stored like
+ * any rejection: the rest of the batch is decided as usual and the device is never stuck behind it.
+ */
+function decideIsolated(ctx: PushContext, raw: { id: string } & Record<string, unknown>): { verdict: Verdict; change?: Change } {
+  try {
+    return ctx.sql.transaction(() => decide(ctx, raw));
+  } catch (error) {
+    const detail: RejectDetail = { field: null, expected: null, received: `the server could not process this change (${String(error).slice(0, 300)})` };
+    try {
+      return ctx.sql.transaction(() => rejectAndRecord(ctx, raw, null, "invalid_payload", detail));
+    } catch {
+      // Not even recordable (an id the verdicts table cannot hold): answered, not stored.
+      return { verdict: transientReject(raw, "invalid_payload", detail, ctx.actor.role) };
+    }
+  }
 }
 
 function decide(ctx: PushContext, raw: { id: string } & Record<string, unknown>): { verdict: Verdict; change?: Change } {
@@ -125,7 +174,7 @@ function decide(ctx: PushContext, raw: { id: string } & Record<string, unknown>)
     // Exactly-once (I3): the same event id always gets the same verdict and commits nothing more.
     // An id first used by another device is not that device's to replay.
     if (previous.device_id !== actor.device_id) {
-      return { verdict: transientReject(raw, "device_mismatch", { field: "id", expected: null, received: "event id belongs to another device" }) };
+      return { verdict: transientReject(raw, "device_mismatch", { field: "id", expected: null, received: "event id belongs to another device" }, actor.role) };
     }
     return { verdict: verdictFromRow(sql, previous) };
   }
@@ -353,9 +402,9 @@ function rejectAndRecord(
 ): { verdict: Verdict } {
   const { sql, actor } = ctx;
   const at = new Date(ctx.nowMs).toISOString();
-  // Every rejection carries the server's truth when the entity exists, also when the event was
-  // refused before its entity was looked up (size, shape, permission …): the device restores it.
-  if (current === null && typeof event.entity_id === "string" && event.entity_id.length <= 36) {
+  // Only the rejections that put the device back to server truth carry the entity (protocol v3).
+  if (!REJECTIONS_WITH_ENTITY.has(code)) current = null;
+  else if (current === null && typeof event.entity_id === "string" && event.entity_id.length <= 36) {
     current = readEntity(sql, event.entity_id);
   }
   const verdict = buildRejection(event, current, code, detail, actor.role);
@@ -382,8 +431,8 @@ function rejectAndRecord(
 }
 
 /** A rejection that is not stored, because the event id is not this device's to decide. */
-function transientReject(event: { id: string } & Record<string, unknown>, code: RejectCode, detail: RejectDetail): RejectedVerdict {
-  return buildRejection(event, null, code, detail, "viewer");
+function transientReject(event: { id: string } & Record<string, unknown>, code: RejectCode, detail: RejectDetail, role: string): RejectedVerdict {
+  return buildRejection(event, null, code, detail, role);
 }
 
 function buildRejection(

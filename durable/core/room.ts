@@ -19,8 +19,10 @@ import {
   type Hello,
   joinPieces,
   type Live,
+  LIVE_UNREAD_BUDGET_BYTES,
   MAX_BATCH_EVENTS,
   MAX_EVENT_BYTES,
+  MAX_UNANSWERED_POKES,
   MAX_PULL_PAGE_CHANGES,
   MIN_SUPPORTED_PROTOCOL_VERSION,
   type MessageErrorCode,
@@ -89,8 +91,16 @@ export interface RoomHost {
 /** Malformed frames in a row before a connection is considered broken. */
 export const MAX_STRIKES = 8;
 
+/** What a connection was sent by `publish` since its last frame. */
+interface Unread {
+  bytes: number;
+  /** Pokes sent since the budget ran out. */
+  pokes: number;
+}
+
 export class BranchRoom {
   #serial: Promise<void> = Promise.resolve();
+  #unread = new Map<string, Unread>();
 
   constructor(
     private readonly core: BranchCore,
@@ -116,6 +126,7 @@ export class BranchRoom {
   }
 
   message(peer: Peer, raw: string | ArrayBuffer): Promise<void> {
+    this.#unread.delete(peer.id); // it reads and writes: nothing it was sent is outstanding
     const run = this.#serial.then(() => this.#handle(peer, raw));
     this.#serial = run.catch((error) => {
       this.host.log(`internal error handling a message from ${peer.id}`, error);
@@ -143,14 +154,27 @@ export class BranchRoom {
     if (changes.length === 0) return;
     const head = changes[changes.length - 1]!.seq;
     const live: Live = { type: "live", changes: changes as Change[], head } as Live;
+    const poke = JSON.stringify({ type: "poke", head });
     let text = JSON.stringify(live);
-    if (changes.length > MAX_BATCH_EVENTS || utf8ByteLength(text) > FRAME_LIMIT_BYTES) {
-      text = JSON.stringify({ type: "poke", head });
-    }
+    if (changes.length > MAX_BATCH_EVENTS || utf8ByteLength(text) > FRAME_LIMIT_BYTES) text = poke;
+    const unread = new Map<string, Unread>();
     for (const peer of this.host.peers()) {
       const session = peer.session();
-      if (session?.open && !session.closed) peer.send(text);
+      if (!session?.open || session.closed) continue;
+      // Slow consumers (I12): a connection that sends nothing back is not fed without bound. Past
+      // its budget it gets pokes (an honest device answers one with a pull, which resets the count);
+      // one that lets MAX_UNANSWERED_POKES pass is closed and pulls from its cursor when it reconnects.
+      const u = this.#unread.get(peer.id) ?? { bytes: 0, pokes: 0 };
+      if (u.pokes >= MAX_UNANSWERED_POKES) {
+        this.#fatal(peer, "slow_consumer", `${u.bytes} bytes of live changes and ${u.pokes} pokes went unanswered; reconnect and pull from your cursor`);
+        continue;
+      }
+      const over = u.bytes + text.length > LIVE_UNREAD_BUDGET_BYTES;
+      const out = over ? poke : text;
+      peer.send(out);
+      unread.set(peer.id, { bytes: u.bytes + out.length, pokes: u.pokes + (over ? 1 : 0) });
     }
+    this.#unread = unread; // only connections still open are remembered
     this.host.committed?.(head);
   }
 

@@ -4,7 +4,7 @@
  * connection, a hibernation or an eviction and resumes at `next_index`. The message is validated only
  * once it is whole and its checksum matches. Unfinished uploads expire after UPLOAD_TTL_MS.
  */
-import type { Chunk, UploadState } from "../../schema/index.js";
+import { type Chunk, MAX_OPEN_UPLOADS_PER_DEVICE, type UploadState } from "../../schema/index.js";
 import type { SqlStore } from "./sql.js";
 
 /** An on-location crew may be offline for hours between two pieces of one upload. */
@@ -48,6 +48,9 @@ export function storeChunk(
       if (chunk.index !== 0) {
         return { ok: false, problem: { code: "chunk_invalid", message: `unknown upload ${chunk.transfer_id}: start at chunk 0 (received ${chunk.index})` } };
       }
+      // Quota (I12): a device starting one upload too many abandons its oldest.
+      const open = sql.all<{ transfer_id: string }>("SELECT transfer_id FROM uploads WHERE device_id = ? ORDER BY expires_at, transfer_id", deviceId);
+      for (const old of open.slice(0, Math.max(0, open.length - MAX_OPEN_UPLOADS_PER_DEVICE + 1))) dropUpload(sql, old.transfer_id);
       sql.run(
         "INSERT INTO uploads (transfer_id, device_id, count, total_bytes, sha256, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
         chunk.transfer_id,

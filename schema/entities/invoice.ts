@@ -98,7 +98,10 @@ function checkInvoice(inv: z.infer<z.ZodObject<typeof editableFields>>, ctx: z.R
 }
 
 /** Payload of `create`, and the shape every merged update must satisfy. */
-export const InvoiceCreate = z.strictObject(editableFields).superRefine(checkInvoice);
+// Zod runs refinements even when a field already failed its own bounds (a quantity of 1e308 is
+// reported as "too big" and still reaches the refinement): totals are only computed, with BigInt tax,
+// on an invoice whose fields all passed, so hostile numbers get an issue, never an exception (I12).
+export const InvoiceCreate = z.strictObject(editableFields).superRefine(checkInvoice, { when: (payload) => payload.issues.length === 0 });
 export type InvoiceCreate = z.infer<typeof InvoiceCreate>;
 
 /** Payload of `update`: top-level fields to replace; the merged invoice must satisfy InvoiceCreate. */

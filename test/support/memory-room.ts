@@ -19,8 +19,9 @@ export class MemoryPeer implements Peer {
     private readonly room: BranchRoom,
   ) {}
 
+  /** Like partyserver's `connection.state`, the session outlives the close: the room must not act on it. */
   session() {
-    return this.closed ? null : this.#session;
+    return this.#session;
   }
   setSession(session: Session) {
     this.#session = session;

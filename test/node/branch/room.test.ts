@@ -8,15 +8,21 @@ import {
   FRAME_LIMIT_BYTES,
   PROTOCOL_VERSION,
   Welcome,
+  LIVE_UNREAD_BUDGET_BYTES,
+  MAX_OPEN_UPLOADS_PER_DEVICE,
+  MAX_UNANSWERED_POKES,
   type ServerMessage,
+  type SyncEvent,
+  type Verdict,
   splitIntoChunks,
   type TransferId,
 } from "../../../schema/index.js";
 import { DEVICES } from "../../support/branch.js";
 import { makeEventFactory } from "../../support/events.js";
 import { makeRoom, type MemoryPeer } from "../../support/memory-room.js";
+import { splitVerdicts } from "../../../durable/core/room.js";
 
-const { A, B } = DEVICES;
+const { A, B, C } = DEVICES;
 let r: ReturnType<typeof makeRoom>;
 let f: ReturnType<typeof makeEventFactory>;
 beforeEach(() => {
@@ -42,6 +48,13 @@ const only = async <T extends ServerMessage["type"]>(peer: MemoryPeer, type: T) 
   const messages = await peer.received();
   expect(messages.map((m) => m.type)).toEqual([type]);
   return messages[0] as Extract<ServerMessage, { type: T }>;
+};
+
+/** A push too large for one frame: a project with 20,000 selected media items. */
+const bigPush = () => {
+  const items = Array.from({ length: 20_000 }, (_, i) => ({ sha256: i.toString(16).padStart(64, "0"), file_name: `IMG_${i}.CR3`, size_bytes: i, note: null }));
+  const event = { ...f.createProject(A), payload: { ...(f.createProject(A).payload as object), media_selection: { items } } };
+  return { event, text: JSON.stringify({ type: "push", batch_id: f.nextId(), events: [event] }) };
 };
 
 describe("handshake", () => {
@@ -156,6 +169,26 @@ describe("handshake", () => {
 });
 
 describe("bad frames", () => {
+  it.each([
+    ["a second hello", (d: string) => hello(d)],
+    ["eight malformed frames", () => "{"],
+  ])("after a fatal close (%s), frames already queued behind it change nothing", async (_, bad) => {
+    const peer = await open(A);
+    const strikes = typeof bad(A) === "string" ? 8 : 1;
+    // Delivered back to back, as a socket's frames queue up behind the one being handled.
+    const queued = [...Array.from({ length: strikes }, () => peer.deliver(bad(A))), peer.deliver({ type: "push", batch_id: f.nextId(), events: [f.createProject(A)] })];
+    await Promise.all(queued);
+    expect(peer.closed?.code).toBe(strikes === 1 ? 4012 : 4013);
+    expect(r.core.head()).toBe(0);
+  });
+
+  it("a chunk whose data is not base64 is chunk_invalid, as documented", async () => {
+    const peer = await open(A);
+    const [chunk] = await splitIntoChunks(bigPush().text, f.nextId() as TransferId);
+    await peer.deliver({ ...chunk, data: "not base64!" });
+    expect((await peer.received()).at(-1)).toMatchObject({ type: "error", code: "chunk_invalid", fatal: false });
+  });
+
   it("answers a malformed or oversize frame with a clear error and changes nothing", async () => {
     const peer = await open(A);
     await peer.deliver("{");
@@ -212,12 +245,6 @@ describe("push, verdicts and live fan-out", () => {
 });
 
 describe("chunked uploads", () => {
-  const bigPush = () => {
-    const items = Array.from({ length: 20_000 }, (_, i) => ({ sha256: i.toString(16).padStart(64, "0"), file_name: `IMG_${i}.CR3`, size_bytes: i, note: null }));
-    const event = { ...f.createProject(A), payload: { ...(f.createProject(A).payload as object), media_selection: { items } } };
-    return { event, text: JSON.stringify({ type: "push", batch_id: f.nextId(), events: [event] }) };
-  };
-
   it("resumes after a dropped connection at the chunk the server asks for", async () => {
     const { event, text } = bigPush();
     const transfer = f.nextId() as TransferId;
@@ -269,8 +296,52 @@ describe("chunked uploads", () => {
   });
 });
 
+describe("per-device bounds (I12)", () => {
+  it("a device starting more uploads than its quota abandons its oldest, so storage stays bounded", async () => {
+    const peer = await open(A);
+    for (let i = 0; i < 6; i++) {
+      const { text } = bigPush();
+      const chunks = await splitIntoChunks(text, f.nextId() as TransferId);
+      await peer.deliver(chunks[0]);
+    }
+    expect(r.sql.one<{ n: number }>("SELECT COUNT(*) AS n FROM uploads WHERE device_id = ?", A)!.n).toBe(MAX_OPEN_UPLOADS_PER_DEVICE);
+    expect(r.sql.one<{ n: number }>("SELECT COUNT(*) AS n FROM upload_chunks")!.n).toBe(MAX_OPEN_UPLOADS_PER_DEVICE);
+    // Another device's uploads are its own quota.
+    const other = await open(B);
+    await other.deliver((await splitIntoChunks(bigPush().text, f.nextId() as TransferId))[0]);
+    expect(r.sql.one<{ n: number }>("SELECT COUNT(*) AS n FROM uploads")!.n).toBe(MAX_OPEN_UPLOADS_PER_DEVICE + 1);
+  });
+
+  it("a connection that never reads is fed a bounded amount, then closed as slow_consumer; one that pulls on a poke is not", async () => {
+    const writer = await open(A);
+    const deaf = await open(B);
+    const honest = await open(C);
+    let pulls = 0;
+    const step = async (events: SyncEvent[]) => {
+      await writer.deliver({ type: "push", batch_id: f.nextId(), events });
+      await writer.received();
+      // The honest device answers a poke by pulling (a frame), as the desktop does.
+      const got = await honest.received();
+      if (got.some((m) => m.type === "poke")) {
+        pulls++;
+        await honest.deliver({ type: "pull", request_id: crypto.randomUUID(), since: 0, limit: 1 });
+        await honest.received();
+      }
+    };
+    // ~1.4 MB of live changes, then single sales until the deaf connection is given up on.
+    for (let i = 0; i < 10; i++) await step(Array.from({ length: 200 }, (_, j) => f.sale(A, undefined, `A-${i}-${j}`)));
+    for (let i = 0; i < 2 * MAX_UNANSWERED_POKES && !deaf.closed; i++) await step([f.sale(A, undefined, `B-${i}`)]);
+    expect(deaf.closed).toEqual({ code: 4017, reason: "slow_consumer" });
+    const deafBytes = deaf.sent.reduce((n, t) => n + t.length, 0);
+    expect(deafBytes).toBeLessThan(LIVE_UNREAD_BUDGET_BYTES + (MAX_UNANSWERED_POKES + 8) * 100);
+    expect(honest.closed).toBeNull();
+    expect(pulls).toBeGreaterThan(0);
+    expect(writer.closed).toBeNull();
+  });
+});
+
 describe("large answers", () => {
-  it("splits the verdicts of a push over several messages when rejections carry a large entity", async () => {
+  it("sends a large entity once per push, not once per rejection, and none with permission_denied (no amplification)", async () => {
     const a = await open(A);
     const items = Array.from({ length: 9_000 }, (_, i) => ({ sha256: i.toString(16).padStart(64, "0"), file_name: `IMG_${i}.CR3`, size_bytes: i, note: null }));
     const base = f.createProject(A);
@@ -279,13 +350,33 @@ describe("large answers", () => {
       await a.deliver(chunk);
     }
     await a.received();
-    // Ten stale edits: each rejection carries the ~1 MB project, ~10 MB in all, over the 8 MiB budget.
+    // Ten stale edits of the ~1 MB project: before v3 each rejection carried it (~10 MB back for a
+    // push of ~2 KB). Now the first carries it and the other nine point the device at it.
     const stale = Array.from({ length: 10 }, (_, i) => f.updateProject(A, create.entity_id, { title: `t${i}` }, { base: 7 }));
+    const sentBefore = a.sent.length;
     await a.deliver({ type: "push", batch_id: f.nextId(), events: stale });
+    const verdictBytes = a.sent.slice(sentBefore).reduce((n, text) => n + text.length, 0);
     const messages = (await a.received()).filter((m) => m.type === "verdicts");
-    expect(messages.length).toBeGreaterThan(1);
     const verdicts = messages.flatMap((m) => (m.type === "verdicts" ? m.verdicts : []));
     expect(verdicts.map((v) => v.event_id)).toEqual(stale.map((e) => e.id));
-    expect(verdicts.every((v) => v.status === "rejected" && v.server_entity?.version === 1)).toBe(true);
+    expect(verdicts.map((v) => v.status === "rejected" && v.code)).toEqual(stale.map(() => "version_conflict"));
+    expect(verdicts.map((v) => (v.status === "rejected" ? v.server_entity?.version ?? null : "confirmed"))).toEqual([1, ...stale.slice(1).map(() => null)]);
+    // One copy of the entity (as the chunked transfer carries it: base64 of its JSON) plus ~1 KB per verdict.
+    const entityBytes = JSON.stringify(verdicts[0]!.status === "rejected" ? verdicts[0]!.server_entity : null).length;
+    expect(verdictBytes).toBeLessThan(entityBytes * 1.4 + 10 * 1_000);
+    // A viewer's edits of the same project are refused without the project at all.
+    const viewer = await open(B, "viewer");
+    const viewerBefore = viewer.sent.length;
+    await viewer.deliver({ type: "push", batch_id: f.nextId(), events: Array.from({ length: 10 }, (_, i) => f.updateProject(B, create.entity_id, { title: `v${i}` }, { base: 1 })) });
+    const denied = (await viewer.received()).flatMap((m) => (m.type === "verdicts" ? m.verdicts : []));
+    expect(denied.map((v) => (v.status === "rejected" ? [v.code, v.server_entity] : v.status))).toEqual(Array.from({ length: 10 }, () => ["permission_denied", null]));
+    expect(viewer.sent.slice(viewerBefore).reduce((n, text) => n + text.length, 0)).toBeLessThan(10 * 1_000);
+  });
+
+  it("splits verdicts that do not fit one message into several, in order", () => {
+    const verdict = (i: number) => ({ event_id: `e${i}`, status: "rejected", code: "version_conflict", message: "x".repeat(400), detail: null, server_entity: null }) as Verdict;
+    const groups = splitVerdicts(Array.from({ length: 10 }, (_, i) => verdict(i)), 1_500);
+    expect(groups.length).toBeGreaterThan(1);
+    expect(groups.flat().map((v) => v.event_id)).toEqual(Array.from({ length: 10 }, (_, i) => `e${i}`));
   });
 });

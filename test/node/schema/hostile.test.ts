@@ -18,6 +18,7 @@ import {
   SyncEvent,
 } from "../../../schema/index.js";
 import * as ex from "../../fixtures/examples.js";
+import { makeEventFactory } from "../../support/events.js";
 
 const schemas: Array<[string, z.ZodType]> = [
   ["ClientMessage", ClientMessage],
@@ -49,13 +50,9 @@ describe("hostile input", () => {
     for (const text of texts) {
       for (const decode of [decodeClientMessage, decodeServerMessage]) expect(decode(text).ok, text).toBe(false);
     }
-    // The lenient push envelope keeps unknown event keys for per-event validation, which then refuses them.
-    const frame = decodeClientFrame(texts[1]!);
-    expect(frame.ok).toBe(true);
-    if (frame.ok && frame.value.type === "push") {
-      const event = SyncEvent.safeParse(frame.value.events[0]);
-      expect(event.success).toBe(false);
-    }
+    // A push frame with one is malformed as a whole: copying the event would have dropped the key
+    // silently and let the event through (issue 12).
+    expect(decodeClientFrame(texts[1]!).ok).toBe(false);
     const payload = JSON.parse('{"notes":"x","__proto__":{"polluted":true}}');
     const body = parseEventBody({ ...ex.event, payload });
     expect(body.ok).toBe(false);
@@ -148,5 +145,25 @@ describe("hostile input", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("a __proto__ key (I12: strict objects stay strict)", () => {
+  const f = makeEventFactory(3);
+  const event = f.createProject("01936f3c-0000-7000-8000-0000000000a1");
+  const push = JSON.stringify({ type: "push", batch_id: f.nextId(), events: [event] });
+  it.each([
+    ["in an event envelope", push.replace('"id":', '"__proto__":{"x":1},"id":')],
+    ["spelt with escapes", push.replace('"id":', '"\\u005f_proto__":1,"id":')],
+    ["deep in a payload", push.replace('"title":', '"__proto__":null,"title":')],
+  ])("%s makes the frame malformed instead of silently vanishing", (_, text) => {
+    const decoded = decodeClientFrame(text);
+    expect(decoded.ok).toBe(false);
+    expect(!decoded.ok && decoded.error).toEqual({ code: "malformed_message", message: 'message has a "__proto__" key, which no message may have' });
+  });
+
+  it("a value or a longer key that merely contains the word is fine", () => {
+    const text = push.replace('"title":"Shoot"', '"title":"__proto__ shoot"');
+    expect(decodeClientFrame(text).ok).toBe(true);
   });
 });
