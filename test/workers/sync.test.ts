@@ -5,6 +5,7 @@
 import { abortAllDurableObjects, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { type ConfirmedVerdict, PROTOCOL_VERSION, type SyncEvent } from "../../schema/index.js";
+import * as ex from "../fixtures/examples.js";
 import { makeEventFactory } from "../support/events.js";
 import { connect, newId, ORIGIN, pullAll, tokenFor } from "./support.js";
 
@@ -154,6 +155,24 @@ describe("conflicts, permissions and POS rules over real sockets", () => {
       ],
     });
     manager.close();
+  });
+});
+
+describe("every event gets its verdict (I2, I12) inside workerd", () => {
+  it("a poison event in the middle of a batch is its own invalid_payload; the others commit and the socket stays open", async () => {
+    const branch = freshBranch();
+    const f = makeEventFactory(51);
+    const client = await connect(branch, A, "manager");
+    const poison = f.event(A, "invoice", f.nextId(), "create", { ...ex.invoice, tax_rate_bp: 1e308 });
+    const events = [f.createProject(A), poison, f.sale(A)];
+    client.send({ type: "push", batch_id: newId(), events });
+    const { verdicts } = await client.next("verdicts", { skip: true });
+    expect(verdicts.map((v) => (v.status === "confirmed" ? "confirmed" : v.code))).toEqual(["confirmed", "invalid_payload", "confirmed"]);
+    // The savepoint of the poison event rolled back nothing of its neighbours: seqs 1 and 2.
+    expect(verdicts.flatMap((v) => (v.status === "confirmed" ? [v.seq] : []))).toEqual([1, 2]);
+    client.send({ type: "ping", nonce: 7 });
+    expect(await client.next("pong", { skip: true })).toEqual({ type: "pong", nonce: 7 });
+    client.close();
   });
 });
 
