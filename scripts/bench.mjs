@@ -22,6 +22,7 @@ const benches = [
   "bench/local-writes.ts", // local write latency with 100,000 entities in the store
   "bench/bootstrap.ts", // bootstrap of 100,000 and 1,000,000 entities from an R2 snapshot
   "bench/snapshot-memory.ts", // workerd memory while exporting hundreds of MB
+  "bench/attack.ts", // an honest device's push latency while another floods rejections naming a 4.8 MB project
   "bench/report.ts", // the targets against the figures above
 ];
 for (const bench of benches) {
