@@ -43,7 +43,7 @@ export const PROTOCOL_HISTORY = [
   {
     version: 3,
     note: "hello names the install and its clock, welcome the server's; rejections carry the entity only where the device needs it, once per entity; chunk data checked as chunk_invalid; close codes device_revoked, slow_consumer, install_conflict, superseded; at most MAX_OPEN_UPLOADS_PER_DEVICE uploads per device",
-    fingerprint: "fe3306f26baf508597de3d57e0ecd0e28e0ba8cd36ca25202174aded6464bcf8",
+    fingerprint: "610d54fa0ea797caec877e3bfa59fcfbec73ac4f7da54d013a0f234143cbe3d2",
   },
 ] as const;
 
