@@ -22,6 +22,14 @@ const sync = read<{ quick: boolean; figures: Figure[] }>("sync.json");
 const writes = read<{ entities_in_store: number; p50_ms: number; p99_ms: number }>("local-writes.json");
 const boot = read<{ results: Array<{ entities: number; workerd_rss_mb: { peak_during_export: number }; bootstrap: { peak_rss_mb: number; event_loop_max_stall_ms: number } }> }>("bootstrap.json");
 const exportMemory = read<{ workerd_rss_peak_mb: number; snapshot_uncompressed_mb: number }>("snapshot-memory.json");
+const attack = read<{
+  amplification: number;
+  attack_bytes_sent_per_push: number;
+  attack_bytes_received_per_push: number;
+  honest_push_ms_idle: { p99: number };
+  honest_push_ms_under_attack: { p99: number };
+  workerd_peak_mb: number;
+}>("attack.json");
 
 interface Check {
   target: string;
@@ -56,6 +64,16 @@ const workerdPeaks = [
   ...(boot?.results.map((r) => ({ where: `snapshot export of ${r.entities.toLocaleString("en-US")} entities`, mb: r.workerd_rss_mb.peak_during_export })) ?? []),
   ...(exportMemory ? [{ where: `export of ${exportMemory.snapshot_uncompressed_mb} MB of entities`, mb: exportMemory.workerd_rss_peak_mb }] : []),
 ];
+// Issue 12: a small hostile push cannot make the branch answer with megabytes or stall others.
+check("verdict bytes per hostile push within 4× the push (no entity amplification)", attack?.amplification, 4, "×", attack ? `${attack.attack_bytes_received_per_push} bytes back per ${attack.attack_bytes_sent_per_push}-byte push` : "");
+check(
+  "honest push p99 under attack within 5× its idle p99",
+  attack ? Math.round((attack.honest_push_ms_under_attack.p99 / Math.max(1, attack.honest_push_ms_idle.p99)) * 10) / 10 : undefined,
+  5,
+  "×",
+  attack ? `${attack.honest_push_ms_idle.p99} ms idle → ${attack.honest_push_ms_under_attack.p99} ms under attack` : "",
+);
+if (attack) workerdPeaks.push({ where: "verdict-amplification attack", mb: attack.workerd_peak_mb });
 const worstWorkerd = workerdPeaks.reduce<{ where: string; mb: number } | undefined>((w, p) => (!w || p.mb > w.mb ? p : w), undefined);
 check("workerd peak RSS under 200 MB in every workload", worstWorkerd?.mb, 200, " MB", `worst: ${worstWorkerd?.where}`);
 const million = boot?.results.find((r) => r.entities === 1_000_000);
