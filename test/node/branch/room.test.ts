@@ -51,8 +51,8 @@ const only = async <T extends ServerMessage["type"]>(peer: MemoryPeer, type: T) 
 };
 
 /** A push too large for one frame: a project with 20,000 selected media items. */
-const bigPush = () => {
-  const items = Array.from({ length: 20_000 }, (_, i) => ({ sha256: i.toString(16).padStart(64, "0"), file_name: `IMG_${i}.CR3`, size_bytes: i, note: null }));
+const bigPush = (count = 20_000) => {
+  const items = Array.from({ length: count }, (_, i) => ({ sha256: i.toString(16).padStart(64, "0"), file_name: `IMG_${i}.CR3`, size_bytes: i, note: null }));
   const event = { ...f.createProject(A), payload: { ...(f.createProject(A).payload as object), media_selection: { items } } };
   return { event, text: JSON.stringify({ type: "push", batch_id: f.nextId(), events: [event] }) };
 };
@@ -300,7 +300,7 @@ describe("per-device bounds (I12)", () => {
   it("a device starting more uploads than its quota abandons its oldest, so storage stays bounded", async () => {
     const peer = await open(A);
     for (let i = 0; i < 6; i++) {
-      const { text } = bigPush();
+      const { text } = bigPush(5_000); // ~1.1 MB: two chunks, enough for an upload in progress
       const chunks = await splitIntoChunks(text, f.nextId() as TransferId);
       await peer.deliver(chunks[0]);
     }
@@ -308,7 +308,7 @@ describe("per-device bounds (I12)", () => {
     expect(r.sql.one<{ n: number }>("SELECT COUNT(*) AS n FROM upload_chunks")!.n).toBe(MAX_OPEN_UPLOADS_PER_DEVICE);
     // Another device's uploads are its own quota.
     const other = await open(B);
-    await other.deliver((await splitIntoChunks(bigPush().text, f.nextId() as TransferId))[0]);
+    await other.deliver((await splitIntoChunks(bigPush(5_000).text, f.nextId() as TransferId))[0]);
     expect(r.sql.one<{ n: number }>("SELECT COUNT(*) AS n FROM uploads")!.n).toBe(MAX_OPEN_UPLOADS_PER_DEVICE + 1);
   });
 
