@@ -5,11 +5,15 @@
  * the claims in CLAIMS_HEADER; a Durable Object is reachable only through its Worker.
  */
 import { type Connection, type ConnectionContext, Server } from "partyserver";
+import { z } from "zod";
 import {
   type BranchId,
   canDo,
   decodeWith,
+  DeviceId,
   FRAME_LIMIT_BYTES,
+  IsoDate,
+  RevokeRequest,
   MAX_PULL_PAGE_CHANGES,
   PushFrame,
   type TransferId,
@@ -24,12 +28,14 @@ import { type Actor } from "./core/push.js";
 import { BranchRoom, type Peer, type Session } from "./core/room.js";
 import { expireUploads, nextUploadExpiry } from "./core/uploads.js";
 import { exportSnapshot } from "./snapshots/export.js";
-import { CLAIMS_HEADER, json } from "./http.js";
+import { CLAIMS_HEADER, decodeSegment, intParam, json, parseBody } from "./http.js";
 
 export interface Env {
   BRANCH: DurableObjectNamespace<BranchDurableObject>;
   SNAPSHOTS: R2Bucket;
   TOKEN_SECRET: string;
+  /** Refused device tokens per client address (wrangler.toml `[[ratelimits]]`), used by the Worker. */
+  TOKEN_REFUSALS: RateLimit;
   /** The IANA time zone a branch takes when it is first used (wrangler.toml `[vars]`); default UTC. */
   BRANCH_TIME_ZONE?: string;
 }
@@ -60,6 +66,9 @@ interface LastSnapshot {
   seq: number;
   at_ms: number;
 }
+
+/** A request id (`changes?request_id=`), as in the `pull` message. */
+const RequestId = z.uuid().max(36);
 
 /** The heartbeat frame idle clients send; answered by the runtime without waking the object. */
 export const IDLE_PING = '{"type":"ping","nonce":0}';
@@ -162,14 +171,59 @@ export class BranchDurableObject extends Server<Env> {
     if (current === null || current > ms) await this.ctx.storage.setAlarm(ms);
   }
 
-  /** RPC from the Worker: a request for this branch was refused for its token (I10). */
-  recordTokenFailure(code: string, message: string, deviceHint: string | null): void {
-    this.core.audit({ kind: "token_failure", code, message, device_id: deviceHint });
+  /** RPC from the Worker, which serves snapshot reads from R2 itself: is this device revoked? */
+  isDeviceRevoked(deviceId: string): boolean {
+    return this.core.isRevoked(deviceId);
   }
 
+  /**
+   * A socket error the runtime reports for one connection. The one a client can cause on purpose is
+   * a frame larger than the runtime accepts (32 MiB in workerd: "protocolError.statusCode = 1009"),
+   * after which the runtime has already closed the socket with 1009 (docs/protocol.md, 10.2).
+   * Handled here as a value: one log line, and the session is marked closed so nothing still queued
+   * for it runs (I12). partyserver's default handler logs it as an unhandled error.
+   */
+  override onError(connection: Connection<Session>, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const tooBig = /statusCode = 1009|too large/i.test(message);
+    const session = connection.state;
+    if (session && !session.closed) connection.setState({ ...session, closed: true });
+    console.warn(
+      JSON.stringify({
+        event: "websocket_error",
+        kind: tooBig ? "message_too_big" : "other",
+        branch: this.name,
+        connection: connection.id,
+        device: session?.device_id ?? null,
+        message: message.slice(0, 500),
+      }),
+    );
+    if (connection.readyState === WebSocket.READY_STATE_OPEN) {
+      connection.close(tooBig ? 1009 : 1011, tooBig ? "message_too_big" : "internal_error");
+    }
+  }
+
+  /**
+   * The HTTP API. An exception here is a server bug: it is logged with its stack and answered as a
+   * JSON 500 without one (partyserver would answer the stack trace as text).
+   */
   override async onRequest(request: Request): Promise<Response> {
+    try {
+      return await this.#route(request);
+    } catch (error) {
+      const ref = crypto.randomUUID();
+      console.error(`internal error ${ref} answering ${request.method} ${new URL(request.url).pathname} on branch ${this.name}`, error);
+      return json(500, { error: "internal_error", message: `the branch could not answer this request (logged as ${ref})` });
+    }
+  }
+
+  async #route(request: Request): Promise<Response> {
     const claims = claimsOf(request);
     if (!claims) return json(401, { error: "unauthorized", message: "no verified device token" });
+    // A revoked device's tokens are refused for good (I11), for every request, whatever its role.
+    if (this.core.isRevoked(claims.device)) {
+      return json(403, { error: "device_revoked", message: `device ${claims.device} was revoked; ask a manager for a token for a new device` });
+    }
     const actor: Actor = { device_id: claims.device, user_id: claims.user, role: claims.role };
     const url = new URL(request.url);
     const action = url.pathname.split("/").pop();
@@ -193,6 +247,9 @@ export class BranchDurableObject extends Server<Env> {
         return json(400, { error: "bad_request", message: "since must be an integer ≥ 0 and limit an integer from 1 to 1000" });
       }
       const requestId = url.searchParams.get("request_id") ?? crypto.randomUUID();
+      if (!RequestId.safeParse(requestId).success) {
+        return json(400, { error: "bad_request", message: `request_id must be a UUID, received ${JSON.stringify(requestId.slice(0, 100))}` });
+      }
       return json(200, this.core.pull(since, Math.min(limit, MAX_PULL_PAGE_CHANGES), requestId));
     }
     if (action === "audit" && request.method === "GET") {
@@ -214,10 +271,32 @@ export class BranchDurableObject extends Server<Env> {
       const denied = need("read_ledger");
       if (denied) return denied;
       const day = url.searchParams.get("day");
-      if (day !== null && !/^\d{4}-\d{2}-\d{2}$/.test(day)) {
-        return json(400, { error: "bad_request", message: `day must be YYYY-MM-DD, received ${JSON.stringify(day)}` });
+      if (day !== null && !IsoDate.safeParse(day).success) {
+        return json(400, { error: "bad_request", message: `day must be a calendar date YYYY-MM-DD, received ${JSON.stringify(day.slice(0, 100))}` });
       }
       return json(200, { day, time_zone: this.core.timeZone(), rows: this.core.ledger(day) });
+    }
+    if (action === "devices" && request.method === "GET") {
+      const denied = need("manage_devices");
+      if (denied) return denied;
+      return json(200, { devices: this.core.devices() });
+    }
+    if (action === "revoke" && request.method === "POST") {
+      const denied = need("manage_devices");
+      if (denied) return denied;
+      const raw = decodeSegment(url.pathname.split("/").at(-2)!);
+      const target = DeviceId.safeParse(raw);
+      if (!target.success) {
+        return json(400, { error: "bad_request", message: `device id ${JSON.stringify((raw ?? "").slice(0, 100))}: ${target.error.issues[0]?.message}` });
+      }
+      if (target.data === actor.device_id) {
+        return json(400, { error: "bad_request", message: "a device cannot revoke itself; revoke it from another manager's device" });
+      }
+      const body = parseBody(RevokeRequest, await request.text());
+      if (!body.ok) return json(400, { error: "bad_request", message: body.error });
+      const revoked = this.core.revokeDevice(actor, target.data, body.value.reason);
+      this.room.disconnectDevice(target.data, "device_revoked", `this device was revoked by ${actor.user_id}: ${body.value.reason}`);
+      return json(200, { device_id: target.data, revoked_at: revoked.revoked_at, already: revoked.already });
     }
     return json(404, { error: "not_found", message: `no ${request.method} ${url.pathname}` });
   }
@@ -246,11 +325,4 @@ function claimsOf(request: Request): DeviceClaims | null {
   } catch {
     return null;
   }
-}
-
-/** A non-negative integer query parameter, the fallback when absent, null when malformed. */
-function intParam(url: URL, name: string, fallback: number): number | null {
-  const raw = url.searchParams.get(name);
-  if (raw === null) return fallback;
-  return /^\d{1,15}$/.test(raw) ? Number(raw) : null;
 }

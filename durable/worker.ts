@@ -7,73 +7,210 @@
  *   GET  /v1/branches/:branchId/changes
  *   GET  /v1/branches/:branchId/audit
  *   GET  /v1/branches/:branchId/ledger
+ *   GET  /v1/branches/:branchId/devices                    the branch's devices (manager)
+ *   POST /v1/branches/:branchId/devices/:deviceId/revoke   revoke one (manager)
  *   POST /v1/branches/:branchId/snapshots              export one now (manager)
  *   GET  /v1/branches/:branchId/snapshots/latest       the newest manifest
  *   GET  /v1/branches/:branchId/snapshots/:seq/data    the snapshot, with HTTP Range support
  *
- * Every /v1 request carries a device token (I11). It is verified here, before anything reaches the
- * branch; the branch receives the verified claims in CLAIMS_HEADER and trusts nothing else.
+ * Every /v1 request carries a device token (I11). It is verified here, and **no refused request
+ * touches a Durable Object**: not a missing or forged token, and not a validly signed one that is
+ * expired, not yet valid or for another branch either. Waking a branch costs its storage (a made-up
+ * branch name would create a database) and a branch-side audit row per refusal would let anyone grow
+ * any branch without bound (I12). Refusals are logged here, one structured line each, and counted per
+ * client address with the platform's rate limiter: past the limit the answer is 429.
+ *
+ * The branch receives the verified claims in CLAIMS_HEADER and trusts nothing else; the Worker strips
+ * everything of the client's that partyserver would interpret (`x-partykit-*` headers, `_pk`) and the
+ * token itself before forwarding.
  */
 import { getServerByName } from "partyserver";
-import { BranchId, canDo, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, snapshotKey } from "../schema/index.js";
-import { decodeTokenUnverified } from "../schema/token.js";
+import { BranchId, canDo, FRAME_LIMIT_BYTES, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, snapshotKey } from "../schema/index.js";
+import { decodeTokenUnverified, type DeviceClaims } from "../schema/token.js";
 import { MIN_SECRET_CHARS, tokenFromRequest, verifyDeviceToken } from "./auth.js";
 import { BranchDurableObject, type Env } from "./branch-do.js";
-import { CLAIMS_HEADER, json } from "./http.js";
+import { CLAIMS_HEADER, decodeSegment, json, readBody } from "./http.js";
 import { latestManifest } from "./snapshots/export.js";
 import { serveSnapshotData } from "./snapshots/serve.js";
 
 export { BranchDurableObject };
 
-const ROUTE = /^\/v1\/branches\/([^/]+)\/(sync|push|changes|audit|ledger|snapshots|snapshots\/latest|snapshots\/(\d{1,16})\/data)$/;
+const ROUTE =
+  /^\/v1\/branches\/([^/]+)\/(sync|push|changes|audit|ledger|devices|devices\/([^/]+)\/revoke|snapshots|snapshots\/latest|snapshots\/(\d{1,16})\/data)$/;
+
+type Action = "sync" | "push" | "changes" | "audit" | "ledger" | "devices" | "revoke" | "snapshots" | "snapshots/latest" | "snapshot_data";
+
+interface Route {
+  method: "GET" | "POST";
+  /** The largest body accepted (413 beyond it). workerd gives a GET no body at all. */
+  bodyLimitBytes: number;
+  /** The branch reads the body; otherwise it is read and dropped here. */
+  forwardsBody: boolean;
+}
+
+const GET: Route = { method: "GET", bodyLimitBytes: 0, forwardsBody: false };
+const ROUTES: Record<Action, Route> = {
+  sync: GET,
+  push: { method: "POST", bodyLimitBytes: FRAME_LIMIT_BYTES, forwardsBody: true },
+  changes: GET,
+  audit: GET,
+  ledger: GET,
+  devices: GET,
+  revoke: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: true },
+  // Takes no body; a small one (`{}` from a generic client) is tolerated and dropped.
+  snapshots: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: false },
+  "snapshots/latest": GET,
+  snapshot_data: GET,
+};
+
+/**
+ * The rate-limit key of a client: its address as Cloudflare's edge states it (clients cannot set
+ * CF-Connecting-IP there; locally miniflare sets it to the peer's address), else one fixed key for
+ * requests that come from no network address (tests calling the Worker in-process).
+ */
+const NO_ADDRESS_KEY = "loopback";
+/** Request headers the branch never sees: its claims come from us, and the body is re-framed. */
+const DROPPED_HEADERS = new Set([CLAIMS_HEADER, "authorization", "content-length", "transfer-encoding"]);
+/** The rate limiter's window (`simple.period` in wrangler.toml): the longest a client has to wait. */
+const REFUSAL_WINDOW_S = 60;
 
 export default {
+  /** Nothing throws past here (I12): a bug is logged and answered as a JSON 500 without its stack. */
   async fetch(request: Request, env: Env): Promise<Response> {
-    const url = new URL(request.url);
-    if (url.pathname === "/health") {
-      return json(200, { ok: true, protocol_version: PROTOCOL_VERSION, min_protocol_version: MIN_SUPPORTED_PROTOCOL_VERSION });
+    try {
+      return await handle(request, env);
+    } catch (error) {
+      const ref = crypto.randomUUID();
+      console.error(`internal error ${ref} in the Worker answering ${request.method} ${new URL(request.url).pathname}`, error);
+      return json(500, { error: "internal_error", message: `the server could not answer this request (logged as ${ref})` });
     }
-    const match = ROUTE.exec(url.pathname);
-    if (!match) return json(404, { error: "not_found", message: `no route for ${url.pathname}` });
-    const branch = BranchId.safeParse(decodeURIComponent(match[1]!));
-    if (!branch.success) {
-      return json(400, { error: "bad_request", message: `branch id ${JSON.stringify(match[1])}: ${branch.error.issues[0]?.message}` });
-    }
-    if (!env.TOKEN_SECRET || env.TOKEN_SECRET.length < MIN_SECRET_CHARS) {
-      return json(500, { error: "misconfigured", message: `TOKEN_SECRET is not set (or shorter than ${MIN_SECRET_CHARS} characters) on this server` });
-    }
-    const isSocket = request.headers.get("Upgrade")?.toLowerCase() === "websocket";
-    if (match[2] === "sync" && !isSocket) {
-      return json(426, { error: "upgrade_required", message: "the sync endpoint speaks WebSocket only" });
-    }
-
-    const stub = await getServerByName(env.BRANCH, branch.data);
-    const token = tokenFromRequest(request);
-    const verified = await verifyDeviceToken(token, env.TOKEN_SECRET, Date.now());
-    if (!verified.ok) {
-      const hint = token ? decodeTokenUnverified(token) : null;
-      await stub.recordTokenFailure(verified.error.code, verified.error.message, hint?.ok ? hint.value.device : null);
-      return json(401, { error: "unauthorized", code: verified.error.code, message: verified.error.message });
-    }
-    const claims = verified.value;
-    if (claims.branch !== branch.data) {
-      const message = `token is for branch ${claims.branch}, not ${branch.data}`;
-      await stub.recordTokenFailure("wrong_branch", message, claims.device);
-      return json(403, { error: "forbidden", message });
-    }
-
-    // Snapshots are read straight from R2; asking for a new one goes to the branch.
-    if (match[2] === "snapshots/latest" && request.method === "GET") {
-      if (!canDo(claims.role, "read")) return json(403, { error: "forbidden", message: `role ${claims.role} may not read` });
-      const manifest = await latestManifest(env.SNAPSHOTS, branch.data);
-      return manifest ? json(200, manifest) : json(404, { error: "not_found", message: `branch ${branch.data} has no snapshot yet` });
-    }
-    if (match[3] !== undefined && request.method === "GET") {
-      return serveSnapshotData(env.SNAPSHOTS, snapshotKey(branch.data, Number(match[3]), "data"), request);
-    }
-
-    const headers = new Headers(request.headers);
-    headers.set(CLAIMS_HEADER, JSON.stringify(claims));
-    return stub.fetch(new Request(request, { headers }));
   },
 } satisfies ExportedHandler<Env>;
+
+async function handle(request: Request, env: Env): Promise<Response> {
+  const url = new URL(request.url);
+  if (url.pathname === "/health") {
+    return json(200, { ok: true, protocol_version: PROTOCOL_VERSION, min_protocol_version: MIN_SUPPORTED_PROTOCOL_VERSION });
+  }
+  const match = ROUTE.exec(url.pathname);
+  if (!match) return json(404, { error: "not_found", message: `no route for ${url.pathname}` });
+  const action: Action = match[3] !== undefined ? "revoke" : match[4] !== undefined ? "snapshot_data" : (match[2] as Action);
+  const route = ROUTES[action];
+  const rawBranch = decodeSegment(match[1]!);
+  const branch = BranchId.safeParse(rawBranch);
+  if (!branch.success) {
+    return json(400, { error: "bad_request", message: `branch id ${JSON.stringify(rawBranch ?? match[1])}: ${rawBranch === null ? "not valid percent-encoding" : branch.error.issues[0]?.message}` });
+  }
+  if (request.method !== route.method) {
+    return json(405, { error: "method_not_allowed", message: `${url.pathname} answers ${route.method} only, received ${request.method}` }, { Allow: route.method });
+  }
+  if (!env.TOKEN_SECRET || env.TOKEN_SECRET.length < MIN_SECRET_CHARS || !env.TOKEN_REFUSALS) {
+    return json(500, { error: "misconfigured", message: `TOKEN_SECRET (at least ${MIN_SECRET_CHARS} characters) or the TOKEN_REFUSALS rate limiter is not set on this server` });
+  }
+  const isSocket = request.headers.get("Upgrade")?.toLowerCase() === "websocket";
+  if (action === "sync" && !isSocket) {
+    return json(426, { error: "upgrade_required", message: "the sync endpoint speaks WebSocket only" });
+  }
+
+  const token = tokenFromRequest(request);
+  const verified = await verifyDeviceToken(token, env.TOKEN_SECRET, Date.now());
+  if (!verified.ok) {
+    // Claims are worth logging only when the signature held (expired, not yet valid): a forged
+    // token's claims are whatever its author wrote.
+    const signed = verified.error.code === "expired" || verified.error.code === "not_yet_valid";
+    const claims = signed && token ? decodeTokenUnverified(token) : null;
+    return refuse(request, env, branch.data, verified.error.code, claims?.ok ? claims.value : null, () =>
+      json(401, { error: "unauthorized", code: verified.error.code, message: verified.error.message }),
+    );
+  }
+  const claims = verified.value;
+  if (claims.branch !== branch.data) {
+    return refuse(request, env, branch.data, "wrong_branch", claims, () =>
+      json(403, { error: "forbidden", message: `token is for branch ${claims.branch}, not ${branch.data}` }),
+    );
+  }
+
+  const stub = await getServerByName(env.BRANCH, branch.data);
+  // Snapshots are read straight from R2 (asking for a new one goes to the branch), but a revoked
+  // device reads nothing (I11), and only the branch knows which devices are revoked.
+  if ((action === "snapshots/latest" || action === "snapshot_data") && (await stub.isDeviceRevoked(claims.device))) {
+    return json(403, { error: "device_revoked", message: `device ${claims.device} was revoked; ask a manager for a token for a new device` });
+  }
+  if (action === "snapshots/latest") {
+    if (!canDo(claims.role, "read")) return json(403, { error: "forbidden", message: `role ${claims.role} may not read` });
+    const manifest = await latestManifest(env.SNAPSHOTS, branch.data);
+    return manifest ? json(200, manifest) : json(404, { error: "not_found", message: `branch ${branch.data} has no snapshot yet` });
+  }
+  if (action === "snapshot_data") {
+    return serveSnapshotData(env.SNAPSHOTS, snapshotKey(branch.data, Number(match[4]), "data"), request);
+  }
+
+  // Nothing is forwarded while part of the client's body is unread: a body the branch does not
+  // read (a 403, a route that takes none) stayed on the client's keep-alive connection and broke
+  // the next request there. So the Worker reads the whole body, bounded (http.ts, readBody), and
+  // the branch gets it complete or not at all (test/node/auth.test.ts checks the connection).
+  const read = await readBody(request, route.bodyLimitBytes);
+  if (!read.ok) {
+    return json(413, { error: "frame_too_large", message: `the body of ${request.method} ${action} is larger than ${route.bodyLimitBytes} bytes` });
+  }
+  const body = route.forwardsBody ? read.value : null;
+  const forwardUrl = new URL(url);
+  forwardUrl.searchParams.delete("token");
+  forwardUrl.searchParams.delete("_pk"); // partyserver takes a connection id from it
+  const headers = new Headers();
+  for (const [name, value] of request.headers) {
+    if (name.startsWith("x-partykit-") || DROPPED_HEADERS.has(name)) continue;
+    headers.set(name, value);
+  }
+  headers.set(CLAIMS_HEADER, JSON.stringify(claims));
+  const answer = await stub.fetch(new Request(forwardUrl, { method: request.method, headers, body }));
+  return answer.status >= 500 && !answer.webSocket && !isJson(answer) ? internalError(answer, branch.data) : answer;
+}
+
+/**
+ * A refused token: one structured log line (never the token), counted against the client's address.
+ * Past the limit the client gets 429 instead of the refusal, with the time to wait.
+ */
+async function refuse(
+  request: Request,
+  env: Env,
+  branch: string,
+  code: string,
+  claims: DeviceClaims | null,
+  refusal: () => Response,
+): Promise<Response> {
+  const client = request.headers.get("CF-Connecting-IP") ?? NO_ADDRESS_KEY;
+  const { success } = await env.TOKEN_REFUSALS.limit({ key: client });
+  console.warn(
+    JSON.stringify({
+      event: "token_refused",
+      code,
+      branch,
+      path: new URL(request.url).pathname,
+      client,
+      device: claims?.device ?? null,
+      token_branch: claims?.branch ?? null,
+      rate_limited: !success,
+    }),
+  );
+  if (success) return refusal();
+  return json(
+    429,
+    { error: "rate_limited", message: `too many refused tokens from this address; retry after ${REFUSAL_WINDOW_S} s with a valid token` },
+    { "Retry-After": String(REFUSAL_WINDOW_S) },
+  );
+}
+
+function isJson(response: Response): boolean {
+  return response.headers.get("content-type")?.startsWith("application/json") ?? false;
+}
+
+/**
+ * A server error the branch did not answer in JSON (partyserver answers an exception outside
+ * `onRequest` with the stack trace as text): logged here, answered without the trace.
+ */
+async function internalError(answer: Response, branch: string): Promise<Response> {
+  const ref = crypto.randomUUID();
+  console.error(JSON.stringify({ event: "internal_error", ref, branch, status: answer.status, detail: (await answer.text()).slice(0, 2_000) }));
+  return json(500, { error: "internal_error", message: `the branch could not answer this request (logged as ${ref})` });
+}

@@ -21,3 +21,4 @@ export * from "./token.js";
 export * from "./sqlite.js";
 export * from "./snapshot.js";
 export * from "./time.js";
+export * from "./devices.js";

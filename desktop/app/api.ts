@@ -20,9 +20,11 @@ export interface AppStatus {
   bootstrap: BootstrapProgress | null;
   /**
    * Time, from the core's injected clock: the renderer never reads the wall clock (I13). `today` is
-   * the branch's business day (a calendar day in the branch's `time_zone`).
+   * the branch's business day (a calendar day in the branch's `time_zone`). `skew_ms`: this till's
+   * clock minus the server's at the last `welcome` (null until the device first connects); beyond
+   * CLOCK_SKEW_WARN_MS the sync panel warns.
    */
-  clock: { now_ms: number; today: string; time_zone: string };
+  clock: { now_ms: number; today: string; time_zone: string; skew_ms: number | null };
 }
 
 const id = z.string().min(1).max(64);

@@ -14,21 +14,28 @@ import type { LocalEntity, LocalStore } from "../store/local-store.js";
 import type { WriteOutcome } from "../store/writes.js";
 import { bootstrap, type BootstrapProgress } from "../sync/bootstrap.js";
 import { SyncEngine } from "../sync/engine.js";
-import { formatMinor } from "../../schema/index.js";
+import { describeSkew, type DeviceInfo, DeviceList, formatMinor, RevokeResult } from "../../schema/index.js";
+import { clockIsWrong, clockWarning, describeStop, stopCause } from "../app/sync-words.js";
 import { isoDate, minorUnits, oneOf, parse, posLine, required, UsageError } from "./args.js";
+import { serverCall, type ServerAnswer } from "./server-api.js";
 import type { Io } from "./main.js";
 
 export const USAGE = `usage: studiovault [--db PATH] [--json] <command>
 
   init --server URL --token TOKEN        bind this database to a branch and device, and bootstrap
        [--no-bootstrap]                  from the branch's latest snapshot (with a progress bar)
-  status                                 pending events, cursor, conflicts, server reachability
+  status                                 pending events, cursor, conflicts, server reachability, and
+                                         a warning if this till's clock was off the server's
   sync [--timeout SECONDS]               push and pull until drained (default 120 s)
   watch                                  stay live and print incoming changes (Ctrl-C stops)
   conflicts [--all]                      the conflict inbox
   conflicts resolve ID dismiss|reapply
   ledger [--day YYYY-MM-DD|today]        POS totals confirmed by the server (days in the branch's time zone)
   snapshot                               ask the server for a fresh branch snapshot (manager)
+  devices                                the branch's devices: user, role, app, last seen, install, revoked
+                                         (owner, manager)
+  device revoke DEVICE_ID --reason R     refuse that device from now on (owner, manager); its
+                                         unsynced changes stay on it
 
   project create --title T --client NAME [--email E] [--phone P] [--status S] [--starts D] [--ends D]
                  [--location L] [--notes N] [--package NAME --price AMOUNT --currency CUR]
@@ -48,7 +55,9 @@ export const USAGE = `usage: studiovault [--db PATH] [--json] <command>
   invoice void ID --reason R
   invoice list
 
-Amounts are in major units with up to two decimals (1500.50).`;
+Amounts are in major units with up to two decimals (1500.50).
+Exit codes: 0 done, 1 refused (a rule refused a write; sync stopped: token refused, device revoked,
+token used by another install, app too old), 2 bad arguments, 3 timed out or server unreachable.`;
 
 interface Ctx {
   store: LocalStore;
@@ -66,6 +75,10 @@ export async function runCommand(argv: string[], ctx: Ctx): Promise<number> {
       return status(rest, ctx);
     case "snapshot":
       return snapshot(rest, ctx);
+    case "devices":
+      return devices(rest, ctx);
+    case "device":
+      return device(rest, ctx);
     case "sync":
       return sync(rest, ctx);
     case "watch":
@@ -136,18 +149,89 @@ function progressBar(p: BootstrapProgress): string {
 
 async function snapshot(argv: string[], ctx: Ctx): Promise<number> {
   parse(argv, {});
+  const answer = await serverCall(configOf(ctx), "POST", "snapshots");
+  if (answer.kind !== "ok") return refused(ctx, answer, "ask for snapshots");
+  const body = answer.body;
+  print(ctx, body, () => `snapshot at seq ${body.seq}: ${Number(body.byte_size).toLocaleString("en-US")} bytes, sha256 ${body.sha256}`);
+  return 0;
+}
+
+function configOf(ctx: Ctx) {
   const cfg = ctx.store.config();
   if (!cfg) throw new UsageError("not initialised: run `studiovault init --server URL --token TOKEN`");
-  const response = await fetch(new URL(`/v1/branches/${encodeURIComponent(cfg.branch_id)}/snapshots`, cfg.server_url), {
-    method: "POST",
-    headers: { Authorization: `Bearer ${cfg.token}` },
-  }).catch((e: Error) => ({ ok: false, status: 0, json: async () => ({ message: `server unreachable: ${e.message}` }) }) as Response);
-  const body = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) {
-    print(ctx, { ok: false, status: response.status, ...body }, () => `refused: ${String(body.message ?? response.status)}`);
-    return 1;
+  return cfg;
+}
+
+/**
+ * Prints why the server did not do it, in words, and returns the exit code: 3 when the server could
+ * not be reached (nothing happened; try again when online), 1 when it refused.
+ */
+function refused(ctx: Ctx, answer: Exclude<ServerAnswer, { kind: "ok" }>, what: string): number {
+  const cfg = configOf(ctx);
+  if (answer.kind === "unreachable") {
+    print(ctx, { ok: false, error: "unreachable", message: answer.message }, () => `server unreachable at ${cfg.server_url}: ${answer.message}; nothing was changed, try again when online`);
+    return 3;
   }
-  print(ctx, body, () => `snapshot at seq ${body.seq}: ${Number(body.byte_size).toLocaleString("en-US")} bytes, sha256 ${body.sha256}`);
+  const { status, body } = answer;
+  const error = typeof body.error === "string" ? body.error : null;
+  const serverMessage = typeof body.message === "string" ? body.message : null;
+  let text: string;
+  if (status === 403 && error === "device_revoked") text = `${describeStop({ kind: "device_revoked" })}; ask a manager for a token for a new device`;
+  else if (status === 403) text = `your role (${cfg.role}) may not ${what}`;
+  else if (status === 401) text = `${describeStop({ kind: "token_refused", reason: typeof body.code === "string" ? body.code : "unauthorized" })}; run \`studiovault init\` with a new token`;
+  else text = serverMessage ?? error ?? `the server answered HTTP ${status}`;
+  print(ctx, { ok: false, status, error: error ?? `http_${status}`, message: text }, () => `refused: ${text}`);
+  return 1;
+}
+
+// ───────────────────────────── devices (owner, manager) ─────────────────────────────
+
+type DeviceRow = DeviceInfo;
+const Revoked = RevokeResult;
+const DEVICE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+async function devices(argv: string[], ctx: Ctx): Promise<number> {
+  parse(argv, {});
+  const cfg = configOf(ctx);
+  const answer = await serverCall(cfg, "GET", "devices");
+  if (answer.kind !== "ok") return refused(ctx, answer, "manage devices");
+  const list = DeviceList.safeParse(answer.body);
+  if (!list.success) throw new Error(`the server's device list is not what this app expects: ${list.error.issues[0]?.message ?? "invalid"}`);
+  const rows = list.data.devices;
+  print(ctx, { ok: true, devices: rows }, () => (rows.length === 0 ? "no devices have connected yet" : rows.map((d) => describeDevice(d, cfg.device_id)).join("\n")));
+  return 0;
+}
+
+function describeDevice(d: DeviceRow, self: string): string {
+  const who = d.user_id ? `${d.user_id} (${d.role || "unknown role"})` : "never connected";
+  const parts = [
+    `${d.device_id}  ${who}`,
+    d.app ?? "app unknown",
+    `last seen ${d.last_seen_at && d.user_id ? d.last_seen_at : "never"}`,
+    d.install_id ? "install bound" : "no install bound yet",
+  ];
+  const skew = d.clock_skew_ms ?? null;
+  if (clockIsWrong(skew)) parts.push(`clock ${describeSkew(skew)} the server's`);
+  parts.push(d.revoked_at ? `REVOKED ${d.revoked_at}${d.revoked_by ? ` by ${d.revoked_by}` : ""}${d.revoke_reason ? `: ${d.revoke_reason}` : ""}` : "active");
+  return `${parts.join(" · ")}${d.device_id === self ? " (this device)" : ""}`;
+}
+
+async function device(argv: string[], ctx: Ctx): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== "revoke") throw new UsageError(`device: expected revoke; received ${JSON.stringify(sub ?? "")} (the list is \`studiovault devices\`)`);
+  const { values, positionals } = parse(rest, { reason: { type: "string" } }, 1);
+  const id = required(positionals[0], "DEVICE_ID", "the device to revoke (from `studiovault devices`)");
+  if (!DEVICE_ID.test(id)) throw new UsageError(`DEVICE_ID: received ${JSON.stringify(id)}, expected a device id such as 01936f3c-0000-7000-8000-0000000000a1 (from \`studiovault devices\`)`);
+  const reason = required(values.reason?.trim(), "--reason", "why the device is revoked (kept in the branch's audit log)");
+  if (reason.length > 500) throw new UsageError(`--reason: ${reason.length} characters, expected at most 500`);
+  const answer = await serverCall(configOf(ctx), "POST", `devices/${encodeURIComponent(id)}/revoke`, { reason });
+  if (answer.kind !== "ok") return refused(ctx, answer, "manage devices");
+  const done = Revoked.safeParse(answer.body);
+  if (!done.success) throw new Error(`the server's answer is not what this app expects: ${done.error.issues[0]?.message ?? "invalid"}`);
+  const r = done.data;
+  print(ctx, { ok: true, ...r }, () =>
+    r.already ? `device ${r.device_id} was already revoked (at ${r.revoked_at})` : `revoked device ${r.device_id} at ${r.revoked_at}: it can no longer sync; its unsynced changes stay on it`,
+  );
   return 0;
 }
 
@@ -168,12 +252,28 @@ async function status(argv: string[], ctx: Ctx): Promise<number> {
   const online = await reachable(cfg.server_url);
   const ageS = s.oldest_pending_at ? Math.max(0, Math.round((ctx.store.nowMs() - Date.parse(s.oldest_pending_at)) / 1000)) : null;
   const zone = cfg.time_zone ?? null;
-  const value = { branch: cfg.branch_id, device: cfg.device_id, role: cfg.role, server: cfg.server_url, online, time_zone: zone, today: ctx.store.today(), ...s, oldest_pending_age_s: ageS, queue: ctx.store.queueCounts() };
+  const skew = ctx.store.clockSkewMs();
+  const clockWrong = clockWarning(skew);
+  const value = {
+    branch: cfg.branch_id,
+    device: cfg.device_id,
+    role: cfg.role,
+    server: cfg.server_url,
+    online,
+    time_zone: zone,
+    today: ctx.store.today(),
+    clock_skew_ms: skew,
+    clock_warning: clockWrong,
+    ...s,
+    oldest_pending_age_s: ageS,
+    queue: ctx.store.queueCounts(),
+  };
   print(ctx, value, () =>
     [
       `branch ${cfg.branch_id} · device ${cfg.device_id} · ${cfg.user_id} (${cfg.role})`,
       `server ${cfg.server_url}: ${online ? "reachable" : "unreachable (working offline)"}`,
       zone ? `business day ${ctx.store.today()} (${zone})` : "business day: the branch's time zone is learned at the first sync",
+      clockWrong ? `WARNING: ${clockWrong}` : skew === null ? "clock: compared with the server's at the first sync" : `clock: ${describeSkew(skew)} the server's at the last sync`,
       `pending ${s.pending}${ageS !== null ? ` (oldest ${ageS} s ago)` : ""} · cursor ${s.cursor} · open conflicts ${s.conflicts_open}`,
       `last confirmed ${s.last_confirmed_at ?? "never"}`,
     ].join("\n"),
@@ -201,12 +301,32 @@ async function sync(argv: string[], ctx: Ctx): Promise<number> {
     print(ctx, { ok: true, ...s }, () => `synced: nothing pending, cursor ${s.cursor}, open conflicts ${s.conflicts_open}`);
     return 0;
   } catch (e) {
-    const message = (e as Error).message;
-    print(ctx, { ok: false, error: message, ...ctx.store.summary() }, () => message);
-    return message.startsWith("not drained") ? 3 : 1;
+    const summary = ctx.store.summary();
+    const cause = stopCause(engine.status());
+    const message = cause ? stoppedMessage(cause, summary.pending) : (e as Error).message;
+    print(ctx, { ok: false, error: message, ...(cause ? { stopped: cause.kind } : {}), ...summary }, () => message);
+    return cause ? 1 : message.startsWith("not drained") ? 3 : 1;
   } finally {
     clearInterval(progress);
     engine.stop();
+  }
+}
+
+/** Why sync stopped for good, and what to do about it from this command line. */
+function stoppedMessage(cause: NonNullable<ReturnType<typeof stopCause>>, pending: number): string {
+  const kept = pending === 0 ? "" : `; the ${pending === 1 ? "1 change" : `${pending} changes`} not yet sent stay${pending === 1 ? "s" : ""} in this database`;
+  const why = `sync stopped: ${describeStop(cause)}`;
+  switch (cause.kind) {
+    case "device_revoked":
+    case "install_conflict":
+      // `init` never re-binds a database to another device: the new device starts a new database.
+      return `${why}; ask a manager for a token for a new device, then run \`studiovault init\` with it on a new database (--db NEW.sqlite)${kept}`;
+    case "token_refused":
+      return `${why}; run \`studiovault init\` with a new token${kept}`;
+    case "update_required":
+      return `${why}; update it${kept}`;
+    case "replaced":
+      return why;
   }
 }
 
@@ -218,17 +338,31 @@ async function watch(argv: string[], ctx: Ctx): Promise<number> {
     onLog: (l) => ctx.io.err(l),
   });
   let last = "";
+  let stopped: string | null = null;
+  let wake = () => {};
   engine.subscribe((s) => {
     if (s.kind !== last && !ctx.json) ctx.io.err(`[${s.kind}]`);
     last = s.kind;
+    const cause = stopCause(s);
+    if (cause && stopped === null) {
+      stopped = stoppedMessage(cause, ctx.store.summary().pending);
+      wake();
+    }
   });
   engine.start();
   await new Promise<void>((resolve) => {
+    wake = resolve;
+    if (stopped !== null) resolve();
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
+  process.off("SIGINT", wake);
+  process.off("SIGTERM", wake);
   engine.stop();
-  return 0;
+  if (stopped === null) return 0;
+  const message: string = stopped;
+  print(ctx, { ok: false, error: message }, () => message);
+  return 1;
 }
 
 // ───────────────────────────── conflicts, ledger ─────────────────────────────

@@ -2,13 +2,15 @@
  * `studiovault`: the headless desktop for on-location crews, scripts and tests.
  *
  *   studiovault init --server URL --token TOKEN [--db PATH]
- *   studiovault status | sync | watch | conflicts | ledger
+ *   studiovault status | sync | watch | conflicts | ledger | snapshot
+ *   studiovault devices | device revoke DEVICE_ID --reason R
  *   studiovault project create|update|delete|select|list|show …
  *   studiovault pos sale|void|correct|list …
  *   studiovault invoice create|update|void|list …
  *
  * Global: --db PATH (default $STUDIOVAULT_DB or ./studiovault.sqlite), --json.
- * Exit codes: 0 done, 1 refused (a write the rules refuse, sync stopped), 2 bad arguments, 3 timed out.
+ * Exit codes: 0 done, 1 refused (a write the rules refuse, sync stopped, the server said no),
+ * 2 bad arguments, 3 timed out or server unreachable.
  */
 import { existsSync } from "node:fs";
 import path from "node:path";

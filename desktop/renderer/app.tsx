@@ -46,6 +46,12 @@ const LABEL: Record<string, string> = {
   replaced: "Open elsewhere",
 };
 
+/** Terminal refusals that a new sign-in on this install cannot fix: named, not "Sign-in needed". */
+const REASON_LABEL: Record<string, string> = {
+  device_revoked: "Device revoked",
+  install_conflict: "Token used elsewhere",
+};
+
 export function App({ api }: { api: DesktopApi }) {
   const [status, setStatus] = useState<AppStatus | null>(null);
   const [revision, setRevision] = useState(0);
@@ -58,6 +64,7 @@ export function App({ api }: { api: DesktopApi }) {
     });
   }, [api]);
   const kind = status ? (status.paused ? "offline" : status.sync.kind) : "offline";
+  const reason = status?.sync.kind === "auth_failed" ? status.sync.reason : null;
   const conflicts = status?.summary.conflicts_open ?? 0;
   return (
     <Api.Provider value={api}>
@@ -75,7 +82,7 @@ export function App({ api }: { api: DesktopApi }) {
               ))}
             </nav>
             <span class={`pill ${kind}`} role="status" aria-label="Sync state" data-testid="sync-pill">
-              {LABEL[kind] ?? kind}
+              {(reason && REASON_LABEL[reason]) ?? LABEL[kind] ?? kind}
               {status && status.summary.pending > 0 ? ` · ${status.summary.pending} pending` : ""}
             </span>
           </header>

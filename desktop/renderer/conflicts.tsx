@@ -1,5 +1,6 @@
 /** The conflict inbox: every rejected change, in plain words, with the server's version beside it. */
 import { useEffect, useState } from "preact/hooks";
+import { UNREADABLE } from "../store/context.js";
 import type { Conflict } from "../store/local-store.js";
 import { useApi, useRevision } from "./app.js";
 
@@ -31,7 +32,7 @@ export function ConflictInbox() {
           <div class="sides">
             <div>
               <h3 class="muted">Your change</h3>
-              <pre>{JSON.stringify(c.local_payload, null, 2)}</pre>
+              <pre>{c.code === UNREADABLE && typeof c.local_payload === "string" ? c.local_payload : JSON.stringify(c.local_payload, null, 2)}</pre>
             </div>
             <div>
               <h3 class="muted">Server now</h3>
@@ -40,7 +41,7 @@ export function ConflictInbox() {
           </div>
           <div class="row">
             <button class="secondary" onClick={() => void resolve(c.id, "dismiss")}>Dismiss</button>
-            {c.operation === "update" && !c.server_entity?.deleted && (
+            {c.operation === "update" && c.code !== UNREADABLE && !c.server_entity?.deleted && (
               <button class="secondary" onClick={() => void resolve(c.id, "reapply")}>Re-apply on the current version</button>
             )}
           </div>

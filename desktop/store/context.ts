@@ -3,14 +3,16 @@ import type Database from "better-sqlite3";
 import {
   type DeviceId,
   type EntityType,
+  issueDetail,
   type Operation,
   parseEventBody,
   type Role,
-  type SyncEvent,
+  SyncEvent,
   type SyncStatus,
   type TypedEvent,
   type UserId,
 } from "../../schema/index.js";
+import { err, ok, type Result } from "../../schema/result.js";
 
 export interface StoreConfig {
   branch_id: string;
@@ -62,26 +64,52 @@ export const nowIso = (ctx: StoreContext) => new Date(ctx.clockMs()).toISOString
  */
 export const branchTimeZone = (ctx: StoreContext): string => ctx.config().time_zone ?? "UTC";
 
-/** The wire event of a queue row. */
-export function eventOf(ctx: StoreContext, row: QueueRow): SyncEvent {
-  return {
+/**
+ * A queue row that cannot be sent or shown: its payload is not JSON any more, or it no longer
+ * validates (a damaged file, a row written by a build whose schema has since changed). Such a row is
+ * quarantined (sync-apply.ts `quarantine`): rejected locally with this code, kept in the queue and put
+ * in the conflict inbox. A device-local code: it never goes on the wire.
+ */
+export const UNREADABLE = "unreadable";
+
+/** What a queue row holds, read back and checked against the schema (never throws). */
+export type ReadQueued = Result<{ event: SyncEvent; typed: TypedEvent }, string>;
+
+/**
+ * Reads a queue row back as a wire event and as a validated event. Rows are validated when written,
+ * but the file outlives the code that wrote it and disks damage files: a row that fails here is a
+ * value to quarantine, not an exception that would stop every other row (I2, I12).
+ */
+export function readQueued(ctx: StoreContext, row: QueueRow): ReadQueued {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(row.payload_json) as unknown;
+  } catch (e) {
+    return err(`its saved data is not valid JSON (${(e as Error).message})`);
+  }
+  const event = {
     id: row.id,
     device_id: ctx.config().device_id,
     entity_type: row.entity_type,
     entity_id: row.entity_id,
     operation: row.operation,
-    payload: JSON.parse(row.payload_json) as unknown,
+    payload,
     base_version: row.base_version,
     depends_on: row.depends_on,
     created_at: row.created_at,
-  } as SyncEvent;
-}
-
-/** A queue row as a validated event. Rows were validated when written, so failure is a bug. */
-export function typedEventOf(ctx: StoreContext, row: QueueRow): TypedEvent {
-  const parsed = parseEventBody(eventOf(ctx, row));
-  if (!parsed.ok) throw new Error(`queued event ${row.id} no longer validates: ${parsed.error.code}`);
-  return parsed.value;
+  };
+  const envelope = SyncEvent.safeParse(event);
+  if (!envelope.success) {
+    const d = issueDetail(envelope.error);
+    return err(`it no longer validates: ${d.field ?? "event"}: ${d.received}`);
+  }
+  const typed = parseEventBody(envelope.data);
+  if (!typed.ok) {
+    const d = typed.error.detail;
+    return err(`it no longer validates: ${typed.error.code}${d?.field ? ` at ${d.field}` : ""}${d?.received !== undefined && d?.received !== null ? ` (${d.received})` : ""}`);
+  }
+  // The wire event keeps the payload exactly as stored (the typed one may differ in key order).
+  return ok({ event: event as SyncEvent, typed: typed.value });
 }
 
 export function log(ctx: StoreContext, kind: string, detail: string, event?: { id: string; entity_type: string; entity_id: string }) {

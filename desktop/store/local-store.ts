@@ -19,7 +19,7 @@ import {
 } from "../../schema/index.js";
 import { decodeTokenUnverified } from "../../schema/token.js";
 import { err, ok, type Result } from "../../schema/result.js";
-import { audit, nowIso, type StoreConfig, type StoreContext } from "./context.js";
+import { audit, nowIso, type StoreConfig, type StoreContext, UNREADABLE } from "./context.js";
 import { migrate } from "./migrations.js";
 import * as sync from "./sync-apply.js";
 import { RECEIPT_PENDING, refreshView } from "./view.js";
@@ -59,8 +59,10 @@ export interface Conflict {
   entity_type: EntityType;
   entity_id: string;
   operation: string;
+  /** The verdict's reject code, or the device-local `unreadable` (UNREADABLE) for a quarantined row. */
   code: string;
   message: string;
+  /** The change as queued; for a row whose saved data was not JSON, that raw text as a string. */
   local_payload: unknown;
   server_entity: Entity | null;
   needs_manager: boolean;
@@ -314,7 +316,7 @@ export class LocalStore {
       .all() as Array<Omit<Conflict, "local_payload" | "server_entity" | "needs_manager"> & { local_payload: string; server_entity: string | null; needs_manager: number }>;
     return rows.map((r) => ({
       ...r,
-      local_payload: JSON.parse(r.local_payload) as unknown,
+      local_payload: parseOr(r.local_payload),
       server_entity: r.server_entity ? (JSON.parse(r.server_entity) as Entity) : null,
       needs_manager: r.needs_manager === 1,
     }));
@@ -329,6 +331,7 @@ export class LocalStore {
     if (!conflict) return err(`no conflict ${id}`);
     if (conflict.resolved_at) return err(`conflict ${id} was already resolved (${conflict.resolution})`);
     if (action === "reapply") {
+      if (conflict.code === UNREADABLE) return err("this change could not be read, so it cannot be re-applied; make it again, then dismiss this entry");
       if (conflict.operation !== "update") return err(`only an edit can be re-applied; this was a ${conflict.operation}`);
       const outcome = writes.enqueue(this.ctx, conflict.entity_type, conflict.entity_id, "update", conflict.local_payload);
       if (!outcome.ok) return err(outcome.error.message);
@@ -383,6 +386,15 @@ export class LocalStore {
   }
   audit(kind: string, detail: string): void {
     audit(this.ctx, kind, detail);
+  }
+}
+
+/** A stored JSON text, or the text itself if it is not JSON (the inbox shows what is there, whatever it is). */
+function parseOr(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
   }
 }
 

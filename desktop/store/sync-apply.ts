@@ -6,6 +6,9 @@
  * After a crash, `sent` batches are sent again with the same ids (the server answers with the stored
  * verdicts, I3), and a verdict lost for good is recovered from the change stream, which names the
  * event id of every commit.
+ *
+ * A row that cannot be read back (not JSON any more, or no longer valid) never stops the rest: it
+ * is quarantined (reject.ts) when a batch would take it, and the batch goes on without it.
  */
 import {
   applyEvent,
@@ -18,7 +21,8 @@ import {
   utf8ByteLength,
   type Verdict,
 } from "../../schema/index.js";
-import { audit, branchTimeZone, eventOf, log, nowIso, type QueueRow, type StoreContext, typedEventOf } from "./context.js";
+import { audit, branchTimeZone, log, nowIso, type QueueRow, readQueued, type StoreContext } from "./context.js";
+import { quarantine, rejectRow } from "./reject.js";
 import { readBase, refreshView, writeBase } from "./view.js";
 import { newId } from "./writes.js";
 
@@ -33,36 +37,62 @@ const BATCH_ENVELOPE_BYTES = 200;
 /**
  * The next batch to push: an unanswered batch first (same id, same events), else up to
  * MAX_BATCH_EVENTS pending events that fit one frame (at least one event, which may need chunks).
+ * Rows that cannot be read back are quarantined on the way, in the same transaction.
  */
 export function nextBatch(ctx: StoreContext, maxEvents = MAX_BATCH_EVENTS): Batch | null {
   return ctx.db.transaction((): Batch | null => {
-    const unanswered = ctx
-      .stmt("SELECT batch_id FROM sync_queue WHERE sync_status = 'sent' ORDER BY position LIMIT 1")
-      .get() as { batch_id: string } | undefined;
-    if (unanswered) {
+    for (;;) {
+      const unanswered = ctx
+        .stmt("SELECT batch_id FROM sync_queue WHERE sync_status = 'sent' ORDER BY position LIMIT 1")
+        .get() as { batch_id: string } | undefined;
+      if (!unanswered) break;
       const rows = ctx
         .stmt("SELECT * FROM sync_queue WHERE batch_id = ? AND sync_status = 'sent' ORDER BY position")
         .all(unanswered.batch_id) as QueueRow[];
-      return { batch_id: unanswered.batch_id, events: rows.map((r) => eventOf(ctx, r)) };
+      // The same id again, without what was quarantined: the server answers each event on its own (I3).
+      const events = readableEvents(ctx, rows).map((r) => r.event);
+      if (events.length > 0) return { batch_id: unanswered.batch_id, events };
     }
-    const rows = ctx.stmt("SELECT * FROM sync_queue WHERE sync_status = 'pending' ORDER BY position LIMIT ?").all(maxEvents) as QueueRow[];
-    if (rows.length === 0) return null;
-    const events: SyncEvent[] = [];
-    let bytes = BATCH_ENVELOPE_BYTES;
-    for (const row of rows) {
-      const event = eventOf(ctx, row);
-      const size = utf8ByteLength(JSON.stringify(event)) + 1;
-      if (events.length > 0 && bytes + size > FRAME_LIMIT_BYTES) break;
-      events.push(event);
-      bytes += size;
+    for (;;) {
+      const rows = ctx.stmt("SELECT * FROM sync_queue WHERE sync_status = 'pending' ORDER BY position LIMIT ?").all(maxEvents) as QueueRow[];
+      if (rows.length === 0) return null;
+      const events: SyncEvent[] = [];
+      let bytes = BATCH_ENVELOPE_BYTES;
+      for (const { event } of readableEvents(ctx, rows)) {
+        const size = utf8ByteLength(JSON.stringify(event)) + 1;
+        if (events.length > 0 && bytes + size > FRAME_LIMIT_BYTES) break;
+        events.push(event);
+        bytes += size;
+      }
+      if (events.length === 0) continue; // every row read was quarantined: take the next ones
+      const batch_id = newId(ctx);
+      const at = nowIso(ctx);
+      const mark = ctx.stmt("UPDATE sync_queue SET sync_status = 'sent', batch_id = ?, sent_at = ? WHERE id = ?");
+      for (const e of events) mark.run(batch_id, at, e.id);
+      audit(ctx, "push", `batch ${batch_id}: ${events.length} event(s)`);
+      return { batch_id, events };
     }
-    const batch_id = newId(ctx);
-    const at = nowIso(ctx);
-    const mark = ctx.stmt("UPDATE sync_queue SET sync_status = 'sent', batch_id = ?, sent_at = ? WHERE id = ?");
-    for (const e of events) mark.run(batch_id, at, e.id);
-    audit(ctx, "push", `batch ${batch_id}: ${events.length} event(s)`);
-    return { batch_id, events };
   })();
+}
+
+/**
+ * The rows' wire events, in order, quarantining each row that cannot be read back (and, with it, the
+ * later rows built on it). Call inside a transaction.
+ */
+function readableEvents(ctx: StoreContext, rows: readonly QueueRow[]): Array<{ row: QueueRow; event: SyncEvent }> {
+  const out: Array<{ row: QueueRow; event: SyncEvent }> = [];
+  const decided = new Set<string>();
+  for (const row of rows) {
+    if (decided.has(row.id)) continue;
+    const read = readQueued(ctx, row);
+    if (read.ok) {
+      out.push({ row, event: read.value.event });
+      continue;
+    }
+    for (const id of quarantine(ctx, row, read.error, readBase(ctx, row.entity_id))) decided.add(id);
+    refreshView(ctx, row.entity_id);
+  }
+  return out;
 }
 
 export interface VerdictSummary {
@@ -101,9 +131,11 @@ function confirm(ctx: StoreContext, row: QueueRow, seq: number, version: number,
   // function to the same entity, so this is the server's result. Otherwise the change stream brings it.
   const base = readBase(ctx, row.entity_id);
   let folded: Entity | undefined;
-  if ((base?.version ?? 0) === version - 1) {
+  // A row that cannot be read back any more is not folded: the change stream brings the server's result.
+  const read = readQueued(ctx, row);
+  if (read.ok && (base?.version ?? 0) === version - 1) {
     const { device_id, user_id } = ctx.config();
-    const next = applyEvent(base, typedEventOf(ctx, row), { version, seq, device_id, user_id, official_receipt_no: receipt });
+    const next = applyEvent(base, read.value.typed, { version, seq, device_id, user_id, official_receipt_no: receipt });
     if (next.ok && writeBase(ctx, next.value)) {
       recordPosFacts(ctx, next.value, row.operation, device_id, seq);
       folded = next.value;
@@ -114,27 +146,13 @@ function confirm(ctx: StoreContext, row: QueueRow, seq: number, version: number,
 }
 
 function reject(ctx: StoreContext, row: QueueRow, code: string, message: string, serverEntity: Entity | null): void {
-  ctx
-    .stmt("UPDATE sync_queue SET sync_status = 'rejected', reject_code = ?, reject_message = ?, decided_at = ? WHERE id = ?")
-    .run(code, message, nowIso(ctx), row.id);
   // Server wins (I7): the entity goes back to server truth.
   if (serverEntity) writeBase(ctx, serverEntity);
-  const needsManager = row.entity_type === "pos_order" && row.operation === "create" ? 1 : 0;
-  ctx
-    .stmt(
-      `INSERT OR IGNORE INTO conflicts (event_id, entity_type, entity_id, operation, code, message, local_payload, server_entity, needs_manager, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(row.id, row.entity_type, row.entity_id, row.operation, code, message, row.payload_json, serverEntity ? JSON.stringify(serverEntity) : null, needsManager, nowIso(ctx));
-  log(ctx, "rejected", `${code}: ${message}`, row);
-  audit(ctx, "conflict_shown", `${row.entity_type} ${row.entity_id}: ${code}: ${message}`);
-  // Later local events built on this one can never apply: reject them the same way, now.
-  const dependents = ctx
-    .stmt("SELECT * FROM sync_queue WHERE depends_on = ? AND sync_status IN ('pending', 'sent')")
-    .all(row.id) as QueueRow[];
-  for (const dependent of dependents) {
-    reject(ctx, dependent, "depends_on_rejected", "This change built on an earlier change that was rejected", serverEntity ?? readBase(ctx, row.entity_id));
-  }
+  // The inbox shows the server's side: the entity the verdict brought or, when it brought none
+  // (protocol v3 sends it only where the copy must move, and once per push), this device's copy of
+  // server truth, which is the same. Later local events built on this one are rejected the same way.
+  const serverSide = serverEntity ?? readBase(ctx, row.entity_id);
+  rejectRow(ctx, row, code, message, serverSide, serverSide);
   refreshView(ctx, row.entity_id);
 }
 

@@ -4,10 +4,12 @@
  * The view of an entity is recomputed from scratch whenever its base or its open events change:
  * base, then each pending/sent event in local order through the same `applyEvent` the server uses.
  * An open event that no longer applies (its entity was deleted remotely) is left out of the view and
- * will be rejected by the server; nothing is merged.
+ * will be rejected by the server; nothing is merged. An open event that cannot even be read back
+ * (damaged, or no longer valid) is left out of the view too, and quarantined by `refreshView`.
  */
-import { applyEvent, type Entity } from "../../schema/index.js";
-import { type QueueRow, nowIso, type StoreContext, typedEventOf } from "./context.js";
+import { applyEvent, type Entity, type TypedEvent } from "../../schema/index.js";
+import { nowIso, type QueueRow, readQueued, type StoreContext } from "./context.js";
+import { quarantine } from "./reject.js";
 
 /** POS orders not yet confirmed carry this instead of an official receipt number. */
 export const RECEIPT_PENDING = 0;
@@ -35,16 +37,25 @@ export function openEvents(ctx: StoreContext, entityId: string): QueueRow[] {
     .all(entityId) as QueueRow[];
 }
 
-/**
- * Base ⊕ open events, as the device would see it; null when there is nothing to show. `base` and
- * `open` may be passed when the caller has just read or written them.
- */
-export function computeView(ctx: StoreContext, entityId: string, base: Entity | null = readBase(ctx, entityId), open: QueueRow[] = openEvents(ctx, entityId)): Entity | null {
-  if (open.length === 0) return base;
+/** The open events of an entity, read back; the rows that cannot be read, with why. */
+function readOpen(ctx: StoreContext, open: readonly QueueRow[]): { readable: TypedEvent[]; unreadable: Array<{ row: QueueRow; why: string }> } {
+  const readable: TypedEvent[] = [];
+  const unreadable: Array<{ row: QueueRow; why: string }> = [];
+  for (const row of open) {
+    const read = readQueued(ctx, row);
+    if (read.ok) readable.push(read.value.typed);
+    else unreadable.push({ row, why: read.error });
+  }
+  return { readable, unreadable };
+}
+
+/** Base, then each event through the same `applyEvent` as the server; an event that does not apply is left out. */
+function fold(ctx: StoreContext, base: Entity | null, events: readonly TypedEvent[]): Entity | null {
+  if (events.length === 0) return base;
   const { device_id, user_id } = ctx.config();
   let current = base;
-  for (const row of open) {
-    const next = applyEvent(current, typedEventOf(ctx, row), {
+  for (const event of events) {
+    const next = applyEvent(current, event, {
       version: (current?.version ?? 0) + 1,
       seq: 0,
       device_id,
@@ -54,6 +65,32 @@ export function computeView(ctx: StoreContext, entityId: string, base: Entity | 
     if (next.ok) current = next.value;
   }
   return current;
+}
+
+/**
+ * Base ⊕ open events, as the device would see it; null when there is nothing to show. `base` and
+ * `open` may be passed when the caller has just read or written them. Reads only: an unreadable open
+ * event is left out here and quarantined by the next `refreshView` of the entity.
+ */
+export function computeView(ctx: StoreContext, entityId: string, base: Entity | null = readBase(ctx, entityId), open: QueueRow[] = openEvents(ctx, entityId)): Entity | null {
+  return fold(ctx, base, readOpen(ctx, open).readable);
+}
+
+/**
+ * What a new local write builds on: the entity's base, its open events and its view. An open event
+ * that cannot be read is quarantined first, so a new event never depends on one (it would be
+ * rejected with it).
+ */
+export function viewForWrite(ctx: StoreContext, entityId: string): { base: Entity | null; open: QueueRow[]; view: Entity | null } {
+  const base = readBase(ctx, entityId);
+  let open = openEvents(ctx, entityId);
+  let { readable, unreadable } = readOpen(ctx, open);
+  if (unreadable.length > 0) {
+    ctx.db.transaction(() => refreshView(ctx, entityId, base ?? undefined))();
+    open = openEvents(ctx, entityId);
+    ({ readable } = readOpen(ctx, open));
+  }
+  return { base, open, view: fold(ctx, base, readable) };
 }
 
 /** The searchable title of an entity in the view (lower case). */
@@ -73,8 +110,16 @@ export function viewTitle(entity: Entity): string {
  * `base` is the entity's base when the caller has just written it (saves reading it back).
  */
 export function refreshView(ctx: StoreContext, entityId: string, base?: Entity): void {
-  const open = openEvents(ctx, entityId);
-  const entity = computeView(ctx, entityId, base ?? readBase(ctx, entityId), open);
+  let open = openEvents(ctx, entityId);
+  let { readable, unreadable } = readOpen(ctx, open);
+  if (unreadable.length > 0) {
+    // Quarantine what cannot be read (and so reject what was built on it), then look again.
+    const last = base ?? readBase(ctx, entityId);
+    for (const { row, why } of unreadable) quarantine(ctx, row, why, last);
+    open = openEvents(ctx, entityId);
+    ({ readable, unreadable } = readOpen(ctx, open));
+  }
+  const entity = fold(ctx, base ?? readBase(ctx, entityId), readable);
   const hasOpen = open.length > 0;
   if (entity === null) {
     // A POS sale the server refused is never erased: it stays visible, flagged for a manager.
@@ -85,15 +130,14 @@ export function refreshView(ctx: StoreContext, entityId: string, base?: Entity):
       )
       .get(entityId) as QueueRow | undefined;
     if (refused) {
-      const { device_id, user_id } = ctx.config();
-      const shown = applyEvent(null, typedEventOf(ctx, refused), {
-        version: 1,
-        seq: 0,
-        device_id,
-        user_id,
-        official_receipt_no: RECEIPT_PENDING,
-      });
-      if (shown.ok) return upsertView(ctx, shown.value, "rejected");
+      const read = readQueued(ctx, refused);
+      if (!read.ok) {
+        // It cannot be read back any more: keep showing it as it was last seen, flagged (never erased).
+        ctx.stmt("UPDATE view_entities SET status = 'rejected', updated_at = ? WHERE entity_id = ?").run(nowIso(ctx), entityId);
+        return;
+      }
+      const shown = fold(ctx, null, [read.value.typed]);
+      if (shown) return upsertView(ctx, shown, "rejected");
     }
     ctx.stmt("DELETE FROM view_entities WHERE entity_id = ?").run(entityId);
     return;

@@ -34,7 +34,7 @@ import {
 } from "../../schema/index.js";
 import { err, ok, type Result } from "../../schema/result.js";
 import { branchTimeZone, log, nowIso, type StoreContext } from "./context.js";
-import { computeView, openEvents, readBase, RECEIPT_PENDING, refreshView } from "./view.js";
+import { computeView, RECEIPT_PENDING, refreshView, viewForWrite } from "./view.js";
 
 export interface WriteError {
   code: RejectCode;
@@ -66,8 +66,7 @@ export function enqueue(ctx: StoreContext, entity_type: EntityType, entity_id: s
     const defined = entity_type !== "pos_order" || operation === "create" || operation === "void";
     return refuse(defined ? "permission_denied" : "append_only", entity_type, operation, cfg.role, { field: "role", expected: null, received: cfg.role });
   }
-  const open = openEvents(ctx, entity_id);
-  const base = readBase(ctx, entity_id);
+  const { base, open, view: current } = viewForWrite(ctx, entity_id);
   const event = {
     id: newId(ctx),
     device_id: cfg.device_id,
@@ -85,7 +84,6 @@ export function enqueue(ctx: StoreContext, entity_type: EntityType, entity_id: s
   const typed = parseEventBody(event);
   if (!typed.ok) return refuse(typed.error.code, entity_type, operation, cfg.role, typed.error.detail);
 
-  const current = computeView(ctx, entity_id);
   const next = applyEvent(current, typed.value, {
     version: (current?.version ?? 0) + 1,
     seq: 0,

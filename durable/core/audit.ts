@@ -8,6 +8,7 @@ export const AuditKind = [
   "correction",
   "delete",
   "device_first_seen",
+  /** Historical: written before refused tokens stopped reaching the branch (the Worker logs them now). */
   "token_failure",
   "protocol_error",
   "snapshot_export",

@@ -127,7 +127,7 @@ export class BranchCore {
     return admitHello(this.sql, this.clockMs(), actor, hello);
   }
 
-  /** A manager's revocation of a device (permission checked by the caller against `revoke_device`). */
+  /** A manager's revocation of a device (the caller checks `manage_devices`). */
   revokeDevice(by: Actor, deviceId: string, reason: string) {
     return revokeDevice(this.sql, this.clockMs(), by, deviceId, reason);
   }

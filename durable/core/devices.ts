@@ -4,24 +4,13 @@
  * and cannot be copied with the token, so a second install using the same id (a copied token or a
  * copied database) is told apart from the same install reconnecting.
  */
-import { CLOCK_SKEW_WARN_MS, describeSkew } from "../../schema/index.js";
+import { CLOCK_SKEW_WARN_MS, type DeviceInfo, describeSkew } from "../../schema/index.js";
 import { recordAudit } from "./audit.js";
 import type { Actor } from "./push.js";
 import type { SqlStore } from "./sql.js";
 
-export interface DeviceRow {
-  device_id: string;
-  user_id: string;
-  role: string;
-  app: string | null;
-  first_seen_at: string;
-  last_seen_at: string;
-  install_id: string | null;
-  revoked_at: string | null;
-  revoked_by: string | null;
-  revoke_reason: string | null;
-  clock_skew_ms: number | null;
-}
+/** A row of the `devices` table: what `GET …/devices` lists (schema/devices.ts). */
+export type DeviceRow = DeviceInfo;
 
 /** What a hello may be answered with, decided from the device's row. */
 export type HelloAdmission =

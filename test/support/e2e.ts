@@ -26,9 +26,12 @@ export interface Desktop {
   close(): void;
 }
 
-/** A desktop bound to `branch` on `server`, not yet syncing (offline until `start`). */
-export async function desktop(server: LocalServer, branch: string, device: string, role: Role = "owner", seed = 1): Promise<Desktop> {
-  const { store } = await openStore({ branch, device, role, seed, serverUrl: server.url.origin });
+/**
+ * A desktop bound to `branch` on `server`, not yet syncing (offline until `start`). Its clock is
+ * fixed at `opts.nowMs` (default: openStore's), whatever the server's real clock says.
+ */
+export async function desktop(server: LocalServer, branch: string, device: string, role: Role = "owner", seed = 1, opts: { nowMs?: number; path?: string } = {}): Promise<Desktop> {
+  const { store } = await openStore({ branch, device, role, seed, serverUrl: server.url.origin, ...opts });
   // The test server signs with its own secret: re-bind the store to a token it accepts.
   const bound = store.init({ server_url: server.url.origin, token: await tokenFor(branch, device, role) });
   if (!bound.ok) throw new Error(bound.error);

@@ -1,6 +1,6 @@
-/** The Worker refuses every request without a valid token for the branch, before it reaches the branch. */
+/** The Worker refuses every request without a valid token for the branch, before it reaches the branch (edge.test.ts checks that no refusal touches a Durable Object). */
 import { SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { newId, openSocket, ORIGIN, tokenFor } from "./support.js";
 
 const branch = "auth-branch";
@@ -45,14 +45,25 @@ describe("device tokens at the Worker (I11)", () => {
     expect((refused as Response).status).toBe(401);
   });
 
-  it("audits token failures on the branch", async () => {
-    await get("changes");
-    await get("changes", await tokenFor("other-branch", newId(), "owner"));
+  it("logs token failures at the Worker, one line without the token, and writes nothing to the branch", async () => {
+    const warn = vi.spyOn(console, "warn");
+    try {
+      const wrong = await tokenFor("other-branch", newId(), "owner");
+      await get("changes");
+      await get("changes", wrong);
+      const lines = warn.mock.calls.map((args) => String(args[0])).filter((l) => l.includes('"token_refused"'));
+      expect(lines.map((l) => JSON.parse(l))).toEqual([
+        expect.objectContaining({ event: "token_refused", code: "missing", branch, path: `/v1/branches/${branch}/changes`, device: null }),
+        expect.objectContaining({ event: "token_refused", code: "wrong_branch", branch, token_branch: "other-branch", rate_limited: false }),
+      ]);
+      expect(lines.join("\n")).not.toContain(wrong.split(".")[2]);
+    } finally {
+      warn.mockRestore();
+    }
     const response = await get("audit?limit=100", await tokenFor(branch, newId(), "manager"));
     expect(response.status).toBe(200);
     const { entries } = (await response.json()) as { entries: Array<{ kind: string; code: string }> };
-    const failures = entries.filter((e) => e.kind === "token_failure").map((e) => e.code);
-    expect(failures).toEqual(expect.arrayContaining(["missing", "wrong_branch"]));
+    expect(entries.filter((e) => e.kind === "token_failure")).toEqual([]);
   });
 
   it("lets a role read only what the matrix allows", async () => {

@@ -1,7 +1,9 @@
 /** The headless CLI, run in-process with captured output, against the real local server. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../../desktop/cli/main.js";
-import { tempDbPath } from "../../support/desktop.js";
+import { LocalStore } from "../../../desktop/store/local-store.js";
+import { corruptQueuedPayload, tempDbPath } from "../../support/desktop.js";
+import { desktop, serverTruth } from "../../support/e2e.js";
 import { type LocalServer, startServer, tokenFor } from "../../support/server.js";
 
 let server: LocalServer;
@@ -111,4 +113,52 @@ describe("studiovault: an on-location session", () => {
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/the device token was refused \(unauthorized\)/);
   }, 30_000);
+});
+
+describe("studiovault: a damaged queue row and a wrong clock", () => {
+  it("an unreadable queued sale does not stop sync: it is kept, flagged in the conflict inbox, and every other change is sent", async () => {
+    const db = tempDbPath();
+    const branch = `cli-unreadable-${Date.now().toString(36)}`;
+    expect((await run("--db", db, "init", "--server", server.url.origin, "--token", await tokenFor(branch, A, "manager"))).code).toBe(0);
+    const sales = [];
+    for (const price of ["100", "200", "300"]) sales.push(JSON.parse((await run("--db", db, "--json", "pos", "sale", "--item", `Prints:1:${price}`, "--method", "card")).out));
+    const store = LocalStore.open(db);
+    corruptQueuedPayload(store, sales[1].event_id, '{"kind":"sale","lines":[{');
+    store.close();
+
+    const synced = await run("--db", db, "sync", "--timeout", "20");
+    expect(synced.code, synced.err).toBe(0);
+    expect(synced.err).not.toMatch(/SyntaxError/);
+    expect(synced.out).toBe("synced: nothing pending, cursor 2, open conflicts 1");
+    expect((await run("--db", db, "conflicts")).out).toMatch(/^1\. This change could not be read, so it was not sent: its saved data is not valid JSON .*\[needs a manager\] — create pos_order \S+ \(unreadable\)$/);
+    expect((await serverTruth(server, branch)).ledger).toMatchObject([{ sales_count: 2, sales_minor: 40_000 }]);
+    // Still listed, flagged: a sale is never erased on the till.
+    expect((await run("--db", db, "pos", "list")).out.split("\n").filter((l) => l.endsWith("[rejected]"))).toHaveLength(1);
+    expect(JSON.parse((await run("--db", db, "--json", "status")).out)).toMatchObject({ pending: 0, queue: { confirmed: 2, rejected: 1 } });
+  }, 60_000);
+
+  it("status warns when this till's clock was hours off the server's at the last sync", async () => {
+    const branch = `cli-clock-${Date.now().toString(36)}`;
+    // A till whose clock is 3 hours behind the server's real one, synced once by the engine.
+    const till = await desktop(server, branch, A, "manager", 11, { nowMs: Date.now() - 3 * 3_600_000 });
+    till.start();
+    await till.engine.untilDrained(20_000);
+    const db = till.store.db.name;
+    till.close();
+
+    const status = await run("--db", db, "status");
+    expect(status.code).toBe(0);
+    expect(status.out).toContain("WARNING: This till's clock is 3 h 0 min behind the server's: sales may be booked to the wrong day. Fix the computer's clock.");
+    const value = JSON.parse((await run("--db", db, "--json", "status")).out);
+    expect(value.clock_skew_ms).toBeLessThan(-3 * 3_600_000 + 1);
+    expect(value.clock_warning).toMatch(/^This till's clock is 3 h 0 min behind/);
+
+    // A till on time: no warning, just the figure.
+    const onTime = await desktop(server, branch, C, "cashier", 12, { nowMs: Date.now() });
+    onTime.start();
+    await onTime.engine.untilDrained(20_000);
+    const onTimeDb = onTime.store.db.name;
+    onTime.close();
+    expect((await run("--db", onTimeDb, "status")).out).toMatch(/\nclock: \d+ s (ahead of|behind) the server's at the last sync\n/);
+  }, 60_000);
 });

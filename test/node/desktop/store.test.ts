@@ -8,7 +8,7 @@ import { LocalStore } from "../../../desktop/store/local-store.js";
 import { LAYOUT_VERSION } from "../../../desktop/store/migrations.js";
 import type { PosLine } from "../../../schema/index.js";
 import { makeCore } from "../../support/branch.js";
-import { expectConverged, openStore, syncDirect, tempDbPath } from "../../support/desktop.js";
+import { deviceToken, expectConverged, openStore, syncDirect, tempDbPath } from "../../support/desktop.js";
 import * as ex from "../../fixtures/examples.js";
 
 const A = "01936f3c-0000-7000-8000-0000000000a1";
@@ -108,6 +108,21 @@ describe("sync through a real branch core", () => {
     expect(a.conflicts().map((c) => c.code)).toEqual(["version_conflict", "depends_on_rejected"]);
     expect(a.get(created.entity_id)).toMatchObject({ status: "synced", entity: { version: 2, data: { title: "B's title" } } });
     expectConverged(a, [...server.core.entities()], expect);
+  });
+
+  it("a rejection that brings no entity (protocol v3: permission_denied) still shows the server's side in the inbox", async () => {
+    const { server, a } = await setup();
+    const created = ok(a.createProject(ex.project)).event;
+    syncDirect(a, server.core);
+    ok(a.updateProject(created.entity_id, { title: "Edited before the demotion" }));
+    // The user was demoted while offline: the same device's new token says viewer.
+    const init = a.init({ server_url: "http://127.0.0.1:8787", token: await deviceToken("test-branch", A, "viewer") });
+    if (!init.ok) throw new Error(init.error);
+    syncDirect(a, server.core);
+    const [conflict] = a.conflicts();
+    expect(conflict).toMatchObject({ code: "permission_denied" });
+    expect(conflict!.server_entity).toEqual(server.core.entities().next().value);
+    expect(a.get(created.entity_id)).toMatchObject({ status: "synced", entity: { version: 1 } });
   });
 
   it("a re-applied conflict becomes a new event on top of the server's version", async () => {

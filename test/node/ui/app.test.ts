@@ -10,9 +10,10 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DesktopCore } from "../../../desktop/app/core.js";
 import { type BrowserBridge, startBrowserBridge } from "../../../desktop/browser/server.js";
+import { corruptQueuedPayload } from "../../support/desktop.js";
 import { makeEventFactory } from "../../support/events.js";
 import { type Desktop, desktop, waitUntil } from "../../support/e2e.js";
-import { type LocalServer, NodeClient, startServer } from "../../support/server.js";
+import { type LocalServer, NodeClient, startServer, tokenFor } from "../../support/server.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = path.resolve(import.meta.dirname, "../../../test-results/screenshots");
@@ -41,8 +42,8 @@ afterAll(async () => {
 }, 30_000);
 
 /** A device's app in a browser page: store + core + browser bridge. */
-async function app(branch: string, device: string, role: "manager" | "cashier" | "owner", seed: number): Promise<{ page: Page; d: Desktop; core: DesktopCore; bridge: BrowserBridge }> {
-  const d = await desktop(server, branch, device, role, seed);
+async function app(branch: string, device: string, role: "manager" | "cashier" | "owner", seed: number, opts: { nowMs?: number } = {}): Promise<{ page: Page; d: Desktop; core: DesktopCore; bridge: BrowserBridge }> {
+  const d = await desktop(server, branch, device, role, seed, opts);
   const core = new DesktopCore(d.store);
   const bridge = await startBrowserBridge(core);
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
@@ -146,13 +147,16 @@ describe("the desktop app in Chromium", () => {
     expect(d.store.summary().pending).toBe(0);
     await page.screenshot({ path: path.join(SHOTS, "pos-cashier-void-refused.png") });
 
-    // Forced past the app, straight onto the wire: the server decides.
+    // Forced past the app, straight to the server: it decides. Over the HTTP push, since a socket of
+    // this device from anything but this install would be refused (install_conflict) before any push.
     const sale = d.store.list("pos_order")[0]!.entity.entity_id;
     const f = makeEventFactory(5);
-    const client = await NodeClient.open(server, branch, C, "cashier");
-    cleanups.push(() => client.close());
-    client.send({ type: "push", batch_id: f.nextId(), events: [f.voidOrder(C, sale, { base: 1 })] });
-    const { verdicts } = await client.next("verdicts");
+    const response = await fetch(new URL(`/v1/branches/${branch}/push`, server.url), {
+      method: "POST",
+      headers: { Authorization: `Bearer ${await tokenFor(branch, C, "cashier")}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ type: "push", batch_id: f.nextId(), events: [f.voidOrder(C, sale, { base: 1 })] }),
+    });
+    const { verdicts } = (await response.json()) as { verdicts: Array<Record<string, unknown>> };
     expect(verdicts[0]).toMatchObject({ status: "rejected", code: "permission_denied", message: "Your role (cashier) may not void a POS order" });
   }, 90_000);
 
@@ -251,4 +255,65 @@ describe("the desktop app in Chromium", () => {
     expect(invoice.entity.data.issued_on).toBe("2026-11-25");
     expect(invoice.entity.data.payments.map((p) => p.paid_at)).toEqual([new Date(d.store.nowMs()).toISOString()]);
   }, 120_000);
+  it("warns, in the sync panel, when this till's clock is hours off the server's", async () => {
+    const branch = `ui-clock-${Date.now().toString(36)}`;
+    // The server keeps the real time; this till's clock is three hours behind it.
+    const { page } = await app(branch, A, "manager", 10, { nowMs: Date.now() - 3 * 3_600_000 });
+    await expect.poll(() => page.getByTestId("sync-pill").textContent(), { timeout: 20_000 }).toContain("Live");
+    await screen(page, "Sync");
+    const warning = page.getByRole("alert");
+    await expect.poll(() => warning.textContent(), { timeout: 10_000 }).toBe(
+      "This till's clock is 3 h 0 min behind the server's: sales may be booked to the wrong day. Fix the computer's clock.",
+    );
+    expect(await warning.isVisible()).toBe(true);
+    expect(await page.getByTestId("clock-skew").textContent()).toBe("3 h 0 min behind the server's at the last connection");
+    await page.screenshot({ path: path.join(SHOTS, "sync-panel-clock-skew.png") });
+  }, 60_000);
+
+  it("says plainly, in the sync panel, that a manager revoked this device and what to do", async () => {
+    const branch = `ui-revoked-${Date.now().toString(36)}`;
+    // On time, so the only alert is the revocation.
+    const { page, d } = await app(branch, C, "cashier", 11, { nowMs: Date.now() });
+    await expect.poll(() => page.getByTestId("sync-pill").textContent(), { timeout: 20_000 }).toContain("Live");
+    await screen(page, "Sync");
+    expect(await page.getByRole("alert").count()).toBe(0);
+    // Offline for a moment, the till rings up a sale; then a manager revokes it.
+    await page.getByRole("button", { name: "Work offline" }).click();
+    expect(d.store.posSale({ currency: "LKR", lines: [{ sku: null, description: "Print A4", quantity: 1, unit_price_minor: 45_000 }], method: "card" }).ok).toBe(true);
+    const revoke = await fetch(new URL(`/v1/branches/${branch}/devices/${C}/revoke`, server.url), {
+      method: "POST",
+      headers: { Authorization: `Bearer ${await tokenFor(branch, B, "manager")}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ reason: "till stolen" }),
+    });
+    expect(revoke.status).toBe(200);
+    await page.getByRole("button", { name: "Go online" }).click();
+    await expect.poll(() => page.getByTestId("sync-pill").textContent(), { timeout: 20_000 }).toContain("Device revoked");
+    expect(await page.getByRole("alert").textContent()).toBe(
+      "Sync stopped: this device was revoked by a manager. Ask a manager for a token for a new device, then set this till up again with it. 1 change not yet sent stays on this computer.",
+    );
+    expect(d.store.summary().pending).toBe(1);
+    await page.screenshot({ path: path.join(SHOTS, "sync-panel-revoked.png") });
+  }, 60_000);
+  it("an unreadable queued sale does not hold up the others: it waits in the conflict inbox, flagged for a manager", async () => {
+    const branch = `ui-unreadable-${Date.now().toString(36)}`;
+    const { page, d } = await app(branch, A, "manager", 12, { nowMs: Date.now() });
+    await expect.poll(() => page.getByTestId("sync-pill").textContent(), { timeout: 20_000 }).toContain("Live");
+    await screen(page, "Sync");
+    await page.getByRole("button", { name: "Work offline" }).click();
+    const line = (price: number) => ({ currency: "LKR", lines: [{ sku: null, description: "Print A4", quantity: 1, unit_price_minor: price }], method: "card" as const });
+    const damaged = d.store.posSale(line(45_000));
+    expect(d.store.posSale(line(60_000)).ok).toBe(true);
+    if (!damaged.ok) throw new Error(damaged.error.message);
+    corruptQueuedPayload(d.store, damaged.value.event.id, '{"kind":"sale","lines":[{"sku":nu');
+    await page.getByRole("button", { name: "Go online" }).click();
+    await waitUntil("the readable sale is confirmed", () => d.store.summary().pending === 0 && d.store.cursor() === 1, 20_000);
+    await screen(page, "Conflicts");
+    const conflict = page.getByTestId("conflict");
+    await expect.poll(() => conflict.textContent(), { timeout: 10_000 }).toContain("This change could not be read, so it was not sent");
+    expect(await conflict.textContent()).toContain("needs a manager");
+    expect(await conflict.getByRole("button", { name: /Re-apply/ }).count()).toBe(0);
+    await page.screenshot({ path: path.join(SHOTS, "conflict-unreadable.png") });
+    await screen(page, "POS");
+    expect(await page.getByTestId("sync-pill").textContent()).toContain("Live");
+  }, 60_000);
 });

@@ -1,0 +1,41 @@
+/**
+ * The CLI's calls to the branch's HTTP API (snapshots, devices): one request with the device token,
+ * answered as a value. Whether the server could not be reached or said no are different answers
+ * (exit 3 and exit 1), so a crew on location can tell "try again later" from "you may not".
+ */
+import type { StoreConfig } from "../store/context.js";
+
+/** Long enough for a snapshot export of a large branch; a dead server fails at once anyway. */
+const REQUEST_TIMEOUT_MS = 60_000;
+
+export type ServerAnswer =
+  | { kind: "ok"; status: number; body: Record<string, unknown> }
+  | { kind: "refused"; status: number; body: Record<string, unknown> }
+  | { kind: "unreachable"; message: string };
+
+/** `method /v1/branches/<branch>/<path>` as this device; `body` is sent as JSON. */
+export async function serverCall(cfg: StoreConfig, method: "GET" | "POST", path: string, body?: unknown): Promise<ServerAnswer> {
+  const url = new URL(`/v1/branches/${encodeURIComponent(cfg.branch_id)}/${path}`, cfg.server_url);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: { Authorization: `Bearer ${cfg.token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    return { kind: "unreachable", message: cause?.code ?? cause?.message ?? (e as Error).message };
+  }
+  const text = await response.text().catch(() => "");
+  let parsed: Record<string, unknown>;
+  try {
+    const value = JSON.parse(text) as unknown;
+    parsed = value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
+  } catch {
+    // Not our server's JSON (a proxy's error page, say): keep the start of it for the message.
+    parsed = { error: `http_${response.status}`, message: `the server answered HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ""}` };
+  }
+  return response.ok ? { kind: "ok", status: response.status, body: parsed } : { kind: "refused", status: response.status, body: parsed };
+}
