@@ -13,7 +13,7 @@ export type PublicStatus =
   | { kind: "syncing"; phase: "bootstrap" | "pull" | "push" }
   | { kind: "live" }
   | { kind: "backoff"; attempt: number; lastClose: { code: number; reason: string } | null }
-  /** `reason`: the close reason name (unauthorized, forbidden, token_expired). */
+  /** `reason`: the close reason name (unauthorized, forbidden, token_expired, device_revoked, install_conflict). */
   | { kind: "auth_failed"; reason: string }
   | { kind: "update_required" }
   | { kind: "replaced" };

@@ -15,7 +15,7 @@ import type { WriteOutcome } from "../store/writes.js";
 import { bootstrap, type BootstrapProgress } from "../sync/bootstrap.js";
 import { SyncEngine } from "../sync/engine.js";
 import { describeSkew, type DeviceInfo, DeviceList, formatMinor, RevokeResult } from "../../schema/index.js";
-import { clockIsWrong, clockWarning, describeStop, stopCause } from "../app/sync-words.js";
+import { clockIsWrong, clockWarning, describeStop, stopCause } from "../../machines/status-words.js";
 import { isoDate, minorUnits, oneOf, parse, posLine, required, UsageError } from "./args.js";
 import { serverCall, type ServerAnswer } from "./server-api.js";
 import type { Io } from "./main.js";

@@ -1,7 +1,7 @@
 /** Sync made visible: state, pending work and its age, cursor, last sync, bootstrap progress, retry. */
 import type { AppStatus } from "../app/api.js";
 import { describeSkew } from "../../schema/time.js";
-import { clockWarning, describeStop, type StopCause, stopCause } from "../app/sync-words.js";
+import { clockWarning, describeStop, type StopCause, stopCause } from "../../machines/status-words.js";
 import { useApi, useStatus } from "./app.js";
 
 /** How long ago, measured on the core's clock (the status carries it; the renderer has no clock of its own). */

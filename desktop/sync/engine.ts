@@ -7,7 +7,8 @@ import { type PublicStatus, publicStatus, syncMachine } from "../../machines/ind
 import type { Change, Chunk } from "../../schema/index.js";
 import type { LocalStore } from "../store/local-store.js";
 import { bootstrap, type BootstrapProgress } from "./bootstrap.js";
-import { sessionActor } from "./session.js";
+import { describeStop, stopCause } from "../../machines/status-words.js";
+import { sessionActor, type SessionOptions } from "./session.js";
 import { openPartySocket, type OpenSocket } from "./transport.js";
 
 export interface EngineOptions {
@@ -24,7 +25,34 @@ export interface EngineOptions {
   sliceSize?: number;
   /** Progress of a snapshot bootstrap (a new device starts from the branch's latest snapshot). */
   onBootstrapProgress?: (progress: BootstrapProgress) => void;
+  /**
+   * Injected for deterministic simulation (STYLE.md §7); the defaults are what the app uses.
+   * `timers`: the engine's housekeeping intervals, `untilDrained`'s timers and the sync machine's
+   * delays (XState `clock`); default: the global timers.
+   * `fetch`: how the snapshot bootstrap reaches the server; default: the global fetch.
+   * The rest are passed to the session (desktop/sync/session.ts).
+   */
+  timers?: EngineTimers;
+  fetch?: typeof fetch;
+  yieldToEventLoop?: SessionOptions["yieldToEventLoop"];
+  newRequestId?: SessionOptions["newRequestId"];
+  pullPageLimit?: SessionOptions["pullPageLimit"];
 }
+
+/** Timers as the engine uses them; `setTimeout`/`clearTimeout` double as the sync machine's clock. */
+export interface EngineTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+const GLOBAL_TIMERS: EngineTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  setInterval: (fn, ms) => setInterval(fn, ms),
+  clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
+};
 
 export const APP_NAME = "studiovault-desktop/0.1.0";
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -34,8 +62,10 @@ const CHECKPOINT_MS = 30_000;
 export class SyncEngine {
   readonly #actor: Actor<typeof syncMachine>;
   readonly #uploads = new Map<string, Chunk[]>();
+  readonly #timers: EngineTimers;
 
   constructor(private readonly options: EngineOptions) {
+    this.#timers = options.timers ?? GLOBAL_TIMERS;
     const machine = syncMachine.provide({
       actors: {
         session: sessionActor({
@@ -46,14 +76,22 @@ export class SyncEngine {
           sliceSize: options.sliceSize,
           onChanges: options.onChanges,
           onLog: options.onLog,
-          bootstrap: async () => void (await bootstrap(options.store, { onProgress: options.onBootstrapProgress })),
+          bootstrap: async () =>
+            void (await bootstrap(options.store, { onProgress: options.onBootstrapProgress, ...(options.fetch ? { fetch: options.fetch } : {}) })),
+          yieldToEventLoop: options.yieldToEventLoop,
+          newRequestId: options.newRequestId,
+          pullPageLimit: options.pullPageLimit,
         }),
       },
       actions: { conflictsRaised: () => options.onConflicts?.() },
     });
     // A device that never synced starts from the branch's snapshot rather than from seq 0.
     const needsBootstrap = options.store.cursor() === 0 && options.store.snapshotSeq() === null;
-    this.#actor = createActor(machine, { input: { online: false, needsBootstrap, random: options.random } });
+    this.#actor = createActor(machine, {
+      input: { online: false, needsBootstrap, random: options.random },
+      // Without injected timers, XState's own default clock (the global timers) as before.
+      ...(options.timers ? { clock: options.timers } : {}),
+    });
   }
 
   start(online = true): this {
@@ -61,22 +99,22 @@ export class SyncEngine {
     if (online) this.#actor.send({ type: "CONNECTIVITY.ONLINE" });
     // Another process (the CLI beside the app) may write to the same database without telling this
     // engine: look at the queue now and then while live. A COUNT on an index, cheap.
-    this.#poll = setInterval(() => {
+    this.#poll = this.#timers.setInterval(() => {
       if (this.status().kind === "live" && this.options.store.summary().pending > 0) this.notifyWrite();
     }, QUEUE_POLL_MS);
     // Local writes never checkpoint (see LocalStore.open): do it here, in the background.
-    this.#checkpoint = setInterval(() => this.options.store.checkpoint(), CHECKPOINT_MS);
+    this.#checkpoint = this.#timers.setInterval(() => this.options.store.checkpoint(), CHECKPOINT_MS);
     return this;
   }
 
   stop(): void {
-    clearInterval(this.#poll);
-    clearInterval(this.#checkpoint);
+    this.#timers.clearInterval(this.#poll);
+    this.#timers.clearInterval(this.#checkpoint);
     this.#actor.stop();
   }
 
-  #poll: ReturnType<typeof setInterval> | undefined;
-  #checkpoint: ReturnType<typeof setInterval> | undefined;
+  #poll: unknown;
+  #checkpoint: unknown;
 
   /** A local write queued an event: push it now if live. */
   notifyWrite(): void {
@@ -119,16 +157,15 @@ export class SyncEngine {
       const check = () => {
         const status = this.status();
         if (this.isDrained()) return finish(null);
-        if (status.kind === "auth_failed") return finish(new Error(`sync stopped: the device token was refused (${status.reason}); run \`studiovault init\` with a new token`));
-        if (status.kind === "update_required") return finish(new Error("sync stopped: this app is too old for the server; update it"));
-        if (status.kind === "replaced") return finish(new Error("sync stopped: this device connected from somewhere else"));
+        const cause = stopCause(status);
+        if (cause) return finish(new Error(`sync stopped: ${describeStop(cause)}`));
       };
-      const timer = setTimeout(() => finish(new Error(`not drained after ${Math.round(timeoutMs / 1000)} s (status: ${this.status().kind})`)), timeoutMs);
-      const interval = setInterval(check, 200);
+      const timer = this.#timers.setTimeout(() => finish(new Error(`not drained after ${Math.round(timeoutMs / 1000)} s (status: ${this.status().kind})`)), timeoutMs);
+      const interval = this.#timers.setInterval(check, 200);
       const unsubscribe = this.subscribe(check);
       const finish = (error: Error | null) => {
-        clearTimeout(timer);
-        clearInterval(interval);
+        this.#timers.clearTimeout(timer);
+        this.#timers.clearInterval(interval);
         unsubscribe();
         if (error) reject(error);
         else resolve();

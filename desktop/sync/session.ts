@@ -40,6 +40,15 @@ export interface SessionOptions {
   onLog?: (line: string) => void;
   /** The snapshot bootstrap (issue 5). Without it BOOTSTRAP succeeds at once and pulling starts at 0. */
   bootstrap?: () => Promise<void>;
+  /**
+   * Injected for deterministic simulation (STYLE.md §7); the defaults are what the app uses.
+   * `yieldToEventLoop`: how applying changes yields between slices (default: `setImmediate`).
+   * `newRequestId`: the `request_id` of a pull (default: `crypto.randomUUID`).
+   * `pullPageLimit`: `limit` of a pull (default: MAX_PULL_PAGE_CHANGES); smaller pages exercise paging.
+   */
+  yieldToEventLoop?: () => Promise<void>;
+  newRequestId?: () => string;
+  pullPageLimit?: number;
 }
 
 export const DEFAULT_SLICE_SIZE = 100;
@@ -88,6 +97,14 @@ class Session {
     };
   }
 
+  #requestId(): string {
+    return this.o.newRequestId?.() ?? crypto.randomUUID();
+  }
+
+  #pullLimit(): number {
+    return this.o.pullPageLimit ?? MAX_PULL_PAGE_CHANGES;
+  }
+
   #report(event: SessionEvent) {
     if (!this.#stopped) this.sendBack(event);
   }
@@ -130,7 +147,7 @@ class Session {
         }
       case "PULL":
         if (this.#prefetching) return;
-        return this.#send({ type: "pull", request_id: crypto.randomUUID(), since: store.cursor(), limit: MAX_PULL_PAGE_CHANGES });
+        return this.#send({ type: "pull", request_id: this.#requestId(), since: store.cursor(), limit: this.#pullLimit() });
       case "PUSH_NEXT":
         return this.#pushNext();
       case "PING":
@@ -192,7 +209,7 @@ class Session {
         this.#prefetching = false;
         const last = message.changes.at(-1);
         if (message.more && last) {
-          this.#send({ type: "pull", request_id: crypto.randomUUID(), since: last.seq, limit: MAX_PULL_PAGE_CHANGES });
+          this.#send({ type: "pull", request_id: this.#requestId(), since: last.seq, limit: this.#pullLimit() });
           this.#prefetching = true;
         }
         await this.#applyInSlices(message.changes, "pull");
@@ -254,7 +271,7 @@ class Session {
       const result = this.o.store.applyChanges(slice);
       applied += result.applied;
       if (result.applied > 0) this.o.onChanges?.(slice, origin);
-      if (i + size < changes.length) await yieldToEventLoop();
+      if (i + size < changes.length) await (this.o.yieldToEventLoop ?? yieldToEventLoop)();
     }
     return applied;
   }

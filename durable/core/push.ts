@@ -193,13 +193,13 @@ function decide(ctx: PushContext, raw: { id: string } & Record<string, unknown>)
   if (!body.ok) return rejectAndRecord(ctx, event, null, body.error.code, body.error.detail);
   const typed = body.value;
 
-  if (!canWrite(actor.role, typed.entity_type, typed.operation)) {
-    return rejectAndRecord(ctx, typed, null, "permission_denied", { field: "role", expected: null, received: actor.role });
-  }
-
   const current = readEntity(sql, typed.entity_id);
 
-  // Dependency (I7): a chain of local edits applies only on top of its own predecessor.
+  // Dependency (I7), before permission: a chain of local edits applies only on top of its own
+  // predecessor, and a device rejects the dependents of a rejected event itself, at once, as
+  // depends_on_rejected (they can never apply). The server must give them that same verdict whatever
+  // else it would say about them (a role lowered meanwhile, say), or device and server would hold
+  // different verdicts for one event (found by the simulation, seeds 247 and 1882).
   let expectedVersion = typed.base_version;
   if (typed.depends_on !== null) {
     const dep = sql.one<VerdictRow>("SELECT * FROM verdicts WHERE event_id = ?", typed.depends_on);
@@ -215,6 +215,10 @@ function decide(ctx: PushContext, raw: { id: string } & Record<string, unknown>)
       return rejectAndRecord(ctx, typed, current, "depends_on_rejected", { field: "depends_on", expected: "confirmed", received: dep.code });
     }
     expectedVersion = dep.version;
+  }
+
+  if (!canWrite(actor.role, typed.entity_type, typed.operation)) {
+    return rejectAndRecord(ctx, typed, current, "permission_denied", { field: "role", expected: null, received: actor.role });
   }
 
   // State before version: an edit of a deleted project is "deleted remotely", not a conflict.

@@ -270,14 +270,19 @@ export class BranchRoom {
   }
 
   /**
-   * An admitted hello closes the device's other connections. The same install reconnecting (a
-   * restart, a new socket before the old one timed out) gets `superseded`, which is not an error for
-   * it; a v1/v2 client (no install id) or another install's connection gets `replaced`.
+   * An admitted hello closes the device's other admitted connections. The same install reconnecting
+   * (a restart, a new socket before the old one timed out) gets `superseded`, which is not an error
+   * for it; a v1/v2 client (no install id) or another install's connection gets `replaced`.
+   *
+   * A connection whose hello has not been handled yet is left alone: its install is not known, and
+   * it may be the device's newest (an older path's hello can arrive late, after a network switch).
+   * Closing it as `replaced` told the device another install had taken over, which stops its sync
+   * (found by the simulation, seeds 31, 469, 680, 796). Its own hello, when it comes, supersedes this one.
    */
   #replaceOthers(peer: Peer, deviceId: string, installId: string | null): void {
     for (const other of this.host.peers()) {
       const s = other.id === peer.id ? null : other.session();
-      if (!s || s.device_id !== deviceId) continue;
+      if (!s || s.device_id !== deviceId || !s.open || s.closed) continue;
       if (installId !== null && s.install_id === installId) {
         this.#fatal(other, "superseded", "this install opened a newer connection; this older one is closed");
       } else {

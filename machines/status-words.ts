@@ -3,8 +3,8 @@
  * same thing: why sync stopped for good, and a till clock that is wrong. Each surface adds what to
  * do in its own terms (a command for the CLI, a step for the app). No I/O, no clock.
  */
-import type { PublicStatus } from "../../machines/index.js";
-import { CLOCK_SKEW_WARN_MS, describeSkew } from "../../schema/time.js";
+import type { PublicStatus } from "./status.js";
+import { CLOCK_SKEW_WARN_MS, describeSkew } from "../schema/time.js";
 
 /** Why sync stopped and will not retry on its own, or null when it has not stopped. */
 export type StopCause =

@@ -1,0 +1,114 @@
+/**
+ * The deterministic simulation (STYLE.md §8, issue 12): real desktops (LocalStore files, the real
+ * session and engine with the XState machine) and the real branch room and core, over a lossy
+ * in-memory network with crashes, drained and checked against DESIGN.md's invariants. These tests
+ * run a slice of seeds in CI, prove that a seed replays exactly, and prove that the checker can fail.
+ * `npm run sim -- --seeds N` runs many more.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseArgs } from "../../sim/cli.js";
+import type { World } from "../../sim/invariants.js";
+import { knownBugOf } from "../../sim/known-bugs.js";
+import { reproduce, runSeed } from "../../sim/run.js";
+
+const root = mkdtempSync(path.join(tmpdir(), "sv-sim-test-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Violations other than the known, reported bugs (those have their own skipped regression tests). */
+async function freshViolations(seed: number): Promise<string[]> {
+  const result = await runSeed(seed, { tempRoot: root });
+  return result.violations.filter((v) => knownBugOf(v) === null).map((v) => `seed ${seed} ${v.invariant}: ${v.message} (${reproduce(seed)})`);
+}
+
+/** A seed whose run commits plenty and leaves every device holding entities and POS facts. */
+const BUSY_SEED = 13;
+
+describe("the simulation", () => {
+  it("keeps every invariant on 50 seeds", async () => {
+    const violations: string[] = [];
+    for (let seed = 1; seed <= 50; seed++) violations.push(...(await freshViolations(seed)));
+    expect(violations).toEqual([]);
+  }, 300_000);
+
+  it("replays a seed exactly: same commits, same verdicts, same stats", async () => {
+    const first = await runSeed(BUSY_SEED, { tempRoot: root });
+    const second = await runSeed(BUSY_SEED, { tempRoot: root });
+    expect(first.stats.commits).toBeGreaterThan(10);
+    expect(second.fingerprint).toBe(first.fingerprint);
+    expect(second.stats).toEqual(first.stats);
+  }, 60_000);
+
+  it("really is hostile: crashes, cuts, lost frames, offline writes and server rejections over many seeds", async () => {
+    const totals = { crashes: 0, cuts: 0, lost: 0, rejections: 0, refusedLocally: 0, serverRestarts: 0 };
+    for (let seed = 51; seed <= 70; seed++) {
+      const { stats } = await runSeed(seed, { tempRoot: root });
+      for (const key of Object.keys(totals) as Array<keyof typeof totals>) totals[key] += stats[key];
+    }
+    for (const [key, n] of Object.entries(totals)) expect(n, key).toBeGreaterThan(0);
+  }, 300_000);
+});
+
+describe("the invariant checker can fail", () => {
+  /** Runs BUSY_SEED, lets `corrupt` break the drained world, and returns what the checker says. */
+  async function checkedAfter(corrupt: (world: World) => void) {
+    const result = await runSeed(BUSY_SEED, { tempRoot: root, beforeCheck: corrupt });
+    return result.violations;
+  }
+
+  it("reports a device base that differs from the server's as I5", async () => {
+    let corrupted = "";
+    const violations = await checkedAfter(({ devices }) => {
+      const db = devices[0]!.store!.db;
+      const row = db.prepare("SELECT entity_id, body FROM base_entities WHERE deleted = 0 ORDER BY entity_id LIMIT 1").get() as { entity_id: string; body: string };
+      const entity = JSON.parse(row.body) as { data: Record<string, unknown> };
+      entity.data = { ...entity.data, currency: "XXX" };
+      db.prepare("UPDATE base_entities SET body = ? WHERE entity_id = ?").run(JSON.stringify(entity), row.entity_id);
+      corrupted = row.entity_id;
+    });
+    expect(corrupted).not.toBe("");
+    expect(violations.some((v) => v.invariant === "I5" && v.message.includes(corrupted) && v.message.includes("currency"))).toBe(true);
+  }, 60_000);
+
+  it("reports an event left without a verdict as I2", async () => {
+    const violations = await checkedAfter(({ devices }) => {
+      devices[1]!.store!.db.exec(
+        `INSERT INTO sync_queue (id, entity_type, entity_id, operation, payload_json, created_at, sync_status)
+         VALUES ('01936f3c-9999-7000-8000-000000000001', 'project', '01936f3c-9999-7000-8000-000000000002', 'create', '{}', '2026-11-25T00:00:00.000Z', 'pending')`,
+      );
+    });
+    expect(violations.some((v) => v.invariant === "I2" && v.message.includes("01936f3c-9999-7000-8000-000000000001") && v.message.includes("pending"))).toBe(true);
+  }, 60_000);
+
+  it("reports a POS fact the server does not have as I6", async () => {
+    const violations = await checkedAfter(({ devices }) => {
+      const db = devices[0]!.store!.db;
+      // The append-only triggers stop a change of a row; an extra void is an insert.
+      const order = db.prepare("SELECT o.entity_id FROM pos_orders o LEFT JOIN pos_voids v USING (entity_id) WHERE v.entity_id IS NULL LIMIT 1").pluck().get() as string | undefined;
+      expect(order).toBeDefined();
+      db.prepare("INSERT INTO pos_voids (entity_id, seq) VALUES (?, 999999)").run(order!);
+    });
+    expect(violations.some((v) => v.invariant === "I6" && v.message.includes("voids"))).toBe(true);
+    expect(violations.some((v) => v.invariant === "I6" && v.message.includes("ledger"))).toBe(true);
+  }, 60_000);
+
+  it("reports a server commit that skipped a seq as I4", async () => {
+    const violations = await checkedAfter(({ branch }) => {
+      // The branch's change log is append-only in storage too: lift that to forge a gap.
+      branch.sql.script("DROP TRIGGER changes_no_update");
+      branch.sql.run("UPDATE changes SET seq = seq + 1000 WHERE seq = (SELECT MAX(seq) FROM changes)");
+    });
+    expect(violations.some((v) => v.invariant === "I4" && v.message.includes("gapless"))).toBe(true);
+  }, 60_000);
+});
+
+describe("npm run sim arguments", () => {
+  it("reads --seeds, --from and the flags, and refuses anything else", () => {
+    expect(parseArgs(["--seeds", "300", "--from", "7", "--strict"])).toEqual({ seeds: 300, from: 7, trace: false, verbose: false, strict: true });
+    expect(parseArgs([])).toMatchObject({ seeds: 100, from: 1 });
+    expect(() => parseArgs(["--seeds", "many"])).toThrow(/whole number/);
+    expect(() => parseArgs(["--fast"])).toThrow(/unknown argument/);
+  });
+});

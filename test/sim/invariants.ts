@@ -1,0 +1,252 @@
+/**
+ * The invariants of DESIGN.md §2, checked on a drained run: the network healed, every device synced
+ * to quiescence. Each check reads the real storage on both sides (the branch's SQLite and each
+ * device's SQLite file) and returns violations as values, one line each.
+ */
+import { isDeepStrictEqual } from "node:util";
+import type { Entity, LedgerRow } from "../../schema/index.js";
+import type { SimBranch } from "./branch.js";
+import type { SimDevice } from "./device.js";
+
+export type InvariantName = "I2" | "I3" | "I4" | "I5" | "I6" | "I7" | "I12" | "liveness";
+
+export interface Violation {
+  invariant: InvariantName;
+  message: string;
+}
+
+export interface World {
+  branch: SimBranch;
+  devices: readonly SimDevice[];
+}
+
+interface ChangeRow {
+  seq: number;
+  event_id: string;
+  device_id: string;
+  entity_type: string;
+  entity_id: string;
+  operation: string;
+  version: number;
+}
+
+interface VerdictRow {
+  event_id: string;
+  device_id: string;
+  entity_id: string;
+  status: "confirmed" | "rejected";
+  seq: number | null;
+  version: number | null;
+  official_receipt_no: number | null;
+  code: string | null;
+}
+
+interface QueueRow {
+  id: string;
+  entity_type: string;
+  entity_id: string;
+  operation: string;
+  sync_status: "pending" | "sent" | "confirmed" | "rejected";
+  base_version: number | null;
+  depends_on: string | null;
+  seq: number | null;
+  version: number | null;
+  official_receipt_no: number | null;
+  reject_code: string | null;
+}
+
+const POS_COLUMNS = "entity_id, official_receipt_no, kind, corrects_order_id, local_receipt_no, device_id, currency, total_minor, business_day, seq";
+
+/** Where two values first differ, for a one-line message. */
+export function firstDifference(a: unknown, b: unknown, at = ""): string {
+  if (isDeepStrictEqual(a, b)) return "";
+  if (typeof a === "object" && a !== null && typeof b === "object" && b !== null && !Array.isArray(a) === !Array.isArray(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const key of [...keys].sort()) {
+      const d = firstDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${at}.${key}`);
+      if (d) return d;
+    }
+  }
+  const show = (v: unknown) => (v === undefined ? "undefined" : JSON.stringify(v).slice(0, 120));
+  return `${at || "(root)"}: ${show(a)} vs ${show(b)}`;
+}
+
+export function checkInvariants(world: World): Violation[] {
+  const out: Violation[] = [];
+  const v = (invariant: InvariantName, message: string) => void out.push({ invariant, message });
+  const { branch } = world;
+  const sql = branch.sql;
+
+  // ── the server alone ──
+  const changes = sql.all<ChangeRow>("SELECT seq, event_id, device_id, entity_type, entity_id, operation, version FROM changes ORDER BY seq");
+  const head = branch.core.head();
+  const changeBySeq = new Map<number, ChangeRow>();
+  const changeByEvent = new Map<string, ChangeRow>();
+  changes.forEach((c, i) => {
+    // I4: every commit took the next seq.
+    if (c.seq !== i + 1) v("I4", `server seqs are not gapless: position ${i + 1} holds seq ${c.seq}`);
+    // I3: an event commits at most once.
+    if (changeByEvent.has(c.event_id)) v("I3", `event ${c.event_id} committed twice (seq ${changeByEvent.get(c.event_id)!.seq} and ${c.seq})`);
+    changeBySeq.set(c.seq, c);
+    changeByEvent.set(c.event_id, c);
+  });
+  if (head !== changes.length) v("I4", `head is ${head} but ${changes.length} commits exist`);
+
+  // I4/I3: each entity's versions go 1, 2, 3 … one commit each, in seq order.
+  const versionOf = new Map<string, number>();
+  for (const c of changes) {
+    const previous = versionOf.get(c.entity_id) ?? 0;
+    if (c.version !== previous + 1) v("I3", `entity ${c.entity_id}: seq ${c.seq} committed version ${c.version} after version ${previous}`);
+    versionOf.set(c.entity_id, c.version);
+    // I6: a POS order is created once and may be voided; nothing else ever happens to it.
+    if (c.entity_type === "pos_order" && !((c.operation === "create" && c.version === 1) || (c.operation === "void" && c.version === 2))) {
+      v("I6", `POS order ${c.entity_id}: seq ${c.seq} is a ${c.operation} at version ${c.version} (POS is append-only)`);
+    }
+  }
+
+  const verdicts = new Map(sql.all<VerdictRow>("SELECT event_id, device_id, entity_id, status, seq, version, official_receipt_no, code FROM verdicts").map((r) => [r.event_id, r]));
+  for (const c of changes) {
+    const verdict = verdicts.get(c.event_id);
+    if (!verdict || verdict.status !== "confirmed" || verdict.seq !== c.seq || verdict.version !== c.version) {
+      v("I3", `commit seq ${c.seq} (event ${c.event_id}) has stored verdict ${JSON.stringify(verdict ?? null)}`);
+    }
+  }
+  for (const verdict of verdicts.values()) {
+    if (verdict.status === "confirmed" && !changeByEvent.has(verdict.event_id)) v("I3", `event ${verdict.event_id} has a confirmed verdict but no commit`);
+    if (verdict.status === "rejected" && changeByEvent.has(verdict.event_id)) v("I7", `event ${verdict.event_id} was rejected and committed`);
+  }
+
+  // I6: official receipt numbers are the branch's gap-free sequence.
+  const receipts = sql.all<{ official_receipt_no: number }>("SELECT official_receipt_no FROM pos_orders ORDER BY official_receipt_no");
+  receipts.forEach((r, i) => {
+    if (r.official_receipt_no !== i + 1) v("I6", `official receipt numbers are not gap-free: position ${i + 1} holds ${r.official_receipt_no}`);
+  });
+
+  const serverEntities = new Map<string, Entity>();
+  for (const e of branch.core.entities()) serverEntities.set(e.entity_id, e);
+  const serverPos = sql.all<Record<string, unknown>>(`SELECT ${POS_COLUMNS} FROM pos_orders ORDER BY entity_id`);
+  const serverVoids = sql.all<Record<string, unknown>>("SELECT entity_id, seq FROM pos_voids ORDER BY entity_id");
+  const serverLedger = branch.core.ledger(null);
+
+  const deviceIds = new Set(world.devices.map((d) => d.deviceId));
+  for (const c of changes) if (!deviceIds.has(c.device_id)) v("I3", `commit seq ${c.seq} names unknown device ${c.device_id}`);
+
+  // ── every device against the server ──
+  for (const device of world.devices) {
+    const store = device.store;
+    const name = device.name;
+    if (!store) {
+      v("liveness", `${name} is not running at the end of the run`);
+      continue;
+    }
+    for (const message of device.orderViolations) v("I4", message);
+
+    // I4: what it applied is exactly the server's history, in order, once.
+    device.applied.forEach((a, i) => {
+      if (a.seq !== i + 1) v("I4", `${name}: its ${i + 1}th applied change was seq ${a.seq}`);
+      const server = changeBySeq.get(a.seq);
+      if (!server || server.event_id !== a.event_id) v("I4", `${name} applied seq ${a.seq} as event ${a.event_id}, the server committed ${server?.event_id ?? "nothing"} there`);
+    });
+    if (store.cursor() !== head) v("I5", `${name}: cursor ${store.cursor()}, server head ${head}`);
+
+    // I2, I3, I7: every queued event has exactly one verdict, the server's.
+    const rows = store.db.prepare("SELECT id, entity_type, entity_id, operation, sync_status, base_version, depends_on, seq, version, official_receipt_no, reject_code FROM sync_queue ORDER BY position").all() as QueueRow[];
+    const rowById = new Map(rows.map((r) => [r.id, r]));
+    const conflictIds = new Set((store.db.prepare("SELECT event_id FROM conflicts").all() as Array<{ event_id: string }>).map((r) => r.event_id));
+    for (const row of rows) {
+      const what = `${name} event ${row.id} (${row.operation} ${row.entity_type} ${row.entity_id})`;
+      if (row.sync_status === "pending" || row.sync_status === "sent") {
+        v("I2", `${what} is still ${row.sync_status} after the drain`);
+        continue;
+      }
+      const verdict = verdicts.get(row.id);
+      if (!verdict) {
+        // The only verdict a device may give itself: a dependent of a rejected event, never sent.
+        const dep = row.depends_on ? rowById.get(row.depends_on) : undefined;
+        if (!(row.sync_status === "rejected" && row.reject_code === "depends_on_rejected" && dep?.sync_status === "rejected")) {
+          v("I2", `${what} is ${row.sync_status} (${row.reject_code ?? "-"}) but the server never decided it`);
+        }
+      } else if (verdict.device_id !== device.deviceId) {
+        v("I3", `${what}: the server recorded it for device ${verdict.device_id}`);
+      } else if (verdict.status !== row.sync_status) {
+        v("I2", `${what} is ${row.sync_status} on the device but ${verdict.status} (${verdict.code ?? `seq ${verdict.seq}`}) on the server`);
+      } else if (row.sync_status === "confirmed" && (row.seq !== verdict.seq || row.version !== verdict.version)) {
+        v("I3", `${what} confirmed as seq ${row.seq} v${row.version} on the device, seq ${verdict.seq} v${verdict.version} on the server`);
+      } else if (row.sync_status === "rejected" && row.reject_code !== verdict.code) {
+        v("I2", `${what} rejected as ${row.reject_code} on the device, ${verdict.code} on the server`);
+      }
+      if (row.sync_status === "rejected" && !conflictIds.has(row.id)) v("I2", `${what} was rejected but is not in the conflict inbox`);
+      if (row.sync_status === "rejected" && changeByEvent.has(row.id)) v("I7", `${what} was rejected on the device but committed at seq ${changeByEvent.get(row.id)!.seq}`);
+      if (row.sync_status === "confirmed" && row.entity_type === "pos_order" && row.operation === "create") {
+        if (row.official_receipt_no !== verdict?.official_receipt_no) v("I6", `${what}: official receipt ${row.official_receipt_no} on the device, ${verdict?.official_receipt_no} on the server`);
+      }
+      // I7: a commit is on top of exactly what its author saw.
+      if (row.sync_status === "confirmed" && row.operation !== "create" && row.version !== null) {
+        if (row.base_version !== null && row.version !== row.base_version + 1) {
+          v("I7", `${what} was written on version ${row.base_version} but committed as version ${row.version}`);
+        }
+        if (row.depends_on !== null) {
+          const dep = rowById.get(row.depends_on);
+          if (dep?.sync_status !== "confirmed" || dep.version === null || row.version !== dep.version + 1) {
+            v("I7", `${what} builds on ${row.depends_on} (${dep?.sync_status ?? "unknown"} v${dep?.version ?? "-"}) but committed as version ${row.version}`);
+          }
+        }
+      }
+    }
+    for (const verdict of verdicts.values()) {
+      if (verdict.device_id === device.deviceId && !rowById.has(verdict.event_id)) v("I2", `the server decided event ${verdict.event_id} for ${name}, which never queued it`);
+    }
+
+    // I5: the base is the server's entities, field for field; the view shows the same.
+    const base = new Map<string, Entity>();
+    for (const e of store.baseEntities()) base.set(e.entity_id, e);
+    for (const [id, server] of serverEntities) {
+      const local = base.get(id);
+      if (!local) v("I5", `${name} lacks ${server.entity_type} ${id} (server v${server.version})`);
+      else if (!isDeepStrictEqual(local, server)) v("I5", `${name}'s base of ${server.entity_type} ${id} differs from the server: ${firstDifference(local, server)}`);
+      const view = store.get(id);
+      if (server.deleted ? view !== null && !isDeepStrictEqual(view.entity, server) : !view || !isDeepStrictEqual(view.entity, server)) {
+        v("I5", `${name}'s view of ${server.entity_type} ${id} differs from the server: ${view ? firstDifference(view.entity, server) : "missing"}`);
+      }
+    }
+    for (const id of base.keys()) if (!serverEntities.has(id)) v("I5", `${name}'s base has ${id}, which the server does not`);
+    const views = store.db.prepare("SELECT entity_id, entity_type, status FROM view_entities").all() as Array<{ entity_id: string; entity_type: string; status: string }>;
+    for (const view of views) {
+      if (serverEntities.has(view.entity_id)) {
+        if (view.status !== "synced") v("I5", `${name}'s view of ${view.entity_id} is ${view.status} after the drain`);
+      } else if (!(view.entity_type === "pos_order" && view.status === "rejected")) {
+        v("I5", `${name} shows ${view.entity_type} ${view.entity_id} (${view.status}), which the server does not have`);
+      }
+    }
+
+    // I6: a refused sale is kept and flagged; POS facts and the ledger are the server's.
+    for (const row of rows) {
+      if (row.entity_type === "pos_order" && row.operation === "create" && row.sync_status === "rejected") {
+        const view = store.get(row.entity_id);
+        if (view?.status !== "rejected") v("I6", `${name}: the refused sale ${row.entity_id} is no longer shown as refused (${view?.status ?? "erased"})`);
+        const flagged = store.db.prepare("SELECT needs_manager FROM conflicts WHERE event_id = ?").get(row.id) as { needs_manager: number } | undefined;
+        if (flagged?.needs_manager !== 1) v("I6", `${name}: the refused sale ${row.entity_id} is not flagged for a manager`);
+      }
+    }
+    const localPos = store.db.prepare(`SELECT ${POS_COLUMNS} FROM pos_orders ORDER BY entity_id`).all();
+    if (!isDeepStrictEqual(localPos, serverPos)) v("I6", `${name}'s POS orders differ from the server's: ${describeRows(localPos as Array<Record<string, unknown>>, serverPos)}`);
+    const localVoids = store.db.prepare("SELECT entity_id, seq FROM pos_voids ORDER BY entity_id").all();
+    if (!isDeepStrictEqual(localVoids, serverVoids)) v("I6", `${name}'s POS voids differ from the server's: ${describeRows(localVoids as Array<Record<string, unknown>>, serverVoids)}`);
+    const ledger: LedgerRow[] = store.ledger(null);
+    if (!isDeepStrictEqual(ledger, serverLedger)) v("I6", `${name}'s ledger differs from the server's: ${firstDifference(ledger, serverLedger)}`);
+  }
+  return out;
+}
+
+function describeRows(local: Array<Record<string, unknown>>, server: Array<Record<string, unknown>>): string {
+  const key = (r: Record<string, unknown>) => String(r.entity_id);
+  const serverBy = new Map(server.map((r) => [key(r), r]));
+  const localBy = new Map(local.map((r) => [key(r), r]));
+  for (const [id, row] of localBy) {
+    const s = serverBy.get(id);
+    if (!s) return `${id} only on the device`;
+    if (!isDeepStrictEqual(row, s)) return `${id}: ${firstDifference(row, s)}`;
+  }
+  for (const id of serverBy.keys()) if (!localBy.has(id)) return `${id} only on the server`;
+  return `${local.length} vs ${server.length} rows`;
+}

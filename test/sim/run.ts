@@ -1,0 +1,348 @@
+/**
+ * One simulation run: a seed → a branch, a few desktops, a hostile network, a stretch of chaos
+ * (local writes online and offline, cuts, stalls, partitions, crashes, server restarts, role
+ * changes), then a drain (the network heals, every device syncs to quiescence) and the invariant
+ * check. Everything is drawn from the seed, so `runSeed(seed)` replays exactly.
+ */
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Role } from "../../schema/index.js";
+import { SimBranch } from "./branch.js";
+import { type DeviceSpec, SimDevice } from "./device.js";
+import { checkInvariants, type Violation, type World } from "./invariants.js";
+import { type LinkProfile, Network } from "./network.js";
+import { Prng } from "./prng.js";
+import { Scheduler } from "./scheduler.js";
+import { randomWrite } from "./workload.js";
+
+export interface RunConfig {
+  devices: DeviceSpec[];
+  timeZone: string;
+  startMs: number;
+  /** Simulated time of chaos before the drain. */
+  chaosMs: number;
+  /** Mean gap between local writes (over all devices). */
+  writeMeanMs: number;
+  link: LinkProfile;
+  /** Per frame sent: the device switches network paths right behind it (reorder across connections). */
+  pathSwitchChance: number;
+  /** Mean gaps between faults; Infinity: none. */
+  cutMeanMs: number;
+  crashMeanMs: number;
+  partitionMeanMs: number;
+  offlineMeanMs: number;
+  serverRestartMeanMs: number;
+  roleChangeMeanMs: number;
+}
+
+export interface RunStats {
+  devices: number;
+  writes: number;
+  refusedLocally: number;
+  commits: number;
+  rejections: number;
+  /** Server rejections by code: what the run exercised. */
+  rejectionCodes: Record<string, number>;
+  crashes: number;
+  serverRestarts: number;
+  connects: number;
+  frames: number;
+  lost: number;
+  cuts: number;
+  /** Frames that reached the server on an older connection after a newer one of the same device. */
+  stale: number;
+  steps: number;
+  simulatedMs: number;
+  drainMs: number;
+}
+
+export interface RunResult {
+  seed: number;
+  config: RunConfig;
+  violations: Violation[];
+  stats: RunStats;
+  /** A hash of the run's outcome: the same seed must give the same fingerprint (determinism). */
+  fingerprint: string;
+}
+
+export interface RunOptions {
+  /** Every notable step, with its simulated time. */
+  trace?: (line: string) => void;
+  /**
+   * Where the devices' SQLite files go (a folder of its own is made inside and removed). Runs that
+   * share a root also share one empty store template in it, which the caller removes with the root.
+   */
+  tempRoot?: string;
+  /** Runs after the drain, before the check: lets a test break something the checker must find. */
+  beforeCheck?: (world: World) => void;
+  /** Simulated time allowed for the drain before the run counts as stuck. */
+  drainBudgetMs?: number;
+}
+
+const ZONES = ["UTC", "Asia/Colombo", "America/Los_Angeles", "Pacific/Kiritimati", "Asia/Kathmandu"];
+const ROLES: ReadonlyArray<readonly [Role, number]> = [
+  ["owner", 2],
+  ["manager", 3],
+  ["staff", 3],
+  ["cashier", 3],
+  ["viewer", 1],
+];
+
+/** The run's shape, drawn from the seed: mostly small runs, some long and some very hostile. */
+export function configFor(seed: number): RunConfig {
+  const p = new Prng(seed, "config");
+  const count = p.weighted<number>([[2, 4], [3, 4], [4, 2], [5, 1]]);
+  const devices: DeviceSpec[] = Array.from({ length: count }, (_, index) => ({
+    index,
+    // Someone at the branch can do everything; the others are drawn.
+    role: index === 0 ? p.pick<Role>(["owner", "manager"]) : p.weighted(ROLES),
+    skewMs: p.weighted<number>([[0, 3], [p.int(-5_000, 5_000), 2], [p.int(-20, 20) * 60_000, 1]]),
+    sliceSize: p.pick([1, 2, 5, 100]),
+    pullPageLimit: p.pick([1, 2, 5, 1_000]),
+  }));
+  const mood = p.weighted<"calm" | "flaky" | "storm">([["calm", 1], ["flaky", 3], ["storm", 2]]);
+  const rate = (calm: number, flaky: number, storm: number) => (mood === "calm" ? calm : mood === "flaky" ? flaky : storm);
+  // Start a little before or after midnight somewhere, so business days turn during some runs (I13).
+  const startMs = Date.UTC(2026, 10, 25) + p.int(0, 3) * 86_400_000 + p.int(0, 24 * 60) * 60_000;
+  const chaosMs = p.weighted<number>([[p.int(5_000, 30_000), 3], [p.int(30_000, 120_000), 2], [p.int(120_000, 300_000), 1]]);
+  // Local writes over the whole chaos: a few dozen mostly (a seed should take milliseconds), sometimes more.
+  const writes = p.weighted<number>([[p.int(5, 20), 3], [p.int(20, 50), 3], [p.int(50, 150), 1]]);
+  return {
+    devices,
+    timeZone: p.pick(ZONES),
+    startMs,
+    chaosMs,
+    writeMeanMs: Math.max(20, Math.round(chaosMs / writes)),
+    link: {
+      baseMs: p.int(1, 60),
+      jitterMs: p.int(1, 80),
+      stallChance: rate(0, 0.01, 0.05),
+      stallMs: p.int(1_000, 20_000),
+    },
+    pathSwitchChance: rate(0, 0.03, 0.08),
+    cutMeanMs: rate(Infinity, 15_000, 3_000),
+    crashMeanMs: rate(Infinity, 40_000, 10_000),
+    partitionMeanMs: rate(Infinity, 30_000, 8_000),
+    offlineMeanMs: rate(60_000, 30_000, 15_000),
+    serverRestartMeanMs: rate(Infinity, 200_000, 60_000),
+    roleChangeMeanMs: p.pick([Infinity, Infinity, 60_000]),
+  };
+}
+
+export async function runSeed(seed: number, options: RunOptions = {}): Promise<RunResult> {
+  const config = configFor(seed);
+  const scheduler = new Scheduler(config.startMs);
+  const trace = options.trace ? (line: string) => options.trace!(`+${((scheduler.now - config.startMs) / 1000).toFixed(3)}s ${line}`) : null;
+  const dir = mkdtempSync(path.join(options.tempRoot ?? tmpdir(), `sv-sim-${seed}-`));
+  const network = new Network(scheduler, new Prng(seed, "network"), trace);
+  network.profile = config.link;
+  network.switchChance = config.pathSwitchChance;
+  const branch = new SimBranch(scheduler, network, new Prng(seed, "server"), config.timeZone);
+  const devices = config.devices.map((spec) => new SimDevice(spec, scheduler, network, dir, options.tempRoot ?? dir, seed, trace));
+  const world: World = { branch, devices };
+  const chaos = new Prng(seed, "chaos");
+  const work = new Prng(seed, "workload");
+  const stats: RunStats = {
+    devices: devices.length,
+    writes: 0,
+    refusedLocally: 0,
+    commits: 0,
+    rejections: 0,
+    rejectionCodes: {},
+    crashes: 0,
+    serverRestarts: 0,
+    connects: 0,
+    frames: 0,
+    lost: 0,
+    cuts: 0,
+    stale: 0,
+    steps: 0,
+    simulatedMs: 0,
+    drainMs: 0,
+  };
+  const violations: Violation[] = [];
+  trace?.(`seed ${seed}: ${devices.length} devices (${config.devices.map((d) => `${d.role}${d.skewMs ? ` skew ${d.skewMs}ms` : ""}`).join(", ")}), zone ${config.timeZone}, chaos ${config.chaosMs}ms`);
+
+  try {
+    for (const device of devices) device.boot();
+    const chaosEnd = config.startMs + config.chaosMs;
+
+    /** A Poisson process of one kind of event, until the chaos ends. */
+    const every = (meanMs: number, label: string, act: () => void) => {
+      if (!Number.isFinite(meanMs)) return;
+      const next = () => {
+        const at = scheduler.now + chaos.exp(meanMs);
+        if (at < chaosEnd) scheduler.at(at, label, () => (act(), next()));
+      };
+      next();
+    };
+    const running = () => devices.filter((d) => d.up);
+
+    every(config.writeMeanMs, "write", () => {
+      const up = running();
+      if (up.length === 0) return;
+      const device = work.pick(up);
+      // Mostly the app (which tells its engine at once); sometimes the CLI in another process on the
+      // same file, which cannot (the engine's queue poll finds its write).
+      const cli = work.chance(0.1);
+      const outcome = cli ? device.withOtherProcess((store) => randomWrite(store, work, ++stats.writes)) : randomWrite(device.store!, work, ++stats.writes);
+      if (outcome.result === "refused") stats.refusedLocally++;
+      trace?.(`${device.name}${cli ? " (CLI)" : ""} ${outcome.kind} ${outcome.result}: ${outcome.detail}`);
+      if (outcome.result === "ok" && !cli) device.engine!.notifyWrite();
+    });
+    every(config.cutMeanMs, "cut", () => {
+      const links = network.links().filter((l) => l.cutAtMs === Infinity && !l.clientGone);
+      if (links.length > 0) network.cut(chaos.pick(links), "chaos");
+    });
+    every(config.cutMeanMs * 2, "path switch", () => {
+      const open = network.links().filter((l) => !l.clientGone && l.peer !== null && l.cutAtMs === Infinity);
+      const busy = open.filter((l) => l.inFlightUp > 0);
+      if (open.length > 0) network.switchPath(chaos.pick(busy.length > 0 ? busy : open));
+    });
+    every(config.crashMeanMs, "crash", () => {
+      const up = running();
+      if (up.length === 0) return;
+      const device = chaos.pick(up);
+      device.crash();
+      stats.crashes++;
+      scheduler.after(chaos.exp(5_000), `${device.name} restart`, () => device.boot());
+    });
+    every(config.partitionMeanMs, "partition", () => {
+      const device = chaos.pick(devices);
+      if (!network.isReachable(device.spec.index)) return;
+      // Sometimes the OS notices (offline), sometimes not (a dead Wi-Fi that still looks connected).
+      const osKnows = chaos.chance(0.4);
+      trace?.(`${device.name} partitioned${osKnows ? " (OS reports offline)" : ""}`);
+      network.setReachable(device.spec.index, false);
+      if (osKnows) device.setOnline(false);
+      scheduler.after(chaos.exp(10_000), `${device.name} reachable`, () => {
+        network.setReachable(device.spec.index, true);
+        if (osKnows) device.setOnline(true);
+        trace?.(`${device.name} reachable again`);
+      });
+    });
+    every(config.offlineMeanMs, "offline", () => {
+      // Working offline on purpose (on location): writes pile up, then the device comes back.
+      const device = chaos.pick(devices);
+      if (!device.online) return;
+      device.setOnline(false);
+      trace?.(`${device.name} goes offline`);
+      scheduler.after(chaos.exp(20_000), `${device.name} online`, () => {
+        device.setOnline(true);
+        trace?.(`${device.name} back online`);
+      });
+    });
+    every(config.serverRestartMeanMs, "server restart", () => {
+      trace?.("server restarts");
+      stats.serverRestarts++;
+      branch.restart();
+    });
+    every(config.roleChangeMeanMs, "role change", () => {
+      const device = chaos.pick(devices.slice(1));
+      if (!device?.up) return;
+      const role = chaos.weighted(ROLES);
+      trace?.(`${device.name} gets a new token: ${device.role} → ${role}`);
+      device.changeRole(role);
+    });
+
+    await scheduler.runUntil(chaosEnd);
+
+    // ── drain: the world heals and everyone syncs to quiescence ──
+    trace?.("heal: network perfect, every device up and online");
+    network.heal();
+    for (const device of devices) {
+      device.boot();
+      device.setOnline(true);
+      device.engine!.retryNow();
+    }
+    const drained = () =>
+      network.inFlightUp() === 0 &&
+      devices.every((d) => d.engine !== null && d.engine.isDrained() && d.store!.cursor() === branch.core.head());
+    const drainStart = scheduler.now;
+    const budgetMs = options.drainBudgetMs ?? 30 * 60_000;
+    let ok = await scheduler.runUntil(drainStart + budgetMs, drained);
+    if (!ok && devices.some((d) => d.engine?.status().kind === "replaced")) {
+      // A device stuck in "replaced" waits for a person (reported below): press Retry for it, as
+      // its user would, so that the rest of the run can still be checked.
+      for (const d of devices) if (d.engine?.status().kind === "replaced") d.engine.retryNow();
+      ok = await scheduler.runUntil(scheduler.now + budgetMs, drained);
+    }
+    stats.drainMs = scheduler.now - drainStart;
+    for (const d of devices) {
+      if (d.replaced > 0) {
+        violations.push({
+          invariant: "liveness",
+          message: `${d.name} was closed as "replaced" ${d.replaced} time(s) though no other install of it exists, and stopped syncing until someone pressed Retry`,
+        });
+      }
+    }
+    if (!ok) {
+      for (const d of devices) {
+        if (d.engine?.isDrained() && d.store!.cursor() === branch.core.head()) continue;
+        const s = d.engine?.status();
+        violations.push({
+          invariant: "liveness",
+          message: `${d.name} did not drain in ${Math.round(stats.drainMs / 1000)} s of healed network: status ${s?.kind ?? "down"}, pending ${d.store?.summary().pending ?? "?"}, cursor ${d.store?.cursor() ?? "?"} of head ${branch.core.head()}`,
+        });
+      }
+    }
+
+    options.beforeCheck?.(world);
+    violations.push(...checkInvariants(world));
+    for (const e of scheduler.errors) violations.push({ invariant: "I12", message: `${e.label} threw at ${e.at}: ${String(e.error)}` });
+    for (const e of branch.internalErrors) violations.push({ invariant: "I12", message: `the room logged an internal error: ${e.split("\n")[0]}` });
+    for (const d of devices) {
+      for (const line of d.logs) if (line.includes("session error")) violations.push({ invariant: "I12", message: line.split("\n")[0]! });
+    }
+
+    stats.commits = branch.core.head();
+    for (const { code, n } of branch.sql.all<{ code: string; n: number }>("SELECT code, COUNT(*) AS n FROM verdicts WHERE status = 'rejected' GROUP BY code ORDER BY code")) {
+      stats.rejectionCodes[code] = n;
+      stats.rejections += n;
+    }
+    stats.connects = network.stats.connects;
+    stats.frames = network.stats.frames;
+    stats.lost = network.stats.lost;
+    stats.cuts = network.stats.cuts;
+    stats.stale = network.stats.stale;
+    stats.steps = scheduler.steps;
+    stats.simulatedMs = scheduler.now - config.startMs;
+    const fingerprint = fingerprintOf(world, stats);
+    return { seed, config, violations: dedupe(violations), stats, fingerprint };
+  } finally {
+    for (const device of devices) {
+      try {
+        device.shutdown();
+      } catch {
+        // already closed
+      }
+    }
+    branch.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function fingerprintOf(world: World, stats: RunStats): string {
+  const hash = createHash("sha256");
+  hash.update(JSON.stringify(stats));
+  for (const row of world.branch.sql.all<Record<string, unknown>>("SELECT seq, event_id, entity_id, version FROM changes ORDER BY seq")) hash.update(JSON.stringify(row));
+  for (const row of world.branch.sql.all<Record<string, unknown>>("SELECT event_id, status, code FROM verdicts ORDER BY event_id")) hash.update(JSON.stringify(row));
+  for (const d of world.devices) hash.update(`${d.name}:${d.store?.cursor()}:${d.crashes}:${d.incarnation}`);
+  return hash.digest("hex").slice(0, 16);
+}
+
+/** The same breach found on many rows is reported a few times, not a thousand. */
+function dedupe(violations: Violation[]): Violation[] {
+  const seen = new Map<string, number>();
+  return violations.filter((v) => {
+    const key = `${v.invariant}:${v.message.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "<id>").replace(/\d+/g, "#")}`;
+    const n = (seen.get(key) ?? 0) + 1;
+    seen.set(key, n);
+    return n <= 3;
+  });
+}
+
+/** The one line that replays a seed. */
+export const reproduce = (seed: number) => `npm run sim -- --seeds 1 --from ${seed} --trace`;
