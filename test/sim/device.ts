@@ -187,8 +187,12 @@ export class SimDevice {
     this.crashes++;
     this.trace?.(`${this.name} crashes (#${this.incarnation}, status ${this.engine!.status().kind})`);
     this.network.processDied(this.spec.index);
+    this.#teardown();
+  }
+
+  /** Kills the process's timers, frees the actor (its session's cleanup closes a socket that is already gone and runs no timer), closes the file. */
+  #teardown(): void {
     this.#scope!.kill();
-    // Frees the actor; its session's cleanup closes a socket that is already gone and runs no timer.
     this.engine!.stop();
     this.store!.close();
     this.store = null;
@@ -212,13 +216,7 @@ export class SimDevice {
 
   /** A clean shutdown at the end of a run. */
   shutdown(): void {
-    if (!this.up) return;
-    this.#scope!.kill();
-    this.engine!.stop();
-    this.store!.close();
-    this.store = null;
-    this.engine = null;
-    this.#scope = null;
+    if (this.up) this.#teardown();
   }
 
   setOnline(online: boolean): void {
