@@ -26,7 +26,6 @@ import { doSqlStore } from "./adapters/do-sqlite.js";
 import { BranchCore } from "./core/branch.js";
 import { type Actor } from "./core/push.js";
 import { BranchRoom, type Peer, type Session } from "./core/room.js";
-import { expireUploads, nextUploadExpiry } from "./core/uploads.js";
 import { exportSnapshot } from "./snapshots/export.js";
 import { CLAIMS_HEADER, decodeSegment, intParam, json, parseBody } from "./http.js";
 
@@ -120,8 +119,8 @@ export class BranchDurableObject extends Server<Env> {
 
   override async onAlarm(): Promise<void> {
     const now = this.core.nowMs();
-    expireUploads(this.core.sql, now);
-    const next = nextUploadExpiry(this.core.sql);
+    this.core.expireUploads();
+    const next = this.core.nextUploadExpiry();
     if (next !== null) await this.#wakeAt(next);
     const due = this.#snapshotDueAt(this.core.head());
     if (due !== null && due <= now) await this.exportSnapshot("alarm");

@@ -10,6 +10,8 @@ import {
   LEDGER_SQL,
   type LedgerRow,
   MAX_PULL_PAGE_CHANGES,
+  type Chunk,
+  type UploadState,
   type Verdict,
   isTimeZone,
 } from "../../schema/index.js";
@@ -18,8 +20,11 @@ import { admitHello, type DeviceRow, type HelloAdmission, isRevoked, listDevices
 import { readEntityVersion } from "./entity-store.js";
 import { migrate } from "./migrations.js";
 import { pullPage } from "./pull.js";
-import { type Actor, headSeq, type PushOutcome, pushBatch, storedVerdict } from "./push.js";
+import { headSeq } from "./log.js";
+import { type Actor, type PushOutcome, pushBatch, storedVerdict } from "./push.js";
+import { type SnapshotCounts, snapshotLines } from "./snapshot-source.js";
 import type { SqlStore } from "./sql.js";
+import { completeUpload, dropUpload, expireUploads, nextUploadExpiry, storeChunk, uploadState } from "./uploads.js";
 
 /** A branch's settings, stored in its `meta` table. */
 export interface BranchSettings {
@@ -39,7 +44,8 @@ export class BranchCore {
   #settings: BranchSettings | null = null;
 
   constructor(
-    readonly sql: SqlStore,
+    // The branch's storage: only the core's modules reach it, through this class (issue 13, move 1).
+    private readonly sql: SqlStore,
     readonly branchId: BranchId,
     private readonly clockMs: () => number,
     private readonly options: BranchCoreOptions = {},
@@ -138,5 +144,49 @@ export class BranchCore {
 
   devices(): DeviceRow[] {
     return listDevices(this.sql);
+  }
+
+  // ───────────────────────────── chunked uploads (uploads.ts) ─────────────────────────────
+
+  /** Stores one verified piece of a device's upload (the device's quota applies). */
+  storeChunk(deviceId: string, chunk: Chunk) {
+    return storeChunk(this.sql, this.clockMs(), deviceId, chunk);
+  }
+
+  uploadState(transferId: string): UploadState {
+    return uploadState(this.sql, this.clockMs(), transferId);
+  }
+
+  completeUpload(transferId: string) {
+    return completeUpload(this.sql, transferId);
+  }
+
+  dropUpload(transferId: string): void {
+    dropUpload(this.sql, transferId);
+  }
+
+  /** Deletes the uploads whose time is up; returns how many (the alarm). */
+  expireUploads(): number {
+    return expireUploads(this.sql, this.clockMs());
+  }
+
+  /** When the next upload expires (to schedule the alarm), or null. */
+  nextUploadExpiry(): number | null {
+    return nextUploadExpiry(this.sql);
+  }
+
+  /** Uploads in progress and the pieces they hold, for tests and the dashboard. */
+  uploadsInProgress(): { uploads: number; chunks: number } {
+    return {
+      uploads: this.sql.one<{ n: number }>("SELECT COUNT(*) AS n FROM uploads")!.n,
+      chunks: this.sql.one<{ n: number }>("SELECT COUNT(*) AS n FROM upload_chunks")!.n,
+    };
+  }
+
+  // ───────────────────────────── snapshots (snapshot-source.ts) ─────────────────────────────
+
+  /** The lines of a snapshot consistent at `seq`, one entity or POS fact at a time (I9). */
+  snapshotLines(seq: number, counts: SnapshotCounts): Generator<string> {
+    return snapshotLines(this.sql, this.branchId, seq, counts);
   }
 }

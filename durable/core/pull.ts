@@ -5,7 +5,7 @@
  */
 import { type Change, PULL_PAGE_TARGET_BYTES, type Changes } from "../../schema/index.js";
 import { readEntityVersion } from "./entity-store.js";
-import { headSeq } from "./push.js";
+import { headSeq } from "./log.js";
 import type { SqlStore } from "./sql.js";
 
 interface ChangeRow {

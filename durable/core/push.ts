@@ -36,6 +36,7 @@ import {
 } from "../../schema/index.js";
 import { recordAudit } from "./audit.js";
 import { entityHead, readEntity, readEntityVersion, writeEntity } from "./entity-store.js";
+import { headSeq } from "./log.js";
 import type { SqlStore } from "./sql.js";
 
 /** Who is pushing, from the verified device token. */
@@ -72,10 +73,6 @@ interface VerdictRow {
   message: string | null;
   detail: string | null;
   server_version: number | null;
-}
-
-export function headSeq(sql: SqlStore): number {
-  return sql.one<{ head: number | null }>("SELECT MAX(seq) AS head FROM changes")?.head ?? 0;
 }
 
 /** The stored verdict of an event, rebuilt exactly as first given (versions are immutable). */

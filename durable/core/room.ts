@@ -46,7 +46,6 @@ import { unreachable } from "../../schema/result.js";
 import type { DeviceClaims } from "../../schema/token.js";
 import type { BranchCore } from "./branch.js";
 import type { Actor } from "./push.js";
-import { completeUpload, dropUpload, nextUploadExpiry, storeChunk, uploadState } from "./uploads.js";
 
 /** Per-connection state. Kept small and JSON-only: it survives hibernation as a socket attachment. */
 export interface Session {
@@ -209,7 +208,7 @@ export class BranchRoom {
       case "chunk":
         return this.#chunk(peer, actor, message);
       case "upload_query": {
-        const state = uploadState(this.core.sql, this.core.nowMs(), message.transfer_id);
+        const state = this.core.uploadState(message.transfer_id);
         this.#send(peer, state);
         if (state.complete) await this.#finishUpload(peer, actor, message.transfer_id);
         return;
@@ -310,34 +309,34 @@ export class BranchRoom {
   async #chunk(peer: Peer, actor: Actor, chunk: Chunk): Promise<void> {
     const verified = await verifyChunk(chunk);
     if (!verified.ok) return this.#error(peer, verified.error.code, verified.error.message);
-    const stored = storeChunk(this.core.sql, this.core.nowMs(), actor.device_id, chunk);
+    const stored = this.core.storeChunk(actor.device_id, chunk);
     if (!stored.ok) return this.#error(peer, stored.problem.code, stored.problem.message);
     this.#send(peer, stored.state);
     if (stored.state.complete) await this.#finishUpload(peer, actor, chunk.transfer_id);
     else {
-      const expiry = nextUploadExpiry(this.core.sql);
+      const expiry = this.core.nextUploadExpiry();
       if (expiry !== null) this.host.wakeAt(expiry);
     }
   }
 
   /** A whole upload: check the checksum, decode it as a push, and handle it like any push. */
   async #finishUpload(peer: Peer, actor: Actor, transferId: string): Promise<void> {
-    const upload = completeUpload(this.core.sql, transferId);
+    const upload = this.core.completeUpload(transferId);
     if (!upload) return;
     const pieces = upload.pieces.map((p) => bytesFromBase64(p) ?? new Uint8Array());
     const joined = await joinPieces(pieces, upload);
     // A corrupt or undecodable upload can never succeed: drop it so the device starts again.
     if (!joined.ok) {
-      dropUpload(this.core.sql, transferId);
+      this.core.dropUpload(transferId);
       return this.#error(peer, joined.error.code, joined.error.message);
     }
     const frame = decodeWith(PushFrameSchema, joined.value, MAX_ASSEMBLED_MESSAGE_BYTES);
     if (!frame.ok) {
-      dropUpload(this.core.sql, transferId);
+      this.core.dropUpload(transferId);
       return this.#error(peer, "malformed_message", `reassembled upload is not a push: ${frame.error.message}`);
     }
     await this.#push(peer, actor, frame.value);
-    dropUpload(this.core.sql, transferId);
+    this.core.dropUpload(transferId);
   }
 
   /** Sends one message, in chunks when it is larger than a frame. */

@@ -8,7 +8,7 @@
  */
 import { type SnapshotManifest, snapshotKey, snapshotPrefix, SNAPSHOT_FORMAT_VERSION } from "../../schema/index.js";
 import type { BranchCore } from "../core/branch.js";
-import { type SnapshotCounts, snapshotLines } from "../core/snapshot-source.js";
+import type { SnapshotCounts } from "../core/snapshot-source.js";
 
 /** R2 multipart: parts are 5 MiB to 5 GiB and all but the last must be the same size. */
 export const PART_BYTES = 5 * 1024 * 1024;
@@ -61,7 +61,7 @@ export async function exportSnapshot(core: BranchCore, bucket: R2Bucket): Promis
     })();
     const writer = gzip.writable.getWriter();
     const encoder = new TextEncoder();
-    for (const line of snapshotLines(core.sql, branch, seq, counts)) {
+    for (const line of core.snapshotLines(seq, counts)) {
       const bytes = encoder.encode(line);
       uncompressed += bytes.byteLength;
       await writer.ready;
