@@ -4,7 +4,7 @@
  * do in its own terms (a command for the CLI, a step for the app). No I/O, no clock.
  */
 import type { PublicStatus } from "./status.js";
-import { CLOCK_SKEW_WARN_MS, describeSkew } from "../schema/time.js";
+import { clockIsWrong, describeSkew } from "../schema/time.js";
 
 /** Why sync stopped and will not retry on its own, or null when it has not stopped. */
 export type StopCause =
@@ -45,8 +45,7 @@ export function describeStop(cause: StopCause): string {
   }
 }
 
-/** True when the till's clock is far enough from the server's to book sales to the wrong day. */
-export const clockIsWrong = (skewMs: number | null): skewMs is number => skewMs !== null && Math.abs(skewMs) > CLOCK_SKEW_WARN_MS;
+export { clockIsWrong };
 
 /** The warning for a till whose clock is off (skew = till minus server, at the last connection), or null. */
 export function clockWarning(skewMs: number | null): string | null {

@@ -89,6 +89,9 @@ export function zonedIso(ms: number, timeZone: string): string {
  */
 export const CLOCK_SKEW_WARN_MS = 2 * 60 * 1000;
 
+/** True when a device clock is far enough off the server's (skew = device minus server) to book sales to the wrong day. */
+export const clockIsWrong = (skewMs: number | null | undefined): skewMs is number => skewMs != null && Math.abs(skewMs) > CLOCK_SKEW_WARN_MS;
+
 /** "3 min 20 s ahead of" / "45 s behind": skew = device clock minus server clock. */
 export function describeSkew(skewMs: number): string {
   const s = Math.round(Math.abs(skewMs) / 1000);

@@ -62,7 +62,8 @@ export const nowIso = (ctx: StoreContext) => new Date(ctx.clockMs()).toISOString
  * any verdict or change can reach the store, so UTC only stands in on a till that has never connected
  * (its sales' days are worked out again, from the instant, when they are confirmed).
  */
-export const branchTimeZone = (ctx: StoreContext): string => ctx.config().time_zone ?? "UTC";
+export const timeZoneOf = (config: StoreConfig | null): string => config?.time_zone ?? "UTC";
+export const branchTimeZone = (ctx: StoreContext): string => timeZoneOf(ctx.config());
 
 /**
  * A queue row that cannot be sent or shown: its payload is not JSON any more, or it no longer

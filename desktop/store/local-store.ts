@@ -12,14 +12,14 @@ import {
   LEDGER_SQL,
   type LedgerRow,
   type Verdict,
-  CLOCK_SKEW_WARN_MS,
+  clockIsWrong,
   dayIn,
   describeSkew,
   isTimeZone,
 } from "../../schema/index.js";
 import { decodeTokenUnverified } from "../../schema/token.js";
 import { err, ok, type Result } from "../../schema/result.js";
-import { audit, nowIso, type StoreConfig, type StoreContext, UNREADABLE } from "./context.js";
+import { audit, nowIso, type StoreConfig, type StoreContext, timeZoneOf, UNREADABLE } from "./context.js";
 import { migrate } from "./migrations.js";
 import * as sync from "./sync-apply.js";
 import { RECEIPT_PENDING, refreshView } from "./view.js";
@@ -207,11 +207,15 @@ export class LocalStore {
     return row ? Number(row.value) : null;
   }
 
-  /** Records the skew measured at `welcome`; one beyond CLOCK_SKEW_WARN_MS is audited on the device too. */
+  /**
+   * Records the skew measured at `welcome`. A clock that goes beyond CLOCK_SKEW_WARN_MS is audited on
+   * the device too, once when it goes wrong, not at every reconnect.
+   */
   recordClockSkew(skewMs: number): void {
     this.db.transaction(() => {
+      const wasWrong = clockIsWrong(this.clockSkewMs());
       this.ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('clock_skew_ms', ?)").run(String(Math.round(skewMs)));
-      if (Math.abs(skewMs) > CLOCK_SKEW_WARN_MS) audit(this.ctx, "clock_skew", `this till's clock is ${describeSkew(skewMs)} the server's`);
+      if (clockIsWrong(skewMs) && !wasWrong) audit(this.ctx, "clock_skew", `this till's clock is ${describeSkew(skewMs)} the server's`);
     })();
   }
 
@@ -222,7 +226,7 @@ export class LocalStore {
 
   /** The branch's time zone (UTC until the device has first connected). */
   timeZone(): string {
-    return this.config()?.time_zone ?? "UTC";
+    return timeZoneOf(this.config());
   }
 
   /** The branch's business day now: today's calendar date in the branch's time zone (I13). */

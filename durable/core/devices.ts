@@ -4,7 +4,7 @@
  * and cannot be copied with the token, so a second install using the same id (a copied token or a
  * copied database) is told apart from the same install reconnecting.
  */
-import { CLOCK_SKEW_WARN_MS, type DeviceInfo, describeSkew } from "../../schema/index.js";
+import { clockIsWrong, type DeviceInfo, describeSkew } from "../../schema/index.js";
 import { recordAudit } from "./audit.js";
 import type { Actor } from "./push.js";
 import type { SqlStore } from "./sql.js";
@@ -29,7 +29,7 @@ export function isRevoked(sql: SqlStore, deviceId: string): boolean {
 /**
  * Records a hello: first sight is audited (I10); a revoked device or another install of the same
  * device id is refused and audited; the first install to say hello with an id owns it. Clients of
- * protocol v1/v2 send no install id and are not bound. Clock skew beyond CLOCK_SKEW_WARN_MS is audited.
+ * protocol v1/v2 send no install id and are not bound. A clock that goes beyond CLOCK_SKEW_WARN_MS is audited.
  */
 export function admitHello(
   sql: SqlStore,
@@ -77,7 +77,9 @@ export function admitHello(
         actor.device_id,
       );
     }
-    if (skew !== null && Math.abs(skew) > CLOCK_SKEW_WARN_MS) {
+    // Audited when the clock goes wrong, not at every hello: a till reconnecting with a wrong clock
+    // must not grow the audit log without bound (I12). Its current skew is always in `devices`.
+    if (clockIsWrong(skew) && !clockIsWrong(row?.clock_skew_ms)) {
       recordAudit(sql, at, { ...who, kind: "clock_skew", code: "clock_skew", message: `the device's clock is ${describeSkew(skew)} the server's` });
     }
     return { kind: "admitted" };

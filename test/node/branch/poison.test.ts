@@ -4,7 +4,10 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { EntityType, Operation, SyncEvent } from "../../../schema/index.js";
+import { nodeSqlStore } from "../../../durable/adapters/node-sqlite.js";
+import { BranchCore } from "../../../durable/core/branch.js";
+import type { SqlValue } from "../../../durable/core/sql.js";
+import type { BranchId, EntityType, Operation, SyncEvent } from "../../../schema/index.js";
 import * as ex from "../../fixtures/examples.js";
 import { actor, DEVICES, makeCore } from "../../support/branch.js";
 import { makeEventFactory } from "../../support/events.js";
@@ -27,6 +30,32 @@ describe("a poison event", () => {
       expect(t.core.push(actor(A), [poison] as never).verdicts).toEqual([rejected]);
     } finally {
       t.close();
+    }
+  });
+});
+
+describe("an exception while deciding one event (a bug, a storage fault)", () => {
+  it("rolls back that event's partial writes only; it is rejected invalid_payload and its neighbours commit once", () => {
+    // Real SQLite with one injected fault: the POS fact of one sale fails to insert, after its
+    // entity and change rows were already written in the batch's transaction.
+    const real = nodeSqlStore(":memory:");
+    const faulty = { ...real, run: (sql: string, ...params: SqlValue[]) => (params.includes("FAULT-1") ? (() => { throw new Error("disk I/O error"); })() : real.run(sql, ...params)) };
+    const core = new BranchCore(faulty, "test-branch" as BranchId, () => Date.UTC(2026, 10, 25, 4), { defaultTimeZone: "UTC" });
+    const f = makeEventFactory(43);
+    try {
+      const poison = f.sale(A, undefined, "FAULT-1");
+      const outcome = core.push(actor(A), [f.createProject(A), poison, f.sale(A, undefined, "OK-2")] as never);
+      expect(outcome.verdicts.map((v) => (v.status === "confirmed" ? v.seq : v.code))).toEqual([1, "invalid_payload", 2]);
+      expect(outcome.verdicts[1]).toMatchObject({ detail: { received: expect.stringContaining("disk I/O error") } });
+      // Nothing of the poison event is left: no entity, no change, no POS fact; the head is 2.
+      expect([...core.entities()].map((e) => e.entity_id)).not.toContain(poison.entity_id);
+      expect(core.head()).toBe(2);
+      expect(core.pull(0, 10, crypto.randomUUID()).changes.map((c) => c.seq)).toEqual([1, 2]);
+      expect(core.ledger(null).reduce((n, r) => n + r.sales_count, 0)).toBe(1);
+      // Stored (I3): sent again, the same verdicts.
+      expect(core.push(actor(A), [poison] as never).verdicts).toEqual([outcome.verdicts[1]]);
+    } finally {
+      real.close();
     }
   });
 });

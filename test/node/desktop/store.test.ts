@@ -208,6 +208,17 @@ describe("the desktop's audit log (I10)", () => {
     const kinds = (a.db.prepare("SELECT kind FROM audit ORDER BY id").all() as Array<{ kind: string }>).map((r) => r.kind);
     expect(kinds).toEqual(["initialised", "push", "push", "conflict_shown", "conflict_resolved"]);
   });
+
+  it("records a wrong till clock once when it goes wrong, not at every reconnect", async () => {
+    const { a } = await setup();
+    const skews = () => (a.db.prepare("SELECT detail FROM audit WHERE kind = 'clock_skew' ORDER BY id").all() as Array<{ detail: string }>).map((r) => r.detail);
+    for (let i = 0; i < 5; i++) a.recordClockSkew(-3 * 3600_000);
+    expect(skews()).toEqual(["this till's clock is 3 h 0 min behind the server's"]);
+    expect(a.clockSkewMs()).toBe(-3 * 3600_000);
+    a.recordClockSkew(1_000); // fixed
+    a.recordClockSkew(10 * 60_000); // wrong again
+    expect(skews()).toHaveLength(2);
+  });
 });
 
 describe("append-only on the desktop (I6)", () => {
