@@ -1,5 +1,5 @@
 /**
- * Sync protocol v3: every message in each direction, as one discriminated union on `type` per
+ * Sync protocol v4: every message in each direction, as one discriminated union on `type` per
  * direction. Prose, worked examples and the exact verdicts live in docs/protocol.md.
  *
  * Bump PROTOCOL_VERSION when: a message, field, enum value or limit on the wire is added, removed or
@@ -24,7 +24,7 @@ import { Role } from "./permissions.js";
 import { IsoDateTime, line } from "./text.js";
 import { TimeZone } from "./time.js";
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 /** Oldest client protocol the server still speaks. Older clients are closed with `protocol_too_old`. */
 export const MIN_SUPPORTED_PROTOCOL_VERSION = 1;
 
@@ -44,6 +44,11 @@ export const PROTOCOL_HISTORY = [
     version: 3,
     note: "hello names the install and its clock, welcome the server's; rejections carry the entity only where the device needs it, once per entity; chunk data checked as chunk_invalid; close codes device_revoked, slow_consumer, install_conflict, superseded; at most MAX_OPEN_UPLOADS_PER_DEVICE uploads per device",
     fingerprint: "610d54fa0ea797caec877e3bfa59fcfbec73ac4f7da54d013a0f234143cbe3d2",
+  },
+  {
+    version: 4,
+    note: "error names the request it answers (in_reply_to: a pull's request_id, a push's batch_id, a chunk's transfer_id); v1-v3 clients get no field",
+    fingerprint: "dc9bc7bc502f3a36bc8eba6d256b0cc4f285123191fa5d55a1e783f7efec19e2",
   },
 ] as const;
 
@@ -261,6 +266,13 @@ export const ErrorMessage = z.strictObject({
   code: z.union([MessageErrorCode, CloseReason]),
   message: z.string().max(1_000),
   fatal: z.boolean(),
+  /**
+   * Since v4: which request this error answers: the `request_id` of a `pull`, the `batch_id` of a
+   * `push`, the `transfer_id` of a `chunk`; null when the frame could not be read that far (not
+   * JSON, no such type) or the error answers no request (a fatal close). Absent for v1-v3 clients
+   * and on a connection whose hello was not read yet (its version is not known).
+   */
+  in_reply_to: z.string().max(36).nullable().optional(),
 });
 export type ErrorMessage = z.infer<typeof ErrorMessage>;
 

@@ -352,8 +352,8 @@ export class BranchRoom {
   }
 
   #error(peer: Peer, code: MessageErrorCode, message: string): void {
-    const error: ErrorMessage = { type: "error", code, message: message.slice(0, 1_000), fatal: false };
-    peer.send(JSON.stringify(error));
+    const error: ErrorMessage = { type: "error", code, message: message.slice(0, 1_000), fatal: false, in_reply_to: null };
+    peer.send(JSON.stringify(errorFor(peer.session()?.protocol_version, error)));
   }
 
   #strike(peer: Peer, session: Session, code: MessageErrorCode, message: string): void {
@@ -375,8 +375,8 @@ export class BranchRoom {
       code: reason,
       message,
     });
-    const error: ErrorMessage = { type: "error", code: reason, message: message.slice(0, 1_000), fatal: true };
-    peer.send(JSON.stringify(error));
+    const error: ErrorMessage = { type: "error", code: reason, message: message.slice(0, 1_000), fatal: true, in_reply_to: null };
+    peer.send(JSON.stringify(errorFor(session?.protocol_version, error)));
     this.#markClosed(peer);
     peer.close(CLOSE_CODES[reason], reason);
   }
@@ -399,6 +399,16 @@ function welcomeFor(version: number, welcome: Welcome): Partial<Welcome> {
   if (version >= 3) return welcome;
   if (version === 2) return { ...v1, time_zone };
   return v1;
+}
+
+/**
+ * An error in the version the client speaks: `in_reply_to` since v4. Before its hello is read, a
+ * connection's version is unknown and it gets the v1 shape, which every version reads.
+ */
+function errorFor(version: number | undefined, error: ErrorMessage): ErrorMessage {
+  if (version !== undefined && version >= 4) return error;
+  const { in_reply_to, ...v3 } = error;
+  return v3;
 }
 
 /** The protocol version of a frame that looks like a hello, whatever its other fields; else null. */
