@@ -5,10 +5,21 @@
  */
 import type { z } from "zod";
 import { err, ok, type Result } from "../schema/result.js";
+import { DeviceClaims } from "../schema/token.js";
 import { parseJson } from "../schema/wire.js";
 
 /** Verified token claims, set by the Worker on requests it forwards to a branch (never by clients). */
 export const CLAIMS_HEADER = "x-studiovault-claims";
+
+/** The claims the Worker put on a request it forwarded, or null when there are none (or they do not decode). */
+export function claimsOf(request: Request): DeviceClaims | null {
+  const header = request.headers.get(CLAIMS_HEADER);
+  if (!header) return null;
+  const value = parseJson(header);
+  if (!value.ok) return null;
+  const parsed = DeviceClaims.safeParse(value.value);
+  return parsed.success ? parsed.data : null;
+}
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {

@@ -11,19 +11,25 @@ import {
   type LedgerRow,
   MAX_PULL_PAGE_CHANGES,
   type Chunk,
+  type SnapshotManifest,
+  type TransferId,
   type UploadState,
   type Verdict,
   isTimeZone,
 } from "../../schema/index.js";
+import type { Actor } from "./actor.js";
 import { type AuditEntry, readAudit, recordAudit } from "./audit.js";
 import { admitHello, type DeviceRow, type HelloAdmission, isRevoked, listDevices, revokeDevice } from "./devices.js";
 import { readEntityVersion } from "./entity-store.js";
 import { migrate } from "./migrations.js";
 import { pullPage } from "./pull.js";
 import { headSeq } from "./log.js";
-import { type Actor, type PushOutcome, pushBatch, storedVerdict } from "./push.js";
+import { type PushedEvent, type PushOutcome, pushBatch } from "./push.js";
+import { type LastSnapshot, NO_SNAPSHOT, snapshotDueAt } from "./snapshot-schedule.js";
 import { type SnapshotCounts, snapshotLines } from "./snapshot-source.js";
 import type { SqlStore } from "./sql.js";
+import { storedDeviceId } from "./ids.js";
+import { storedVerdict } from "./verdicts.js";
 import { completeUpload, dropUpload, expireUploads, nextUploadExpiry, storeChunk, uploadState } from "./uploads.js";
 
 /** A branch's settings, stored in its `meta` table. */
@@ -89,7 +95,7 @@ export class BranchCore {
     return headSeq(this.sql);
   }
 
-  push(actor: Actor, events: ReadonlyArray<{ id: string } & Record<string, unknown>>): PushOutcome {
+  push(actor: Actor, events: ReadonlyArray<PushedEvent>): PushOutcome {
     return pushBatch({ sql: this.sql, nowMs: this.clockMs(), actor, timeZone: this.timeZone() }, events);
   }
 
@@ -124,8 +130,9 @@ export class BranchCore {
     return readAudit(this.sql, afterId, limit);
   }
 
+  /** The POS ledger of one day (or every day), per device and currency; its device ids decoded, not cast. */
   ledger(day: string | null): LedgerRow[] {
-    return this.sql.all<LedgerRow>(LEDGER_SQL, day, day);
+    return this.sql.all<Omit<LedgerRow, "device_id"> & { device_id: string }>(LEDGER_SQL, day, day).map((row) => ({ ...row, device_id: storedDeviceId(row.device_id) }));
   }
 
   /** A hello: admits the device or says why not (revoked, another install); audits first sight and skew. */
@@ -153,7 +160,7 @@ export class BranchCore {
     return storeChunk(this.sql, this.clockMs(), deviceId, chunk);
   }
 
-  uploadState(transferId: string): UploadState {
+  uploadState(transferId: TransferId): UploadState {
     return uploadState(this.sql, this.clockMs(), transferId);
   }
 
@@ -188,5 +195,22 @@ export class BranchCore {
   /** The lines of a snapshot consistent at `seq`, one entity or POS fact at a time (I9). */
   snapshotLines(seq: number, counts: SnapshotCounts): Generator<string> {
     return snapshotLines(this.sql, this.branchId, seq, counts);
+  }
+
+  /** When the next snapshot export is due (ms since epoch), or null while nothing new was committed. */
+  snapshotDueAt(head: number = this.head()): number | null {
+    return snapshotDueAt(this.meta<LastSnapshot>("last_snapshot") ?? NO_SNAPSHOT, head, this.clockMs());
+  }
+
+  /** An export finished: it is the new base of the schedule, and audited (I10). `by` is null for the alarm. */
+  snapshotExported(manifest: SnapshotManifest, trigger: "alarm" | "request", by: Actor | null): void {
+    this.setMeta("last_snapshot", { seq: manifest.seq, at_ms: this.clockMs() } satisfies LastSnapshot);
+    this.audit({
+      kind: "snapshot_export",
+      device_id: by?.device_id ?? null,
+      user_id: by?.user_id ?? null,
+      role: by?.role ?? null,
+      message: `snapshot at seq ${manifest.seq} (${trigger}): ${manifest.byte_size} bytes, sha256 ${manifest.sha256}`,
+    });
   }
 }

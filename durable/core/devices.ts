@@ -6,7 +6,7 @@
  */
 import { clockIsWrong, type DeviceInfo, describeSkew } from "../../schema/index.js";
 import { recordAudit } from "./audit.js";
-import type { Actor } from "./push.js";
+import type { Actor } from "./actor.js";
 import type { SqlStore } from "./sql.js";
 
 /** A row of the `devices` table: what `GET …/devices` lists (schema/devices.ts). */

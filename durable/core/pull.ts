@@ -4,22 +4,8 @@
  * moves the cursor (it is then sent in chunks).
  */
 import { type Change, PULL_PAGE_TARGET_BYTES, type Changes } from "../../schema/index.js";
-import { readEntityVersion } from "./entity-store.js";
-import { headSeq } from "./log.js";
+import { changeFromRow, changeRowsAfter, headSeq } from "./log.js";
 import type { SqlStore } from "./sql.js";
-
-interface ChangeRow {
-  seq: number;
-  event_id: string;
-  device_id: string;
-  user_id: string;
-  entity_type: string;
-  entity_id: string;
-  operation: string;
-  changed_fields: string;
-  version: number;
-  committed_at: string;
-}
 
 /** Rows are read a few at a time so that a page of huge entities is never all in memory at once. */
 const ROWS_PER_READ = 64;
@@ -37,11 +23,7 @@ export function pullPage(
   let cursor = since;
   let full = false;
   while (!full && changes.length < limit) {
-    const rows = sql.all<ChangeRow>(
-      "SELECT * FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
-      cursor,
-      Math.min(ROWS_PER_READ, limit - changes.length),
-    );
+    const rows = changeRowsAfter(sql, cursor, Math.min(ROWS_PER_READ, limit - changes.length));
     if (rows.length === 0) break;
     for (const row of rows) {
       const change = changeFromRow(sql, row);
@@ -55,21 +37,5 @@ export function pullPage(
       cursor = row.seq;
     }
   }
-  return { type: "changes", request_id: requestId, changes, cursor, head, more: cursor < head } as Changes;
-}
-
-export function changeFromRow(sql: SqlStore, row: ChangeRow): Change {
-  const entity = readEntityVersion(sql, row.entity_id, row.version);
-  return {
-    seq: row.seq,
-    event_id: row.event_id,
-    device_id: row.device_id,
-    user_id: row.user_id,
-    entity_type: row.entity_type,
-    entity_id: row.entity_id,
-    operation: row.operation,
-    changed_fields: JSON.parse(row.changed_fields) as string[],
-    entity,
-    committed_at: row.committed_at,
-  } as Change;
+  return { type: "changes", request_id: requestId, changes, cursor, head, more: cursor < head };
 }

@@ -10,7 +10,9 @@
 import {
   type Change,
   CHUNK_RAW_BYTES,
+  Chunk as ChunkSchema,
   type Chunk,
+  type DeviceId,
   CLOSE_CODES,
   type CloseReason,
   decodeClientFrame,
@@ -27,10 +29,13 @@ import {
   MIN_SUPPORTED_PROTOCOL_VERSION,
   type MessageErrorCode,
   PROTOCOL_VERSION,
+  Pull,
   type PushFrame,
+  type Role,
   type ServerMessage,
   splitIntoChunks,
   type TransferId,
+  type UserId,
   type Verdict,
   bytesFromBase64,
   utf8ByteLength,
@@ -44,28 +49,64 @@ import {
 } from "../../schema/index.js";
 import { unreachable } from "../../schema/result.js";
 import type { DeviceClaims } from "../../schema/token.js";
+import type { Actor } from "./actor.js";
 import type { BranchCore } from "./branch.js";
-import type { Actor } from "./push.js";
 
-/** Per-connection state. Kept small and JSON-only: it survives hibernation as a socket attachment. */
-export interface Session {
-  device_id: string;
-  user_id: string;
-  role: Actor["role"];
+/** Who a connection is, from its verified token: fixed for the connection's life. */
+interface SessionIdentity {
+  device_id: DeviceId;
+  user_id: UserId;
+  role: Role;
   /** Token expiry, ms since epoch. */
   expires_at_ms: number;
-  /** `hello` accepted. */
+}
+
+/**
+ * Per-connection state, one of three; a connection only moves forward through them. Kept small and
+ * JSON-only: it survives hibernation as a socket attachment.
+ */
+export type Session =
+  /** Connected, hello not read yet: its protocol version is not known, so errors use v1's shape. */
+  | (SessionIdentity & { state: "awaiting_hello"; /** Malformed frames in a row. */ strikes: number })
+  | (SessionIdentity & {
+      state: "open";
+      /** The version the client said hello with (MIN_SUPPORTED..PROTOCOL_VERSION): what it is answered in. */
+      protocol_version: number;
+      /** The install that said hello (v3+), null for v1/v2 clients. */
+      install_id: string | null;
+      strikes: number;
+    })
+  /** Closed by the server (or the runtime): frames already queued for it are not handled (I12). */
+  | (SessionIdentity & { state: "closed" });
+
+/** The session once closed; the same session when it already was. */
+export function sessionClosed(session: Session): Session {
+  if (session.state === "closed") return session;
+  const { device_id, user_id, role, expires_at_ms } = session;
+  return { state: "closed", device_id, user_id, role, expires_at_ms };
+}
+
+/**
+ * A session as a socket attachment holds it. Sockets that hibernated under the previous code hold
+ * its flag-set shape ({ open, closed?, protocol_version?, install_id? }); they are read as the state
+ * those flags meant (a socket from before v2 spoke v1).
+ */
+export function readSession(stored: unknown): Session | null {
+  if (typeof stored !== "object" || stored === null) return null;
+  const s = stored as Session | LegacySession;
+  if ("state" in s) return s;
+  const identity = { device_id: s.device_id, user_id: s.user_id, role: s.role, expires_at_ms: s.expires_at_ms };
+  if (s.closed) return { ...identity, state: "closed" };
+  if (!s.open) return { ...identity, state: "awaiting_hello", strikes: s.strikes };
+  return { ...identity, state: "open", protocol_version: s.protocol_version ?? 1, install_id: s.install_id ?? null, strikes: s.strikes };
+}
+
+/** The attachment written before sessions had one state (issue 13); read by readSession only. */
+interface LegacySession extends SessionIdentity {
   open: boolean;
-  /**
-   * The protocol version the client said hello with (MIN_SUPPORTED..PROTOCOL_VERSION): what this
-   * connection is answered in. Absent before hello (and on sockets from before v2, which spoke v1).
-   */
   protocol_version?: number;
-  /** The install that said hello (v3), null for v1/v2 clients; absent before hello. */
   install_id?: string | null;
-  /** Closed by the server: frames already queued for this connection are not handled (I12). */
   closed?: boolean;
-  /** Malformed frames in a row. */
   strikes: number;
 }
 
@@ -112,11 +153,11 @@ export class BranchRoom {
    */
   connect(peer: Peer, claims: DeviceClaims): void {
     peer.setSession({
+      state: "awaiting_hello",
       device_id: claims.device,
       user_id: claims.user,
       role: claims.role,
       expires_at_ms: claims.exp * 1000,
-      open: false,
       strikes: 0,
     });
     if (this.core.isRevoked(claims.device)) {
@@ -140,7 +181,7 @@ export class BranchRoom {
     let closed = 0;
     for (const peer of this.host.peers()) {
       const session = peer.session();
-      if (session?.device_id === deviceId && !session.closed) {
+      if (session?.device_id === deviceId && session.state !== "closed") {
         this.#fatal(peer, reason, message);
         closed++;
       }
@@ -159,7 +200,7 @@ export class BranchRoom {
     const unread = new Map<string, Unread>();
     for (const peer of this.host.peers()) {
       const session = peer.session();
-      if (!session?.open || session.closed) continue;
+      if (session?.state !== "open") continue;
       // Slow consumers (I12): a connection that sends nothing back is not fed without bound. Past
       // its budget it gets pokes (an honest device answers one with a pull, which resets the count);
       // one that lets MAX_UNANSWERED_POKES pass is closed and pulls from its cursor when it reconnects.
@@ -181,24 +222,29 @@ export class BranchRoom {
     const session = peer.session();
     // Closed or never authenticated: nothing to answer. A connection the server closed may still have
     // frames queued behind the one that closed it (#serial); none of them may write (I12).
-    if (!session || session.closed) return;
+    if (!session || session.state === "closed") return;
     if (this.core.nowMs() >= session.expires_at_ms) {
       return this.#fatal(peer, "token_expired", "the device token expired; reconnect with a fresh token");
     }
     const decoded = decodeClientFrame(raw);
     if (!decoded.ok) {
-      // A hello from another protocol version may not match v1's shape: read its version first, so
-      // the client learns "too old"/"too new" instead of "malformed".
-      const version = session.open ? null : helloVersion(raw);
+      // Read as far as it goes: a hello from another protocol version may not match v1's shape, so
+      // its version is read first (the client learns "too old"/"too new" instead of "malformed"),
+      // and the error names the request it answers when the frame says which (v4's in_reply_to).
+      const frame = decoded.error.code === "frame_too_large" ? null : readFrame(raw);
+      const version = session.state === "awaiting_hello" ? helloVersion(frame) : null;
       if (version !== null && !isSupportedVersion(version)) return this.#versionMismatch(peer, version);
-      return this.#strike(peer, session, decoded.error.code, decoded.error.message);
+      return this.#strike(peer, session, decoded.error.code, decoded.error.message, requestIdOf(frame));
     }
     const message = decoded.value;
     if (session.strikes > 0) peer.setSession({ ...session, strikes: 0 });
 
-    if (message.type === "hello") return this.#hello(peer, session, message);
-    if (!session.open) return this.#fatal(peer, "handshake_required", `the first message must be hello, received ${message.type}`);
-    const actor: Actor = { device_id: session.device_id as Actor["device_id"], user_id: session.user_id as Actor["user_id"], role: session.role };
+    if (message.type === "hello") {
+      if (session.state === "open") return this.#fatal(peer, "handshake_required", "hello was already sent on this connection");
+      return this.#hello(peer, session, message);
+    }
+    if (session.state !== "open") return this.#fatal(peer, "handshake_required", `the first message must be hello, received ${message.type}`);
+    const actor: Actor = { device_id: session.device_id, user_id: session.user_id, role: session.role };
 
     switch (message.type) {
       case "push":
@@ -215,15 +261,12 @@ export class BranchRoom {
       }
       case "ping":
         return this.#send(peer, { type: "pong", nonce: message.nonce });
-      default: {
-        const never: never = message;
-        throw new Error(`unhandled message ${JSON.stringify(never)}`);
-      }
+      default:
+        return unreachable(message, "client message");
     }
   }
 
-  #hello(peer: Peer, session: Session, hello: Hello): void {
-    if (session.open) return this.#fatal(peer, "handshake_required", "hello was already sent on this connection");
+  #hello(peer: Peer, session: Extract<Session, { state: "awaiting_hello" }>, hello: Hello): void {
     if (!isSupportedVersion(hello.protocol_version)) return this.#versionMismatch(peer, hello.protocol_version);
     if (hello.device_id !== session.device_id) {
       return this.#fatal(peer, "forbidden", `hello names device ${hello.device_id} but the token is for ${session.device_id}`);
@@ -231,7 +274,7 @@ export class BranchRoom {
     if (hello.protocol_version >= 3 && (hello.install_id === undefined || hello.clock_ms === undefined)) {
       return this.#fatal(peer, "handshake_required", `a protocol ${hello.protocol_version} hello names its install_id and clock_ms`);
     }
-    const actor = { device_id: session.device_id, user_id: session.user_id, role: session.role } as Actor;
+    const actor: Actor = { device_id: session.device_id, user_id: session.user_id, role: session.role };
     const admission = this.core.admitHello(actor, hello);
     switch (admission.kind) {
       case "admitted":
@@ -245,7 +288,7 @@ export class BranchRoom {
     }
     // Only now, admitted, may this connection replace the device's others (a refused thief never evicts the real till).
     this.#replaceOthers(peer, session.device_id, hello.install_id ?? null);
-    peer.setSession({ ...session, open: true, protocol_version: hello.protocol_version, install_id: hello.install_id ?? null });
+    peer.setSession({ ...session, state: "open", protocol_version: hello.protocol_version, install_id: hello.install_id ?? null });
     const welcome: Welcome = {
       type: "welcome",
       protocol_version: PROTOCOL_VERSION,
@@ -281,7 +324,7 @@ export class BranchRoom {
   #replaceOthers(peer: Peer, deviceId: string, installId: string | null): void {
     for (const other of this.host.peers()) {
       const s = other.id === peer.id ? null : other.session();
-      if (!s || s.device_id !== deviceId || !s.open || s.closed) continue;
+      if (s?.state !== "open" || s.device_id !== deviceId) continue;
       if (installId !== null && s.install_id === installId) {
         this.#fatal(other, "superseded", "this install opened a newer connection; this older one is closed");
       } else {
@@ -308,9 +351,9 @@ export class BranchRoom {
 
   async #chunk(peer: Peer, actor: Actor, chunk: Chunk): Promise<void> {
     const verified = await verifyChunk(chunk);
-    if (!verified.ok) return this.#error(peer, verified.error.code, verified.error.message);
+    if (!verified.ok) return this.#error(peer, verified.error.code, verified.error.message, chunk.transfer_id);
     const stored = this.core.storeChunk(actor.device_id, chunk);
-    if (!stored.ok) return this.#error(peer, stored.problem.code, stored.problem.message);
+    if (!stored.ok) return this.#error(peer, stored.problem.code, stored.problem.message, chunk.transfer_id);
     this.#send(peer, stored.state);
     if (stored.state.complete) await this.#finishUpload(peer, actor, chunk.transfer_id);
     else {
@@ -319,8 +362,12 @@ export class BranchRoom {
     }
   }
 
-  /** A whole upload: check the checksum, decode it as a push, and handle it like any push. */
-  async #finishUpload(peer: Peer, actor: Actor, transferId: string): Promise<void> {
+  /**
+   * A whole upload: check the checksum, decode it as a push, and handle it like any push. Its errors
+   * answer the push when its batch id can be read, else the transfer (the chunk or upload_query that
+   * completed it).
+   */
+  async #finishUpload(peer: Peer, actor: Actor, transferId: TransferId): Promise<void> {
     const upload = this.core.completeUpload(transferId);
     if (!upload) return;
     const pieces = upload.pieces.map((p) => bytesFromBase64(p) ?? new Uint8Array());
@@ -328,12 +375,13 @@ export class BranchRoom {
     // A corrupt or undecodable upload can never succeed: drop it so the device starts again.
     if (!joined.ok) {
       this.core.dropUpload(transferId);
-      return this.#error(peer, joined.error.code, joined.error.message);
+      return this.#error(peer, joined.error.code, joined.error.message, transferId);
     }
     const frame = decodeWith(PushFrameSchema, joined.value, MAX_ASSEMBLED_MESSAGE_BYTES);
     if (!frame.ok) {
       this.core.dropUpload(transferId);
-      return this.#error(peer, "malformed_message", `reassembled upload is not a push: ${frame.error.message}`);
+      const batchId = frame.error.code === "frame_too_large" ? null : requestIdOf(readFrame(joined.value, MAX_ASSEMBLED_MESSAGE_BYTES));
+      return this.#error(peer, "malformed_message", `reassembled upload is not a push: ${frame.error.message}`, batchId ?? transferId);
     }
     await this.#push(peer, actor, frame.value);
     this.core.dropUpload(transferId);
@@ -351,20 +399,22 @@ export class BranchRoom {
     });
   }
 
-  #error(peer: Peer, code: MessageErrorCode, message: string): void {
-    const error: ErrorMessage = { type: "error", code, message: message.slice(0, 1_000), fatal: false, in_reply_to: null };
-    peer.send(JSON.stringify(errorFor(peer.session()?.protocol_version, error)));
+  /** A non-fatal error answering one message; `inReplyTo` is that message's id when it could be read. */
+  #error(peer: Peer, code: MessageErrorCode, message: string, inReplyTo: string | null): void {
+    const error: ErrorMessage = { type: "error", code, message: message.slice(0, 1_000), fatal: false, in_reply_to: inReplyTo };
+    peer.send(JSON.stringify(errorFor(peer.session(), error)));
   }
 
-  #strike(peer: Peer, session: Session, code: MessageErrorCode, message: string): void {
+  #strike(peer: Peer, session: Exclude<Session, { state: "closed" }>, code: MessageErrorCode, message: string, inReplyTo: string | null): void {
     const strikes = session.strikes + 1;
     if (strikes >= MAX_STRIKES) {
       return this.#fatal(peer, "protocol_violation", `${strikes} malformed frames in a row; last: ${message}`);
     }
     peer.setSession({ ...session, strikes });
-    this.#error(peer, code, message);
+    this.#error(peer, code, message, inReplyTo);
   }
 
+  /** A fatal error answers no request (in_reply_to null): it closes the connection. */
   #fatal(peer: Peer, reason: CloseReason, message: string): void {
     const session = peer.session();
     this.core.audit({
@@ -376,14 +426,14 @@ export class BranchRoom {
       message,
     });
     const error: ErrorMessage = { type: "error", code: reason, message: message.slice(0, 1_000), fatal: true, in_reply_to: null };
-    peer.send(JSON.stringify(errorFor(session?.protocol_version, error)));
+    peer.send(JSON.stringify(errorFor(session, error)));
     this.#markClosed(peer);
     peer.close(CLOSE_CODES[reason], reason);
   }
 
   #markClosed(peer: Peer): void {
     const session = peer.session();
-    if (session && !session.closed) peer.setSession({ ...session, closed: true });
+    if (session && session.state !== "closed") peer.setSession(sessionClosed(session));
   }
 }
 
@@ -405,20 +455,43 @@ function welcomeFor(version: number, welcome: Welcome): Partial<Welcome> {
  * An error in the version the client speaks: `in_reply_to` since v4. Before its hello is read, a
  * connection's version is unknown and it gets the v1 shape, which every version reads.
  */
-function errorFor(version: number | undefined, error: ErrorMessage): ErrorMessage {
-  if (version !== undefined && version >= 4) return error;
+function errorFor(session: Session | null, error: ErrorMessage): ErrorMessage {
+  if (session?.state === "open" && session.protocol_version >= 4) return error;
   const { in_reply_to, ...v3 } = error;
   return v3;
 }
 
-/** The protocol version of a frame that looks like a hello, whatever its other fields; else null. */
-function helloVersion(raw: string | ArrayBuffer): number | null {
-  const text = frameText(raw);
+/** A frame that did not decode, as a JSON object if it is one (read only on this error path); else null. */
+function readFrame(raw: string | ArrayBuffer, limitBytes?: number): Record<string, unknown> | null {
+  const text = frameText(raw, limitBytes);
   if (!text.ok) return null;
   const json = parseJson(text.value);
-  if (!json.ok || typeof json.value !== "object" || json.value === null) return null;
-  const { type, protocol_version } = json.value as Record<string, unknown>;
-  return type === "hello" && Number.isSafeInteger(protocol_version) ? (protocol_version as number) : null;
+  return json.ok && typeof json.value === "object" && json.value !== null && !Array.isArray(json.value) ? (json.value as Record<string, unknown>) : null;
+}
+
+/** The protocol version of a frame that looks like a hello, whatever its other fields; else null. */
+function helloVersion(frame: Record<string, unknown> | null): number | null {
+  return frame?.type === "hello" && Number.isSafeInteger(frame.protocol_version) ? (frame.protocol_version as number) : null;
+}
+
+/**
+ * The id of the request a frame is, if its type and id field can be read and the id is well formed
+ * (an error may only echo an id of the documented shape): a pull's request_id, a push's batch_id, a
+ * chunk's transfer_id. Null for any other frame, and for one that could not be read that far.
+ */
+function requestIdOf(frame: Record<string, unknown> | null): string | null {
+  const read = (schema: { safeParse(v: unknown): { success: boolean } }, value: unknown) =>
+    typeof value === "string" && schema.safeParse(value).success ? value : null;
+  switch (frame?.type) {
+    case "pull":
+      return read(Pull.shape.request_id, frame.request_id);
+    case "push":
+      return read(PushFrameSchema.shape.batch_id, frame.batch_id);
+    case "chunk":
+      return read(ChunkSchema.shape.transfer_id, frame.transfer_id);
+    default:
+      return null;
+  }
 }
 
 /**

@@ -7,8 +7,9 @@
  * is read "as of now": each entity is read at the newest version it had at `seq` (versions are
  * immutable), and POS facts up to `seq`.
  */
-import { type PosFact, SNAPSHOT_FORMAT_VERSION, type SnapshotLine } from "../../schema/index.js";
+import { type BranchId, type PosFact, SNAPSHOT_FORMAT_VERSION, type SnapshotLine } from "../../schema/index.js";
 import { readEntityVersion } from "./entity-store.js";
+import { storedDeviceId, storedEntityId } from "./ids.js";
 import type { SqlStore } from "./sql.js";
 
 const PAGE_ROWS = 256;
@@ -22,9 +23,19 @@ export interface SnapshotCounts {
   pos_voids: number;
 }
 
-export function* snapshotLines(sql: SqlStore, branchId: string, seq: number, counts: SnapshotCounts): Generator<string> {
+/** A `pos_orders` row as stored: its ids are decoded into a PosFact (posFact). */
+type PosRow = Omit<PosFact, "entity_id" | "corrects_order_id" | "device_id"> & { entity_id: string; corrects_order_id: string | null; device_id: string };
+
+const posFact = (row: PosRow): PosFact => ({
+  ...row,
+  entity_id: storedEntityId(row.entity_id),
+  corrects_order_id: row.corrects_order_id === null ? null : storedEntityId(row.corrects_order_id),
+  device_id: storedDeviceId(row.device_id),
+});
+
+export function* snapshotLines(sql: SqlStore, branchId: BranchId, seq: number, counts: SnapshotCounts): Generator<string> {
   const line = (l: SnapshotLine) => `${JSON.stringify(l)}\n`;
-  yield line({ kind: "header", format_version: SNAPSHOT_FORMAT_VERSION, branch_id: branchId, seq } as SnapshotLine);
+  yield line({ kind: "header", format_version: SNAPSHOT_FORMAT_VERSION, branch_id: branchId, seq });
 
   let entities = 0;
   for (let after = ""; ; ) {
@@ -47,7 +58,7 @@ export function* snapshotLines(sql: SqlStore, branchId: string, seq: number, cou
   }
 
   for (let after = ""; ; ) {
-    const page = sql.all<PosFact>(
+    const page = sql.all<PosRow>(
       `SELECT entity_id, official_receipt_no, kind, corrects_order_id, local_receipt_no, device_id, currency, total_minor,
          business_day, seq FROM pos_orders WHERE entity_id > ? AND seq <= ? ORDER BY entity_id LIMIT ?`,
       after,
@@ -57,7 +68,7 @@ export function* snapshotLines(sql: SqlStore, branchId: string, seq: number, cou
     if (page.length === 0) break;
     for (const pos of page) {
       counts.pos_facts++;
-      yield line({ kind: "pos_order", pos } as SnapshotLine);
+      yield line({ kind: "pos_order", pos: posFact(pos) });
     }
     after = page[page.length - 1]!.entity_id;
   }
@@ -72,7 +83,7 @@ export function* snapshotLines(sql: SqlStore, branchId: string, seq: number, cou
     if (page.length === 0) break;
     for (const v of page) {
       counts.pos_voids++;
-      yield line({ kind: "pos_void", entity_id: v.entity_id, seq: v.seq } as SnapshotLine);
+      yield line({ kind: "pos_void", entity_id: storedEntityId(v.entity_id), seq: v.seq });
     }
     after = page[page.length - 1]!.entity_id;
   }

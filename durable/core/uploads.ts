@@ -4,7 +4,7 @@
  * connection, a hibernation or an eviction and resumes at `next_index`. The message is validated only
  * once it is whole and its checksum matches. Unfinished uploads expire after UPLOAD_TTL_MS.
  */
-import { type Chunk, MAX_OPEN_UPLOADS_PER_DEVICE, type UploadState } from "../../schema/index.js";
+import { type Chunk, MAX_OPEN_UPLOADS_PER_DEVICE, type TransferId, type UploadState } from "../../schema/index.js";
 import type { SqlStore } from "./sql.js";
 
 /** An on-location crew may be offline for hours between two pieces of one upload. */
@@ -82,18 +82,18 @@ export function storeChunk(
       sql.run("INSERT INTO upload_chunks (transfer_id, idx, data) VALUES (?, ?, ?)", chunk.transfer_id, chunk.index, chunk.data);
     }
     const held = Math.max(next, chunk.index + 1);
-    return { ok: true, state: { type: "upload_state", transfer_id: chunk.transfer_id, next_index: held, complete: held === upload.count } as UploadState };
+    return { ok: true, state: { type: "upload_state", transfer_id: chunk.transfer_id, next_index: held, complete: held === upload.count } };
   });
 }
 
-export function uploadState(sql: SqlStore, nowMs: number, transferId: string): UploadState {
+export function uploadState(sql: SqlStore, nowMs: number, transferId: TransferId): UploadState {
   const upload = sql.one<UploadRow>("SELECT * FROM uploads WHERE transfer_id = ?", transferId);
   if (!upload || upload.expires_at <= nowMs) {
     if (upload) dropUpload(sql, transferId);
-    return { type: "upload_state", transfer_id: transferId, next_index: 0, complete: false } as UploadState;
+    return { type: "upload_state", transfer_id: transferId, next_index: 0, complete: false };
   }
   const next = nextIndex(sql, transferId);
-  return { type: "upload_state", transfer_id: transferId, next_index: next, complete: next === upload.count } as UploadState;
+  return { type: "upload_state", transfer_id: transferId, next_index: next, complete: next === upload.count };
 }
 
 /** The pieces of a complete upload, in order, with the checksum they must add up to. */

@@ -3,6 +3,7 @@
  * Object runs, with peers whose outgoing frames are collected for the test to read (tldraw-style).
  */
 import { BranchRoom, type Peer, type Session } from "../../durable/core/room.js";
+import { ContractSocket, type RoomDriver } from "../node/branch/contract/room-contract.js";
 import { ChunkAssembler, decodeServerMessage, type Role, type ServerMessage, type TransferId } from "../../schema/index.js";
 import { makeCore } from "./branch.js";
 import { idGenerator } from "./events.js";
@@ -17,6 +18,8 @@ export class MemoryPeer implements Peer {
   constructor(
     readonly id: string,
     private readonly room: BranchRoom,
+    /** Also told every frame and the close (the contract suite's socket). */
+    private readonly listener?: ContractSocket,
   ) {}
 
   /** Like partyserver's `connection.state`, the session outlives the close: the room must not act on it. */
@@ -27,10 +30,14 @@ export class MemoryPeer implements Peer {
     this.#session = session;
   }
   send(text: string) {
-    if (!this.closed) this.sent.push(text);
+    if (this.closed) return;
+    this.sent.push(text);
+    this.listener?.received(text);
   }
   close(code: number, reason: string) {
-    this.closed ??= { code, reason };
+    if (this.closed) return;
+    this.closed = { code, reason };
+    this.listener?.closed(code, reason);
   }
 
   /** What the client sends. */
@@ -72,12 +79,32 @@ export function makeRoom() {
     log: (message, error) => void logs.push(`${message}: ${String(error)}`),
   });
   let n = 0;
-  const connect = (device: string, role: Role = "owner", expiresInS = 3600) => {
-    const peer = new MemoryPeer(`peer-${++n}`, room);
+  const connect = (device: string, role: Role = "owner", expiresInS = 3600, listener?: ContractSocket) => {
+    const peer = new MemoryPeer(`peer-${++n}`, room, listener);
     peers.add(peer);
     const iat = Math.floor(t.core.nowMs() / 1000);
     room.connect(peer, { v: 1, branch: "test-branch", device, user: "u1", role, iat, exp: iat + expiresInS } as never);
     return peer;
   };
   return { ...t, room, connect, logs };
+}
+
+/**
+ * The room contract's driver over the in-memory room: a client's frame is delivered to the room as
+ * the Durable Object's onMessage would (one at a time, in order); what the room sends reaches the
+ * client's socket at once.
+ */
+export function memoryRoomDriver(): RoomDriver {
+  const r = makeRoom();
+  return {
+    timeZone: "UTC",
+    nowMs: () => r.core.nowMs(),
+    open: async (device, role) => {
+      let peer: MemoryPeer | null = null;
+      const socket = new ContractSocket((text) => void peer!.deliver(text));
+      peer = r.connect(device, role, 3600, socket);
+      return socket;
+    },
+    dispose: () => r.close(),
+  };
 }

@@ -1,0 +1,138 @@
+/**
+ * Carrying a decision out, inside the push's transaction: a commit writes the entity version, the
+ * log row, the POS facts and the confirmation; a rejection decided for good is stored (I3) and
+ * audited (I10). This module owns the POS tables (`pos_orders`, `pos_voids`).
+ */
+import { businessDay, changedFields, type Change, type ConfirmedVerdict, type Entity, type TypedEvent, type RejectedVerdict } from "../../schema/index.js";
+import type { Actor } from "./actor.js";
+import { recordAudit } from "./audit.js";
+import { type Rejection, rejectedVerdict } from "./decide.js";
+import { readEntity, writeEntity } from "./entity-store.js";
+import { appendChange } from "./log.js";
+import type { SqlStore } from "./sql.js";
+import { recordConfirmed, recordRejected, REJECTIONS_WITH_ENTITY } from "./verdicts.js";
+
+export interface CommitContext {
+  sql: SqlStore;
+  actor: Actor;
+  /** Server clock, ms since epoch. Used for `committed_at` and audit times only, never for order. */
+  nowMs: number;
+  /** The branch's time zone: a POS order's business day is the day of its `rung_at` there (I13). */
+  timeZone: string;
+}
+
+/** The official receipt number the next POS sale or correction gets (gapless per branch). */
+export function nextOfficialReceiptNo(sql: SqlStore): number {
+  return (sql.one<{ n: number | null }>("SELECT MAX(official_receipt_no) AS n FROM pos_orders")?.n ?? 0) + 1;
+}
+
+export function commitEvent(ctx: CommitContext, event: TypedEvent, entity: Entity, seq: number, text: string): { verdict: ConfirmedVerdict; change: Change } {
+  const { sql, actor } = ctx;
+  const at = new Date(ctx.nowMs).toISOString();
+  writeEntity(sql, entity, seq, text);
+  const change = {
+    seq,
+    event_id: event.id,
+    device_id: actor.device_id,
+    user_id: actor.user_id,
+    entity_type: event.entity_type,
+    entity_id: event.entity_id,
+    operation: event.operation,
+    changed_fields: changedFields(event),
+    entity,
+    committed_at: at,
+  } satisfies Change;
+  appendChange(sql, change);
+  let receipt: number | null = null;
+  if (entity.entity_type === "pos_order" && event.entity_type === "pos_order") {
+    if (event.operation === "create") {
+      const order = event.payload;
+      receipt = entity.official_receipt_no;
+      sql.run(
+        `INSERT INTO pos_orders (entity_id, official_receipt_no, kind, corrects_order_id, local_receipt_no, device_id,
+           user_id, currency, total_minor, business_day, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        entity.entity_id,
+        receipt,
+        order.kind,
+        order.corrects_order_id,
+        order.local_receipt_no,
+        actor.device_id,
+        actor.user_id,
+        order.currency,
+        order.total_minor,
+        // The branch's calendar day at the instant the sale was rung, whatever the till's zone (I13).
+        businessDay(order.rung_at, ctx.timeZone),
+        seq,
+      );
+      if (order.kind === "correction") {
+        recordAudit(sql, at, {
+          ...auditSubject(actor, event),
+          kind: "correction",
+          message: `correction ${order.local_receipt_no} of ${order.corrects_order_id}: ${order.total_minor} ${order.currency} (${order.reason})`,
+        });
+      }
+    } else {
+      sql.run(
+        "INSERT INTO pos_voids (entity_id, reason, device_id, user_id, seq) VALUES (?, ?, ?, ?, ?)",
+        entity.entity_id,
+        event.payload.reason,
+        actor.device_id,
+        actor.user_id,
+        seq,
+      );
+      recordAudit(sql, at, { ...auditSubject(actor, event), kind: "void", message: `POS order voided: ${event.payload.reason}` });
+    }
+  } else if (event.operation === "void") {
+    recordAudit(sql, at, { ...auditSubject(actor, event), kind: "void", message: `invoice voided: ${event.payload.reason}` });
+  } else if (event.operation === "delete") {
+    recordAudit(sql, at, { ...auditSubject(actor, event), kind: "delete", message: `project deleted: ${event.payload.reason}` });
+  }
+  const verdict: ConfirmedVerdict = {
+    event_id: event.id,
+    status: "confirmed",
+    seq,
+    entity_id: event.entity_id,
+    version: entity.version,
+    official_receipt_no: receipt,
+  };
+  recordConfirmed(sql, verdict, actor.device_id, at);
+  return { verdict, change };
+}
+
+/** A rejection decided for good: stored (I3), audited (I10), returned. */
+export function recordRejection(ctx: CommitContext, rejection: Rejection): RejectedVerdict {
+  const { sql, actor } = ctx;
+  const at = new Date(ctx.nowMs).toISOString();
+  const serverEntity = entityToSendBack(sql, rejection);
+  const verdict = rejectedVerdict(rejection, actor.role, serverEntity);
+  const named = typeof rejection.event.entity_id === "string" ? rejection.event.entity_id : "";
+  recordRejected(sql, verdict, actor.device_id, serverEntity?.entity_id ?? named, serverEntity?.version ?? null, at);
+  recordAudit(sql, at, {
+    ...auditSubject(actor, rejection.event),
+    kind: rejection.code === "permission_denied" ? "permission_denied" : "rejection",
+    code: rejection.code,
+    message: verdict.message,
+  });
+  return verdict;
+}
+
+/** A rejection that is not stored (the event id is not this device's to decide): only answered. */
+export function answerRejection(actor: Actor, rejection: Rejection): RejectedVerdict {
+  return rejectedVerdict(rejection, actor.role, null);
+}
+
+/** Only the rejections that put the device back to server truth carry the entity (protocol v3). */
+function entityToSendBack(sql: SqlStore, rejection: Rejection): Entity | null {
+  if (rejection.about === "unread" || !REJECTIONS_WITH_ENTITY.has(rejection.code)) return null;
+  return rejection.current ?? readEntity(sql, rejection.event.entity_id);
+}
+
+/** Who did it and to what, for the audit: what the event said, even when it could not be read as an event. */
+const auditSubject = (actor: Actor, event: { id: string; entity_type?: unknown; entity_id?: unknown }) => ({
+  device_id: actor.device_id,
+  user_id: actor.user_id,
+  role: actor.role,
+  event_id: event.id,
+  entity_type: typeof event.entity_type === "string" ? event.entity_type : null,
+  entity_id: typeof event.entity_id === "string" ? event.entity_id : null,
+});

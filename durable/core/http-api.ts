@@ -1,0 +1,137 @@
+/**
+ * The branch's HTTP API for always-online clients and tools, runtime-free: who may do what (I11), how
+ * a request's parts are validated (I12: every bad request gets its documented 4xx), and what the
+ * branch answers. The Durable Object hands it the request's parts and turns the answer into a
+ * Response; the effects that need the runtime (live fan-out, closing sockets, an R2 export) are
+ * injected as `ApiHost`.
+ *
+ * The Worker has verified the token and routed the path (worker.ts): here `claims` are trusted and
+ * only the last path segment names the action.
+ */
+import { z } from "zod";
+import {
+  type BranchAction,
+  canDo,
+  decodeWith,
+  DeviceId,
+  FRAME_LIMIT_BYTES,
+  IsoDate,
+  MAX_PULL_PAGE_CHANGES,
+  PushFrame,
+  RevokeRequest,
+  type Change,
+  type CloseReason,
+  type SnapshotManifest,
+} from "../../schema/index.js";
+import type { DeviceClaims } from "../../schema/token.js";
+import { decodeSegment, intParam, parseBody } from "../http.js";
+import type { Actor } from "./actor.js";
+import type { BranchCore } from "./branch.js";
+
+export interface ApiRequest {
+  method: string;
+  url: URL;
+  /** The verified token's claims, or null when the request carries none (it never reaches the branch so). */
+  claims: DeviceClaims | null;
+  /** The whole body (the Worker read it, bounded). */
+  text(): Promise<string>;
+}
+
+/** An answer: a status and a JSON body. */
+export interface ApiAnswer {
+  status: number;
+  body: unknown;
+}
+
+export interface ApiHost {
+  /** Commits made over HTTP go live to the branch's sockets too. */
+  publish(changes: readonly Change[]): void;
+  /** A revoked device's open sockets are closed at once. */
+  disconnectDevice(deviceId: string, reason: CloseReason, message: string): void;
+  /** Exports a snapshot now (R2) and records it. */
+  exportSnapshot(by: Actor): Promise<SnapshotManifest>;
+  /** A fresh request id for a `changes` request that names none. */
+  newRequestId(): string;
+}
+
+/** A request id (`changes?request_id=`), as in the `pull` message. */
+const RequestId = z.uuid().max(36);
+
+const answer = (status: number, body: unknown): ApiAnswer => ({ status, body });
+const badRequest = (message: string) => answer(400, { error: "bad_request", message });
+
+export class BranchHttpApi {
+  constructor(
+    private readonly core: BranchCore,
+    private readonly host: ApiHost,
+  ) {}
+
+  async handle(request: ApiRequest): Promise<ApiAnswer> {
+    const { claims, url, method } = request;
+    if (!claims) return answer(401, { error: "unauthorized", message: "no verified device token" });
+    // A revoked device's tokens are refused for good (I11), for every request, whatever its role.
+    if (this.core.isRevoked(claims.device)) {
+      return answer(403, { error: "device_revoked", message: `device ${claims.device} was revoked; ask a manager for a token for a new device` });
+    }
+    const actor: Actor = { device_id: claims.device, user_id: claims.user, role: claims.role };
+    const action = url.pathname.split("/").pop();
+    const denied = (what: BranchAction) =>
+      canDo(actor.role, what) ? null : answer(403, { error: "forbidden", message: `role ${actor.role} may not ${what.replace("_", " ")}` });
+
+    if (action === "push" && method === "POST") return this.#push(actor, await request.text());
+    if (action === "changes" && method === "GET") return denied("read") ?? this.#changes(url);
+    if (action === "audit" && method === "GET") return denied("read_audit") ?? this.#audit(url);
+    if (action === "snapshots" && method === "POST") return denied("export_snapshot") ?? answer(201, await this.host.exportSnapshot(actor));
+    if (action === "ledger" && method === "GET") return denied("read_ledger") ?? this.#ledger(url);
+    if (action === "devices" && method === "GET") return denied("manage_devices") ?? answer(200, { devices: this.core.devices() });
+    if (action === "revoke" && method === "POST") return denied("manage_devices") ?? this.#revoke(actor, url, request);
+    return answer(404, { error: "not_found", message: `no ${method} ${url.pathname}` });
+  }
+
+  /** Pushing needs no permission of its own: each event is checked against the role (decide.ts). */
+  #push(actor: Actor, text: string): ApiAnswer {
+    const frame = decodeWith(PushFrame, text, FRAME_LIMIT_BYTES);
+    if (!frame.ok) return answer(frame.error.code === "frame_too_large" ? 413 : 400, { error: frame.error.code, message: frame.error.message });
+    const outcome = this.core.push(actor, frame.value.events);
+    this.host.publish(outcome.changes);
+    return answer(200, { type: "verdicts", batch_id: frame.value.batch_id, verdicts: outcome.verdicts });
+  }
+
+  #changes(url: URL): ApiAnswer {
+    const since = intParam(url, "since", 0);
+    const limit = intParam(url, "limit", MAX_PULL_PAGE_CHANGES);
+    if (since === null || limit === null || limit < 1) return badRequest("since must be an integer ≥ 0 and limit an integer from 1 to 1000");
+    const requestId = url.searchParams.get("request_id") ?? this.host.newRequestId();
+    if (!RequestId.safeParse(requestId).success) return badRequest(`request_id must be a UUID, received ${JSON.stringify(requestId.slice(0, 100))}`);
+    return answer(200, this.core.pull(since, Math.min(limit, MAX_PULL_PAGE_CHANGES), requestId));
+  }
+
+  #audit(url: URL): ApiAnswer {
+    const after = intParam(url, "after", 0);
+    const limit = intParam(url, "limit", 100);
+    if (after === null || limit === null || limit < 1 || limit > 1_000) {
+      return badRequest("after must be an integer ≥ 0 and limit an integer from 1 to 1000");
+    }
+    return answer(200, this.core.readAudit(after, limit));
+  }
+
+  #ledger(url: URL): ApiAnswer {
+    const day = url.searchParams.get("day");
+    if (day !== null && !IsoDate.safeParse(day).success) {
+      return badRequest(`day must be a calendar date YYYY-MM-DD, received ${JSON.stringify(day.slice(0, 100))}`);
+    }
+    return answer(200, { day, time_zone: this.core.timeZone(), rows: this.core.ledger(day) });
+  }
+
+  async #revoke(actor: Actor, url: URL, request: ApiRequest): Promise<ApiAnswer> {
+    const raw = decodeSegment(url.pathname.split("/").at(-2)!);
+    const target = DeviceId.safeParse(raw);
+    if (!target.success) return badRequest(`device id ${JSON.stringify((raw ?? "").slice(0, 100))}: ${target.error.issues[0]?.message}`);
+    if (target.data === actor.device_id) return badRequest("a device cannot revoke itself; revoke it from another manager's device");
+    const body = parseBody(RevokeRequest, await request.text());
+    if (!body.ok) return badRequest(body.error);
+    const revoked = this.core.revokeDevice(actor, target.data, body.value.reason);
+    this.host.disconnectDevice(target.data, "device_revoked", `this device was revoked by ${actor.user_id}: ${body.value.reason}`);
+    return answer(200, { device_id: target.data, revoked_at: revoked.revoked_at, already: revoked.already });
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * Stored verdicts: every verdict ever given, keyed by event id, the exactly-once record (I3). This
+ * module owns the `verdicts` table: what is stored for a confirmation and for a rejection, and how a
+ * stored row is rebuilt into exactly the verdict first given (versions are immutable).
+ */
+import {
+  type ConfirmedVerdict,
+  type DeviceId,
+  type EntityId,
+  type EventId,
+  type RejectCode,
+  RejectCode as RejectCodeSchema,
+  type RejectDetail,
+  type RejectedVerdict,
+  type Verdict,
+} from "../../schema/index.js";
+import { unreachable } from "../../schema/result.js";
+import { readEntityVersion } from "./entity-store.js";
+import { storedDeviceId, storedEntityId, storedEventId } from "./ids.js";
+import type { SqlStore } from "./sql.js";
+
+/**
+ * The rejections whose device needs the server's entity to put its copy back to server truth (I7):
+ * the entity moved on, was deleted or voided, or already existed. Every other rejection (permission,
+ * shape, size, POS rules, references) leaves the device's base as it was: it carries no entity, so a
+ * small hostile push cannot make the server send megabytes back (I12).
+ */
+export const REJECTIONS_WITH_ENTITY: ReadonlySet<RejectCode> = new Set([
+  "entity_exists",
+  "entity_deleted",
+  "entity_voided",
+  "version_conflict",
+  "depends_on_rejected",
+  "already_voided",
+]);
+
+/** A row of `verdicts` as stored: which columns are set depends on `status`. */
+interface VerdictRow {
+  event_id: string;
+  device_id: string;
+  entity_id: string;
+  status: "confirmed" | "rejected";
+  seq: number | null;
+  version: number | null;
+  official_receipt_no: number | null;
+  code: string | null;
+  message: string | null;
+  detail: string | null;
+  server_version: number | null;
+}
+
+/** A stored verdict, decoded: one shape per status, so a confirmation always has its seq and version. */
+export type VerdictRecord =
+  | {
+      status: "confirmed";
+      event_id: EventId;
+      device_id: DeviceId;
+      entity_id: EntityId;
+      seq: number;
+      version: number;
+      official_receipt_no: number | null;
+    }
+  | {
+      status: "rejected";
+      event_id: EventId;
+      device_id: DeviceId;
+      /** The entity the event named if it named one (a rejected event may be unreadable): not an EntityId. */
+      entity_id: string;
+      code: RejectCode;
+      message: string;
+      detail: RejectDetail | null;
+      /** The server entity's version when rejected, for the rejections that carry it. */
+      server_version: number | null;
+    };
+
+/** The stored verdict of an event, decoded, or null when the event was never decided. */
+export function verdictRecord(sql: SqlStore, eventId: string): VerdictRecord | null {
+  const row = sql.one<VerdictRow>("SELECT * FROM verdicts WHERE event_id = ?", eventId);
+  return row ? decodeRow(row) : null;
+}
+
+function decodeRow(row: VerdictRow): VerdictRecord {
+  switch (row.status) {
+    case "confirmed":
+      return {
+        status: "confirmed",
+        event_id: storedEventId(row.event_id),
+        device_id: storedDeviceId(row.device_id),
+        entity_id: storedEntityId(row.entity_id),
+        seq: row.seq!,
+        version: row.version!,
+        official_receipt_no: row.official_receipt_no,
+      };
+    case "rejected":
+      return {
+        status: "rejected",
+        event_id: storedEventId(row.event_id),
+        device_id: storedDeviceId(row.device_id),
+        entity_id: row.entity_id,
+        code: RejectCodeSchema.parse(row.code),
+        message: row.message!,
+        detail: row.detail === null ? null : (JSON.parse(row.detail) as RejectDetail),
+        server_version: row.server_version,
+      };
+    default:
+      return unreachable(row.status, "stored verdict status");
+  }
+}
+
+/** The verdict as first given, rebuilt from its record. */
+export function verdictFromRecord(sql: SqlStore, record: VerdictRecord): Verdict {
+  switch (record.status) {
+    case "confirmed": {
+      const { status, event_id, seq, entity_id, version, official_receipt_no } = record;
+      return { event_id, status, seq, entity_id, version, official_receipt_no } satisfies ConfirmedVerdict;
+    }
+    case "rejected":
+      return {
+        event_id: record.event_id,
+        status: "rejected",
+        code: record.code,
+        message: record.message,
+        detail: record.detail,
+        // Rows stored before protocol v3 kept a version for every rejection: the rule applies on the way out too.
+        server_entity:
+          record.server_version === null || !REJECTIONS_WITH_ENTITY.has(record.code)
+            ? null
+            : readEntityVersion(sql, record.entity_id, record.server_version),
+      } satisfies RejectedVerdict;
+    default:
+      return unreachable(record, "verdict record");
+  }
+}
+
+/** The stored verdict of an event, rebuilt exactly as first given, or null. */
+export function storedVerdict(sql: SqlStore, eventId: string): Verdict | null {
+  const record = verdictRecord(sql, eventId);
+  return record ? verdictFromRecord(sql, record) : null;
+}
+
+export function recordConfirmed(sql: SqlStore, verdict: ConfirmedVerdict, deviceId: DeviceId, atIso: string): void {
+  sql.run(
+    `INSERT INTO verdicts (event_id, device_id, entity_id, status, seq, version, official_receipt_no, decided_at)
+     VALUES (?, ?, ?, 'confirmed', ?, ?, ?, ?)`,
+    verdict.event_id,
+    deviceId,
+    verdict.entity_id,
+    verdict.seq,
+    verdict.version,
+    verdict.official_receipt_no,
+    atIso,
+  );
+}
+
+/**
+ * A rejection decided for good. `entityId` is the server entity's id when it carries one, else what
+ * the event named ("" when it named nothing readable); `serverVersion` is that entity's version.
+ */
+export function recordRejected(
+  sql: SqlStore,
+  verdict: RejectedVerdict,
+  deviceId: DeviceId,
+  entityId: string,
+  serverVersion: number | null,
+  atIso: string,
+): void {
+  sql.run(
+    `INSERT INTO verdicts (event_id, device_id, entity_id, status, code, message, detail, server_version, decided_at)
+     VALUES (?, ?, ?, 'rejected', ?, ?, ?, ?, ?)`,
+    verdict.event_id,
+    deviceId,
+    entityId,
+    verdict.code,
+    verdict.message,
+    verdict.detail === null ? null : JSON.stringify(verdict.detail),
+    serverVersion,
+    atIso,
+  );
+}

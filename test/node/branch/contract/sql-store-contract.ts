@@ -1,0 +1,91 @@
+/**
+ * The storage contract the branch core is written against (durable/core/sql.ts), run against both
+ * adapters: better-sqlite3 in Node (test/node/branch/sql-store.test.ts) and Durable Object SQLite in
+ * workerd (test/workers/sql-store.test.ts). The core relies on exactly these behaviours; an adapter
+ * that differs on one of them would make Node tests prove nothing about the Durable Object.
+ *
+ * Runtime-free: both vitest projects import it.
+ */
+import { describe, expect, it } from "vitest";
+import { LAYOUT_VERSION, migrate } from "../../../../durable/core/migrations.js";
+import type { SqlStore } from "../../../../durable/core/sql.js";
+
+export interface SqlStoreDriver {
+  /** Runs `fn` on a fresh, empty store of this adapter (and disposes of it). */
+  withStore<T>(fn: (store: SqlStore) => T | Promise<T>): Promise<T>;
+}
+
+export function sqlStoreContract(name: string, driver: SqlStoreDriver): void {
+  const table = (sql: SqlStore) => sql.script("CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT, n INTEGER)");
+
+  describe(`the SqlStore contract: ${name}`, () => {
+    it("round-trips text, integers and null through run, one and all", () =>
+      driver.withStore((sql) => {
+        table(sql);
+        sql.run("INSERT INTO t (id, s, n) VALUES (?, ?, ?)", 1, "ünïcödé 👍", Number.MAX_SAFE_INTEGER);
+        sql.run("INSERT INTO t (id, s, n) VALUES (?, ?, ?)", 2, null, -1);
+        expect(sql.one("SELECT * FROM t WHERE id = ?", 1)).toEqual({ id: 1, s: "ünïcödé 👍", n: Number.MAX_SAFE_INTEGER });
+        expect(sql.all("SELECT id, s FROM t ORDER BY id")).toEqual([{ id: 1, s: "ünïcödé 👍" }, { id: 2, s: null }]);
+      }));
+
+    it("answers one with undefined and all with [] when nothing matches", () =>
+      driver.withStore((sql) => {
+        table(sql);
+        expect(sql.one("SELECT * FROM t WHERE id = ?", 9)).toBeUndefined();
+        expect(sql.all("SELECT * FROM t")).toEqual([]);
+      }));
+
+    it("names aggregate columns by their alias, and MAX of nothing is null", () =>
+      driver.withStore((sql) => {
+        table(sql);
+        expect(sql.one("SELECT MAX(id) AS head, COUNT(*) AS n FROM t")).toEqual({ head: null, n: 0 });
+      }));
+
+    it("a transaction returns its function's value and keeps its writes", () =>
+      driver.withStore((sql) => {
+        table(sql);
+        expect(sql.transaction(() => (sql.run("INSERT INTO t (id) VALUES (1)"), "done"))).toBe("done");
+        expect(sql.all("SELECT id FROM t")).toEqual([{ id: 1 }]);
+      }));
+
+    it("a transaction whose function throws rolls back every write in it and rethrows the same error", () =>
+      driver.withStore((sql) => {
+        table(sql);
+        sql.run("INSERT INTO t (id) VALUES (1)");
+        const boom = new Error("boom");
+        expect(() =>
+          sql.transaction(() => {
+            sql.run("INSERT INTO t (id) VALUES (2)");
+            sql.run("UPDATE t SET s = 'changed' WHERE id = 1");
+            throw boom;
+          }),
+        ).toThrow(boom);
+        expect(sql.all("SELECT id, s FROM t ORDER BY id")).toEqual([{ id: 1, s: null }]);
+      }));
+
+    it("a statement that breaks a constraint throws, and inside a transaction rolls it back", () =>
+      driver.withStore((sql) => {
+        table(sql);
+        sql.run("INSERT INTO t (id) VALUES (1)");
+        expect(() => sql.run("INSERT INTO t (id) VALUES (1)")).toThrow();
+        expect(() => sql.transaction(() => (sql.run("INSERT INTO t (id) VALUES (2)"), sql.run("INSERT INTO t (id) VALUES (1)")))).toThrow();
+        expect(sql.all("SELECT id FROM t")).toEqual([{ id: 1 }]);
+      }));
+
+    it("runs a script of several statements", () =>
+      driver.withStore((sql) => {
+        sql.script("CREATE TABLE a (x INTEGER); CREATE TABLE b (y INTEGER); INSERT INTO a VALUES (1); INSERT INTO b VALUES (2);");
+        expect(sql.one("SELECT (SELECT x FROM a) AS x, (SELECT y FROM b) AS y")).toEqual({ x: 1, y: 2 });
+      }));
+
+    it("takes the branch layout's migrations, once: a second run changes nothing", () =>
+      driver.withStore((sql) => {
+        migrate(sql);
+        migrate(sql);
+        expect(sql.one("SELECT value FROM meta WHERE key = 'layout_version'")).toEqual({ value: String(LAYOUT_VERSION) });
+        // Append-only tables refuse changes (I6, I10) on both adapters: the triggers are SQLite's, not the adapter's.
+        sql.run("INSERT INTO audit (at, kind, message) VALUES ('2026-01-01T00:00:00.000Z', 'void', 'x')");
+        expect(() => sql.run("DELETE FROM audit")).toThrow();
+      }));
+  });
+}
