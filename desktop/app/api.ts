@@ -1,22 +1,83 @@
 /**
- * The desktop app's API: what the renderer may ask of the main-process core. One contract, two
- * transports: Electron's preload (contextBridge + IPC) and browser mode (HTTP + WebSocket on
- * loopback). Requests are validated here, at the boundary, with zod.
+ * The desktop app's API: what the renderer may ask of the main-process core, and every shape of data
+ * it gets back. One contract, two transports: Electron's preload (contextBridge + IPC) and browser
+ * mode (HTTP + WebSocket on loopback). Requests are validated here, at the boundary, with zod.
+ *
+ * The renderer imports this module for its types only (`import type`): the zod schemas below stay in
+ * the main process and never reach the renderer's bundle. The store's own types stay in the store;
+ * the core (core.ts) hands over values of the shapes declared here.
  */
 import { z } from "zod";
 import type { PublicStatus } from "../../machines/index.js";
-import type { LedgerRow, Role } from "../../schema/index.js";
+import type {
+  DeviceId,
+  Entity,
+  EntityType as EntityTypeName,
+  InvoiceCreate,
+  InvoicePatch,
+  LedgerRow,
+  MediaSelection,
+  ProjectData,
+  ProjectPatch,
+  RejectCode,
+  RejectDetail,
+  Role,
+  SyncEvent,
+  UserId,
+} from "../../schema/index.js";
 import { EntityType, err, ok, type Result } from "../../schema/index.js";
 import type { BootstrapProgress } from "../sync/bootstrap.js";
-import type { Conflict, LocalEntity, SyncSummary } from "../store/local-store.js";
-import type { WriteOutcome } from "../store/writes.js";
+import type { CorrectionInput, SaleInput } from "../store/writes.js";
+
+export type { BootstrapProgress, Entity, LedgerRow, Result };
+
+/** An entity as the user sees it. */
+export interface EntityView {
+  entity: Entity;
+  /** synced: equals server truth; pending: has local changes not yet confirmed; rejected: a refused POS sale kept for a manager. */
+  status: "synced" | "pending" | "rejected";
+  /** The official receipt number once the server assigned it (POS orders), else null. */
+  official_receipt_no: number | null;
+}
+
+/**
+ * A change this device could not apply, kept in the inbox. `code` is the server's reject code, or
+ * `unreadable` for a queued change this device could no longer read (never on the wire).
+ */
+export interface ConflictView {
+  id: number;
+  event_id: string;
+  entity_type: EntityTypeName;
+  entity_id: string;
+  operation: string;
+  code: RejectCode | "unreadable";
+  message: string;
+  /** The change as queued; for a row whose saved data was not JSON, that raw text as a string. */
+  local_payload: unknown;
+  server_entity: Entity | null;
+  needs_manager: boolean;
+  created_at: string;
+  resolved_at: string | null;
+  resolution: string | null;
+}
+
+export interface SyncSummary {
+  pending: number;
+  oldest_pending_at: string | null;
+  cursor: number;
+  conflicts_open: number;
+  last_confirmed_at: string | null;
+}
+
+/** A write's outcome: the event queued and the entity as now seen, or why it was refused (the server's words). */
+export type WriteResult = Result<{ event: SyncEvent; entity: Entity }, { code: RejectCode; message: string; detail: RejectDetail | null }>;
 
 export interface AppStatus {
   sync: PublicStatus;
   /** The user switched sync off (working offline on purpose). */
   paused: boolean;
   summary: SyncSummary;
-  identity: { branch_id: string; device_id: string; user_id: string; role: Role } | null;
+  identity: { branch_id: string; device_id: DeviceId; user_id: UserId; role: Role } | null;
   bootstrap: BootstrapProgress | null;
   /**
    * Time, from the core's injected clock: the renderer never reads the wall clock (I13). `today` is
@@ -30,17 +91,24 @@ export interface AppStatus {
 const id = z.string().min(1).max(64);
 const reason = z.string().min(1).max(500);
 
-/** Every write the UI can make; payloads are validated again, fully, by the store. */
+/**
+ * A payload typed as what the renderer sends, and checked by the store, not here: the store validates
+ * every write fully and refuses a bad one with a WriteResult in the server's words (which the screen
+ * shows), where a check here could only fail the request. `z.custom` without a check accepts any value.
+ */
+const checkedByStore = <T>() => z.custom<T>();
+
+/** Every write the UI can make, one payload type per kind; payloads are validated, fully, by the store. */
 export const WriteAction = z.discriminatedUnion("kind", [
-  z.strictObject({ kind: z.literal("pos_sale"), input: z.unknown() }),
-  z.strictObject({ kind: z.literal("pos_correction"), id, input: z.unknown() }),
+  z.strictObject({ kind: z.literal("pos_sale"), input: checkedByStore<SaleInput>() }),
+  z.strictObject({ kind: z.literal("pos_correction"), id, input: checkedByStore<CorrectionInput>() }),
   z.strictObject({ kind: z.literal("pos_void"), id, reason }),
-  z.strictObject({ kind: z.literal("project_create"), data: z.unknown() }),
-  z.strictObject({ kind: z.literal("project_update"), id, patch: z.unknown() }),
+  z.strictObject({ kind: z.literal("project_create"), data: checkedByStore<ProjectData>() }),
+  z.strictObject({ kind: z.literal("project_update"), id, patch: checkedByStore<ProjectPatch>() }),
   z.strictObject({ kind: z.literal("project_delete"), id, reason }),
-  z.strictObject({ kind: z.literal("media_selection"), id, selection: z.unknown() }),
-  z.strictObject({ kind: z.literal("invoice_create"), data: z.unknown() }),
-  z.strictObject({ kind: z.literal("invoice_update"), id, patch: z.unknown() }),
+  z.strictObject({ kind: z.literal("media_selection"), id, selection: checkedByStore<MediaSelection>() }),
+  z.strictObject({ kind: z.literal("invoice_create"), data: checkedByStore<InvoiceCreate>() }),
+  z.strictObject({ kind: z.literal("invoice_update"), id, patch: checkedByStore<InvoicePatch>() }),
   z.strictObject({ kind: z.literal("invoice_void"), id, reason }),
 ]);
 export type WriteAction = z.infer<typeof WriteAction>;
@@ -69,12 +137,12 @@ export function parseApiRequest(raw: unknown): Result<ApiRequest, string> {
 /** What each method answers. */
 export interface ApiResults {
   status: AppStatus;
-  list: LocalEntity[];
-  get: LocalEntity | null;
-  conflicts: Conflict[];
+  list: EntityView[];
+  get: EntityView | null;
+  conflicts: ConflictView[];
   resolveConflict: { ok: true } | { ok: false; error: string };
   ledger: LedgerRow[];
-  write: WriteOutcome;
+  write: WriteResult;
   retryNow: null;
   setOnline: null;
 }

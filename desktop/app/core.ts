@@ -4,10 +4,9 @@
  * the engine, beside the UI, never in it: the renderer only calls this API and gets events.
  */
 import type { LocalStore } from "../store/local-store.js";
-import type { WriteOutcome } from "../store/writes.js";
 import type { BootstrapProgress } from "../sync/bootstrap.js";
 import { SyncEngine } from "../sync/engine.js";
-import { type ApiRequest, type ApiResults, type AppEvent, type AppStatus, type WriteAction } from "./api.js";
+import type { ApiRequest, ApiResults, AppEvent, AppStatus, WriteAction, WriteResult } from "./api.js";
 
 /** How often the status (and its clock) is sent while the window is open. */
 const STATUS_TICK_MS = 1_000;
@@ -102,27 +101,27 @@ export class DesktopCore {
     }
   }
 
-  #write(action: WriteAction): WriteOutcome {
+  #write(action: WriteAction): WriteResult {
     const s = this.store;
     switch (action.kind) {
       case "pos_sale":
-        return s.posSale(action.input as never);
+        return s.posSale(action.input);
       case "pos_correction":
-        return s.posCorrection(action.id, action.input as never);
+        return s.posCorrection(action.id, action.input);
       case "pos_void":
         return s.posVoid(action.id, action.reason);
       case "project_create":
-        return s.createProject(action.data as never);
+        return s.createProject(action.data);
       case "project_update":
-        return s.updateProject(action.id, action.patch as never);
+        return s.updateProject(action.id, action.patch);
       case "project_delete":
         return s.deleteProject(action.id, action.reason);
       case "media_selection":
-        return s.setMediaSelection(action.id, action.selection as never);
+        return s.setMediaSelection(action.id, action.selection);
       case "invoice_create":
-        return s.createInvoice(action.data as never);
+        return s.createInvoice(action.data);
       case "invoice_update":
-        return s.updateInvoice(action.id, action.patch as never);
+        return s.updateInvoice(action.id, action.patch);
       case "invoice_void":
         return s.voidInvoice(action.id, action.reason);
     }

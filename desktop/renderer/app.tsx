@@ -1,36 +1,13 @@
 /** The app shell: identity, sync state at a glance, and the screens. Every list reads locally. */
-import { createContext } from "preact";
-import { useContext, useEffect, useState } from "preact/hooks";
-import type { ApiRequest, AppStatus, DesktopApi } from "../app/api.js";
+import { useEffect, useState } from "preact/hooks";
+import type { AppStatus, DesktopApi } from "../app/api.js";
 import { AskProvider } from "./ask.js";
 import { ConflictInbox } from "./conflicts.js";
+import { Api, Revision, Status } from "./hooks.js";
 import { InvoicesScreen } from "./invoices.js";
 import { PosScreen } from "./pos.js";
 import { ProjectsScreen } from "./projects.js";
 import { SyncPanel } from "./sync-panel.js";
-
-export const Api = createContext<DesktopApi>(null as never);
-/** Bumped whenever the core says data changed: screens re-read what they show. */
-export const Revision = createContext(0);
-export const Status = createContext<AppStatus | null>(null);
-
-export const useApi = () => useContext(Api);
-export const useRevision = () => useContext(Revision);
-export const useStatus = () => useContext(Status);
-
-type Action = Extract<ApiRequest, { method: "write" }>["action"];
-
-/** A local write from a screen: refused writes show their message (the server's words), in `error`. */
-export function useWrite() {
-  const api = useApi();
-  const [error, setError] = useState<string | null>(null);
-  const write = async (action: Action) => {
-    const outcome = await api.call({ method: "write", action });
-    setError(outcome.ok ? null : outcome.error.message);
-    return outcome;
-  };
-  return { write, error, setError };
-}
 
 const SCREENS = { pos: "POS", projects: "Projects", invoices: "Invoices", sync: "Sync", conflicts: "Conflicts" } as const;
 type Screen = keyof typeof SCREENS;

@@ -1,13 +1,15 @@
 /** The conflict inbox: every rejected change, in plain words, with the server's version beside it. */
 import { useEffect, useState } from "preact/hooks";
-import { UNREADABLE } from "../store/context.js";
-import type { Conflict } from "../store/local-store.js";
-import { useApi, useRevision } from "./app.js";
+import type { ConflictView } from "../app/api.js";
+import { useApi, useRevision } from "./hooks.js";
+
+/** A queued change this device could no longer read (the store's UNREADABLE; checked against the API's type). */
+const UNREADABLE: Extract<ConflictView["code"], "unreadable"> = "unreadable";
 
 export function ConflictInbox() {
   const api = useApi();
   const revision = useRevision();
-  const [items, setItems] = useState<Conflict[]>([]);
+  const [items, setItems] = useState<ConflictView[]>([]);
   const [error, setError] = useState<string | null>(null);
   const load = () => void api.call({ method: "conflicts", open: true }).then(setItems);
   useEffect(load, [api, revision]);

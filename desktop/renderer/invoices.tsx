@@ -1,8 +1,11 @@
 /** Invoices: lines, tax, discount, payments, issue, void. Amounts are entered in major units. */
 import { useEffect, useState } from "preact/hooks";
-import { formatMinor, type InvoiceData, type InvoiceLine, invoiceTotals } from "../../schema/index.js";
-import type { LocalEntity } from "../store/local-store.js";
-import { useApi, useRevision, useStatus, useWrite } from "./app.js";
+import type { EntityView } from "../app/api.js";
+import type { InvoiceData, InvoiceLine } from "../../schema/entities/invoice.js";
+// Runtime values from their own modules, never the schema barrel (note: both still import zod).
+import { invoiceTotals } from "../../schema/entities/invoice.js";
+import { formatMinor } from "../../schema/money.js";
+import { useApi, useRevision, useStatus, useWrite } from "./hooks.js";
 import { useAsk } from "./ask.js";
 
 const minor = (text: string) => Math.round(Number(text || "0") * 100);
@@ -15,7 +18,7 @@ export function InvoicesScreen() {
   // Dates and times come from the core's clock in the status (I13): the branch's day, never the browser's.
   const today = appStatus?.clock.today ?? null;
   const nowIso = () => new Date(appStatus?.clock.now_ms ?? 0).toISOString();
-  const [items, setItems] = useState<LocalEntity[]>([]);
+  const [items, setItems] = useState<EntityView[]>([]);
   const [client, setClient] = useState("");
   const [reference, setReference] = useState("");
   const [lines, setLines] = useState([blankLine()]);

@@ -4,9 +4,11 @@
  * corrections are new entries, never edits. Keyboard: every control is a button or an input.
  */
 import { useEffect, useState } from "preact/hooks";
-import { formatMinor, type LedgerRow, type PosLine, type PosPaymentMethod } from "../../schema/index.js";
-import type { LocalEntity } from "../store/local-store.js";
-import { useApi, useRevision, useStatus, useWrite } from "./app.js";
+import type { EntityView, LedgerRow } from "../app/api.js";
+import type { PosLine, PosPaymentMethod } from "../../schema/entities/pos.js";
+// From its own module, never the schema barrel (note: money.ts still imports zod).
+import { formatMinor } from "../../schema/money.js";
+import { useApi, useRevision, useStatus, useWrite } from "./hooks.js";
 import { useAsk } from "./ask.js";
 
 /** The studio's walk-in price list (minor units, LKR). */
@@ -39,10 +41,10 @@ export function PosScreen() {
     sessionStorage.setItem("studiovault.lastSale", id);
     setLastSaleState(id);
   };
-  const [orders, setOrders] = useState<LocalEntity[]>([]);
+  const [orders, setOrders] = useState<EntityView[]>([]);
   const [ledger, setLedger] = useState<LedgerRow[]>([]);
 
-  const [receipt, setReceipt] = useState<LocalEntity | null>(null);
+  const [receipt, setReceipt] = useState<EntityView | null>(null);
   // The branch's business day, from the core's clock (never the browser's: I13); re-read at midnight.
   const today = status?.clock.today ?? null;
   useEffect(() => {

@@ -1,8 +1,8 @@
 /** Projects: list and search (local), create, edit notes, delete. Reads never wait on the network. */
 import { useEffect, useState } from "preact/hooks";
-import type { LocalEntity } from "../store/local-store.js";
+import type { EntityView } from "../app/api.js";
 import * as ex from "./defaults.js";
-import { useApi, useRevision, useWrite } from "./app.js";
+import { useApi, useRevision, useWrite } from "./hooks.js";
 import { useAsk } from "./ask.js";
 import { SmartSelect } from "./smart-select.js";
 
@@ -10,12 +10,12 @@ export function ProjectsScreen() {
   const api = useApi();
   const revision = useRevision();
   const [search, setSearch] = useState("");
-  const [items, setItems] = useState<LocalEntity[]>([]);
+  const [items, setItems] = useState<EntityView[]>([]);
   const [title, setTitle] = useState("");
   const [client, setClient] = useState("");
   const { write, error } = useWrite();
   const ask = useAsk();
-  const [selecting, setSelecting] = useState<LocalEntity | null>(null);
+  const [selecting, setSelecting] = useState<EntityView | null>(null);
   useEffect(() => void api.call({ method: "list", type: "project", search, limit: 200 }).then(setItems), [api, revision, search]);
 
   const create = async () => {

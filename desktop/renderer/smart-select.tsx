@@ -4,8 +4,8 @@
  * The list is windowed: only the visible rows are in the DOM, so thousands of items stay smooth.
  */
 import { useMemo, useState } from "preact/hooks";
-import type { MediaItem } from "../../schema/index.js";
-import { useApi } from "./app.js";
+import type { MediaItem } from "../../schema/entities/project.js";
+import { useApi } from "./hooks.js";
 
 const ROW_PX = 32;
 const VISIBLE_ROWS = 14;

@@ -2,7 +2,7 @@
 import type { AppStatus } from "../app/api.js";
 import { describeSkew } from "../../schema/time.js";
 import { clockWarning, describeStop, type StopCause, stopCause } from "../../machines/status-words.js";
-import { useApi, useStatus } from "./app.js";
+import { useApi, useStatus } from "./hooks.js";
 
 /** How long ago, measured on the core's clock (the status carries it; the renderer has no clock of its own). */
 const ago = (iso: string | null, nowMs: number) => (iso ? `${Math.max(0, Math.round((nowMs - Date.parse(iso)) / 1000))} s ago` : "never");

@@ -1,32 +1,38 @@
 /** The open database and the injected clock and randomness that every store module works with. */
 import type Database from "better-sqlite3";
+import { z } from "zod";
 import {
-  type DeviceId,
+  DeviceId,
   type EntityType,
   issueDetail,
   type Operation,
   parseEventBody,
-  type Role,
+  Role,
   SyncEvent,
   type SyncStatus,
   type TypedEvent,
-  type UserId,
+  UserId,
 } from "../../schema/index.js";
 import { err, ok, type Result } from "../../schema/result.js";
 
-export interface StoreConfig {
-  branch_id: string;
-  device_id: DeviceId;
-  user_id: UserId;
-  role: Role;
-  server_url: string;
-  token: string;
+/**
+ * What `init` binds the store to, as kept in `sync_state` and decoded (branded ids included) when read.
+ * Not strict: a config written by a newer build keeps working for the keys this one knows.
+ */
+export const StoreConfig = z.object({
+  branch_id: z.string(),
+  device_id: DeviceId,
+  user_id: UserId,
+  role: Role,
+  server_url: z.string(),
+  token: z.string(),
   /**
    * The branch's IANA time zone, from the server (`welcome`); null until the device first connects.
    * Business days are days in this zone (I13). Absent in configs written before it existed.
    */
-  time_zone?: string | null;
-}
+  time_zone: z.string().nullable().optional(),
+});
+export type StoreConfig = z.infer<typeof StoreConfig>;
 
 export interface StoreContext {
   readonly db: Database.Database;
@@ -109,8 +115,9 @@ export function readQueued(ctx: StoreContext, row: QueueRow): ReadQueued {
     const d = typed.error.detail;
     return err(`it no longer validates: ${typed.error.code}${d?.field ? ` at ${d.field}` : ""}${d?.received !== undefined && d?.received !== null ? ` (${d.received})` : ""}`);
   }
-  // The wire event keeps the payload exactly as stored (the typed one may differ in key order).
-  return ok({ event: event as SyncEvent, typed: typed.value });
+  // The wire event keeps the payload exactly as stored (the typed one may differ in key order): the
+  // envelope's `payload` is `z.unknown()`, so it is the very value parsed from the row.
+  return ok({ event: envelope.data, typed: typed.value });
 }
 
 export function log(ctx: StoreContext, kind: string, detail: string, event?: { id: string; entity_type: string; entity_id: string }) {

@@ -4,6 +4,7 @@
  * inbox and a local audit log. Every read is local; no method here touches the network.
  */
 import Database from "better-sqlite3";
+import { z } from "zod";
 import {
   type Change,
   type DeviceId,
@@ -11,6 +12,7 @@ import {
   type EntityType,
   LEDGER_SQL,
   type LedgerRow,
+  RejectCode,
   type Verdict,
   clockIsWrong,
   dayIn,
@@ -19,10 +21,11 @@ import {
 } from "../../schema/index.js";
 import { decodeTokenUnverified } from "../../schema/token.js";
 import { err, ok, type Result } from "../../schema/result.js";
-import { audit, nowIso, type StoreConfig, type StoreContext, timeZoneOf, UNREADABLE } from "./context.js";
+import { audit, nowIso, StoreConfig, type StoreContext, timeZoneOf, UNREADABLE } from "./context.js";
 import { migrate } from "./migrations.js";
+import * as rehydrate from "./rehydrate.js";
 import * as sync from "./sync-apply.js";
-import { RECEIPT_PENDING, refreshView } from "./view.js";
+import { RECEIPT_PENDING } from "./view.js";
 import * as writes from "./writes.js";
 import { newId } from "./writes.js";
 
@@ -53,6 +56,10 @@ export interface LocalEntity {
   official_receipt_no: number | null;
 }
 
+/** What a conflict entry says went wrong: the verdict's reject code, or the device-local UNREADABLE. */
+export const ConflictCode = z.union([RejectCode, z.literal(UNREADABLE)]);
+export type ConflictCode = z.infer<typeof ConflictCode>;
+
 export interface Conflict {
   id: number;
   event_id: string;
@@ -60,7 +67,7 @@ export interface Conflict {
   entity_id: string;
   operation: string;
   /** The verdict's reject code, or the device-local `unreadable` (UNREADABLE) for a quarantined row. */
-  code: string;
+  code: ConflictCode;
   message: string;
   /** The change as queued; for a row whose saved data was not JSON, that raw text as a string. */
   local_payload: unknown;
@@ -79,18 +86,21 @@ export interface SyncSummary {
   last_confirmed_at: string | null;
 }
 
+/**
+ * The store owns its SQLite file: its layout (migrations.ts) and every statement run on it live in
+ * desktop/store/. Nothing outside asks for the connection; it asks the store.
+ */
 export class LocalStore {
   readonly #statements = new Map<string, Database.Statement>();
-  readonly ctx: StoreContext;
+  readonly #db: Database.Database;
+  readonly #ctx: StoreContext;
   #config: StoreConfig | null = null;
 
-  private constructor(
-    readonly db: Database.Database,
-    opts: StoreOptions,
-  ) {
+  private constructor(db: Database.Database, opts: StoreOptions) {
     const clockMs = opts.clockMs ?? (() => Date.now());
     const random = opts.random ?? ((b: Uint8Array) => void crypto.getRandomValues(b));
-    this.ctx = {
+    this.#db = db;
+    this.#ctx = {
       db,
       clockMs,
       random,
@@ -123,12 +133,26 @@ export class LocalStore {
   }
 
   close(): void {
-    this.db.close();
+    this.#db.close();
+  }
+
+  /** The database file (a bootstrap keeps its download beside it). */
+  get path(): string {
+    return this.#db.name;
+  }
+
+  /**
+   * The raw connection, for code outside desktop/store/ that has not moved to store methods yet (the
+   * simulation's and the CLI tests' inspections, test/sim/*, test/node/sim/*, test/node/desktop/cli.test.ts).
+   * @deprecated Ask the store (add a method here) instead; this goes once those callers have moved.
+   */
+  get db(): Database.Database {
+    return this.#db;
   }
 
   /** Copies the WAL back into the database without blocking writers for long (PASSIVE). */
   checkpoint(): void {
-    this.db.pragma("wal_checkpoint(PASSIVE)");
+    this.#db.pragma("wal_checkpoint(PASSIVE)");
   }
 
   // ───────────────────────────── configuration ─────────────────────────────
@@ -159,9 +183,9 @@ export class LocalStore {
       token: input.token,
       time_zone: input.time_zone ?? existing?.time_zone ?? null,
     };
-    this.db.transaction(() => {
-      this.ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('config', ?)").run(JSON.stringify(config));
-      audit(this.ctx, existing ? "token_updated" : "initialised", `branch ${c.branch}, device ${c.device}, role ${c.role}`);
+    this.#db.transaction(() => {
+      this.#ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('config', ?)").run(JSON.stringify(config));
+      audit(this.#ctx, existing ? "token_updated" : "initialised", `branch ${c.branch}, device ${c.device}, role ${c.role}`);
     })();
     this.#config = config;
     return ok(config);
@@ -169,8 +193,8 @@ export class LocalStore {
 
   config(): StoreConfig | null {
     if (this.#config) return this.#config;
-    const row = this.ctx.stmt("SELECT value FROM sync_state WHERE key = 'config'").get() as { value: string } | undefined;
-    this.#config = row ? (JSON.parse(row.value) as StoreConfig) : null;
+    const row = this.#ctx.stmt("SELECT value FROM sync_state WHERE key = 'config'").get() as { value: string } | undefined;
+    this.#config = row ? decodeConfig(row.value) : null;
     return this.#config;
   }
 
@@ -182,9 +206,9 @@ export class LocalStore {
     const existing = this.config();
     if (!existing || existing.time_zone === timeZone || !isTimeZone(timeZone)) return;
     const config: StoreConfig = { ...existing, time_zone: timeZone };
-    this.db.transaction(() => {
-      this.ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('config', ?)").run(JSON.stringify(config));
-      audit(this.ctx, "time_zone", `branch time zone ${existing.time_zone ?? "unknown"} → ${timeZone}`);
+    this.#db.transaction(() => {
+      this.#ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('config', ?)").run(JSON.stringify(config));
+      audit(this.#ctx, "time_zone", `branch time zone ${existing.time_zone ?? "unknown"} → ${timeZone}`);
     })();
     this.#config = config;
   }
@@ -194,16 +218,16 @@ export class LocalStore {
    * id to the first install that says hello with it and refuses any other (a copied token or file).
    */
   installId(): string {
-    const row = this.ctx.stmt("SELECT value FROM sync_state WHERE key = 'install_id'").get() as { value: string } | undefined;
+    const row = this.#ctx.stmt("SELECT value FROM sync_state WHERE key = 'install_id'").get() as { value: string } | undefined;
     if (row) return row.value;
-    const id = newId(this.ctx);
-    this.ctx.stmt("INSERT OR IGNORE INTO sync_state (key, value) VALUES ('install_id', ?)").run(id);
-    return (this.ctx.stmt("SELECT value FROM sync_state WHERE key = 'install_id'").get() as { value: string }).value;
+    const id = newId(this.#ctx);
+    this.#ctx.stmt("INSERT OR IGNORE INTO sync_state (key, value) VALUES ('install_id', ?)").run(id);
+    return (this.#ctx.stmt("SELECT value FROM sync_state WHERE key = 'install_id'").get() as { value: string }).value;
   }
 
   /** Clock skew at the last `welcome`: this till's clock minus the server's, ms (null: never connected). */
   clockSkewMs(): number | null {
-    const row = this.ctx.stmt("SELECT value FROM sync_state WHERE key = 'clock_skew_ms'").get() as { value: string } | undefined;
+    const row = this.#ctx.stmt("SELECT value FROM sync_state WHERE key = 'clock_skew_ms'").get() as { value: string } | undefined;
     return row ? Number(row.value) : null;
   }
 
@@ -212,16 +236,16 @@ export class LocalStore {
    * the device too, once when it goes wrong, not at every reconnect.
    */
   recordClockSkew(skewMs: number): void {
-    this.db.transaction(() => {
+    this.#db.transaction(() => {
       const wasWrong = clockIsWrong(this.clockSkewMs());
-      this.ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('clock_skew_ms', ?)").run(String(Math.round(skewMs)));
-      if (clockIsWrong(skewMs) && !wasWrong) audit(this.ctx, "clock_skew", `this till's clock is ${describeSkew(skewMs)} the server's`);
+      this.#ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('clock_skew_ms', ?)").run(String(Math.round(skewMs)));
+      if (clockIsWrong(skewMs) && !wasWrong) audit(this.#ctx, "clock_skew", `this till's clock is ${describeSkew(skewMs)} the server's`);
     })();
   }
 
   /** The store's clock (injected; the app, the CLI and the renderer take their time from here). */
   nowMs(): number {
-    return this.ctx.clockMs();
+    return this.#ctx.clockMs();
   }
 
   /** The branch's time zone (UTC until the device has first connected). */
@@ -235,26 +259,26 @@ export class LocalStore {
   }
 
   get deviceId(): DeviceId {
-    return this.ctx.config().device_id;
+    return this.#ctx.config().device_id;
   }
 
   // ───────────────────────────── local writes (I1) ─────────────────────────────
 
-  createProject = (data: Parameters<typeof writes.createProject>[1]) => writes.createProject(this.ctx, data);
-  updateProject = (id: string, patch: Parameters<typeof writes.updateProject>[2]) => writes.updateProject(this.ctx, id, patch);
-  deleteProject = (id: string, reason: string) => writes.deleteProject(this.ctx, id, reason);
-  setMediaSelection = (id: string, selection: Parameters<typeof writes.setMediaSelection>[2]) => writes.setMediaSelection(this.ctx, id, selection);
-  createInvoice = (data: Parameters<typeof writes.createInvoice>[1]) => writes.createInvoice(this.ctx, data);
-  updateInvoice = (id: string, patch: Parameters<typeof writes.updateInvoice>[2]) => writes.updateInvoice(this.ctx, id, patch);
-  voidInvoice = (id: string, reason: string) => writes.voidInvoice(this.ctx, id, reason);
-  posSale = (input: writes.SaleInput) => writes.posSale(this.ctx, input);
-  posCorrection = (originalId: string, input: Parameters<typeof writes.posCorrection>[2]) => writes.posCorrection(this.ctx, originalId, input);
-  posVoid = (id: string, reason: string) => writes.posVoid(this.ctx, id, reason);
+  createProject = (data: Parameters<typeof writes.createProject>[1]) => writes.createProject(this.#ctx, data);
+  updateProject = (id: string, patch: Parameters<typeof writes.updateProject>[2]) => writes.updateProject(this.#ctx, id, patch);
+  deleteProject = (id: string, reason: string) => writes.deleteProject(this.#ctx, id, reason);
+  setMediaSelection = (id: string, selection: Parameters<typeof writes.setMediaSelection>[2]) => writes.setMediaSelection(this.#ctx, id, selection);
+  createInvoice = (data: Parameters<typeof writes.createInvoice>[1]) => writes.createInvoice(this.#ctx, data);
+  updateInvoice = (id: string, patch: Parameters<typeof writes.updateInvoice>[2]) => writes.updateInvoice(this.#ctx, id, patch);
+  voidInvoice = (id: string, reason: string) => writes.voidInvoice(this.#ctx, id, reason);
+  posSale = (input: writes.SaleInput) => writes.posSale(this.#ctx, input);
+  posCorrection = (originalId: string, input: Parameters<typeof writes.posCorrection>[2]) => writes.posCorrection(this.#ctx, originalId, input);
+  posVoid = (id: string, reason: string) => writes.posVoid(this.#ctx, id, reason);
 
   // ───────────────────────────── reads (local first) ─────────────────────────────
 
   get(entityId: string): LocalEntity | null {
-    const row = this.ctx.stmt("SELECT body, status FROM view_entities WHERE entity_id = ?").get(entityId) as
+    const row = this.#ctx.stmt("SELECT body, status FROM view_entities WHERE entity_id = ?").get(entityId) as
       | { body: string; status: LocalEntity["status"] }
       | undefined;
     return row ? toLocal(row) : null;
@@ -263,7 +287,7 @@ export class LocalStore {
   /** Live (not deleted) entities of a type, by title, optionally filtered by a search text. */
   list(type: EntityType, opts: { search?: string; limit?: number; offset?: number } = {}): LocalEntity[] {
     const search = `%${(opts.search ?? "").toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
-    const rows = this.ctx
+    const rows = this.#ctx
       .stmt(
         `SELECT body, status FROM view_entities WHERE entity_type = ? AND deleted = 0 AND title LIKE ? ESCAPE '\\'
          ORDER BY title, entity_id LIMIT ? OFFSET ?`,
@@ -274,7 +298,7 @@ export class LocalStore {
 
   /** Server truth as last confirmed, for convergence checks and the conflict view. */
   base(entityId: string): Entity | null {
-    const row = this.ctx.stmt("SELECT body FROM base_entities WHERE entity_id = ?").get(entityId) as { body: string } | undefined;
+    const row = this.#ctx.stmt("SELECT body FROM base_entities WHERE entity_id = ?").get(entityId) as { body: string } | undefined;
     return row ? (JSON.parse(row.body) as Entity) : null;
   }
 
@@ -282,7 +306,7 @@ export class LocalStore {
   *baseEntities(pageSize = 500): Generator<Entity> {
     let after = "";
     for (;;) {
-      const rows = this.ctx.stmt("SELECT entity_id, body FROM base_entities WHERE entity_id > ? ORDER BY entity_id LIMIT ?").all(after, pageSize) as Array<{
+      const rows = this.#ctx.stmt("SELECT entity_id, body FROM base_entities WHERE entity_id > ? ORDER BY entity_id LIMIT ?").all(after, pageSize) as Array<{
         entity_id: string;
         body: string;
       }>;
@@ -293,33 +317,34 @@ export class LocalStore {
   }
 
   summary(): SyncSummary {
-    const pending = this.ctx
+    const pending = this.#ctx
       .stmt("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM sync_queue WHERE sync_status IN ('pending', 'sent')")
       .get() as { n: number; oldest: string | null };
-    const conflicts = this.ctx.stmt("SELECT COUNT(*) AS n FROM conflicts WHERE resolved_at IS NULL").get() as { n: number };
-    const last = this.ctx.stmt("SELECT MAX(decided_at) AS at FROM sync_queue WHERE sync_status = 'confirmed'").get() as { at: string | null };
+    const conflicts = this.#ctx.stmt("SELECT COUNT(*) AS n FROM conflicts WHERE resolved_at IS NULL").get() as { n: number };
+    const last = this.#ctx.stmt("SELECT MAX(decided_at) AS at FROM sync_queue WHERE sync_status = 'confirmed'").get() as { at: string | null };
     return { pending: pending.n, oldest_pending_at: pending.oldest, cursor: this.cursor(), conflicts_open: conflicts.n, last_confirmed_at: last.at };
   }
 
   /** The highest branch seq of this device's confirmed events: synced once the cursor passes it. */
   maxConfirmedSeq(): number {
-    return (this.ctx.stmt("SELECT MAX(seq) AS s FROM sync_queue WHERE sync_status = 'confirmed'").get() as { s: number | null }).s ?? 0;
+    return (this.#ctx.stmt("SELECT MAX(seq) AS s FROM sync_queue WHERE sync_status = 'confirmed'").get() as { s: number | null }).s ?? 0;
   }
 
   queueCounts(): Record<"pending" | "sent" | "confirmed" | "rejected", number> {
     const counts = { pending: 0, sent: 0, confirmed: 0, rejected: 0 };
-    for (const r of this.ctx.stmt("SELECT sync_status AS s, COUNT(*) AS n FROM sync_queue GROUP BY sync_status").all() as Array<{ s: keyof typeof counts; n: number }>) {
+    for (const r of this.#ctx.stmt("SELECT sync_status AS s, COUNT(*) AS n FROM sync_queue GROUP BY sync_status").all() as Array<{ s: keyof typeof counts; n: number }>) {
       counts[r.s] = r.n;
     }
     return counts;
   }
 
   conflicts(opts: { open?: boolean } = {}): Conflict[] {
-    const rows = this.ctx
+    const rows = this.#ctx
       .stmt(`SELECT * FROM conflicts ${opts.open ? "WHERE resolved_at IS NULL" : ""} ORDER BY id`)
-      .all() as Array<Omit<Conflict, "local_payload" | "server_entity" | "needs_manager"> & { local_payload: string; server_entity: string | null; needs_manager: number }>;
+      .all() as Array<Omit<Conflict, "code" | "local_payload" | "server_entity" | "needs_manager"> & { code: string; local_payload: string; server_entity: string | null; needs_manager: number }>;
     return rows.map((r) => ({
       ...r,
+      code: ConflictCode.parse(r.code),
       local_payload: parseOr(r.local_payload),
       server_entity: r.server_entity ? (JSON.parse(r.server_entity) as Entity) : null,
       needs_manager: r.needs_manager === 1,
@@ -337,60 +362,64 @@ export class LocalStore {
     if (action === "reapply") {
       if (conflict.code === UNREADABLE) return err("this change could not be read, so it cannot be re-applied; make it again, then dismiss this entry");
       if (conflict.operation !== "update") return err(`only an edit can be re-applied; this was a ${conflict.operation}`);
-      const outcome = writes.enqueue(this.ctx, conflict.entity_type, conflict.entity_id, "update", conflict.local_payload);
-      if (!outcome.ok) return err(outcome.error.message);
     }
-    this.db.transaction(() => {
-      this.ctx.stmt("UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE id = ?").run(nowIso(this.ctx), action, id);
-      audit(this.ctx, "conflict_resolved", `${id}: ${action}`);
+    // One transaction: the re-applied event and the conflict's closing commit together or not at all
+    // (a refused re-apply writes nothing, so the conflict stays open).
+    return this.#db.transaction((): Result<null, string> => {
+      if (action === "reapply") {
+        const outcome = writes.enqueue(this.#ctx, conflict.entity_type, conflict.entity_id, "update", conflict.local_payload);
+        if (!outcome.ok) return err(outcome.error.message);
+      }
+      this.#ctx.stmt("UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE id = ?").run(nowIso(this.#ctx), action, id);
+      audit(this.#ctx, "conflict_resolved", `${id}: ${action}`);
+      return ok(null);
     })();
-    return ok(null);
   }
 
   /** The POS ledger over server-confirmed facts: the same query as the server (I6). */
   ledger(day: string | null = null): LedgerRow[] {
-    return this.ctx.stmt(LEDGER_SQL).all(day, day) as LedgerRow[];
+    return this.#ctx.stmt(LEDGER_SQL).all(day, day) as LedgerRow[];
   }
 
   // ───────────────────────────── sync ─────────────────────────────
 
   cursor(): number {
-    return sync.cursor(this.ctx);
-  }
-  /** Only the bootstrap moves the cursor without changes (to its snapshot's seq). */
-  setCursor(seq: number): void {
-    this.ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('cursor', ?)").run(String(seq));
+    return sync.cursor(this.#ctx);
   }
   /** The seq of the snapshot this store was bootstrapped from, or null. */
   snapshotSeq(): number | null {
-    const row = this.ctx.stmt("SELECT value FROM sync_state WHERE key = 'snapshot_seq'").get() as { value: string } | undefined;
-    return row ? Number(row.value) : null;
+    return rehydrate.snapshotSeq(this.#ctx);
   }
+  /** Marks the store as bootstrapped at `seq` without a snapshot (tests and benches that pull from 0). */
   setSnapshotSeq(seq: number): void {
-    this.ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('snapshot_seq', ?)").run(String(seq));
+    rehydrate.setSnapshotSeq(this.#ctx, seq);
   }
-  /** Rebuilds the views of entities with open local events or a refused POS sale. */
-  refreshOpenViews(): void {
-    const ids = this.ctx
-      .stmt(
-        `SELECT DISTINCT entity_id FROM sync_queue WHERE sync_status IN ('pending', 'sent')
-           OR (entity_type = 'pos_order' AND operation = 'create' AND sync_status = 'rejected')`,
-      )
-      .all() as Array<{ entity_id: string }>;
-    for (const { entity_id } of ids) refreshView(this.ctx, entity_id);
+  /**
+   * Starts staging a branch snapshot (bootstrap): stage its lines, then swap them in with one
+   * transaction, which also moves the cursor to the snapshot's seq (rehydrate.ts).
+   */
+  stageSnapshot(): rehydrate.SnapshotStaging {
+    return new rehydrate.SnapshotStaging(this.#ctx);
   }
   nextBatch(maxEvents?: number) {
-    return sync.nextBatch(this.ctx, maxEvents);
+    return sync.nextBatch(this.#ctx, maxEvents);
   }
   applyVerdicts(batchId: string, verdicts: readonly Verdict[]) {
-    return sync.applyVerdicts(this.ctx, batchId, verdicts);
+    return sync.applyVerdicts(this.#ctx, batchId, verdicts);
   }
   applyChanges(changes: readonly Change[]) {
-    return sync.applyChanges(this.ctx, changes);
+    return sync.applyChanges(this.#ctx, changes);
   }
   audit(kind: string, detail: string): void {
-    audit(this.ctx, kind, detail);
+    audit(this.#ctx, kind, detail);
   }
+}
+
+/** The stored config, decoded; a config that no longer decodes is a damaged file, said plainly. */
+function decodeConfig(text: string): StoreConfig {
+  const parsed = StoreConfig.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`this store's configuration is damaged (${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}); run \`studiovault init\` again`);
+  return parsed.data;
 }
 
 /** A stored JSON text, or the text itself if it is not JSON (the inbox shows what is there, whatever it is). */

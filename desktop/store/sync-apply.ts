@@ -12,7 +12,6 @@
  */
 import {
   applyEvent,
-  businessDay,
   type Change,
   type Entity,
   FRAME_LIMIT_BYTES,
@@ -21,7 +20,8 @@ import {
   utf8ByteLength,
   type Verdict,
 } from "../../schema/index.js";
-import { audit, branchTimeZone, log, nowIso, type QueueRow, readQueued, type StoreContext } from "./context.js";
+import { audit, log, nowIso, type QueueRow, readQueued, type StoreContext } from "./context.js";
+import { recordCommittedPos } from "./pos-facts.js";
 import { quarantine, rejectRow } from "./reject.js";
 import { readBase, refreshView, writeBase } from "./view.js";
 import { newId } from "./writes.js";
@@ -123,10 +123,18 @@ export function applyVerdicts(ctx: StoreContext, batchId: string, verdicts: read
   })();
 }
 
-function confirm(ctx: StoreContext, row: QueueRow, seq: number, version: number, receipt: number | null): void {
+/**
+ * The one way a queue row becomes confirmed: by its verdict (`confirm`) or, when the verdict was lost,
+ * by its commit in the change stream (`applyChanges`). A verdict is final (a trigger refuses a second).
+ */
+function markConfirmed(ctx: StoreContext, row: QueueRow, seq: number, version: number, receipt: number | null): void {
   ctx
     .stmt("UPDATE sync_queue SET sync_status = 'confirmed', seq = ?, version = ?, official_receipt_no = ?, decided_at = ? WHERE id = ?")
     .run(seq, version, receipt, nowIso(ctx), row.id);
+}
+
+function confirm(ctx: StoreContext, row: QueueRow, seq: number, version: number, receipt: number | null): void {
+  markConfirmed(ctx, row, seq, version, receipt);
   // Fold the event into the base if the base is exactly its predecessor: the server applied the same
   // function to the same entity, so this is the server's result. Otherwise the change stream brings it.
   const base = readBase(ctx, row.entity_id);
@@ -137,7 +145,7 @@ function confirm(ctx: StoreContext, row: QueueRow, seq: number, version: number,
     const { device_id, user_id } = ctx.config();
     const next = applyEvent(base, read.value.typed, { version, seq, device_id, user_id, official_receipt_no: receipt });
     if (next.ok && writeBase(ctx, next.value)) {
-      recordPosFacts(ctx, next.value, row.operation, device_id, seq);
+      recordCommittedPos(ctx, next.value, row.operation, device_id, seq);
       folded = next.value;
     }
   }
@@ -156,25 +164,14 @@ function reject(ctx: StoreContext, row: QueueRow, code: string, message: string,
   refreshView(ctx, row.entity_id);
 }
 
-/** POS facts for the ledger, exactly as the server records them (append-only, idempotent). */
-function recordPosFacts(ctx: StoreContext, entity: Entity, operation: string, deviceId: string, seq: number): void {
-  if (entity.entity_type !== "pos_order") return;
-  if (operation === "create") {
-    const o = entity.data;
-    ctx
-      .stmt(
-        `INSERT OR IGNORE INTO pos_orders (entity_id, official_receipt_no, kind, corrects_order_id, local_receipt_no, device_id, currency,
-           total_minor, business_day, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(entity.entity_id, entity.official_receipt_no, o.kind, o.corrects_order_id, o.local_receipt_no, deviceId, o.currency, o.total_minor, businessDay(o.rung_at, branchTimeZone(ctx)), seq);
-  } else if (operation === "void") {
-    ctx.stmt("INSERT OR IGNORE INTO pos_voids (entity_id, seq) VALUES (?, ?)").run(entity.entity_id, seq);
-  }
-}
-
 export function cursor(ctx: StoreContext): number {
   const row = ctx.stmt("SELECT value FROM sync_state WHERE key = 'cursor'").get() as { value: string } | undefined;
   return row ? Number(row.value) : 0;
+}
+
+/** Moves the cursor: with the changes it covers (`applyChanges`), or to a snapshot's seq (rehydrate.ts). */
+export function setCursor(ctx: StoreContext, seq: number): void {
+  ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('cursor', ?)").run(String(seq));
 }
 
 /**
@@ -189,13 +186,12 @@ export function applyChanges(ctx: StoreContext, changes: readonly Change[]): { a
       if (change.seq <= at) continue; // already applied (a live change that raced a pull)
       if (change.seq !== at + 1) break;
       const wrote = writeBase(ctx, change.entity);
-      recordPosFacts(ctx, change.entity, change.operation, change.device_id, change.seq);
+      recordCommittedPos(ctx, change.entity, change.operation, change.device_id, change.seq);
       // Our own event, whose verdict we never saw (lost in a crash or a cut): the commit proves it.
       const own = ctx.stmt("SELECT * FROM sync_queue WHERE id = ? AND sync_status IN ('pending', 'sent')").get(change.event_id) as QueueRow | undefined;
       if (own) {
-        ctx
-          .stmt("UPDATE sync_queue SET sync_status = 'confirmed', seq = ?, version = ?, official_receipt_no = ?, decided_at = ? WHERE id = ?")
-          .run(change.seq, change.entity.version, change.entity.entity_type === "pos_order" && change.operation === "create" ? change.entity.official_receipt_no : null, nowIso(ctx), own.id);
+        const receipt = change.entity.entity_type === "pos_order" && change.operation === "create" ? change.entity.official_receipt_no : null;
+        markConfirmed(ctx, own, change.seq, change.entity.version, receipt);
         log(ctx, "confirmed", `seq ${change.seq} (from the change stream)`, own);
       }
       // The view is base ⊕ open events: when neither moved (our own commit, already folded in by its
@@ -204,7 +200,7 @@ export function applyChanges(ctx: StoreContext, changes: readonly Change[]): { a
       at = change.seq;
       applied++;
     }
-    ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('cursor', ?)").run(String(at));
+    setCursor(ctx, at);
     return { applied, cursor: at };
   })();
 }

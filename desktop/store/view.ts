@@ -145,6 +145,17 @@ export function refreshView(ctx: StoreContext, entityId: string, base?: Entity):
   upsertView(ctx, entity, hasOpen ? "pending" : "synced");
 }
 
+/** Rebuilds the views of entities with open local events or a refused POS sale. Call inside a transaction. */
+export function refreshOpenViews(ctx: StoreContext): void {
+  const ids = ctx
+    .stmt(
+      `SELECT DISTINCT entity_id FROM sync_queue WHERE sync_status IN ('pending', 'sent')
+         OR (entity_type = 'pos_order' AND operation = 'create' AND sync_status = 'rejected')`,
+    )
+    .all() as Array<{ entity_id: string }>;
+  for (const { entity_id } of ids) refreshView(ctx, entity_id);
+}
+
 function upsertView(ctx: StoreContext, entity: Entity, status: "synced" | "pending" | "rejected"): void {
   ctx
     .stmt(

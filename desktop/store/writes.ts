@@ -29,7 +29,7 @@ import {
   type RejectDetail,
   rejectMessage,
   zonedIso,
-  type SyncEvent,
+  SyncEvent,
   uuidv7,
 } from "../../schema/index.js";
 import { err, ok, type Result } from "../../schema/result.js";
@@ -67,7 +67,7 @@ export function enqueue(ctx: StoreContext, entity_type: EntityType, entity_id: s
     return refuse(defined ? "permission_denied" : "append_only", entity_type, operation, cfg.role, { field: "role", expected: null, received: cfg.role });
   }
   const { base, open, view: current } = viewForWrite(ctx, entity_id);
-  const event = {
+  const draft = {
     id: newId(ctx),
     device_id: cfg.device_id,
     entity_type,
@@ -77,10 +77,14 @@ export function enqueue(ctx: StoreContext, entity_type: EntityType, entity_id: s
     base_version: operation === "create" || open.length > 0 ? null : (base?.version ?? null),
     depends_on: operation === "create" ? null : (open.at(-1)?.id ?? null),
     created_at: nowIso(ctx),
-  } as SyncEvent;
-  if (operation !== "create" && event.base_version === null && event.depends_on === null) {
+  };
+  if (operation !== "create" && draft.base_version === null && draft.depends_on === null) {
     return refuse("entity_not_found", entity_type, operation, cfg.role);
   }
+  // Decoded, not asserted: the ids become branded values here, checked as the server will check them.
+  const envelope = SyncEvent.safeParse(draft);
+  if (!envelope.success) return refuse("invalid_payload", entity_type, operation, cfg.role, issueDetail(envelope.error));
+  const event = envelope.data;
   const typed = parseEventBody(event);
   if (!typed.ok) return refuse(typed.error.code, entity_type, operation, cfg.role, typed.error.detail);
 
@@ -211,7 +215,7 @@ export function posCorrection(ctx: StoreContext, originalId: string, raw: Correc
   }
   return posCreate(ctx, {
       kind: "correction",
-      corrects_order_id: originalId as PosOrderCreate["corrects_order_id"],
+      corrects_order_id: original.entity_id,
       reason: input.reason,
       currency: original.data.currency,
       lines: input.lines,

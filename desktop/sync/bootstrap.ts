@@ -18,13 +18,14 @@ import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import {
   type Entity,
+  EntityId,
   PosFact,
   SNAPSHOT_FORMAT_VERSION,
   SnapshotLine,
   SnapshotManifest,
 } from "../../schema/index.js";
 import type { LocalStore } from "../store/local-store.js";
-import { viewTitle } from "../store/view.js";
+import type { SnapshotItem, SnapshotStaging } from "../store/rehydrate.js";
 
 export interface BootstrapProgress {
   phase: "download" | "verify" | "apply" | "done";
@@ -71,7 +72,7 @@ export async function bootstrap(store: LocalStore, options: BootstrapOptions = {
   }
   if (manifest.seq <= store.cursor()) return null; // this device is already at or past it
 
-  const file = options.downloadPath ?? `${store.db.name}.snapshot-${manifest.seq}.part`;
+  const file = options.downloadPath ?? `${store.path}.snapshot-${manifest.seq}.part`;
   const progress: BootstrapProgress = { phase: "download", bytes: 0, total_bytes: manifest.byte_size, entities: 0, total_entities: entityTotal(manifest) };
   const report = () => options.onProgress?.({ ...progress });
 
@@ -147,8 +148,10 @@ async function sha256File(file: string): Promise<string> {
 }
 
 /**
- * Stages every line in TEMP tables, a slice per transaction, then swaps the branch in with one
- * transaction, so the store is never half-bootstrapped: a failure before the swap leaves it as it was.
+ * Reads the verified file a slice at a time into the store's staging (a transaction per slice,
+ * yielding to the event loop between slices), checks its header, end line and counts, then has the
+ * store swap the branch in with one transaction (desktop/store/rehydrate.ts), so the store is never
+ * half-bootstrapped: a failure before the swap leaves it as it was.
  */
 async function stageAndSwap(
   store: LocalStore,
@@ -158,20 +161,25 @@ async function stageAndSwap(
   report: () => void,
   linesPerSlice: number,
 ): Promise<void> {
-  const db = store.db;
-  db.exec(`
-    DROP TABLE IF EXISTS temp.staged_entities;
-    DROP TABLE IF EXISTS temp.staged_pos_orders;
-    DROP TABLE IF EXISTS temp.staged_pos_voids;
-    CREATE TEMP TABLE staged_entities (entity_id TEXT PRIMARY KEY, entity_type TEXT NOT NULL, version INTEGER NOT NULL,
-      deleted INTEGER NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;
-    CREATE TEMP TABLE staged_pos_orders (entity_id TEXT PRIMARY KEY, official_receipt_no INTEGER, kind TEXT, corrects_order_id TEXT,
-      local_receipt_no TEXT, device_id TEXT, currency TEXT, total_minor INTEGER, business_day TEXT, seq INTEGER) WITHOUT ROWID;
-    CREATE TEMP TABLE staged_pos_voids (entity_id TEXT PRIMARY KEY, seq INTEGER) WITHOUT ROWID;`);
-  const stageEntity = db.prepare("INSERT INTO temp.staged_entities VALUES (?, ?, ?, ?, ?, ?)");
-  const stagePos = db.prepare("INSERT INTO temp.staged_pos_orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  const stageVoid = db.prepare("INSERT INTO temp.staged_pos_voids VALUES (?, ?)");
+  const staging = store.stageSnapshot();
+  try {
+    const { posFacts } = await stageLines(staging, file, manifest, progress, report, linesPerSlice);
+    // The swap: one transaction, in the store. Queued events are kept; their entities' views are rebuilt on top.
+    staging.swap(manifest.seq, `snapshot seq ${manifest.seq}: ${progress.entities} entities, ${posFacts} POS facts, sha256 ${manifest.sha256}`);
+  } finally {
+    staging.discard();
+  }
+}
 
+/** Stages every line of the file; checks the header, the end line and the counts. */
+async function stageLines(
+  staging: SnapshotStaging,
+  file: string,
+  manifest: SnapshotManifest,
+  progress: BootstrapProgress,
+  report: () => void,
+  linesPerSlice: number,
+): Promise<{ posFacts: number }> {
   let header = false;
   let end: Extract<SnapshotLine, { kind: "end" }> | null = null;
   let posOrders = 0;
@@ -179,58 +187,61 @@ async function stageAndSwap(
   let slice: string[] = [];
   const fail = (why: string) => new BootstrapError(`the snapshot is not valid: ${why}; it will be downloaded again`);
 
-  const flush = () => {
-    db.transaction(() => {
-      for (const text of slice) {
-        let raw: { kind?: unknown; entity?: Entity; pos?: unknown };
-        try {
-          raw = JSON.parse(text) as typeof raw;
-        } catch {
-          throw fail("a line is not JSON");
-        }
-        if (end) throw fail("lines after the end line");
-        if (!header) {
-          const h = SnapshotLine.safeParse(raw);
-          if (!h.success || h.data.kind !== "header") throw fail("it does not start with a header");
-          if (h.data.branch_id !== manifest.branch_id || h.data.seq !== manifest.seq) throw fail("the header does not match the manifest");
-          header = true;
-          continue;
-        }
-        switch (raw.kind) {
-          case "entity": {
-            // The checksum proved these bytes are what the server wrote: only the keys are checked here.
-            const e = raw.entity;
-            if (!e || typeof e.entity_id !== "string" || typeof e.version !== "number") throw fail("an entity line without an entity");
-            stageEntity.run(e.entity_id, e.entity_type, e.version, e.deleted ? 1 : 0, viewTitle(e), JSON.stringify(e));
-            progress.entities++;
-            break;
-          }
-          case "pos_order": {
-            const p = PosFact.safeParse(raw.pos);
-            if (!p.success) throw fail("a POS line is malformed");
-            const f = p.data;
-            stagePos.run(f.entity_id, f.official_receipt_no, f.kind, f.corrects_order_id, f.local_receipt_no, f.device_id, f.currency, f.total_minor, f.business_day, f.seq);
-            posOrders++;
-            break;
-          }
-          case "pos_void": {
-            const v = raw as { entity_id?: unknown; seq?: unknown };
-            if (typeof v.entity_id !== "string" || typeof v.seq !== "number") throw fail("a void line is malformed");
-            stageVoid.run(v.entity_id, v.seq);
-            posVoids++;
-            break;
-          }
-          case "end": {
-            const e = SnapshotLine.safeParse(raw);
-            if (!e.success || e.data.kind !== "end") throw fail("a malformed end line");
-            end = e.data;
-            break;
-          }
-          default:
-            throw fail(`an unknown line kind ${JSON.stringify(raw.kind)}`);
-        }
+  /** The slice's lines, checked one by one as the store stages them (inside its transaction). */
+  function* items(lines: readonly string[]): Generator<SnapshotItem> {
+    for (const text of lines) {
+      let raw: { kind?: unknown; entity?: Entity; pos?: unknown };
+      try {
+        raw = JSON.parse(text) as typeof raw;
+      } catch {
+        throw fail("a line is not JSON");
       }
-    })();
+      if (end) throw fail("lines after the end line");
+      if (!header) {
+        const h = SnapshotLine.safeParse(raw);
+        if (!h.success || h.data.kind !== "header") throw fail("it does not start with a header");
+        if (h.data.branch_id !== manifest.branch_id || h.data.seq !== manifest.seq) throw fail("the header does not match the manifest");
+        header = true;
+        continue;
+      }
+      switch (raw.kind) {
+        case "entity": {
+          // The checksum proved these bytes are what the server wrote: only the keys are checked here.
+          const e = raw.entity;
+          if (!e || typeof e.entity_id !== "string" || typeof e.version !== "number") throw fail("an entity line without an entity");
+          yield { kind: "entity", entity: e };
+          progress.entities++;
+          break;
+        }
+        case "pos_order": {
+          const p = PosFact.safeParse(raw.pos);
+          if (!p.success) throw fail("a POS line is malformed");
+          yield { kind: "pos_order", fact: p.data };
+          posOrders++;
+          break;
+        }
+        case "pos_void": {
+          const v = raw as { entity_id?: unknown; seq?: unknown };
+          const id = EntityId.safeParse(v.entity_id);
+          if (!id.success || typeof v.seq !== "number") throw fail("a void line is malformed");
+          yield { kind: "pos_void", entity_id: id.data, seq: v.seq };
+          posVoids++;
+          break;
+        }
+        case "end": {
+          const e = SnapshotLine.safeParse(raw);
+          if (!e.success || e.data.kind !== "end") throw fail("a malformed end line");
+          end = e.data;
+          break;
+        }
+        default:
+          throw fail(`an unknown line kind ${JSON.stringify(raw.kind)}`);
+      }
+    }
+  }
+
+  const flush = () => {
+    staging.stage(items(slice));
     slice = [];
   };
 
@@ -256,23 +267,5 @@ async function stageAndSwap(
     throw fail(`its counts do not add up (end line says ${finalEnd.entities} entities, read ${progress.entities})`);
   }
   report();
-
-  // The swap: one transaction. Queued events are kept; their entities' views are rebuilt on top.
-  const swappedAt = new Date(store.nowMs()).toISOString();
-  db.transaction(() => {
-    db.exec(`
-      DELETE FROM base_entities;
-      INSERT INTO base_entities (entity_id, entity_type, version, deleted, body)
-        SELECT entity_id, entity_type, version, deleted, body FROM temp.staged_entities;
-      DELETE FROM view_entities;
-      INSERT INTO view_entities (entity_id, entity_type, deleted, status, title, body, updated_at)
-        SELECT entity_id, entity_type, deleted, 'synced', title, body, '${swappedAt}' FROM temp.staged_entities;
-      INSERT OR IGNORE INTO pos_orders SELECT * FROM temp.staged_pos_orders;
-      INSERT OR IGNORE INTO pos_voids SELECT * FROM temp.staged_pos_voids;`);
-    store.setCursor(manifest.seq);
-    store.setSnapshotSeq(manifest.seq);
-    store.refreshOpenViews();
-    store.audit("bootstrap", `snapshot seq ${manifest.seq}: ${progress.entities} entities, ${posOrders} POS facts, sha256 ${manifest.sha256}`);
-  })();
-  db.exec("DROP TABLE temp.staged_entities; DROP TABLE temp.staged_pos_orders; DROP TABLE temp.staged_pos_voids;");
+  return { posFacts: posOrders };
 }

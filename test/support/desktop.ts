@@ -77,7 +77,7 @@ export function expectConverged(store: LocalStore, serverEntities: Entity[], exp
  * queue's append-only trigger lifted for that one statement and put back as it was.
  */
 export function corruptQueuedPayload(store: LocalStore, eventId: string, payloadText: string): void {
-  const raw = new Database(store.db.name);
+  const raw = new Database(store.path);
   try {
     raw.transaction(() => {
       const trigger = raw.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'sync_queue_content_fixed'").get() as { sql: string };

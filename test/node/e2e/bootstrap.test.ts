@@ -138,7 +138,7 @@ describe("bootstrap from a snapshot", () => {
     const manifest = await requestSnapshot(branch);
     const device = await desktop(server, branch, N, "owner", 10);
     open.push(device);
-    const file = `${device.store.db.name}.test-download`;
+    const file = `${device.store.path}.test-download`;
 
     // 1. The connection drops halfway through the download.
     const ranges: Array<string | null> = [];
@@ -179,7 +179,7 @@ describe("bootstrap from a snapshot", () => {
       bytes[Math.floor(bytes.length / 3)]! ^= 0x01;
       return new Response(bytes, { status: response.status, headers: response.headers });
     };
-    const freshFile = `${fresh.store.db.name}.test-download`;
+    const freshFile = `${fresh.store.path}.test-download`;
     await expect(bootstrap(fresh.store, { fetch: flipping, downloadPath: freshFile })).rejects.toThrow(/the snapshot is corrupt: expected sha256 [0-9a-f]{64}/);
     expect(existsSync(freshFile)).toBe(false);
     expect(fresh.store.cursor()).toBe(0);
