@@ -15,7 +15,11 @@ export type ExternalEvent =
 /** Events the session reports with `sendBack`. */
 export type SessionEvent =
   | { type: "SESSION.OPEN" }
-  /** HTTP 401 on connect is reported as 4001 "unauthorized", 403 as 4003 "forbidden". */
+  /**
+   * The socket closed, or never opened. A refused upgrade (HTTP 401, 403) is reported as the
+   * protocol's close for the same refusal (CLOSE_CODES.unauthorized, .forbidden), see
+   * desktop/sync/transport.ts.
+   */
   | { type: "SESSION.CLOSED"; code: number; reason: string }
   | { type: "SESSION.WELCOME"; head: number }
   | { type: "SESSION.BOOTSTRAPPED" }
@@ -27,7 +31,15 @@ export type SessionEvent =
   | { type: "SESSION.QUEUE_EMPTY" }
   /** `complete`: every event of the batch now has a verdict (a batch may take several messages). */
   | { type: "SESSION.VERDICTS_APPLIED"; batchId: string; confirmed: number; rejected: number; complete: boolean }
-  | { type: "SESSION.ERROR"; code: string; message: string };
+  /** `answering`: the request the error answers, when the server named it (`in_reply_to`, protocol v4). */
+  | { type: "SESSION.ERROR"; code: string; message: string; answering?: AnsweredRequest };
+
+/** A request of this session that an `error` answered, by its id on the wire. */
+export interface AnsweredRequest {
+  /** A `pull` (id: its request_id) or a `push` (id: its batch_id, also the transfer_id of its chunks). */
+  request: "pull" | "push";
+  id: string;
+}
 
 /** Commands the machine sends to the session. */
 export type SessionCommand =

@@ -16,6 +16,7 @@ export {
 } from "./sync-machine.js";
 export type {
   AbandonReason,
+  AnsweredRequest,
   ConflictsRaised,
   ExternalEvent,
   InternalEvent,

@@ -4,6 +4,7 @@
  * do in its own terms (a command for the CLI, a step for the app). No I/O, no clock.
  */
 import type { PublicStatus } from "./status.js";
+import { unreachable } from "../schema/result.js";
 import { clockIsWrong, describeSkew } from "../schema/time.js";
 
 /** Why sync stopped and will not retry on its own, or null when it has not stopped. */
@@ -42,6 +43,8 @@ export function describeStop(cause: StopCause): string {
       return "this app is too old for the server";
     case "replaced":
       return "this device connected from somewhere else";
+    default:
+      return unreachable(cause, "stop cause");
   }
 }
 

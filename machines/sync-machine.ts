@@ -16,8 +16,8 @@
  * comes from `input.random`. Nothing here reads the wall clock, the network or the disk.
  */
 import { assertEvent, assign, enqueueActions, fromCallback, sendTo, setup, type SnapshotFrom } from "xstate";
-import { closeReasonOf } from "../schema/codes.js";
-import { assert, unreachable } from "../schema/result.js";
+import { CLOSE_OUTCOMES, type CloseOutcome, closeReasonOf } from "../schema/codes.js";
+import { assert } from "../schema/result.js";
 import { backoffDelayMs } from "./backoff.js";
 
 /** No socket `open` within this long after starting to connect: give up and back off. */
@@ -28,7 +28,8 @@ export const HANDSHAKE_TIMEOUT_MS = 15_000;
 export const REQUEST_TIMEOUT_MS = 60_000;
 /**
  * Ping interval while live. Well under the 60 s idle timeouts common in proxies and load balancers,
- * so an idle but healthy socket is never cut, and a dead one is noticed by the session's socket.
+ * so an idle but healthy socket is never cut. A dead one is noticed by the session: no frame within
+ * PONG_TIMEOUT_MS (desktop/sync/session.ts) of a ping, and it closes the socket.
  */
 export const HEARTBEAT_MS = 25_000;
 
@@ -71,32 +72,16 @@ import type {
  */
 const idleSession = fromCallback<SessionCommand>(() => undefined);
 
-/** Where a close sends the machine. Terminal reasons (TERMINAL_CLOSE_REASONS) never go to backoff. */
-export type CloseOutcome = "authFailed" | "updateRequired" | "replaced" | "backoff";
+export type { CloseOutcome };
 
+/**
+ * Where a close sends the machine: read from schema's CLOSE_OUTCOMES, the one table that also
+ * gives TERMINAL_CLOSE_REASONS. A code that is no protocol close (1000, 1006 abnormal, 1011 server
+ * error, a failed connect…) backs off.
+ */
 export function closeOutcome(code: number): CloseOutcome {
   const reason = closeReasonOf(code);
-  if (reason === null) return "backoff"; // 1006 abnormal, 1011 server error, network failures…
-  switch (reason) {
-    case "unauthorized":
-    case "forbidden":
-    case "token_expired":
-    case "device_revoked":
-    case "install_conflict":
-      return "authFailed"; // a new token (for a new device, after the last two) is needed: TOKEN_UPDATED
-    case "protocol_too_old":
-      return "updateRequired";
-    case "replaced":
-      return "replaced"; // reconnecting would close the device's newer connection, and so on
-    case "protocol_too_new": // the server is mid-upgrade: retry later
-    case "handshake_required":
-    case "protocol_violation":
-    case "slow_consumer": // reconnect and pull from the cursor
-    case "superseded": // this install has a newer connection; a stray older one just goes away
-      return "backoff";
-    default:
-      return unreachable(reason, "close reason");
-  }
+  return reason === null ? "backoff" : CLOSE_OUTCOMES[reason];
 }
 
 /**
@@ -134,7 +119,8 @@ export const syncMachine = setup({
     recordError: assign({
       lastError: ({ event }) => {
         assertEvent(event, "SESSION.ERROR");
-        return `${event.code}: ${event.message}`;
+        const answering = event.answering ? ` (answering ${event.answering.request} ${event.answering.id})` : "";
+        return `${event.code}${answering}: ${event.message}`;
       },
     }),
     recordCrash: assign({

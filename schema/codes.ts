@@ -142,18 +142,41 @@ export type CloseReason = keyof typeof CLOSE_CODES;
 export const CloseReason = z.enum(Object.keys(CLOSE_CODES) as [CloseReason, ...CloseReason[]]);
 
 /**
+ * What a client does after a close, per reason (docs/protocol.md §10.2, "retry?"); the desktop's
+ * sync machine has one state per outcome (machines/sync-machine.ts):
+ *  - `authFailed`: stop until the user brings a new token (for a new device, after
+ *    `device_revoked` and `install_conflict`: a new token for the same device will not help);
+ *  - `updateRequired`: stop; the app must be updated;
+ *  - `replaced`: stop; reconnecting would close the device's newer connection, which would
+ *    reconnect in turn;
+ *  - `backoff`: reconnect with backoff. A close that is not a protocol close (1000, 1006, 1011, a
+ *    failed connect…) is `backoff` too.
+ */
+export type CloseOutcome = "authFailed" | "updateRequired" | "replaced" | "backoff";
+
+/** The one table of close outcomes: `closeOutcome` and TERMINAL_CLOSE_REASONS are read from it. */
+export const CLOSE_OUTCOMES = {
+  unauthorized: "authFailed",
+  forbidden: "authFailed",
+  protocol_too_old: "updateRequired",
+  protocol_too_new: "backoff", // the server is mid-upgrade: retry later
+  handshake_required: "backoff", // a client bug: retrying costs little and may succeed
+  protocol_violation: "backoff",
+  replaced: "replaced",
+  token_expired: "authFailed",
+  device_revoked: "authFailed",
+  slow_consumer: "backoff", // reconnect and pull from the cursor
+  install_conflict: "authFailed",
+  superseded: "backoff", // this install has a newer connection; a stray older one just goes away
+} as const satisfies Record<CloseReason, CloseOutcome>;
+
+/**
  * Close reasons after which reconnecting with the same credentials and app is pointless (or, for
  * `replaced`, harmful: it would close the device's newer connection, which would reconnect in turn).
  */
-export const TERMINAL_CLOSE_REASONS: ReadonlySet<CloseReason> = new Set([
-  "unauthorized",
-  "forbidden",
-  "protocol_too_old",
-  "token_expired",
-  "replaced",
-  "device_revoked",
-  "install_conflict",
-]);
+export const TERMINAL_CLOSE_REASONS: ReadonlySet<CloseReason> = new Set(
+  (Object.keys(CLOSE_OUTCOMES) as CloseReason[]).filter((reason) => CLOSE_OUTCOMES[reason] !== "backoff"),
+);
 
 export function closeReasonOf(code: number): CloseReason | null {
   for (const [reason, value] of Object.entries(CLOSE_CODES)) {

@@ -3,12 +3,12 @@
  * local store). Plain Node: the CLI runs it, and the Electron main process will host it.
  */
 import { type Actor, createActor } from "xstate";
-import { type PublicStatus, publicStatus, syncMachine } from "../../machines/index.js";
+import { CONNECT_TIMEOUT_MS, type PublicStatus, publicStatus, syncMachine } from "../../machines/index.js";
 import type { Change, Chunk } from "../../schema/index.js";
 import type { LocalStore } from "../store/local-store.js";
 import { bootstrap, type BootstrapProgress } from "./bootstrap.js";
 import { describeStop, stopCause } from "../../machines/status-words.js";
-import { sessionActor, type SessionOptions } from "./session.js";
+import { sessionActor, type SessionOptions, type SessionTimers } from "./session.js";
 import { openPartySocket, type OpenSocket } from "./transport.js";
 
 export interface EngineOptions {
@@ -27,8 +27,8 @@ export interface EngineOptions {
   onBootstrapProgress?: (progress: BootstrapProgress) => void;
   /**
    * Injected for deterministic simulation (STYLE.md §7); the defaults are what the app uses.
-   * `timers`: the engine's housekeeping intervals, `untilDrained`'s timers and the sync machine's
-   * delays (XState `clock`); default: the global timers.
+   * `timers`: the engine's housekeeping intervals, `untilDrained`'s timers, the sync machine's
+   * delays (XState `clock`) and the session's pong deadline; default: the global timers.
    * `fetch`: how the snapshot bootstrap reaches the server; default: the global fetch.
    * The rest are passed to the session (desktop/sync/session.ts).
    */
@@ -39,10 +39,11 @@ export interface EngineOptions {
   pullPageLimit?: SessionOptions["pullPageLimit"];
 }
 
-/** Timers as the engine uses them; `setTimeout`/`clearTimeout` double as the sync machine's clock. */
-export interface EngineTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
+/**
+ * Timers as the engine uses them; `setTimeout`/`clearTimeout` double as the sync machine's clock
+ * and the session's timers.
+ */
+export interface EngineTimers extends SessionTimers {
   setInterval(fn: () => void, ms: number): unknown;
   clearInterval(handle: unknown): void;
 }
@@ -55,7 +56,6 @@ const GLOBAL_TIMERS: EngineTimers = {
 };
 
 export const APP_NAME = "studiovault-desktop/0.1.0";
-const CONNECT_TIMEOUT_MS = 15_000;
 const QUEUE_POLL_MS = 2_000;
 const CHECKPOINT_MS = 30_000;
 
@@ -70,6 +70,7 @@ export class SyncEngine {
       actors: {
         session: sessionActor({
           store: options.store,
+          // partysocket's own connect timeout is the machine's: whichever fires first ends the attempt.
           openSocket: options.openSocket ?? openPartySocket(CONNECT_TIMEOUT_MS),
           uploads: this.#uploads,
           app: options.app ?? APP_NAME,
@@ -78,6 +79,7 @@ export class SyncEngine {
           onLog: options.onLog,
           bootstrap: async () =>
             void (await bootstrap(options.store, { onProgress: options.onBootstrapProgress, ...(options.fetch ? { fetch: options.fetch } : {}) })),
+          timers: this.#timers,
           yieldToEventLoop: options.yieldToEventLoop,
           newRequestId: options.newRequestId,
           pullPageLimit: options.pullPageLimit,

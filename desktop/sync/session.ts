@@ -1,29 +1,51 @@
 /**
  * The session: everything the sync machine does on one connection, as an XState callback actor.
  *
- * It opens the socket, speaks protocol v1, applies what arrives to the local store, and reports
- * summarised events (SESSION.*) to the machine, which decides what comes next. Inbound frames and
- * the machine's commands are processed strictly one after another (`#chain`): a PULL must read the
- * cursor after the live changes before it were applied, and verdicts apply in arrival order.
+ * It opens the socket, speaks the protocol (schema/protocol.ts), applies what arrives to the local
+ * store, and reports summarised events (SESSION.*) to the machine, which decides what comes next.
+ * Inbound frames and the machine's commands are processed strictly one after another (`#chain`): a
+ * PULL must read the cursor after the live changes before it were applied, and verdicts apply in
+ * arrival order. What it keeps about the connection is one value, `SessionState`.
  */
 import { fromCallback } from "xstate";
 import {
   type Change,
   ChunkAssembler,
   type Chunk,
+  CLOSE_CODES,
+  type ClientMessage,
   decodeServerMessage,
+  type ErrorMessage,
+  type EventId,
   FRAME_LIMIT_BYTES,
   MAX_ASSEMBLED_MESSAGE_BYTES,
   MAX_PULL_PAGE_CHANGES,
   PROTOCOL_VERSION,
+  type Push,
   type ServerMessage,
   splitIntoChunks,
   type TransferId,
+  unreachable,
   utf8ByteLength,
 } from "../../schema/index.js";
 import type { SessionCommand, SessionEvent } from "../../machines/index.js";
 import type { LocalStore } from "../store/local-store.js";
-import { type OpenSocket, type Socket, syncUrl } from "./transport.js";
+import { type OpenSocket, type Socket, syncUrl, WS_CLOSE } from "./transport.js";
+
+/**
+ * After a ping, the socket is taken for dead when no frame at all arrives within this long: the
+ * session closes it and the machine backs off and reconnects. A half-open connection (the peer or
+ * a middlebox gone without a FIN) otherwise looks open until the OS gives up, minutes later.
+ * 10 s as docs/protocol.md §11 suggests: the idle ping is answered by the runtime itself, so a
+ * healthy connection answers within a round trip; a busy branch's frames count as answers too.
+ */
+export const PONG_TIMEOUT_MS = 10_000;
+
+/** The timers the session uses (the pong deadline); the engine passes its own (EngineTimers). */
+export interface SessionTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
 
 export interface SessionOptions {
   store: LocalStore;
@@ -42,10 +64,12 @@ export interface SessionOptions {
   bootstrap?: () => Promise<void>;
   /**
    * Injected for deterministic simulation (STYLE.md §7); the defaults are what the app uses.
+   * `timers`: the pong deadline's timer (default: the global timers).
    * `yieldToEventLoop`: how applying changes yields between slices (default: `setImmediate`).
    * `newRequestId`: the `request_id` of a pull (default: `crypto.randomUUID`).
    * `pullPageLimit`: `limit` of a pull (default: MAX_PULL_PAGE_CHANGES); smaller pages exercise paging.
    */
+  timers?: SessionTimers;
   yieldToEventLoop?: () => Promise<void>;
   newRequestId?: () => string;
   pullPageLimit?: number;
@@ -53,6 +77,53 @@ export interface SessionOptions {
 
 export const DEFAULT_SLICE_SIZE = 100;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+const GLOBAL_TIMERS: SessionTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/** Errors after which an upload cannot continue as it is: it is forgotten and sent again from chunk 0. */
+const UPLOAD_RESTART_CODES: ReadonlySet<ErrorMessage["code"]> = new Set(["transfer_expired", "checksum_mismatch", "chunk_invalid"]);
+
+/**
+ * A request sent on this connection and not answered yet, by the id the server names it with
+ * (in `changes.request_id`, `verdicts.batch_id`, `upload_state.transfer_id`, `error.in_reply_to`).
+ */
+type PendingRequest =
+  /**
+   * `ahead`: sent as soon as the page before it arrived (with `more`), before applying that page,
+   * so the server builds page k+1 while this device applies page k. The machine's next PULL is then
+   * already answered and is not sent again. Any page is valid whenever it is applied: the store
+   * applies only the change right after its cursor and stops at a gap, and the machine pulls again
+   * from the cursor if the page left it short.
+   */
+  | { kind: "pull"; requestId: string; ahead: boolean }
+  /**
+   * How the batch went out: in one `frame`, in `chunks` (transfer id = batch id), or `resuming`: an
+   * `upload_query` went out for an upload begun on an earlier connection, and its `upload_state`
+   * says from which chunk to continue.
+   */
+  | { kind: "push"; batchId: string; upload: "frame" | "chunks" | "resuming" };
+
+/**
+ * The session's protocol state, one value (STYLE.md §5):
+ *  - `connecting`: the socket is not open yet.
+ *  - `open`: the requests in flight, and the pong deadline while a ping waits for any frame.
+ *  - `closed`: the socket closed or the machine stopped the session: nothing more is reported
+ *    (frames and commands already queued still run, so what arrived is still applied).
+ */
+type SessionState =
+  | { phase: "connecting" }
+  | { phase: "open"; requests: Map<string, PendingRequest>; pongDeadline: { handle: unknown } | null }
+  | { phase: "closed" };
+
+/** What an `error`'s `in_reply_to` designates. */
+type Addressee =
+  /** null or absent: a v1-v3 server, a frame it could not read that far, or a fatal close. */
+  | { to: "unnamed" }
+  /** An id that names no request in flight (answered already, or never ours). */
+  | { to: "unknown"; id: string }
+  | { to: "request"; request: PendingRequest };
 
 export function sessionActor(options: SessionOptions) {
   return fromCallback<SessionCommand>(({ sendBack, receive }) => new Session(options, sendBack).start(receive));
@@ -61,18 +132,8 @@ export function sessionActor(options: SessionOptions) {
 class Session {
   #socket: Socket | null = null;
   #chain: Promise<void> = Promise.resolve();
-  #stopped = false;
+  #state: SessionState = { phase: "connecting" };
   #assembler = new ChunkAssembler();
-  /** The batch whose chunks continue from the server's `upload_state` after an `upload_query`. */
-  #resuming: string | null = null;
-  /**
-   * A pull for the next page was sent as soon as a page with `more` arrived, before applying it,
-   * so the server builds page k+1 while this device applies page k. The machine's next PULL is
-   * then already answered and is not sent again. Any page is valid whenever it is applied: the
-   * store applies only the change right after its cursor and stops at a gap, and the machine pulls
-   * again from the cursor if the page left it short.
-   */
-  #prefetching = false;
 
   constructor(
     private readonly o: SessionOptions,
@@ -82,51 +143,129 @@ class Session {
   start(receive: (listener: (command: SessionCommand) => void) => void): () => void {
     const cfg = this.o.store.config();
     if (!cfg) {
-      this.#report({ type: "SESSION.CLOSED", code: 4001, reason: "unauthorized" });
+      this.#report({ type: "SESSION.CLOSED", code: CLOSE_CODES.unauthorized, reason: "unauthorized" });
+      this.#state = { phase: "closed" };
       return () => {};
     }
     this.#socket = this.o.openSocket(syncUrl(cfg.server_url, cfg.branch_id, cfg.token), {
-      open: () => this.#report({ type: "SESSION.OPEN" }),
-      message: (text) => this.#enqueue(() => this.#frame(text)),
-      closed: (code, reason) => this.#report({ type: "SESSION.CLOSED", code, reason }),
+      open: () => this.#opened(),
+      message: (text) => {
+        this.#heard();
+        this.#enqueue(() => this.#frame(text));
+      },
+      closed: (code, reason) => this.#closed(code, reason),
     });
     receive((command) => this.#enqueue(() => this.#command(command)));
     return () => {
-      this.#stopped = true;
-      this.#socket?.close(1000, "client_closed");
+      this.#stopPongDeadline();
+      this.#state = { phase: "closed" };
+      this.#socket?.close(WS_CLOSE.normal, "client_closed");
     };
   }
 
-  #requestId(): string {
-    return this.o.newRequestId?.() ?? crypto.randomUUID();
+  // ───────────────────────────── the connection ─────────────────────────────
+
+  #opened(): void {
+    if (this.#state.phase !== "connecting") return;
+    this.#state = { phase: "open", requests: new Map(), pongDeadline: null };
+    this.#report({ type: "SESSION.OPEN" });
   }
 
-  #pullLimit(): number {
-    return this.o.pullPageLimit ?? MAX_PULL_PAGE_CHANGES;
+  #closed(code: number, reason: string): void {
+    this.#stopPongDeadline();
+    this.#report({ type: "SESSION.CLOSED", code, reason });
+    this.#state = { phase: "closed" };
+  }
+
+  /** Any frame proves the connection alive: the ping's deadline is met. */
+  #heard(): void {
+    this.#stopPongDeadline();
+  }
+
+  #startPongDeadline(): void {
+    const state = this.#state;
+    if (state.phase !== "open" || state.pongDeadline) return; // an earlier ping's deadline still runs
+    const timers = this.o.timers ?? GLOBAL_TIMERS;
+    const deadline = {
+      handle: timers.setTimeout(() => {
+        if (state.pongDeadline !== deadline) return;
+        state.pongDeadline = null;
+        this.o.onLog?.(`no frame within ${PONG_TIMEOUT_MS} ms of a ping: the connection is dead`);
+        // The transport reports this close (SESSION.CLOSED): the machine backs off and reconnects.
+        this.#socket?.close(WS_CLOSE.normal, "pong_timeout");
+      }, PONG_TIMEOUT_MS),
+    };
+    state.pongDeadline = deadline;
+  }
+
+  #stopPongDeadline(): void {
+    const state = this.#state;
+    if (state.phase !== "open" || !state.pongDeadline) return;
+    (this.o.timers ?? GLOBAL_TIMERS).clearTimeout(state.pongDeadline.handle);
+    state.pongDeadline = null;
   }
 
   #report(event: SessionEvent) {
-    if (!this.#stopped) this.sendBack(event);
+    if (this.#state.phase !== "closed") this.sendBack(event);
   }
 
-  #enqueue(work: () => void | Promise<void>) {
-    this.#chain = this.#chain.then(work).catch((error: unknown) => {
-      // A bug or a broken store: say so and drop the connection; the machine backs off and retries.
-      this.o.onLog?.(`session error: ${error instanceof Error ? error.stack : String(error)}`);
-      this.#report({ type: "SESSION.ERROR", code: "client_error", message: String(error) });
-      this.#socket?.close(1011, "client_error");
-    });
+  #enqueue(work: () => Promise<SessionEvent | null>) {
+    this.#chain = this.#chain
+      .then(work)
+      .then((event) => {
+        if (event) this.#report(event);
+      })
+      .catch((error: unknown) => {
+        // A bug or a broken store: say so and drop the connection; the machine backs off and retries.
+        this.o.onLog?.(`session error: ${error instanceof Error ? error.stack : String(error)}`);
+        this.#report({ type: "SESSION.ERROR", code: "client_error", message: String(error) });
+        this.#socket?.close(WS_CLOSE.internalError, "client_error");
+      });
   }
 
-  #send(message: unknown) {
-    this.#socket?.send(JSON.stringify(message));
+  /** Every frame out: typed by the protocol. `text` when the caller serialised it already (to measure it). */
+  #send(message: ClientMessage, text = JSON.stringify(message)) {
+    this.#socket?.send(text);
   }
 
-  async #command(command: SessionCommand): Promise<void> {
+  // ───────────────────────────── requests in flight ─────────────────────────────
+
+  /** Remembers a request sent, while the socket is open (before, nothing goes out; after, nothing comes back). */
+  #track(request: PendingRequest): void {
+    if (this.#state.phase === "open") this.#state.requests.set(requestIdOf(request), request);
+  }
+
+  /** The request in flight with this id, forgotten (it is answered). */
+  #settle(id: string): PendingRequest | null {
+    if (this.#state.phase !== "open") return null;
+    const request = this.#state.requests.get(id) ?? null;
+    this.#state.requests.delete(id);
+    return request;
+  }
+
+  #pending(id: string): PendingRequest | null {
+    return this.#state.phase === "open" ? (this.#state.requests.get(id) ?? null) : null;
+  }
+
+  #pullAhead(): PendingRequest | null {
+    if (this.#state.phase !== "open") return null;
+    for (const request of this.#state.requests.values()) if (request.kind === "pull" && request.ahead) return request;
+    return null;
+  }
+
+  #pull(since: number, ahead: boolean): void {
+    const requestId = this.o.newRequestId?.() ?? crypto.randomUUID();
+    this.#track({ kind: "pull", requestId, ahead });
+    this.#send({ type: "pull", request_id: requestId, since, limit: this.o.pullPageLimit ?? MAX_PULL_PAGE_CHANGES });
+  }
+
+  // ───────────────────────────── the machine's commands ─────────────────────────────
+
+  async #command(command: SessionCommand): Promise<SessionEvent | null> {
     const store = this.o.store;
     switch (command.type) {
       case "HELLO":
-        return this.#send({
+        this.#send({
           type: "hello",
           protocol_version: PROTOCOL_VERSION,
           device_id: store.deviceId,
@@ -137,66 +276,78 @@ class Session {
           install_id: store.installId(),
           clock_ms: store.nowMs(),
         });
+        return null;
       case "BOOTSTRAP":
-        if (!this.o.bootstrap) return this.#report({ type: "SESSION.BOOTSTRAPPED" });
+        if (!this.o.bootstrap) return { type: "SESSION.BOOTSTRAPPED" };
         try {
           await this.o.bootstrap();
-          return this.#report({ type: "SESSION.BOOTSTRAPPED" });
+          return { type: "SESSION.BOOTSTRAPPED" };
         } catch (error) {
-          return this.#report({ type: "SESSION.BOOTSTRAP_FAILED", message: String(error) });
+          return { type: "SESSION.BOOTSTRAP_FAILED", message: String(error) };
         }
       case "PULL":
-        if (this.#prefetching) return;
-        return this.#send({ type: "pull", request_id: this.#requestId(), since: store.cursor(), limit: this.#pullLimit() });
+        if (!this.#pullAhead()) this.#pull(store.cursor(), false);
+        return null;
       case "PUSH_NEXT":
         return this.#pushNext();
       case "PING":
         // The fixed heartbeat frame: answered by the runtime without waking a hibernated branch.
-        return this.#send({ type: "ping", nonce: 0 });
+        this.#send({ type: "ping", nonce: 0 });
+        this.#startPongDeadline();
+        return null;
       case "CLOSE":
-        this.#socket?.close(1000, command.reason);
-        return;
+        this.#socket?.close(WS_CLOSE.normal, command.reason);
+        return null;
+      default:
+        return unreachable(command, "session command");
     }
   }
 
-  async #pushNext(): Promise<void> {
+  async #pushNext(): Promise<SessionEvent> {
     const batch = this.o.store.nextBatch();
-    if (!batch) return this.#report({ type: "SESSION.QUEUE_EMPTY" });
-    const text = JSON.stringify({ type: "push", batch_id: batch.batch_id, events: batch.events });
+    if (!batch) return { type: "SESSION.QUEUE_EMPTY" };
+    const batchId = batch.batch_id;
+    // The store makes a batch id like an event id (and it doubles as the upload's transfer id).
+    const push: Push = { type: "push", batch_id: batchId as EventId, events: batch.events };
+    const text = JSON.stringify(push);
     if (utf8ByteLength(text) <= FRAME_LIMIT_BYTES) {
-      this.#socket?.send(text);
-    } else if (this.o.uploads.has(batch.batch_id)) {
+      this.#track({ kind: "push", batchId, upload: "frame" });
+      this.#send(push, text);
+    } else if (this.o.uploads.has(batchId)) {
       // Part of this upload may already be on the server: ask where to continue.
-      this.#resuming = batch.batch_id;
-      this.#send({ type: "upload_query", transfer_id: batch.batch_id });
+      this.#track({ kind: "push", batchId, upload: "resuming" });
+      this.#send({ type: "upload_query", transfer_id: batchId as TransferId });
     } else {
-      const chunks = await splitIntoChunks(text, batch.batch_id as TransferId);
-      this.o.uploads.set(batch.batch_id, chunks);
+      const chunks = await splitIntoChunks(text, batchId as TransferId);
+      this.o.uploads.set(batchId, chunks);
+      this.#track({ kind: "push", batchId, upload: "chunks" });
       for (const chunk of chunks) this.#send(chunk);
     }
-    this.o.store.audit("push_sent", `batch ${batch.batch_id}: ${batch.events.length} event(s), ${text.length} characters`);
-    this.#report({ type: "SESSION.BATCH_SENT", batchId: batch.batch_id, events: batch.events.length });
+    this.o.store.audit("push_sent", `batch ${batchId}: ${batch.events.length} event(s), ${text.length} characters`);
+    return { type: "SESSION.BATCH_SENT", batchId, events: batch.events.length };
   }
 
-  async #frame(text: string): Promise<void> {
+  // ───────────────────────────── frames from the server ─────────────────────────────
+
+  async #frame(text: string): Promise<SessionEvent | null> {
     const decoded = decodeServerMessage(text);
     if (!decoded.ok) {
       this.o.onLog?.(`server sent an invalid frame: ${decoded.error.message}`);
-      return this.#report({ type: "SESSION.ERROR", code: decoded.error.code, message: decoded.error.message });
+      return { type: "SESSION.ERROR", code: decoded.error.code, message: decoded.error.message };
     }
     let message: ServerMessage = decoded.value;
     if (message.type === "chunk") {
       const joined = await this.#assembler.accept(message);
-      if (!joined.ok) return this.#report({ type: "SESSION.ERROR", code: joined.error.code, message: joined.error.message });
-      if (joined.value === null) return;
+      if (!joined.ok) return { type: "SESSION.ERROR", code: joined.error.code, message: joined.error.message };
+      if (joined.value === null) return null;
       const whole = decodeServerMessage(joined.value, MAX_ASSEMBLED_MESSAGE_BYTES);
-      if (!whole.ok) return this.#report({ type: "SESSION.ERROR", code: whole.error.code, message: whole.error.message });
+      if (!whole.ok) return { type: "SESSION.ERROR", code: whole.error.code, message: whole.error.message };
       message = whole.value;
     }
     return this.#dispatch(message);
   }
 
-  async #dispatch(message: ServerMessage): Promise<void> {
+  async #dispatch(message: ServerMessage): Promise<SessionEvent | null> {
     const store = this.o.store;
     switch (message.type) {
       case "welcome":
@@ -204,61 +355,100 @@ class Session {
         // branch, so this is a no-op after the first connection.
         store.setTimeZone(message.time_zone);
         store.recordClockSkew(store.nowMs() - message.server_time_ms);
-        return this.#report({ type: "SESSION.WELCOME", head: message.head });
+        return { type: "SESSION.WELCOME", head: message.head };
       case "changes": {
-        this.#prefetching = false;
-        const last = message.changes.at(-1);
-        if (message.more && last) {
-          this.#send({ type: "pull", request_id: this.#requestId(), since: last.seq, limit: this.#pullLimit() });
-          this.#prefetching = true;
+        if (this.#settle(message.request_id)?.kind !== "pull") {
+          // Applied all the same: a page is valid whenever it is applied (see PendingRequest).
+          this.o.onLog?.(`changes for request ${message.request_id}, which is no pull in flight`);
         }
+        const last = message.changes.at(-1);
+        if (message.more && last) this.#pull(last.seq, true);
         await this.#applyInSlices(message.changes, "pull");
-        return this.#report({ type: "SESSION.PAGE_APPLIED", cursor: store.cursor(), more: message.more });
+        return { type: "SESSION.PAGE_APPLIED", cursor: store.cursor(), more: message.more };
       }
       case "live": {
         const first = message.changes[0]!;
-        if (first.seq > store.cursor() + 1) return this.#report({ type: "SESSION.GAP" });
+        if (first.seq > store.cursor() + 1) return { type: "SESSION.GAP" };
         await this.#applyInSlices(message.changes, "live");
         // A hole inside the message (never expected) is handled like any gap: pull.
-        if (store.cursor() < message.head) return this.#report({ type: "SESSION.GAP" });
-        return this.#report({ type: "SESSION.LIVE_APPLIED", cursor: store.cursor() });
+        if (store.cursor() < message.head) return { type: "SESSION.GAP" };
+        return { type: "SESSION.LIVE_APPLIED", cursor: store.cursor() };
       }
       case "poke":
-        if (message.head > store.cursor()) this.#report({ type: "SESSION.GAP" });
-        return;
+        return message.head > store.cursor() ? { type: "SESSION.GAP" } : null;
       case "verdicts": {
         const summary = store.applyVerdicts(message.batch_id, message.verdicts);
         const complete = summary.open_in_batch === 0;
-        if (complete) this.o.uploads.delete(message.batch_id);
-        return this.#report({
+        if (complete) {
+          this.o.uploads.delete(message.batch_id);
+          this.#settle(message.batch_id);
+        }
+        return {
           type: "SESSION.VERDICTS_APPLIED",
           batchId: message.batch_id,
           confirmed: summary.confirmed,
           rejected: summary.rejected,
           complete,
-        });
+        };
       }
       case "upload_state": {
-        if (this.#resuming !== message.transfer_id) return;
-        this.#resuming = null;
+        const push = this.#pending(message.transfer_id);
+        if (push?.kind !== "push" || push.upload !== "resuming") return null; // an answer to a chunk: nothing to do
+        push.upload = "chunks";
         const chunks = this.o.uploads.get(message.transfer_id) ?? [];
         for (const chunk of chunks.slice(message.next_index)) this.#send(chunk);
-        return;
+        return null;
       }
       case "error":
-        // A non-fatal error answers the oldest unanswered frame, which may be a prefetched pull:
-        // let the machine's next PULL go out.
-        this.#prefetching = false;
-        this.o.onLog?.(`server error ${message.code}${message.fatal ? " (fatal)" : ""}: ${message.message}`);
-        if (message.code === "transfer_expired" || message.code === "checksum_mismatch" || message.code === "chunk_invalid") {
-          // The upload cannot continue as it is: forget it; the batch is sent again from scratch.
-          for (const id of [...this.o.uploads.keys()]) this.o.uploads.delete(id);
-          this.#socket?.close(1000, "upload_restart");
+        return this.#serverError(message);
+      case "pong": // its arrival met the ping's deadline (#heard)
+      case "chunk": // a chunk inside a reassembled message: never sent by the server
+        return null;
+      default:
+        return unreachable(message, "server message");
+    }
+  }
+
+  #addressee(inReplyTo: string | null | undefined): Addressee {
+    if (inReplyTo === null || inReplyTo === undefined) return { to: "unnamed" };
+    const request = this.#settle(inReplyTo);
+    return request ? { to: "request", request } : { to: "unknown", id: inReplyTo };
+  }
+
+  /** A server `error`, matched to the request it answers when the server names it (`in_reply_to`). */
+  #serverError(message: ErrorMessage): SessionEvent | null {
+    const what = `server error ${message.code}${message.fatal ? " (fatal)" : ""}`;
+    const addressee = this.#addressee(message.in_reply_to);
+    switch (addressee.to) {
+      case "unknown":
+        this.o.onLog?.(`${what} answering ${addressee.id}, which is no request in flight: ignored: ${message.message}`);
+        return null;
+      case "unnamed": {
+        // No name: it answers the oldest unanswered frame (docs/protocol.md §10.1), which may be a
+        // pull sent ahead: forget that one, so the machine's next PULL goes out.
+        const ahead = this.#pullAhead();
+        if (ahead) this.#settle(requestIdOf(ahead));
+        this.o.onLog?.(`${what}: ${message.message}`);
+        if (UPLOAD_RESTART_CODES.has(message.code)) {
+          // Which upload it was is not said: forget them all; each batch is sent again from scratch.
+          this.o.uploads.clear();
+          this.#socket?.close(WS_CLOSE.normal, "upload_restart");
         }
-        return this.#report({ type: "SESSION.ERROR", code: message.code, message: message.message });
-      case "pong":
-      case "chunk":
-        return;
+        return { type: "SESSION.ERROR", code: message.code, message: message.message };
+      }
+      case "request": {
+        const request = addressee.request;
+        const id = requestIdOf(request);
+        this.o.onLog?.(`${what} answering ${request.kind} ${id}: ${message.message}`);
+        if (request.kind === "push" && UPLOAD_RESTART_CODES.has(message.code)) {
+          // This upload cannot continue as it is: forget it; the batch is sent again from scratch.
+          this.o.uploads.delete(request.batchId);
+          this.#socket?.close(WS_CLOSE.normal, "upload_restart");
+        }
+        return { type: "SESSION.ERROR", code: message.code, message: message.message, answering: { request: request.kind, id } };
+      }
+      default:
+        return unreachable(addressee, "error addressee");
     }
   }
 
@@ -274,5 +464,17 @@ class Session {
       if (i + size < changes.length) await (this.o.yieldToEventLoop ?? yieldToEventLoop)();
     }
     return applied;
+  }
+}
+
+/** The id a request goes by on the wire. */
+function requestIdOf(request: PendingRequest): string {
+  switch (request.kind) {
+    case "pull":
+      return request.requestId;
+    case "push":
+      return request.batchId;
+    default:
+      return unreachable(request, "request");
   }
 }

@@ -19,7 +19,7 @@ import {
   syncMachine,
   type SyncSnapshot,
 } from "../../../machines/index.js";
-import { closeReasonOf } from "../../../schema/codes.js";
+import { CLOSE_CODES, closeReasonOf } from "../../../schema/codes.js";
 import { startSync, type Sync } from "./harness.js";
 
 const RANDOM = () => 0.5;
@@ -46,7 +46,7 @@ const DELAY_MS: Record<string, (snapshot: SyncSnapshot) => number> = {
 const SESSION_CRASH = { type: "xstate.error.actor.session", error: new Error("session crashed") };
 
 /** Close codes: abnormal, server error, and every application code (terminal or not). */
-const CLOSES = [1006, 1011, 4001, 4003, 4010, 4011, 4012, 4013, 4014, 4015].map((code) => ({
+const CLOSES = [1006, 1011, ...Object.values(CLOSE_CODES)].map((code) => ({
   type: "SESSION.CLOSED" as const,
   code,
   reason: closeReasonOf(code) ?? "",

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { BACKOFF, closeOutcome, CONNECT_TIMEOUT_MS, type SessionCommand } from "../../../machines/index.js";
-import { CLOSE_CODES, type CloseReason, TERMINAL_CLOSE_REASONS } from "../../../schema/codes.js";
+import { CLOSE_CODES, CLOSE_OUTCOMES, type CloseReason, TERMINAL_CLOSE_REASONS } from "../../../schema/codes.js";
 import { goLive, startSync, type Sync } from "./harness.js";
 
 const types = (commands: readonly SessionCommand[]) => commands.map((c) => c.type);
@@ -176,15 +176,30 @@ describe("gaps and local writes", () => {
     expect(sync.state).toBe("online.live");
     expect(sync.context.lastError).toBe("rate_limited: slow down");
   });
+
+  it("records which request a server error answered when the session knows it", () => {
+    const sync = startSync();
+    goLive(sync);
+    sync.report({ type: "SESSION.ERROR", code: "malformed_message", message: "bad", answering: { request: "push", id: "b1" } });
+    expect(sync.state).toBe("online.live");
+    expect(sync.context.lastError).toBe("malformed_message (answering push b1): bad");
+  });
 });
 
 describe("closes", () => {
   it("maps every close reason to a terminal state exactly when TERMINAL_CLOSE_REASONS says so", () => {
     for (const [reason, code] of Object.entries(CLOSE_CODES)) {
+      expect(closeOutcome(code), reason).toBe(CLOSE_OUTCOMES[reason as CloseReason]);
       expect(closeOutcome(code) !== "backoff", reason).toBe(TERMINAL_CLOSE_REASONS.has(reason as CloseReason));
     }
     expect(closeOutcome(1006)).toBe("backoff");
     expect(closeOutcome(1011)).toBe("backoff");
+  });
+
+  it("the terminal close reasons are the ones docs/protocol.md §10.2 lists", () => {
+    expect([...TERMINAL_CLOSE_REASONS].sort()).toEqual(
+      ["unauthorized", "forbidden", "protocol_too_old", "token_expired", "replaced", "device_revoked", "install_conflict"].sort(),
+    );
   });
 
   it.each([
@@ -206,7 +221,7 @@ describe("closes", () => {
     expect(session.stopped).toBe(true);
   });
 
-  it("stops retrying after 4001: no new session however much time passes, whatever connectivity does", () => {
+  it("stops retrying after unauthorized: no new session however much time passes, whatever connectivity does", () => {
     const sync = startSync();
     sync.report({ type: "SESSION.OPEN" });
     closeWith(sync, CLOSE_CODES.unauthorized, "unauthorized");

@@ -8,6 +8,7 @@ import {
   HEARTBEAT_MS,
   REQUEST_TIMEOUT_MS,
 } from "../../../machines/index.js";
+import { CLOSE_CODES } from "../../../schema/codes.js";
 import { goLive, startSync, type Sync } from "./harness.js";
 
 /** Advance to one millisecond before `ms`, check nothing happened, then cross it. */
@@ -41,7 +42,7 @@ describe("connect and handshake timeouts", () => {
     const sync = startSync();
     const session = sync.session();
     sync.clock.increment(CONNECT_TIMEOUT_MS);
-    session.report({ type: "SESSION.CLOSED", code: 4001, reason: "unauthorized" }); // dropped: stopped actor
+    session.report({ type: "SESSION.CLOSED", code: CLOSE_CODES.unauthorized, reason: "unauthorized" }); // dropped: stopped actor
     expect(sync.state).toBe("backoff");
     expect(sync.context.lastClose).toBeNull();
   });
