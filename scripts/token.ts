@@ -1,7 +1,7 @@
 /**
  * `npm run token -- --branch <id> --role <role> [--user <id>] [--device <uuid>] [--ttl 30d] [--json]`
  *
- * Mints a device token for LOCAL development, signed with TOKEN_SECRET from .dev.vars at the repo
+ * Mints a device token (a standard JWT, HS256; durable/auth.ts) for LOCAL development, signed with TOKEN_SECRET from .dev.vars at the repo
  * root (what `wrangler dev` reads). On first use it appends a random development secret there.
  * .dev.vars is git-ignored. A real deployment sets its own secret with
  * `wrangler secret put TOKEN_SECRET`; that secret is never written to a file and never committed.
@@ -11,20 +11,10 @@
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { MIN_SECRET_CHARS, signDeviceToken } from "../durable/auth.js";
+import { flagHelpLines, flagSynopsis, type FlagTable, parseFlags } from "../desktop/cli/args.js";
 import { BranchId, DeviceId, err, ok, type Result, Role, UserId, uuidv7 } from "../schema/index.js";
 import type { DeviceClaims } from "../schema/token.js";
-
-export const USAGE = `usage: npm run token -- --branch <branch-id> --role <${Role.options.join("|")}>
-                         [--user <id>] [--device <uuid>] [--ttl <90s|15m|12h|30d>] [--json]
-
-  --branch  the branch the token is for, e.g. colombo-main (required)
-  --role    the role the server will enforce (required)
-  --user    the person, default "dev"
-  --device  the device id (a UUID), default a fresh UUIDv7
-  --ttl     how long the token is valid, default 30d, at most 365d
-  --json    print {"token": ..., "claims": {...}} instead of the token alone`;
 
 const DEFAULT_USER = "dev";
 const DEFAULT_TTL = "30d";
@@ -32,14 +22,22 @@ export const MAX_TTL_S = 365 * 86_400;
 const UNIT_S = { s: 1, m: 60, h: 3_600, d: 86_400 } as const;
 
 const OPTIONS = {
-  branch: { type: "string" },
-  role: { type: "string" },
-  user: { type: "string" },
-  device: { type: "string" },
-  ttl: { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
+  branch: { type: "string", value: "<branch-id>", help: "the branch the token is for, e.g. colombo-main (required)" },
+  role: { type: "string", value: `<${Role.options.join("|")}>`, help: "the role the server will enforce (required)" },
+  user: { type: "string", value: "<id>", help: `the person, default "${DEFAULT_USER}"` },
+  device: { type: "string", value: "<uuid>", help: "the device id (a UUID), default a fresh UUIDv7" },
+  ttl: { type: "string", value: "<90s|15m|12h|30d>", help: `how long the token is valid, default ${DEFAULT_TTL}, at most 365d` },
+  json: { type: "boolean", help: 'print {"token": ..., "claims": {...}} instead of the token alone' },
+  help: { type: "boolean", short: "h", help: "print this and mint nothing" },
+} as const satisfies FlagTable;
+
+/** Generated from OPTIONS, so a flag cannot be added without being documented. */
+export const USAGE = [
+  `usage: npm run token -- ${(["branch", "role"] as const).map((f) => flagSynopsis(f, OPTIONS[f])).join(" ")}`,
+  `                        ${(["user", "device", "ttl", "json"] as const).map((f) => `[${flagSynopsis(f, OPTIONS[f])}]`).join(" ")}`,
+  "",
+  ...flagHelpLines(OPTIONS, "  "),
+].join("\n");
 
 /** `90s`, `15m`, `12h`, `30d` → seconds; null unless between 1 s and 365 d. */
 export function parseTtlSeconds(text: string): number | null {
@@ -56,49 +54,16 @@ export type TokenCommand =
 const bad = (flag: string, received: string | undefined, expected: string) =>
   err(`--${flag}: received ${received === undefined ? "nothing" : JSON.stringify(received)}, expected ${expected}`);
 
-/** parseArgs errors are several sentences, some on several lines: one line in our own words instead. */
-function describeParseError(e: unknown): string {
-  const message = e instanceof Error ? e.message : String(e);
-  const code = e instanceof Error && "code" in e ? e.code : undefined;
-  const quoted = /'([^']*)'/.exec(message)?.[1] ?? "";
-  const flags = Object.keys(OPTIONS).map((f) => `--${f}`).join(", ");
-  switch (code) {
-    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-      return `unknown flag ${quoted}: expected one of ${flags}`;
-    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
-      return `unexpected argument ${JSON.stringify(quoted)}: every value follows its flag, e.g. --branch colombo-main`;
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
-      const flag = quoted.split(" ")[0] ?? quoted;
-      return message.includes("does not take")
-        ? `${flag}: received a value, expected none (it is a switch)`
-        : `${flag}: received no value, expected a value after it (a value starting with "-" is written ${flag}=-value)`;
-    }
-    default:
-      return message.split("\n")[0] ?? message;
-  }
-}
-
 /**
  * The command line → what to mint, or a one-line error naming the flag, the value received and what
  * was expected. Pure apart from the random default device id.
  */
 export function parseTokenArgs(argv: readonly string[], nowMs: number): Result<TokenCommand, string> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false, tokens: true });
-  } catch (e) {
-    return err(describeParseError(e));
-  }
-  const { values, tokens } = parsed;
+  // The same parser and wording as `studiovault` (desktop/cli/args.ts); a repeated flag is refused.
+  const parsed = parseFlags(argv, OPTIONS, { refuseRepeats: true, example: "--branch colombo-main" });
+  if (!parsed.ok) return parsed;
+  const { values } = parsed.value;
   if (values.help) return ok({ kind: "help" });
-  // parseArgs keeps the last of a repeated flag; `--role viewer ... --role owner` is more likely a
-  // mistake than a wish, so say so.
-  const seen = new Set<string>();
-  for (const t of tokens) {
-    if (t.kind !== "option") continue;
-    if (seen.has(t.name)) return err(`--${t.name}: given more than once, expected it once`);
-    seen.add(t.name);
-  }
 
   if (values.branch === undefined) return bad("branch", undefined, "a branch id such as colombo-main");
   const branch = BranchId.safeParse(values.branch);

@@ -1,22 +1,130 @@
-/** Small, strict argument parsing for the CLI: every bad argument is one clear line. */
-import { parseArgs, type ParseArgsConfig } from "node:util";
+/**
+ * Small, strict argument parsing for our command lines (`studiovault` and `npm run token`): every
+ * bad argument is one line in our own words, naming the flag, what was received and what was
+ * expected. node:util's parseArgs does the parsing; its errors are several sentences, some on several
+ * lines, so `describeParseError` rewords them. Both command lines go through `parseFlags`, so an
+ * unknown flag reads the same everywhere.
+ */
+import { parseArgs } from "node:util";
 import type { PosLine } from "../../schema/index.js";
+import { err, ok, type Result } from "../../schema/result.js";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
-export function parse<O extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: O, positionals = 0) {
-  try {
-    const parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: positionals > 0 });
-    if (parsed.positionals.length > positionals) {
-      throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[positionals])}`);
+/** One flag: what parseArgs needs, and what the help text says about it. */
+export interface FlagSpec {
+  readonly type: "string" | "boolean";
+  readonly multiple?: boolean;
+  readonly short?: string;
+  readonly default?: boolean;
+  /** The value's placeholder in help, e.g. `URL`; a switch has none. */
+  readonly value?: string;
+  /** One line for people. */
+  readonly help: string;
+}
+export type FlagTable = Readonly<Record<string, FlagSpec>>;
+
+/** The parsed flags of a table: a string, a list for `multiple`, a boolean for a switch; absent when not given. */
+export type FlagValues<T extends FlagTable> = {
+  [K in keyof T]?: T[K]["type"] extends "boolean" ? boolean : T[K]["multiple"] extends true ? string[] : string;
+};
+
+export interface Parsed<T extends FlagTable> {
+  values: FlagValues<T>;
+  positionals: string[];
+}
+
+export interface ParseOptions {
+  /** How many positional arguments may follow the flags' owner; default none. */
+  positionals?: number;
+  /**
+   * Refuse a flag given twice (not `multiple` ones). parseArgs keeps the last, and `--role viewer …
+   * --role owner` is more likely a mistake than a wish. Off for `studiovault`, which always kept the last.
+   */
+  refuseRepeats?: boolean;
+  /** Shown after an unexpected argument when no positionals are taken, e.g. `--branch colombo-main`. */
+  example?: string;
+}
+
+/** `--server URL`, `--item DESC:QTY:PRICE`, `--json`: a flag as help text shows it. */
+export function flagSynopsis(name: string, spec: FlagSpec): string {
+  return spec.value === undefined ? `--${name}` : `--${name} ${spec.value}`;
+}
+
+/** One help line per flag of `table`, descriptions aligned, each line starting with `indent`. */
+export function flagHelpLines(table: FlagTable, indent: string): string[] {
+  const entries = Object.entries(table).map(([name, spec]) => [flagSynopsis(name, spec) + (spec.short ? `, -${spec.short}` : ""), spec.help] as const);
+  const width = Math.max(0, ...entries.map(([left]) => left.length)) + 2;
+  return entries.map(([left, help]) => `${indent}${left.padEnd(width)}${help}`);
+}
+
+/** The one wording for an unknown flag, wherever it is met. */
+export function unknownFlagMessage(flag: string, table: FlagTable): string {
+  const names = Object.keys(table).map((f) => `--${f}`);
+  return names.length === 0 ? `unknown flag ${flag}: expected no flags` : `unknown flag ${flag}: expected one of ${names.join(", ")}`;
+}
+
+/** parseArgs errors are several sentences, some on several lines: one line in our own words instead. */
+function describeParseError(e: unknown, table: FlagTable, opts: ParseOptions): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const code = e instanceof Error && "code" in e ? e.code : undefined;
+  const quoted = /'([^']*)'/.exec(message)?.[1] ?? "";
+  switch (code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return unknownFlagMessage(quoted, table);
+    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
+      return unexpectedArgument(quoted, opts);
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
+      const flag = quoted.split(" ")[0] ?? quoted;
+      return message.includes("does not take")
+        ? `${flag}: received a value, expected none (it is a switch)`
+        : `${flag}: received no value, expected a value after it (a value starting with "-" is written ${flag}=-value)`;
     }
-    return parsed;
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError((e as Error).message.split("\n")[0]!);
+    default:
+      return message.split("\n")[0] ?? message;
   }
+}
+
+function unexpectedArgument(arg: string, opts: ParseOptions): string {
+  const hint = (opts.positionals ?? 0) === 0 && opts.example ? `: every value follows its flag, e.g. ${opts.example}` : "";
+  return `unexpected argument ${JSON.stringify(arg)}${hint}`;
+}
+
+/** `argv` against `table`: the values and positionals, or a one-line error. Never throws. */
+export function parseFlags<T extends FlagTable>(argv: readonly string[], table: T, opts: ParseOptions = {}): Result<Parsed<T>, string> {
+  const positionals = opts.positionals ?? 0;
+  // Only what parseArgs knows about: `help` and `value` are ours.
+  const options = Object.fromEntries(
+    Object.entries(table).map(([name, f]) => [
+      name,
+      { type: f.type, ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}), ...(f.default !== undefined ? { default: f.default } : {}) },
+    ]),
+  );
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: positionals > 0, tokens: true });
+  } catch (e) {
+    return err(describeParseError(e, table, opts));
+  }
+  if (parsed.positionals.length > positionals) return err(unexpectedArgument(parsed.positionals[positionals]!, opts));
+  if (opts.refuseRepeats) {
+    const seen = new Set<string>();
+    for (const t of parsed.tokens) {
+      if (t.kind !== "option" || table[t.name]?.multiple) continue;
+      if (seen.has(t.name)) return err(`--${t.name}: given more than once, expected it once`);
+      seen.add(t.name);
+    }
+  }
+  return ok({ values: parsed.values as FlagValues<T>, positionals: parsed.positionals });
+}
+
+/** `parseFlags` for `studiovault`'s commands, where a bad argument is a thrown UsageError (exit 2). */
+export function parse<T extends FlagTable>(argv: string[], table: T, positionals = 0): Parsed<T> {
+  const parsed = parseFlags(argv, table, { positionals });
+  if (!parsed.ok) throw new UsageError(parsed.error);
+  return parsed.value;
 }
 
 export function required(value: string | undefined, flag: string, expected: string): string {

@@ -1,12 +1,6 @@
 /**
- * `studiovault`: the headless desktop for on-location crews, scripts and tests.
- *
- *   studiovault init --server URL --token TOKEN [--db PATH]
- *   studiovault status | sync | watch | conflicts | ledger | snapshot
- *   studiovault devices | device revoke DEVICE_ID --reason R
- *   studiovault project create|update|delete|select|list|show …
- *   studiovault pos sale|void|correct|list …
- *   studiovault invoice create|update|void|list …
+ * `studiovault`: the headless desktop for on-location crews, scripts and tests. The commands and
+ * their flags are in registry.ts (`studiovault help` lists them, generated from the same tables).
  *
  * Global: --db PATH (default $STUDIOVAULT_DB or ./studiovault.sqlite), --json.
  * Exit codes: 0 done, 1 refused (a write the rules refuse, sync stopped, the server said no),
@@ -16,12 +10,10 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { LocalStore } from "../store/local-store.js";
 import { UsageError } from "./args.js";
-import { runCommand, USAGE } from "./commands.js";
+import type { Io } from "./context.js";
+import { helpText, runCommand } from "./registry.js";
 
-export interface Io {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
+export type { Io } from "./context.js";
 
 /** Splits off the global flags, opens the store and runs one command. Returns the exit code. */
 export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -42,7 +34,7 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
     else rest.push(a);
   }
   if (rest.length === 0 || rest[0] === "help" || rest[0] === "--help") {
-    io.out(USAGE);
+    io.out(helpText());
     return rest.length === 0 ? 2 : 0;
   }
   const resolved = path.resolve(dbPath);

@@ -1,9 +1,13 @@
 /**
- * The CLI's calls to the branch's HTTP API (snapshots, devices): one request with the device token,
- * answered as a value. Whether the server could not be reached or said no are different answers
+ * Every HTTP request the CLI makes itself (the sync engine and the snapshot bootstrap have their own,
+ * in desktop/sync/): calls to the branch's HTTP API (snapshots, devices), one request with the
+ * device token, answered as a value; and the health check behind "reachable". Whether the server could not be reached or said no are different answers
  * (exit 3 and exit 1), so a crew on location can tell "try again later" from "you may not".
  */
 import type { StoreConfig } from "../store/context.js";
+
+/** A health check answers at once or the server is as good as unreachable for `status` and `init`. */
+const HEALTH_TIMEOUT_MS = 1_500;
 
 /** Long enough for a snapshot export of a large branch; a dead server fails at once anyway. */
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -38,4 +42,14 @@ export async function serverCall(cfg: StoreConfig, method: "GET" | "POST", path:
     parsed = { error: `http_${response.status}`, message: `the server answered HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ""}` };
   }
   return response.ok ? { kind: "ok", status: response.status, body: parsed } : { kind: "refused", status: response.status, body: parsed };
+}
+
+/** Whether the server answers its health check now. Never throws. */
+export async function reachable(serverUrl: string): Promise<boolean> {
+  try {
+    const response = await fetch(new URL("/health", serverUrl), { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+    return response.ok;
+  } catch {
+    return false;
+  }
 }

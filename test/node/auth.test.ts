@@ -7,9 +7,17 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { CLOCK_SKEW_MS, signDeviceToken, tokenFromRequest, verifyDeviceToken } from "../../durable/auth.js";
+import { decodeJwt, decodeProtectedHeader, SignJWT } from "jose";
+import {
+  CLOCK_SKEW_MS,
+  sharedSecretKeys,
+  signDeviceToken,
+  TOKEN_CLOCK_TOLERANCE_S,
+  tokenFromRequest,
+  verifyDeviceToken,
+} from "../../durable/auth.js";
 import { InvariantError } from "../../schema/result.js";
-import { base64UrlDecode, base64UrlEncode, decodeTokenUnverified, type DeviceClaims } from "../../schema/token.js";
+import { base64UrlDecode, base64UrlEncode, decodeTokenUnverified, type DeviceClaims, jwtClaimsOf } from "../../schema/token.js";
 import { mintFromArgs, USAGE } from "../../scripts/token.js";
 import { type LocalServer, NodeClient, startServer, tokenFor as serverToken } from "../support/server.js";
 
@@ -28,9 +36,20 @@ const claims = {
 
 const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const utf8 = (text: string) => new TextEncoder().encode(text);
+const TOLERANCE_MS = TOKEN_CLOCK_TOLERANCE_S * 1000;
 
-/** A correctly signed token over any claims text: proves a refusal is about the claims, not the signature. */
-async function signRaw(claimsJson: string, secret = SECRET): Promise<string> {
+/** A correctly signed JWT over any claims set and header: proves a refusal is about the claims, not the signature. */
+async function signJwtRaw(payload: Record<string, unknown>, opts: { secret?: string; alg?: string } = {}): Promise<string> {
+  const alg = opts.alg ?? "HS256";
+  return new SignJWT(payload).setProtectedHeader({ alg, typ: "JWT" }).sign(utf8(opts.secret ?? SECRET));
+}
+
+/**
+ * A legacy `sv1.` token over any claims text, signed the way durable/auth.ts signed tokens before the
+ * switch to JWTs. Kept here, not in the product: nothing mints sv1 tokens any more, but the ones
+ * handed out still have to verify until they expire.
+ */
+async function signLegacy(claimsJson: string, secret = SECRET): Promise<string> {
   const key = await crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const signed = `sv1.${base64UrlEncode(utf8(claimsJson))}`;
   return `${signed}.${base64UrlEncode(new Uint8Array(await crypto.subtle.sign("HMAC", key, utf8(signed))))}`;
@@ -42,11 +61,44 @@ async function failure(token: unknown, now = NOW_MS) {
   return result.error;
 }
 
-describe("signing and verifying a device token", () => {
+/** Every single-character change of `token` is refused; a change at a dot (or in `malformedUpTo`) as malformed. */
+async function expectEveryAlterationRefused(token: string, malformedUpTo = -1) {
+  const dots = [token.indexOf("."), token.lastIndexOf(".")];
+  const lastOfParts = [dots[0]! - 1, dots[1]! - 1, token.length - 1];
+  for (let at = 0; at < token.length; at++) {
+    // Every position once; the last character of each part with every other letter, because its
+    // unused low bits are where a lax decoder would accept a second spelling of the same bytes.
+    const replacements = lastOfParts.includes(at) ? [...BASE64URL] : [token[at] === "A" ? "B" : "A"];
+    for (const c of replacements) {
+      if (c === token[at]) continue;
+      const altered = token.slice(0, at) + c + token.slice(at + 1);
+      const error = await failure(altered);
+      expect(["bad_signature", "malformed"], `position ${at} → ${c}`).toContain(error.code);
+      if (at <= malformedUpTo || dots.includes(at)) expect(error.code, `position ${at}`).toBe("malformed");
+    }
+  }
+}
+
+describe("signing and verifying a device token (a standard JWT)", () => {
   it("round-trips: a signed token verifies to exactly its claims", async () => {
     const token = await signDeviceToken(claims, SECRET);
-    expect(token).toMatch(/^sv1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+    expect(token).toMatch(/^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
     expect(await verifyDeviceToken(token, SECRET, NOW_MS)).toEqual({ ok: true, value: claims });
+  });
+
+  it("is an HS256 JWT with the registered claim names any JWT tool reads", async () => {
+    const token = await signDeviceToken(claims, SECRET);
+    expect(decodeProtectedHeader(token)).toEqual({ alg: "HS256", typ: "JWT" });
+    expect(decodeJwt(token)).toEqual({
+      iss: "studiovault",
+      aud: "studiovault-sync",
+      sub: claims.device,
+      branch: claims.branch,
+      user: claims.user,
+      role: claims.role,
+      iat: claims.iat,
+      exp: claims.exp,
+    });
   });
 
   it("refuses a token signed with another secret as bad_signature", async () => {
@@ -54,28 +106,14 @@ describe("signing and verifying a device token", () => {
     expect(await failure(token)).toMatchObject({ code: "bad_signature" });
   });
 
-  it("never verifies a token with any single character of its claims or signature changed", async () => {
-    const token = await signDeviceToken(claims, SECRET);
-    const dots = [3, token.lastIndexOf(".")];
-    const lastOfParts = [dots[1]! - 1, token.length - 1];
-    for (let at = 0; at < token.length; at++) {
-      // Every position once; the last character of each part with every other letter, because its
-      // unused low bits are where a lax decoder would accept a second spelling of the same bytes.
-      const replacements = lastOfParts.includes(at) ? [...BASE64URL] : [token[at] === "A" ? "B" : "A"];
-      for (const c of replacements) {
-        if (c === token[at]) continue;
-        const altered = token.slice(0, at) + c + token.slice(at + 1);
-        const error = await failure(altered);
-        expect(["bad_signature", "malformed"], `position ${at} → ${c}`).toContain(error.code);
-        if (at <= 3 || dots.includes(at)) expect(error.code, `position ${at}`).toBe("malformed");
-      }
-    }
+  it("never verifies a token with any single character of its header, claims or signature changed", async () => {
+    await expectEveryAlterationRefused(await signDeviceToken(claims, SECRET));
   });
 
-  it("is expired at exactly exp, and the message names the expiry", async () => {
+  it(`is expired ${TOKEN_CLOCK_TOLERANCE_S} s (the clock tolerance) after exp, and the message names the expiry`, async () => {
     const token = await signDeviceToken(claims, SECRET);
-    expect((await verifyDeviceToken(token, SECRET, claims.exp * 1000 - 1)).ok).toBe(true);
-    expect(await failure(token, claims.exp * 1000)).toEqual({ code: "expired", message: "token expired at 2026-11-25T11:00:00.000Z" });
+    expect((await verifyDeviceToken(token, SECRET, claims.exp * 1000 + TOLERANCE_MS - 1)).ok).toBe(true);
+    expect(await failure(token, claims.exp * 1000 + TOLERANCE_MS)).toEqual({ code: "expired", message: "token expired at 2026-11-25T11:00:00.000Z" });
   });
 
   it("is not valid yet when issued more than the clock skew allowance in the future", async () => {
@@ -88,33 +126,42 @@ describe("signing and verifying a device token", () => {
     expect((await verifyDeviceToken(atLimit, SECRET, NOW_MS)).ok).toBe(true);
   });
 
+  it("takes the time from the caller: the same token is valid, then expired, on an injected clock", async () => {
+    const token = await signDeviceToken(claims, SECRET);
+    expect((await verifyDeviceToken(token, SECRET, NOW_MS)).ok).toBe(true);
+    expect((await failure(token, NOW_MS + 2 * 3_600_000)).code).toBe("expired");
+  });
+
   it("refuses a missing or empty token as missing", async () => {
     for (const nothing of [null, undefined, ""]) expect((await failure(nothing)).code).toBe("missing");
   });
 
-  it("refuses garbage as malformed with a reason, and never throws", async () => {
+  it("refuses garbage, other algorithms and foreign claims as malformed with a reason, and never throws", async () => {
     const good = await signDeviceToken(claims, SECRET);
-    const sig = good.split(".")[2]!;
+    const [header, payload, sig] = good.split(".") as [string, string, string];
+    const jwt = jwtClaimsOf(claims);
     const b64 = (text: string) => base64UrlEncode(utf8(text));
-    const full = JSON.stringify(claims);
     const cases: Array<[string, string, RegExp]> = [
       ["no dots", "nodots", /3 dot-separated parts.*received 1/],
       ["four parts", `${good}.x`, /received 4/],
       ["3000 characters", "x".repeat(3_000), /3000 characters; the limit is 2048/],
-      ["3000 characters that look like a token", `sv1.${"A".repeat(2_900)}.${sig}`, /the limit is 2048/],
-      ["another prefix", good.replace(/^sv1/, "sv2"), /prefix "sv1", received "sv2"/],
-      ["non-base64url claims", `sv1.!!!.${sig}`, /claims part is not base64url/],
-      ["standard base64 characters", `sv1.${btoa(full)}.${sig}`, /not base64url/],
-      ["padding", `sv1.${b64(full)}==.${sig}`, /not base64url/],
-      ["short signature", `sv1.${b64(full)}.${sig.slice(0, 20)}`, /signature is 15 bytes, expected 32/],
-      ["claims not JSON", await signRaw("{not json"), /not UTF-8 JSON/],
-      ["claims not UTF-8", `sv1.${base64UrlEncode(new Uint8Array([0x7b, 0xff, 0x7d]))}.${sig}`, /not UTF-8 JSON/],
-      ["claims an array", await signRaw("[1,2]"), /claims \(root\)/],
-      ["claims with an extra key", await signRaw(JSON.stringify({ ...claims, admin: true })), /admin/],
-      ["claims with __proto__", await signRaw(`{"__proto__":{"role":"owner"},${full.slice(1)}`), /__proto__/],
-      ["exp not after iat", await signRaw(JSON.stringify({ ...claims, exp: claims.iat })), /claims exp: must be after iat/],
-      ["another version", await signRaw(JSON.stringify({ ...claims, v: 2 })), /claims v/],
-      ["unknown role", await signRaw(JSON.stringify({ ...claims, role: "root" })), /claims role/],
+      ["3000 characters that look like a token", `${header}.${"A".repeat(2_900)}.${sig}`, /the limit is 2048/],
+      ["non-base64url header", `!!!.${payload}.${sig}`, /header part is not base64url/],
+      ["non-base64url claims", `${header}.!!!.${sig}`, /claims part is not base64url/],
+      ["padding", `${header}.${payload}==.${sig}`, /not base64url/],
+      ["header not JSON", `${b64("{alg")}.${payload}.${sig}`, /header is not a UTF-8 JSON object/],
+      ["header without alg", `${b64('{"typ":"JWT"}')}.${payload}.${sig}`, /header has no alg/],
+      ["alg none, unsigned", `${b64('{"alg":"none"}')}.${payload}.`, /alg is not accepted; expected HS256/],
+      ["HS512 with the right secret", await signJwtRaw(jwt, { alg: "HS512" }), /alg is not accepted/],
+      ["claims not JSON", `${header}.${b64("{not json")}.${sig}`, /not UTF-8 JSON/],
+      ["claims an array", `${header}.${b64("[1,2]")}.${sig}`, /claims \(root\)/],
+      ["an extra claim", await signJwtRaw({ ...jwt, admin: true }), /admin/],
+      ["another audience", await signJwtRaw({ ...jwt, aud: "someone-else" }), /claims aud/],
+      ["another issuer", await signJwtRaw({ ...jwt, iss: "evil" }), /claims iss/],
+      ["no subject", await signJwtRaw({ ...jwt, sub: undefined }), /claims sub/],
+      ["exp not after iat", await signJwtRaw({ ...jwt, exp: jwt.iat }), /claims exp: must be after iat/],
+      ["unknown role", await signJwtRaw({ ...jwt, role: "root" }), /claims role/],
+      ["legacy claims in a JWT", await signJwtRaw({ ...claims }), /claims/],
     ];
     for (const [what, token, reason] of cases) {
       const error = await failure(token);
@@ -136,9 +183,84 @@ describe("signing and verifying a device token", () => {
   it("reads the claims of a good token unverified, and of a forged one too: it proves nothing", async () => {
     const token = await signDeviceToken(claims, SECRET);
     expect(decodeTokenUnverified(token)).toEqual({ ok: true, value: claims });
-    const forged = await signRaw(JSON.stringify({ ...claims, role: "owner" }), "not-the-server-secret-but-long-enough-0123");
+    const forged = await signJwtRaw({ ...jwtClaimsOf(claims), role: "owner" }, { secret: "not-the-server-secret-but-long-enough-0123" });
     expect(decodeTokenUnverified(forged)).toMatchObject({ ok: true, value: { role: "owner" } });
     expect(decodeTokenUnverified("garbage")).toMatchObject({ ok: false, error: { code: "malformed" } });
+  });
+});
+
+describe("the key source behind the verifier", () => {
+  it("verifies with a key source as with the bare secret", async () => {
+    const token = await signDeviceToken(claims, SECRET);
+    expect(await verifyDeviceToken(token, sharedSecretKeys(SECRET), NOW_MS)).toEqual({ ok: true, value: claims });
+  });
+
+  it("refuses what the source does not accept: its algorithms only, and sv1 only with a legacy secret", async () => {
+    const token = await signDeviceToken(claims, SECRET);
+    const { keyFor } = sharedSecretKeys(SECRET);
+    const rsaOnly = await verifyDeviceToken(token, { algorithms: ["RS256"], keyFor }, NOW_MS);
+    expect(rsaOnly).toMatchObject({ ok: false, error: { code: "malformed", message: expect.stringMatching(/expected RS256/) } });
+    const legacy = await signLegacy(JSON.stringify(claims));
+    const noLegacy = await verifyDeviceToken(legacy, { algorithms: ["HS256"], keyFor }, NOW_MS);
+    expect(noLegacy).toMatchObject({ ok: false, error: { code: "malformed", message: expect.stringMatching(/sv1 tokens are not accepted/) } });
+  });
+});
+
+describe("legacy sv1 tokens keep working until they expire", () => {
+  it("an sv1 token issued before the switch verifies to exactly its claims", async () => {
+    const token = await signLegacy(JSON.stringify(claims));
+    expect(token).toMatch(/^sv1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+    expect(await verifyDeviceToken(token, SECRET, NOW_MS)).toEqual({ ok: true, value: claims });
+    expect(decodeTokenUnverified(token)).toEqual({ ok: true, value: claims });
+  });
+
+  it("an expired sv1 token does not: it is expired at exactly exp, as it always was", async () => {
+    const token = await signLegacy(JSON.stringify(claims));
+    expect((await verifyDeviceToken(token, SECRET, claims.exp * 1000 - 1)).ok).toBe(true);
+    expect(await failure(token, claims.exp * 1000)).toEqual({ code: "expired", message: "token expired at 2026-11-25T11:00:00.000Z" });
+  });
+
+  it("an sv1 token signed with another secret is bad_signature, and one issued in the future is not valid yet", async () => {
+    expect((await failure(await signLegacy(JSON.stringify(claims), "another-secret-of-enough-length-0123456789"))).code).toBe("bad_signature");
+    expect((await failure(await signLegacy(JSON.stringify({ ...claims, iat: NOW_S + 61 })))).code).toBe("not_yet_valid");
+  });
+
+  it("never verifies an sv1 token with any single character of its claims or signature changed", async () => {
+    await expectEveryAlterationRefused(await signLegacy(JSON.stringify(claims)), 3);
+  });
+
+  it("refuses malformed sv1 tokens with a reason", async () => {
+    const good = await signLegacy(JSON.stringify(claims));
+    const sig = good.split(".")[2]!;
+    const b64 = (text: string) => base64UrlEncode(utf8(text));
+    const full = JSON.stringify(claims);
+    const cases: Array<[string, string, RegExp]> = [
+      ["3000 characters that look like a token", `sv1.${"A".repeat(2_900)}.${sig}`, /the limit is 2048/],
+      ["another prefix", good.replace(/^sv1/, "sv2"), /header/],
+      ["non-base64url claims", `sv1.!!!.${sig}`, /claims part is not base64url/],
+      ["standard base64 characters", `sv1.${btoa(full)}.${sig}`, /not base64url/],
+      ["padding", `sv1.${b64(full)}==.${sig}`, /not base64url/],
+      ["short signature", `sv1.${b64(full)}.${sig.slice(0, 20)}`, /signature is 15 bytes, expected 32/],
+      ["claims not JSON", await signLegacy("{not json"), /not UTF-8 JSON/],
+      ["claims not UTF-8", `sv1.${base64UrlEncode(new Uint8Array([0x7b, 0xff, 0x7d]))}.${sig}`, /not UTF-8 JSON/],
+      ["claims an array", await signLegacy("[1,2]"), /claims \(root\)/],
+      ["claims with an extra key", await signLegacy(JSON.stringify({ ...claims, admin: true })), /admin/],
+      ["claims with __proto__", await signLegacy(`{"__proto__":{"role":"owner"},${full.slice(1)}`), /__proto__/],
+      ["exp not after iat", await signLegacy(JSON.stringify({ ...claims, exp: claims.iat })), /claims exp: must be after iat/],
+      ["another version", await signLegacy(JSON.stringify({ ...claims, v: 2 })), /claims v/],
+      ["unknown role", await signLegacy(JSON.stringify({ ...claims, role: "root" })), /claims role/],
+    ];
+    for (const [what, token, reason] of cases) {
+      const error = await failure(token);
+      expect(error.code, what).toBe("malformed");
+      expect(error.message, what).toMatch(reason);
+    }
+  });
+
+  it("reads the claims of a forged sv1 token unverified: it proves nothing", async () => {
+    const forged = await signLegacy(JSON.stringify({ ...claims, role: "owner" }), "not-the-server-secret-but-long-enough-0123");
+    expect(decodeTokenUnverified(forged)).toMatchObject({ ok: true, value: { role: "owner" } });
+    expect((await failure(forged)).code).toBe("bad_signature");
   });
 });
 

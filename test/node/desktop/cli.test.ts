@@ -1,6 +1,9 @@
 /** The headless CLI, run in-process with captured output, against the real local server. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { flagSynopsis, parseFlags, unknownFlagMessage } from "../../../desktop/cli/args.js";
 import { main } from "../../../desktop/cli/main.js";
+import { COMMANDS, GLOBAL_FLAGS, helpText } from "../../../desktop/cli/registry.js";
+import { parseTokenArgs } from "../../../scripts/token.js";
 import { LocalStore } from "../../../desktop/store/local-store.js";
 import { corruptQueuedPayload, tempDbPath } from "../../support/desktop.js";
 import { desktop, serverTruth } from "../../support/e2e.js";
@@ -21,6 +24,39 @@ async function run(...argv: string[]) {
 
 const A = "01936f3c-0000-7000-8000-0000000000a1";
 const C = "01936f3c-0000-7000-8000-0000000000c3";
+
+describe("studiovault help is generated from the commands' flag tables", () => {
+  it("lists every command and every flag of every table, with its value", () => {
+    const help = helpText();
+    for (const [name, spec] of Object.entries(GLOBAL_FLAGS)) expect(help, name).toContain(flagSynopsis(name, spec));
+    for (const command of COMMANDS) {
+      for (const form of command.usage) expect(help, form.words).toContain(`  ${form.words}`);
+      for (const [name, spec] of Object.entries(command.flags)) expect(help, `${command.name} --${name}`).toContain(flagSynopsis(name, spec));
+    }
+  });
+
+  it("names in usage lines only flags of the command's own table", () => {
+    for (const command of COMMANDS) {
+      for (const form of command.usage) {
+        for (const flag of [...(form.required ?? []), ...(form.optional ?? [])]) expect(Object.keys(command.flags), `${form.words} --${flag}`).toContain(flag);
+      }
+    }
+  });
+
+  it("is what `studiovault help` prints, with exit 0", async () => {
+    const r = await run("help");
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(helpText());
+  });
+
+  it("words an unknown flag the same way in studiovault and in npm run token", () => {
+    const table = { item: { type: "string", help: "x" }, json: { type: "boolean", help: "y" } } as const;
+    expect(parseFlags(["--colour", "red"], table)).toEqual({ ok: false, error: "unknown flag --colour: expected one of --item, --json" });
+    expect(unknownFlagMessage("--colour", table)).toBe("unknown flag --colour: expected one of --item, --json");
+    const token = parseTokenArgs(["--branch", "b1", "--role", "owner", "--colour", "red"], 0);
+    expect(token).toEqual({ ok: false, error: "unknown flag --colour: expected one of --branch, --role, --user, --device, --ttl, --json, --help" });
+  });
+});
 
 describe("studiovault: bad input gets one clear line and changes nothing", () => {
   it("without a command prints the usage and exits 2", async () => {
@@ -59,7 +95,8 @@ describe("studiovault: bad input gets one clear line and changes nothing", () =>
     [["invoice", "create", "--client", "X", "--tax-bp", "20000"], /--tax-bp: received "20000"/],
     [["ledger", "--day", "yesterday"], /--day: received "yesterday"/],
     [["frobnicate"], /unknown command "frobnicate"/],
-    [["pos", "sale", "--colour", "red"], /Unknown option '--colour'/],
+    [["pos", "sale", "--colour", "red"], /^pos: unknown flag --colour: expected one of --item, --method, --tendered, --currency, --reason$/],
+    [["status", "--colour"], /^status: unknown flag --colour: expected no flags$/],
   ])("%j", async (argv, message) => {
     const db = tempDbPath();
     expect((await run("--db", db, "init", "--server", server.url.origin, "--token", await tokenFor("cli-branch", A, "owner"))).code).toBe(0);

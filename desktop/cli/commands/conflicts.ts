@@ -1,0 +1,41 @@
+/** `studiovault conflicts`: the conflict inbox, and resolving one entry. */
+import { oneOf, parse, required } from "../args.js";
+import { defineCommand } from "../command.js";
+import { print } from "../output.js";
+
+const flags = {
+  all: { type: "boolean", default: false, help: "resolved conflicts too, not only open ones" },
+} as const;
+
+export const conflicts = defineCommand({
+  name: "conflicts",
+  flags,
+  usage: [
+    { words: "conflicts", optional: ["all"], help: "the conflict inbox" },
+    { words: "conflicts resolve ID dismiss|reapply", help: "dismiss a conflict, or re-apply the refused change as a new one" },
+  ],
+  run(argv, ctx) {
+    if (argv[0] === "resolve") {
+      const { positionals } = parse(argv.slice(1), {}, 2);
+      const id = Number(required(positionals[0], "ID", "a conflict id from `studiovault conflicts`"));
+      const action = oneOf(positionals[1], ["dismiss", "reapply"] as const, "action");
+      const result = ctx.store.resolveConflict(id, action);
+      if (!result.ok) {
+        print(ctx, { ok: false, error: result.error }, () => `refused: ${result.error}`);
+        return 1;
+      }
+      print(ctx, { ok: true }, () => `conflict ${id}: ${action === "dismiss" ? "dismissed" : "re-applied as a new change"}`);
+      return 0;
+    }
+    const { values } = parse(argv, flags);
+    const list = ctx.store.conflicts({ open: !values.all });
+    print(ctx, list, () =>
+      list.length === 0
+        ? "no conflicts"
+        : list
+            .map((c) => `${c.id}. ${c.message}${c.needs_manager ? " [needs a manager]" : ""} — ${c.operation} ${c.entity_type} ${c.entity_id} (${c.code})${c.resolved_at ? ` resolved: ${c.resolution}` : ""}`)
+            .join("\n"),
+    );
+    return 0;
+  },
+});

@@ -1,0 +1,77 @@
+/** `studiovault devices` and `studiovault device revoke`: the branch's devices, over its HTTP API (owner, manager). */
+import { clockIsWrong } from "../../../machines/status-words.js";
+import { describeSkew, type DeviceInfo, DeviceList, RevokeResult } from "../../../schema/index.js";
+import { parse, required, UsageError } from "../args.js";
+import { defineCommand } from "../command.js";
+import { configOf } from "../context.js";
+import { print, refused } from "../output.js";
+import { serverCall } from "../server-api.js";
+
+const DEVICE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** The server keeps at most this much of a revocation reason in its audit log. */
+const MAX_REASON_CHARS = 500;
+
+export const devices = defineCommand({
+  name: "devices",
+  flags: {},
+  usage: [{ words: "devices", help: "the branch's devices: user, role, app, last seen, install, revoked (owner, manager)" }],
+  async run(argv, ctx) {
+    parse(argv, {});
+    const cfg = configOf(ctx);
+    const answer = await serverCall(cfg, "GET", "devices");
+    if (answer.kind !== "ok") return refused(ctx, answer, "manage devices");
+    const list = DeviceList.safeParse(answer.body);
+    if (!list.success) throw new Error(`the server's device list is not what this app expects: ${list.error.issues[0]?.message ?? "invalid"}`);
+    const rows = list.data.devices;
+    print(ctx, { ok: true, devices: rows }, () => (rows.length === 0 ? "no devices have connected yet" : rows.map((d) => describeDevice(d, cfg.device_id)).join("\n")));
+    return 0;
+  },
+});
+
+function describeDevice(d: DeviceInfo, self: string): string {
+  const who = d.user_id ? `${d.user_id} (${d.role || "unknown role"})` : "never connected";
+  const parts = [
+    `${d.device_id}  ${who}`,
+    d.app ?? "app unknown",
+    `last seen ${d.last_seen_at && d.user_id ? d.last_seen_at : "never"}`,
+    d.install_id ? "install bound" : "no install bound yet",
+  ];
+  const skew = d.clock_skew_ms ?? null;
+  if (clockIsWrong(skew)) parts.push(`clock ${describeSkew(skew)} the server's`);
+  parts.push(d.revoked_at ? `REVOKED ${d.revoked_at}${d.revoked_by ? ` by ${d.revoked_by}` : ""}${d.revoke_reason ? `: ${d.revoke_reason}` : ""}` : "active");
+  return `${parts.join(" · ")}${d.device_id === self ? " (this device)" : ""}`;
+}
+
+const deviceFlags = {
+  reason: { type: "string", value: "R", help: "why the device is revoked (kept in the branch's audit log)" },
+} as const;
+
+export const device = defineCommand({
+  name: "device",
+  flags: deviceFlags,
+  usage: [
+    {
+      words: "device revoke DEVICE_ID",
+      required: ["reason"],
+      help: "refuse that device from now on (owner, manager); its unsynced changes stay on it",
+    },
+  ],
+  async run(argv, ctx) {
+    const [sub, ...rest] = argv;
+    if (sub !== "revoke") throw new UsageError(`device: expected revoke; received ${JSON.stringify(sub ?? "")} (the list is \`studiovault devices\`)`);
+    const { values, positionals } = parse(rest, deviceFlags, 1);
+    const id = required(positionals[0], "DEVICE_ID", "the device to revoke (from `studiovault devices`)");
+    if (!DEVICE_ID.test(id)) throw new UsageError(`DEVICE_ID: received ${JSON.stringify(id)}, expected a device id such as 01936f3c-0000-7000-8000-0000000000a1 (from \`studiovault devices\`)`);
+    const reason = required(values.reason?.trim(), "--reason", "why the device is revoked (kept in the branch's audit log)");
+    if (reason.length > MAX_REASON_CHARS) throw new UsageError(`--reason: ${reason.length} characters, expected at most ${MAX_REASON_CHARS}`);
+    const answer = await serverCall(configOf(ctx), "POST", `devices/${encodeURIComponent(id)}/revoke`, { reason });
+    if (answer.kind !== "ok") return refused(ctx, answer, "manage devices");
+    const done = RevokeResult.safeParse(answer.body);
+    if (!done.success) throw new Error(`the server's answer is not what this app expects: ${done.error.issues[0]?.message ?? "invalid"}`);
+    const r = done.data;
+    print(ctx, { ok: true, ...r }, () =>
+      r.already ? `device ${r.device_id} was already revoked (at ${r.revoked_at})` : `revoked device ${r.device_id} at ${r.revoked_at}: it can no longer sync; its unsynced changes stay on it`,
+    );
+    return 0;
+  },
+});
