@@ -12,7 +12,8 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { MAX_BATCH_EVENTS, splitIntoChunks, type TransferId } from "../schema/index.js";
+import { MAX_BATCH_EVENTS, splitIntoChunks } from "../protocol/index.js";
+import { type TransferId } from "../domain/index.js";
 import { makeEventFactory } from "../test/support/events.js";
 import { NodeClient, startServer } from "../test/support/server.js";
 import { round, summary } from "./lib/stats.js";

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { signDeviceToken } from "../durable/auth.js";
 import { LocalStore } from "../desktop/store/local-store.js";
-import type { Change, DeviceClaims } from "../schema/index.js";
+import type { Change, DeviceClaims } from "../protocol/index.js";
 import * as ex from "../test/fixtures/examples.js";
 
 const quick = process.argv.includes("--quick");

@@ -7,7 +7,8 @@
  *   npx tsx bench/snapshot-memory.ts [--quick]
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { splitIntoChunks, type TransferId } from "../schema/index.js";
+import { splitIntoChunks } from "../protocol/index.js";
+import { type TransferId } from "../domain/index.js";
 import { makeEventFactory } from "../test/support/events.js";
 import { NodeClient, startServer, tokenFor } from "../test/support/server.js";
 import { sampleWorkerdPeak } from "./workerd-memory.js";

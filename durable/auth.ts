@@ -2,10 +2,10 @@
  * Device tokens (I11): minted as standard JWTs (HS256) with `jose`, which runs unchanged in the
  * Node dev tools and tests and in workerd. The Worker verifies every request's token before anything
  * reaches a branch. Legacy `sv1.` tokens, signed by this file before the switch to JWTs, still
- * verify until they expire (WebCrypto HMAC, as before). Formats and claims: schema/token.ts.
+ * verify until they expire (WebCrypto HMAC, as before). Formats and claims: protocol/token.ts.
  */
 import { errors, jwtVerify, SignJWT, type JWTVerifyGetKey } from "jose";
-import { assert, err, ok, type Result } from "../schema/result.js";
+import { assert, err, ok, type Result } from "../lib/result.js";
 import {
   DeviceClaims,
   isoFromUnixSeconds,
@@ -16,7 +16,7 @@ import {
   TOKEN_AUDIENCE,
   TOKEN_ISSUER,
   type TokenFailure,
-} from "../schema/token.js";
+} from "../protocol/token.js";
 
 /**
  * A token minted on one machine may reach a server whose clock is a little behind: one issued up to

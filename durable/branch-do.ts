@@ -5,7 +5,8 @@
  * token and passes the claims in CLAIMS_HEADER; a Durable Object is reachable only through its Worker.
  */
 import { type Connection, type ConnectionContext, Server } from "partyserver";
-import { type BranchId, type SnapshotManifest, type TransferId, uuidv7 } from "../schema/index.js";
+import { type BranchId, type TransferId, uuidv7 } from "../domain/index.js";
+import { type SnapshotManifest } from "../protocol/index.js";
 import { doSqlStore } from "./adapters/do-sqlite.js";
 import { peerOf } from "./adapters/partyserver-peer.js";
 import type { Actor } from "./core/actor.js";

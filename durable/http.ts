@@ -4,9 +4,9 @@
  * 500 or a stack trace).
  */
 import type { z } from "zod";
-import { err, ok, type Result } from "../schema/result.js";
-import { DeviceClaims } from "../schema/token.js";
-import { parseJson } from "../schema/wire.js";
+import { err, ok, type Result } from "../lib/result.js";
+import { DeviceClaims } from "../protocol/token.js";
+import { parseJson } from "../protocol/wire.js";
 
 /** Verified token claims, set by the Worker on requests it forwards to a branch (never by clients). */
 export const CLAIMS_HEADER = "x-studiovault-claims";

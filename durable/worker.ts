@@ -25,8 +25,9 @@
  * token itself before forwarding.
  */
 import { getServerByName } from "partyserver";
-import { BranchId, canDo, FRAME_LIMIT_BYTES, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, snapshotKey } from "../schema/index.js";
-import { decodeTokenUnverified, type DeviceClaims } from "../schema/token.js";
+import { BranchId, canDo } from "../domain/index.js";
+import { FRAME_LIMIT_BYTES, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, snapshotKey } from "../protocol/index.js";
+import { decodeTokenUnverified, type DeviceClaims } from "../protocol/token.js";
 import { MIN_SECRET_CHARS, tokenFromRequest, verifyDeviceToken } from "./auth.js";
 import { BranchDurableObject, type Env } from "./branch-do.js";
 import { CLAIMS_HEADER, decodeSegment, json, readBody } from "./http.js";

@@ -6,7 +6,7 @@
  * same Durable Object at the same moment (deploy, eviction) over time instead of reconnecting in
  * lockstep. Randomness is injected so tests get exact delays (STYLE.md §7).
  */
-import { assert } from "../schema/result.js";
+import { assert } from "../lib/result.js";
 
 export const BACKOFF = {
   /** The un-jittered wait before the first retry. */

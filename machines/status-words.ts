@@ -4,8 +4,8 @@
  * do in its own terms (a command for the CLI, a step for the app). No I/O, no clock.
  */
 import type { PublicStatus } from "./status.js";
-import { unreachable } from "../schema/result.js";
-import { clockIsWrong, describeSkew } from "../schema/time.js";
+import { unreachable } from "../lib/result.js";
+import { clockIsWrong, describeSkew } from "../domain/clock.js";
 
 /** Why sync stopped and will not retry on its own, or null when it has not stopped. */
 export type StopCause =

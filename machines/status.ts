@@ -2,8 +2,8 @@
  * The small public status the UI shows (Liveblocks-style): the machine's internal states collapse
  * into a handful of kinds, so the renderer never depends on how the lifecycle is built.
  */
-import { closeReasonOf } from "../schema/codes.js";
-import { unreachable } from "../schema/result.js";
+import { closeReasonOf } from "../protocol/close-codes.js";
+import { unreachable } from "../lib/result.js";
 import type { SyncSnapshot } from "./sync-machine.js";
 
 export type PublicStatus =

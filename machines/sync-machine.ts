@@ -16,8 +16,8 @@
  * comes from `input.random`. Nothing here reads the wall clock, the network or the disk.
  */
 import { assertEvent, assign, enqueueActions, fromCallback, sendTo, setup, type SnapshotFrom } from "xstate";
-import { CLOSE_OUTCOMES, type CloseOutcome, closeReasonOf } from "../schema/codes.js";
-import { assert } from "../schema/result.js";
+import { CLOSE_OUTCOMES, type CloseOutcome, closeReasonOf } from "../protocol/close-codes.js";
+import { assert } from "../lib/result.js";
 import { backoffDelayMs } from "./backoff.js";
 
 /** No socket `open` within this long after starting to connect: give up and back off. */

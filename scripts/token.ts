@@ -13,8 +13,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { MIN_SECRET_CHARS, signDeviceToken } from "../durable/auth.js";
 import { flagHelpLines, flagSynopsis, type FlagTable, parseFlags } from "../desktop/cli/args.js";
-import { BranchId, DeviceId, err, ok, type Result, Role, UserId, uuidv7 } from "../schema/index.js";
-import type { DeviceClaims } from "../schema/token.js";
+import { BranchId, DeviceId, Role, UserId, uuidv7 } from "../domain/index.js";
+import { hex } from "../lib/bytes.js";
+import { err, ok, type Result } from "../lib/result.js";
+import type { DeviceClaims } from "../protocol/token.js";
 
 const DEFAULT_USER = "dev";
 const DEFAULT_TTL = "30d";
@@ -105,7 +107,7 @@ export function ensureDevSecret(devVarsPath: string): Result<{ secret: string; c
     return ok({ secret, created: false });
   }
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const secret = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  const secret = hex(bytes);
   const separator = text === "" || text.endsWith("\n") ? "" : "\n";
   try {
     // Append rather than rewrite: other lines stay byte for byte. 0600 applies when the file is created.

@@ -20,7 +20,7 @@ import readline from "node:readline";
 import { WebSocket } from "ws";
 import { LocalStore } from "../../desktop/store/local-store.js";
 import { SyncEngine } from "../../desktop/sync/engine.js";
-import type { Change } from "../../schema/index.js";
+import type { Change } from "../../protocol/index.js";
 import { benchProject } from "../lib/payload.js";
 
 export type Command =

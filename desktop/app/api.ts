@@ -9,23 +9,9 @@
  */
 import { z } from "zod";
 import type { PublicStatus } from "../../machines/index.js";
-import type {
-  DeviceId,
-  Entity,
-  EntityType as EntityTypeName,
-  InvoiceCreate,
-  InvoicePatch,
-  LedgerRow,
-  MediaSelection,
-  ProjectData,
-  ProjectPatch,
-  RejectCode,
-  RejectDetail,
-  Role,
-  SyncEvent,
-  UserId,
-} from "../../schema/index.js";
-import { EntityType, err, ok, type Result } from "../../schema/index.js";
+import type { DeviceId, Entity, EntityType as EntityTypeName, InvoiceCreate, InvoicePatch, LedgerRow, MediaSelection, ProjectData, ProjectPatch, RejectCode, RejectDetail, Role, SyncEvent, UserId } from "../../domain/index.js";
+import { EntityType } from "../../domain/index.js";
+import { err, ok, type Result } from "../../lib/result.js";
 import type { BootstrapProgress } from "../sync/bootstrap.js";
 import type { CorrectionInput, SaleInput } from "../store/writes.js";
 

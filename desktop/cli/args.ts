@@ -6,8 +6,8 @@
  * unknown flag reads the same everywhere.
  */
 import { parseArgs } from "node:util";
-import type { PosLine } from "../../schema/index.js";
-import { err, ok, type Result } from "../../schema/result.js";
+import type { PosLine } from "../../domain/index.js";
+import { err, ok, type Result } from "../../lib/result.js";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";

@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import type { MediaItem } from "../../schema/index.js";
+import type { MediaItem } from "../../domain/index.js";
 import { UsageError } from "./args.js";
 
 /**

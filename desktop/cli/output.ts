@@ -3,7 +3,7 @@
  * with `--json`; and the exit code that goes with it (README: 0 done, 1 refused, 3 unreachable).
  */
 import { describeStop } from "../../machines/status-words.js";
-import type { Entity } from "../../schema/index.js";
+import type { Entity } from "../../domain/index.js";
 import type { LocalEntity } from "../store/local-store.js";
 import type { WriteOutcome } from "../store/writes.js";
 import { configOf, type Ctx } from "./context.js";

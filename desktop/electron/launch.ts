@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { build, type BuildOptions } from "esbuild";
-import { err, ok, type Result } from "../../schema/index.js";
+import { err, ok, type Result } from "../../lib/result.js";
 import { LocalStore } from "../store/local-store.js";
 import { ensureNativeBinding, NativeBuildError, type RunCommand } from "./native.js";
 

@@ -1,5 +1,5 @@
 /** Defaults for new records created from the UI. */
-import type { ProjectData } from "../../schema/entities/project.js";
+import type { ProjectData } from "../../domain/entities/project.js";
 
 export const newProject = (title: string, client: string): ProjectData => ({
   title,

@@ -1,10 +1,10 @@
 /** Invoices: lines, tax, discount, payments, issue, void. Amounts are entered in major units. */
 import { useEffect, useState } from "preact/hooks";
 import type { EntityView } from "../app/api.js";
-import type { InvoiceData, InvoiceLine } from "../../schema/entities/invoice.js";
+import type { InvoiceData, InvoiceLine } from "../../domain/entities/invoice.js";
 // Runtime values from their own modules, never the schema barrel (note: both still import zod).
-import { invoiceTotals } from "../../schema/entities/invoice.js";
-import { formatMinor } from "../../schema/money.js";
+import { invoiceTotals } from "../../domain/amounts.js";
+import { formatMinor } from "../../domain/amounts.js";
 import { useApi, useRevision, useStatus, useWrite } from "./hooks.js";
 import { useAsk } from "./ask.js";
 

@@ -5,9 +5,9 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import type { EntityView, LedgerRow } from "../app/api.js";
-import type { PosLine, PosPaymentMethod } from "../../schema/entities/pos.js";
+import type { PosLine, PosPaymentMethod } from "../../domain/entities/pos.js";
 // From its own module, never the schema barrel (note: money.ts still imports zod).
-import { formatMinor } from "../../schema/money.js";
+import { formatMinor } from "../../domain/amounts.js";
 import { useApi, useRevision, useStatus, useWrite } from "./hooks.js";
 import { useAsk } from "./ask.js";
 

@@ -4,16 +4,14 @@
  * The list is windowed: only the visible rows are in the DOM, so thousands of items stay smooth.
  */
 import { useMemo, useState } from "preact/hooks";
-import type { MediaItem } from "../../schema/entities/project.js";
+import type { MediaItem } from "../../domain/entities/project.js";
+import { sha256Hex } from "../../lib/bytes.js";
 import { useApi } from "./hooks.js";
 
 const ROW_PX = 32;
 const VISIBLE_ROWS = 14;
 
-async function sha256(file: File): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", await file.arrayBuffer());
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
+const sha256 = async (file: File): Promise<string> => sha256Hex(await file.arrayBuffer());
 
 export function SmartSelect({ projectId, current, onClose }: { projectId: string; current: MediaItem[]; onClose: () => void }) {
   const api = useApi();

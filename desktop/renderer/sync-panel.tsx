@@ -1,6 +1,6 @@
 /** Sync made visible: state, pending work and its age, cursor, last sync, bootstrap progress, retry. */
 import type { AppStatus } from "../app/api.js";
-import { describeSkew } from "../../schema/time.js";
+import { describeSkew } from "../../domain/clock.js";
 import { clockWarning, describeStop, type StopCause, stopCause } from "../../machines/status-words.js";
 import { useApi, useStatus } from "./hooks.js";
 

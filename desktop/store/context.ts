@@ -1,19 +1,8 @@
 /** The open database and the injected clock and randomness that every store module works with. */
 import type Database from "better-sqlite3";
 import { z } from "zod";
-import {
-  DeviceId,
-  type EntityType,
-  issueDetail,
-  type Operation,
-  parseEventBody,
-  Role,
-  SyncEvent,
-  type SyncStatus,
-  type TypedEvent,
-  UserId,
-} from "../../schema/index.js";
-import { err, ok, type Result } from "../../schema/result.js";
+import { DeviceId, type EntityType, issueDetail, type Operation, parseEventBody, Role, SyncEvent, type SyncStatus, type TypedEvent, UserId } from "../../domain/index.js";
+import { err, ok, type Result } from "../../lib/result.js";
 
 /**
  * What `init` binds the store to, as kept in `sync_state` and decoded (branded ids included) when read.

@@ -5,22 +5,12 @@
  */
 import Database from "better-sqlite3";
 import { z } from "zod";
-import {
-  type Change,
-  type DeviceId,
-  type Entity,
-  type EntityType,
-  LEDGER_SQL,
-  type LedgerRow,
-  RejectCode,
-  type Verdict,
-  clockIsWrong,
-  dayIn,
-  describeSkew,
-  isTimeZone,
-} from "../../schema/index.js";
-import { decodeTokenUnverified } from "../../schema/token.js";
-import { err, ok, type Result } from "../../schema/result.js";
+import { type Change, type Verdict } from "../../protocol/index.js";
+import { keysetRows } from "../../sqlite/keyset.js";
+import { LEDGER_SQL } from "../../sqlite/ledger.js";
+import { type DeviceId, type Entity, type EntityType, type LedgerRow, RejectCode, clockIsWrong, dayIn, describeSkew, isTimeZone } from "../../domain/index.js";
+import { decodeTokenUnverified } from "../../protocol/token.js";
+import { err, ok, type Result } from "../../lib/result.js";
 import { audit, nowIso, StoreConfig, type StoreContext, timeZoneOf, UNREADABLE } from "./context.js";
 import { migrate } from "./migrations.js";
 import * as rehydrate from "./rehydrate.js";
@@ -304,16 +294,11 @@ export class LocalStore {
 
   /** Every base entity, in id order, a page at a time (never the whole branch in memory, I9). */
   *baseEntities(pageSize = 500): Generator<Entity> {
-    let after = "";
-    for (;;) {
-      const rows = this.#ctx.stmt("SELECT entity_id, body FROM base_entities WHERE entity_id > ? ORDER BY entity_id LIMIT ?").all(after, pageSize) as Array<{
-        entity_id: string;
-        body: string;
-      }>;
-      if (rows.length === 0) return;
-      for (const r of rows) yield JSON.parse(r.body) as Entity;
-      after = rows.at(-1)!.entity_id;
-    }
+    const rows = keysetRows(
+      (after) => this.#ctx.stmt("SELECT entity_id, body FROM base_entities WHERE entity_id > ? ORDER BY entity_id LIMIT ?").all(after, pageSize) as Array<{ entity_id: string; body: string }>,
+      (row) => row.entity_id,
+    );
+    for (const r of rows) yield JSON.parse(r.body) as Entity;
   }
 
   summary(): SyncSummary {

@@ -9,12 +9,12 @@
  * `sync_queue` rows are never deleted and their content never changes, only their sync status.
  */
 import type Database from "better-sqlite3";
-import { appendOnlyTriggers as appendOnly } from "../../schema/sqlite.js";
+import { appendOnlyTriggers as appendOnly } from "../../sqlite/append-only.js";
+import { type Migratable, type Migration, migrate as runMigrations } from "../../sqlite/migrate.js";
 
 export const LAYOUT_VERSION = 2;
 
-
-const MIGRATIONS: ReadonlyArray<{ to: number; sql: string }> = [
+const MIGRATIONS: readonly Migration[] = [
   {
     to: 1,
     sql: `
@@ -141,19 +141,13 @@ const MIGRATIONS: ReadonlyArray<{ to: number; sql: string }> = [
   },
 ];
 
+/** Brings the layout up to LAYOUT_VERSION. Idempotent; cheap when already current. */
 export function migrate(db: Database.Database): void {
-  db.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
-  const row = db.prepare("SELECT value FROM meta WHERE key = 'layout_version'").get() as { value: string } | undefined;
-  const current = row ? Number(row.value) : 0;
-  if (current > LAYOUT_VERSION) {
-    throw new Error(`this database has layout ${current}, newer than this app understands (${LAYOUT_VERSION}): update the app`);
-  }
-  if (current === LAYOUT_VERSION) return;
-  db.transaction(() => {
-    for (const m of MIGRATIONS) {
-      if (m.to <= current) continue;
-      db.exec(m.sql);
-      db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('layout_version', ?)").run(String(m.to));
-    }
-  })();
+  const connection: Migratable = {
+    script: (sql) => void db.exec(sql),
+    one: <T>(sql: string, ...params: string[]) => db.prepare(sql).get(...params) as T | undefined,
+    run: (sql, ...params) => void db.prepare(sql).run(...params),
+    transaction: (fn) => db.transaction(fn)(),
+  };
+  runMigrations(connection, MIGRATIONS, (current, known) => `this database has layout ${current}, newer than this app understands (${known}): update the app`);
 }

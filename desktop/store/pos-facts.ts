@@ -4,7 +4,8 @@
  * twice — a verdict and then the change stream, or a snapshot and then a pull over its seq — and is
  * recorded once.
  */
-import { businessDay, type Entity, type EntityId, type PosFact } from "../../schema/index.js";
+import { businessDay, type Entity, type EntityId } from "../../domain/index.js";
+import { type PosFact } from "../../protocol/index.js";
 import { branchTimeZone, type StoreContext } from "./context.js";
 
 /** A void of a POS order, as the ledger keeps it. */

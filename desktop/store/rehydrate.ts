@@ -9,7 +9,9 @@
  * failure anywhere before it leaves the store exactly as it was. Queued local events are never
  * touched: the swap keeps them and rebuilds their entities' views on top of the new base.
  */
-import type { Entity, EntityId, PosFact } from "../../schema/index.js";
+import { keysetRows } from "../../sqlite/keyset.js";
+import type { Entity, EntityId } from "../../domain/index.js";
+import type { PosFact } from "../../protocol/index.js";
 import { audit, nowIso, type StoreContext } from "./context.js";
 import { recordPosOrder, recordPosVoid } from "./pos-facts.js";
 import { setCursor } from "./sync-apply.js";
@@ -133,12 +135,5 @@ export class SnapshotStaging {
 }
 
 /** Every row of a keyset-paged statement `(after entity_id, limit)`, one page in memory at a time. */
-function* pages<Row extends { entity_id: string }>(page: { all(after: string, limit: number): unknown[] }): Generator<Row> {
-  let after = "";
-  for (;;) {
-    const rows = page.all(after, COPY_PAGE_ROWS) as Row[];
-    if (rows.length === 0) return;
-    yield* rows;
-    after = rows.at(-1)!.entity_id;
-  }
-}
+const pages = <Row extends { entity_id: string }>(page: { all(after: string, limit: number): unknown[] }): Generator<Row> =>
+  keysetRows((after) => page.all(after, COPY_PAGE_ROWS) as Row[], (row) => row.entity_id);

@@ -7,7 +7,7 @@
  *
  * The caller refreshes the entity's view afterwards (dependents are events on the same entity).
  */
-import type { Entity } from "../../schema/index.js";
+import type { Entity } from "../../domain/index.js";
 import { audit, log, nowIso, type QueueRow, type StoreContext, UNREADABLE } from "./context.js";
 
 /**

@@ -10,16 +10,8 @@
  * A row that cannot be read back (not JSON any more, or no longer valid) never stops the rest: it
  * is quarantined (reject.ts) when a batch would take it, and the batch goes on without it.
  */
-import {
-  applyEvent,
-  type Change,
-  type Entity,
-  FRAME_LIMIT_BYTES,
-  MAX_BATCH_EVENTS,
-  type SyncEvent,
-  utf8ByteLength,
-  type Verdict,
-} from "../../schema/index.js";
+import { applyEvent, type Entity, type SyncEvent } from "../../domain/index.js";
+import { type Change, FRAME_LIMIT_BYTES, MAX_BATCH_EVENTS, utf8ByteLength, type Verdict } from "../../protocol/index.js";
 import { audit, log, nowIso, type QueueRow, readQueued, type StoreContext } from "./context.js";
 import { recordCommittedPos } from "./pos-facts.js";
 import { quarantine, rejectRow } from "./reject.js";

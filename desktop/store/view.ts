@@ -7,7 +7,7 @@
  * will be rejected by the server; nothing is merged. An open event that cannot even be read back
  * (damaged, or no longer valid) is left out of the view too, and quarantined by `refreshView`.
  */
-import { applyEvent, type Entity, type TypedEvent } from "../../schema/index.js";
+import { applyEvent, type Entity, type TypedEvent } from "../../domain/index.js";
 import { nowIso, type QueueRow, readQueued, type StoreContext } from "./context.js";
 import { quarantine } from "./reject.js";
 

@@ -6,33 +6,8 @@
  * else `base_version` the confirmed server version (I7).
  */
 import { z } from "zod";
-import {
-  AmountMinor,
-  applyEvent,
-  Currency,
-  issueDetail,
-  PosLine,
-  PosPaymentMethod,
-  canWrite,
-  type Entity,
-  type EntityType,
-  type InvoiceCreate,
-  type InvoicePatch,
-  type MediaSelection,
-  type Operation,
-  parseEventBody,
-  type PosOrderCreate,
-  posLinesTotalMinor,
-  type ProjectData,
-  type ProjectPatch,
-  type RejectCode,
-  type RejectDetail,
-  rejectMessage,
-  zonedIso,
-  SyncEvent,
-  uuidv7,
-} from "../../schema/index.js";
-import { err, ok, type Result } from "../../schema/result.js";
+import { AmountMinor, applyEvent, Currency, issueDetail, PosLine, PosPaymentMethod, canWrite, type Entity, type EntityType, type InvoiceCreate, type InvoicePatch, type MediaSelection, type Operation, parseEventBody, type PosOrderCreate, posLinesTotalMinor, type ProjectData, type ProjectPatch, type RejectCode, type RejectDetail, rejectMessage, zonedIso, SyncEvent, uuidv7 } from "../../domain/index.js";
+import { err, ok, type Result } from "../../lib/result.js";
 import { branchTimeZone, log, nowIso, type StoreContext } from "./context.js";
 import { computeView, RECEIPT_PENDING, refreshView, viewForWrite } from "./view.js";
 

@@ -16,14 +16,8 @@ import { createInterface } from "node:readline";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import {
-  type Entity,
-  EntityId,
-  PosFact,
-  SNAPSHOT_FORMAT_VERSION,
-  SnapshotLine,
-  SnapshotManifest,
-} from "../../schema/index.js";
+import { type Entity, EntityId } from "../../domain/index.js";
+import { PosFact, SNAPSHOT_FORMAT_VERSION, SnapshotLine, SnapshotManifest } from "../../protocol/index.js";
 import type { LocalStore } from "../store/local-store.js";
 import type { SnapshotItem, SnapshotStaging } from "../store/rehydrate.js";
 

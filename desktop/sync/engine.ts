@@ -4,7 +4,7 @@
  */
 import { type Actor, createActor } from "xstate";
 import { CONNECT_TIMEOUT_MS, type PublicStatus, publicStatus, syncMachine } from "../../machines/index.js";
-import type { Change, Chunk } from "../../schema/index.js";
+import type { Change, Chunk } from "../../protocol/index.js";
 import type { LocalStore } from "../store/local-store.js";
 import { bootstrap, type BootstrapProgress } from "./bootstrap.js";
 import { describeStop, stopCause } from "../../machines/status-words.js";

@@ -1,33 +1,16 @@
 /**
  * The session: everything the sync machine does on one connection, as an XState callback actor.
  *
- * It opens the socket, speaks the protocol (schema/protocol.ts), applies what arrives to the local
+ * It opens the socket, speaks the protocol (protocol/messages.ts), applies what arrives to the local
  * store, and reports summarised events (SESSION.*) to the machine, which decides what comes next.
  * Inbound frames and the machine's commands are processed strictly one after another (`#chain`): a
  * PULL must read the cursor after the live changes before it were applied, and verdicts apply in
  * arrival order. What it keeps about the connection is one value, `SessionState`.
  */
 import { fromCallback } from "xstate";
-import {
-  type Change,
-  ChunkAssembler,
-  type Chunk,
-  CLOSE_CODES,
-  type ClientMessage,
-  decodeServerMessage,
-  type ErrorMessage,
-  type EventId,
-  FRAME_LIMIT_BYTES,
-  MAX_ASSEMBLED_MESSAGE_BYTES,
-  MAX_PULL_PAGE_CHANGES,
-  PROTOCOL_VERSION,
-  type Push,
-  type ServerMessage,
-  splitIntoChunks,
-  type TransferId,
-  unreachable,
-  utf8ByteLength,
-} from "../../schema/index.js";
+import { type Change, ChunkAssembler, type Chunk, CLOSE_CODES, type ClientMessage, decodeServerMessage, type ErrorMessage, FRAME_LIMIT_BYTES, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_PULL_PAGE_CHANGES, PROTOCOL_VERSION, type Push, type ServerMessage, splitIntoChunks, utf8ByteLength } from "../../protocol/index.js";
+import { type EventId, type TransferId } from "../../domain/index.js";
+import { unreachable } from "../../lib/result.js";
 import type { SessionCommand, SessionEvent } from "../../machines/index.js";
 import type { LocalStore } from "../store/local-store.js";
 import { type OpenSocket, type Socket, syncUrl, WS_CLOSE } from "./transport.js";

@@ -22,7 +22,7 @@
 import type { IncomingMessage } from "node:http";
 import PartySocketWs from "partysocket/ws";
 import WS from "ws";
-import { CLOSE_CODES, type CloseReason } from "../../schema/codes.js";
+import { CLOSE_CODES, type CloseReason } from "../../protocol/close-codes.js";
 
 export interface Socket {
   send(text: string): void;

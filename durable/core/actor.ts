@@ -1,5 +1,5 @@
 /** Who is acting on a branch, from the verified device token (the Worker checked it; the core trusts it). */
-import type { DeviceId, Role, UserId } from "../../schema/index.js";
+import type { DeviceId, Role, UserId } from "../../domain/index.js";
 
 export interface Actor {
   device_id: DeviceId;

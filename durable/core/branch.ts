@@ -3,20 +3,10 @@
  * injected SQLite store and clock, so the same class runs in the Durable Object (workerd) and in
  * plain Node for simulation and property tests.
  */
-import {
-  type BranchId,
-  type Changes,
-  type Entity,
-  LEDGER_SQL,
-  type LedgerRow,
-  MAX_PULL_PAGE_CHANGES,
-  type Chunk,
-  type SnapshotManifest,
-  type TransferId,
-  type UploadState,
-  type Verdict,
-  isTimeZone,
-} from "../../schema/index.js";
+import { keysetRows } from "../../sqlite/keyset.js";
+import { LEDGER_SQL } from "../../sqlite/ledger.js";
+import { type BranchId, type Entity, type LedgerRow, type TransferId, isTimeZone } from "../../domain/index.js";
+import { type Changes, MAX_PULL_PAGE_CHANGES, type Chunk, type SnapshotManifest, type UploadState, type Verdict } from "../../protocol/index.js";
 import type { Actor } from "./actor.js";
 import { type AuditEntry, readAudit, recordAudit } from "./audit.js";
 import { admitHello, type DeviceRow, type HelloAdmission, isRevoked, listDevices, revokeDevice } from "./devices.js";
@@ -101,17 +91,11 @@ export class BranchCore {
 
   /** Every entity's current version (tombstones included), in id order, a page at a time (I9). */
   *entities(pageSize = 500): Generator<Entity> {
-    let after = "";
-    for (;;) {
-      const rows = this.sql.all<{ entity_id: string; version: number }>(
-        "SELECT entity_id, version FROM entities WHERE entity_id > ? ORDER BY entity_id LIMIT ?",
-        after,
-        pageSize,
-      );
-      if (rows.length === 0) return;
-      for (const row of rows) yield readEntityVersion(this.sql, row.entity_id, row.version)!;
-      after = rows[rows.length - 1]!.entity_id;
-    }
+    const pages = keysetRows(
+      (after) => this.sql.all<{ entity_id: string; version: number }>("SELECT entity_id, version FROM entities WHERE entity_id > ? ORDER BY entity_id LIMIT ?", after, pageSize),
+      (row) => row.entity_id,
+    );
+    for (const row of pages) yield readEntityVersion(this.sql, row.entity_id, row.version)!;
   }
 
   verdictOf(eventId: string): Verdict | null {

@@ -3,7 +3,8 @@
  * log row, the POS facts and the confirmation; a rejection decided for good is stored (I3) and
  * audited (I10). This module owns the POS tables (`pos_orders`, `pos_voids`).
  */
-import { businessDay, changedFields, type Change, type ConfirmedVerdict, type Entity, type TypedEvent, type RejectedVerdict } from "../../schema/index.js";
+import { businessDay, changedFields, type Entity, type TypedEvent } from "../../domain/index.js";
+import { type Change, type ConfirmedVerdict, type RejectedVerdict } from "../../protocol/index.js";
 import type { Actor } from "./actor.js";
 import { recordAudit } from "./audit.js";
 import { type Rejection, rejectedVerdict } from "./decide.js";

@@ -6,27 +6,9 @@
  *   stored verdict? → size → envelope → device → operation defined → payload → dependency →
  *   permission → existence → version → entity rules and references → commit.
  */
-import {
-  applyEvent,
-  canWrite,
-  type Entity,
-  type EventRejection,
-  issueDetail,
-  MAX_EVENT_BYTES,
-  parseEventBody,
-  type PushFrame,
-  type RejectCode,
-  type RejectDetail,
-  type RejectedVerdict,
-  rejectMessage,
-  type Role,
-  stateRejection,
-  SyncEvent,
-  type TypedEvent,
-  utf8ByteLength,
-  type Verdict,
-} from "../../schema/index.js";
-import { unreachable } from "../../schema/result.js";
+import { applyEvent, canWrite, type Entity, type EventRejection, issueDetail, parseEventBody, type RejectCode, type RejectDetail, rejectMessage, type Role, stateRejection, SyncEvent, type TypedEvent } from "../../domain/index.js";
+import { MAX_EVENT_BYTES, type PushFrame, type RejectedVerdict, utf8ByteLength, type Verdict } from "../../protocol/index.js";
+import { unreachable } from "../../lib/result.js";
 import type { Actor } from "./actor.js";
 import { entityHead, readEntity } from "./entity-store.js";
 import { headSeq } from "./log.js";
@@ -205,7 +187,7 @@ function rejectionMessage(rejection: Rejection, role: Role): string {
     case "event":
       return rejectMessage(rejection.code, { entity_type: rejection.event.entity_type, operation: rejection.event.operation, role, detail: rejection.detail });
     case "unread":
-      // The messages of UnreadRejectCode name no entity type, operation or role (schema/codes.ts;
+      // The messages of UnreadRejectCode name no entity type, operation or role (domain/reject-codes.ts;
       // test/node/branch/decide.test.ts checks they are the same for every one). schema's
       // RejectContext requires a subject for every code, so one is passed that the text never uses.
       return rejectMessage(rejection.code, { ...UNUSED_SUBJECT, detail: rejection.detail });

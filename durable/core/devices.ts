@@ -4,12 +4,13 @@
  * and cannot be copied with the token, so a second install using the same id (a copied token or a
  * copied database) is told apart from the same install reconnecting.
  */
-import { clockIsWrong, type DeviceInfo, describeSkew } from "../../schema/index.js";
+import { clockIsWrong, describeSkew } from "../../domain/index.js";
+import { type DeviceInfo } from "../../protocol/index.js";
 import { recordAudit } from "./audit.js";
 import type { Actor } from "./actor.js";
 import type { SqlStore } from "./sql.js";
 
-/** A row of the `devices` table: what `GET …/devices` lists (schema/devices.ts). */
+/** A row of the `devices` table: what `GET …/devices` lists (protocol/devices.ts). */
 export type DeviceRow = DeviceInfo;
 
 /** What a hello may be answered with, decided from the device's row. */

@@ -2,7 +2,7 @@
  * Entities as stored by the branch: an `entities` row pointing at the current version, and every
  * version's full JSON, immutable, in `entity_versions` (split into parts; see migrations.ts).
  */
-import type { Entity, EntityType } from "../../schema/index.js";
+import type { Entity, EntityType } from "../../domain/index.js";
 import type { SqlStore } from "./sql.js";
 
 /**

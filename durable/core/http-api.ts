@@ -9,21 +9,9 @@
  * only the last path segment names the action.
  */
 import { z } from "zod";
-import {
-  type BranchAction,
-  canDo,
-  decodeWith,
-  DeviceId,
-  FRAME_LIMIT_BYTES,
-  IsoDate,
-  MAX_PULL_PAGE_CHANGES,
-  PushFrame,
-  RevokeRequest,
-  type Change,
-  type CloseReason,
-  type SnapshotManifest,
-} from "../../schema/index.js";
-import type { DeviceClaims } from "../../schema/token.js";
+import { type BranchAction, canDo, DeviceId, IsoDate } from "../../domain/index.js";
+import { decodeWith, FRAME_LIMIT_BYTES, MAX_PULL_PAGE_CHANGES, PushFrame, RevokeRequest, type Change, type CloseReason, type SnapshotManifest } from "../../protocol/index.js";
+import type { DeviceClaims } from "../../protocol/token.js";
 import { decodeSegment, intParam, parseBody } from "../http.js";
 import type { Actor } from "./actor.js";
 import type { BranchCore } from "./branch.js";

@@ -7,8 +7,8 @@
  * builds its wire values from the already-decoded event and decodes nothing.
  */
 import type { z } from "zod";
-import { DeviceId, EntityId, EventId, TransferId, UserId } from "../../schema/index.js";
-import { InvariantError } from "../../schema/result.js";
+import { DeviceId, EntityId, EventId, TransferId, UserId } from "../../domain/index.js";
+import { InvariantError } from "../../lib/result.js";
 
 function decoder<S extends z.ZodType<string>>(schema: S, what: string): (value: string) => z.infer<S> {
   return (value) => {

@@ -3,7 +3,8 @@
  * (I4). Its head is where pushes append and what pulls page up to. This module owns the `changes`
  * table: its head, its appends, and how a row becomes a wire `Change`.
  */
-import { type Change, EntityType, Operation } from "../../schema/index.js";
+import { type Change } from "../../protocol/index.js";
+import { EntityType, Operation } from "../../domain/index.js";
 import { readEntityVersion } from "./entity-store.js";
 import { storedDeviceId, storedEntityId, storedEventId, storedUserId } from "./ids.js";
 import type { SqlStore } from "./sql.js";

@@ -8,14 +8,13 @@
  * Append-only tables (I6, I10) are enforced by triggers as well as by code: `pos_orders`, `pos_voids`,
  * `audit`, `entity_versions` and `changes` reject every UPDATE and DELETE.
  */
-import { assert } from "../../schema/result.js";
 import type { SqlStore } from "./sql.js";
-import { appendOnlyTriggers as appendOnly } from "../../schema/sqlite.js";
+import { appendOnlyTriggers as appendOnly } from "../../sqlite/append-only.js";
+import { type Migration, migrate as runMigrations } from "../../sqlite/migrate.js";
 
 export const LAYOUT_VERSION = 3;
 
-
-const MIGRATIONS: ReadonlyArray<{ to: number; sql: string }> = [
+const MIGRATIONS: readonly Migration[] = [
   {
     to: 1,
     sql: `
@@ -162,20 +161,5 @@ const MIGRATIONS: ReadonlyArray<{ to: number; sql: string }> = [
 
 /** Brings the layout up to LAYOUT_VERSION. Idempotent; cheap when already current. */
 export function migrate(sql: SqlStore): void {
-  sql.script("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
-  const row = sql.one<{ value: string }>("SELECT value FROM meta WHERE key = 'layout_version'");
-  const current = row ? Number(row.value) : 0;
-  if (current > LAYOUT_VERSION) {
-    throw new Error(`storage layout ${current} is newer than this code understands (${LAYOUT_VERSION}); refusing to start`);
-  }
-  if (current === LAYOUT_VERSION) return;
-  sql.transaction(() => {
-    for (const m of MIGRATIONS) {
-      if (m.to <= current) continue;
-      sql.script(m.sql);
-      sql.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('layout_version', ?)", String(m.to));
-    }
-  });
-  const after = sql.one<{ value: string }>("SELECT value FROM meta WHERE key = 'layout_version'");
-  assert(after && Number(after.value) === LAYOUT_VERSION, "migration did not reach LAYOUT_VERSION");
+  runMigrations(sql, MIGRATIONS, (current, known) => `storage layout ${current} is newer than this code understands (${known}); refusing to start`);
 }

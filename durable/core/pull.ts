@@ -3,7 +3,7 @@
  * A page always carries at least one change, so a single change larger than the byte target still
  * moves the cursor (it is then sent in chunks).
  */
-import { type Change, PULL_PAGE_TARGET_BYTES, type Changes } from "../../schema/index.js";
+import { type Change, PULL_PAGE_TARGET_BYTES, type Changes } from "../../protocol/index.js";
 import { changeFromRow, changeRowsAfter, headSeq } from "./log.js";
 import type { SqlStore } from "./sql.js";
 

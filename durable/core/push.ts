@@ -8,8 +8,9 @@
  * This file only orders the work: decide.ts decides an event (reads), commit.ts carries the decision
  * out (writes), verdicts.ts and log.ts own the tables.
  */
-import type { Change, RejectDetail, Verdict } from "../../schema/index.js";
-import { assert, unreachable } from "../../schema/result.js";
+import type { Change, Verdict } from "../../protocol/index.js";
+import type { RejectDetail } from "../../domain/index.js";
+import { assert, unreachable } from "../../lib/result.js";
 import { answerRejection, type CommitContext, commitEvent, recordRejection } from "./commit.js";
 import { decide, type PushedEvent, type Rejection } from "./decide.js";
 

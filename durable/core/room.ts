@@ -7,48 +7,11 @@
  * Storage work is synchronous, but hashing chunks awaits WebCrypto, and without the queue a second
  * frame could be handled in that gap and reorder a device's messages.
  */
-import {
-  type Change,
-  CHUNK_RAW_BYTES,
-  Chunk as ChunkSchema,
-  type Chunk,
-  type DeviceId,
-  CLOSE_CODES,
-  type CloseReason,
-  decodeClientFrame,
-  type ErrorMessage,
-  FRAME_LIMIT_BYTES,
-  type Hello,
-  joinPieces,
-  type Live,
-  LIVE_UNREAD_BUDGET_BYTES,
-  MAX_BATCH_EVENTS,
-  MAX_EVENT_BYTES,
-  MAX_UNANSWERED_POKES,
-  MAX_PULL_PAGE_CHANGES,
-  MIN_SUPPORTED_PROTOCOL_VERSION,
-  type MessageErrorCode,
-  PROTOCOL_VERSION,
-  Pull,
-  type PushFrame,
-  type Role,
-  type ServerMessage,
-  splitIntoChunks,
-  type TransferId,
-  type UserId,
-  type Verdict,
-  bytesFromBase64,
-  utf8ByteLength,
-  verifyChunk,
-  type Welcome,
-  decodeWith,
-  frameText,
-  parseJson,
-  PushFrame as PushFrameSchema,
-  MAX_ASSEMBLED_MESSAGE_BYTES,
-} from "../../schema/index.js";
-import { unreachable } from "../../schema/result.js";
-import type { DeviceClaims } from "../../schema/token.js";
+import { type Change, CHUNK_RAW_BYTES, Chunk as ChunkSchema, type Chunk, CLOSE_CODES, type CloseReason, decodeClientFrame, type ErrorMessage, FRAME_LIMIT_BYTES, type Hello, joinPieces, type Live, LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_UNANSWERED_POKES, MAX_PULL_PAGE_CHANGES, MIN_SUPPORTED_PROTOCOL_VERSION, type MessageErrorCode, PROTOCOL_VERSION, Pull, type PushFrame, type ServerMessage, splitIntoChunks, type Verdict, utf8ByteLength, verifyChunk, type Welcome, decodeWith, frameText, parseJson, PushFrame as PushFrameSchema, MAX_ASSEMBLED_MESSAGE_BYTES } from "../../protocol/index.js";
+import { type DeviceId, type Role, type TransferId, type UserId } from "../../domain/index.js";
+import { bytesFromBase64 } from "../../lib/bytes.js";
+import { unreachable } from "../../lib/result.js";
+import type { DeviceClaims } from "../../protocol/token.js";
 import type { Actor } from "./actor.js";
 import type { BranchCore } from "./branch.js";
 

@@ -7,7 +7,9 @@
  * is read "as of now": each entity is read at the newest version it had at `seq` (versions are
  * immutable), and POS facts up to `seq`.
  */
-import { type BranchId, type PosFact, SNAPSHOT_FORMAT_VERSION, type SnapshotLine } from "../../schema/index.js";
+import { keysetRows } from "../../sqlite/keyset.js";
+import { type BranchId } from "../../domain/index.js";
+import { type PosFact, SNAPSHOT_FORMAT_VERSION, type SnapshotLine } from "../../protocol/index.js";
 import { readEntityVersion } from "./entity-store.js";
 import { storedDeviceId, storedEntityId } from "./ids.js";
 import type { SqlStore } from "./sql.js";
@@ -37,55 +39,50 @@ export function* snapshotLines(sql: SqlStore, branchId: BranchId, seq: number, c
   const line = (l: SnapshotLine) => `${JSON.stringify(l)}\n`;
   yield line({ kind: "header", format_version: SNAPSHOT_FORMAT_VERSION, branch_id: branchId, seq });
 
+  const byEntityId = (row: { entity_id: string }) => row.entity_id;
   let entities = 0;
-  for (let after = ""; ; ) {
-    const page = sql.all<{ entity_id: string; version: number }>(
-      `SELECT entity_id, MAX(version) AS version FROM changes WHERE entity_id > ? AND seq <= ?
-       GROUP BY entity_id ORDER BY entity_id LIMIT ?`,
-      after,
-      seq,
-      PAGE_ROWS,
-    );
-    if (page.length === 0) break;
-    for (const row of page) {
-      const entity = readEntityVersion(sql, row.entity_id, row.version)!;
-      if (entity.deleted) counts.tombstones++;
-      else counts[entity.entity_type]++;
-      entities++;
-      yield line({ kind: "entity", entity });
-    }
-    after = page[page.length - 1]!.entity_id;
+  const latest = keysetRows(
+    (after) =>
+      sql.all<{ entity_id: string; version: number }>(
+        `SELECT entity_id, MAX(version) AS version FROM changes WHERE entity_id > ? AND seq <= ?
+         GROUP BY entity_id ORDER BY entity_id LIMIT ?`,
+        after,
+        seq,
+        PAGE_ROWS,
+      ),
+    byEntityId,
+  );
+  for (const row of latest) {
+    const entity = readEntityVersion(sql, row.entity_id, row.version)!;
+    if (entity.deleted) counts.tombstones++;
+    else counts[entity.entity_type]++;
+    entities++;
+    yield line({ kind: "entity", entity });
   }
 
-  for (let after = ""; ; ) {
-    const page = sql.all<PosRow>(
-      `SELECT entity_id, official_receipt_no, kind, corrects_order_id, local_receipt_no, device_id, currency, total_minor,
-         business_day, seq FROM pos_orders WHERE entity_id > ? AND seq <= ? ORDER BY entity_id LIMIT ?`,
-      after,
-      seq,
-      PAGE_ROWS,
-    );
-    if (page.length === 0) break;
-    for (const pos of page) {
-      counts.pos_facts++;
-      yield line({ kind: "pos_order", pos: posFact(pos) });
-    }
-    after = page[page.length - 1]!.entity_id;
+  const orders = keysetRows(
+    (after) =>
+      sql.all<PosRow>(
+        `SELECT entity_id, official_receipt_no, kind, corrects_order_id, local_receipt_no, device_id, currency, total_minor,
+           business_day, seq FROM pos_orders WHERE entity_id > ? AND seq <= ? ORDER BY entity_id LIMIT ?`,
+        after,
+        seq,
+        PAGE_ROWS,
+      ),
+    byEntityId,
+  );
+  for (const pos of orders) {
+    counts.pos_facts++;
+    yield line({ kind: "pos_order", pos: posFact(pos) });
   }
 
-  for (let after = ""; ; ) {
-    const page = sql.all<{ entity_id: string; seq: number }>(
-      "SELECT entity_id, seq FROM pos_voids WHERE entity_id > ? AND seq <= ? ORDER BY entity_id LIMIT ?",
-      after,
-      seq,
-      PAGE_ROWS,
-    );
-    if (page.length === 0) break;
-    for (const v of page) {
-      counts.pos_voids++;
-      yield line({ kind: "pos_void", entity_id: storedEntityId(v.entity_id), seq: v.seq });
-    }
-    after = page[page.length - 1]!.entity_id;
+  const voids = keysetRows(
+    (after) => sql.all<{ entity_id: string; seq: number }>("SELECT entity_id, seq FROM pos_voids WHERE entity_id > ? AND seq <= ? ORDER BY entity_id LIMIT ?", after, seq, PAGE_ROWS),
+    byEntityId,
+  );
+  for (const v of voids) {
+    counts.pos_voids++;
+    yield line({ kind: "pos_void", entity_id: storedEntityId(v.entity_id), seq: v.seq });
   }
 
   yield line({ kind: "end", entities, pos_orders: counts.pos_facts, pos_voids: counts.pos_voids });

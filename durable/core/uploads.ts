@@ -4,7 +4,8 @@
  * connection, a hibernation or an eviction and resumes at `next_index`. The message is validated only
  * once it is whole and its checksum matches. Unfinished uploads expire after UPLOAD_TTL_MS.
  */
-import { type Chunk, MAX_OPEN_UPLOADS_PER_DEVICE, type TransferId, type UploadState } from "../../schema/index.js";
+import { type Chunk, MAX_OPEN_UPLOADS_PER_DEVICE, type UploadState } from "../../protocol/index.js";
+import { type TransferId } from "../../domain/index.js";
 import type { SqlStore } from "./sql.js";
 
 /** An on-location crew may be offline for hours between two pieces of one upload. */

@@ -3,18 +3,9 @@
  * module owns the `verdicts` table: what is stored for a confirmation and for a rejection, and how a
  * stored row is rebuilt into exactly the verdict first given (versions are immutable).
  */
-import {
-  type ConfirmedVerdict,
-  type DeviceId,
-  type EntityId,
-  type EventId,
-  type RejectCode,
-  RejectCode as RejectCodeSchema,
-  type RejectDetail,
-  type RejectedVerdict,
-  type Verdict,
-} from "../../schema/index.js";
-import { unreachable } from "../../schema/result.js";
+import { type ConfirmedVerdict, type RejectedVerdict, type Verdict } from "../../protocol/index.js";
+import { type DeviceId, type EntityId, type EventId, type RejectCode, RejectCode as RejectCodeSchema, type RejectDetail } from "../../domain/index.js";
+import { unreachable } from "../../lib/result.js";
 import { readEntityVersion } from "./entity-store.js";
 import { storedDeviceId, storedEntityId, storedEventId } from "./ids.js";
 import type { SqlStore } from "./sql.js";

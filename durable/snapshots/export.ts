@@ -6,7 +6,8 @@
  * same size, at least 5 MiB), with the SHA-256 of the compressed bytes computed on the way
  * (crypto.DigestStream, a Workers API). Memory: one part buffer, one entity, the gzip window.
  */
-import { type SnapshotManifest, snapshotKey, snapshotPrefix, SNAPSHOT_FORMAT_VERSION } from "../../schema/index.js";
+import { type SnapshotManifest, snapshotKey, snapshotPrefix, SNAPSHOT_FORMAT_VERSION } from "../../protocol/index.js";
+import { hex } from "../../lib/bytes.js";
 import type { BranchCore } from "../core/branch.js";
 import type { SnapshotCounts } from "../core/snapshot-source.js";
 
@@ -14,8 +15,6 @@ import type { SnapshotCounts } from "../core/snapshot-source.js";
 export const PART_BYTES = 5 * 1024 * 1024;
 /** Snapshots kept per branch; older ones are deleted after a successful export. */
 export const SNAPSHOTS_KEPT = 3;
-
-const hex = (buffer: ArrayBuffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
 
 export async function exportSnapshot(core: BranchCore, bucket: R2Bucket): Promise<SnapshotManifest> {
   const seq = core.head();

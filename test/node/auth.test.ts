@@ -16,8 +16,9 @@ import {
   tokenFromRequest,
   verifyDeviceToken,
 } from "../../durable/auth.js";
-import { InvariantError } from "../../schema/result.js";
-import { base64UrlDecode, base64UrlEncode, decodeTokenUnverified, type DeviceClaims, jwtClaimsOf } from "../../schema/token.js";
+import { InvariantError } from "../../lib/result.js";
+import { base64UrlDecode, base64UrlEncode } from "../../lib/bytes.js";
+import { decodeTokenUnverified, type DeviceClaims, jwtClaimsOf } from "../../protocol/token.js";
 import { mintFromArgs, USAGE } from "../../scripts/token.js";
 import { type LocalServer, NodeClient, startServer, tokenFor as serverToken } from "../support/server.js";
 

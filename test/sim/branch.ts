@@ -5,9 +5,9 @@
 import { nodeSqlStore } from "../../durable/adapters/node-sqlite.js";
 import { BranchCore } from "../../durable/core/branch.js";
 import { BranchRoom } from "../../durable/core/room.js";
-import { type BranchId, type TransferId, uuidv7 } from "../../schema/index.js";
+import { type BranchId, type TransferId, uuidv7 } from "../../domain/index.js";
 import type { Network } from "./network.js";
-import type { Prng } from "./prng.js";
+import type { Prng } from "../support/prng.js";
 import type { Scheduler } from "./scheduler.js";
 
 export const SIM_BRANCH = "sim-branch";

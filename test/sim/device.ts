@@ -11,11 +11,13 @@ import { copyFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { LocalStore } from "../../desktop/store/local-store.js";
 import { SyncEngine } from "../../desktop/sync/engine.js";
-import type { Change, Role } from "../../schema/index.js";
-import { base64UrlEncode, type DeviceClaims } from "../../schema/token.js";
+import type { Change } from "../../protocol/index.js";
+import type { Role } from "../../domain/index.js";
+import { base64UrlEncode } from "../../lib/bytes.js";
+import type { DeviceClaims } from "../../protocol/token.js";
 import { SIM_BRANCH } from "./branch.js";
 import type { Network } from "./network.js";
-import { Prng } from "./prng.js";
+import { Prng } from "../support/prng.js";
 import { type Scheduler, TimerScope } from "./scheduler.js";
 
 export const SIM_SERVER_URL = "http://sim.invalid";

@@ -4,7 +4,7 @@
  * device's SQLite file) and returns violations as values, one line each.
  */
 import { isDeepStrictEqual } from "node:util";
-import type { Entity, LedgerRow } from "../../schema/index.js";
+import type { Entity, LedgerRow } from "../../domain/index.js";
 import type { SimBranch } from "./branch.js";
 import type { SimDevice } from "./device.js";
 

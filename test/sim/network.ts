@@ -23,8 +23,8 @@
  */
 import type { BranchRoom, Peer, Session } from "../../durable/core/room.js";
 import type { OpenSocket, SocketHandlers, Socket } from "../../desktop/sync/transport.js";
-import { decodeTokenUnverified } from "../../schema/token.js";
-import type { Prng } from "./prng.js";
+import { decodeTokenUnverified } from "../../protocol/token.js";
+import type { Prng } from "../support/prng.js";
 import type { Scheduler, Task } from "./scheduler.js";
 
 export interface LinkProfile {

@@ -8,12 +8,12 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Role } from "../../schema/index.js";
+import type { Role } from "../../domain/index.js";
 import { SimBranch } from "./branch.js";
 import { type DeviceSpec, SimDevice } from "./device.js";
 import { checkInvariants, type Violation, type World } from "./invariants.js";
 import { type LinkProfile, Network } from "./network.js";
-import { Prng } from "./prng.js";
+import { Prng } from "../support/prng.js";
 import { Scheduler } from "./scheduler.js";
 import { randomWrite } from "./workload.js";
 

@@ -7,9 +7,9 @@
  * some are refused locally at once (the desktop's pre-check); both are part of the test.
  */
 import type { LocalStore } from "../../desktop/store/local-store.js";
-import { invoiceTotals, type InvoiceCreate, type ProjectData, type ProjectStatus } from "../../schema/index.js";
-import type { Result } from "../../schema/result.js";
-import type { Prng } from "./prng.js";
+import { invoiceTotals, type InvoiceCreate, type ProjectData, type ProjectStatus } from "../../domain/index.js";
+import type { Result } from "../../lib/result.js";
+import type { Prng } from "../support/prng.js";
 
 export type WriteKind =
   | "project.create"

@@ -1,5 +1,5 @@
 /** A branch core on a real SQLite database (better-sqlite3) with a controllable clock. */
-import type { BranchId, DeviceId, Role, UserId } from "../../schema/index.js";
+import type { BranchId, DeviceId, Role, UserId } from "../../domain/index.js";
 import { nodeSqlStore } from "../../durable/adapters/node-sqlite.js";
 import { BranchCore } from "../../durable/core/branch.js";
 import type { Actor } from "../../durable/core/push.js";

@@ -9,8 +9,8 @@ import path from "node:path";
 import { signDeviceToken } from "../../durable/auth.js";
 import type { BranchCore } from "../../durable/core/branch.js";
 import { LocalStore } from "../../desktop/store/local-store.js";
-import type { Entity, Role } from "../../schema/index.js";
-import type { DeviceClaims } from "../../schema/token.js";
+import type { Entity, Role } from "../../domain/index.js";
+import type { DeviceClaims } from "../../protocol/token.js";
 import { idGenerator } from "./events.js";
 
 export const SECRET = "desktop-test-secret-0123456789abcdef0123";

@@ -2,7 +2,8 @@
 import { createServer } from "node:net";
 import { SyncEngine } from "../../desktop/sync/engine.js";
 import type { LocalStore } from "../../desktop/store/local-store.js";
-import type { Change, Entity, LedgerRow, Role } from "../../schema/index.js";
+import type { Change } from "../../protocol/index.js";
+import type { Entity, LedgerRow, Role } from "../../domain/index.js";
 import { openStore } from "./desktop.js";
 import { type LocalServer, tokenFor } from "./server.js";
 

@@ -1,27 +1,13 @@
 /** Builders for sync events and ids in tests: deterministic, seeded, no Date.now(). */
-import {
-  type DeviceId,
-  type EntityType,
-  type Operation,
-  type SyncEvent,
-  uuidv7,
-} from "../../schema/index.js";
+import { type DeviceId, type EntityType, type Operation, type SyncEvent, uuidv7 } from "../../domain/index.js";
 import * as ex from "../fixtures/examples.js";
+import { Prng } from "./prng.js";
 
-/** A seeded id generator (mulberry32) producing valid UUIDv7s. */
+/** A seeded id generator producing valid UUIDv7s (the one test PRNG, test/support/prng.ts). */
 export function idGenerator(seed: number, startMs = Date.UTC(2026, 10, 25)) {
-  let state = seed >>> 0;
+  const prng = new Prng(seed, "ids");
   let ms = startMs;
-  const random = (bytes: Uint8Array) => {
-    for (let i = 0; i < bytes.length; i++) {
-      state = (state + 0x6d2b79f5) >>> 0;
-      let t = state;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      bytes[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-    }
-  };
-  return () => uuidv7(ms++, random);
+  return () => uuidv7(ms++, (bytes) => prng.fill(bytes));
 }
 
 export interface EventOptions {

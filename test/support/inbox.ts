@@ -2,7 +2,7 @@
  * What a test client received: frames decoded in arrival order, chunked transfers reassembled, and
  * waits for the next message of a type. Runtime-free: used over workerd's WebSocket and over `ws`.
  */
-import { ChunkAssembler, decodeServerMessage, type ServerMessage } from "../../schema/index.js";
+import { ChunkAssembler, decodeServerMessage, type ServerMessage } from "../../protocol/index.js";
 
 export class Inbox {
   readonly #queue: ServerMessage[] = [];

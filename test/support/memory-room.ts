@@ -4,7 +4,8 @@
  */
 import { BranchRoom, type Peer, type Session } from "../../durable/core/room.js";
 import { ContractSocket, type RoomDriver } from "../node/branch/contract/room-contract.js";
-import { ChunkAssembler, decodeServerMessage, type Role, type ServerMessage, type TransferId } from "../../schema/index.js";
+import { ChunkAssembler, decodeServerMessage, type ServerMessage } from "../../protocol/index.js";
+import { type Role, type TransferId } from "../../domain/index.js";
 import { makeCore } from "./branch.js";
 import { idGenerator } from "./events.js";
 

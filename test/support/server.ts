@@ -8,9 +8,10 @@ import path from "node:path";
 import { unstable_startWorker } from "wrangler";
 import WebSocket from "ws";
 import { signDeviceToken } from "../../durable/auth.js";
-import { MAX_BATCH_EVENTS, PROTOCOL_VERSION, type Role, type ServerMessage, type SyncEvent } from "../../schema/index.js";
+import { MAX_BATCH_EVENTS, PROTOCOL_VERSION, type ServerMessage } from "../../protocol/index.js";
+import { type Role, type SyncEvent } from "../../domain/index.js";
 import { Inbox } from "./inbox.js";
-import type { DeviceClaims } from "../../schema/token.js";
+import type { DeviceClaims } from "../../protocol/token.js";
 
 export const TEST_SECRET = "node-e2e-secret-0123456789abcdef0123456789";
 

@@ -4,7 +4,8 @@
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { splitIntoChunks, type TransferId } from "../../schema/index.js";
+import { splitIntoChunks } from "../../protocol/index.js";
+import { type TransferId } from "../../domain/index.js";
 import { useClock } from "../../durable/branch-do.js";
 import { UPLOAD_TTL_MS } from "../../durable/core/uploads.js";
 import { makeEventFactory } from "../support/events.js";

@@ -11,7 +11,7 @@ import { env, listDurableObjectIds, runInDurableObject, SELF } from "cloudflare:
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { signDeviceToken } from "../../durable/auth.js";
 import { type BranchDurableObject, useClock } from "../../durable/branch-do.js";
-import type { DeviceClaims } from "../../schema/token.js";
+import type { DeviceClaims } from "../../protocol/token.js";
 import { connect, newId, openSocket, ORIGIN, tokenFor } from "./support.js";
 
 let n = 0;

@@ -3,7 +3,7 @@
  * Object: each socket goes through the Worker (token check, routing) into the DO in workerd, exactly
  * as a desktop's does. The same cases run in Node against the in-memory room (test/node/branch/room.test.ts).
  */
-import type { Role } from "../../schema/index.js";
+import type { Role } from "../../domain/index.js";
 import { ContractSocket, roomContract, type RoomDriver } from "../node/branch/contract/room-contract.js";
 import { openSocket, tokenFor } from "./support.js";
 

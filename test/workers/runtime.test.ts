@@ -4,8 +4,8 @@
  */
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { wireFingerprint } from "../../schema/fingerprint.js";
-import { decodeClientMessage, PROTOCOL_HISTORY, PROTOCOL_VERSION } from "../../schema/index.js";
+import { wireFingerprint } from "../../protocol/fingerprint.js";
+import { decodeClientMessage, PROTOCOL_HISTORY, PROTOCOL_VERSION } from "../../protocol/index.js";
 
 describe("the Worker in workerd", () => {
   it("answers /health with the protocol version it speaks", async () => {

@@ -1,7 +1,9 @@
 /** Snapshot export from the real Durable Object into R2 (miniflare's local R2), and serving it. */
 import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { SnapshotLine, SnapshotManifest, type SyncEvent } from "../../schema/index.js";
+import { SnapshotLine, SnapshotManifest } from "../../protocol/index.js";
+import { type SyncEvent } from "../../domain/index.js";
+import { sha256Hex } from "../../lib/bytes.js";
 import { makeEventFactory } from "../support/events.js";
 import { connect, newId, ORIGIN, tokenFor } from "./support.js";
 
@@ -42,7 +44,7 @@ describe("snapshots", () => {
     expect(whole.status).toBe(200);
     const bytes = await whole.arrayBuffer();
     expect(bytes.byteLength).toBe(manifest.byte_size);
-    const digest = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
+    const digest = await sha256Hex(bytes);
     expect(digest).toBe(manifest.sha256);
     const parsed = await lines(bytes);
     expect(parsed[0]).toEqual({ kind: "header", format_version: 1, branch_id: branch, seq: 5 });

@@ -4,9 +4,10 @@
  */
 import { env, SELF } from "cloudflare:test";
 import { signDeviceToken } from "../../durable/auth.js";
-import { PROTOCOL_VERSION, type Role, type ServerMessage, uuidv7 } from "../../schema/index.js";
+import { PROTOCOL_VERSION, type ServerMessage } from "../../protocol/index.js";
+import { type Role, uuidv7 } from "../../domain/index.js";
 import { Inbox } from "../support/inbox.js";
-import type { DeviceClaims } from "../../schema/token.js";
+import type { DeviceClaims } from "../../protocol/token.js";
 
 export const ORIGIN = "https://sync.test";
 

@@ -4,7 +4,8 @@
  */
 import { abortAllDurableObjects, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { type ConfirmedVerdict, PROTOCOL_VERSION, type SyncEvent } from "../../schema/index.js";
+import { type ConfirmedVerdict, PROTOCOL_VERSION } from "../../protocol/index.js";
+import { type SyncEvent } from "../../domain/index.js";
 import * as ex from "../fixtures/examples.js";
 import { makeEventFactory } from "../support/events.js";
 import { connect, newId, ORIGIN, pullAll, tokenFor } from "./support.js";

@@ -1,6 +1,7 @@
 /** `studiovault devices` and `studiovault device revoke`: the branch's devices, over its HTTP API (owner, manager). */
 import { clockIsWrong } from "../../../machines/status-words.js";
-import { describeSkew, type DeviceInfo, DeviceList, RevokeResult } from "../../../schema/index.js";
+import { describeSkew } from "../../../domain/index.js";
+import { type DeviceInfo, DeviceList, RevokeResult } from "../../../protocol/index.js";
 import { parse, required, UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { configOf } from "../context.js";

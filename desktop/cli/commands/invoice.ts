@@ -1,5 +1,5 @@
 /** `studiovault invoice …`: invoices on this device. */
-import type { EntityType, InvoiceCreate } from "../../../schema/index.js";
+import type { EntityType, InvoiceCreate } from "../../../domain/index.js";
 import { minorUnits, oneOf, parse, posLine, required, UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { show, wrote } from "../output.js";

@@ -1,5 +1,5 @@
 /** `studiovault ledger`: POS totals confirmed by the server, per business day. */
-import { formatMinor } from "../../../schema/index.js";
+import { formatMinor } from "../../../domain/index.js";
 import { isoDate, parse } from "../args.js";
 import { defineCommand } from "../command.js";
 import { print } from "../output.js";

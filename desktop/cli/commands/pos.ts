@@ -1,5 +1,5 @@
 /** `studiovault pos …`: the till: sales, corrections, voids and the list of orders on this device. */
-import { formatMinor, type PosPaymentMethod } from "../../../schema/index.js";
+import { formatMinor, type PosPaymentMethod } from "../../../domain/index.js";
 import { minorUnits, oneOf, parse, posLine, required, UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { show, wrote } from "../output.js";

@@ -1,5 +1,5 @@
 /** `studiovault project …`: projects on this device, including Smart Select from a folder. */
-import { ProjectStatus } from "../../../schema/index.js";
+import { ProjectStatus } from "../../../domain/index.js";
 import { isoDate, minorUnits, oneOf, parse, required, UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { mediaFromFolder } from "../folder-hash.js";

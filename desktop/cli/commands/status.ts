@@ -1,6 +1,6 @@
 /** `studiovault status`: this database's queue, cursor, conflicts, clock and whether the server answers. */
 import { clockWarning } from "../../../machines/status-words.js";
-import { describeSkew } from "../../../schema/index.js";
+import { describeSkew } from "../../../domain/index.js";
 import { parse } from "../args.js";
 import { defineCommand } from "../command.js";
 import { configOf } from "../context.js";

@@ -3,7 +3,7 @@
  * rejectMessage a subject it never uses for these codes. This proves "never uses".
  */
 import { describe, expect, it } from "vitest";
-import { EntityType, Operation, rejectMessage, type RejectDetail } from "../../../schema/index.js";
+import { EntityType, Operation, rejectMessage, type RejectDetail } from "../../../domain/index.js";
 import type { UnreadRejectCode } from "../../../durable/core/decide.js";
 
 const UNREAD_CODES: readonly UnreadRejectCode[] = ["invalid_payload", "payload_too_large", "device_mismatch"];

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { nodeSqlStore } from "../../../durable/adapters/node-sqlite.js";
 import { BranchCore } from "../../../durable/core/branch.js";
 import type { SqlValue } from "../../../durable/core/sql.js";
-import type { BranchId, EntityType, Operation, SyncEvent } from "../../../schema/index.js";
+import type { BranchId, EntityType, Operation, SyncEvent } from "../../../domain/index.js";
 import * as ex from "../../fixtures/examples.js";
 import { actor, DEVICES, makeCore } from "../../support/branch.js";
 import { makeEventFactory } from "../../support/events.js";

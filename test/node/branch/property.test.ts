@@ -5,7 +5,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Change, Entity, SyncEvent, Verdict } from "../../../schema/index.js";
+import type { Change, Verdict } from "../../../protocol/index.js";
+import type { Entity, SyncEvent } from "../../../domain/index.js";
 import { actor, DEVICES, makeCore } from "../../support/branch.js";
 import { makeEventFactory } from "../../support/events.js";
 

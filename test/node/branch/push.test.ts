@@ -3,7 +3,8 @@
  * The same core runs inside the Durable Object; test/workers/ drives it over real WebSockets.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type ConfirmedVerdict, MAX_EVENT_BYTES, type RejectedVerdict, type SyncEvent, type Verdict } from "../../../schema/index.js";
+import { type ConfirmedVerdict, MAX_EVENT_BYTES, type RejectedVerdict, type Verdict } from "../../../protocol/index.js";
+import { type SyncEvent } from "../../../domain/index.js";
 import { actor, DEVICES, makeCore } from "../../support/branch.js";
 import { makeEventFactory } from "../../support/events.js";
 

@@ -5,18 +5,8 @@
  * Object; the cases below also look inside the branch (audit, storage, a moved clock).
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  FRAME_LIMIT_BYTES,
-  PROTOCOL_VERSION,
-  LIVE_UNREAD_BUDGET_BYTES,
-  MAX_OPEN_UPLOADS_PER_DEVICE,
-  MAX_UNANSWERED_POKES,
-  type ServerMessage,
-  type SyncEvent,
-  type Verdict,
-  splitIntoChunks,
-  type TransferId,
-} from "../../../schema/index.js";
+import { FRAME_LIMIT_BYTES, PROTOCOL_VERSION, LIVE_UNREAD_BUDGET_BYTES, MAX_OPEN_UPLOADS_PER_DEVICE, MAX_UNANSWERED_POKES, type ServerMessage, type Verdict, splitIntoChunks } from "../../../protocol/index.js";
+import { type SyncEvent, type TransferId } from "../../../domain/index.js";
 import { DEVICES } from "../../support/branch.js";
 import { makeEventFactory } from "../../support/events.js";
 import { makeRoom, memoryRoomDriver, type MemoryPeer } from "../../support/memory-room.js";

@@ -3,7 +3,7 @@
  * set to. A sale rung at 23:30 branch time belongs to that day on the till and on the server.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { dayIn, offsetMinutes, zonedIso } from "../../../schema/index.js";
+import { dayIn, offsetMinutes, zonedIso } from "../../../domain/index.js";
 import { DEVICES, makeCore } from "../../support/branch.js";
 import { openStore, syncDirect } from "../../support/desktop.js";
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
 import { LocalStore } from "../../../desktop/store/local-store.js";
 import { LAYOUT_VERSION } from "../../../desktop/store/migrations.js";
-import type { PosLine } from "../../../schema/index.js";
+import type { PosLine } from "../../../domain/index.js";
 import { makeCore } from "../../support/branch.js";
 import { deviceToken, expectConverged, openStore, syncDirect, tempDbPath } from "../../support/desktop.js";
 import * as ex from "../../fixtures/examples.js";

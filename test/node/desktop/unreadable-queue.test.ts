@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { LocalStore } from "../../../desktop/store/local-store.js";
-import type { PosLine } from "../../../schema/index.js";
+import type { PosLine } from "../../../domain/index.js";
 import { makeCore } from "../../support/branch.js";
 import { corruptQueuedPayload, expectConverged, openStore, syncDirect } from "../../support/desktop.js";
 import * as ex from "../../fixtures/examples.js";

@@ -12,20 +12,10 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { MAX_STRIKES } from "../../../durable/core/room.js";
-import {
-  ClientMessage,
-  CLOSE_CODES,
-  Entity,
-  ErrorMessage,
-  MIN_SUPPORTED_PROTOCOL_VERSION,
-  PROTOCOL_HISTORY,
-  PROTOCOL_VERSION,
-  RejectCode,
-  rejectMessage,
-  ServerMessage,
-  SyncEvent,
-} from "../../../schema/index.js";
-import * as limits from "../../../schema/limits.js";
+import { ClientMessage, CLOSE_CODES, ErrorMessage, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_HISTORY, PROTOCOL_VERSION, ServerMessage } from "../../../protocol/index.js";
+import { Entity, RejectCode, rejectMessage, SyncEvent } from "../../../domain/index.js";
+import * as domainLimits from "../../../domain/limits.js";
+import * as protocolLimits from "../../../protocol/limits.js";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 const read = (file: string) => readFileSync(path.join(root, file), "utf8");
@@ -94,9 +84,9 @@ describe("docs/protocol.md and docs/protocol/*.md", () => {
     expect(wire).toContain('"message": "Project was deleted remotely"');
   });
 
-  it("wire.md lists every limit of schema/limits.ts with its value", () => {
+  it("wire.md lists every limit (protocol/limits.ts, domain/limits.ts) with its value", () => {
     const rows = tableRows(wire);
-    const entries = Object.entries(limits).filter((e): e is [string, number] => typeof e[1] === "number");
+    const entries = Object.entries({ ...protocolLimits, ...domainLimits }).filter((e): e is [string, number] => typeof e[1] === "number");
     expect(entries.length).toBeGreaterThanOrEqual(16);
     for (const [name, value] of entries) {
       const row = rows.find((l) => l.startsWith(`| \`${name}\` | ${value.toLocaleString("en-US")}`));

@@ -5,7 +5,8 @@
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootstrap } from "../../../desktop/sync/bootstrap.js";
-import { SnapshotManifest, type SyncEvent } from "../../../schema/index.js";
+import { SnapshotManifest } from "../../../protocol/index.js";
+import { type SyncEvent } from "../../../domain/index.js";
 import * as ex from "../../fixtures/examples.js";
 import { makeEventFactory } from "../../support/events.js";
 import { type Desktop, desktop, serverTruth } from "../../support/e2e.js";

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SyncEngine } from "../../../desktop/sync/engine.js";
 import { openPartySocket } from "../../../desktop/sync/transport.js";
-import type { Change } from "../../../schema/index.js";
+import type { Change } from "../../../protocol/index.js";
 import { benchProject } from "../../../bench/lib/payload.js";
 import { makeEventFactory } from "../../support/events.js";
 import { openStore } from "../../support/desktop.js";

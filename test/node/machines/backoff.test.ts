@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BACKOFF, backoffDelayMs } from "../../../machines/index.js";
-import { InvariantError } from "../../../schema/result.js";
+import { InvariantError } from "../../../lib/result.js";
 
 const ceiling = (attempt: number) => Math.min(BACKOFF.capMs, BACKOFF.baseMs * BACKOFF.factor ** Math.min(attempt - 1, 64));
 

@@ -14,8 +14,8 @@ import { PONG_TIMEOUT_MS, sessionActor } from "../../../desktop/sync/session.js"
 import { openPartySocket, type OpenSocket } from "../../../desktop/sync/transport.js";
 import type { LocalStore } from "../../../desktop/store/local-store.js";
 import { backoffDelayMs, HEARTBEAT_MS, syncMachine, syncStateName } from "../../../machines/index.js";
-import { CLOSE_CODES } from "../../../schema/codes.js";
-import type { Chunk, ClientMessage, ServerMessage } from "../../../schema/index.js";
+import { CLOSE_CODES } from "../../../protocol/close-codes.js";
+import type { Chunk, ClientMessage, ServerMessage } from "../../../protocol/index.js";
 import * as ex from "../../fixtures/examples.js";
 import { DEVICES } from "../../support/branch.js";
 import { openStore } from "../../support/desktop.js";

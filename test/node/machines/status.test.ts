@@ -1,7 +1,7 @@
 /** publicStatus: the machine's states collapse into the small status union the UI shows. */
 import { describe, expect, it } from "vitest";
 import { type PublicStatus, publicStatus, syncStateName } from "../../../machines/index.js";
-import { CLOSE_CODES } from "../../../schema/codes.js";
+import { CLOSE_CODES } from "../../../protocol/close-codes.js";
 import { goLive, startSync, type Sync } from "./harness.js";
 
 const status = (sync: Sync): PublicStatus => publicStatus(sync.actor.getSnapshot());

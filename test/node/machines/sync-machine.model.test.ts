@@ -19,7 +19,7 @@ import {
   syncMachine,
   type SyncSnapshot,
 } from "../../../machines/index.js";
-import { CLOSE_CODES, closeReasonOf } from "../../../schema/codes.js";
+import { CLOSE_CODES, closeReasonOf } from "../../../protocol/close-codes.js";
 import { startSync, type Sync } from "./harness.js";
 
 const RANDOM = () => 0.5;

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { BACKOFF, closeOutcome, CONNECT_TIMEOUT_MS, type SessionCommand } from "../../../machines/index.js";
-import { CLOSE_CODES, CLOSE_OUTCOMES, type CloseReason, TERMINAL_CLOSE_REASONS } from "../../../schema/codes.js";
+import { CLOSE_CODES, CLOSE_OUTCOMES, type CloseReason, TERMINAL_CLOSE_REASONS } from "../../../protocol/close-codes.js";
 import { goLive, startSync, type Sync } from "./harness.js";
 
 const types = (commands: readonly SessionCommand[]) => commands.map((c) => c.type);

@@ -8,7 +8,7 @@ import {
   HEARTBEAT_MS,
   REQUEST_TIMEOUT_MS,
 } from "../../../machines/index.js";
-import { CLOSE_CODES } from "../../../schema/codes.js";
+import { CLOSE_CODES } from "../../../protocol/close-codes.js";
 import { goLive, startSync, type Sync } from "./harness.js";
 
 /** Advance to one millisecond before `ms`, check nothing happened, then cross it. */

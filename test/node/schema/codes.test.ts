@@ -1,14 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  canDo,
-  canWrite,
-  EntityType,
-  isOperationDefined,
-  Operation,
-  RejectCode,
-  rejectMessage,
-  Role,
-} from "../../../schema/index.js";
+import { canDo, canWrite, EntityType, isOperationDefined, Operation, RejectCode, rejectMessage, Role } from "../../../domain/index.js";
 
 describe("reject codes", () => {
   it("the seed's scenario reads exactly 'Project was deleted remotely'", () => {

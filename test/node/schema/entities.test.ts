@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import {
-  Entity,
-  InvoiceCreate,
-  InvoicePatch,
-  invoiceTotals,
-  PosOrderCreate,
-  ProjectData,
-  ProjectPatch,
-  taxMinor,
-} from "../../../schema/index.js";
+import { Entity, InvoiceCreate, InvoicePatch, invoiceTotals, PosOrderCreate, ProjectData, ProjectPatch, taxMinor } from "../../../domain/index.js";
 import * as ex from "../../fixtures/examples.js";
 
 /** Parse, expecting failure, and return the readable error text. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseEventBody, QueuedEvent, SyncEvent, type TypedEvent } from "../../../schema/index.js";
+import { parseEventBody, QueuedEvent, SyncEvent, type TypedEvent } from "../../../domain/index.js";
 import * as ex from "../../fixtures/examples.js";
 
 const event = (over: Partial<Record<keyof SyncEvent, unknown>>) => ({ ...ex.event, ...over }) as SyncEvent;

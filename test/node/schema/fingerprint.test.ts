@@ -5,17 +5,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import {
-  MIN_SUPPORTED_PROTOCOL_VERSION,
-  PROTOCOL_HISTORY,
-  PROTOCOL_VERSION,
-} from "../../../schema/index.js";
-import { canonicalJson, wireDescription, wireFingerprint } from "../../../schema/fingerprint.js";
+import { MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_HISTORY, PROTOCOL_VERSION } from "../../../protocol/index.js";
+import { sha256Hex } from "../../../lib/bytes.js";
+import { canonicalJson, wireDescription, wireFingerprint } from "../../../protocol/fingerprint.js";
 
-const sha256 = async (text: string) => {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-};
+const sha256 = sha256Hex;
 
 describe("protocol fingerprint", () => {
   it("the wire shape matches the fingerprint recorded for the current protocol version", async () => {

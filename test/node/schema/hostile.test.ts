@@ -5,18 +5,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import {
-  ClientMessage,
-  decodeClientFrame,
-  decodeClientMessage,
-  decodeServerMessage,
-  Entity,
-  parseEventBody,
-  PosOrderCreate,
-  ProjectData,
-  ServerMessage,
-  SyncEvent,
-} from "../../../schema/index.js";
+import { ClientMessage, decodeClientFrame, decodeClientMessage, decodeServerMessage, ServerMessage } from "../../../protocol/index.js";
+import { Entity, parseEventBody, PosOrderCreate, ProjectData, SyncEvent } from "../../../domain/index.js";
 import * as ex from "../../fixtures/examples.js";
 import { makeEventFactory } from "../../support/events.js";
 

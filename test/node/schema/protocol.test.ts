@@ -1,14 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  CLOSE_CODES,
-  ClientMessage,
-  closeReasonOf,
-  decodeClientFrame,
-  decodeClientMessage,
-  decodeServerMessage,
-  FRAME_LIMIT_BYTES,
-  ServerMessage,
-} from "../../../schema/index.js";
+import { CLOSE_CODES, ClientMessage, closeReasonOf, decodeClientFrame, decodeClientMessage, decodeServerMessage, FRAME_LIMIT_BYTES, ServerMessage } from "../../../protocol/index.js";
 import * as ex from "../../fixtures/examples.js";
 
 describe("protocol v1 messages", () => {

@@ -10,16 +10,8 @@
  * Runtime-free (no Node or Workers API): both vitest projects import it.
  */
 import { beforeEach, afterEach, describe, expect, it } from "vitest";
-import {
-  CLOSE_CODES,
-  FRAME_LIMIT_BYTES,
-  PROTOCOL_VERSION,
-  type Role,
-  type ServerMessage,
-  splitIntoChunks,
-  type TransferId,
-  Welcome,
-} from "../../../../schema/index.js";
+import { CLOSE_CODES, FRAME_LIMIT_BYTES, PROTOCOL_VERSION, type ServerMessage, splitIntoChunks, Welcome } from "../../../../protocol/index.js";
+import { type Role, type TransferId } from "../../../../domain/index.js";
 import { Inbox } from "../../../support/inbox.js";
 import { makeEventFactory } from "../../../support/events.js";
 

@@ -14,10 +14,10 @@
  *   {"kind":"end", "entities", "pos_orders", "pos_voids"}     (a truncated file has no end line)
  */
 import { z } from "zod";
-import { Entity } from "./entities/index.js";
-import { BranchId, DeviceId, EntityId, Sha256Hex } from "./ids.js";
-import { Currency, SignedAmountMinor } from "./money.js";
-import { IsoDate, IsoDateTime } from "./text.js";
+import { Entity } from "../domain/entities/index.js";
+import { BranchId, DeviceId, EntityId, Sha256Hex } from "../domain/ids.js";
+import { Currency, SignedAmountMinor } from "../domain/money.js";
+import { IsoDate, IsoDateTime } from "../domain/text.js";
 
 export const SNAPSHOT_FORMAT_VERSION = 1;
 

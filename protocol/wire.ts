@@ -4,10 +4,10 @@
  * is a value, never an exception.
  */
 import { z } from "zod";
-import { EventId } from "./ids.js";
+import { EventId } from "../domain/ids.js";
 import { FRAME_LIMIT_BYTES, MAX_BATCH_EVENTS } from "./limits.js";
-import { Chunk, ClientMessage, Hello, Ping, Pull, Push, ServerMessage, UploadQuery } from "./protocol.js";
-import { err, ok, type Result } from "./result.js";
+import { Chunk, ClientMessage, Hello, Ping, Pull, Push, ServerMessage, UploadQuery } from "./messages.js";
+import { err, ok, type Result } from "../lib/result.js";
 
 export interface DecodeError {
   code: "frame_too_large" | "malformed_message";

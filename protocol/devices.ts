@@ -3,7 +3,7 @@
  * the server that answers and the clients that read it (the CLI today, the dashboard next).
  */
 import { z } from "zod";
-import { line } from "./text.js";
+import { line } from "../domain/text.js";
 
 /** One device of a branch, as the server records it (absent values are null). */
 export const DeviceInfo = z.object({

@@ -18,9 +18,10 @@
  * `DeviceClaims`, which is also what it forwards to the branch.
  */
 import { z } from "zod";
-import { BranchId, DeviceId, UserId } from "./ids.js";
-import { Role } from "./permissions.js";
-import { err, ok, type Result } from "./result.js";
+import { BranchId, DeviceId, UserId } from "../domain/ids.js";
+import { Role } from "../domain/permissions.js";
+import { base64UrlDecode } from "../lib/bytes.js";
+import { err, ok, type Result } from "../lib/result.js";
 
 /** The first part of a legacy token. Never bumped again: new formats are JWTs. */
 export const LEGACY_TOKEN_PREFIX = "sv1";
@@ -108,32 +109,6 @@ export interface TokenFailure {
 
 /** Unix seconds as an ISO instant, for messages. */
 export const isoFromUnixSeconds = (seconds: number): string => new Date(seconds * 1000).toISOString();
-
-/** Bytes → unpadded base64url. btoa rather than Buffer: the same code runs in Node 20 and workerd. */
-export function base64UrlEncode(bytes: Uint8Array): string {
-  let binary = "";
-  // String.fromCharCode with a spread is limited by the argument count; go in slices.
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-/**
- * Unpadded base64url → bytes, or null for anything else. Strict on purpose: atob alone would accept
- * whitespace, `+`, `/` and padding, and the unused low bits of the last character would let one
- * signature be spelled several ways and still verify. Only the canonical spelling is accepted, so a
- * token has exactly one text form.
- */
-export function base64UrlDecode(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
-  let bytes: Uint8Array;
-  try {
-    const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4));
-    bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  } catch {
-    return null;
-  }
-  return base64UrlEncode(bytes) === text ? bytes : null;
-}
 
 /** A legacy token taken apart. */
 export interface LegacyTokenParts {

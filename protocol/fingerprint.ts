@@ -4,11 +4,14 @@
  * PROTOCOL_HISTORY entry (and so a version bump). Uses WebCrypto so it runs in Node and workerd.
  */
 import { z } from "zod";
-import { CLOSE_CODES, RejectCode } from "./codes.js";
-import { Entity } from "./entities/index.js";
-import { EVENT_PAYLOADS, SyncEvent } from "./events.js";
-import * as limits from "./limits.js";
-import { ClientMessage, ServerMessage } from "./protocol.js";
+import { sha256Hex } from "../lib/bytes.js";
+import { CLOSE_CODES } from "./close-codes.js";
+import { RejectCode } from "../domain/reject-codes.js";
+import { Entity } from "../domain/entities/index.js";
+import { EVENT_PAYLOADS, SyncEvent } from "../domain/events.js";
+import * as domainLimits from "../domain/limits.js";
+import * as protocolLimits from "./limits.js";
+import { ClientMessage, ServerMessage } from "./messages.js";
 
 /** JSON with object keys sorted, so the text depends only on content. */
 export function canonicalJson(value: unknown): string {
@@ -38,12 +41,10 @@ export function wireDescription(): unknown {
     payloads,
     reject_codes: RejectCode.options,
     close_codes: CLOSE_CODES,
-    limits: { ...limits },
+    limits: { ...protocolLimits, ...domainLimits },
   };
 }
 
 export async function wireFingerprint(): Promise<string> {
-  const bytes = new TextEncoder().encode(canonicalJson(wireDescription()));
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return sha256Hex(canonicalJson(wireDescription()));
 }

@@ -7,6 +7,7 @@
  * device-local receipt number and the server assigns `official_receipt_no` when it commits.
  */
 import { z } from "zod";
+import { posLinesTotalMinor } from "../amounts.js";
 import { DeviceId, EntityId, UserId } from "../ids.js";
 import { MAX_LINE_QUANTITY, MAX_UNIT_PRICE_MINOR } from "../limits.js";
 import { AmountMinor, Currency, SignedAmountMinor } from "../money.js";
@@ -39,9 +40,6 @@ export const PosPayment = z.strictObject({
   change_minor: AmountMinor.nullable(),
 });
 export type PosPayment = z.infer<typeof PosPayment>;
-
-export const posLinesTotalMinor = (lines: readonly PosLine[]): number =>
-  lines.reduce((sum, l) => sum + l.quantity * l.unit_price_minor, 0);
 
 /** Payload of a POS `create`: what the till records. Never changes afterwards. */
 export const PosOrderCreate = z

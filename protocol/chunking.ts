@@ -2,35 +2,11 @@
  * Splitting a message too large for one frame into checksummed chunks, and putting it back together.
  * Used in both directions (desktop uploads, server downloads). WebCrypto only: runs in Node and workerd.
  */
-import type { TransferId } from "./ids.js";
+import type { TransferId } from "../domain/ids.js";
 import { CHUNK_RAW_BYTES, MAX_ASSEMBLED_MESSAGE_BYTES } from "./limits.js";
-import type { Chunk } from "./protocol.js";
-import { err, ok, type Result } from "./result.js";
-
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-export function base64FromBytes(bytes: Uint8Array): string {
-  let binary = "";
-  // String.fromCharCode with a spread is limited by the argument count; go in slices.
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
-
-export function bytesFromBase64(text: string): Uint8Array | null {
-  try {
-    const binary = atob(text);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes;
-  } catch {
-    return null;
-  }
-}
+import type { Chunk } from "./messages.js";
+import { base64FromBytes, bytesFromBase64, sha256Hex } from "../lib/bytes.js";
+import { err, ok, type Result } from "../lib/result.js";
 
 /** The chunks of `text` (a whole JSON message). */
 export async function splitIntoChunks(

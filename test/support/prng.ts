@@ -1,9 +1,12 @@
 /**
- * The simulation's only source of randomness: a seeded PRNG (sfc32, seeded through splitmix32).
+ * The tests' and the simulation's only source of randomness: a seeded PRNG (sfc32, seeded through
+ * splitmix32).
  * Every choice of a run (workload, latency, faults, ids, backoff jitter) is drawn from a stream
  * derived from the run's seed and a fixed name, so a seed replays exactly, and adding draws to one
  * stream (say, the network) does not reshuffle another (the workload).
  */
+
+import { hex } from "../../lib/bytes.js";
 
 function splitmix32(seed: number): () => number {
   let state = seed >>> 0;
@@ -97,7 +100,7 @@ export class Prng {
     this.fill(b);
     b[6] = (b[6]! & 0x0f) | 0x40;
     b[8] = (b[8]! & 0x3f) | 0x80;
-    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    const h = hex(b);
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
 }

@@ -11,7 +11,6 @@
  *
  * No function here reads a clock: callers pass the instant (I13, injected clocks).
  */
-import { z } from "zod";
 
 // Intl formatters are expensive to build and the server asks for one per POS commit: keep one per zone.
 const dayFormats = new Map<string, Intl.DateTimeFormat>();
@@ -38,8 +37,6 @@ export function isTimeZone(name: string): boolean {
 }
 
 /** An IANA time zone name. */
-export const TimeZone = z.string().min(1).max(64).refine(isTimeZone, "must be an IANA time zone name such as Asia/Colombo");
-export type TimeZone = z.infer<typeof TimeZone>;
 
 function parts(ms: number, timeZone: string): Record<"year" | "month" | "day" | "hour" | "minute" | "second", number> {
   const out = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };

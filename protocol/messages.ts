@@ -8,21 +8,16 @@
  * changes without a new PROTOCOL_HISTORY entry.
  */
 import { z } from "zod";
-import { RejectCode, RejectDetail, CloseReason } from "./codes.js";
-import { Entity, EntityType } from "./entities/index.js";
-import { SyncEvent } from "./events.js";
-import { BranchId, DeviceId, EntityId, EventId, Sha256Hex, TransferId, UserId } from "./ids.js";
-import {
-  CHUNK_RAW_BYTES,
-  MAX_ASSEMBLED_MESSAGE_BYTES,
-  MAX_BATCH_EVENTS,
-  MAX_CHUNKS_PER_TRANSFER,
-  MAX_PULL_PAGE_CHANGES,
-} from "./limits.js";
-import { Operation } from "./operations.js";
-import { Role } from "./permissions.js";
-import { IsoDateTime, line } from "./text.js";
-import { TimeZone } from "./time.js";
+import { RejectCode, RejectDetail } from "../domain/reject-codes.js";
+import { CloseReason } from "./close-codes.js";
+import { Entity, EntityType } from "../domain/entities/index.js";
+import { SyncEvent } from "../domain/events.js";
+import { BranchId, DeviceId, EntityId, EventId, Sha256Hex, TransferId, UserId } from "../domain/ids.js";
+import { CHUNK_RAW_BYTES, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_BATCH_EVENTS, MAX_CHUNKS_PER_TRANSFER, MAX_PULL_PAGE_CHANGES } from "./limits.js";
+import { Operation } from "../domain/operations.js";
+import { Role } from "../domain/permissions.js";
+import { IsoDateTime, line } from "../domain/text.js";
+import { TimeZone } from "../domain/time.js";
 
 export const PROTOCOL_VERSION = 4;
 /** Oldest client protocol the server still speaks. Older clients are closed with `protocol_too_old`. */

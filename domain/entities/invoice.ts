@@ -2,7 +2,8 @@
 import { z } from "zod";
 import { EntityId } from "../ids.js";
 import { MAX_AMOUNT_MINOR, MAX_LINE_QUANTITY, MAX_LINES, MAX_UNIT_PRICE_MINOR } from "../limits.js";
-import { AmountMinor, Currency, taxMinor } from "../money.js";
+import { invoiceTotals } from "../amounts.js";
+import { AmountMinor, Currency } from "../money.js";
 import { IsoDate, IsoDateTime, line, prose } from "../text.js";
 
 export const InvoiceLine = z.strictObject({
@@ -42,37 +43,6 @@ const editableFields = {
   due_on: IsoDate.nullable(),
   notes: prose(10_000),
 };
-
-export interface InvoiceTotals {
-  subtotal_minor: number;
-  taxable_minor: number;
-  tax_minor: number;
-  total_minor: number;
-  paid_minor: number;
-  balance_minor: number;
-}
-
-/** The one definition of an invoice's arithmetic, used by the server, the desktop and the UI. */
-export function invoiceTotals(inv: {
-  lines: readonly InvoiceLine[];
-  discount_minor: number;
-  tax_rate_bp: number;
-  payments: readonly InvoicePayment[];
-}): InvoiceTotals {
-  const subtotal = inv.lines.reduce((sum, l) => sum + l.quantity * l.unit_price_minor, 0);
-  const taxable = Math.max(0, subtotal - inv.discount_minor);
-  const tax = taxMinor(taxable, inv.tax_rate_bp);
-  const total = taxable + tax;
-  const paid = inv.payments.reduce((sum, p) => sum + p.amount_minor, 0);
-  return {
-    subtotal_minor: subtotal,
-    taxable_minor: taxable,
-    tax_minor: tax,
-    total_minor: total,
-    paid_minor: paid,
-    balance_minor: total - paid,
-  };
-}
 
 function checkInvoice(inv: z.infer<z.ZodObject<typeof editableFields>>, ctx: z.RefinementCtx) {
   const totals = invoiceTotals(inv);

@@ -15,7 +15,7 @@ import {
   type ProjectEntity,
 } from "./entities/index.js";
 import { type EventRejection, issueDetail, type TypedEvent } from "./events.js";
-import { err, ok, type Result, unreachable } from "./result.js";
+import { err, ok, type Result, unreachable } from "../lib/result.js";
 
 export interface CommitInfo {
   /** The entity's version after this commit. */

@@ -18,9 +18,9 @@ import {
 } from "./entities/index.js";
 import { DeviceId, EntityId, EventId } from "./ids.js";
 import { Operation } from "./operations.js";
-import type { RejectCode, RejectDetail } from "./codes.js";
+import type { RejectCode, RejectDetail } from "./reject-codes.js";
 import { isOperationDefined } from "./permissions.js";
-import { err, ok, type Result } from "./result.js";
+import { err, ok, type Result } from "../lib/result.js";
 import { IsoDateTime, line } from "./text.js";
 
 /** Payload of `void` (invoice, pos_order) and `delete` (project). */
