@@ -6,17 +6,13 @@
  * else `base_version` the confirmed server version (I7).
  */
 import { z } from "zod";
-import { AmountMinor, applyEvent, Currency, issueDetail, PosLine, PosPaymentMethod, canWrite, type Entity, type EntityType, type InvoiceCreate, type InvoicePatch, type MediaSelection, type Operation, parseEventBody, type PosOrderCreate, posLinesTotalMinor, type ProjectData, type ProjectPatch, type RejectCode, type RejectDetail, rejectMessage, zonedIso, SyncEvent, uuidv7 } from "../../domain/index.js";
+import { AmountMinor, applyEvent, Currency, fromEventRejection, invalidPayload, PosLine, PosPaymentMethod, canWrite, type Entity, type EntityType, type InvoiceCreate, type InvoicePatch, type MediaSelection, type Operation, parseEventBody, type PosOrderCreate, posLinesTotalMinor, type ProjectData, type ProjectPatch, reject, type RejectFacts, type RejectSubject, type WireRejection, wireRejection, zonedIso, SyncEvent, uuidv7 } from "../../domain/index.js";
 import { err, ok, type Result } from "../../lib/result.js";
 import { branchTimeZone, log, nowIso, type StoreContext } from "./context.js";
 import { computeView, RECEIPT_PENDING, refreshView, viewForWrite } from "./view.js";
 
-export interface WriteError {
-  code: RejectCode;
-  /** For people: the same words the server would use. */
-  message: string;
-  detail: RejectDetail | null;
-}
+/** A refused write, as the server would have rejected it: its code, typed detail, and the same words. */
+export type WriteError = WireRejection;
 
 export interface Written {
   event: SyncEvent;
@@ -26,8 +22,8 @@ export interface Written {
 
 export type WriteOutcome = Result<Written, WriteError>;
 
-const refuse = (code: RejectCode, entity_type: EntityType, operation: Operation, role: string, detail: RejectDetail | null = null) =>
-  err<WriteError>({ code, message: rejectMessage(code, { entity_type, operation, role, detail }), detail });
+/** A refusal is built with domain's `reject`, so its detail and subject are checked against its code. */
+const refuse = (facts: RejectFacts) => err<WriteError>(wireRejection(facts));
 
 export function newId(ctx: StoreContext): string {
   return uuidv7(ctx.clockMs(), ctx.random);
@@ -37,9 +33,14 @@ export function newId(ctx: StoreContext): string {
 export function enqueue(ctx: StoreContext, entity_type: EntityType, entity_id: string, operation: Operation, payload: unknown): WriteOutcome {
   const cfg = ctx.config();
   // The desktop pre-checks so a cashier learns at once; the server decides (I11).
+  const subject: RejectSubject = { entity_type, operation };
   if (!canWrite(cfg.role, entity_type, operation)) {
     const defined = entity_type !== "pos_order" || operation === "create" || operation === "void";
-    return refuse(defined ? "permission_denied" : "append_only", entity_type, operation, cfg.role, { field: "role", expected: null, received: cfg.role });
+    return refuse(
+      defined
+        ? reject("permission_denied", { field: "role", expected: null, received: cfg.role }, subject)
+        : reject("append_only", { field: "operation", expected: null, received: operation }),
+    );
   }
   const { base, open, view: current } = viewForWrite(ctx, entity_id);
   const draft = {
@@ -54,14 +55,14 @@ export function enqueue(ctx: StoreContext, entity_type: EntityType, entity_id: s
     created_at: nowIso(ctx),
   };
   if (operation !== "create" && draft.base_version === null && draft.depends_on === null) {
-    return refuse("entity_not_found", entity_type, operation, cfg.role);
+    return refuse(reject("entity_not_found", null, subject));
   }
   // Decoded, not asserted: the ids become branded values here, checked as the server will check them.
   const envelope = SyncEvent.safeParse(draft);
-  if (!envelope.success) return refuse("invalid_payload", entity_type, operation, cfg.role, issueDetail(envelope.error));
+  if (!envelope.success) return refuse(invalidPayload(envelope.error, draft));
   const event = envelope.data;
   const typed = parseEventBody(event);
-  if (!typed.ok) return refuse(typed.error.code, entity_type, operation, cfg.role, typed.error.detail);
+  if (!typed.ok) return refuse(fromEventRejection(typed.error, event));
 
   const next = applyEvent(current, typed.value, {
     version: (current?.version ?? 0) + 1,
@@ -70,7 +71,7 @@ export function enqueue(ctx: StoreContext, entity_type: EntityType, entity_id: s
     user_id: cfg.user_id,
     official_receipt_no: RECEIPT_PENDING,
   });
-  if (!next.ok) return refuse(next.error.code, entity_type, operation, cfg.role, next.error.detail);
+  if (!next.ok) return refuse(fromEventRejection(next.error, event));
 
   ctx.db.transaction(() => {
     ctx
@@ -115,8 +116,8 @@ export const CorrectionInput = z.strictObject({
 export type CorrectionInput = z.infer<typeof CorrectionInput>;
 
 /** Input that is not even the right shape is refused like any invalid change. */
-function invalidInput(error: z.ZodError, role: string): WriteOutcome {
-  return refuse("invalid_payload", "pos_order", "create", role, issueDetail(error));
+function invalidInput(error: z.ZodError, input: unknown): WriteOutcome {
+  return refuse(invalidPayload(error, input));
 }
 
 /**
@@ -160,7 +161,7 @@ function withRollback(run: () => WriteOutcome): WriteOutcome {
 
 export function posSale(ctx: StoreContext, raw: SaleInput): WriteOutcome {
   const parsed = SaleInput.safeParse(raw);
-  if (!parsed.success) return invalidInput(parsed.error, ctx.config().role);
+  if (!parsed.success) return invalidInput(parsed.error, raw);
   const input = parsed.data;
   const total = posLinesTotalMinor(input.lines);
   const cash = input.method === "cash";
@@ -177,16 +178,16 @@ export function posSale(ctx: StoreContext, raw: SaleInput): WriteOutcome {
 }
 
 export function posCorrection(ctx: StoreContext, originalId: string, raw: CorrectionInput): WriteOutcome {
-  const role = ctx.config().role;
   const parsed = CorrectionInput.safeParse(raw);
-  if (!parsed.success) return invalidInput(parsed.error, role);
+  if (!parsed.success) return invalidInput(parsed.error, raw);
   const input = parsed.data;
+  const subject: RejectSubject = { entity_type: "pos_order", operation: "create" };
   const original = computeView(ctx, originalId);
   if (original === null || original.entity_type !== "pos_order") {
-    return refuse("reference_not_found", "pos_order", "create", role, { field: "corrects_order_id", expected: null, received: originalId });
+    return refuse(reject("reference_not_found", { field: "corrects_order_id", expected: null, received: originalId }, subject));
   }
   if (original.void !== null) {
-    return refuse("reference_invalid", "pos_order", "create", role, { field: "corrects_order_id", expected: null, received: "that order was voided" });
+    return refuse(reject("reference_invalid", { field: "corrects_order_id", expected: null, received: originalId }, subject));
   }
   return posCreate(ctx, {
       kind: "correction",

@@ -22,11 +22,6 @@ export interface CommitContext {
   timeZone: string;
 }
 
-/** The official receipt number the next POS sale or correction gets (gapless per branch). */
-export function nextOfficialReceiptNo(sql: SqlStore): number {
-  return (sql.one<{ n: number | null }>("SELECT MAX(official_receipt_no) AS n FROM pos_orders")?.n ?? 0) + 1;
-}
-
 export function commitEvent(ctx: CommitContext, event: TypedEvent, entity: Entity, seq: number, text: string): { verdict: ConfirmedVerdict; change: Change } {
   const { sql, actor } = ctx;
   const at = new Date(ctx.nowMs).toISOString();
@@ -105,26 +100,26 @@ export function recordRejection(ctx: CommitContext, rejection: Rejection): Rejec
   const { sql, actor } = ctx;
   const at = new Date(ctx.nowMs).toISOString();
   const serverEntity = entityToSendBack(sql, rejection);
-  const verdict = rejectedVerdict(rejection, actor.role, serverEntity);
+  const verdict = rejectedVerdict(rejection, serverEntity);
   const named = typeof rejection.event.entity_id === "string" ? rejection.event.entity_id : "";
   recordRejected(sql, verdict, actor.device_id, serverEntity?.entity_id ?? named, serverEntity?.version ?? null, at);
   recordAudit(sql, at, {
     ...auditSubject(actor, rejection.event),
-    kind: rejection.code === "permission_denied" ? "permission_denied" : "rejection",
-    code: rejection.code,
+    kind: rejection.facts.code === "permission_denied" ? "permission_denied" : "rejection",
+    code: rejection.facts.code,
     message: verdict.message,
   });
   return verdict;
 }
 
 /** A rejection that is not stored (the event id is not this device's to decide): only answered. */
-export function answerRejection(actor: Actor, rejection: Rejection): RejectedVerdict {
-  return rejectedVerdict(rejection, actor.role, null);
+export function answerRejection(rejection: Rejection): RejectedVerdict {
+  return rejectedVerdict(rejection, null);
 }
 
 /** Only the rejections that put the device back to server truth carry the entity (protocol v3). */
 function entityToSendBack(sql: SqlStore, rejection: Rejection): Entity | null {
-  if (rejection.about === "unread" || !REJECTIONS_WITH_ENTITY.has(rejection.code)) return null;
+  if (rejection.about === "unread" || !REJECTIONS_WITH_ENTITY.has(rejection.facts.code)) return null;
   return rejection.current ?? readEntity(sql, rejection.event.entity_id);
 }
 

@@ -9,7 +9,7 @@
  * out (writes), verdicts.ts and log.ts own the tables.
  */
 import type { Change, Verdict } from "../../protocol/index.js";
-import type { RejectDetail } from "../../domain/index.js";
+import { reject, type RejectFacts } from "../../domain/index.js";
 import { assert, unreachable } from "../../lib/result.js";
 import { answerRejection, type CommitContext, commitEvent, recordRejection } from "./commit.js";
 import { decide, type PushedEvent, type Rejection } from "./decide.js";
@@ -44,13 +44,13 @@ export function pushBatch(ctx: PushContext, events: ReadonlyArray<PushedEvent>):
       if (!(error instanceof PoisonEvent)) throw error;
       const before = poisoned.get(error.index);
       assert(before?.recordable !== false, "a transient rejection cannot throw");
-      poisoned.set(error.index, { detail: before?.detail ?? error.detail, recordable: before === undefined });
+      poisoned.set(error.index, { facts: before?.facts ?? error.facts, recordable: before === undefined });
     }
   }
 }
 
 interface Poisoned {
-  detail: RejectDetail;
+  facts: RejectFacts<"invalid_payload">;
   /** false after storing its rejection threw too: answered, not stored. */
   recordable: boolean;
 }
@@ -58,7 +58,7 @@ interface Poisoned {
 class PoisonEvent extends Error {
   constructor(
     readonly index: number,
-    readonly detail: RejectDetail,
+    readonly facts: RejectFacts<"invalid_payload">,
   ) {
     super(`event ${index} could not be decided`);
   }
@@ -75,7 +75,9 @@ function decideBatch(ctx: PushContext, events: ReadonlyArray<PushedEvent>, poiso
     try {
       decided = carryOut(ctx, event, poisoned.get(index));
     } catch (error) {
-      throw new PoisonEvent(index, { field: null, expected: null, received: `the server could not process this change (${String(error).slice(0, 300)})` });
+      // Nothing of the event was received that explains it: the detail is empty, the words say why.
+      const reason = `the server could not process this change (${String(error).slice(0, 300)})`;
+      throw new PoisonEvent(index, reject("invalid_payload", { field: null, expected: null, received: null }, { reason }));
     }
     verdicts.push(onceEach(decided.verdict, sent));
     if (decided.change) changes.push(decided.change);
@@ -86,8 +88,8 @@ function decideBatch(ctx: PushContext, events: ReadonlyArray<PushedEvent>, poiso
 /** Decides one event (or takes the poison verdict it was given) and writes what the decision says. */
 function carryOut(ctx: PushContext, event: PushedEvent, poison: Poisoned | undefined): { verdict: Verdict; change?: Change } {
   if (poison !== undefined) {
-    const rejection: Rejection = { about: "unread", event, code: "invalid_payload", detail: poison.detail };
-    return { verdict: poison.recordable ? recordRejection(ctx, rejection) : answerRejection(ctx.actor, rejection) };
+    const rejection: Rejection = { about: "unread", event, facts: poison.facts };
+    return { verdict: poison.recordable ? recordRejection(ctx, rejection) : answerRejection(rejection) };
   }
   const decision = decide(ctx.sql, ctx.actor, event);
   switch (decision.kind) {
@@ -96,7 +98,7 @@ function carryOut(ctx: PushContext, event: PushedEvent, poison: Poisoned | undef
     case "commit":
       return commitEvent(ctx, decision.event, decision.entity, decision.seq, decision.text);
     case "reject":
-      return { verdict: decision.stored ? recordRejection(ctx, decision.rejection) : answerRejection(ctx.actor, decision.rejection) };
+      return { verdict: decision.stored ? recordRejection(ctx, decision.rejection) : answerRejection(decision.rejection) };
     default:
       return unreachable(decision, "decision");
   }

@@ -4,7 +4,7 @@
  * stored row is rebuilt into exactly the verdict first given (versions are immutable).
  */
 import { type ConfirmedVerdict, type RejectedVerdict, type Verdict } from "../../protocol/index.js";
-import { type DeviceId, type EntityId, type EventId, type RejectCode, RejectCode as RejectCodeSchema, type RejectDetail } from "../../domain/index.js";
+import { type DeviceId, type EntityId, type EventId, type RejectCode, RejectCode as RejectCodeSchema, RejectDetail } from "../../domain/index.js";
 import { unreachable } from "../../lib/result.js";
 import { readEntityVersion } from "./entity-store.js";
 import { storedDeviceId, storedEntityId, storedEventId } from "./ids.js";
@@ -90,7 +90,9 @@ function decodeRow(row: VerdictRow): VerdictRecord {
         entity_id: row.entity_id,
         code: RejectCodeSchema.parse(row.code),
         message: row.message!,
-        detail: row.detail === null ? null : (JSON.parse(row.detail) as RejectDetail),
+        // Decoded, not cast: the wire shape every stored detail was written in (rows from before the
+        // typed details may hold words in `received`; they are replayed as first given, I3).
+        detail: row.detail === null ? null : RejectDetail.parse(JSON.parse(row.detail)),
         server_version: row.server_version,
       };
     default:

@@ -91,8 +91,20 @@ describe("versions (I7)", () => {
   it("a dependency the server never received is refused depends_on_unknown", () => {
     const create = f.createProject(A);
     confirmed(one(A, create));
-    const v = rejected(one(A, f.updateProject(A, create.entity_id, { title: "x" }, { dep: f.nextId() })));
+    const dep = f.nextId();
+    const v = rejected(one(A, f.updateProject(A, create.entity_id, { title: "x" }, { dep })));
     expect(v.code).toBe("depends_on_unknown");
+    expect(v.detail).toEqual({ field: "depends_on", expected: null, received: dep });
+  });
+
+  it("a dependency on an event about another entity is invalid_payload with both entity ids, the words in the message", () => {
+    const first = f.createProject(A);
+    const other = f.createProject(A);
+    push(A, [first, other]).verdicts.forEach(confirmed);
+    const v = rejected(one(A, f.updateProject(A, other.entity_id, { title: "x" }, { dep: first.id })));
+    expect(v.code).toBe("invalid_payload");
+    expect(v.detail).toEqual({ field: "depends_on", expected: other.entity_id, received: first.entity_id });
+    expect(v.message).toBe("The change was not valid: depends_on: it builds on a change to another entity");
   });
 
   it("a create of an id that exists is refused entity_exists; an edit of an unknown id entity_not_found", () => {
@@ -107,7 +119,9 @@ describe("versions (I7)", () => {
     confirmed(one(A, create));
     const v = rejected(one(A, f.updateProject(A, create.entity_id, { starts_on: null }, { base: 1 })));
     expect(v.code).toBe("invalid_payload");
-    expect(v.detail?.field).toBe("starts_on");
+    // The value the patch brought at that path (null here); the schema's words are in the message.
+    expect(v.detail).toEqual({ field: "starts_on", expected: null, received: null });
+    expect(v.message).toMatch(/^The change was not valid: starts_on: \S/);
     expect(t.core.head()).toBe(1);
   });
 });
@@ -131,6 +145,7 @@ describe("exactly-once effect (I3)", () => {
     confirmed(one(A, create));
     const v = rejected(one(B, { ...create, device_id: B } as SyncEvent));
     expect(v.code).toBe("device_mismatch");
+    expect(v.detail).toEqual({ field: "id", expected: null, received: create.id });
     expect(t.core.head()).toBe(1);
   });
 
@@ -189,7 +204,9 @@ describe("POS is append-only (I6)", () => {
     confirmed(one(A, f.voidOrder(A, sale.entity_id, { base: 1 })));
     const v = rejected(one(A, f.correction(A, sale.entity_id)));
     expect(v.code).toBe("reference_invalid");
-    expect(v.message).toMatch(/voided/);
+    // received is the id the correction names; why it cannot be used is in the message.
+    expect(v.detail).toEqual({ field: "corrects_order_id", expected: null, received: sale.entity_id });
+    expect(v.message).toBe("The corrects_order_id this POS order refers to cannot be used: that order was voided");
   });
 
   it("official receipt numbers are assigned in commit order without gaps", () => {
