@@ -8,16 +8,15 @@ import { type Connection, type ConnectionContext, Server } from "partyserver";
 import { type BranchId, type TransferId, uuidv7 } from "../domain/index.js";
 import { type SnapshotManifest } from "../protocol/index.js";
 import { doSqlStore } from "./adapters/do-sqlite.js";
+import { BranchHousekeeping } from "./adapters/housekeeping.js";
 import { peerOf } from "./adapters/partyserver-peer.js";
 import type { Actor } from "./core/actor.js";
 import { BranchCore } from "./core/branch.js";
 import { BranchHttpApi } from "./core/http-api.js";
-import { BranchRoom, readSession, type Session, sessionClosed } from "./core/room.js";
-import { claimsOf, json } from "./http.js";
-import { exportSnapshot } from "./snapshots/export.js";
+import { BranchRoom, type Session } from "./core/room.js";
+import { answerOrInternalError, claimsOf, json } from "./http.js";
 
-export { SNAPSHOT_EVERY_COMMITS, SNAPSHOT_MAX_AGE_MS, SNAPSHOT_MIN_INTERVAL_MS } from "./core/snapshot-schedule.js";
-
+/** The bindings of the Worker and of its branch Durable Objects (wrangler.toml, secrets). */
 export interface Env {
   BRANCH: DurableObjectNamespace<BranchDurableObject>;
   SNAPSHOTS: R2Bucket;
@@ -28,27 +27,21 @@ export interface Env {
   BRANCH_TIME_ZONE?: string;
 }
 
-/**
- * Where a branch object reads the time. Only tests inside workerd replace it (`useClock`), to age
- * uploads, tokens and schedules by moving a clock rather than by editing rows. A symbol, so it is not
- * an RPC method a Worker could call.
- */
+/** Where a branch object reads the time: only tests inside workerd replace it (`useClock`), to age uploads, tokens and schedules. A symbol, so no Worker can call it over RPC. */
 const CLOCK = Symbol("clock");
-
-/** Tests: makes `instance` (from `runInDurableObject`) read its time from `clockMs`. */
 export function useClock(instance: BranchDurableObject, clockMs: () => number): void {
   instance[CLOCK] = clockMs;
 }
 
 /** The heartbeat frame idle clients send; answered by the runtime without waking the object. */
-export const IDLE_PING = '{"type":"ping","nonce":0}';
-export const IDLE_PONG = '{"type":"pong","nonce":0}';
+const IDLE_PING = '{"type":"ping","nonce":0}';
+const IDLE_PONG = '{"type":"pong","nonce":0}';
 
 export class BranchDurableObject extends Server<Env> {
   static override options = { hibernate: true };
 
   [CLOCK]: () => number = () => Date.now();
-  #exporting: Promise<SnapshotManifest> | null = null;
+  #arrivals: Promise<void> = Promise.resolve();
 
   /** The branch core; the one clock of this object is the core's (`core.nowMs()`). */
   get core(): BranchCore {
@@ -56,13 +49,20 @@ export class BranchDurableObject extends Server<Env> {
   }
   #core: BranchCore | undefined;
 
+  /** The alarm and the snapshot exports to R2. */
+  get housekeeping(): BranchHousekeeping {
+    return (this.#housekeeping ??= new BranchHousekeeping(this.core, this.ctx.storage, this.env.SNAPSHOTS));
+  }
+  #housekeeping: BranchHousekeeping | undefined;
+
   get room(): BranchRoom {
     return (this.#room ??= new BranchRoom(this.core, {
       peers: () => Array.from(this.getConnections<Session>(), peerOf),
       newTransferId: () => uuidv7(this.core.nowMs(), (b) => crypto.getRandomValues(b)) as TransferId,
-      wakeAt: (ms) => void this.#wakeAt(ms),
+      // Not awaited: the room's host calls are synchronous. A failed setAlarm is an unhandled rejection, which workerd logs.
+      wakeAt: (ms) => void this.housekeeping.wakeAt(ms),
       log: (message, error) => console.error(message, error),
-      committed: (head) => void this.#wakeAt(this.core.snapshotDueAt(head)),
+      committed: (head) => void this.housekeeping.wakeAt(this.core.snapshotDueAt(head)),
     }));
   }
   #room: BranchRoom | undefined;
@@ -88,30 +88,35 @@ export class BranchDurableObject extends Server<Env> {
     else connection.close(4001, "unauthorized");
   }
 
+  /**
+   * Frames go to the room in the order they arrived. workerd hands a socket's frames over without
+   * waiting for the previous handler, and partyserver awaits its start-up (a storage read, then
+   * blockConcurrencyWhile, on the first event after a wake) before `onMessage`: a frame arriving just
+   * after could reach onMessage first (never seen under plain workerd, but nothing rules it out). So
+   * each frame is chained here, synchronously, behind the one before. The room handles frames one at a time anyway (#serial), so no concurrency is lost.
+   * partyserver's handler never rejects (it logs its own errors), so the chain cannot break.
+   */
+  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    return (this.#arrivals = this.#arrivals.then(() => super.webSocketMessage(ws, message)));
+  }
+
   override async onMessage(connection: Connection<Session>, message: string | ArrayBuffer): Promise<void> {
     await this.room.message(peerOf(connection), message);
   }
 
-  override async onAlarm(): Promise<void> {
-    const now = this.core.nowMs();
-    this.core.expireUploads();
-    await this.#wakeAt(this.core.nextUploadExpiry());
-    const due = this.core.snapshotDueAt();
-    if (due !== null && due <= now) await this.exportSnapshot("alarm");
-    await this.#wakeAt(this.core.snapshotDueAt());
+  /** A socket error the runtime reports (a frame over its limit, mostly): the room closes the session; one log line. */
+  override onError(connection: Connection<Session>, error: unknown): void {
+    const reported = this.room.socketError(peerOf(connection), error);
+    console.warn(JSON.stringify({ event: "websocket_error", branch: this.name, connection: connection.id, ...reported }));
+  }
+
+  override onAlarm(): Promise<void> {
+    return this.housekeeping.alarm();
   }
 
   /** Exports a snapshot now (one at a time: a second request joins the running export). */
   exportSnapshot(trigger: "alarm" | "request", by: Actor | null = null): Promise<SnapshotManifest> {
-    return (this.#exporting ??= exportSnapshot(this.core, this.env.SNAPSHOTS)
-      .then((manifest) => (this.core.snapshotExported(manifest, trigger, by), manifest))
-      .finally(() => (this.#exporting = null)));
-  }
-
-  async #wakeAt(ms: number | null): Promise<void> {
-    if (ms === null) return;
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > ms) await this.ctx.storage.setAlarm(ms);
+    return this.housekeeping.exportSnapshot(trigger, by);
   }
 
   /** RPC from the Worker, which serves snapshot reads from R2 itself: is this device revoked? */
@@ -119,32 +124,10 @@ export class BranchDurableObject extends Server<Env> {
     return this.core.isRevoked(deviceId);
   }
 
-  /**
-   * A socket error the runtime reports for one connection. The one a client can cause on purpose is
-   * a frame larger than the runtime accepts (32 MiB in workerd: "protocolError.statusCode = 1009"),
-   * after which the runtime has already closed the socket with 1009 (docs/protocol.md, 10.2).
-   * Handled here as a value: one log line, and the session is marked closed so nothing still queued
-   * for it runs (I12). partyserver's default handler logs it as an unhandled error.
-   */
-  override onError(connection: Connection<Session>, error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
-    const tooBig = /statusCode = 1009|too large/i.test(message);
-    const session = readSession(connection.state);
-    if (session && session.state !== "closed") connection.setState(sessionClosed(session));
-    const log = { event: "websocket_error", kind: tooBig ? "message_too_big" : "other", branch: this.name, connection: connection.id, device: session?.device_id ?? null };
-    console.warn(JSON.stringify({ ...log, message: message.slice(0, 500) }));
-    if (connection.readyState === WebSocket.READY_STATE_OPEN) connection.close(tooBig ? 1009 : 1011, tooBig ? "message_too_big" : "internal_error");
-  }
-
-  /** An exception here is a server bug: logged with its stack, answered as a JSON 500 without one. */
-  override async onRequest(request: Request): Promise<Response> {
-    try {
+  override onRequest(request: Request): Promise<Response> {
+    return answerOrInternalError(request, `on branch ${this.name}`, "the branch", async () => {
       const answer = await this.api.handle({ method: request.method, url: new URL(request.url), claims: claimsOf(request), text: () => request.text() });
       return json(answer.status, answer.body);
-    } catch (error) {
-      const ref = crypto.randomUUID();
-      console.error(`internal error ${ref} answering ${request.method} ${new URL(request.url).pathname} on branch ${this.name}`, error);
-      return json(500, { error: "internal_error", message: `the branch could not answer this request (logged as ${ref})` });
-    }
+    });
   }
 }

@@ -21,6 +21,21 @@ export function claimsOf(request: Request): DeviceClaims | null {
   return parsed.success ? parsed.data : null;
 }
 
+/**
+ * The answer of `answer()`, or, when it throws, a JSON 500 without the stack: an exception there is a
+ * server bug, logged with its stack under a reference the client is given (I12). `where` names the
+ * answering side in the log line ("in the Worker", "on branch b1"), `who` in the client's message.
+ */
+export async function answerOrInternalError(request: Request, where: string, who: string, answer: () => Promise<Response>): Promise<Response> {
+  try {
+    return await answer();
+  } catch (error) {
+    const ref = crypto.randomUUID();
+    console.error(`internal error ${ref} ${where} answering ${request.method} ${new URL(request.url).pathname}`, error);
+    return json(500, { error: "internal_error", message: `${who} could not answer this request (logged as ${ref})` });
+  }
+}
+
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,

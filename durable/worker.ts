@@ -30,7 +30,7 @@ import { FRAME_LIMIT_BYTES, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, sn
 import { decodeTokenUnverified, type DeviceClaims } from "../protocol/token.js";
 import { MIN_SECRET_CHARS, tokenFromRequest, verifyDeviceToken } from "./auth.js";
 import { BranchDurableObject, type Env } from "./branch-do.js";
-import { CLAIMS_HEADER, decodeSegment, json, readBody } from "./http.js";
+import { answerOrInternalError, CLAIMS_HEADER, decodeSegment, json, readBody } from "./http.js";
 import { latestManifest } from "./snapshots/export.js";
 import { serveSnapshotData } from "./snapshots/serve.js";
 
@@ -77,14 +77,8 @@ const REFUSAL_WINDOW_S = 60;
 
 export default {
   /** Nothing throws past here (I12): a bug is logged and answered as a JSON 500 without its stack. */
-  async fetch(request: Request, env: Env): Promise<Response> {
-    try {
-      return await handle(request, env);
-    } catch (error) {
-      const ref = crypto.randomUUID();
-      console.error(`internal error ${ref} in the Worker answering ${request.method} ${new URL(request.url).pathname}`, error);
-      return json(500, { error: "internal_error", message: `the server could not answer this request (logged as ${ref})` });
-    }
+  fetch(request: Request, env: Env): Promise<Response> {
+    return answerOrInternalError(request, "in the Worker", "the server", () => handle(request, env));
   },
 } satisfies ExportedHandler<Env>;
 

@@ -12,6 +12,9 @@ export function peerOf(connection: Connection<Session>): Peer {
     send: (text) => {
       if (connection.readyState === WebSocket.READY_STATE_OPEN) connection.send(text);
     },
-    close: (code, reason) => connection.close(code, reason),
+    // Closing a socket the runtime or the client already closed is a no-op, not an error.
+    close: (code, reason) => {
+      if (connection.readyState === WebSocket.READY_STATE_OPEN) connection.close(code, reason);
+    },
   };
 }

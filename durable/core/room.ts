@@ -152,6 +152,22 @@ export class BranchRoom {
     return closed;
   }
 
+  /**
+   * A socket error the runtime reports for one connection. The one a client can cause on purpose is
+   * a frame larger than the runtime accepts (32 MiB in workerd: "protocolError.statusCode = 1009"),
+   * after which the runtime has already closed the socket with 1009 (docs/protocol.md, 10.2).
+   * Handled as a value: the session is marked closed so nothing still queued for it runs (I12), the
+   * socket is closed if it is still open, and the host logs what is returned (one line).
+   */
+  socketError(peer: Peer, error: unknown): { kind: "message_too_big" | "other"; device: string | null; message: string } {
+    const message = error instanceof Error ? error.message : String(error);
+    const tooBig = /statusCode = 1009|too large/i.test(message);
+    const device = peer.session()?.device_id ?? null;
+    this.#markClosed(peer);
+    peer.close(tooBig ? 1009 : 1011, tooBig ? "message_too_big" : "internal_error");
+    return { kind: tooBig ? "message_too_big" : "other", device, message: message.slice(0, 500) };
+  }
+
   /** Sends committed changes to every open connection of the branch (the pusher too: its cursor needs them). */
   publish(changes: readonly Change[]): void {
     if (changes.length === 0) return;
@@ -218,7 +234,7 @@ export class BranchRoom {
         return this.#chunk(peer, actor, message);
       case "upload_query": {
         const state = this.core.uploadState(message.transfer_id);
-        this.#send(peer, state);
+        await this.#send(peer, state); // before the push's verdicts that may follow
         if (state.complete) await this.#finishUpload(peer, actor, message.transfer_id);
         return;
       }
@@ -229,7 +245,7 @@ export class BranchRoom {
     }
   }
 
-  #hello(peer: Peer, session: Extract<Session, { state: "awaiting_hello" }>, hello: Hello): void {
+  async #hello(peer: Peer, session: Extract<Session, { state: "awaiting_hello" }>, hello: Hello): Promise<void> {
     if (!isSupportedVersion(hello.protocol_version)) return this.#versionMismatch(peer, hello.protocol_version);
     if (hello.device_id !== session.device_id) {
       return this.#fatal(peer, "forbidden", `hello names device ${hello.device_id} but the token is for ${session.device_id}`);
@@ -271,7 +287,7 @@ export class BranchRoom {
       time_zone: this.core.timeZone(),
       server_time_ms: this.core.nowMs(),
     };
-    this.#send(peer, welcomeFor(hello.protocol_version, welcome) as ServerMessage);
+    await this.#send(peer, welcomeFor(hello.protocol_version, welcome) as ServerMessage);
   }
 
   /**
@@ -317,7 +333,7 @@ export class BranchRoom {
     if (!verified.ok) return this.#error(peer, verified.error.code, verified.error.message, chunk.transfer_id);
     const stored = this.core.storeChunk(actor.device_id, chunk);
     if (!stored.ok) return this.#error(peer, stored.problem.code, stored.problem.message, chunk.transfer_id);
-    this.#send(peer, stored.state);
+    await this.#send(peer, stored.state); // before the push's verdicts that may follow
     if (stored.state.complete) await this.#finishUpload(peer, actor, chunk.transfer_id);
     else {
       const expiry = this.core.nextUploadExpiry();

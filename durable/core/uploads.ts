@@ -3,6 +3,12 @@
  * a SHA-256 each and one for the whole. Pieces are kept in storage, so an upload survives a dropped
  * connection, a hibernation or an eviction and resumes at `next_index`. The message is validated only
  * once it is whole and its checksum matches. Unfinished uploads expire after UPLOAD_TTL_MS.
+ *
+ * Pieces are stored by (transfer_id, idx) in whatever order they arrive. Every chunk carries its
+ * index and the whole transfer's count, size and checksum, so nothing depends on arrival order: a
+ * client may send a transfer's chunks in one burst, and a piece that overtakes another (a resend
+ * after a reconnect, a frame delivered late) is simply held. `next_index` is the lowest index not
+ * held yet, which is the number held when the chunks came in order.
  */
 import { type Chunk, MAX_OPEN_UPLOADS_PER_DEVICE, type UploadState } from "../../protocol/index.js";
 import { type TransferId } from "../../domain/index.js";
@@ -22,13 +28,27 @@ interface UploadRow {
 
 export type ChunkProblem = { code: "chunk_invalid" | "checksum_mismatch" | "transfer_expired"; message: string };
 
+/** The lowest piece index of the transfer not held yet (`count` when all are held). */
 export function nextIndex(sql: SqlStore, transferId: string): number {
+  const held = sql.all<{ idx: number }>("SELECT idx FROM upload_chunks WHERE transfer_id = ? ORDER BY idx", transferId);
+  let next = 0;
+  while (next < held.length && held[next]!.idx === next) next++;
+  return next;
+}
+
+function heldCount(sql: SqlStore, transferId: string): number {
   return sql.one<{ n: number }>("SELECT COUNT(*) AS n FROM upload_chunks WHERE transfer_id = ?", transferId)?.n ?? 0;
 }
 
+function stateOf(sql: SqlStore, upload: Pick<UploadRow, "transfer_id" | "count">): UploadState {
+  const complete = heldCount(sql, upload.transfer_id) === upload.count;
+  return { type: "upload_state", transfer_id: upload.transfer_id as TransferId, next_index: complete ? upload.count : nextIndex(sql, upload.transfer_id), complete };
+}
+
 /**
- * Stores one piece whose own checksum the caller has already verified. Pieces arrive in order; a
- * piece already held is acknowledged again (a resend after a lost ack) and changes nothing.
+ * Stores one piece whose own checksum the caller has already verified, whatever its place in the
+ * transfer: the first piece to arrive (any index) opens the upload. A piece already held is
+ * acknowledged again (a resend after a lost ack) and changes nothing.
  */
 export function storeChunk(
   sql: SqlStore,
@@ -46,9 +66,6 @@ export function storeChunk(
       }
     }
     if (!upload) {
-      if (chunk.index !== 0) {
-        return { ok: false, problem: { code: "chunk_invalid", message: `unknown upload ${chunk.transfer_id}: start at chunk 0 (received ${chunk.index})` } };
-      }
       // Quota (I12): a device starting one upload too many abandons its oldest.
       const open = sql.all<{ transfer_id: string }>("SELECT transfer_id FROM uploads WHERE device_id = ? ORDER BY expires_at, transfer_id", deviceId);
       for (const old of open.slice(0, Math.max(0, open.length - MAX_OPEN_UPLOADS_PER_DEVICE + 1))) dropUpload(sql, old.transfer_id);
@@ -75,15 +92,12 @@ export function storeChunk(
         },
       };
     }
-    const next = nextIndex(sql, chunk.transfer_id);
-    if (chunk.index > next) {
-      return { ok: false, problem: { code: "chunk_invalid", message: `expected chunk ${next}, received chunk ${chunk.index}` } };
+    if (chunk.index >= upload.count) {
+      return { ok: false, problem: { code: "chunk_invalid", message: `chunk ${chunk.index} is beyond the upload's ${upload.count} chunks (indexes 0-${upload.count - 1})` } };
     }
-    if (chunk.index === next) {
-      sql.run("INSERT INTO upload_chunks (transfer_id, idx, data) VALUES (?, ?, ?)", chunk.transfer_id, chunk.index, chunk.data);
-    }
-    const held = Math.max(next, chunk.index + 1);
-    return { ok: true, state: { type: "upload_state", transfer_id: chunk.transfer_id, next_index: held, complete: held === upload.count } };
+    // A piece already held keeps its first copy: both passed their checksum, so they are equal.
+    sql.run("INSERT OR IGNORE INTO upload_chunks (transfer_id, idx, data) VALUES (?, ?, ?)", chunk.transfer_id, chunk.index, chunk.data);
+    return { ok: true, state: stateOf(sql, upload) };
   });
 }
 
@@ -93,8 +107,7 @@ export function uploadState(sql: SqlStore, nowMs: number, transferId: TransferId
     if (upload) dropUpload(sql, transferId);
     return { type: "upload_state", transfer_id: transferId, next_index: 0, complete: false };
   }
-  const next = nextIndex(sql, transferId);
-  return { type: "upload_state", transfer_id: transferId, next_index: next, complete: next === upload.count };
+  return stateOf(sql, upload);
 }
 
 /** The pieces of a complete upload, in order, with the checksum they must add up to. */

@@ -98,17 +98,12 @@ export function roomContract(name: string, makeDriver: () => RoomDriver | Promis
       return { event, text: JSON.stringify({ type: "push", batch_id: f.nextId(), events: [event] }) };
     };
     /**
-     * Sends an upload's chunks one at a time, each after the server acknowledged the one before.
-     * Not a burst: in workerd, back-to-back frames of ~800 KB reached the Durable Object's onMessage
-     * out of order (chunk 4 before chunk 3) before the room ever saw them (partyserver awaits
-     * between webSocketMessage and onMessage); see the report of issue 13. The room's own ordering
-     * (#serial) starts at onMessage.
+     * Sends an upload's chunks back to back, as the desktop does. Over the workers test pool they may
+     * reach the Durable Object out of order (its wrapper awaits an RPC before each event), which an
+     * upload allows: its pieces are stored by index, whatever order they arrive in.
      */
-    const sendChunks = async (socket: ContractSocket, chunks: readonly unknown[]) => {
-      for (const [i, chunk] of chunks.entries()) {
-        socket.send(chunk);
-        if (i < chunks.length - 1) await socket.next("upload_state");
-      }
+    const sendChunks = (socket: ContractSocket, chunks: readonly unknown[]) => {
+      for (const chunk of chunks) socket.send(chunk);
     };
     const pullHead = async (socket: ContractSocket) => {
       socket.send({ type: "pull", request_id: f.nextId(), since: 0, limit: 10 });
@@ -242,7 +237,7 @@ export function roomContract(name: string, makeDriver: () => RoomDriver | Promis
       it("commits a push too large for one frame sent in chunks, once", async () => {
         const a = await open(A);
         const { event, text } = bigPush();
-        await sendChunks(a, await splitIntoChunks(text, f.nextId() as TransferId));
+        sendChunks(a, await splitIntoChunks(text, f.nextId() as TransferId));
         expect((await a.next("verdicts", { skip: true })).verdicts).toMatchObject([{ event_id: event.id, status: "confirmed", seq: 1 }]);
       });
 
@@ -253,7 +248,7 @@ export function roomContract(name: string, makeDriver: () => RoomDriver | Promis
         const flipped = { ...chunks[0]!, data: (chunks[0]!.data[0] === "A" ? "B" : "A") + chunks[0]!.data.slice(1) };
         socket.send(flipped);
         expect(await socket.next("error")).toMatchObject({ code: "checksum_mismatch", fatal: false });
-        await sendChunks(socket, chunks.map((c) => ({ ...c, sha256: "0".repeat(64) })));
+        sendChunks(socket, chunks.map((c) => ({ ...c, sha256: "0".repeat(64) })));
         expect(await socket.next("error", { skip: true })).toMatchObject({ code: "checksum_mismatch" });
         expect(await pullHead(socket)).toEqual({ head: 0, changes: 0 });
       });
