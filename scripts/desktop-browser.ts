@@ -7,44 +7,58 @@
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { DesktopCore } from "../desktop/app/core.js";
 import { startBrowserBridge } from "../desktop/browser/server.js";
+import { flagHelpLines, flagSynopsis, type FlagTable, parseFlags } from "../desktop/cli/args.js";
 import { LocalStore } from "../desktop/store/local-store.js";
 
-const fail = (status: number, message: string): never => {
+const DEFAULT_DB = "studiovault.sqlite";
+const DEFAULT_PORT = 5199;
+
+const FLAGS = {
+  db: { type: "string", value: "PATH", help: `the local database (default ${DEFAULT_DB})` },
+  port: { type: "string", value: "N", help: `the port on 127.0.0.1 to serve the app on (default ${DEFAULT_PORT})` },
+  offline: { type: "boolean", help: "start with sync paused" },
+  server: { type: "string", value: "URL", help: "the sync server, to bind a new database to a branch (with --token)" },
+  token: { type: "string", value: "TOKEN", help: "the device token for it (or STUDIOVAULT_TOKEN; npm run token -- --help)" },
+} as const satisfies FlagTable;
+
+/** Generated from FLAGS, so a flag cannot be added without being documented. */
+const USAGE = [
+  `usage: npm run desktop:browser -- ${flagSynopsis("db", FLAGS.db)} [${flagSynopsis("port", FLAGS.port)}] [--offline] [${flagSynopsis("server", FLAGS.server)} ${flagSynopsis("token", FLAGS.token)}]`,
+  "",
+  ...flagHelpLines(FLAGS, "  "),
+].join("\n");
+
+function fail(status: number, message: string): never {
   console.error(message);
   process.exit(status);
-};
-
-let values;
-try {
-  ({ values } = parseArgs({
-    options: { db: { type: "string", default: "studiovault.sqlite" }, port: { type: "string" }, offline: { type: "boolean", default: false }, server: { type: "string" }, token: { type: "string" } },
-  }));
-} catch (e) {
-  fail(2, `${(e as Error).message.split("\n")[0]}\nusage: npm run desktop:browser -- --db PATH [--port N] [--offline] [--server URL --token TOKEN]`);
 }
-const db = values!.db!;
-const port = values!.port === undefined ? 5199 : Number(values!.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) fail(2, `--port: received ${JSON.stringify(values!.port)}, expected a TCP port`);
+
+// The one parser and error wording of every command line (desktop/cli/args.ts).
+const parsed = parseFlags(process.argv.slice(2), FLAGS, { example: `--db ${DEFAULT_DB}` });
+if (!parsed.ok) fail(2, `${parsed.error}\n${USAGE}`);
+const { values } = parsed.value;
+const db = values.db ?? DEFAULT_DB;
+const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(2, `--port: received ${JSON.stringify(values.port)}, expected a TCP port`);
 
 mkdirSync(path.dirname(path.resolve(db)), { recursive: true });
 const store = LocalStore.open(db);
 if (!store.config()) {
-  const token = values!.token ?? process.env.STUDIOVAULT_TOKEN;
-  if (!values!.server || !token) {
+  const token = values.token ?? process.env.STUDIOVAULT_TOKEN;
+  if (!values.server || !token) {
     store.close();
     fail(1, `${db} is not bound to a studio branch: add --server URL --token TOKEN (or run \`npx studiovault --db ${db} init --server URL --token TOKEN\`)`);
   }
-  const bound = store.init({ server_url: values!.server!, token: token! });
+  const bound = store.init({ server_url: values.server, token });
   if (!bound.ok) {
     store.close();
     fail(1, `could not bind ${db}: ${bound.error}`);
   }
   console.log(`bound ${db} to branch ${store.config()!.branch_id} as device ${store.config()!.device_id}`);
 }
-const core = new DesktopCore(store, { online: !values!.offline });
+const core = new DesktopCore(store, { online: !values.offline });
 let bridge;
 try {
   bridge = await startBrowserBridge(core, { port });

@@ -15,9 +15,9 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { build, type BuildOptions } from "esbuild";
 import { err, ok, type Result } from "../../lib/result.js";
+import { flagHelpLines, flagSynopsis, type FlagTable, parseFlags } from "../cli/args.js";
 import { LocalStore } from "../store/local-store.js";
 import { ensureNativeBinding, NativeBuildError, type RunCommand } from "./native.js";
 
@@ -27,13 +27,21 @@ const DIST = path.join(ROOT, "desktop", "electron", "dist");
 const DEFAULT_DB = path.join(ROOT, ".data", "desktop.sqlite");
 const LOCAL_SERVER = "http://127.0.0.1:8787";
 
-export const USAGE = `usage: npm run desktop -- [--db PATH] [--server URL --token TOKEN] [--offline] [--prepare]
+const FLAGS = {
+  db: { type: "string", value: "PATH", help: "the local database (default .data/desktop.sqlite)" },
+  server: { type: "string", value: "URL", help: "the sync server, to bind a new database to a branch (with --token)" },
+  token: { type: "string", value: "TOKEN", help: "the device token for it (npm run token -- --help)" },
+  offline: { type: "boolean", help: "start with sync paused" },
+  prepare: { type: "boolean", help: "get everything ready (Electron, native module, bundles, database), but do not launch" },
+  help: { type: "boolean", short: "h", help: "print this and launch nothing" },
+} as const satisfies FlagTable;
 
-  --db       the local database (default .data/desktop.sqlite)
-  --server   the sync server, to bind a new database to a branch (with --token)
-  --token    the device token for it (npm run token -- --help)
-  --offline  start with sync paused
-  --prepare  get everything ready (Electron, native module, bundles, database), but do not launch`;
+/** Generated from FLAGS, so a flag cannot be added without being documented. */
+export const USAGE = [
+  `usage: npm run desktop -- [${flagSynopsis("db", FLAGS.db)}] [${flagSynopsis("server", FLAGS.server)} ${flagSynopsis("token", FLAGS.token)}] [--offline] [--prepare]`,
+  "",
+  ...flagHelpLines(FLAGS, "  "),
+].join("\n");
 
 export interface LaunchArgs {
   db: string;
@@ -45,16 +53,10 @@ export interface LaunchArgs {
 }
 
 export function parseLaunchArgs(argv: string[]): Result<LaunchArgs, string> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: { db: { type: "string" }, server: { type: "string" }, token: { type: "string" }, offline: { type: "boolean" }, prepare: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-    }));
-  } catch (e) {
-    return err(`${(e as Error).message.split("\n")[0]}\n${USAGE}`);
-  }
+  // The one parser and error wording of every command line (desktop/cli/args.ts).
+  const parsed = parseFlags(argv, FLAGS, { example: "--db .data/desktop.sqlite" });
+  if (!parsed.ok) return err(`${parsed.error}\n${USAGE}`);
+  const { values } = parsed.value;
   if ((values.server === undefined) !== (values.token === undefined)) return err("--server and --token go together: a server without a device token (or a token without its server) cannot bind a database");
   if (values.server !== undefined && !/^https?:\/\/[^\s/]+/.test(values.server)) return err(`--server: received ${JSON.stringify(values.server)}, expected a URL like http://127.0.0.1:8787`);
   return ok({

@@ -26,9 +26,13 @@ export interface StoreOptions {
    * normal (default): WAL with synchronous=NORMAL. A write that returned survives any crash of the
    * app (kill -9 included); only an OS crash or power cut can lose the last moments of writes. Local
    * writes stay well under 1 ms at p99. full: fsync on every commit, also safe from power loss, at
-   * about 1.5-3 ms per write on the disks measured (docs in bench/local-writes.ts).
+   * about 1.5-3 ms per write on the disks measured (docs in bench/local-writes.ts). fast: never
+   * fsyncs (synchronous=OFF). A write that returned still survives a killed app (the OS holds it),
+   * but an OS crash or power cut can lose recent writes or, SQLite warns, corrupt the file. Not for
+   * a till: for the simulation (test/sim/device.ts), which models a crash as a killed process and
+   * never a power cut, so fsyncs buy it nothing and cost most of each seed's run time.
    */
-  durability?: "normal" | "full";
+  durability?: "normal" | "full" | "fast";
   /**
    * The compiled better-sqlite3 addon to load instead of the one in node_modules. Electron's main
    * process passes a copy built for Electron's ABI, so the Node build used by the CLI and the tests
@@ -76,9 +80,13 @@ export interface SyncSummary {
   last_confirmed_at: string | null;
 }
 
+/** SQLite's `synchronous` setting for each durability (StoreOptions.durability). */
+const SYNCHRONOUS = { normal: "NORMAL", full: "FULL", fast: "OFF" } as const satisfies Record<NonNullable<StoreOptions["durability"]>, string>;
+
 /**
  * The store owns its SQLite file: its layout (migrations.ts) and every statement run on it live in
- * desktop/store/. Nothing outside asks for the connection; it asks the store.
+ * desktop/store/. Nothing outside asks for the connection; it asks the store. Tests read the file
+ * through inspect.ts (a second, read-only connection) and damage it through testing.ts.
  */
 export class LocalStore {
   readonly #statements = new Map<string, Database.Statement>();
@@ -113,7 +121,7 @@ export class LocalStore {
   static open(path: string, opts: StoreOptions = {}): LocalStore {
     const db = new Database(path, opts.nativeBinding === undefined ? {} : { nativeBinding: opts.nativeBinding });
     db.pragma("journal_mode = WAL");
-    db.pragma(`synchronous = ${opts.durability === "full" ? "FULL" : "NORMAL"}`);
+    db.pragma(`synchronous = ${SYNCHRONOUS[opts.durability ?? "normal"]}`);
     // Checkpoints run off the write path (`checkpoint()`, from the engine's housekeeping timer and at
     // close), so a local write never pays for copying the WAL back into the database (I1, I8).
     db.pragma("wal_autocheckpoint = 0");
@@ -129,15 +137,6 @@ export class LocalStore {
   /** The database file (a bootstrap keeps its download beside it). */
   get path(): string {
     return this.#db.name;
-  }
-
-  /**
-   * The raw connection, for code outside desktop/store/ that has not moved to store methods yet (the
-   * simulation's and the CLI tests' inspections, test/sim/*, test/node/sim/*, test/node/desktop/cli.test.ts).
-   * @deprecated Ask the store (add a method here) instead; this goes once those callers have moved.
-   */
-  get db(): Database.Database {
-    return this.#db;
   }
 
   /** Copies the WAL back into the database without blocking writers for long (PASSIVE). */
@@ -375,13 +374,11 @@ export class LocalStore {
   snapshotSeq(): number | null {
     return rehydrate.snapshotSeq(this.#ctx);
   }
-  /** Marks the store as bootstrapped at `seq` without a snapshot (tests and benches that pull from 0). */
-  setSnapshotSeq(seq: number): void {
-    rehydrate.setSnapshotSeq(this.#ctx, seq);
-  }
   /**
    * Starts staging a branch snapshot (bootstrap): stage its lines, then swap them in with one
-   * transaction, which also moves the cursor to the snapshot's seq (rehydrate.ts).
+   * transaction, which also moves the cursor to the snapshot's seq (rehydrate.ts). Nothing staged
+   * and swapped at seq 0 is a bootstrap from the branch as it was before its first commit: tests and
+   * benches that measure pulling from 0 start a store that way, so the engine does not bootstrap.
    */
   stageSnapshot(): rehydrate.SnapshotStaging {
     return new rehydrate.SnapshotStaging(this.#ctx);

@@ -128,11 +128,10 @@ export class SimDevice {
     // A new device starts from an empty store file already migrated to the current layout (made once
     // per folder by LocalStore.open itself): the same bytes a first open would write, 8 ms cheaper.
     if (!existsSync(this.path)) copyFileSync(emptyStoreTemplate(this.templateDir), this.path);
-    const store = LocalStore.open(this.path, { clockMs: () => this.nowMs(), random: (b) => this.#ids.fill(b) });
-    // The store's WAL with synchronous=NORMAL loses nothing a process crash can lose; fsync only
-    // matters for a power cut, which is not simulated (a crash here is a killed process). Without the
-    // fsyncs a seed takes milliseconds instead of most of a second.
-    store.db.pragma("synchronous = OFF");
+    // durability "fast" (no fsync) loses nothing a process crash can lose; fsync only matters for a
+    // power cut, which is not simulated (a crash here is a killed process: see the file comment).
+    // Without the fsyncs a seed takes milliseconds instead of most of a second.
+    const store = LocalStore.open(this.path, { clockMs: () => this.nowMs(), random: (b) => this.#ids.fill(b), durability: "fast" });
     if (!store.config()) {
       const bound = store.init({ server_url: SIM_SERVER_URL, token: this.token });
       if (!bound.ok) throw new Error(bound.error);
@@ -207,8 +206,7 @@ export class SimDevice {
    * writes, and exits, without telling the running engine (its queue poll finds the write).
    */
   withOtherProcess<T>(act: (store: LocalStore) => T): T {
-    const store = LocalStore.open(this.path, { clockMs: () => this.nowMs(), random: (b) => this.#cliIds.fill(b) });
-    store.db.pragma("synchronous = OFF");
+    const store = LocalStore.open(this.path, { clockMs: () => this.nowMs(), random: (b) => this.#cliIds.fill(b), durability: "fast" });
     try {
       return act(store);
     } finally {

@@ -5,6 +5,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { Entity, LedgerRow } from "../../domain/index.js";
+import { inspectStore } from "../../desktop/store/inspect.js";
 import type { SimBranch } from "./branch.js";
 import type { SimDevice } from "./device.js";
 
@@ -39,20 +40,6 @@ interface VerdictRow {
   version: number | null;
   official_receipt_no: number | null;
   code: string | null;
-}
-
-interface QueueRow {
-  id: string;
-  entity_type: string;
-  entity_id: string;
-  operation: string;
-  sync_status: "pending" | "sent" | "confirmed" | "rejected";
-  base_version: number | null;
-  depends_on: string | null;
-  seq: number | null;
-  version: number | null;
-  official_receipt_no: number | null;
-  reject_code: string | null;
 }
 
 const POS_COLUMNS = "entity_id, official_receipt_no, kind, corrects_order_id, local_receipt_no, device_id, currency, total_minor, business_day, seq";
@@ -149,10 +136,13 @@ export function checkInvariants(world: World): Violation[] {
     });
     if (store.cursor() !== head) v("I5", `${name}: cursor ${store.cursor()}, server head ${head}`);
 
+    // What the app's API does not show, read from the device's file (a read-only second connection).
+    const stored = inspectStore(store.path, (file) => ({ queue: file.queue(), views: file.views(), posOrders: file.posOrders(), posVoids: file.posVoids() }));
+    const conflictByEvent = new Map(store.conflicts().map((c) => [c.event_id, c]));
+
     // I2, I3, I7: every queued event has exactly one verdict, the server's.
-    const rows = store.db.prepare("SELECT id, entity_type, entity_id, operation, sync_status, base_version, depends_on, seq, version, official_receipt_no, reject_code FROM sync_queue ORDER BY position").all() as QueueRow[];
+    const rows = stored.queue;
     const rowById = new Map(rows.map((r) => [r.id, r]));
-    const conflictIds = new Set((store.db.prepare("SELECT event_id FROM conflicts").all() as Array<{ event_id: string }>).map((r) => r.event_id));
     for (const row of rows) {
       const what = `${name} event ${row.id} (${row.operation} ${row.entity_type} ${row.entity_id})`;
       if (row.sync_status === "pending" || row.sync_status === "sent") {
@@ -175,7 +165,7 @@ export function checkInvariants(world: World): Violation[] {
       } else if (row.sync_status === "rejected" && row.reject_code !== verdict.code) {
         v("I2", `${what} rejected as ${row.reject_code} on the device, ${verdict.code} on the server`);
       }
-      if (row.sync_status === "rejected" && !conflictIds.has(row.id)) v("I2", `${what} was rejected but is not in the conflict inbox`);
+      if (row.sync_status === "rejected" && !conflictByEvent.has(row.id)) v("I2", `${what} was rejected but is not in the conflict inbox`);
       if (row.sync_status === "rejected" && changeByEvent.has(row.id)) v("I7", `${what} was rejected on the device but committed at seq ${changeByEvent.get(row.id)!.seq}`);
       if (row.sync_status === "confirmed" && row.entity_type === "pos_order" && row.operation === "create") {
         if (row.official_receipt_no !== verdict?.official_receipt_no) v("I6", `${what}: official receipt ${row.official_receipt_no} on the device, ${verdict?.official_receipt_no} on the server`);
@@ -210,8 +200,7 @@ export function checkInvariants(world: World): Violation[] {
       }
     }
     for (const id of base.keys()) if (!serverEntities.has(id)) v("I5", `${name}'s base has ${id}, which the server does not`);
-    const views = store.db.prepare("SELECT entity_id, entity_type, status FROM view_entities").all() as Array<{ entity_id: string; entity_type: string; status: string }>;
-    for (const view of views) {
+    for (const view of stored.views) {
       if (serverEntities.has(view.entity_id)) {
         if (view.status !== "synced") v("I5", `${name}'s view of ${view.entity_id} is ${view.status} after the drain`);
       } else if (!(view.entity_type === "pos_order" && view.status === "rejected")) {
@@ -224,14 +213,13 @@ export function checkInvariants(world: World): Violation[] {
       if (row.entity_type === "pos_order" && row.operation === "create" && row.sync_status === "rejected") {
         const view = store.get(row.entity_id);
         if (view?.status !== "rejected") v("I6", `${name}: the refused sale ${row.entity_id} is no longer shown as refused (${view?.status ?? "erased"})`);
-        const flagged = store.db.prepare("SELECT needs_manager FROM conflicts WHERE event_id = ?").get(row.id) as { needs_manager: number } | undefined;
-        if (flagged?.needs_manager !== 1) v("I6", `${name}: the refused sale ${row.entity_id} is not flagged for a manager`);
+        if (conflictByEvent.get(row.id)?.needs_manager !== true) v("I6", `${name}: the refused sale ${row.entity_id} is not flagged for a manager`);
       }
     }
-    const localPos = store.db.prepare(`SELECT ${POS_COLUMNS} FROM pos_orders ORDER BY entity_id`).all();
-    if (!isDeepStrictEqual(localPos, serverPos)) v("I6", `${name}'s POS orders differ from the server's: ${describeRows(localPos as Array<Record<string, unknown>>, serverPos)}`);
-    const localVoids = store.db.prepare("SELECT entity_id, seq FROM pos_voids ORDER BY entity_id").all();
-    if (!isDeepStrictEqual(localVoids, serverVoids)) v("I6", `${name}'s POS voids differ from the server's: ${describeRows(localVoids as Array<Record<string, unknown>>, serverVoids)}`);
+    const localPos = stored.posOrders as unknown as Array<Record<string, unknown>>;
+    if (!isDeepStrictEqual(localPos, serverPos)) v("I6", `${name}'s POS orders differ from the server's: ${describeRows(localPos, serverPos)}`);
+    const localVoids = stored.posVoids as unknown as Array<Record<string, unknown>>;
+    if (!isDeepStrictEqual(localVoids, serverVoids)) v("I6", `${name}'s POS voids differ from the server's: ${describeRows(localVoids, serverVoids)}`);
     const ledger: LedgerRow[] = store.ledger(null);
     if (!isDeepStrictEqual(ledger, serverLedger)) v("I6", `${name}'s ledger differs from the server's: ${firstDifference(ledger, serverLedger)}`);
   }

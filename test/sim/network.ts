@@ -22,10 +22,17 @@
  * in the URL (no signature: the Worker is not under test here).
  */
 import type { BranchRoom, Peer, Session } from "../../durable/core/room.js";
-import type { OpenSocket, SocketHandlers, Socket } from "../../desktop/sync/transport.js";
+import { type OpenSocket, refusedUpgradeClose, type SocketHandlers, type Socket, WS_CLOSE } from "../../desktop/sync/transport.js";
 import { decodeTokenUnverified } from "../../protocol/token.js";
 import type { Prng } from "../support/prng.js";
 import type { Scheduler, Task } from "./scheduler.js";
+
+/**
+ * RFC 6455 §7.4.1 "going away": what a restarting server closes its connections with. WS_CLOSE
+ * (desktop/sync/transport.ts) names only the codes the desktop sends or reports, so this one is
+ * named here; the session treats it as any non-protocol close (backoff).
+ */
+const GOING_AWAY = 1001;
 
 export interface LinkProfile {
   /** Fixed part of the one-way latency of each frame. */
@@ -168,7 +175,7 @@ export class Network {
       link.cutAtMs = this.scheduler.now;
       link.serverGone = true;
       if (this.prng.chance(0.5)) {
-        this.scheduler.after(this.prng.int(50, 3_000), `${tag} refused`, () => this.#clientClose(link, 1006, "connection_lost"));
+        this.scheduler.after(this.prng.int(50, 3_000), `${tag} refused`, () => this.#clientClose(link, WS_CLOSE.abnormal, "connection_lost"));
       }
       this.trace?.(`${tag} connect: unreachable`);
     } else {
@@ -177,9 +184,11 @@ export class Network {
         if (link.clientGone || upgradeAt > link.cutAtMs) return;
         const claims = decodeTokenUnverified(link.token);
         if (!claims.ok) {
-          // The Worker refuses the upgrade: HTTP 401, which the transport reports as 4001.
+          // The Worker refuses the upgrade: HTTP 401, which the transport reports as the protocol's
+          // `unauthorized` close (CLOSE_CODES.unauthorized), through the same table.
           link.serverGone = true;
-          this.scheduler.after(this.#latency(link), `${tag} 401`, () => this.#clientClose(link, 4001, "unauthorized"));
+          const refused = refusedUpgradeClose(401);
+          this.scheduler.after(this.#latency(link), `${tag} 401`, () => this.#clientClose(link, refused.code, refused.reason));
           return;
         }
         const peer = new SimPeer(`peer-${link.id}`, link);
@@ -197,7 +206,7 @@ export class Network {
     }
     return {
       send: (text) => this.#upstream(link, text),
-      close: (code = 1000, reason = "client_closed") => {
+      close: (code = WS_CLOSE.normal, reason = "client_closed") => {
         // A closed end (or a dead process) sends nothing, not even a close frame.
         if (link.clientGone) return;
         // As the real transport: the close is reported to the session at once, exactly once.
@@ -294,7 +303,7 @@ export class Network {
     this.scheduler.at(link.cutAtMs + serverNotices, `link ${link.id} server notices cut`, () => {
       if (!link.serverGone) this.#serverDrop(link);
     });
-    this.scheduler.at(link.cutAtMs + clientNotices, `link ${link.id} client notices cut`, () => this.#clientClose(link, 1006, "connection_lost"));
+    this.scheduler.at(link.cutAtMs + clientNotices, `link ${link.id} client notices cut`, () => this.#clientClose(link, WS_CLOSE.abnormal, "connection_lost"));
   }
 
   /**
@@ -306,7 +315,7 @@ export class Network {
   switchPath(link: Link): void {
     if (link.clientGone) return;
     this.trace?.(`link ${link.id} (d${link.device}) path switch, ${link.inFlightUp} frame(s) still on the old path`);
-    this.#clientClose(link, 1006, "connection_lost");
+    this.#clientClose(link, WS_CLOSE.abnormal, "connection_lost");
     if (link.peer && !link.serverGone) {
       // The old path is slow (that is why the device left it): what is still on it arrives late, in order.
       const delay = this.prng.int(200, 10_000);
@@ -347,7 +356,7 @@ export class Network {
   /** Every connection drops at once (the branch's Durable Object restarted). */
   dropAll(why: string): void {
     for (const link of [...this.#links]) {
-      if (link.peer && !link.serverGone) this.serverClosed(link, 1001, "going_away");
+      if (link.peer && !link.serverGone) this.serverClosed(link, GOING_AWAY, "going_away");
       else this.cut(link, why);
     }
   }
@@ -363,7 +372,7 @@ export class Network {
     for (const link of [...this.#links]) {
       if (link.cutAtMs !== Infinity) {
         if (!link.serverGone) this.#serverDrop(link);
-        this.#clientClose(link, 1006, "connection_lost");
+        this.#clientClose(link, WS_CLOSE.abnormal, "connection_lost");
       }
     }
   }

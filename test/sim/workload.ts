@@ -51,8 +51,8 @@ export interface WriteOutcome {
 
 /** An entity the user sees in a list (the view: server truth with this device's pending changes). */
 function pickId(store: LocalStore, prng: Prng, type: "project" | "invoice" | "pos_order"): string | null {
-  // The ids only (store.list parses every body): the same rows the app's list shows.
-  const listed = store.db.prepare("SELECT entity_id FROM view_entities WHERE entity_type = ? AND deleted = 0 ORDER BY title, entity_id LIMIT 60").pluck().all(type) as string[];
+  // The first page of the app's own list (live entities by title), as a user would pick from it.
+  const listed = store.list(type, { limit: 60 }).map((e) => e.entity.entity_id);
   return listed.length === 0 ? null : prng.pick(listed);
 }
 

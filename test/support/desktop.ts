@@ -2,7 +2,6 @@
  * Desktop stores on real SQLite files, and a direct in-process link to a real branch core for
  * deterministic tests of the store's sync logic (the engine over real WebSockets is tested in e2e).
  */
-import Database from "better-sqlite3";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -71,22 +70,5 @@ export function expectConverged(store: LocalStore, serverEntities: Entity[], exp
   }
 }
 
-/**
- * Overwrites a queued event's saved payload behind the store's back, as a damaged file or a row
- * written by an older build would leave it: through a second connection to the same file, with the
- * queue's append-only trigger lifted for that one statement and put back as it was.
- */
-export function corruptQueuedPayload(store: LocalStore, eventId: string, payloadText: string): void {
-  const raw = new Database(store.path);
-  try {
-    raw.transaction(() => {
-      const trigger = raw.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'sync_queue_content_fixed'").get() as { sql: string };
-      raw.exec("DROP TRIGGER sync_queue_content_fixed");
-      const changed = raw.prepare("UPDATE sync_queue SET payload_json = ? WHERE id = ?").run(payloadText, eventId).changes;
-      raw.exec(trigger.sql);
-      if (changed !== 1) throw new Error(`no queued event ${eventId}`);
-    })();
-  } finally {
-    raw.close();
-  }
-}
+/** Damages a queued event's saved payload (desktop/store/testing.ts, where the SQL lives). */
+export { corruptQueuedPayload } from "../../desktop/store/testing.js";

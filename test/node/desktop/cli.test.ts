@@ -180,7 +180,7 @@ describe("studiovault: a damaged queue row and a wrong clock", () => {
     const till = await desktop(server, branch, A, "manager", 11, { nowMs: Date.now() - 3 * 3_600_000 });
     till.start();
     await till.engine.untilDrained(20_000);
-    const db = till.store.db.name;
+    const db = till.store.path;
     till.close();
 
     const status = await run("--db", db, "status");
@@ -194,7 +194,7 @@ describe("studiovault: a damaged queue row and a wrong clock", () => {
     const onTime = await desktop(server, branch, C, "cashier", 12, { nowMs: Date.now() });
     onTime.start();
     await onTime.engine.untilDrained(20_000);
-    const onTimeDb = onTime.store.db.name;
+    const onTimeDb = onTime.store.path;
     onTime.close();
     expect((await run("--db", onTimeDb, "status")).out).toMatch(/\nclock: \d+ s (ahead of|behind) the server's at the last sync\n/);
   }, 60_000);

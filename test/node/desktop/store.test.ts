@@ -3,9 +3,10 @@
  * writes (I1), verdicts and server wins (I2, I7), append-only POS and logs (I6), convergence (I5).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import Database from "better-sqlite3";
+import { inspectStore } from "../../../desktop/store/inspect.js";
 import { LocalStore } from "../../../desktop/store/local-store.js";
 import { LAYOUT_VERSION } from "../../../desktop/store/migrations.js";
+import { failTxLogInserts, rewindToLayout1, stampLayoutVersion, tamper, TAMPERS, type Tamper } from "../../../desktop/store/testing.js";
 import type { PosLine } from "../../../domain/index.js";
 import { makeCore } from "../../support/branch.js";
 import { deviceToken, expectConverged, openStore, syncDirect, tempDbPath } from "../../support/desktop.js";
@@ -28,24 +29,27 @@ const ok = <T>(r: { ok: true; value: T } | { ok: false; error: { message: string
   return r.value;
 };
 const lines: PosLine[] = [{ sku: null, description: "Prints", quantity: 2, unit_price_minor: 150_000 }];
-const count = (store: LocalStore, sql: string) => (store.db.prepare(sql).get() as { n: number }).n;
+/** Rows in the queue, the view and one event's log, read from the file (desktop/store/inspect.ts). */
+const rows = (store: LocalStore, eventId?: string) =>
+  inspectStore(store.path, (i) => ({ queue: i.queue().length, views: i.views().length, log: eventId === undefined ? i.txLog().length : i.txLog({ eventId }).length }));
 
 describe("local writes (I1)", () => {
   it("write the entity, its queued event and its log row together, with no network", async () => {
     const { a } = await setup();
     const { event, entity } = ok(a.createProject(ex.project));
     expect(a.get(event.entity_id)).toMatchObject({ status: "pending", entity: { version: 1, data: { title: "Perera wedding" } } });
-    expect(a.db.prepare("SELECT sync_status, payload_json FROM sync_queue WHERE id = ?").get(event.id)).toMatchObject({ sync_status: "pending" });
-    expect(count(a, `SELECT COUNT(*) AS n FROM tx_log WHERE event_id = '${event.id}'`)).toBe(1);
+    expect(inspectStore(a.path, (i) => i.queued(event.id))).toMatchObject({ sync_status: "pending" });
+    expect(rows(a, event.id).log).toBe(1);
     expect(entity.entity_id).toBe(event.entity_id);
   });
 
   it("write nothing at all when any part of the transaction fails", async () => {
     const { a } = await setup();
-    a.db.exec("CREATE TEMP TRIGGER fail_log BEFORE INSERT ON tx_log BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    const diskWorksAgain = failTxLogInserts(a, "disk full");
     expect(() => a.createProject(ex.project)).toThrow(/disk full/);
-    expect(count(a, "SELECT COUNT(*) AS n FROM sync_queue")).toBe(0);
-    expect(count(a, "SELECT COUNT(*) AS n FROM view_entities")).toBe(0);
+    expect(rows(a)).toEqual({ queue: 0, views: 0, log: 0 });
+    diskWorksAgain();
+    expect(a.createProject(ex.project).ok).toBe(true);
   });
 
   it("refuse invalid input with the field and a reason, and queue nothing", async () => {
@@ -53,7 +57,7 @@ describe("local writes (I1)", () => {
     const r = a.createProject({ ...ex.project, title: "" });
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error).toMatchObject({ code: "invalid_payload", detail: { field: "title" } });
-    expect(count(a, "SELECT COUNT(*) AS n FROM sync_queue")).toBe(0);
+    expect(rows(a).queue).toBe(0);
   });
 
   it("chain local edits with depends_on, and base later edits on the confirmed version", async () => {
@@ -205,13 +209,13 @@ describe("the desktop's audit log (I10)", () => {
     ok(a.updateProject(created.entity_id, { notes: "late" }));
     syncDirect(a, server.core);
     expect(a.resolveConflict(a.conflicts()[0]!.id, "dismiss").ok).toBe(true);
-    const kinds = (a.db.prepare("SELECT kind FROM audit ORDER BY id").all() as Array<{ kind: string }>).map((r) => r.kind);
+    const kinds = inspectStore(a.path, (i) => i.audit()).map((r) => r.kind);
     expect(kinds).toEqual(["initialised", "push", "push", "conflict_shown", "conflict_resolved"]);
   });
 
   it("records a wrong till clock once when it goes wrong, not at every reconnect", async () => {
     const { a } = await setup();
-    const skews = () => (a.db.prepare("SELECT detail FROM audit WHERE kind = 'clock_skew' ORDER BY id").all() as Array<{ detail: string }>).map((r) => r.detail);
+    const skews = () => inspectStore(a.path, (i) => i.audit({ kind: "clock_skew" })).map((r) => r.detail);
     for (let i = 0; i < 5; i++) a.recordClockSkew(-3 * 3600_000);
     expect(skews()).toEqual(["this till's clock is 3 h 0 min behind the server's"]);
     expect(a.clockSkewMs()).toBe(-3 * 3600_000);
@@ -226,17 +230,9 @@ describe("append-only on the desktop (I6)", () => {
     const { server, a } = await setup();
     ok(a.posSale({ currency: "LKR", lines, method: "card" }));
     syncDirect(a, server.core);
-    for (const sql of [
-      "UPDATE tx_log SET detail = 'x'",
-      "DELETE FROM tx_log",
-      "UPDATE pos_orders SET total_minor = 0",
-      "DELETE FROM pos_orders",
-      "DELETE FROM sync_queue",
-      "UPDATE sync_queue SET payload_json = '{}'",
-      "UPDATE sync_queue SET sync_status = 'pending'",
-      "DELETE FROM audit",
-    ]) {
-      expect(() => a.db.exec(sql), sql).toThrow(/append_only/);
+    // Each one through a second connection on the file: the triggers are the file's, not the store's.
+    for (const what of Object.keys(TAMPERS) as Tamper[]) {
+      expect(() => tamper(a, what), what).toThrow(/append_only/);
     }
   });
 });
@@ -248,18 +244,14 @@ describe("the desktop's storage layout", () => {
     expect(store.createProject({ ...ex.project, media_selection: { items: [] } }).ok).toBe(true);
     store.close();
     // Put the file back the way layout 1 left it.
-    const raw = new Database(path);
-    raw.exec("DROP INDEX queue_by_batch; UPDATE meta SET value = '1' WHERE key = 'layout_version'");
-    raw.close();
+    rewindToLayout1(path);
+    expect(inspectStore(path, (i) => i.layout())).toMatchObject({ version: 1, indexes: expect.not.arrayContaining(["queue_by_batch"]) });
 
     const upgraded = LocalStore.open(path);
     expect(upgraded.summary().pending).toBe(1);
     upgraded.close();
-    const check = new Database(path);
-    expect(check.prepare("SELECT value FROM meta WHERE key = 'layout_version'").get()).toEqual({ value: String(LAYOUT_VERSION) });
-    expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'queue_by_batch'").get()).toEqual({ name: "queue_by_batch" });
-    check.prepare("UPDATE meta SET value = ? WHERE key = 'layout_version'").run(String(LAYOUT_VERSION + 1));
-    check.close();
+    expect(inspectStore(path, (i) => i.layout())).toMatchObject({ version: LAYOUT_VERSION, indexes: expect.arrayContaining(["queue_by_batch"]) });
+    stampLayoutVersion(path, LAYOUT_VERSION + 1);
     expect(() => LocalStore.open(path)).toThrow(`this database has layout ${LAYOUT_VERSION + 1}, newer than this app understands (${LAYOUT_VERSION}): update the app`);
   });
 });

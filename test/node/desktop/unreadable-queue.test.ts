@@ -4,6 +4,7 @@
  * never deleted), and every other event keeps flowing. Real SQLite files, a real branch core.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { inspectStore } from "../../../desktop/store/inspect.js";
 import type { LocalStore } from "../../../desktop/store/local-store.js";
 import type { PosLine } from "../../../domain/index.js";
 import { makeCore } from "../../support/branch.js";
@@ -26,7 +27,10 @@ const ok = <T>(r: { ok: true; value: T } | { ok: false; error: { message: string
 };
 const lines: PosLine[] = [{ sku: null, description: "Prints", quantity: 2, unit_price_minor: 150_000 }];
 const TRUNCATED = '{"kind":"sale","local_receipt_no":"DA1-000001","lines":[{"sku":nu';
-const queueRow = (store: LocalStore, id: string) => store.db.prepare("SELECT sync_status, reject_code, payload_json FROM sync_queue WHERE id = ?").get(id);
+const queueRow = (store: LocalStore, id: string) => {
+  const row = inspectStore(store.path, (i) => i.queued(id));
+  return row && { sync_status: row.sync_status, reject_code: row.reject_code, payload_json: row.payload_json };
+};
 
 describe("an unreadable queued event", () => {
   it("is quarantined into the conflict inbox, never deleted, and every other event is pushed", async () => {
@@ -68,7 +72,7 @@ describe("an unreadable queued event", () => {
     expect(a.nextBatch()).toBeNull();
     expect(a.resolveConflict(conflicts[1]!.id, "reapply")).toMatchObject({ ok: false, error: expect.stringMatching(/could not be read/) });
     expect(a.resolveConflict(conflicts[0]!.id, "dismiss")).toEqual({ ok: true, value: null });
-    const kinds = (a.db.prepare("SELECT kind FROM tx_log WHERE event_id = ?").all(broken.id) as Array<{ kind: string }>).map((r) => r.kind);
+    const kinds = inspectStore(a.path, (i) => i.txLog({ eventId: broken.id })).map((r) => r.kind);
     expect(kinds).toEqual(["write", "quarantined"]);
   });
 

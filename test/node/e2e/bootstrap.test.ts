@@ -2,6 +2,7 @@
  * Snapshots and bootstrap end to end: the real Worker + branch Durable Object + R2 (workerd via
  * wrangler), real desktop stores. A new device never replays a branch's whole history.
  */
+import { inspectStore } from "../../../desktop/store/inspect.js";
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootstrap } from "../../../desktop/sync/bootstrap.js";
@@ -119,7 +120,7 @@ describe("bootstrap from a snapshot", () => {
     expect([...phases]).toEqual(["download", "verify", "apply", "done"]);
     expect(lastBytes).toBe(manifest.byte_size);
     expect(device.store.snapshotSeq()).toBe(manifest.seq);
-    const audited = device.store.db.prepare("SELECT detail FROM audit WHERE kind = 'bootstrap'").all() as Array<{ detail: string }>;
+    const audited = inspectStore(device.store.path, (i) => i.audit({ kind: "bootstrap" }));
     expect(audited.map((r) => r.detail)).toEqual([expect.stringContaining(`snapshot seq ${manifest.seq}`)]);
 
     const truth = await serverTruth(server, branch);

@@ -33,7 +33,9 @@ it("prefetches the next page while applying one, and asks for every page exactly
 
   const { store } = await openStore({ branch, device: C, role: "owner" });
   expect(store.init({ server_url: server.url.origin, token: await tokenFor(branch, C, "owner") }).ok).toBe(true);
-  store.setSnapshotSeq(0); // pull from 0 rather than bootstrap: this test is about pulling
+  // This test is about pulling: bootstrap from the branch as it was at seq 0 (nothing staged), so
+  // the engine pulls everything instead of downloading a snapshot.
+  store.stageSnapshot().swap(0, "empty snapshot at seq 0 (pull-prefetch test)");
   const pulls: Array<{ since: number; cursorWhenSent: number }> = [];
   const pageEnds: Array<{ last: number | null; more: boolean }> = [];
   const open = openPartySocket(10_000);

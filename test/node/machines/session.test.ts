@@ -114,7 +114,6 @@ async function setup(opts: { uploads?: Map<string, Chunk[]> } = {}) {
   const room = makeRoom();
   const { store } = await openStore({ device: DEVICES.A });
   stores.push(store);
-  store.setSnapshotSeq(0); // pull from 0: no bootstrap
   const link = roomLink(room, DEVICES.A);
   const timers = new ManualTimers();
   const logs: string[] = [];

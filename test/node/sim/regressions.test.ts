@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { inspectStore } from "../../../desktop/store/inspect.js";
 import { runSeed } from "../../sim/run.js";
 import { actor, DEVICES, makeCore } from "../../support/branch.js";
 import { openStore } from "../../support/desktop.js";
@@ -69,7 +70,7 @@ describe("KB1: a dependent of a rejected event gets the same code on the device 
     const batch = store.nextBatch()!;
     const outcome = t.core.push(actor(DEVICES.A, "cashier"), batch.events as never);
     store.applyVerdicts(batch.batch_id, outcome.verdicts);
-    const local = store.db.prepare("SELECT reject_code FROM sync_queue WHERE id = ?").pluck().get(second.value.event.id);
+    const local = inspectStore(store.path, (i) => i.queued(second.value.event.id)?.reject_code);
     const server = t.core.verdictOf(second.value.event.id);
     expect(server?.status).toBe("rejected");
     expect(local).toBe(server?.status === "rejected" ? server.code : null);

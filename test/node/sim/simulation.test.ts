@@ -9,7 +9,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { inspectStore } from "../../../desktop/store/inspect.js";
+import { forgeBaseBody, forgePosVoid, forgeQueuedEvent } from "../../../desktop/store/testing.js";
 import { parseArgs } from "../../sim/cli.js";
+import type { Entity } from "../../../domain/index.js";
 import type { World } from "../../sim/invariants.js";
 import { knownBugOf } from "../../sim/known-bugs.js";
 import { reproduce, runSeed } from "../../sim/run.js";
@@ -61,12 +64,12 @@ describe("the invariant checker can fail", () => {
   it("reports a device base that differs from the server's as I5", async () => {
     let corrupted = "";
     const violations = await checkedAfter(({ devices }) => {
-      const db = devices[0]!.store!.db;
-      const row = db.prepare("SELECT entity_id, body FROM base_entities WHERE deleted = 0 ORDER BY entity_id LIMIT 1").get() as { entity_id: string; body: string };
-      const entity = JSON.parse(row.body) as { data: Record<string, unknown> };
-      entity.data = { ...entity.data, currency: "XXX" };
-      db.prepare("UPDATE base_entities SET body = ? WHERE entity_id = ?").run(JSON.stringify(entity), row.entity_id);
-      corrupted = row.entity_id;
+      const store = devices[0]!.store!;
+      // The first live base entity in id order, with a currency the server never saw.
+      const entity = [...store.baseEntities()].find((e) => !e.deleted);
+      expect(entity).toBeDefined();
+      forgeBaseBody(store, { ...entity!, data: { ...entity!.data, currency: "XXX" } } as Entity);
+      corrupted = entity!.entity_id;
     });
     expect(corrupted).not.toBe("");
     expect(violations.some((v) => v.invariant === "I5" && v.message.includes(corrupted) && v.message.includes("currency"))).toBe(true);
@@ -74,21 +77,29 @@ describe("the invariant checker can fail", () => {
 
   it("reports an event left without a verdict as I2", async () => {
     const violations = await checkedAfter(({ devices }) => {
-      devices[1]!.store!.db.exec(
-        `INSERT INTO sync_queue (id, entity_type, entity_id, operation, payload_json, created_at, sync_status)
-         VALUES ('01936f3c-9999-7000-8000-000000000001', 'project', '01936f3c-9999-7000-8000-000000000002', 'create', '{}', '2026-11-25T00:00:00.000Z', 'pending')`,
-      );
+      forgeQueuedEvent(devices[1]!.store!, {
+        id: "01936f3c-9999-7000-8000-000000000001",
+        entity_type: "project",
+        entity_id: "01936f3c-9999-7000-8000-000000000002",
+        operation: "create",
+        payload_json: "{}",
+        created_at: "2026-11-25T00:00:00.000Z",
+        sync_status: "pending",
+      });
     });
     expect(violations.some((v) => v.invariant === "I2" && v.message.includes("01936f3c-9999-7000-8000-000000000001") && v.message.includes("pending"))).toBe(true);
   }, 60_000);
 
   it("reports a POS fact the server does not have as I6", async () => {
     const violations = await checkedAfter(({ devices }) => {
-      const db = devices[0]!.store!.db;
+      const store = devices[0]!.store!;
       // The append-only triggers stop a change of a row; an extra void is an insert.
-      const order = db.prepare("SELECT o.entity_id FROM pos_orders o LEFT JOIN pos_voids v USING (entity_id) WHERE v.entity_id IS NULL LIMIT 1").pluck().get() as string | undefined;
+      const order = inspectStore(store.path, (i) => {
+        const voided = new Set(i.posVoids().map((v) => v.entity_id));
+        return i.posOrders().find((o) => !voided.has(o.entity_id))?.entity_id;
+      });
       expect(order).toBeDefined();
-      db.prepare("INSERT INTO pos_voids (entity_id, seq) VALUES (?, 999999)").run(order!);
+      forgePosVoid(store, order!, 999_999);
     });
     expect(violations.some((v) => v.invariant === "I6" && v.message.includes("voids"))).toBe(true);
     expect(violations.some((v) => v.invariant === "I6" && v.message.includes("ledger"))).toBe(true);
