@@ -25,8 +25,14 @@ export function stopCause(status: PublicStatus): StopCause | null {
       return { kind: "update_required" };
     case "replaced":
       return { kind: "replaced" };
-    default:
+    case "offline":
+    case "connecting":
+    case "syncing":
+    case "live":
+    case "backoff":
       return null;
+    default:
+      return unreachable(status, "public status");
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Sync protocol v4: every message in each direction, as one discriminated union on `type` per
- * direction. Prose, worked examples and the exact verdicts live in docs/protocol.md.
+ * direction. Prose and worked examples live in docs/protocol/wire.md, the exact verdicts in docs/protocol/domain.md.
  *
  * Bump PROTOCOL_VERSION when: a message, field, enum value or limit on the wire is added, removed or
  * changes meaning. Do not bump when: only messages for people, comments, or server-internal storage

@@ -19,7 +19,7 @@ import { type OpenSocket, type Socket, syncUrl, WS_CLOSE } from "./transport.js"
  * After a ping, the socket is taken for dead when no frame at all arrives within this long: the
  * session closes it and the machine backs off and reconnects. A half-open connection (the peer or
  * a middlebox gone without a FIN) otherwise looks open until the OS gives up, minutes later.
- * 10 s as docs/protocol.md §11 suggests: the idle ping is answered by the runtime itself, so a
+ * 10 s as docs/protocol/wire.md#heartbeat suggests: the idle ping is answered by the runtime itself, so a
  * healthy connection answers within a round trip; a busy branch's frames count as answers too.
  */
 export const PONG_TIMEOUT_MS = 10_000;
@@ -407,7 +407,7 @@ class Session {
         this.o.onLog?.(`${what} answering ${addressee.id}, which is no request in flight: ignored: ${message.message}`);
         return null;
       case "unnamed": {
-        // No name: it answers the oldest unanswered frame (docs/protocol.md §10.1), which may be a
+        // No name: it answers the oldest unanswered frame (docs/protocol/wire.md#non-fatal-errors), which may be a
         // pull sent ahead: forget that one, so the machine's next PULL goes out.
         const ahead = this.#pullAhead();
         if (ahead) this.#settle(requestIdOf(ahead));

@@ -63,10 +63,13 @@ export function tokenFor(branch: string, device: string, role: Role = "owner", t
 /** A raw protocol client over the `ws` package (the desktop's engine arrives with the desktop issue). */
 export class NodeClient {
   readonly inbox = new Inbox();
+  lastError: string | null = null;
 
   private constructor(readonly ws: WebSocket) {
     ws.on("message", (data) => this.inbox.frame(String(data)));
-    ws.on("close", (code, reason) => this.inbox.close(code, String(reason)));
+    // 1006 says only that the socket went without a close frame; the error before it says why.
+    ws.on("error", (e) => (this.lastError = e.message));
+    ws.on("close", (code, reason) => this.inbox.close(code, this.lastError ? `${String(reason)} after: ${this.lastError}` : String(reason)));
   }
 
   static async open(server: LocalServer, branch: string, device: string, role: Role = "owner"): Promise<NodeClient> {

@@ -81,6 +81,7 @@ export const invoice = defineCommand({
         return show(ctx, ctx.store.list("invoice" as EntityType), (e) =>
           e.entity_type === "invoice" ? `${e.entity_id}  ${e.data.reference ?? "(no reference)"} · ${e.data.client_name} · ${e.data.status}` : e.entity_id,
         );
+      case undefined:
       default:
         throw new UsageError(`invoice: expected create, update, void or list; received ${JSON.stringify(sub ?? "")}`);
     }

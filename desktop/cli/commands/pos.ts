@@ -61,6 +61,7 @@ export const pos = defineCommand({
             ? `${e.entity_id}  ${e.data.local_receipt_no} ${e.official_receipt_no ? `#${e.official_receipt_no}` : "(no official number yet)"} ${e.data.kind} ${formatMinor(e.data.total_minor, e.data.currency)}${e.void ? " VOID" : ""}`
             : e.entity_id,
         );
+      case undefined:
       default:
         throw new UsageError(`pos: expected sale, correct, void or list; received ${JSON.stringify(sub ?? "")}`);
     }

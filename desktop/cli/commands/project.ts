@@ -96,6 +96,7 @@ export const project = defineCommand({
         print(ctx, found, () => JSON.stringify(found, null, 2));
         return 0;
       }
+      case undefined:
       default:
         throw new UsageError(`project: expected create, update, delete, select, list or show; received ${JSON.stringify(sub ?? "")}`);
     }

@@ -196,7 +196,7 @@ describe("closes", () => {
     expect(closeOutcome(1011)).toBe("backoff");
   });
 
-  it("the terminal close reasons are the ones docs/protocol.md §10.2 lists", () => {
+  it("the terminal close reasons are the ones docs/protocol/wire.md#fatal-errors-and-close-codes lists", () => {
     expect([...TERMINAL_CLOSE_REASONS].sort()).toEqual(
       ["unauthorized", "forbidden", "protocol_too_old", "token_expired", "replaced", "device_revoked", "install_conflict"].sort(),
     );

@@ -1,7 +1,7 @@
 /**
  * The wire cannot change without a protocol version bump (STYLE.md: Zero/Replicache practice).
  * If this fails after an intended wire change: bump PROTOCOL_VERSION, append a PROTOCOL_HISTORY
- * entry with the printed fingerprint, update docs/protocol.md, and decide MIN_SUPPORTED_PROTOCOL_VERSION.
+ * entry with the printed fingerprint, update the history table in docs/protocol/wire.md#versioning, and decide MIN_SUPPORTED_PROTOCOL_VERSION.
  */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
