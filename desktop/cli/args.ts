@@ -6,7 +6,9 @@
  * unknown flag reads the same everywhere.
  */
 import { parseArgs } from "node:util";
+import { AMOUNT_EXAMPLE, type AmountOptions, parseAmountMinor, parseQuantity } from "../../domain/amounts.js";
 import type { PosLine } from "../../domain/index.js";
+import { MAX_LINE_QUANTITY, MAX_UNIT_PRICE_MINOR } from "../../domain/limits.js";
 import { err, ok, type Result } from "../../lib/result.js";
 
 export class UsageError extends Error {
@@ -133,25 +135,29 @@ export function required(value: string | undefined, flag: string, expected: stri
 }
 
 /**
- * A money amount in major units (`1500`, `1500.5`, `1500.50`) → integer minor units, for currencies
- * with two decimals. Never goes through floating point.
+ * A money amount in major units (`1500`, `1,500`, `1500.5`, `1500.50`) → integer minor units, for
+ * currencies with two decimals. Read by the one parser of amounts (domain/amounts.ts), the same the
+ * app's screens use; never goes through floating point.
  */
-export function minorUnits(text: string, flag: string): number {
-  const m = /^(-?)(\d{1,13})(?:\.(\d{1,2}))?$/.exec(text.trim());
-  if (!m) throw new UsageError(`${flag}: received ${JSON.stringify(text)}, expected an amount like 1500 or 1500.50`);
-  const minor = Number(m[2]) * 100 + Number((m[3] ?? "").padEnd(2, "0") || "0");
-  return m[1] === "-" ? -minor : minor;
+export function minorUnits(text: string, flag: string, opts: AmountOptions = {}): number {
+  const parsed = parseAmountMinor(text, opts);
+  if (!parsed.ok) throw new UsageError(`${flag}: received ${JSON.stringify(text)}, expected an amount like 1500 or 1500.50${because(parsed.error, AMOUNT_EXAMPLE)}`);
+  return parsed.value;
 }
 
-/** `description:quantity:unit price`, e.g. `Passport photos:2:800.00`. */
+/** The parser's sentence as a note after our own words, unless it says no more than they do. */
+function because(reason: string, generic: string): string {
+  return reason === generic ? "" : ` (${reason.charAt(0).toLowerCase()}${reason.slice(1)})`;
+}
+
+/** `description:quantity:unit price`, e.g. `Passport photos:2:800.00`; a correction's quantity may be negative. */
 export function posLine(text: string, flag = "--item"): PosLine {
   const parts = text.split(":");
   if (parts.length !== 3) throw new UsageError(`${flag}: received ${JSON.stringify(text)}, expected description:quantity:unit-price`);
   const [description, qty, price] = parts as [string, string, string];
-  if (!/^-?\d{1,5}$/.test(qty) || Number(qty) === 0) {
-    throw new UsageError(`${flag}: quantity ${JSON.stringify(qty)} must be a non-zero whole number`);
-  }
-  return { sku: null, description: description.trim(), quantity: Number(qty), unit_price_minor: minorUnits(price, flag) };
+  const quantity = parseQuantity(qty, { signed: true });
+  if (!quantity.ok) throw new UsageError(`${flag}: quantity ${JSON.stringify(qty)} must be a non-zero whole number up to ${MAX_LINE_QUANTITY.toLocaleString("en-US")}`);
+  return { sku: null, description: description.trim(), quantity: quantity.value, unit_price_minor: minorUnits(price, flag, { maxMinor: MAX_UNIT_PRICE_MINOR }) };
 }
 
 export function isoDate(text: string | undefined, flag: string): string | null {

@@ -3,13 +3,38 @@ import { useEffect, useState } from "preact/hooks";
 import type { EntityView } from "../app/api.js";
 import type { InvoiceData, InvoiceLine } from "../../domain/entities/invoice.js";
 // Runtime values from their own modules, never the schema barrel (note: both still import zod).
-import { invoiceTotals } from "../../domain/amounts.js";
-import { formatMinor } from "../../domain/amounts.js";
+import { formatMinor, invoiceTotals, parseAmountMinor, parsePercentBp, parseQuantity } from "../../domain/amounts.js";
+import { MAX_UNIT_PRICE_MINOR } from "../../domain/limits.js";
+import { err, type Result } from "../../lib/result.js";
+import { AmountInput } from "./amount-input.js";
+import { INVOICE_FIELDS } from "./field-messages.js";
 import { useApi, useRevision, useStatus, useWrite } from "./hooks.js";
 import { useAsk } from "./ask.js";
 
-const minor = (text: string) => Math.round(Number(text || "0") * 100);
-const blankLine = () => ({ description: "", quantity: "1", price: "" });
+/** A line as typed: text, read by the one parser of amounts (domain/amounts.ts) on every render. */
+interface LineText {
+  description: string;
+  quantity: string;
+  price: string;
+}
+const blankLine = (): LineText => ({ description: "", quantity: "1", price: "" });
+/** A line nobody has started (the quantity's "1" is pre-filled): left out of the invoice. */
+const isBlank = (l: LineText) => l.description.trim() === "" && l.price.trim() === "";
+
+interface ReadLine {
+  description: Result<string, string>;
+  quantity: Result<number, string>;
+  price: Result<number, string>;
+}
+function readLine(l: LineText): ReadLine {
+  const description = l.description.trim();
+  return {
+    description: description === "" ? err("Enter a description") : { ok: true, value: description },
+    quantity: parseQuantity(l.quantity),
+    price: parseAmountMinor(l.price, { maxMinor: MAX_UNIT_PRICE_MINOR }),
+  };
+}
+const errorOf = (r: Result<unknown, string>): string | null => (r.ok ? null : r.error);
 
 export function InvoicesScreen() {
   const api = useApi();
@@ -24,17 +49,27 @@ export function InvoicesScreen() {
   const [lines, setLines] = useState([blankLine()]);
   const [taxPercent, setTaxPercent] = useState("0");
   const [discount, setDiscount] = useState("");
-  const { write, error } = useWrite();
+  const { write, error, setError } = useWrite(INVOICE_FIELDS);
   const ask = useAsk();
   useEffect(() => void api.call({ method: "list", type: "invoice", limit: 200 }).then(setItems), [api, revision]);
 
-  const parsedLines: InvoiceLine[] = lines
-    .filter((l) => l.description.trim() !== "")
-    .map((l) => ({ description: l.description.trim(), quantity: Math.max(1, Math.round(Number(l.quantity) || 1)), unit_price_minor: minor(l.price) }));
-  const draft = { lines: parsedLines, discount_minor: minor(discount), tax_rate_bp: Math.round(Number(taxPercent || "0") * 100), payments: [] };
-  const totals = invoiceTotals(draft);
+  // Totals come only from parsed values: while any field of the form is unreadable there is no
+  // total to show and nothing to save.
+  const read = lines.map((l) => (isBlank(l) ? null : readLine(l)));
+  const parsedLines: InvoiceLine[] = read.flatMap((r) =>
+    r && r.description.ok && r.quantity.ok && r.price.ok ? [{ description: r.description.value, quantity: r.quantity.value, unit_price_minor: r.price.value }] : [],
+  );
+  const linesOk = read.every((r) => r === null || (r.description.ok && r.quantity.ok && r.price.ok));
+  const taxBp = parsePercentBp(taxPercent, { whenEmpty: 0 });
+  const discountParsed = parseAmountMinor(discount, { whenEmpty: 0 });
+  const subtotal = linesOk ? invoiceTotals({ lines: parsedLines, discount_minor: 0, tax_rate_bp: 0, payments: [] }).subtotal_minor : null;
+  const discountMinor: Result<number, string> =
+    discountParsed.ok && subtotal !== null && discountParsed.value > subtotal ? err(`Discount must not be more than the subtotal, ${formatMinor(subtotal)}`) : discountParsed;
+  const draft = linesOk && taxBp.ok && discountMinor.ok ? { lines: parsedLines, discount_minor: discountMinor.value, tax_rate_bp: taxBp.value, payments: [] } : null;
+  const totals = draft ? invoiceTotals(draft) : null;
 
   const create = async (status: "draft" | "issued") => {
+    if (!draft) return;
     const { ok } = await write({
       kind: "invoice_create",
       data: { reference: reference || null, project_id: null, client_name: client, currency: "LKR", ...draft, status, issued_on: status === "issued" ? today : null, due_on: null, notes: "" },
@@ -49,7 +84,12 @@ export function InvoicesScreen() {
   const pay = async (inv: InvoiceData, id: string) => {
     const amount = await ask({ label: "Payment amount (LKR)", inputMode: "decimal" });
     if (!amount) return;
-    const payments = [...inv.payments, { method: "cash" as const, amount_minor: minor(amount), paid_at: nowIso(), reference: null }];
+    const balance = invoiceTotals(inv).balance_minor;
+    const parsed = parseAmountMinor(amount);
+    if (!parsed.ok) return setError(`Payment amount: ${parsed.error}`);
+    if (parsed.value === 0) return setError("Payment amount: enter more than 0.00");
+    if (parsed.value > balance) return setError(`Payment amount: at most the balance, ${formatMinor(balance)}`);
+    const payments = [...inv.payments, { method: "cash" as const, amount_minor: parsed.value, paid_at: nowIso(), reference: null }];
     const paidInFull = invoiceTotals({ ...inv, payments }).balance_minor === 0;
     void write({ kind: "invoice_update", id, patch: { payments, ...(paidInFull ? { status: "paid" } : {}) } });
   };
@@ -68,40 +108,31 @@ export function InvoicesScreen() {
             <input value={reference} onInput={(e) => setReference((e.target as HTMLInputElement).value)} />
           </label>
         </div>
-        {lines.map((l, i) => (
-          <div class="row" key={i} style="margin-top:.5rem">
-            <label>
-              Line {i + 1} description
-              <input value={l.description} onInput={(e) => setLines(lines.map((x, j) => (j === i ? { ...x, description: (e.target as HTMLInputElement).value } : x)))} />
-            </label>
-            <label>
-              Qty
-              <input inputMode="numeric" size={4} value={l.quantity} onInput={(e) => setLines(lines.map((x, j) => (j === i ? { ...x, quantity: (e.target as HTMLInputElement).value } : x)))} />
-            </label>
-            <label>
-              Unit price
-              <input inputMode="decimal" size={10} value={l.price} onInput={(e) => setLines(lines.map((x, j) => (j === i ? { ...x, price: (e.target as HTMLInputElement).value } : x)))} />
-            </label>
-          </div>
-        ))}
+        {lines.map((l, i) => {
+          const r = read[i];
+          const set = (patch: Partial<LineText>) => setLines((all) => all.map((x, j) => (j === i ? { ...x, ...patch } : x)));
+          return (
+            <div class="row" key={i} style="margin-top:.5rem">
+              <AmountInput label={`Line ${i + 1} description`} inputMode="text" text={l.description} onText={(description) => set({ description })} error={r ? errorOf(r.description) : null} />
+              <AmountInput label="Qty" inputMode="numeric" size={4} text={l.quantity} onText={(quantity) => set({ quantity })} error={r ? errorOf(r.quantity) : null} />
+              <AmountInput label="Unit price" size={10} text={l.price} onText={(price) => set({ price })} error={r ? errorOf(r.price) : null} />
+            </div>
+          );
+        })}
         <div class="row" style="margin-top:.5rem">
           <button class="secondary" onClick={() => setLines([...lines, blankLine()])}>Add line</button>
-          <label>
-            Tax %
-            <input inputMode="decimal" size={5} value={taxPercent} onInput={(e) => setTaxPercent((e.target as HTMLInputElement).value)} />
-          </label>
-          <label>
-            Discount
-            <input inputMode="decimal" size={10} value={discount} onInput={(e) => setDiscount((e.target as HTMLInputElement).value)} />
-          </label>
+          <AmountInput label="Tax %" size={5} text={taxPercent} onText={setTaxPercent} error={errorOf(taxBp)} />
+          <AmountInput label="Discount" size={10} text={discount} onText={setDiscount} error={errorOf(discountMinor)} />
         </div>
         <p data-testid="invoice-draft-total">
-          Subtotal {formatMinor(totals.subtotal_minor)} · tax {formatMinor(totals.tax_minor)} · total {formatMinor(totals.total_minor, "LKR")}
+          {totals
+            ? `Subtotal ${formatMinor(totals.subtotal_minor)} · tax ${formatMinor(totals.tax_minor)} · total ${formatMinor(totals.total_minor, "LKR")}`
+            : "Subtotal — · tax — · total — (correct the fields marked above)"}
         </p>
         {error && <p class="error" role="alert">{error}</p>}
         <div class="row">
-          <button class="secondary" disabled={!client} onClick={() => void create("draft")}>Save draft</button>
-          <button class="primary" disabled={!client || parsedLines.length === 0} onClick={() => void create("issued")}>Issue invoice</button>
+          <button class="secondary" disabled={!client || !draft} onClick={() => void create("draft")}>Save draft</button>
+          <button class="primary" disabled={!client || !draft || parsedLines.length === 0} onClick={() => void create("issued")}>Issue invoice</button>
         </div>
       </section>
       <section class="card" aria-labelledby="invoices-title">

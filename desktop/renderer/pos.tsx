@@ -7,7 +7,10 @@ import { useEffect, useState } from "preact/hooks";
 import type { EntityView, LedgerRow } from "../app/api.js";
 import type { PosLine, PosPaymentMethod } from "../../domain/entities/pos.js";
 // From its own module, never the schema barrel (note: money.ts still imports zod).
-import { formatMinor } from "../../domain/amounts.js";
+import { formatMinor, parseAmountMinor, posLinesTotalMinor } from "../../domain/amounts.js";
+import { err, ok, type Result } from "../../lib/result.js";
+import { AmountInput } from "./amount-input.js";
+import { POS_FIELDS } from "./field-messages.js";
 import { useApi, useRevision, useStatus, useWrite } from "./hooks.js";
 import { useAsk } from "./ask.js";
 
@@ -33,7 +36,7 @@ export function PosScreen() {
   const [cart, setCart] = useState<PosLine[]>([]);
   const [method, setMethod] = useState<PosPaymentMethod>("cash");
   const [tendered, setTendered] = useState("");
-  const { write, error } = useWrite();
+  const { write, error } = useWrite(POS_FIELDS);
   const ask = useAsk();
   // The last receipt stays on screen across screen changes (the cashier comes back to print it).
   const [lastSale, setLastSaleState] = useState<string | null>(() => sessionStorage.getItem("studiovault.lastSale"));
@@ -54,9 +57,16 @@ export function PosScreen() {
     if (lastSale) void api.call({ method: "get", id: lastSale }).then(setReceipt);
   }, [api, revision, lastSale, today]);
 
-  const total = cart.reduce((sum, l) => sum + l.quantity * l.unit_price_minor, 0);
-  const tenderedMinor = tendered.trim() === "" ? total : Math.round(Number(tendered) * 100);
-  const change = method === "cash" ? tenderedMinor - total : 0;
+  const total = posLinesTotalMinor(cart);
+  const cash = method === "cash";
+  // Cash: what was handed over, as typed (empty: the exact total), read by the one parser of amounts.
+  // The sale is charged only from a parsed amount of at least the total, so change is never negative.
+  const tenderedMinor: Result<number, string> = (() => {
+    const parsed = parseAmountMinor(tendered, { whenEmpty: total });
+    if (!parsed.ok) return parsed;
+    return parsed.value < total ? err(`Tendered must be at least the total, ${formatMinor(total)}`) : ok(parsed.value);
+  })();
+  const canCharge = cart.length > 0 && (!cash || tenderedMinor.ok);
 
   const add = (item: (typeof CATALOGUE)[number]) =>
     setCart((c) => {
@@ -66,7 +76,8 @@ export function PosScreen() {
     });
 
   const charge = async () => {
-    const outcome = await write({ kind: "pos_sale", input: { currency: "LKR", lines: cart, method, tendered_minor: method === "cash" ? tenderedMinor : null } });
+    if (!canCharge) return;
+    const outcome = await write({ kind: "pos_sale", input: { currency: "LKR", lines: cart, method, tendered_minor: cash && tenderedMinor.ok ? tenderedMinor.value : null } });
     if (!outcome.ok) return;
     setCart([]);
     setTendered("");
@@ -89,11 +100,17 @@ export function PosScreen() {
         <h2 id="pos-title">New sale</h2>
         <div class="catalogue">
           {CATALOGUE.map((item) => (
-            <button key={item.sku} onClick={() => add(item)} aria-label={`Add ${item.description}`}>
-              {item.description}
-              <br />
-              <span class="muted">{formatMinor(item.unit_price_minor)}</span>
-            </button>
+            // The name is the action ("Add Print A4") and must contain every word shown on the button
+            // (WCAG 2.5.3, axe label-content-name-mismatch): the price is drawn over the button's foot
+            // from outside it (clicks pass through) and describes it.
+            <div class="item" key={item.sku}>
+              <button onClick={() => add(item)} aria-label={`Add ${item.description}`} aria-describedby={`price-${item.sku}`}>
+                {item.description}
+              </button>
+              <span class="muted price" id={`price-${item.sku}`}>
+                {formatMinor(item.unit_price_minor)}
+              </span>
+            </div>
           ))}
         </div>
         <table aria-label="Cart" style="margin-top:1rem">
@@ -123,16 +140,15 @@ export function PosScreen() {
               {label}
             </label>
           ))}
-          {method === "cash" && (
-            <label>
-              Tendered
-              <input inputMode="decimal" value={tendered} placeholder={formatMinor(total)} onInput={(e) => setTendered((e.target as HTMLInputElement).value)} />
-            </label>
+          {cash && <AmountInput label="Tendered" text={tendered} onText={setTendered} error={errorOf(tenderedMinor)} placeholder={formatMinor(total)} />}
+          {cash && (
+            <span data-testid="change" class="change">
+              Change {tenderedMinor.ok ? formatMinor(tenderedMinor.value - total) : "—"}
+            </span>
           )}
-          {method === "cash" && <span data-testid="change">Change {formatMinor(Math.max(0, change))}</span>}
         </fieldset>
         {error && <p class="error" role="alert">{error}</p>}
-        <button class="primary" disabled={cart.length === 0 || (method === "cash" && change < 0)} onClick={() => void charge()}>
+        <button class="primary" disabled={!canCharge} onClick={() => void charge()}>
           Charge {formatMinor(total, "LKR")}
         </button>
       </section>
@@ -177,3 +193,5 @@ export function PosScreen() {
     </div>
   );
 }
+
+const errorOf = (r: Result<number, string>): string | null => (r.ok ? null : r.error);
