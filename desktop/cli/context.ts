@@ -6,6 +6,11 @@ import { UsageError } from "./args.js";
 export interface Io {
   out: (line: string) => void;
   err: (line: string) => void;
+  /**
+   * A status line redrawn in place while a long command runs (`sync`): given only when stderr is a
+   * terminal and not under --json, so a pipe or a script never sees it. `final` ends the line.
+   */
+  progress?: (line: string, final?: boolean) => void;
 }
 
 export interface Ctx {

@@ -1,17 +1,19 @@
 /**
  * `studiovault`: the headless desktop for on-location crews, scripts and tests. The commands and
- * their flags are in registry.ts (`studiovault help` lists them, generated from the same tables).
+ * their flags are in registry.ts (`studiovault help` lists them, generated from the same tables;
+ * `studiovault COMMAND --help` one command). Exit codes: exit-codes.ts.
  *
- * Global: --db PATH (default $STUDIOVAULT_DB or ./studiovault.sqlite), --json.
- * Exit codes: 0 done, 1 refused (a write the rules refuse, sync stopped, the server said no),
- * 2 bad arguments, 3 timed out or server unreachable.
+ * Global: --db PATH (default $STUDIOVAULT_DB or ./studiovault.sqlite), --json, --help/-h.
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { LocalStore } from "../store/local-store.js";
 import { UsageError } from "./args.js";
 import type { Io } from "./context.js";
-import { helpText, runCommand } from "./registry.js";
+import { EXIT } from "./exit-codes.js";
+import { fail } from "./output.js";
+import { processIo } from "./process-io.js";
+import { asksForHelp, commandHelp, commandNamed, helpText, runCommand, unknownCommand } from "./registry.js";
 
 export type { Io } from "./context.js";
 
@@ -20,55 +22,81 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
   const rest: string[] = [];
   let dbPath = env.STUDIOVAULT_DB ?? "studiovault.sqlite";
   let json = false;
+  let dbFlagMissing = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--json") json = true;
     else if (a === "--db") {
       const value = argv[++i];
-      if (!value) {
-        io.err("--db: missing; expected a path to the local database file");
-        return 2;
-      }
-      dbPath = value;
+      if (!value) dbFlagMissing = true;
+      else dbPath = value;
     } else if (a.startsWith("--db=")) dbPath = a.slice(5);
     else rest.push(a);
   }
-  if (rest.length === 0 || rest[0] === "help" || rest[0] === "--help") {
+  const usage = (message: string) => fail(io, json, EXIT.usage, { error: "usage", message });
+  if (dbFlagMissing) return usage("--db: missing; expected a path to the local database file");
+
+  // Help never opens a database: it works before `init`, and anywhere.
+  const [first, second] = rest;
+  if (first === undefined) {
+    if (json) return usage("no command given; run `studiovault help`");
     io.out(helpText());
-    return rest.length === 0 ? 2 : 0;
+    return EXIT.usage;
   }
+  if (first === "help" || first === "--help" || first === "-h") {
+    if (first === "help" && second !== undefined) {
+      const command = commandNamed(second);
+      if (!command) return usage(unknownCommand(second).message);
+      io.out(commandHelp(command));
+    } else io.out(helpText());
+    return EXIT.done;
+  }
+  if (asksForHelp(rest)) {
+    const command = commandNamed(first);
+    if (!command) return usage(unknownCommand(first).message);
+    io.out(commandHelp(command));
+    return EXIT.done;
+  }
+  if (!commandNamed(first)) return usage(unknownCommand(first).message);
+
   const resolved = path.resolve(dbPath);
-  if (rest[0] !== "init" && !existsSync(resolved)) {
-    io.err(`no local database at ${resolved}: run \`studiovault init --server URL --token TOKEN\` first (or pass --db)`);
-    return 1;
+  if (first !== "init" && !existsSync(resolved)) {
+    const message = `no local database at ${resolved}: run \`studiovault init --server URL --token TOKEN\` first (or pass --db)`;
+    return fail(io, json, EXIT.refused, { error: "no_database", message, path: resolved });
   }
   let store: LocalStore;
   try {
     store = LocalStore.open(resolved);
   } catch (e) {
-    io.err(`cannot open ${resolved}: ${(e as Error).message}`);
-    return 1;
+    return fail(io, json, EXIT.refused, { error: "cannot_open", message: `cannot open ${resolved}: ${(e as Error).message}`, path: resolved });
   }
   try {
     return await runCommand(rest, { store, io, json, env });
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(`${rest[0]}: ${e.message}`);
-      return 2;
-    }
-    io.err(`error: ${e instanceof Error ? e.message : String(e)}`);
-    return 1;
+    if (e instanceof UsageError) return fail(io, json, EXIT.usage, { error: "usage", message: `${first}: ${e.message}` });
+    return fail(io, json, EXIT.refused, { error: "internal", message: `error: ${e instanceof Error ? e.message : String(e)}` });
   } finally {
     store.close();
   }
 }
 
+/**
+ * The real process: `main` on its stdout and stderr, then waits until every byte has left before
+ * handing back the exit code (process-io.ts says why). For bin.mjs and `npm run cli`.
+ */
+export async function runCli(argv: string[]): Promise<number> {
+  const io = processIo(argv.includes("--json"));
+  let code: number;
+  try {
+    code = await main(argv, io);
+  } catch (e) {
+    io.err(String(e instanceof Error ? (e.stack ?? e.message) : e));
+    code = EXIT.refused;
+  }
+  await io.flushed();
+  return code;
+}
+
 if (process.argv[1] && /desktop[\\/]cli[\\/]main\.ts$/.test(process.argv[1])) {
-  main(process.argv.slice(2), { out: (l) => console.log(l), err: (l) => console.error(l) }).then(
-    (code) => process.exit(code),
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
+  void runCli(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -18,6 +18,7 @@ import * as sync from "./sync-apply.js";
 import { RECEIPT_PENDING } from "./view.js";
 import * as writes from "./writes.js";
 import { newId } from "./writes.js";
+import { type QueuePage, type QueueQuery, queuedEvents } from "./queue-read.js";
 
 export interface StoreOptions {
   clockMs?: () => number;
@@ -39,7 +40,18 @@ export interface StoreOptions {
    * stays as it is.
    */
   nativeBinding?: string;
+  /**
+   * How long a statement waits for another connection's write lock before failing with "database is
+   * locked" (SQLite's busy timeout), ms. Default 5 000: the CLI and the app (or two CLI processes: a
+   * crew's script syncing while a cashier records) share one file and take turns; the longest write
+   * transaction (a pull page, a bootstrap slice) holds the lock for milliseconds, so 5 s is only
+   * reached when something is wrong. 0 fails at once.
+   */
+  busyTimeoutMs?: number;
 }
+
+/** StoreOptions.busyTimeoutMs when not given. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
 /** An entity as the user sees it. */
 export interface LocalEntity {
@@ -119,7 +131,10 @@ export class LocalStore {
   }
 
   static open(path: string, opts: StoreOptions = {}): LocalStore {
-    const db = new Database(path, opts.nativeBinding === undefined ? {} : { nativeBinding: opts.nativeBinding });
+    const busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    const db = immediateTransactions(
+      new Database(path, { timeout: busyTimeoutMs, ...(opts.nativeBinding === undefined ? {} : { nativeBinding: opts.nativeBinding }) }),
+    );
     db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${SYNCHRONOUS[opts.durability ?? "normal"]}`);
     // Checkpoints run off the write path (`checkpoint()`, from the engine's housekeeping timer and at
@@ -275,7 +290,7 @@ export class LocalStore {
 
   /** Live (not deleted) entities of a type, by title, optionally filtered by a search text. */
   list(type: EntityType, opts: { search?: string; limit?: number; offset?: number } = {}): LocalEntity[] {
-    const search = `%${(opts.search ?? "").toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+    const search = titlePattern(opts.search);
     const rows = this.#ctx
       .stmt(
         `SELECT body, status FROM view_entities WHERE entity_type = ? AND deleted = 0 AND title LIKE ? ESCAPE '\\'
@@ -283,6 +298,14 @@ export class LocalStore {
       )
       .all(type, search, opts.limit ?? 100, opts.offset ?? 0) as Array<{ body: string; status: LocalEntity["status"] }>;
     return rows.map(toLocal);
+  }
+
+  /** How many entities `list` pages through for the same type and search (every page together). */
+  count(type: EntityType, opts: { search?: string } = {}): number {
+    const row = this.#ctx
+      .stmt("SELECT COUNT(*) AS n FROM view_entities WHERE entity_type = ? AND deleted = 0 AND title LIKE ? ESCAPE '\\'")
+      .get(type, titlePattern(opts.search)) as { n: number };
+    return row.n;
   }
 
   /** Server truth as last confirmed, for convergence checks and the conflict view. */
@@ -312,6 +335,11 @@ export class LocalStore {
   /** The highest branch seq of this device's confirmed events: synced once the cursor passes it. */
   maxConfirmedSeq(): number {
     return (this.#ctx.stmt("SELECT MAX(seq) AS s FROM sync_queue WHERE sync_status = 'confirmed'").get() as { s: number | null }).s ?? 0;
+  }
+
+  /** The queued events, in local order, with their state and verdict, a page at a time, and how many match. */
+  queue(query: QueueQuery = {}): QueuePage {
+    return queuedEvents(this.#ctx, query);
   }
 
   queueCounts(): Record<"pending" | "sent" | "confirmed" | "rejected", number> {
@@ -397,6 +425,24 @@ export class LocalStore {
   }
 }
 
+/**
+ * Makes every `db.transaction(fn)` of this connection (the store's modules all write through it)
+ * BEGIN IMMEDIATE instead of better-sqlite3's default deferred BEGIN.
+ *
+ * Why: a deferred transaction starts as a reader and asks for the write lock at its first write. In
+ * WAL mode, if another connection committed in between, SQLite cannot upgrade the stale snapshot and
+ * fails at once with SQLITE_BUSY_SNAPSHOT ("database is locked") without calling the busy handler,
+ * so no busy timeout helps (sqlite.org/rescode.html#busy_snapshot, /wal.html "Sometimes Queries
+ * Return SQLITE_BUSY In WAL Mode"). Most of our write transactions read first (the receipt counter,
+ * the next batch, verdicts, the cursor), so a `sync` beside a `pos sale` failed. IMMEDIATE takes the
+ * write lock at BEGIN, where waiting (busyTimeoutMs) works. Nested calls stay savepoints.
+ */
+function immediateTransactions(db: Database.Database): Database.Database {
+  const deferred = db.transaction.bind(db);
+  db.transaction = ((fn: (...args: never[]) => unknown) => deferred(fn).immediate) as Database.Database["transaction"];
+  return db;
+}
+
 /** The stored config, decoded; a config that no longer decodes is a damaged file, said plainly. */
 function decodeConfig(text: string): StoreConfig {
   const parsed = StoreConfig.safeParse(JSON.parse(text));
@@ -418,3 +464,6 @@ function toLocal(row: { body: string; status: LocalEntity["status"] }): LocalEnt
   const receipt = entity.entity_type === "pos_order" && entity.official_receipt_no !== RECEIPT_PENDING ? entity.official_receipt_no : null;
   return { entity, status: row.status, official_receipt_no: receipt };
 }
+
+/** A LIKE pattern for titles containing `search` (case-insensitive; %, _ and \ taken literally). */
+const titlePattern = (search: string | undefined) => `%${(search ?? "").toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;

@@ -1,7 +1,8 @@
 /** `studiovault conflicts`: the conflict inbox, and resolving one entry. */
 import { oneOf, parse, required } from "../args.js";
 import { defineCommand } from "../command.js";
-import { print } from "../output.js";
+import { EXIT } from "../exit-codes.js";
+import { fail, print } from "../output.js";
 
 const flags = {
   all: { type: "boolean", default: false, help: "resolved conflicts too, not only open ones" },
@@ -20,10 +21,7 @@ export const conflicts = defineCommand({
       const id = Number(required(positionals[0], "ID", "a conflict id from `studiovault conflicts`"));
       const action = oneOf(positionals[1], ["dismiss", "reapply"] as const, "action");
       const result = ctx.store.resolveConflict(id, action);
-      if (!result.ok) {
-        print(ctx, { ok: false, error: result.error }, () => `refused: ${result.error}`);
-        return 1;
-      }
+      if (!result.ok) return fail(ctx.io, ctx.json, EXIT.refused, { error: "refused", message: result.error }, `refused: ${result.error}`, "out");
       print(ctx, { ok: true }, () => `conflict ${id}: ${action === "dismiss" ? "dismissed" : "re-applied as a new change"}`);
       return 0;
     }

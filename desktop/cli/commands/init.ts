@@ -1,9 +1,11 @@
 /** `studiovault init`: binds a database to a branch and device, then bootstraps from a snapshot. */
+import { decodeTokenUnverified } from "../../../protocol/token.js";
 import { bootstrap, type BootstrapProgress } from "../../sync/bootstrap.js";
 import { parse, required, UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
-import { print } from "../output.js";
-import { reachable } from "../server-api.js";
+import { EXIT } from "../exit-codes.js";
+import { fail, print, tokenRefusedWords } from "../output.js";
+import { reachable, serverCall } from "../server-api.js";
 
 const flags = {
   server: { type: "string", value: "URL", help: "the branch server, e.g. http://127.0.0.1:8787" },
@@ -19,41 +21,61 @@ export const init = defineCommand({
       words: "init",
       required: ["server", "token"],
       optional: ["no-bootstrap"],
-      help: "bind this database to a branch and device, and bootstrap from the branch's latest snapshot (with a progress bar)",
+      help: "bind this database to a branch and device, and bootstrap from the branch's latest snapshot (with a progress bar); exit 1 if the token or the bootstrap is refused, 3 if the server is unreachable",
     },
   ],
   async run(argv, ctx) {
     const { values } = parse(argv, flags);
-    const result = ctx.store.init({
-      server_url: required(values.server, "--server", "the server URL, e.g. http://127.0.0.1:8787"),
-      token: required(values.token ?? ctx.env.STUDIOVAULT_TOKEN, "--token", "a device token (npm run token)"),
-    });
+    const serverUrl = required(values.server, "--server", "the server URL, e.g. http://127.0.0.1:8787");
+    const token = required(values.token ?? ctx.env.STUDIOVAULT_TOKEN, "--token", "a device token (npm run token)");
+    // A token already past its expiry is refused by every server: say so before binding anything.
+    const claims = decodeTokenUnverified(token);
+    if (claims.ok && claims.value.exp * 1000 <= ctx.store.nowMs()) {
+      const expiredAt = new Date(claims.value.exp * 1000).toISOString();
+      const message = `this token expired at ${expiredAt}, so the server would refuse it; ask a manager for a new one (nothing was changed)`;
+      return fail(ctx.io, ctx.json, EXIT.refused, { error: "token_expired", message, expired_at: expiredAt }, `refused: ${message}`, "out");
+    }
+    const result = ctx.store.init({ server_url: serverUrl, token });
     if (!result.ok) throw new UsageError(result.error);
     const c = result.value;
-    let snapshot: { seq: number; entities: number } | null = null;
-    let bootstrapNote = "skipped (--no-bootstrap)";
-    if (!values["no-bootstrap"]) {
-      if (!(await reachable(c.server_url))) bootstrapNote = "server unreachable: the first sync bootstraps";
-      else {
-        try {
-          const manifest = await bootstrap(ctx.store, { onProgress: (p) => !ctx.json && ctx.io.err(progressBar(p)) });
-          snapshot = manifest && { seq: manifest.seq, entities: manifest.counts.project + manifest.counts.invoice + manifest.counts.pos_order };
-          bootstrapNote = manifest ? `from snapshot at seq ${manifest.seq}` : "no snapshot yet: the first sync pulls everything";
-        } catch (e) {
-          bootstrapNote = `failed, the first sync retries: ${(e as Error).message}`;
-        }
-      }
+    const bound = { branch: c.branch_id, device: c.device_id, user: c.user_id, role: c.role, server: c.server_url };
+    const boundWords = `initialised: branch ${c.branch_id}, device ${c.device_id}, ${c.user_id} (${c.role}) at ${c.server_url}`;
+    const done = (snapshot: { seq: number; entities: number } | null, note: string) => {
+      print(ctx, { ok: true, ...bound, snapshot, bootstrap: note }, () => `${boundWords}\nbootstrap: ${note}`);
+      return EXIT.done;
+    };
+    // The database is bound from here on: a failure below leaves it usable offline, and says so.
+    const failed = (exit: typeof EXIT.refused | typeof EXIT.unreachable, error: string, message: string) =>
+      fail(ctx.io, ctx.json, exit, { error, message, bound: true, ...bound }, `${boundWords}\n${exit === EXIT.unreachable ? "" : "refused: "}${message}`, "out");
+
+    if (values["no-bootstrap"]) return done(null, "skipped (--no-bootstrap)");
+    if (!(await reachable(c.server_url))) {
+      return failed(EXIT.unreachable, "unreachable", `server unreachable at ${c.server_url}: nothing was downloaded; the database is bound, work offline, and the first sync bootstraps`);
     }
-    print(ctx, { ok: true, branch: c.branch_id, device: c.device_id, user: c.user_id, role: c.role, server: c.server_url, snapshot, bootstrap: bootstrapNote }, () =>
-      `initialised: branch ${c.branch_id}, device ${c.device_id}, ${c.user_id} (${c.role}) at ${c.server_url}\nbootstrap: ${bootstrapNote}`,
-    );
-    return 0;
+    // Ask for the manifest ourselves first: a refused token or role is an answer to word, not an
+    // exception from the bootstrap's download (which reports only "HTTP 401 {…}").
+    const manifest = await serverCall(c, "GET", "snapshots/latest");
+    if (manifest.kind === "unreachable") return failed(EXIT.unreachable, "unreachable", `server unreachable at ${c.server_url}: ${manifest.message}; the first sync bootstraps`);
+    if (manifest.kind === "refused" && manifest.status === 401) {
+      return failed(EXIT.refused, manifest.body.code === "expired" ? "token_expired" : "token_refused", tokenRefusedWords(c.token, manifest.body));
+    }
+    if (manifest.kind === "refused" && manifest.status !== 404) {
+      const why = typeof manifest.body.message === "string" ? manifest.body.message : typeof manifest.body.error === "string" ? manifest.body.error : `HTTP ${manifest.status}`;
+      return failed(EXIT.refused, "bootstrap_refused", `the server refused the snapshot: ${why}`);
+    }
+    try {
+      const used = await bootstrap(ctx.store, { onProgress: (p) => ctx.io.progress?.(progressBar(p), p.phase === "done") });
+      if (!used) return done(null, "no snapshot yet: the first sync pulls everything");
+      return done({ seq: used.seq, entities: used.counts.project + used.counts.invoice + used.counts.pos_order }, `from snapshot at seq ${used.seq}`);
+    } catch (e) {
+      return failed(EXIT.refused, "bootstrap_failed", `the bootstrap failed, the first sync retries it: ${(e as Error).message}`);
+    }
   },
 });
 
 function progressBar(p: BootstrapProgress): string {
   const width = 30;
   const [done, total, unit] = p.phase === "download" ? [p.bytes, p.total_bytes, "bytes"] : [p.entities, p.total_entities, "entities"];
-  const filled = total > 0 ? Math.round((done / total) * width) : width;
+  const filled = total > 0 ? Math.min(width, Math.round((done / total) * width)) : width;
   return `bootstrap ${p.phase.padEnd(8)} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")} ${unit}`;
 }

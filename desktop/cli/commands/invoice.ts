@@ -1,8 +1,9 @@
 /** `studiovault invoice …`: invoices on this device. */
-import type { EntityType, InvoiceCreate } from "../../../domain/index.js";
+import type { InvoiceCreate } from "../../../domain/index.js";
 import { minorUnits, oneOf, parse, posLine, required, UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
-import { show, wrote } from "../output.js";
+import { showPage, wrote } from "../output.js";
+import { pageFlags, pageOf } from "../paging.js";
 
 const STATUSES = ["draft", "issued", "paid"] as const;
 /** Basis points: 10 000 bp = 100 %. */
@@ -19,6 +20,7 @@ const flags = {
   reference: { type: "string", value: "REF", help: "your reference" },
   notes: { type: "string", value: "N", help: "free text" },
   reason: { type: "string", value: "R", help: "why it is voided" },
+  ...pageFlags,
 } as const;
 
 export const invoice = defineCommand({
@@ -33,7 +35,7 @@ export const invoice = defineCommand({
     },
     { words: "invoice update ID", optional: ["status", "notes", "discount", "tax-bp"], help: "change an invoice (at least one flag)" },
     { words: "invoice void ID", required: ["reason"], help: "void an invoice" },
-    { words: "invoice list", help: "the invoices on this device" },
+    { words: "invoice list", optional: ["limit", "offset"], help: "the invoices on this device, a page at a time, with how many there are" },
   ],
   run(argv, ctx) {
     const [sub, ...rest] = argv;
@@ -77,10 +79,14 @@ export const invoice = defineCommand({
       }
       case "void":
         return wrote(ctx, ctx.store.voidInvoice(required(positionals[0], "ID", "an invoice id"), required(v.reason, "--reason", "why it is voided")), "voided invoice");
-      case "list":
-        return show(ctx, ctx.store.list("invoice" as EntityType), (e) =>
+      case "list": {
+        const page = pageOf(v);
+        const items = ctx.store.list("invoice", page);
+        const total = ctx.store.count("invoice");
+        return showPage(ctx, items, page, total, (e) =>
           e.entity_type === "invoice" ? `${e.entity_id}  ${e.data.reference ?? "(no reference)"} · ${e.data.client_name} · ${e.data.status}` : e.entity_id,
         );
+      }
       case undefined:
       default:
         throw new UsageError(`invoice: expected create, update, void or list; received ${JSON.stringify(sub ?? "")}`);

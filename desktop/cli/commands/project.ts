@@ -3,7 +3,8 @@ import { ProjectStatus } from "../../../domain/index.js";
 import { isoDate, minorUnits, oneOf, parse, required, UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { mediaFromFolder } from "../folder-hash.js";
-import { print, show, wrote } from "../output.js";
+import { print, showPage, wrote } from "../output.js";
+import { pageFlags, pageOf } from "../paging.js";
 
 /** One table for every `project` form: each form reads the flags it needs and ignores the rest. */
 const flags = {
@@ -22,6 +23,7 @@ const flags = {
   reason: { type: "string", value: "R", help: "why it is deleted" },
   folder: { type: "string", value: "DIR", help: "pick every file in DIR, by content hash (Smart Select)" },
   search: { type: "string", value: "TEXT", help: "only projects matching TEXT" },
+  ...pageFlags,
 } as const;
 
 const editable = ["title", "status", "starts", "ends", "location", "notes", "package", "price", "currency"] as const;
@@ -39,7 +41,7 @@ export const project = defineCommand({
     { words: "project update ID", optional: editable, help: "change a project (at least one flag)" },
     { words: "project delete ID", required: ["reason"], help: "delete a project" },
     { words: "project select ID", required: ["folder"], help: "Smart Select: pick every file in DIR (by content hash)" },
-    { words: "project list", optional: ["search"], help: "the projects on this device" },
+    { words: "project list", optional: ["search", "limit", "offset"], help: "the projects on this device, a page at a time, with how many there are" },
     { words: "project show ID", help: "one project, in full" },
   ],
   run(argv, ctx) {
@@ -86,10 +88,14 @@ export const project = defineCommand({
         return wrote(ctx, ctx.store.deleteProject(id(), required(v.reason, "--reason", "why it is deleted")), "deleted project");
       case "select":
         return wrote(ctx, ctx.store.setMediaSelection(id(), { items: mediaFromFolder(required(v.folder, "--folder", "a folder of photos")) }), "selected media for project");
-      case "list":
-        return show(ctx, ctx.store.list("project", { search: v.search }), (e) =>
+      case "list": {
+        const page = pageOf(v);
+        const items = ctx.store.list("project", { search: v.search, ...page });
+        const total = ctx.store.count("project", { search: v.search });
+        return showPage(ctx, items, page, total, (e) =>
           e.entity_type === "project" && e.data ? `${e.entity_id}  ${e.data.title} · ${e.data.client.name} · ${e.data.status} · ${e.data.media_selection.items.length} selected` : e.entity_id,
         );
+      }
       case "show": {
         const found = ctx.store.get(id());
         if (!found) throw new UsageError(`no project ${positionals[0]} on this device`);

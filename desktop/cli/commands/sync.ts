@@ -3,11 +3,14 @@ import { describeStop, stopCause } from "../../../machines/status-words.js";
 import { SyncEngine } from "../../sync/engine.js";
 import { parse, UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
-import { print } from "../output.js";
+import { configOf } from "../context.js";
+import { EXIT } from "../exit-codes.js";
+import { fail, print, tokenRefusedWords } from "../output.js";
+import { countsSince, describeProgress } from "./sync-progress.js";
 
 const DEFAULT_TIMEOUT_S = 120;
-/** How often `sync` reports progress on stderr while it waits. */
-const PROGRESS_INTERVAL_MS = 1_000;
+/** How often `sync` redraws its progress line (only on a terminal). */
+const PROGRESS_INTERVAL_MS = 250;
 
 const syncFlags = {
   timeout: { type: "string", value: "SECONDS", help: `how long to wait for the queue to drain (default ${DEFAULT_TIMEOUT_S} s)` },
@@ -16,30 +19,54 @@ const syncFlags = {
 export const sync = defineCommand({
   name: "sync",
   flags: syncFlags,
-  usage: [{ words: "sync", optional: ["timeout"], help: `push and pull until drained (default ${DEFAULT_TIMEOUT_S} s)` }],
+  usage: [
+    {
+      words: "sync",
+      optional: ["timeout"],
+      help: `push and pull until drained (default ${DEFAULT_TIMEOUT_S} s), with counts and a rate on a terminal; exit 4 if the server rejected any change`,
+    },
+  ],
   async run(argv, ctx) {
     const { values } = parse(argv, syncFlags);
     const timeoutS = values.timeout === undefined ? DEFAULT_TIMEOUT_S : Number(values.timeout);
     if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new UsageError(`--timeout: received ${JSON.stringify(values.timeout)}, expected seconds > 0`);
-    const engine = new SyncEngine({ store: ctx.store, onLog: (l) => ctx.io.err(l) });
-    const progress = setInterval(() => {
-      const s = ctx.store.summary();
-      if (!ctx.json) ctx.io.err(`… ${engine.status().kind}: ${s.pending} pending, cursor ${s.cursor}`);
-    }, PROGRESS_INTERVAL_MS);
+    const started = ctx.store.queueCounts();
+    const startedMs = Date.now();
+    let pulled = 0;
+    const counts = () => countsSince(started, ctx.store.queueCounts(), pulled);
+    const engine = new SyncEngine({ store: ctx.store, onLog: (l) => ctx.io.err(l), onChanges: (changes) => void (pulled += changes.length) });
+    const progress = ctx.io.progress;
+    const draw = (final = false) => progress?.(describeProgress(engine.status().kind, counts(), Date.now() - startedMs), final);
+    const timer = progress ? setInterval(draw, PROGRESS_INTERVAL_MS) : undefined;
     engine.start();
     try {
       await engine.untilDrained(timeoutS * 1000);
+      clearInterval(timer);
+      draw(true);
       const s = ctx.store.summary();
-      print(ctx, { ok: true, ...s }, () => `synced: nothing pending, cursor ${s.cursor}, open conflicts ${s.conflicts_open}`);
-      return 0;
+      const c = counts();
+      if (c.rejected > 0) {
+        const message = `synced, but ${c.rejected === 1 ? "1 change was" : `${c.rejected} changes were`} rejected (by the server, or unreadable here): see \`studiovault conflicts\` and \`studiovault queue --status rejected\``;
+        return fail(ctx.io, ctx.json, EXIT.rejected, { error: "rejected", message, ...s, ...c }, `synced: nothing pending, cursor ${s.cursor}, open conflicts ${s.conflicts_open}\n${message}`, "out");
+      }
+      print(ctx, { ok: true, ...s, ...c }, () => `synced: nothing pending, cursor ${s.cursor}, open conflicts ${s.conflicts_open}`);
+      return EXIT.done;
     } catch (e) {
+      clearInterval(timer);
+      draw(true);
       const summary = ctx.store.summary();
       const cause = stopCause(engine.status());
-      const message = cause ? stoppedMessage(cause, summary.pending) : (e as Error).message;
-      print(ctx, { ok: false, error: message, ...(cause ? { stopped: cause.kind } : {}), ...summary }, () => message);
-      return cause ? 1 : message.startsWith("not drained") ? 3 : 1;
+      const detail = { ...summary, ...counts() };
+      if (cause) {
+        const message = stoppedMessage(cause, summary.pending, configOf(ctx).token);
+        return fail(ctx.io, ctx.json, EXIT.refused, { error: cause.kind, message, stopped: cause.kind, ...detail }, message, "out");
+      }
+      const message = (e as Error).message;
+      // Not drained in time: offline, or the server too slow. Nothing is lost; the queue keeps it.
+      if (message.startsWith("not drained")) return fail(ctx.io, ctx.json, EXIT.unreachable, { error: "timeout", message, ...detail }, message, "out");
+      return fail(ctx.io, ctx.json, EXIT.refused, { error: "internal", message, ...detail }, message, "out");
     } finally {
-      clearInterval(progress);
+      clearInterval(timer);
       engine.stop();
     }
   },
@@ -58,13 +85,15 @@ export const watch = defineCommand({
     });
     let last = "";
     let stopped: string | null = null;
+    let stoppedKind: string | null = null;
     let wake = () => {};
     engine.subscribe((s) => {
       if (s.kind !== last && !ctx.json) ctx.io.err(`[${s.kind}]`);
       last = s.kind;
       const cause = stopCause(s);
       if (cause && stopped === null) {
-        stopped = stoppedMessage(cause, ctx.store.summary().pending);
+        stoppedKind = cause.kind;
+        stopped = stoppedMessage(cause, ctx.store.summary().pending, configOf(ctx).token);
         wake();
       }
     });
@@ -78,10 +107,9 @@ export const watch = defineCommand({
     process.off("SIGINT", wake);
     process.off("SIGTERM", wake);
     engine.stop();
-    if (stopped === null) return 0;
+    if (stopped === null) return EXIT.done;
     const message: string = stopped;
-    print(ctx, { ok: false, error: message }, () => message);
-    return 1;
+    return fail(ctx.io, ctx.json, EXIT.refused, { error: stoppedKind ?? "stopped", message }, message, "out");
   },
 });
 
@@ -90,7 +118,7 @@ function describeChange(c: { seq: number; operation: string; entity_type: string
 }
 
 /** Why sync stopped for good, and what to do about it from this command line. */
-function stoppedMessage(cause: NonNullable<ReturnType<typeof stopCause>>, pending: number): string {
+function stoppedMessage(cause: NonNullable<ReturnType<typeof stopCause>>, pending: number, token: string): string {
   const kept = pending === 0 ? "" : `; the ${pending === 1 ? "1 change" : `${pending} changes`} not yet sent stay${pending === 1 ? "s" : ""} in this database`;
   const why = `sync stopped: ${describeStop(cause)}`;
   switch (cause.kind) {
@@ -99,6 +127,7 @@ function stoppedMessage(cause: NonNullable<ReturnType<typeof stopCause>>, pendin
       // `init` never re-binds a database to another device: the new device starts a new database.
       return `${why}; ask a manager for a token for a new device, then run \`studiovault init\` with it on a new database (--db NEW.sqlite)${kept}`;
     case "token_refused":
+      if (cause.reason === "token_expired" || cause.reason === "expired") return `sync stopped: ${tokenRefusedWords(token, { code: "expired" })}${kept}`;
       return `${why}; run \`studiovault init\` with a new token${kept}`;
     case "update_required":
       return `${why}; update it${kept}`;
