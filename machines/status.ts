@@ -12,7 +12,12 @@ export type PublicStatus =
   | { kind: "connecting"; attempt: number }
   | { kind: "syncing"; phase: "bootstrap" | "pull" | "push" }
   | { kind: "live" }
-  | { kind: "backoff"; attempt: number; lastClose: { code: number; reason: string } | null }
+  /**
+   * Waiting before the next attempt. `retryAtMs`: when it is due, on the clock the machine was given
+   * (SyncInput.now; the app's is the store's), so the UI counts down against the same clock; null
+   * when the machine was given none.
+   */
+  | { kind: "backoff"; attempt: number; lastClose: { code: number; reason: string } | null; retryAtMs: number | null }
   /** `reason`: the close reason name (unauthorized, forbidden, token_expired, device_revoked, install_conflict). */
   | { kind: "auth_failed"; reason: string }
   | { kind: "update_required" }
@@ -49,7 +54,7 @@ export function publicStatus(snapshot: SyncSnapshot): PublicStatus {
     case "online.live":
       return { kind: "live" };
     case "backoff":
-      return { kind: "backoff", attempt: context.attempt, lastClose: context.lastClose };
+      return { kind: "backoff", attempt: context.attempt, lastClose: context.lastClose, retryAtMs: context.retryAtMs };
     case "authFailed": {
       const close = context.lastClose;
       return { kind: "auth_failed", reason: close ? (closeReasonOf(close.code) ?? close.reason) : "unauthorized" };

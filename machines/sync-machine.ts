@@ -40,6 +40,12 @@ export interface SyncInput {
   needsBootstrap: boolean;
   /** Source of backoff jitter in [0, 1]; defaults to Math.random. Tests pass a constant. */
   random?: () => number;
+  /**
+   * The clock the next retry is told in (ms since the epoch): the engine passes the store's injected
+   * clock, the one the app shows time from. Only read to stamp `retryAtMs`; without it (machine
+   * tests) `retryAtMs` stays null. XState's own clock cannot serve: it schedules, it does not tell time.
+   */
+  now?: () => number;
 }
 
 export interface SyncContext {
@@ -57,6 +63,15 @@ export interface SyncContext {
   lastError: string | null;
   /** Injected randomness (input.random), kept here because delays only see context and event. */
   random: () => number;
+  /** Injected clock (input.now), or null: only to stamp `retryAtMs`. */
+  now: (() => number) | null;
+  /** The wait chosen on entering `backoff` (jitter included): the `backoff` delay reads it. */
+  retryDelayMs: number;
+  /**
+   * When the retry of the current `backoff` is due, on `now`'s clock; null outside `backoff` or
+   * without `now`. Shown as a countdown ("retrying in 12 s") against the same clock.
+   */
+  retryAtMs: number | null;
 }
 
 import type {
@@ -131,7 +146,13 @@ export const syncMachine = setup({
     }),
     /** A handshake succeeded: the connection is healthy again. */
     welcomed: assign({ attempt: 0, lastClose: null, lastError: null }),
-    countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
+    /** Entering `backoff`: count the attempt, draw its wait once, and stamp when it is due. */
+    countAttempt: assign(({ context }) => {
+      const attempt = context.attempt + 1;
+      const retryDelayMs = backoffDelayMs(attempt, context.random);
+      return { attempt, retryDelayMs, retryAtMs: context.now ? context.now() + retryDelayMs : null };
+    }),
+    clearRetryAt: assign({ retryAtMs: null }),
     resetAttempt: assign({ attempt: 0 }),
     bootstrapped: assign({ needsBootstrap: false }),
     markNeedsPull: assign({ needsPull: true }),
@@ -174,8 +195,8 @@ export const syncMachine = setup({
     handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
     heartbeat: HEARTBEAT_MS,
-    // Evaluated when `backoff` is entered, after its entry action counted the attempt.
-    backoff: ({ context }) => backoffDelayMs(context.attempt, context.random),
+    // Evaluated when `backoff` is entered, after its entry action drew the wait.
+    backoff: ({ context }) => context.retryDelayMs,
   },
 }).createMachine({
   id: "sync",
@@ -188,6 +209,9 @@ export const syncMachine = setup({
     lastClose: null,
     lastError: null,
     random: input.random ?? Math.random,
+    now: input.now ?? null,
+    retryDelayMs: 0,
+    retryAtMs: null,
   }),
   initial: "start",
   states: {
@@ -344,6 +368,7 @@ export const syncMachine = setup({
 
     backoff: {
       entry: "countAttempt",
+      exit: "clearRetryAt",
       after: { backoff: "online" },
       on: {
         RETRY_NOW: "online",

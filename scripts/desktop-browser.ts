@@ -3,11 +3,13 @@
  * desktop app in browser mode. The same core Electron's main process hosts (local store + sync
  * engine) serves the renderer on 127.0.0.1; open the printed URL in any browser. A database not yet
  * bound to a branch is bound with --server and --token (or STUDIOVAULT_TOKEN); the engine then
- * bootstraps it from the branch's latest snapshot.
+ * bootstraps it from the branch's latest snapshot. The link's key is kept beside the database
+ * (PATH.browser-key, mode 0600), so the printed link stays the same across restarts.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { DesktopCore } from "../desktop/app/core.js";
+import { browserKeyFor } from "../desktop/browser/key.js";
 import { startBrowserBridge } from "../desktop/browser/server.js";
 import { flagHelpLines, flagSynopsis, type FlagTable, parseFlags } from "../desktop/cli/args.js";
 import { LocalStore } from "../desktop/store/local-store.js";
@@ -61,7 +63,7 @@ if (!store.config()) {
 const core = new DesktopCore(store, { online: !values.offline });
 let bridge;
 try {
-  bridge = await startBrowserBridge(core, { port });
+  bridge = await startBrowserBridge(core, { port, key: browserKeyFor(db) });
 } catch (e) {
   core.stop();
   store.close();

@@ -5,7 +5,7 @@
  */
 import type { LocalStore } from "../store/local-store.js";
 import type { BootstrapProgress } from "../sync/bootstrap.js";
-import { SyncEngine } from "../sync/engine.js";
+import { type EngineOptions, SyncEngine } from "../sync/engine.js";
 import type { ApiRequest, ApiResults, AppEvent, AppStatus, WriteAction, WriteResult } from "./api.js";
 
 /** How often the status (and its clock) is sent while the window is open. */
@@ -20,8 +20,13 @@ export class DesktopCore {
   #tick: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
 
-  constructor(readonly store: LocalStore, options: { online?: boolean } = {}) {
+  /**
+   * `engine`: the engine's injected randomness and timers (STYLE.md §7), for tests that must hold
+   * the sync machine in a state (a backoff that never fires on its own); the app uses the defaults.
+   */
+  constructor(readonly store: LocalStore, options: { online?: boolean; engine?: Pick<EngineOptions, "random" | "timers"> } = {}) {
     this.engine = new SyncEngine({
+      ...options.engine,
       store,
       onChanges: () => this.#changed(),
       onConflicts: () => this.#changed(),

@@ -1,9 +1,9 @@
 /**
  * Browser mode: the same main-process core serves the same renderer over HTTP and a WebSocket on
  * loopback, so the app runs in any browser (and in browser tests) with the API Electron's preload
- * gives it. A random key per launch, required on every call, keeps other local web pages out.
+ * gives it. A key, required on every call, keeps other local web pages out: random per bridge by
+ * default, or the database's own (key.ts) so that the printed link survives a restart.
  */
-import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import path from "node:path";
@@ -12,6 +12,7 @@ import { WebSocketServer } from "ws";
 import { parseApiRequest } from "../app/api.js";
 import type { DesktopCore } from "../app/core.js";
 import { RENDERER_CSP, rendererAsset } from "../app/renderer-assets.js";
+import { BROWSER_KEY, newBrowserKey } from "./key.js";
 
 const RENDERER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../renderer");
 /** A Smart Select of 50,000 items is a few MB; requests above this are refused. */
@@ -22,8 +23,10 @@ export interface BrowserBridge {
   close(): Promise<void>;
 }
 
-export async function startBrowserBridge(core: DesktopCore, opts: { port?: number } = {}): Promise<BrowserBridge> {
-  const key = randomBytes(16).toString("hex");
+/** `key`: the access key (browserKeyFor(db) keeps one per database); default: a new random one. */
+export async function startBrowserBridge(core: DesktopCore, opts: { port?: number; key?: string } = {}): Promise<BrowserBridge> {
+  const key = opts.key ?? newBrowserKey();
+  if (!BROWSER_KEY.test(key)) throw new Error(`browser key: expected 32 hex digits, received ${key.length} characters`);
   const server = createServer((req, res) => {
     route(core, key, req, res).catch((error: unknown) => send(res, 500, { error: "internal", message: String(error) }));
   });
@@ -60,7 +63,8 @@ async function route(core: DesktopCore, key: string, req: IncomingMessage, res: 
   const asset = req.method === "GET" ? rendererAsset(RENDERER, url.pathname) : null;
   if (asset) return file(res, asset.file, asset.contentType, asset.missingHint);
   if (req.method === "POST" && url.pathname === "/api") {
-    if (req.headers["x-studiovault-key"] !== key) return send(res, 403, { error: "forbidden", message: "missing or wrong app key" });
+    // The renderer shows "This link is out of date" on a 403 (desktop/renderer/client.ts).
+    if (req.headers["x-studiovault-key"] !== key) return send(res, 403, { error: "forbidden", message: "missing or wrong app key: this link is out of date, open the link printed by the app" });
     const body = await readBody(req);
     if (body === null) return send(res, 413, { error: "too_large", message: `requests are limited to ${MAX_REQUEST_BYTES} bytes` });
     let json: unknown;

@@ -8,40 +8,41 @@ import { InvoicesScreen } from "./invoices.js";
 import { PosScreen } from "./pos.js";
 import { ProjectsScreen } from "./projects.js";
 import { SyncPanel } from "./sync-panel.js";
+import { STALE_LINK_EVENT, StaleLinkError } from "./client.js";
+import { statusWords } from "../../machines/status-words.js";
 
 const SCREENS = { pos: "POS", projects: "Projects", invoices: "Invoices", sync: "Sync", conflicts: "Conflicts" } as const;
 type Screen = keyof typeof SCREENS;
 
-const LABEL: Record<string, string> = {
-  offline: "Offline",
-  connecting: "Connecting…",
-  syncing: "Syncing…",
-  live: "Live",
-  backoff: "Reconnecting",
-  auth_failed: "Sign-in needed",
-  update_required: "Update required",
-  replaced: "Open elsewhere",
-};
-
-/** Terminal refusals that a new sign-in on this install cannot fix: named, not "Sign-in needed". */
-const REASON_LABEL: Record<string, string> = {
-  device_revoked: "Device revoked",
-  install_conflict: "Token used elsewhere",
-};
+/** Changes not yet sent, when the pill's words do not already count them. */
+function pendingSuffix(status: AppStatus): string {
+  const { pending } = status.summary;
+  const counted = !status.paused && status.sync.kind === "syncing" && status.sync.phase === "push";
+  return pending > 0 && !counted ? ` · ${pending} pending` : "";
+}
 
 export function App({ api }: { api: DesktopApi }) {
   const [status, setStatus] = useState<AppStatus | null>(null);
   const [revision, setRevision] = useState(0);
   const [screen, setScreen] = useState<Screen>("pos");
+  const [stale, setStale] = useState(false);
   useEffect(() => {
-    void api.call({ method: "status" }).then(setStatus);
-    return api.subscribe((event) => {
+    void api.call({ method: "status" }).then(setStatus, (error: unknown) => {
+      if (error instanceof StaleLinkError) setStale(true);
+    });
+    const onStale = () => setStale(true);
+    window.addEventListener(STALE_LINK_EVENT, onStale);
+    const unsubscribe = api.subscribe((event) => {
       if (event.type === "status") setStatus(event.status);
       else setRevision((r) => r + 1);
     });
+    return () => {
+      window.removeEventListener(STALE_LINK_EVENT, onStale);
+      unsubscribe();
+    };
   }, [api]);
-  const kind = status ? (status.paused ? "offline" : status.sync.kind) : "offline";
-  const reason = status?.sync.kind === "auth_failed" ? status.sync.reason : null;
+  if (stale) return <StaleLink />;
+  const words = status ? statusWords(status.sync, { paused: status.paused, pending: status.summary.pending, nowMs: status.clock.now_ms }) : null;
   const conflicts = status?.summary.conflicts_open ?? 0;
   return (
     <Api.Provider value={api}>
@@ -58,21 +59,39 @@ export function App({ api }: { api: DesktopApi }) {
                 </button>
               ))}
             </nav>
-            <span class={`pill ${kind}`} role="status" aria-label="Sync state" data-testid="sync-pill">
-              {(reason && REASON_LABEL[reason]) ?? LABEL[kind] ?? kind}
-              {status && status.summary.pending > 0 ? ` · ${status.summary.pending} pending` : ""}
+            <span class={`pill ${words?.tone ?? "busy"}`} role="status" aria-label="Sync state" data-testid="sync-pill">
+              {words && status ? `${words.short}${pendingSuffix(status)}` : "Starting…"}
             </span>
           </header>
           <main>
             {screen === "pos" && <PosScreen />}
             {screen === "projects" && <ProjectsScreen />}
             {screen === "invoices" && <InvoicesScreen />}
-            {screen === "sync" && <SyncPanel />}
+            {screen === "sync" && <SyncPanel onOpenConflicts={() => setScreen("conflicts")} />}
             {screen === "conflicts" && <ConflictInbox />}
           </main>
           </AskProvider>
         </Revision.Provider>
       </Status.Provider>
     </Api.Provider>
+  );
+}
+
+/**
+ * Browser mode, opened with a link whose key the app no longer accepts (an old bookmark, or a link
+ * from another database): say so, instead of showing a till that looks empty.
+ */
+function StaleLink() {
+  return (
+    <main class="stale" data-testid="stale-link">
+      <section class="card" aria-labelledby="stale-title">
+        <h1 id="stale-title">This link is out of date</h1>
+        <p>This page was opened with a link the app no longer accepts, so it cannot show this till's sales, projects or invoices.</p>
+        <p>
+          <strong>Open the link printed by the app</strong> in the window where it was started (it begins with <code>http://127.0.0.1:</code>), or start the app again with <code>npm run desktop:browser</code>.
+        </p>
+        <p class="muted">Nothing was lost: every sale and change stays in the app's database.</p>
+      </section>
+    </main>
   );
 }

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { ConflictView } from "../app/api.js";
 import { useApi, useRevision } from "./hooks.js";
+import { useConfirm } from "./ask.js";
 
 /** A queued change this device could no longer read (the store's UNREADABLE; checked against the API's type). */
 const UNREADABLE: Extract<ConflictView["code"], "unreadable"> = "unreadable";
@@ -11,6 +12,7 @@ export function ConflictInbox() {
   const revision = useRevision();
   const [items, setItems] = useState<ConflictView[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const confirm = useConfirm();
   const load = () => void api.call({ method: "conflicts", open: true }).then(setItems);
   useEffect(load, [api, revision]);
   const resolve = async (id: number, action: "dismiss" | "reapply") => {
@@ -29,8 +31,14 @@ export function ConflictInbox() {
             <strong>{c.message}</strong> {c.needs_manager && <span class="badge rejected">needs a manager</span>}
           </p>
           <p class="muted">
-            Your {c.operation} of a {c.entity_type.replace("_", " ")} was not applied ({c.code}).
+            Your {c.operation} of a {c.entity_type.replace("_", " ")} was not applied.
           </p>
+          <details class="support">
+            <summary>Details for support</summary>
+            <p class="muted">
+              code {c.code} · change {c.event_id} · record {c.entity_id}
+            </p>
+          </details>
           <div class="sides">
             <div>
               <h3 class="muted">Your change</h3>
@@ -42,7 +50,21 @@ export function ConflictInbox() {
             </div>
           </div>
           <div class="row">
-            <button class="secondary" onClick={() => void resolve(c.id, "dismiss")}>Dismiss</button>
+            <button
+              class="secondary"
+              onClick={async () => {
+                const what = `${c.operation} of a ${c.entity_type.replace("_", " ")}`;
+                const sure = await confirm({
+                  title: `Dismiss your ${what}?`,
+                  detail: `Your ${what} is dropped for good and leaves the inbox; the server's version stays as it is. To keep your change, re-apply it instead${c.operation === "update" ? "" : " or enter it again"}.`,
+                  confirm: "Dismiss my change",
+                  cancel: "Keep it in the inbox",
+                });
+                if (sure) void resolve(c.id, "dismiss");
+              }}
+            >
+              Dismiss
+            </button>
             {c.operation === "update" && c.code !== UNREADABLE && !c.server_entity?.deleted && (
               <button class="secondary" onClick={() => void resolve(c.id, "reapply")}>Re-apply on the current version</button>
             )}

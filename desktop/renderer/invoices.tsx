@@ -157,7 +157,10 @@ export function InvoicesScreen() {
                       <button
                         class="secondary"
                         onClick={async () => {
-                          const reason = await ask({ label: "Why is this invoice voided?" });
+                          const reason = await ask({
+                            label: "Why is this invoice voided?",
+                            detail: `Voiding cancels invoice ${inv.reference ?? "(no reference)"} for ${inv.client_name} (${formatMinor(t.total_minor, inv.currency)}) for good: it stays in the records, marked void, and cannot be issued or paid again.`,
+                          });
                           if (reason) void write({ kind: "invoice_void", id: it.entity.entity_id, reason });
                         }}
                       >

@@ -84,8 +84,11 @@ export function PosScreen() {
     setLastSale(outcome.value.entity.entity_id);
   };
 
-  const voidOrder = async (id: string) => {
-    const reason = await ask({ label: "Why is this sale voided?" });
+  const voidOrder = async (id: string, receiptNo: string, totalMinor: number) => {
+    const reason = await ask({
+      label: "Why is this sale voided?",
+      detail: `Voiding cancels sale ${receiptNo} (${formatMinor(totalMinor, "LKR")}) for good: a void entry is added and the sale no longer counts in today's takings.`,
+    });
     if (!reason) return;
     await write({ kind: "pos_void", id, reason });
   };
@@ -182,7 +185,7 @@ export function PosScreen() {
                       {o.entity.void && <span class="badge rejected">void</span>}
                     </td>
                     <td class="num">{formatMinor(o.entity.data.total_minor)}</td>
-                    <td>{!o.entity.void && o.entity.data.kind === "sale" && <button class="secondary" onClick={() => void voidOrder(o.entity.entity_id)}>Void</button>}</td>
+                    <td>{!o.entity.void && o.entity.data.kind === "sale" && <button class="secondary" aria-label={`Void sale ${o.entity.data.local_receipt_no}`} onClick={() => o.entity.entity_type === "pos_order" && void voidOrder(o.entity.entity_id, o.entity.data.local_receipt_no, o.entity.data.total_minor)}>Void</button>}</td>
                   </tr>
                 ) : null,
               )}

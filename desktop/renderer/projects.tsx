@@ -3,7 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { EntityView } from "../app/api.js";
 import * as ex from "./defaults.js";
 import { useApi, useRevision, useWrite } from "./hooks.js";
-import { useAsk } from "./ask.js";
+import { useAsk, useConfirm } from "./ask.js";
 import { SmartSelect } from "./smart-select.js";
 
 export function ProjectsScreen() {
@@ -15,6 +15,7 @@ export function ProjectsScreen() {
   const [client, setClient] = useState("");
   const { write, error } = useWrite();
   const ask = useAsk();
+  const confirm = useConfirm();
   const [selecting, setSelecting] = useState<EntityView | null>(null);
   useEffect(() => void api.call({ method: "list", type: "project", search, limit: 200 }).then(setItems), [api, revision, search]);
 
@@ -69,7 +70,21 @@ export function ProjectsScreen() {
                   <button class="secondary" onClick={() => setSelecting(p)}>
                     Smart Select
                   </button>{" "}
-                  <button class="secondary" onClick={() => void write({ kind: "project_delete", id: p.entity.entity_id, reason: "deleted in the app" })}>
+                  <button
+                    class="secondary"
+                    aria-label={`Delete ${p.entity.data.title}`}
+                    onClick={async () => {
+                      if (p.entity.entity_type !== "project" || !p.entity.data) return;
+                      const { title, client: who } = p.entity.data;
+                      const sure = await confirm({
+                        title: `Delete the project "${title}"?`,
+                        detail: `The project for ${who.name}, its notes and its photo selection are removed from this till and, once sent, from every till in the branch. This cannot be undone here.`,
+                        confirm: "Delete project",
+                        cancel: "Keep project",
+                      });
+                      if (sure) void write({ kind: "project_delete", id: p.entity.entity_id, reason: "deleted in the app" });
+                    }}
+                  >
                     Delete
                   </button>
                 </td>

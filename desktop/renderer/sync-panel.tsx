@@ -1,77 +1,120 @@
-/** Sync made visible: state, pending work and its age, cursor, last sync, bootstrap progress, retry. */
+/**
+ * Sync made visible, in a cashier's words (machines/status-words.ts, the CLI's words too): what is
+ * happening, when the next try is due (counted down on the core's clock), what waits to be sent,
+ * and changes the server did not accept. Ids, state names and close codes are for support only,
+ * behind "Details for support".
+ */
 import type { AppStatus } from "../app/api.js";
 import { describeSkew } from "../../domain/clock.js";
-import { clockWarning, describeStop, type StopCause, stopCause } from "../../machines/status-words.js";
+import { clockWarning, conflictWords, keptWords, retryInSeconds, statusWords, stopCause } from "../../machines/status-words.js";
 import { useApi, useStatus } from "./hooks.js";
 
 /** How long ago, measured on the core's clock (the status carries it; the renderer has no clock of its own). */
-const ago = (iso: string | null, nowMs: number) => (iso ? `${Math.max(0, Math.round((nowMs - Date.parse(iso)) / 1000))} s ago` : "never");
+function ago(iso: string | null, nowMs: number): string {
+  if (!iso) return "never";
+  const s = Math.max(0, Math.round((nowMs - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3_600) return `${Math.floor(s / 60)} min ago`;
+  return `${Math.floor(s / 3_600)} h ${Math.floor((s % 3_600) / 60)} min ago`;
+}
 
-export function SyncPanel() {
+export function SyncPanel({ onOpenConflicts }: { onOpenConflicts: () => void }) {
   const api = useApi();
   const status = useStatus();
   if (!status) return <section class="card">Loading…</section>;
   const { summary, sync, identity, bootstrap, clock } = status;
   const stopped = stopCause(sync);
+  const words = statusWords(sync, { paused: status.paused, pending: summary.pending, nowMs: clock.now_ms });
   const clockWrong = clockWarning(clock.skew_ms);
+  const rejected = conflictWords(summary.conflicts_open);
   return (
     <section class="card" aria-labelledby="sync-title">
       <h2 id="sync-title">Sync</h2>
-      {stopped && (
+      {stopped ? (
         <div class="notice bad" role="alert" data-testid="sync-stopped">
-          <strong>Sync stopped: {describeStop(stopped)}.</strong> {whatToDo(stopped, summary.pending)}
+          <strong>{words.headline}</strong>
+          {[words.advice, keptWords(summary.pending)].filter(Boolean).map((s) => ` ${s}`).join("")}
         </div>
+      ) : (
+        <p class={`headline ${words.tone}`} data-testid="sync-words">
+          {words.headline}
+        </p>
       )}
       {clockWrong && (
         <div class="notice warn" role="alert" data-testid="clock-warning">
           {clockWrong}
         </div>
       )}
+      {rejected && (
+        <p class="notice warn" data-testid="sync-rejected">
+          {rejected}.{" "}
+          <button class="link" onClick={onOpenConflicts}>
+            Open the conflict inbox
+          </button>
+        </p>
+      )}
       <table>
         <tbody>
-          <tr><th>State</th><td data-testid="sync-state">{status.paused ? "offline (paused)" : sync.kind}</td></tr>
-          <tr><th>Branch · device</th><td>{identity ? `${identity.branch_id} · ${identity.device_id} · ${identity.user_id} (${identity.role})` : "not set up"}</td></tr>
-          <tr><th>Pending changes</th><td data-testid="pending">{summary.pending}</td></tr>
-          <tr><th>Oldest pending</th><td>{ago(summary.oldest_pending_at, clock.now_ms)}</td></tr>
-          <tr><th>Branch day</th><td data-testid="branch-day">{clock.today} ({clock.time_zone})</td></tr>
-          <tr><th>Clock</th><td data-testid="clock-skew">{skewText(clock.skew_ms)}</td></tr>
-          <tr><th>Cursor</th><td>{summary.cursor}</td></tr>
-          <tr><th>Last confirmed</th><td>{ago(summary.last_confirmed_at, clock.now_ms)}</td></tr>
-          <tr><th>Open conflicts</th><td>{summary.conflicts_open}</td></tr>
+          <tr><th scope="row">Waiting to be sent</th><td data-testid="pending">{summary.pending === 0 ? "nothing" : `${summary.pending} change${summary.pending === 1 ? "" : "s"}`}</td></tr>
+          <tr><th scope="row">Oldest waiting</th><td>{ago(summary.oldest_pending_at, clock.now_ms)}</td></tr>
+          <tr><th scope="row">Last confirmed by the server</th><td>{ago(summary.last_confirmed_at, clock.now_ms)}</td></tr>
+          <tr><th scope="row">Not accepted by the server</th><td data-testid="conflicts-open">{summary.conflicts_open === 0 ? "none" : `${summary.conflicts_open} to review`}</td></tr>
+          <tr><th scope="row">Branch day</th><td data-testid="branch-day">{clock.today} ({clock.time_zone})</td></tr>
+          <tr><th scope="row">Clock</th><td data-testid="clock-skew">{skewText(clock.skew_ms)}</td></tr>
+          <tr><th scope="row">Signed in as</th><td>{identity ? `a ${identity.role}` : "not set up"}</td></tr>
         </tbody>
       </table>
       {bootstrap && (
         <label>
-          Bootstrap: {bootstrap.phase} {bootstrap.phase === "download" ? `${bootstrap.bytes}/${bootstrap.total_bytes} bytes` : `${bootstrap.entities}/${bootstrap.total_entities} entities`}
+          {bootstrap.phase === "download" ? `Downloading the branch's records: ${Math.round(bootstrap.bytes / 1024)} of ${Math.round(bootstrap.total_bytes / 1024)} KB` : `Setting up: ${bootstrap.entities} of ${bootstrap.total_entities} records`}
           <progress max={bootstrap.phase === "download" ? bootstrap.total_bytes : bootstrap.total_entities} value={bootstrap.phase === "download" ? bootstrap.bytes : bootstrap.entities} />
         </label>
       )}
       <div class="row" style="margin-top:1rem">
-        {(!stopped || stopped.kind === "replaced") && (
+        {(!stopped || stopped.kind === "replaced") && !status.paused && (
           <button class="secondary" onClick={() => void api.call({ method: "retryNow" })}>Retry now</button>
         )}
         <button class="secondary" onClick={() => void api.call({ method: "setOnline", online: status.paused })}>
           {status.paused ? "Go online" : "Work offline"}
         </button>
       </div>
+      <SupportDetails status={status} />
     </section>
   );
 }
 
-/** What the person at this till can do about it (the CLI says the same in commands). */
-function whatToDo(cause: StopCause, pending: number): string {
-  const kept = pending > 0 ? ` ${pending} change${pending === 1 ? "" : "s"} not yet sent stay${pending === 1 ? "s" : ""} on this computer.` : "";
-  switch (cause.kind) {
-    case "device_revoked":
-    case "install_conflict":
-      return `Ask a manager for a token for a new device, then set this till up again with it.${kept}`;
-    case "token_refused":
-      return `Ask a manager for a new device token for this till.${kept}`;
-    case "update_required":
-      return `Update the app; nothing is lost meanwhile.${kept}`;
-    case "replaced":
-      return "It is open in another window or on another computer: press Retry now to use it here instead (the other one stops).";
-  }
+/** The internal names, for whoever helps this till over the phone: closed unless opened. */
+function SupportDetails({ status }: { status: AppStatus }) {
+  const { sync, identity, summary, clock } = status;
+  const rows: Array<[string, string]> = [
+    ["state", status.paused ? `${sync.kind} (paused)` : sync.kind],
+    ...(sync.kind === "syncing" ? [["phase", sync.phase] as [string, string]] : []),
+    ...(sync.kind === "connecting" || sync.kind === "backoff" ? [["attempt", String(sync.attempt)] as [string, string]] : []),
+    ...(sync.kind === "backoff" ? [["last close", sync.lastClose ? `${sync.lastClose.code} ${sync.lastClose.reason}` : "none"] as [string, string]] : []),
+    ...(sync.kind === "backoff" ? [["next try in", `${retryInSeconds(sync, clock.now_ms) ?? "?"} s`] as [string, string]] : []),
+    ...(sync.kind === "auth_failed" ? [["reason", sync.reason] as [string, string]] : []),
+    ["branch", identity?.branch_id ?? "—"],
+    ["device", identity?.device_id ?? "—"],
+    ["user", identity?.user_id ?? "—"],
+    ["cursor", String(summary.cursor)],
+    ["pending", String(summary.pending)],
+    ["conflicts open", String(summary.conflicts_open)],
+  ];
+  return (
+    <details class="support" data-testid="support-details">
+      <summary>Details for support</summary>
+      <table aria-label="Details for support">
+        <tbody>
+          {rows.map(([name, value]) => (
+            <tr key={name}>
+              <th scope="row">{name}</th>
+              <td><code>{value}</code></td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
 }
 
 function skewText(skewMs: AppStatus["clock"]["skew_ms"]): string {

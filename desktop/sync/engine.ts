@@ -90,7 +90,8 @@ export class SyncEngine {
     // A device that never synced starts from the branch's snapshot rather than from seq 0.
     const needsBootstrap = options.store.cursor() === 0 && options.store.snapshotSeq() === null;
     this.#actor = createActor(machine, {
-      input: { online: false, needsBootstrap, random: options.random },
+      // The store's injected clock stamps when a retry is due (the app counts down on the same clock).
+      input: { online: false, needsBootstrap, random: options.random, now: () => options.store.nowMs() },
       // Without injected timers, XState's own default clock (the global timers) as before.
       ...(options.timers ? { clock: options.timers } : {}),
     });

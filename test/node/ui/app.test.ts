@@ -1,57 +1,26 @@
 /**
  * The desktop app in a real browser: Debian's Chromium driven by playwright-core, against browser
- * mode (the same core Electron hosts) and the real local server. Screenshots go to
+ * mode (the same core Electron hosts) and the real local server (test/support/ui.ts). Screenshots go to
  * test-results/screenshots/ (not committed).
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DesktopCore } from "../../../desktop/app/core.js";
-import { type BrowserBridge, startBrowserBridge } from "../../../desktop/browser/server.js";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { corruptQueuedPayload } from "../../support/desktop.js";
 import { makeEventFactory } from "../../support/events.js";
-import { type Desktop, desktop, waitUntil } from "../../support/e2e.js";
-import { type LocalServer, NodeClient, startServer, tokenFor } from "../../support/server.js";
+import { desktop, waitUntil } from "../../support/e2e.js";
+import { NodeClient, tokenFor } from "../../support/server.js";
+import { openScreen, uiHarness } from "../../support/ui.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = path.resolve(import.meta.dirname, "../../../test-results/screenshots");
 const A = "01936f3c-0000-7000-8000-0000000000a1";
 const B = "01936f3c-0000-7000-8000-0000000000b2";
 const C = "01936f3c-0000-7000-8000-0000000000c3";
 
-let server: LocalServer;
-let browser: Browser;
-const cleanups: Array<() => unknown> = [];
-
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
-  mkdirSync(SHOTS, { recursive: true });
-  server = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-}, 60_000);
-afterAll(async () => {
-  // In registration order: each app closes its page, then its bridge, engine and store.
-  for (const c of cleanups) await c();
-  await browser?.close();
-  await server?.stop();
-}, 30_000);
-
-/** A device's app in a browser page: store + core + browser bridge. */
-async function app(branch: string, device: string, role: "manager" | "cashier" | "owner", seed: number, opts: { nowMs?: number } = {}): Promise<{ page: Page; d: Desktop; core: DesktopCore; bridge: BrowserBridge }> {
-  const d = await desktop(server, branch, device, role, seed, opts);
-  const core = new DesktopCore(d.store);
-  const bridge = await startBrowserBridge(core);
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  cleanups.push(() => page.close(), () => bridge.close(), () => core.stop(), () => d.store.close());
-  await page.goto(bridge.url);
-  await page.getByRole("status", { name: "Sync state" }).waitFor();
-  return { page, d, core, bridge };
-}
+const ui = uiHarness(".");
+const app = (branch: string, device: string, role: "manager" | "cashier" | "owner", seed: number, opts: { nowMs?: number } = {}) => ui.app(branch, device, role, seed, opts);
 
 /** Answers the app's in-app question dialog (Electron has no window.prompt). */
 async function answer(page: Page, text: string, screenshot?: string): Promise<void> {
@@ -62,7 +31,7 @@ async function answer(page: Page, text: string, screenshot?: string): Promise<vo
   await dialog.waitFor({ state: "detached" });
 }
 
-const screen = (page: Page, name: string) => page.getByRole("navigation", { name: "Screens" }).getByRole("button", { name }).click();
+const screen = openScreen;
 
 describe("the desktop app in Chromium", () => {
   it("rings up a sale offline, then shows it confirmed with an official number once online", async () => {
@@ -116,8 +85,8 @@ describe("the desktop app in Chromium", () => {
     await expect.poll(() => page.getByTestId("project-row").textContent()).toContain("Edited on location");
 
     // Meanwhile, online, another device deletes the project.
-    const other = await desktop(server, branch, B, "owner", 3);
-    cleanups.push(() => other.close());
+    const other = await desktop(ui.server, branch, B, "owner", 3);
+    ui.onClose(() => other.close());
     other.start();
     await other.engine.untilDrained(20_000);
     const deleted = other.store.deleteProject(projectId, "client cancelled");
@@ -151,7 +120,7 @@ describe("the desktop app in Chromium", () => {
     // this device from anything but this install would be refused (install_conflict) before any push.
     const sale = d.store.list("pos_order")[0]!.entity.entity_id;
     const f = makeEventFactory(5);
-    const response = await fetch(new URL(`/v1/branches/${branch}/push`, server.url), {
+    const response = await fetch(new URL(`/v1/branches/${branch}/push`, ui.server.url), {
       method: "POST",
       headers: { Authorization: `Bearer ${await tokenFor(branch, C, "cashier")}`, "Content-Type": "application/json" },
       body: JSON.stringify({ type: "push", batch_id: f.nextId(), events: [f.voidOrder(C, sale, { base: 1 })] }),
@@ -163,7 +132,7 @@ describe("the desktop app in Chromium", () => {
   it("keeps taking a sale while 50,000 changes are pulled: input latency measured, not asserted", async () => {
     const branch = `ui-load-${Date.now().toString(36)}`;
     const f = makeEventFactory(6);
-    const seeder = await NodeClient.open(server, branch, B, "owner");
+    const seeder = await NodeClient.open(ui.server, branch, B, "owner");
     await seeder.pushAll(50_000, (i) => f.sale(B, undefined, `B-${i}`, 100), f.nextId);
     seeder.close();
 
@@ -280,7 +249,7 @@ describe("the desktop app in Chromium", () => {
     // Offline for a moment, the till rings up a sale; then a manager revokes it.
     await page.getByRole("button", { name: "Work offline" }).click();
     expect(d.store.posSale({ currency: "LKR", lines: [{ sku: null, description: "Print A4", quantity: 1, unit_price_minor: 45_000 }], method: "card" }).ok).toBe(true);
-    const revoke = await fetch(new URL(`/v1/branches/${branch}/devices/${C}/revoke`, server.url), {
+    const revoke = await fetch(new URL(`/v1/branches/${branch}/devices/${C}/revoke`, ui.server.url), {
       method: "POST",
       headers: { Authorization: `Bearer ${await tokenFor(branch, B, "manager")}`, "Content-Type": "application/json" },
       body: JSON.stringify({ reason: "till stolen" }),

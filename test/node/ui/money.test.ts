@@ -4,55 +4,18 @@
  * `12,500` is 12,500.00 all the way to the server; `12,50` and `abc` are refused next to their field
  * with the action disabled; no screen ever shows NaN; axe-core finds no serious or critical problem
  * in any state tested. Screenshots go to test-results/screenshots/money/ (not committed).
- * The setup is app.test.ts's, copied: it exports nothing.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { type Browser, chromium, type Locator, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DesktopCore } from "../../../desktop/app/core.js";
-import { startBrowserBridge } from "../../../desktop/browser/server.js";
+import type { Locator, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { describeRefusal, INVOICE_FIELDS, POS_FIELDS } from "../../../desktop/renderer/field-messages.js";
-import { type Desktop, desktop, waitUntil } from "../../support/e2e.js";
-import { type LocalServer, startServer } from "../../support/server.js";
+import { desktop, waitUntil } from "../../support/e2e.js";
+import { expectAccessible, openScreen, uiHarness } from "../../support/ui.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const root = path.resolve(import.meta.dirname, "../../..");
-const SHOTS = path.join(root, "test-results/screenshots/money");
-const AXE = path.join(root, "node_modules/axe-core/axe.min.js");
 const A = "01936f3c-0000-7000-8000-0000000000a1";
 
-let server: LocalServer;
-let browser: Browser;
-const cleanups: Array<() => unknown> = [];
-
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
-  mkdirSync(SHOTS, { recursive: true });
-  server = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-}, 60_000);
-afterAll(async () => {
-  for (const c of cleanups) await c();
-  await browser?.close();
-  await server?.stop();
-}, 30_000);
-
-async function app(branch: string, seed: number): Promise<{ page: Page; d: Desktop }> {
-  const d = await desktop(server, branch, A, "manager", seed, { nowMs: Date.now() });
-  const core = new DesktopCore(d.store);
-  const bridge = await startBrowserBridge(core);
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  cleanups.push(() => page.close(), () => bridge.close(), () => core.stop(), () => d.store.close());
-  await page.goto(bridge.url);
-  await page.getByRole("status", { name: "Sync state" }).waitFor();
-  return { page, d };
-}
-
-const screen = (page: Page, name: string) => page.getByRole("navigation", { name: "Screens" }).getByRole("button", { name }).click();
+const ui = uiHarness("money");
+const app = (branch: string, seed: number) => ui.app(branch, A, "manager", seed, { nowMs: Date.now() });
+const screen = openScreen;
 
 /** Replaces a field's text key by key, as a person does: click, select all, type. */
 async function typeInto(page: Page, field: Locator, text: string): Promise<void> {
@@ -75,20 +38,7 @@ async function expectNoNaN(page: Page): Promise<void> {
   expect((await page.locator("input").evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value))).join("\n")).not.toMatch(/NaN/);
 }
 
-/** axe-core on the whole page: no serious or critical violation. */
-async function expectAccessible(page: Page, state: string): Promise<void> {
-  // Evaluated, not added as a <script>: the app's Content-Security-Policy (script-src 'self') refuses inline scripts.
-  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(readFileSync(AXE, "utf8"));
-  const violations = await page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run: (c: Document) => Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown }> }> }> } }).axe.run(document);
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)) }));
-  });
-  expect(violations.filter((v) => v.impact === "serious" || v.impact === "critical"), state).toEqual([]);
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
+const shot = (page: Page, name: string) => ui.shot(page, name);
 
 describe("money typed by a person", () => {
   it("invoice: a unit price of 12,500 is 12,500.00 from the keyboard to the server; 12,50 and abc are refused", async () => {
@@ -195,8 +145,8 @@ describe("money typed by a person", () => {
   }, 120_000);
 
   it("names a refused field as the screen does, not by its path", async () => {
-    const d = await desktop(server, `ui-money-msg-${Date.now().toString(36)}`, A, "manager", 23);
-    cleanups.push(() => d.store.close());
+    const d = await desktop(ui.server, `ui-money-msg-${Date.now().toString(36)}`, A, "manager", 23);
+    ui.onClose(() => d.store.close());
     const base = { reference: null, project_id: null, client_name: "X", currency: "LKR", lines: [{ description: "Album", quantity: 1, unit_price_minor: 100 }], discount_minor: 0, tax_rate_bp: 0, payments: [], status: "draft" as const, issued_on: null, due_on: null, notes: "" };
     const refused = d.store.createInvoice({ ...base, tax_rate_bp: -1 });
     if (refused.ok) throw new Error("a negative tax rate was accepted");
