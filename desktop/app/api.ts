@@ -26,6 +26,12 @@ export interface EntityView {
   official_receipt_no: number | null;
 }
 
+/** A page of the POS history (newest first) and how many orders match over every page. */
+export interface PosHistoryPage {
+  items: EntityView[];
+  total: number;
+}
+
 /**
  * A change this device could not apply, kept in the inbox. `code` is the server's reject code, or
  * `unreadable` for a queued change this device could no longer read (never on the wire).
@@ -103,6 +109,8 @@ export const ApiRequest = z.discriminatedUnion("method", [
   z.strictObject({ method: z.literal("status") }),
   z.strictObject({ method: z.literal("list"), type: EntityType, search: z.string().max(200).optional(), limit: z.int().min(1).max(1_000).optional(), offset: z.int().min(0).optional() }),
   z.strictObject({ method: z.literal("get"), id }),
+  // day: a business day in the branch's zone (absent: all days); search: part of a receipt number.
+  z.strictObject({ method: z.literal("posHistory"), day: z.iso.date().optional(), search: z.string().max(200).optional(), limit: z.int().min(1).max(200), offset: z.int().min(0) }),
   z.strictObject({ method: z.literal("conflicts"), open: z.boolean() }),
   z.strictObject({ method: z.literal("resolveConflict"), id: z.int().min(1), action: z.enum(["dismiss", "reapply"]) }),
   z.strictObject({ method: z.literal("ledger"), day: z.iso.date().nullable() }),
@@ -125,6 +133,7 @@ export interface ApiResults {
   status: AppStatus;
   list: EntityView[];
   get: EntityView | null;
+  posHistory: PosHistoryPage;
   conflicts: ConflictView[];
   resolveConflict: { ok: true } | { ok: false; error: string };
   ledger: LedgerRow[];

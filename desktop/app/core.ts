@@ -81,6 +81,8 @@ export class DesktopCore {
         return this.store.list(request.type, { search: request.search, limit: request.limit, offset: request.offset });
       case "get":
         return this.store.get(request.id);
+      case "posHistory":
+        return this.store.posHistory({ day: request.day, search: request.search, limit: request.limit, offset: request.offset });
       case "conflicts":
         return this.store.conflicts({ open: request.open });
       case "resolveConflict": {

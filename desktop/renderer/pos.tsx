@@ -13,6 +13,7 @@ import { AmountInput } from "./amount-input.js";
 import { POS_FIELDS } from "./field-messages.js";
 import { useApi, useRevision, useStatus, useWrite } from "./hooks.js";
 import { useAsk } from "./ask.js";
+import { PosHistory } from "./pos-history.js";
 
 /** The studio's walk-in price list (minor units, LKR). */
 const CATALOGUE: ReadonlyArray<{ sku: string; description: string; unit_price_minor: number }> = [
@@ -44,14 +45,12 @@ export function PosScreen() {
     sessionStorage.setItem("studiovault.lastSale", id);
     setLastSaleState(id);
   };
-  const [orders, setOrders] = useState<EntityView[]>([]);
   const [ledger, setLedger] = useState<LedgerRow[]>([]);
 
   const [receipt, setReceipt] = useState<EntityView | null>(null);
   // The branch's business day, from the core's clock (never the browser's: I13); re-read at midnight.
   const today = status?.clock.today ?? null;
   useEffect(() => {
-    void api.call({ method: "list", type: "pos_order", limit: 50 }).then(setOrders);
     if (today) void api.call({ method: "ledger", day: today }).then(setLedger);
     // Read the receipt by id: in a busy branch it is not among the first orders of a list.
     if (lastSale) void api.call({ method: "get", id: lastSale }).then(setReceipt);
@@ -174,24 +173,8 @@ export function PosScreen() {
         <section class="card" aria-labelledby="today-title">
           <h2 id="today-title">Today{today ? `, ${today}` : ""} (confirmed by the server)</h2>
           <p data-testid="today-net">This till: {formatMinor(net(mine), "LKR")} · Branch: {formatMinor(net(ledger), "LKR")}</p>
-          <table aria-label="Recent orders">
-            <tbody>
-              {orders.slice(0, 12).map((o) =>
-                o.entity.entity_type === "pos_order" ? (
-                  <tr key={o.entity.entity_id}>
-                    <td>
-                      {o.entity.data.local_receipt_no} {o.official_receipt_no ? `#${o.official_receipt_no}` : ""}{" "}
-                      {o.status !== "synced" && <span class={`badge ${o.status}`}>{o.status}</span>}
-                      {o.entity.void && <span class="badge rejected">void</span>}
-                    </td>
-                    <td class="num">{formatMinor(o.entity.data.total_minor)}</td>
-                    <td>{!o.entity.void && o.entity.data.kind === "sale" && <button class="secondary" aria-label={`Void sale ${o.entity.data.local_receipt_no}`} onClick={() => o.entity.entity_type === "pos_order" && void voidOrder(o.entity.entity_id, o.entity.data.local_receipt_no, o.entity.data.total_minor)}>Void</button>}</td>
-                  </tr>
-                ) : null,
-              )}
-            </tbody>
-          </table>
         </section>
+        <PosHistory onVoid={(id, receiptNo, totalMinor) => void voidOrder(id, receiptNo, totalMinor)} />
       </div>
     </div>
   );

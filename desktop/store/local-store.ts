@@ -19,6 +19,7 @@ import { RECEIPT_PENDING } from "./view.js";
 import * as writes from "./writes.js";
 import { newId } from "./writes.js";
 import { type QueuePage, type QueueQuery, queuedEvents } from "./queue-read.js";
+import { posHistory, type PosHistoryQuery } from "./pos-history.js";
 
 export interface StoreOptions {
   clockMs?: () => number;
@@ -306,6 +307,16 @@ export class LocalStore {
       .stmt("SELECT COUNT(*) AS n FROM view_entities WHERE entity_type = ? AND deleted = 0 AND title LIKE ? ESCAPE '\\'")
       .get(type, titlePattern(opts.search)) as { n: number };
     return row.n;
+  }
+
+  /**
+   * The POS history: orders as the user sees them (pending ones too), newest rung up first (ties by
+   * id), optionally of one business day in the branch's zone and matching a receipt number, one page
+   * of them and how many match (pos-history.ts: the index and what search covers).
+   */
+  posHistory(query: PosHistoryQuery): { items: LocalEntity[]; total: number } {
+    const { rows, total } = posHistory(this.#ctx, query, this.timeZone());
+    return { items: rows.map(toLocal), total };
   }
 
   /** Server truth as last confirmed, for convergence checks and the conflict view. */

@@ -11,8 +11,9 @@
 import type Database from "better-sqlite3";
 import { appendOnlyTriggers as appendOnly } from "../../sqlite/append-only.js";
 import { type Migratable, type Migration, migrate as runMigrations } from "../../sqlite/migrate.js";
+import { POS_HISTORY_INDEX_SQL } from "./pos-history.js";
 
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -138,6 +139,13 @@ const MIGRATIONS: readonly Migration[] = [
     // Verdicts look up the events of their batch; without this, counting a batch's open events
     // scanned every pending event, which made a long queue's push quadratic.
     sql: "CREATE INDEX queue_by_batch ON sync_queue (batch_id) WHERE batch_id IS NOT NULL;",
+  },
+  {
+    to: 3,
+    // The POS history (pos-history.ts): newest first by the instant rung up, a day's range, and the
+    // receipt-number search and the total, from the index alone (it covers the title). Without it
+    // every page sorted every POS order's JSON body.
+    sql: POS_HISTORY_INDEX_SQL,
   },
 ];
 

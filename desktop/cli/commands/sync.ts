@@ -1,5 +1,5 @@
 /** `studiovault sync` (push and pull until drained) and `studiovault watch` (stay live), both over the sync engine. */
-import { describeStop, stopCause } from "../../../machines/status-words.js";
+import { describeStop, statusWords, stopCause } from "../../../machines/status-words.js";
 import { SyncEngine } from "../../sync/engine.js";
 import { parse, UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
@@ -88,8 +88,10 @@ export const watch = defineCommand({
     let stoppedKind: string | null = null;
     let wake = () => {};
     engine.subscribe((s) => {
-      if (s.kind !== last && !ctx.json) ctx.io.err(`[${s.kind}]`);
-      last = s.kind;
+      // One line per change of state, in the app's words ("Server unreachable — retrying in 12 s").
+      const words = statusWords(s, { nowMs: ctx.store.nowMs(), pending: ctx.store.summary().pending }).headline;
+      if (words !== last && !ctx.json) ctx.io.err(words);
+      last = words;
       const cause = stopCause(s);
       if (cause && stopped === null) {
         stoppedKind = cause.kind;
