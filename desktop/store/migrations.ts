@@ -11,7 +11,6 @@
 import type Database from "better-sqlite3";
 import { appendOnlyTriggers as appendOnly } from "../../sqlite/append-only.js";
 import { type Migratable, type Migration, migrate as runMigrations } from "../../sqlite/migrate.js";
-import { POS_HISTORY_INDEX_SQL } from "./pos-history.js";
 
 export const LAYOUT_VERSION = 3;
 
@@ -145,7 +144,11 @@ const MIGRATIONS: readonly Migration[] = [
     // The POS history (pos-history.ts): newest first by the instant rung up, a day's range, and the
     // receipt-number search and the total, from the index alone (it covers the title). Without it
     // every page sorted every POS order's JSON body.
-    sql: POS_HISTORY_INDEX_SQL,
+    // Frozen text: a shipped migration never changes. pos-history.ts queries the same expression.
+    sql: `
+      CREATE INDEX view_pos_history ON view_entities (julianday(json_extract(body, '$.data.rung_at')), entity_id, title)
+        WHERE entity_type = 'pos_order' AND deleted = 0;
+    `,
   },
 ];
 

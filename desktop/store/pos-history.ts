@@ -40,16 +40,11 @@ export interface PosHistoryRows {
   total: number;
 }
 
-/** The instant a POS order was rung up; the same text as the index expression, or the index is not used. */
-const RUNG = "julianday(json_extract(body, '$.data.rung_at'))";
-
 /**
- * The index over RUNG (migration 3 creates it from this text). IF NOT EXISTS: a file rewound to an
- * older layout by testing.ts (`rewindToLayout1`) keeps its newer indexes, and migrating it again must
- * not fail on one.
+ * The instant a POS order was rung up. Must be the text migration 3 indexed (its SQL is frozen in
+ * migrations.ts), or SQLite refuses `INDEXED BY view_pos_history`: a change fails loudly, in tests.
  */
-export const POS_HISTORY_INDEX_SQL = `CREATE INDEX view_pos_history ON view_entities (${RUNG}, entity_id, title)
-  WHERE entity_type = 'pos_order' AND deleted = 0;`;
+const RUNG = "julianday(json_extract(body, '$.data.rung_at'))";
 
 interface Filter {
   where: string;
