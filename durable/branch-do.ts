@@ -8,6 +8,7 @@ import { type Connection, type ConnectionContext, Server } from "partyserver";
 import { type BranchId, type TransferId, uuidv7 } from "../domain/index.js";
 import { type SnapshotManifest } from "../protocol/index.js";
 import { doSqlStore } from "./adapters/do-sqlite.js";
+import { signDeviceToken } from "./auth.js";
 import { BranchHousekeeping } from "./adapters/housekeeping.js";
 import { peerOf } from "./adapters/partyserver-peer.js";
 import type { Actor } from "./core/actor.js";
@@ -23,6 +24,8 @@ export interface Env {
   TOKEN_SECRET: string;
   /** Refused device tokens per client address (wrangler.toml `[[ratelimits]]`), used by the Worker. */
   TOKEN_REFUSALS: RateLimit;
+  /** Sign-in code exchanges (`POST …/enroll`, no token) per client address (wrangler.toml), used by the Worker. */
+  ENROLL_ATTEMPTS?: RateLimit;
   /** The IANA time zone a branch takes when it is first used (wrangler.toml `[vars]`); default UTC. */
   BRANCH_TIME_ZONE?: string;
 }
@@ -73,6 +76,9 @@ export class BranchDurableObject extends Server<Env> {
       disconnectDevice: (device, reason, message) => void this.room.disconnectDevice(device, reason, message),
       exportSnapshot: (by) => this.exportSnapshot("request", by),
       newRequestId: () => crypto.randomUUID(),
+      mintToken: (claims) => signDeviceToken(claims, this.env.TOKEN_SECRET),
+      newDeviceId: () => uuidv7(this.core.nowMs(), (b) => crypto.getRandomValues(b)),
+      randomBytes: (bytes) => void crypto.getRandomValues(bytes),
     }));
   }
   #api: BranchHttpApi | undefined;

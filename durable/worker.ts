@@ -9,6 +9,8 @@
  *   GET  /v1/branches/:branchId/ledger
  *   GET  /v1/branches/:branchId/devices                    the branch's devices (manager)
  *   POST /v1/branches/:branchId/devices/:deviceId/revoke   revoke one (manager)
+ *   POST /v1/branches/:branchId/enrollments            a one-time sign-in code (manager)
+ *   POST /v1/branches/:branchId/enroll                 exchange a code for a token (NO token; rate-limited)
  *   POST /v1/branches/:branchId/snapshots              export one now (manager)
  *   GET  /v1/branches/:branchId/snapshots/latest       the newest manifest
  *   GET  /v1/branches/:branchId/snapshots/:seq/data    the snapshot, with HTTP Range support
@@ -37,9 +39,9 @@ import { serveSnapshotData } from "./snapshots/serve.js";
 export { BranchDurableObject };
 
 const ROUTE =
-  /^\/v1\/branches\/([^/]+)\/(sync|push|changes|audit|ledger|devices|devices\/([^/]+)\/revoke|snapshots|snapshots\/latest|snapshots\/(\d{1,16})\/data)$/;
+  /^\/v1\/branches\/([^/]+)\/(sync|push|changes|audit|ledger|devices|devices\/([^/]+)\/revoke|enrollments|enroll|snapshots|snapshots\/latest|snapshots\/(\d{1,16})\/data)$/;
 
-type Action = "sync" | "push" | "changes" | "audit" | "ledger" | "devices" | "revoke" | "snapshots" | "snapshots/latest" | "snapshot_data";
+type Action = "sync" | "push" | "changes" | "audit" | "ledger" | "devices" | "revoke" | "enrollments" | "enroll" | "snapshots" | "snapshots/latest" | "snapshot_data";
 
 interface Route {
   method: "GET" | "POST";
@@ -58,6 +60,8 @@ const ROUTES: Record<Action, Route> = {
   ledger: GET,
   devices: GET,
   revoke: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: true },
+  enrollments: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: true },
+  enroll: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: true },
   // Takes no body; a small one (`{}` from a generic client) is tolerated and dropped.
   snapshots: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: false },
   "snapshots/latest": GET,
@@ -106,6 +110,8 @@ async function handle(request: Request, env: Env): Promise<Response> {
   if (action === "sync" && !isSocket) {
     return json(426, { error: "upgrade_required", message: "the sync endpoint speaks WebSocket only" });
   }
+
+  if (action === "enroll") return enroll(request, env, branch.data, url, route);
 
   const token = tokenFromRequest(request);
   const verified = await verifyDeviceToken(token, env.TOKEN_SECRET, Date.now());
@@ -194,6 +200,32 @@ async function refuse(
     { error: "rate_limited", message: `too many refused tokens from this address; retry after ${REFUSAL_WINDOW_S} s with a valid token` },
     { "Retry-After": String(REFUSAL_WINDOW_S) },
   );
+}
+
+/**
+ * `POST …/enroll`, the one route that carries no token: a till exchanges a one-time code for one.
+ * Every attempt is counted per client address first (ENROLL_ATTEMPTS), so guessing is slow before
+ * any branch is touched; the branch then bounds wrong tries per code (core/enrollments.ts).
+ */
+async function enroll(request: Request, env: Env, branch: string, url: URL, route: Route): Promise<Response> {
+  if (!env.ENROLL_ATTEMPTS) {
+    return json(500, { error: "misconfigured", message: "the ENROLL_ATTEMPTS rate limiter is not set on this server, so sign-in codes are not accepted" });
+  }
+  const client = request.headers.get("CF-Connecting-IP") ?? NO_ADDRESS_KEY;
+  const { success } = await env.ENROLL_ATTEMPTS.limit({ key: client });
+  if (!success) {
+    console.warn(JSON.stringify({ event: "enroll_rate_limited", branch, client }));
+    return json(
+      429,
+      { error: "rate_limited", message: `too many sign-in codes tried from this address; wait ${REFUSAL_WINDOW_S} s and try again` },
+      { "Retry-After": String(REFUSAL_WINDOW_S) },
+    );
+  }
+  const read = await readBody(request, route.bodyLimitBytes);
+  if (!read.ok) return json(413, { error: "frame_too_large", message: `the body of POST enroll is larger than ${route.bodyLimitBytes} bytes` });
+  const stub = await getServerByName(env.BRANCH, branch);
+  const forwardUrl = new URL(url.pathname, url.origin);
+  return stub.fetch(new Request(forwardUrl, { method: "POST", headers: { "content-type": "application/json" }, body: read.value }));
 }
 
 function isJson(response: Response): boolean {

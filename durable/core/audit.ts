@@ -15,6 +15,10 @@ export const AuditKind = [
   "device_revoked",
   "install_conflict",
   "clock_skew",
+  /** One-time sign-in codes (enrollments.ts): issued, used, refused. */
+  "enrollment_issued",
+  "enrollment_used",
+  "enrollment_refused",
 ] as const;
 export type AuditKind = (typeof AuditKind)[number];
 

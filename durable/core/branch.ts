@@ -5,11 +5,12 @@
  */
 import { keysetRows } from "../../sqlite/keyset.js";
 import { LEDGER_SQL } from "../../sqlite/ledger.js";
-import { type BranchId, type Entity, type LedgerRow, type TransferId, isTimeZone } from "../../domain/index.js";
+import { type BranchId, type Entity, type LedgerRow, type Role, type TransferId, isTimeZone } from "../../domain/index.js";
 import { type Changes, MAX_PULL_PAGE_CHANGES, type Chunk, type SnapshotManifest, type UploadState, type Verdict } from "../../protocol/index.js";
 import type { Actor } from "./actor.js";
 import { type AuditEntry, readAudit, recordAudit } from "./audit.js";
 import { admitHello, type DeviceRow, type HelloAdmission, isRevoked, listDevices, revokeDevice } from "./devices.js";
+import { issueEnrollment, type IssueOutcome, redeemEnrollment, type RedeemOutcome } from "./enrollments.js";
 import { readEntityVersion } from "./entity-store.js";
 import { migrate } from "./migrations.js";
 import { pullPage } from "./pull.js";
@@ -135,6 +136,16 @@ export class BranchCore {
 
   devices(): DeviceRow[] {
     return listDevices(this.sql);
+  }
+
+  /** A manager's one-time sign-in code, stored by its hash (the caller checks `manage_devices` and the role). */
+  issueEnrollment(by: Actor, codeHash: string, role: Role, user: string, ttlMinutes: number): IssueOutcome {
+    return issueEnrollment(this.sql, this.clockMs(), by, codeHash, role, user, ttlMinutes);
+  }
+
+  /** A till exchanges a code (by its hash): a grant for a device, or why not. */
+  redeemEnrollment(codeHash: string, deviceId: string | null, newDeviceId: () => string): RedeemOutcome {
+    return redeemEnrollment(this.sql, this.clockMs(), codeHash, deviceId, newDeviceId);
   }
 
   // ───────────────────────────── chunked uploads (uploads.ts) ─────────────────────────────

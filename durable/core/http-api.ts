@@ -12,6 +12,7 @@ import { z } from "zod";
 import { type BranchAction, canDo, DeviceId, IsoDate } from "../../domain/index.js";
 import { decodeWith, FRAME_LIMIT_BYTES, MAX_PULL_PAGE_CHANGES, PushFrame, RevokeRequest, type Change, type CloseReason, type SnapshotManifest } from "../../protocol/index.js";
 import type { DeviceClaims } from "../../protocol/token.js";
+import { type EnrollmentAnswerHost, enroll, issueEnrollment } from "./enrollment-api.js";
 import { decodeSegment, intParam, parseBody } from "../http.js";
 import type { Actor } from "./actor.js";
 import type { BranchCore } from "./branch.js";
@@ -31,7 +32,7 @@ export interface ApiAnswer {
   body: unknown;
 }
 
-export interface ApiHost {
+export interface ApiHost extends EnrollmentAnswerHost {
   /** Commits made over HTTP go live to the branch's sockets too. */
   publish(changes: readonly Change[]): void;
   /** A revoked device's open sockets are closed at once. */
@@ -56,6 +57,8 @@ export class BranchHttpApi {
 
   async handle(request: ApiRequest): Promise<ApiAnswer> {
     const { claims, url, method } = request;
+    // The one route without a token: a till exchanges a one-time code for one (the Worker rate-limits it).
+    if (url.pathname.endsWith("/enroll") && method === "POST") return enroll(this.core, this.host, await request.text());
     if (!claims) return answer(401, { error: "unauthorized", message: "no verified device token" });
     // A revoked device's tokens are refused for good (I11), for every request, whatever its role.
     if (this.core.isRevoked(claims.device)) {
@@ -73,6 +76,7 @@ export class BranchHttpApi {
     if (action === "ledger" && method === "GET") return denied("read_ledger") ?? this.#ledger(url);
     if (action === "devices" && method === "GET") return denied("manage_devices") ?? answer(200, { devices: this.core.devices() });
     if (action === "revoke" && method === "POST") return denied("manage_devices") ?? this.#revoke(actor, url, request);
+    if (action === "enrollments" && method === "POST") return denied("manage_devices") ?? issueEnrollment(this.core, this.host, actor, await request.text());
     return answer(404, { error: "not_found", message: `no ${method} ${url.pathname}` });
   }
 

@@ -12,7 +12,7 @@ import type { SqlStore } from "./sql.js";
 import { appendOnlyTriggers as appendOnly } from "../../sqlite/append-only.js";
 import { type Migration, migrate as runMigrations } from "../../sqlite/migrate.js";
 
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -155,6 +155,28 @@ const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE devices ADD COLUMN revoke_reason TEXT;
       -- The device's clock minus the server's at its last hello, ms.
       ALTER TABLE devices ADD COLUMN clock_skew_ms INTEGER;
+    `,
+  },
+  {
+    to: 4,
+    sql: `
+      -- One-time sign-in codes (core/enrollments.ts): only the SHA-256 of a code is kept. Used and
+      -- expired rows stay a week so a till can be told "used" or "expired" rather than "wrong".
+      CREATE TABLE enrollments (
+        code_hash        TEXT PRIMARY KEY,
+        role             TEXT NOT NULL,
+        user_id          TEXT NOT NULL,
+        issued_by_device TEXT NOT NULL,
+        issued_by_user   TEXT NOT NULL,
+        issued_at        TEXT NOT NULL,
+        expires_at_ms    INTEGER NOT NULL,
+        used_at          TEXT,
+        used_by_device   TEXT,
+        -- Wrong codes tried on the branch while this one was live; MAX_WRONG_TRIES cancels it.
+        wrong_tries      INTEGER NOT NULL DEFAULT 0,
+        -- Refusals of this code audited so far (used, expired, cancelled), bounded like wrong_tries.
+        refusals         INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
     `,
   },
 ];
