@@ -64,14 +64,17 @@ export function showPage(ctx: Ctx, items: LocalEntity[], page: Page, total: numb
  * Why the server refused this device's token, in words, with what to do: an expired token says
  * when it expired (from the token itself, else from the server's words).
  */
+/** What a till whose token is refused does: sign in again as the same device, keeping its queue. */
+export const SIGN_IN_AGAIN = "ask a manager for a sign-in code (`studiovault device add`), then run `studiovault signin --code CODE` here: this database, its device and its queue are kept";
+
 export function tokenRefusedWords(token: string, body: Record<string, unknown>): string {
   const code = typeof body.code === "string" ? body.code : "unauthorized";
   if (code === "expired") {
     const claims = decodeTokenUnverified(token);
     const at = claims.ok ? new Date(claims.value.exp * 1000).toISOString() : typeof body.message === "string" ? body.message.replace(/^token expired at /, "") : "an unknown time";
-    return `the server refused this token: it expired at ${at}; ask a manager for a new one, then run \`studiovault init\` with it`;
+    return `the server refused this token: it expired at ${at}; ${SIGN_IN_AGAIN}`;
   }
-  return `${describeStop({ kind: "token_refused", reason: code })}; ask a manager for a new token, then run \`studiovault init\` with it`;
+  return `${describeStop({ kind: "token_refused", reason: code })}; ${SIGN_IN_AGAIN}`;
 }
 
 /**

@@ -175,8 +175,17 @@ export class LocalStore {
     if (!["http:", "https:"].includes(url.protocol)) return err(`server URL must be http:// or https://, received ${url.protocol}`);
     const existing = this.config();
     const c = claims.value;
-    if (existing && (existing.branch_id !== c.branch || existing.device_id !== c.device)) {
-      return err(`this store belongs to branch ${existing.branch_id}, device ${existing.device_id}; the token is for branch ${c.branch}, device ${c.device}`);
+    if (existing && existing.branch_id !== c.branch) {
+      return err(
+        `this database belongs to branch ${existing.branch_id} and the token is for branch ${c.branch}: a database keeps one branch; use another database file (--db) for ${c.branch}`,
+      );
+    }
+    if (existing && existing.device_id !== c.device) {
+      // The queue, the receipts and the install id are this device's: a token for another device
+      // cannot take them over. Say how to get one for this device (issue 14: nothing said so).
+      return err(
+        `this database is device ${existing.device_id} and the token is for another device (${c.device}); to sign this device in again, ask a manager for a sign-in code and run \`studiovault signin --code CODE\`, or mint a token for this device with \`npm run token -- --device ${existing.device_id} …\``,
+      );
     }
     if (input.time_zone !== undefined && !isTimeZone(input.time_zone)) return err(`time zone ${JSON.stringify(input.time_zone)} is not an IANA time zone (e.g. Asia/Colombo)`);
     const config: StoreConfig = {

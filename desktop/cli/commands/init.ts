@@ -6,10 +6,14 @@ import { defineCommand } from "../command.js";
 import { EXIT } from "../exit-codes.js";
 import { fail, print, tokenRefusedWords } from "../output.js";
 import { reachable, serverCall } from "../server-api.js";
+import type { Ctx } from "../context.js";
+import { type EnrollFailure, exchangeCode } from "../../sync/enrollment.js";
 
 const flags = {
   server: { type: "string", value: "URL", help: "the branch server, e.g. http://127.0.0.1:8787" },
   token: { type: "string", value: "TOKEN", help: "a device token (npm run token); default $STUDIOVAULT_TOKEN" },
+  branch: { type: "string", value: "BRANCH", help: "the branch a sign-in code is for, e.g. colombo-main (with --code)" },
+  code: { type: "string", value: "CODE", help: "a one-time sign-in code from a manager (`studiovault device add`), e.g. K7QF-9M2X" },
   "no-bootstrap": { type: "boolean", default: false, help: "skip the snapshot: the first sync pulls everything" },
 } as const;
 
@@ -23,11 +27,24 @@ export const init = defineCommand({
       optional: ["no-bootstrap"],
       help: "bind this database to a branch and device, and bootstrap from the branch's latest snapshot (with a progress bar); exit 1 if the token or the bootstrap is refused, 3 if the server is unreachable",
     },
+    {
+      words: "init",
+      required: ["server", "branch", "code"],
+      optional: ["no-bootstrap"],
+      help: "set up a new till with a manager's one-time sign-in code: exchange it for a token for a new device, bind, bootstrap; exit 1 if the code is wrong, used or expired (nothing is bound), 3 if the server is unreachable",
+    },
   ],
   async run(argv, ctx) {
     const { values } = parse(argv, flags);
     const serverUrl = required(values.server, "--server", "the server URL, e.g. http://127.0.0.1:8787");
-    const token = required(values.token ?? ctx.env.STUDIOVAULT_TOKEN, "--token", "a device token (npm run token)");
+    let token: string;
+    if (values.code !== undefined) {
+      const exchanged = await tokenFromCode(ctx, serverUrl, values.branch, values.code, values.token);
+      if (!exchanged.ok) return exchanged.exit;
+      token = exchanged.token;
+    } else {
+      token = required(values.token ?? ctx.env.STUDIOVAULT_TOKEN, "--token", "a device token (npm run token), or --branch B --code CODE");
+    }
     // A token already past its expiry is refused by every server: say so before binding anything.
     const claims = decodeTokenUnverified(token);
     if (claims.ok && claims.value.exp * 1000 <= ctx.store.nowMs()) {
@@ -72,6 +89,31 @@ export const init = defineCommand({
     }
   },
 });
+
+/**
+ * `init --code`: the code is exchanged for a token for a new device before anything is bound, so a
+ * wrong, used or expired code leaves the database as it was. A database bound already is refused
+ * first: exchanging would spend the code on a device this database cannot become.
+ */
+async function tokenFromCode(ctx: Ctx, serverUrl: string, branch: string | undefined, code: string, token: string | undefined): Promise<{ ok: true; token: string } | { ok: false; exit: number }> {
+  if (token !== undefined) throw new UsageError("--code and --token: give one of them (a sign-in code, or a device token)");
+  const bound = ctx.store.config();
+  if (bound) {
+    throw new UsageError(`this database is bound already (branch ${bound.branch_id}, device ${bound.device_id}); to sign it in again run \`studiovault signin --code CODE\``);
+  }
+  const b = required(branch, "--branch", "the branch the code is for, e.g. colombo-main");
+  const exchanged = await exchangeCode({ serverUrl, branch: b, code });
+  if (exchanged.ok) return { ok: true, token: exchanged.value.token };
+  return { ok: false, exit: enrollFailed(ctx, exchanged.error) };
+}
+
+/** A code that gave no token: exit 3 when the server was unreachable, 2 when the code cannot be one, 1 when the server said no; nothing was bound. */
+export function enrollFailed(ctx: Ctx, failure: EnrollFailure): number {
+  const exit = failure.kind === "unreachable" ? EXIT.unreachable : failure.kind === "malformed" || failure.kind === "bad_server_url" ? EXIT.usage : EXIT.refused;
+  const error = failure.kind === "unreachable" ? "unreachable" : `code_${failure.kind}`;
+  const words = `${failure.message}${failure.detail ? ` (${failure.detail})` : ""}`;
+  return fail(ctx.io, ctx.json, exit, { error, message: failure.message, detail: failure.detail }, exit === EXIT.refused ? `refused: ${words}` : words, "out");
+}
 
 function progressBar(p: BootstrapProgress): string {
   const width = 30;

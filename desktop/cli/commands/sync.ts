@@ -5,7 +5,7 @@ import { parse, UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { configOf } from "../context.js";
 import { EXIT } from "../exit-codes.js";
-import { fail, print, tokenRefusedWords } from "../output.js";
+import { fail, print, SIGN_IN_AGAIN, tokenRefusedWords } from "../output.js";
 import { countsSince, describeProgress } from "./sync-progress.js";
 
 const DEFAULT_TIMEOUT_S = 120;
@@ -130,7 +130,7 @@ function stoppedMessage(cause: NonNullable<ReturnType<typeof stopCause>>, pendin
       return `${why}; ask a manager for a token for a new device, then run \`studiovault init\` with it on a new database (--db NEW.sqlite)${kept}`;
     case "token_refused":
       if (cause.reason === "token_expired" || cause.reason === "expired") return `sync stopped: ${tokenRefusedWords(token, { code: "expired" })}${kept}`;
-      return `${why}; run \`studiovault init\` with a new token${kept}`;
+      return `${why}; ${SIGN_IN_AGAIN}${kept}`;
     case "update_required":
       return `${why}; update it${kept}`;
     case "replaced":
