@@ -2,8 +2,9 @@
  * `npm run desktop:browser -- --db PATH [--port N] [--offline] [--server URL --token TOKEN]`: the
  * desktop app in browser mode. The same core Electron's main process hosts (local store + sync
  * engine) serves the renderer on 127.0.0.1; open the printed URL in any browser. A database not yet
- * bound to a branch is bound with --server and --token (or STUDIOVAULT_TOKEN); the engine then
- * bootstraps it from the branch's latest snapshot. The link's key is kept beside the database
+ * bound to a branch is bound with --server and --token (or STUDIOVAULT_TOKEN), or, without them,
+ * on the app's setup screen with a manager's sign-in code; the engine then bootstraps it from the
+ * branch's latest snapshot. The link's key is kept beside the database
  * (PATH.browser-key, mode 0600), so the printed link stays the same across restarts.
  */
 import { mkdirSync } from "node:fs";
@@ -49,16 +50,17 @@ mkdirSync(path.dirname(path.resolve(db)), { recursive: true });
 const store = LocalStore.open(db);
 if (!store.config()) {
   const token = values.token ?? process.env.STUDIOVAULT_TOKEN;
-  if (!values.server || !token) {
-    store.close();
-    fail(1, `${db} is not bound to a studio branch: add --server URL --token TOKEN (or run \`npx studiovault --db ${db} init --server URL --token TOKEN\`)`);
+  if (values.server && token) {
+    const bound = store.init({ server_url: values.server, token });
+    if (!bound.ok) {
+      store.close();
+      fail(1, `could not bind ${db}: ${bound.error}`);
+    }
+    console.log(`bound ${db} to branch ${store.config()!.branch_id} as device ${store.config()!.device_id}`);
+  } else {
+    // Not set up yet: the app opens on its setup screen (server, branch, a manager's sign-in code).
+    console.log(`${db} is not set up yet: open the link below and type the server, the branch and a sign-in code from a manager`);
   }
-  const bound = store.init({ server_url: values.server, token });
-  if (!bound.ok) {
-    store.close();
-    fail(1, `could not bind ${db}: ${bound.error}`);
-  }
-  console.log(`bound ${db} to branch ${store.config()!.branch_id} as device ${store.config()!.device_id}`);
 }
 const core = new DesktopCore(store, { online: !values.offline });
 let bridge;

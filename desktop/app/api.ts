@@ -69,7 +69,8 @@ export interface AppStatus {
   /** The user switched sync off (working offline on purpose). */
   paused: boolean;
   summary: SyncSummary;
-  identity: { branch_id: string; device_id: DeviceId; user_id: UserId; role: Role } | null;
+  /** Null until the database is set up (the renderer shows the setup screen). `token_expires_ms`: when this till's sign-in runs out, from the token itself (null when unreadable). */
+  identity: { branch_id: string; device_id: DeviceId; user_id: UserId; role: Role; token_expires_ms: number | null } | null;
   bootstrap: BootstrapProgress | null;
   /**
    * Time, from the core's injected clock: the renderer never reads the wall clock (I13). `today` is
@@ -117,6 +118,10 @@ export const ApiRequest = z.discriminatedUnion("method", [
   z.strictObject({ method: z.literal("write"), action: WriteAction }),
   z.strictObject({ method: z.literal("retryNow") }),
   z.strictObject({ method: z.literal("setOnline"), online: z.boolean() }),
+  // Sign-in codes (app/enrollment.ts): set an unbound database up, sign in again, ask for a code (managers).
+  z.strictObject({ method: z.literal("setup"), server: z.string().max(500), branch: z.string().max(200), code: z.string().max(200) }),
+  z.strictObject({ method: z.literal("signIn"), code: z.string().max(200) }),
+  z.strictObject({ method: z.literal("addTill"), role: z.string().max(20), user: z.string().max(200), ttl_minutes: z.int().min(1).max(24 * 60) }),
 ]);
 export type ApiRequest = z.infer<typeof ApiRequest>;
 
@@ -140,7 +145,16 @@ export interface ApiResults {
   write: WriteResult;
   retryNow: null;
   setOnline: null;
+  setup: SignInResult;
+  signIn: SignInResult;
+  addTill: AddTillResult;
 }
+
+/** A code typed on the setup or sign-in screen: done, or which field is wrong and why, in words (nothing was changed). */
+export type SignInResult = { ok: true } | { ok: false; field: "server" | "branch" | "code"; message: string; detail: string | null };
+
+/** A manager's code for a new till: shown large with its expiry (`expires_ms` on the core's clock's scale), or why not. */
+export type AddTillResult = { ok: true; code: string; expires_ms: number; role: Role; user: string } | { ok: false; field: "user" | "role" | null; message: string };
 
 /** Pushed to the renderer: status changes, and "data changed, re-read what you show". */
 export type AppEvent = { type: "status"; status: AppStatus } | { type: "changed" };

@@ -6,7 +6,15 @@
 import type { LocalStore } from "../store/local-store.js";
 import type { BootstrapProgress } from "../sync/bootstrap.js";
 import { type EngineOptions, SyncEngine } from "../sync/engine.js";
+import { decodeTokenUnverified } from "../../protocol/token.js";
 import type { ApiRequest, ApiResults, AppEvent, AppStatus, WriteAction, WriteResult } from "./api.js";
+import { addTill, setUp, signInAgain } from "./enrollment.js";
+
+/** When a token runs out, from the token itself (unverified: for words on the screen only). */
+function tokenExpiresMs(token: string): number | null {
+  const claims = decodeTokenUnverified(token);
+  return claims.ok ? claims.value.exp * 1000 : null;
+}
 
 /** How often the status (and its clock) is sent while the window is open. */
 const STATUS_TICK_MS = 1_000;
@@ -37,7 +45,8 @@ export class DesktopCore {
     });
     this.engine.subscribe(() => this.#emitStatus());
     this.#paused = options.online === false;
-    this.engine.start(!this.#paused);
+    // A database not set up yet has nothing to sync: the engine starts once it is bound (setup).
+    if (store.config()) this.#startEngine();
     // The renderer shows ages ("oldest pending 12 s ago") and today's totals from the status's clock:
     // send it once a second while anyone listens, so they move with time and "today" rolls over.
     this.#tick = setInterval(() => {
@@ -46,13 +55,20 @@ export class DesktopCore {
     this.#tick.unref?.();
   }
 
+  #engineStarted = false;
+  #startEngine(): void {
+    if (this.#engineStarted || this.#stopped) return;
+    this.#engineStarted = true;
+    this.engine.start(!this.#paused);
+  }
+
   /** Stops sync and every pending notification; the store may be closed right after. */
   stop(): void {
     this.#stopped = true;
     clearInterval(this.#tick);
     if (this.#changedTimer) clearTimeout(this.#changedTimer);
     this.#changedTimer = null;
-    this.engine.stop();
+    if (this.#engineStarted) this.engine.stop();
   }
 
   subscribe(listener: (event: AppEvent) => void): () => void {
@@ -66,7 +82,7 @@ export class DesktopCore {
       sync: this.engine.status(),
       paused: this.#paused,
       summary: this.store.summary(),
-      identity: cfg && { branch_id: cfg.branch_id, device_id: cfg.device_id, user_id: cfg.user_id, role: cfg.role },
+      identity: cfg && { branch_id: cfg.branch_id, device_id: cfg.device_id, user_id: cfg.user_id, role: cfg.role, token_expires_ms: tokenExpiresMs(cfg.token) },
       bootstrap: this.#bootstrap,
       clock: { now_ms: this.store.nowMs(), today: this.store.today(), time_zone: this.store.timeZone(), skew_ms: this.store.clockSkewMs() },
     };
@@ -105,6 +121,18 @@ export class DesktopCore {
         this.engine.setOnline(request.online);
         this.#emitStatus();
         return null;
+      case "setup":
+        return setUp(this.store, request, () => {
+          this.#startEngine();
+          this.#emitStatus();
+        });
+      case "signIn":
+        return signInAgain(this.store, request.code, () => {
+          this.engine.tokenUpdated();
+          this.#emitStatus();
+        });
+      case "addTill":
+        return addTill(this.store, request);
     }
   }
 

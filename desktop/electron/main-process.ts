@@ -19,7 +19,7 @@ import { LocalStore } from "../store/local-store.js";
 import { APP_ORIGIN, APP_SCHEME, APP_URL, CALL_CHANNEL, type CallReply, EVENT_CHANNEL } from "./channels.js";
 
 export interface MainOptions {
-  /** The local database; it must have been bound to a branch (`studiovault init`). */
+  /** The local database; one not bound to a branch yet opens on the setup screen. */
   dbPath: string;
   /** `desktop/renderer`: index.html, app.css and dist/app.js. */
   rendererDir: string;
@@ -88,8 +88,8 @@ const isAppUrl = (url: string | undefined): boolean => url !== undefined && url.
 
 /**
  * Starts the app. Returns null when it must not run: another instance holds the lock (that one is
- * focused instead), or the database cannot be opened or is not set up (the user is told how to fix
- * it and the app exits with status 1).
+ * focused instead), or the database cannot be opened (the user is told how to fix it and the app
+ * exits with status 1). A database not set up yet opens on the setup screen.
  */
 export async function startDesktopMain(electron: ElectronMain, options: MainOptions): Promise<DesktopMain | null> {
   const { app } = electron;
@@ -156,17 +156,8 @@ function openStore(electron: ElectronMain, options: MainOptions): LocalStore | n
     electron.app.exit(1);
     return null;
   }
-  if (!store.config()) {
-    store.close();
-    electron.dialog.showErrorBox(
-      "StudioVault is not set up on this computer",
-      `${options.dbPath} is not bound to a studio branch yet. Bind it once, with a device token from your studio's owner:\n\n` +
-        `  npm run desktop -- --db "${options.dbPath}" --server <URL> --token <TOKEN>\n\n` +
-        `or: npx studiovault --db "${options.dbPath}" init --server <URL> --token <TOKEN>`,
-    );
-    electron.app.exit(1);
-    return null;
-  }
+  // A database not bound to a branch yet opens too: the window shows the setup screen, where a
+  // manager's sign-in code binds it (desktop/app/enrollment.ts). No error box, no command line.
   return store;
 }
 

@@ -268,14 +268,22 @@ describe("Electron main process", () => {
     expect(log.handlers.size).toBe(0);
   });
 
-  it("a database not bound to a branch: says how to bind it, exits 1, opens no window", async () => {
-    const { electron, log } = fakeElectron();
+  it("a database not bound to a branch: opens the window for the setup screen, no error box, no exit (issue 14)", async () => {
+    const { electron, log, rendererIpc } = fakeElectron();
     const dbPath = tempDbPath("unbound");
-    expect(await startDesktopMain(electron, options(dbPath))).toBeNull();
-    expect(log.exits).toEqual([1]);
-    expect(log.windows).toHaveLength(0);
-    expect(log.errors[0]!.title).toBe("StudioVault is not set up on this computer");
-    expect(log.errors[0]!.content).toContain(`npm run desktop -- --db "${dbPath}" --server <URL> --token <TOKEN>`);
+    const main = await startDesktopMain(electron, options(dbPath));
+    expect(main).not.toBeNull();
+    running.push(main!);
+    expect(log.exits).toEqual([]);
+    expect(log.errors).toEqual([]);
+    expect(log.windows).toHaveLength(1);
+    // The renderer asks for the status and, with no identity, shows the setup screen.
+    const api = createPreloadApi(rendererIpc(log.windows[0]!));
+    const status = await api.call({ method: "status" });
+    expect(status.identity).toBeNull();
+    // A setup answered over IPC: a code that cannot be one is refused beside its field, nothing bound.
+    expect(await api.call({ method: "setup", server: "http://127.0.0.1:9", branch: "colombo-main", code: "k7qf 0m2x" })).toMatchObject({ ok: false, field: "code" });
+    expect(main!.store.config()).toBeNull();
   });
 
   it("a SQLite module built for another ABI: says to launch through npm run desktop, exits 1", async () => {
