@@ -154,7 +154,7 @@ export interface ApiResults {
 export type SignInResult = { ok: true } | { ok: false; field: "server" | "branch" | "code"; message: string; detail: string | null };
 
 /** A manager's code for a new till: shown large with its expiry (`expires_ms` on the core's clock's scale), or why not. */
-export type AddTillResult = { ok: true; code: string; expires_ms: number; role: Role; user: string } | { ok: false; field: "user" | "role" | null; message: string };
+export type AddTillResult = { ok: true; code: string; expires_ms: number; role: Role; user: string; server_url: string; branch_id: string } | { ok: false; field: "user" | "role" | null; message: string };
 
 /** Pushed to the renderer: status changes, and "data changed, re-read what you show". */
 export type AppEvent = { type: "status"; status: AppStatus } | { type: "changed" };

@@ -69,5 +69,5 @@ export async function addTill(store: LocalStore, input: { role: string; user: st
   if (!mayGrantRole(cfg.role, role.data)) return { ok: false, field: "role", message: `As a ${cfg.role} you can add tills for roles up to your own, not ${role.data}.` };
   const asked = await askForCode(cfg, { role: role.data, user: user.data, ttl_minutes: input.ttl_minutes });
   if (!asked.ok) return { ok: false, field: asked.error.kind === "forbidden" ? "role" : null, message: asked.error.message };
-  return { ok: true, code: asked.value.code, expires_ms: Date.parse(asked.value.expires_at), role: asked.value.role, user: asked.value.user };
+  return { ok: true, code: asked.value.code, expires_ms: Date.parse(asked.value.expires_at), role: asked.value.role, user: asked.value.user, server_url: cfg.server_url, branch_id: cfg.branch_id };
 }

@@ -8,10 +8,13 @@ import { InvoicesScreen } from "./invoices.js";
 import { PosScreen } from "./pos.js";
 import { ProjectsScreen } from "./projects.js";
 import { SyncPanel } from "./sync-panel.js";
+import { AddTill, mayAddTills } from "./add-till.js";
+import { SetupScreen } from "./setup.js";
+import { SignInAgain } from "./sign-in.js";
 import { STALE_LINK_EVENT, StaleLinkError } from "./client.js";
 import { statusWords } from "../../machines/status-words.js";
 
-const SCREENS = { pos: "POS", projects: "Projects", invoices: "Invoices", sync: "Sync", conflicts: "Conflicts" } as const;
+const SCREENS = { pos: "POS", projects: "Projects", invoices: "Invoices", sync: "Sync", conflicts: "Conflicts", tills: "Add a till" } as const;
 type Screen = keyof typeof SCREENS;
 
 /** Changes not yet sent, when the pill's words do not already count them. */
@@ -41,7 +44,13 @@ export function App({ api }: { api: DesktopApi }) {
       unsubscribe();
     };
   }, [api]);
+  // First run: the setup screen until the database is bound, then while its first sync gets going.
+  const [firstRun, setFirstRun] = useState(false);
+  useEffect(() => {
+    if (status && !status.identity) setFirstRun(true);
+  }, [status]);
   if (stale) return <StaleLink />;
+  const setup = status !== null && (!status.identity || (firstRun && (status.sync.kind === "connecting" || status.sync.kind === "syncing" || status.bootstrap !== null)));
   const words = status ? statusWords(status.sync, { paused: status.paused, pending: status.summary.pending, nowMs: status.clock.now_ms }) : null;
   const conflicts = status?.summary.conflicts_open ?? 0;
   return (
@@ -51,24 +60,27 @@ export function App({ api }: { api: DesktopApi }) {
           <AskProvider>
           <header>
             <h1>StudioVault</h1>
-            <nav aria-label="Screens">
-              {(Object.keys(SCREENS) as Screen[]).map((s) => (
+            {!setup && <nav aria-label="Screens">
+              {(Object.keys(SCREENS) as Screen[]).filter((s) => s !== "tills" || mayAddTills(status?.identity?.role)).map((s) => (
                 <button key={s} aria-current={screen === s ? "page" : undefined} onClick={() => setScreen(s)}>
                   {SCREENS[s]}
                   {s === "conflicts" && conflicts > 0 ? ` (${conflicts})` : ""}
                 </button>
               ))}
-            </nav>
+            </nav>}
             <span class={`pill ${words?.tone ?? "busy"}`} role="status" aria-label="Sync state" data-testid="sync-pill">
-              {words && status ? `${words.short}${pendingSuffix(status)}` : "Starting…"}
+              {status && !status.identity ? "Not set up" : words && status ? `${words.short}${pendingSuffix(status)}` : "Starting…"}
             </span>
           </header>
           <main>
-            {screen === "pos" && <PosScreen />}
-            {screen === "projects" && <ProjectsScreen />}
-            {screen === "invoices" && <InvoicesScreen />}
-            {screen === "sync" && <SyncPanel onOpenConflicts={() => setScreen("conflicts")} />}
-            {screen === "conflicts" && <ConflictInbox />}
+            {setup && <SetupScreen status={status} />}
+            {!setup && status && <SignInAgain status={status} />}
+            {!setup && screen === "tills" && status && <AddTill status={status} />}
+            {!setup && screen === "pos" && <PosScreen />}
+            {!setup && screen === "projects" && <ProjectsScreen />}
+            {!setup && screen === "invoices" && <InvoicesScreen />}
+            {!setup && screen === "sync" && <SyncPanel onOpenConflicts={() => setScreen("conflicts")} />}
+            {!setup && screen === "conflicts" && <ConflictInbox />}
           </main>
           </AskProvider>
         </Revision.Provider>

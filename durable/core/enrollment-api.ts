@@ -23,7 +23,12 @@ import { parseBody } from "../http.js";
 import type { Actor } from "./actor.js";
 import type { BranchCore } from "./branch.js";
 import { storedDeviceId, storedUserId } from "./ids.js";
-import type { ApiAnswer } from "./http-api.js";
+
+/** An answer, as http-api.ts's ApiAnswer (declared here too: that module imports this one). */
+interface ApiAnswer {
+  status: number;
+  body: unknown;
+}
 
 export interface EnrollmentAnswerHost {
   /** Signs a device token for these claims (durable/auth.ts signDeviceToken with TOKEN_SECRET). */
