@@ -10,6 +10,13 @@ import type { AppStatus, SignInResult } from "../app/api.js";
 import { useApi } from "./hooks.js";
 import { TextField } from "./sign-in-words.js";
 
+/** A download's size for people: bytes below a KB (a new branch's snapshot is tiny), else KB or MB. */
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
 type Errors = Partial<Record<"server" | "branch" | "code", string>>;
 
 export function SetupScreen({ status }: { status: AppStatus | null }) {
@@ -56,7 +63,7 @@ export function SetupScreen({ status }: { status: AppStatus | null }) {
             {bootstrap ? (
               <label>
                 {bootstrap.phase === "download"
-                  ? `Downloading the branch's records: ${Math.round(bootstrap.bytes / 1024)} of ${Math.round(bootstrap.total_bytes / 1024)} KB`
+                  ? `Downloading the branch's records: ${size(bootstrap.bytes)} of ${size(bootstrap.total_bytes)}`
                   : `Setting up: ${bootstrap.entities} of ${bootstrap.total_entities} records`}
                 <progress max={bootstrap.phase === "download" ? bootstrap.total_bytes : bootstrap.total_entities} value={bootstrap.phase === "download" ? bootstrap.bytes : bootstrap.entities} />
               </label>

@@ -18,6 +18,11 @@ export interface TestProxy {
   freezeAfterVerdicts(verdicts: number): Promise<void>;
   /** Everything passes again (new connections and old). */
   passAll(): void;
+  /**
+   * HTTP requests whose path matches `path` wait here until the returned function is called (a
+   * snapshot download held, so the progress its client shows before the first byte can be looked at).
+   */
+  holdHttp(path: RegExp): () => void;
   close(): Promise<void>;
 }
 
@@ -25,7 +30,9 @@ export async function startProxy(upstream: URL): Promise<TestProxy> {
   let mode: { kind: "pass" } | { kind: "count"; left: number; frozen: boolean; onUnanswered: () => void } = { kind: "pass" };
   const sockets = new Set<WebSocket>();
 
-  const server = http.createServer((req, res) => {
+  let held: { path: RegExp; released: Promise<void> } | null = null;
+  const server = http.createServer(async (req, res) => {
+    if (held && held.path.test(req.url ?? "")) await held.released;
     const up = http.request(
       { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
       (answer) => {
@@ -76,6 +83,14 @@ export async function startProxy(upstream: URL): Promise<TestProxy> {
         mode = { kind: "count", left: verdicts, frozen: false, onUnanswered: resolve };
       }),
     passAll: () => void (mode = { kind: "pass" }),
+    holdHttp: (path) => {
+      let release = () => {};
+      held = { path, released: new Promise<void>((resolve) => (release = resolve)) };
+      return () => {
+        held = null;
+        release();
+      };
+    },
     close: async () => {
       for (const ws of sockets) ws.terminate();
       wss.close();

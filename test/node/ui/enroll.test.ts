@@ -13,6 +13,7 @@ import { signDeviceToken } from "../../../durable/auth.js";
 import type { DeviceClaims } from "../../../protocol/token.js";
 import { openStore, tempDbPath } from "../../support/desktop.js";
 import { waitUntil } from "../../support/e2e.js";
+import { startProxy } from "../../support/proxy.js";
 import { TEST_SECRET, tokenFor } from "../../support/server.js";
 import { expectAccessible, openScreen, uiHarness } from "../../support/ui.js";
 
@@ -47,6 +48,9 @@ describe("ways in, in the app", () => {
     await expect.poll(() => manager.page.getByTestId("sync-pill").textContent(), { timeout: 20_000 }).toContain("Live");
     expect(manager.d.store.posSale(sale).ok).toBe(true);
     await waitUntil("the manager's sale is confirmed", () => manager.d.store.summary().pending === 0, 20_000);
+    // A snapshot, so the new till bootstraps from it (and shows its progress).
+    const exported = await fetch(new URL(`/v1/branches/${branch}/snapshots`, ui.server.url), { method: "POST", headers: { Authorization: `Bearer ${await tokenFor(branch, MANAGER, "manager")}` } });
+    expect(exported.status).toBe(201);
 
     // The manager asks for a code.
     await openScreen(manager.page, "Add a till");
@@ -102,9 +106,19 @@ describe("ways in, in the app", () => {
     await expectAccessible(page, "setup, unreachable");
     await ui.shot(page, "setup-unreachable");
 
-    // The right server and the code, typed in lower case with a space: set up, then the app.
-    await page.getByTestId("setup-server").fill(ui.server.url.origin);
+    // The right server and the code, typed in lower case with a space: set up, the snapshot's
+    // progress (its download held at the proxy until looked at), then the app.
+    const proxy = await startProxy(ui.server.url);
+    ui.onClose(() => proxy.close());
+    const release = proxy.holdHttp(/\/snapshots\/\d+\/data/);
+    await page.getByTestId("setup-server").fill(proxy.url.origin);
     await page.getByRole("button", { name: "Set up this till" }).click();
+    const progress = page.getByTestId("setup-progress");
+    await expect.poll(() => progress.textContent(), { timeout: 20_000 }).toMatch(/^Signed in\. Getting the branch's records…Downloading the branch's records: 0 bytes of [1-9]\d* bytes$/);
+    expect(await progress.locator("progress").count()).toBe(1);
+    await expectAccessible(page, "setup, bootstrapping");
+    await ui.shot(page, "setup-bootstrapping");
+    release();
     await page.getByRole("navigation", { name: "Screens" }).waitFor({ timeout: 20_000 });
     await expect.poll(() => page.getByTestId("sync-pill").textContent(), { timeout: 20_000 }).toContain("Live");
     expect(store.config()).toMatchObject({ branch_id: branch, user_id: "nimal", role: "cashier" });
