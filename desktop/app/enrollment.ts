@@ -34,8 +34,9 @@ export async function setUp(store: LocalStore, input: { server: string; branch: 
   const exchanged = await exchangeCode({ serverUrl: input.server, branch, code: input.code });
   if (!exchanged.ok) {
     const e = exchanged.error;
-    const field = e.kind === "refused" && e.message.includes("branch name") ? "branch" : FIELD_OF[e.kind];
-    return { ok: false, field, message: e.message, detail: e.detail };
+    // On a first run the branch may be the mistake as much as the code: say both.
+    const message = e.kind === "wrong" ? `That sign-in code is not right for branch ${branch}. Check the code and the branch, or ask a manager for a new code.` : e.message;
+    return { ok: false, field: FIELD_OF[e.kind], message, detail: e.detail };
   }
   // Another window may have set it up meanwhile: the store refuses a second binding, in words.
   const result = store.init({ server_url: serverOrigin(input.server)!, token: exchanged.value.token });

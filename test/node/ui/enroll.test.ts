@@ -85,7 +85,7 @@ describe("ways in, in the app", () => {
     await typeCode(page, "setup-code", "AAAA-AAAA");
     await page.getByRole("button", { name: "Set up this till" }).click();
     const codeError = page.getByRole("alert");
-    await expect.poll(() => codeError.textContent()).toBe("That sign-in code is not right. Check it and type it again, or ask a manager for a new one.");
+    await expect.poll(() => codeError.textContent()).toBe(`That sign-in code is not right for branch ${branch}. Check the code and the branch, or ask a manager for a new code.`);
     expect(await page.getByTestId("setup-code").getAttribute("aria-invalid")).toBe("true");
     expect(await page.getByTestId("setup-branch").inputValue()).toBe(branch);
     await expectAccessible(page, "setup, wrong code");
