@@ -15,7 +15,8 @@
  *   GET  /v1/branches/:branchId/snapshots/latest       the newest manifest
  *   GET  /v1/branches/:branchId/snapshots/:seq/data    the snapshot, with HTTP Range support
  *
- * Every /v1 request carries a device token (I11). It is verified here, and **no refused request
+ * Every /v1 request carries a device token (I11), except `POST …/enroll`, where a till without one
+ * exchanges a manager's one-time code for one (rate-limited per address before any branch is touched). It is verified here, and **no refused request
  * touches a Durable Object**: not a missing or forged token, and not a validly signed one that is
  * expired, not yet valid or for another branch either. Waking a branch costs its storage (a made-up
  * branch name would create a database) and a branch-side audit row per refusal would let anyone grow
