@@ -15,6 +15,8 @@ export const AuditKind = [
   "device_revoked",
   "install_conflict",
   "clock_skew",
+  /** A manager resolved a conflict a device kept open for one (conflict-resolution.ts). */
+  "conflict_resolved",
 ] as const;
 export type AuditKind = (typeof AuditKind)[number];
 
