@@ -11,7 +11,7 @@
  * is quarantined (reject.ts) when a batch would take it, and the batch goes on without it.
  */
 import { applyEvent, type Entity, type SyncEvent } from "../../domain/index.js";
-import { type Change, FRAME_LIMIT_BYTES, MAX_BATCH_EVENTS, utf8ByteLength, type Verdict } from "../../protocol/index.js";
+import { type Change, FRAME_LIMIT_BYTES, type LastChange, MAX_BATCH_EVENTS, utf8ByteLength, type Verdict } from "../../protocol/index.js";
 import { audit, log, nowIso, type QueueRow, readQueued, type StoreContext } from "./context.js";
 import { recordCommittedPos } from "./pos-facts.js";
 import { quarantine, rejectRow } from "./reject.js";
@@ -106,7 +106,7 @@ export function applyVerdicts(ctx: StoreContext, batchId: string, verdicts: read
         confirm(ctx, row, verdict.seq, verdict.version, verdict.official_receipt_no);
         confirmed++;
       } else {
-        reject(ctx, row, verdict.code, verdict.message, verdict.server_entity);
+        reject(ctx, row, verdict.code, verdict.message, verdict.server_entity, verdict.last_change ?? null);
         rejected++;
       }
     }
@@ -145,14 +145,17 @@ function confirm(ctx: StoreContext, row: QueueRow, seq: number, version: number,
   log(ctx, "confirmed", `seq ${seq}, version ${version}${receipt ? `, official receipt ${receipt}` : ""}`, row);
 }
 
-function reject(ctx: StoreContext, row: QueueRow, code: string, message: string, serverEntity: Entity | null): void {
+function reject(ctx: StoreContext, row: QueueRow, code: string, message: string, serverEntity: Entity | null, lastChange: LastChange | null): void {
+  // The base the change was built on, before server truth replaces it: the inbox keeps it (a deleted
+  // project's name and fields would otherwise be gone from this device).
+  const base = readBase(ctx, row.entity_id);
   // Server wins (I7): the entity goes back to server truth.
   if (serverEntity) writeBase(ctx, serverEntity);
   // The inbox shows the server's side: the entity the verdict brought or, when it brought none
   // (protocol v3 sends it only where the copy must move, and once per push), this device's copy of
   // server truth, which is the same. Later local events built on this one are rejected the same way.
   const serverSide = serverEntity ?? readBase(ctx, row.entity_id);
-  rejectRow(ctx, row, code, message, serverSide, serverSide);
+  rejectRow(ctx, row, code, message, serverSide, serverSide, { lastChange, base });
   refreshView(ctx, row.entity_id);
 }
 
