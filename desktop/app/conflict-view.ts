@@ -7,6 +7,7 @@
  */
 import { canDo, type Entity, ENTITY_NOUN, formatMinor, invoiceTotals, type Role, zonedIso } from "../../domain/index.js";
 import type { LastChange } from "../../protocol/index.js";
+import { UNREADABLE } from "../store/context.js";
 import { allowedActions, type Conflict, mineData } from "../store/conflicts.js";
 import type { ConflictField, ConflictView } from "./api.js";
 
@@ -189,6 +190,10 @@ function reapplyPreview(c: Conflict, mine: Record<string, unknown> | null): Conf
 function managerWords(c: Conflict, viewer: Viewer): ConflictView["manager"] {
   if (!c.needs_manager) return null;
   if (c.resolved_at) return { can_resolve: false, words: `Resolved by ${c.resolved_by ?? "a manager"}${c.resolution_note ? `: ${c.resolution_note}` : ""}` };
+  // Never sent (it could not be read back): the server has no verdict for it to record a resolution against.
+  if (c.code === UNREADABLE) {
+    return { can_resolve: false, words: "This sale could not be read on this till, so it never reached the server and the server cannot record a resolution for it. It stays here, kept as it was; ask support to look at it." };
+  }
   return canDo(viewer.role, "resolve_conflicts")
     ? { can_resolve: true, words: "A refused POS sale stays here until a manager resolves it. Your name, this device and your note are recorded by the server; the entry closes once the server accepts." }
     : {

@@ -133,6 +133,7 @@ export class DesktopCore {
     if (!canDo(cfg.role, "resolve_conflicts")) return { ok: false, error: "Only a manager or the owner can resolve a refused POS sale. Ask a manager." };
     const trimmed = note.trim();
     if (trimmed.length === 0) return { ok: false, error: "Write a note saying what was decided (for example: customer refunded in cash)." };
+    if (this.#paused) return { ok: false, error: "Sync is switched off (working offline), so the server cannot record the resolution and the sale stays open. Go online, then resolve it." };
     const answer = await requestResolution(cfg, conflict.event_id, { action: "keep_server", note: trimmed });
     switch (answer.kind) {
       case "unreachable":

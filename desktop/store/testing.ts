@@ -103,7 +103,7 @@ export function rewindToLayout1(file: string): void {
     db.exec(
       `DROP INDEX queue_by_batch; DROP INDEX view_pos_history;
        ALTER TABLE conflicts DROP COLUMN last_change; ALTER TABLE conflicts DROP COLUMN base_entity;
-       ALTER TABLE conflicts DROP COLUMN resolved_by; ALTER TABLE conflicts DROP COLUMN resolution_note;
+       ALTER TABLE conflicts DROP COLUMN resolved_by; ALTER TABLE conflicts DROP COLUMN resolution_note; DROP TABLE kept_bases;
        UPDATE meta SET value = '1' WHERE key = 'layout_version'`,
     ),
   );

@@ -78,6 +78,28 @@ describe("a project deleted on another device", () => {
   });
 });
 
+describe("the base a change was built on", () => {
+  it("is kept when a pull replaces it before the verdict comes, and released once nothing is open", async () => {
+    const { server, a, b } = await setup();
+    const created = ok(a.createProject({ ...ex.project, title: "Perera wedding" })).event;
+    syncDirect(a, server.core);
+    syncDirect(b, server.core);
+    ok(b.updateProject(created.entity_id, { status: "shooting" }));
+    ok(b.deleteProject(created.entity_id, "duplicate"));
+    syncDirect(b, server.core);
+    ok(a.updateProject(created.entity_id, { notes: "bring the 85mm" }));
+    expect(inspectStore(a.path, (i) => i.keptBases())).toEqual([]);
+    // This device pulls first (the deletion arrives), then pushes its edit.
+    a.applyChanges(server.core.pull(a.cursor(), 100, crypto.randomUUID()).changes);
+    expect(inspectStore(a.path, (i) => i.keptBases())).toEqual([created.entity_id]);
+    syncDirect(a, server.core);
+    const [view] = views(a);
+    expect(view).toMatchObject({ entity_name: "Perera wedding", actions: ["dismiss", "restore"] });
+    expect(view!.fields.find((f) => f.label === "Status")).toEqual({ label: "Status", mine: "Booked", server: "—", differs: true });
+    expect(inspectStore(a.path, (i) => i.keptBases())).toEqual([]);
+  });
+});
+
 describe("a version conflict on an edit", () => {
   it("previews exactly what a re-apply sends, on the server's current version", async () => {
     const { server, a, b } = await setup();
