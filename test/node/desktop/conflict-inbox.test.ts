@@ -6,11 +6,13 @@
  * actions an entry allows; a refused POS sale is closed only by a manager's resolution.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { DesktopCore } from "../../../desktop/app/core.js";
 import { conflictView, type Viewer } from "../../../desktop/app/conflict-view.js";
 import { inspectStore } from "../../../desktop/store/inspect.js";
 import type { LocalStore } from "../../../desktop/store/local-store.js";
 import type { PosLine } from "../../../domain/index.js";
 import { makeCore } from "../../support/branch.js";
+import { freePort } from "../../support/e2e.js";
 import { deviceToken, openStore, syncDirect } from "../../support/desktop.js";
 import * as ex from "../../fixtures/examples.js";
 
@@ -172,5 +174,42 @@ describe("a refused POS sale (kept for a manager, I6)", () => {
     expect(store.conflicts()[0]).toMatchObject({ resolution: "keep_server", resolved_by: "priya", resolution_note: "refunded in cash" });
     expect(store.conflicts({ open: true })).toEqual([]);
     expect(inspectStore(store.path, (i) => i.audit()).at(-1)).toMatchObject({ kind: "conflict_resolved", detail: expect.stringContaining("keep_server by priya: refunded in cash") });
+  });
+});
+
+describe("a manager's resolution through the core", () => {
+  /** A till whose sale the server refused, bound to `role`, talking to `serverUrl`. */
+  async function refusedSale(role: "cashier" | "manager", serverUrl: string) {
+    const server = makeCore();
+    const till = await openStore({ device: A, role, serverUrl });
+    cleanup.push(() => server.close(), () => till.store.close());
+    ok(till.store.posSale({ currency: "LKR", lines, method: "card" }));
+    const cfg = till.store.config()!;
+    const batch = till.store.nextBatch()!;
+    till.store.applyVerdicts(batch.batch_id, server.core.push({ device_id: cfg.device_id, user_id: cfg.user_id, role: "viewer" }, batch.events as never).verdicts);
+    return till.store;
+  }
+
+  it("refuses a cashier, an empty note, and keeps the entry open, in words, when the server cannot be reached", async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const cashier = await refusedSale("cashier", dead);
+    const core = new DesktopCore(cashier, { online: false });
+    cleanup.push(() => core.stop());
+    const id = cashier.conflicts()[0]!.id;
+    expect(await core.handle({ method: "managerResolveConflict", id, note: "refunded" })).toEqual({ ok: false, error: "Only a manager or the owner can resolve a refused POS sale. Ask a manager." });
+    expect(await core.handle({ method: "resolveConflict", id, action: "dismiss" })).toMatchObject({ ok: false, error: expect.stringContaining("resolved only by a manager") });
+
+    const manager = await refusedSale("manager", dead);
+    const online = new DesktopCore(manager, { online: true });
+    cleanup.push(() => online.stop());
+    const entry = manager.conflicts()[0]!.id;
+    expect(await online.handle({ method: "managerResolveConflict", id: entry, note: "  " })).toMatchObject({ ok: false, error: expect.stringMatching(/^Write a note/) });
+    expect(await online.handle({ method: "managerResolveConflict", id: entry, note: "refunded in cash" })).toEqual({
+      ok: false,
+      error: "The server could not be reached, so the sale stays open for a manager. Try again when this till is online.",
+    });
+    expect(manager.conflicts({ open: true })).toHaveLength(1);
+    const [view] = (await online.handle({ method: "conflicts", open: true })) as Array<{ manager: unknown; actions: unknown }>;
+    expect(view).toMatchObject({ manager: { can_resolve: true }, actions: [] });
   });
 });
