@@ -10,7 +10,7 @@
  */
 import { z } from "zod";
 import { type BranchAction, canDo, DeviceId, EventId, IsoDate } from "../../domain/index.js";
-import { ConflictResolutionRequest, decodeWith, FRAME_LIMIT_BYTES, MAX_PULL_PAGE_CHANGES, PushFrame, RevokeRequest, type Change, type CloseReason, type SnapshotManifest } from "../../protocol/index.js";
+import { ConflictResolutionRequest, decodeWith, FRAME_LIMIT_BYTES, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, MAX_PULL_PAGE_CHANGES, PushFrame, RevokeRequest, type Change, type CloseReason, type SnapshotManifest } from "../../protocol/index.js";
 import type { DeviceClaims } from "../../protocol/token.js";
 import { decodeSegment, intParam, parseBody } from "../http.js";
 import type { Actor } from "./actor.js";
@@ -80,12 +80,15 @@ export class BranchHttpApi {
 
   /** Pushing needs no permission of its own: each event is checked against the role (decide.ts). */
   #push(actor: Actor, url: URL, text: string): ApiAnswer {
+    // HTTP has no hello: a client asks for v5's verdicts with ?protocol_version=5; others get v4's.
+    const version = intParam(url, "protocol_version", 4);
+    if (version === null || version < MIN_SUPPORTED_PROTOCOL_VERSION || version > PROTOCOL_VERSION) {
+      return badRequest(`protocol_version must be an integer from ${MIN_SUPPORTED_PROTOCOL_VERSION} to ${PROTOCOL_VERSION}, received ${JSON.stringify((url.searchParams.get("protocol_version") ?? "").slice(0, 20))}`);
+    }
     const frame = decodeWith(PushFrame, text, FRAME_LIMIT_BYTES);
     if (!frame.ok) return answer(frame.error.code === "frame_too_large" ? 413 : 400, { error: frame.error.code, message: frame.error.message });
     const outcome = this.core.push(actor, frame.value.events);
     this.host.publish(outcome.changes);
-    // HTTP has no hello: a client asks for v5's verdicts with ?protocol_version=5; others get v4's.
-    const version = intParam(url, "protocol_version", 4) ?? 4;
     return answer(200, { type: "verdicts", batch_id: frame.value.batch_id, verdicts: verdictsFor(version, outcome.verdicts) });
   }
 
