@@ -114,8 +114,11 @@ export function allowedActions(c: Conflict): ConflictAction[] {
   if (c.resolved_at !== null || c.needs_manager) return [];
   const actions: ConflictAction[] = ["dismiss"];
   if (c.code === UNREADABLE) return actions;
-  const deleted = c.server_entity?.entity_type === "project" && c.server_entity.deleted;
-  if (c.operation === "update" && !deleted && c.server_entity !== null) actions.push("reapply");
+  const server = c.server_entity;
+  const deleted = server?.entity_type === "project" && server.deleted;
+  // A void is final: an edit re-applied to a voided invoice would only be refused again.
+  const voided = (server?.entity_type === "invoice" && server.data.status === "void") || (server?.entity_type === "pos_order" && server.void !== null);
+  if (c.operation === "update" && server !== null && !deleted && !voided) actions.push("reapply");
   if (c.entity_type === "project" && deleted && c.operation === "update" && mineData(c) !== null) actions.push("restore");
   if (c.operation === "create" && c.entity_type !== "pos_order") actions.push("reenter");
   return actions;
@@ -127,7 +130,7 @@ function refusal(c: Conflict, action: ConflictAction): string {
   if (c.code === UNREADABLE) return "This change could not be read, so it cannot be used again; make it again, then keep the server's version";
   switch (action) {
     case "reapply":
-      return `Only an edit of something that still exists can be re-applied; this was a ${c.operation}`;
+      return c.operation === "update" ? "Only an edit of something that still exists and is not voided can be re-applied" : `Only an edit can be re-applied; this was a ${c.operation}`;
     case "restore":
       return "Only an edit of a project deleted on another device can be restored as a new project";
     case "reenter":

@@ -125,6 +125,23 @@ describe("a version conflict on an edit", () => {
   });
 });
 
+describe("an edit of an invoice voided on another device", () => {
+  it("can only be dropped: a void is final, so a re-apply is not offered and is refused", async () => {
+    const { server, a, b } = await setup();
+    const created = ok(a.createInvoice({ ...ex.invoice, project_id: null })).event;
+    syncDirect(a, server.core);
+    syncDirect(b, server.core);
+    ok(b.voidInvoice(created.entity_id, "issued twice"));
+    syncDirect(b, server.core);
+    ok(a.updateInvoice(created.entity_id, { notes: "late edit" }));
+    syncDirect(a, server.core);
+    const [view] = views(a);
+    expect(view).toMatchObject({ code: "entity_voided", actions: ["dismiss"], last_change: { operation: "void", reason: "issued twice" } });
+    expect(view!.last_change!.words).toBe("Voided by u-00b2 on another device, 25 Nov 09:30 — reason: issued twice");
+    expect(a.resolveConflict(view!.id, "reapply")).toMatchObject({ ok: false, error: expect.stringMatching(/not voided/) });
+  });
+});
+
 describe("a refused create", () => {
   it("is entered again as a new record with a new id and the same fields", async () => {
     const { server, a } = await setup();
