@@ -220,7 +220,7 @@ export function conflictView(c: Conflict, viewer: Viewer): ConflictView {
     resolved_at: c.resolved_at,
     resolution: c.resolution,
     entity_name: entityName(c, mine),
-    what: c.operation === "create" ? `Your new ${noun.bare} was not accepted by the server.` : `Your ${OPERATION_NOUN[c.operation] ?? "change"} of this ${noun.bare} was not applied.`,
+    what: whatWords(c, noun.bare),
     last_change: c.last_change ? { ...c.last_change, words: lastChangeWords(c.last_change, viewer) } : null,
     fields: compare(c, mine),
     actions: allowedActions(c),
@@ -232,3 +232,10 @@ export function conflictView(c: Conflict, viewer: Viewer): ConflictView {
 }
 
 const OPERATION_NOUN: Record<string, string> = { update: "edit", delete: "deletion", void: "void" };
+
+/** What was not applied, in a sentence; a change that could not be read back was never sent at all. */
+function whatWords(c: Conflict, noun: string): string {
+  const change = c.operation === "create" ? `new ${noun}` : `${OPERATION_NOUN[c.operation] ?? "change"} of this ${noun}`;
+  if (c.code === UNREADABLE) return `Your ${change} could not be read back on this device, so it was never sent to the server.`;
+  return c.operation === "create" ? `Your new ${noun} was not accepted by the server.` : `Your ${change} was not applied.`;
+}

@@ -99,6 +99,7 @@ describe("sync in words a cashier understands", () => {
     await rejected.getByRole("button", { name: "Open the conflict inbox" }).click();
     await page.getByTestId("conflict").waitFor();
     expect(await page.getByTestId("conflict").getByRole("button").count()).toBe(0);
+    expect(await page.getByTestId("conflict").innerText()).toContain("Your new POS order could not be read back on this device, so it was never sent to the server.");
     expect(await page.getByTestId("conflict-manager").textContent()).toMatch(/^This sale could not be read on this till, so it never reached the server/);
     await expectAccessible(page, "an unreadable sale kept for a manager");
     await shot(page, "unreadable-sale-kept");
