@@ -44,6 +44,8 @@ export const BRANCH_ACTIONS = {
   export_snapshot: ["owner", "manager"],
   /** List the branch's devices and revoke one (a lost or stolen till). */
   manage_devices: ["owner", "manager"],
+  /** Resolve a conflict kept open for a manager (a refused POS sale), audited on the server. */
+  resolve_conflicts: ["owner", "manager"],
 } as const satisfies Record<string, readonly Role[]>;
 export type BranchAction = keyof typeof BRANCH_ACTIONS;
 

@@ -11,6 +11,7 @@
  *   POST /v1/branches/:branchId/devices/:deviceId/revoke   revoke one (manager)
  *   POST /v1/branches/:branchId/enrollments            a one-time sign-in code (manager)
  *   POST /v1/branches/:branchId/enroll                 exchange a code for a token (NO token; rate-limited)
+ *   POST /v1/branches/:branchId/conflicts/:eventId/resolution   resolve a conflict kept for a manager
  *   POST /v1/branches/:branchId/snapshots              export one now (manager)
  *   GET  /v1/branches/:branchId/snapshots/latest       the newest manifest
  *   GET  /v1/branches/:branchId/snapshots/:seq/data    the snapshot, with HTTP Range support
@@ -40,9 +41,9 @@ import { serveSnapshotData } from "./snapshots/serve.js";
 export { BranchDurableObject };
 
 const ROUTE =
-  /^\/v1\/branches\/([^/]+)\/(sync|push|changes|audit|ledger|devices|devices\/([^/]+)\/revoke|enrollments|enroll|snapshots|snapshots\/latest|snapshots\/(\d{1,16})\/data)$/;
+  /^\/v1\/branches\/([^/]+)\/(sync|push|changes|audit|ledger|devices|devices\/([^/]+)\/revoke|enrollments|enroll|snapshots|snapshots\/latest|snapshots\/(\d{1,16})\/data|conflicts\/([^/]+)\/resolution)$/;
 
-type Action = "sync" | "push" | "changes" | "audit" | "ledger" | "devices" | "revoke" | "enrollments" | "enroll" | "snapshots" | "snapshots/latest" | "snapshot_data";
+type Action = "sync" | "push" | "changes" | "audit" | "ledger" | "devices" | "revoke" | "enrollments" | "enroll" | "snapshots" | "snapshots/latest" | "snapshot_data" | "resolution";
 
 interface Route {
   method: "GET" | "POST";
@@ -67,6 +68,7 @@ const ROUTES: Record<Action, Route> = {
   snapshots: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: false },
   "snapshots/latest": GET,
   snapshot_data: GET,
+  resolution: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: true },
 };
 
 /**
@@ -94,7 +96,7 @@ async function handle(request: Request, env: Env): Promise<Response> {
   }
   const match = ROUTE.exec(url.pathname);
   if (!match) return json(404, { error: "not_found", message: `no route for ${url.pathname}` });
-  const action: Action = match[3] !== undefined ? "revoke" : match[4] !== undefined ? "snapshot_data" : (match[2] as Action);
+  const action: Action = match[3] !== undefined ? "revoke" : match[4] !== undefined ? "snapshot_data" : match[5] !== undefined ? "resolution" : (match[2] as Action);
   const route = ROUTES[action];
   const rawBranch = decodeSegment(match[1]!);
   const branch = BranchId.safeParse(rawBranch);

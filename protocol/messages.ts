@@ -1,5 +1,5 @@
 /**
- * Sync protocol v4: every message in each direction, as one discriminated union on `type` per
+ * Sync protocol v5: every message in each direction, as one discriminated union on `type` per
  * direction. Prose and worked examples live in docs/protocol/wire.md, the exact verdicts in docs/protocol/domain.md.
  *
  * Bump PROTOCOL_VERSION when: a message, field, enum value or limit on the wire is added, removed or
@@ -19,7 +19,7 @@ import { Role } from "../domain/permissions.js";
 import { IsoDateTime, line } from "../domain/text.js";
 import { TimeZone } from "../domain/time.js";
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 /** Oldest client protocol the server still speaks. Older clients are closed with `protocol_too_old`. */
 export const MIN_SUPPORTED_PROTOCOL_VERSION = 1;
 
@@ -44,6 +44,11 @@ export const PROTOCOL_HISTORY = [
     version: 4,
     note: "error names the request it answers (in_reply_to: a pull's request_id, a push's batch_id, a chunk's transfer_id); v1-v3 clients get no field",
     fingerprint: "dc9bc7bc502f3a36bc8eba6d256b0cc4f285123191fa5d55a1e783f7efec19e2",
+  },
+  {
+    version: 5,
+    note: "a rejected verdict says who made the server's current version, when and why (last_change: seq, user, device, committed_at, operation, the delete/void reason; null when the entity never existed); v1-v4 clients get no field",
+    fingerprint: "34430bfd39aa104d517a3c02acfb573233a8af77f12e3870d4854da497d4dd75",
   },
 ] as const;
 
@@ -167,6 +172,25 @@ export const ConfirmedVerdict = z.strictObject({
 });
 export type ConfirmedVerdict = z.infer<typeof ConfirmedVerdict>;
 
+/**
+ * Since v5: the commit that made the server's current version of the rejected event's entity, read
+ * from the branch's own log and audit (never from the device): who, on which device, when, with what
+ * operation, and the reason a delete or void carried (else null).
+ */
+export const LastChange = z.strictObject({
+  seq: z.int().min(1),
+  user_id: UserId,
+  device_id: DeviceId,
+  /** A name people know the device by, when the branch has one (none yet: the field is left out). */
+  device_name: line(100).optional(),
+  /** Server clock at that commit. Informational: order is `seq`. */
+  committed_at: IsoDateTime,
+  operation: Operation,
+  /** The reason a delete or void gave; null for other operations. */
+  reason: line(500).nullable(),
+});
+export type LastChange = z.infer<typeof LastChange>;
+
 export const RejectedVerdict = z.strictObject({
   event_id: EventId,
   status: z.literal("rejected"),
@@ -176,6 +200,11 @@ export const RejectedVerdict = z.strictObject({
   detail: RejectDetail.nullable(),
   /** The server's current entity (a tombstone if deleted), or null if it never existed. */
   server_entity: Entity.nullable(),
+  /**
+   * Since v5: the commit that made the server's current version (who, when, why), whatever the
+   * rejection; null when the entity never existed or the event named none. Absent for v1-v4 clients.
+   */
+  last_change: LastChange.nullable().optional(),
 });
 export type RejectedVerdict = z.infer<typeof RejectedVerdict>;
 

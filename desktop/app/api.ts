@@ -12,6 +12,7 @@ import type { PublicStatus } from "../../machines/index.js";
 import type { DeviceId, Entity, EntityType as EntityTypeName, InvoiceCreate, InvoicePatch, LedgerRow, MediaSelection, ProjectData, ProjectPatch, RejectCode, RejectDetail, Role, SyncEvent, UserId } from "../../domain/index.js";
 import { EntityType } from "../../domain/index.js";
 import { err, ok, type Result } from "../../lib/result.js";
+import type { LastChange } from "../../protocol/index.js";
 import type { BootstrapProgress } from "../sync/bootstrap.js";
 import type { CorrectionInput, SaleInput } from "../store/writes.js";
 
@@ -51,7 +52,36 @@ export interface ConflictView {
   created_at: string;
   resolved_at: string | null;
   resolution: string | null;
+  /** The entity's name for people (the local change's, the server's, or the last known one), if any. */
+  entity_name: string | null;
+  /** What was not applied, in a sentence ("Your edit of this project was not applied."). */
+  what: string;
+  /**
+   * Who made the server's version, when and why (protocol v5), with `words` ready to show: "Deleted by
+   * nimal on another device, 2 Dec 14:05 — reason: duplicate" (the branch's time zone, the core's clock).
+   */
+  last_change: (LastChange & { words: string }) | null;
+  /** Field by field: this device's version beside the server's, formatted for people. */
+  fields: ConflictField[];
+  /** What this entry allows (the store refuses anything else). */
+  actions: ConflictAction[];
+  /** What "Re-apply my change" sends: these fields, as an edit of the server's version `base_version`. */
+  reapply_preview: { base_version: number; fields: Array<{ label: string; value: string }> } | null;
+  /** For an entry kept for a manager: whether this user may resolve it, and why (not) in words. */
+  manager: { can_resolve: boolean; words: string } | null;
+  resolved_by: string | null;
+  resolution_note: string | null;
 }
+
+export interface ConflictField {
+  label: string;
+  mine: string;
+  server: string;
+  differs: boolean;
+}
+
+/** Keep the server's version, re-apply an edit, restore a deleted project as new, enter a refused create again. */
+export type ConflictAction = "dismiss" | "reapply" | "restore" | "reenter";
 
 export interface SyncSummary {
   pending: number;
@@ -113,7 +143,9 @@ export const ApiRequest = z.discriminatedUnion("method", [
   // day: a business day in the branch's zone (absent: all days); search: part of a receipt number.
   z.strictObject({ method: z.literal("posHistory"), day: z.iso.date().optional(), search: z.string().max(200).optional(), limit: z.int().min(1).max(200), offset: z.int().min(0) }),
   z.strictObject({ method: z.literal("conflicts"), open: z.boolean() }),
-  z.strictObject({ method: z.literal("resolveConflict"), id: z.int().min(1), action: z.enum(["dismiss", "reapply"]) }),
+  z.strictObject({ method: z.literal("resolveConflict"), id: z.int().min(1), action: z.enum(["dismiss", "reapply", "restore", "reenter"]) }),
+  // An entry kept for a manager, resolved through the server (the server checks the role and audits it).
+  z.strictObject({ method: z.literal("managerResolveConflict"), id: z.int().min(1), note: z.string().max(500) }),
   z.strictObject({ method: z.literal("ledger"), day: z.iso.date().nullable() }),
   z.strictObject({ method: z.literal("write"), action: WriteAction }),
   z.strictObject({ method: z.literal("retryNow") }),
@@ -141,6 +173,7 @@ export interface ApiResults {
   posHistory: PosHistoryPage;
   conflicts: ConflictView[];
   resolveConflict: { ok: true } | { ok: false; error: string };
+  managerResolveConflict: { ok: true } | { ok: false; error: string };
   ledger: LedgerRow[];
   write: WriteResult;
   retryNow: null;

@@ -7,7 +7,10 @@ import type { LocalStore } from "../store/local-store.js";
 import type { BootstrapProgress } from "../sync/bootstrap.js";
 import { type EngineOptions, SyncEngine } from "../sync/engine.js";
 import { decodeTokenUnverified } from "../../protocol/token.js";
-import type { ApiRequest, ApiResults, AppEvent, AppStatus, WriteAction, WriteResult } from "./api.js";
+import { canDo } from "../../domain/index.js";
+import { requestResolution } from "../sync/conflict-resolution.js";
+import type { ApiRequest, ApiResults, AppEvent, AppStatus, ConflictView, WriteAction, WriteResult } from "./api.js";
+import { conflictView } from "./conflict-view.js";
 import { addTill, setUp, signInAgain } from "./enrollment.js";
 
 /** When a token runs out, from the token itself (unverified: for words on the screen only). */
@@ -100,12 +103,14 @@ export class DesktopCore {
       case "posHistory":
         return this.store.posHistory({ day: request.day, search: request.search, limit: request.limit, offset: request.offset });
       case "conflicts":
-        return this.store.conflicts({ open: request.open });
+        return this.#conflicts(request.open);
       case "resolveConflict": {
         const r = this.store.resolveConflict(request.id, request.action);
         if (r.ok) this.#afterWrite();
         return r.ok ? { ok: true } : { ok: false, error: r.error };
       }
+      case "managerResolveConflict":
+        return this.#managerResolve(request.id, request.note);
       case "ledger":
         return this.store.ledger(request.day);
       case "write": {
@@ -133,6 +138,42 @@ export class DesktopCore {
         });
       case "addTill":
         return addTill(this.store, request);
+    }
+  }
+
+  /** The inbox in people's words, built here (conflict-view.ts), on the store's clock and zone. */
+  #conflicts(open: boolean): ConflictView[] {
+    const cfg = this.store.config();
+    const viewer = { device_id: cfg?.device_id ?? "", role: cfg?.role ?? "viewer", time_zone: this.store.timeZone(), now_ms: this.store.nowMs() };
+    return this.store.conflicts({ open }).map((c) => conflictView(c, viewer));
+  }
+
+  /**
+   * A manager closes an entry kept for one: through the server, which checks the role and audits
+   * who, on which device, and why. Only when the server accepts does the entry close here.
+   */
+  async #managerResolve(id: number, note: string): Promise<ApiResults["managerResolveConflict"]> {
+    const cfg = this.store.config();
+    const conflict = this.store.conflicts().find((c) => c.id === id);
+    if (!cfg || !conflict) return { ok: false, error: "This entry is no longer in the inbox." };
+    if (!conflict.needs_manager) return { ok: false, error: "This entry is not waiting for a manager; choose one of its actions instead." };
+    if (conflict.resolved_at) return { ok: true };
+    if (!canDo(cfg.role, "resolve_conflicts")) return { ok: false, error: "Only a manager or the owner can resolve a refused POS sale. Ask a manager." };
+    const trimmed = note.trim();
+    if (trimmed.length === 0) return { ok: false, error: "Write a note saying what was decided (for example: customer refunded in cash)." };
+    if (this.#paused) return { ok: false, error: "Sync is switched off (working offline), so the server cannot record the resolution and the sale stays open. Go online, then resolve it." };
+    const answer = await requestResolution(cfg, conflict.event_id, { action: "keep_server", note: trimmed });
+    switch (answer.kind) {
+      case "unreachable":
+        return { ok: false, error: "The server could not be reached, so the sale stays open for a manager. Try again when this till is online." };
+      case "refused":
+        return { ok: false, error: `The server did not accept the resolution: ${answer.message}` };
+      case "accepted": {
+        const closed = this.store.recordManagerResolution(id, answer.resolution);
+        if (!closed.ok) return { ok: false, error: closed.error };
+        this.#changed();
+        return { ok: true };
+      }
     }
   }
 

@@ -122,6 +122,11 @@ export class StoreInspector {
     return this.#db.prepare("SELECT entity_id, seq FROM pos_voids ORDER BY entity_id").all() as PosVoidFact[];
   }
 
+  /** Entity ids whose base is kept for open events a pull overtook (sync-apply.ts). */
+  keptBases(): string[] {
+    return this.#db.prepare("SELECT entity_id FROM kept_bases ORDER BY entity_id").pluck().all() as string[];
+  }
+
   layout(): LayoutInfo {
     const version = this.#db.prepare("SELECT value FROM meta WHERE key = 'layout_version'").pluck().get() as string | undefined;
     const indexes = this.#db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];

@@ -4,14 +4,15 @@
  * inbox and a local audit log. Every read is local; no method here touches the network.
  */
 import Database from "better-sqlite3";
-import { z } from "zod";
-import { type Change, type Verdict } from "../../protocol/index.js";
+import { type Change, type ConflictResolution, type Verdict } from "../../protocol/index.js";
 import { keysetRows } from "../../sqlite/keyset.js";
 import { LEDGER_SQL } from "../../sqlite/ledger.js";
-import { type DeviceId, type Entity, type EntityType, type LedgerRow, RejectCode, clockIsWrong, dayIn, describeSkew, isTimeZone } from "../../domain/index.js";
+import { type DeviceId, type Entity, type EntityType, type LedgerRow, clockIsWrong, dayIn, describeSkew, isTimeZone } from "../../domain/index.js";
 import { decodeTokenUnverified } from "../../protocol/token.js";
 import { err, ok, type Result } from "../../lib/result.js";
-import { audit, nowIso, StoreConfig, type StoreContext, timeZoneOf, UNREADABLE } from "./context.js";
+import { audit, StoreConfig, type StoreContext, timeZoneOf } from "./context.js";
+import * as conflicts from "./conflicts.js";
+import { type Conflict, type ConflictAction } from "./conflicts.js";
 import { migrate } from "./migrations.js";
 import * as rehydrate from "./rehydrate.js";
 import * as sync from "./sync-apply.js";
@@ -63,27 +64,7 @@ export interface LocalEntity {
   official_receipt_no: number | null;
 }
 
-/** What a conflict entry says went wrong: the verdict's reject code, or the device-local UNREADABLE. */
-export const ConflictCode = z.union([RejectCode, z.literal(UNREADABLE)]);
-export type ConflictCode = z.infer<typeof ConflictCode>;
-
-export interface Conflict {
-  id: number;
-  event_id: string;
-  entity_type: EntityType;
-  entity_id: string;
-  operation: string;
-  /** The verdict's reject code, or the device-local `unreadable` (UNREADABLE) for a quarantined row. */
-  code: ConflictCode;
-  message: string;
-  /** The change as queued; for a row whose saved data was not JSON, that raw text as a string. */
-  local_payload: unknown;
-  server_entity: Entity | null;
-  needs_manager: boolean;
-  created_at: string;
-  resolved_at: string | null;
-  resolution: string | null;
-}
+export { type Conflict, ConflictAction, ConflictCode } from "./conflicts.js";
 
 export interface SyncSummary {
   pending: number;
@@ -371,41 +352,20 @@ export class LocalStore {
   }
 
   conflicts(opts: { open?: boolean } = {}): Conflict[] {
-    const rows = this.#ctx
-      .stmt(`SELECT * FROM conflicts ${opts.open ? "WHERE resolved_at IS NULL" : ""} ORDER BY id`)
-      .all() as Array<Omit<Conflict, "code" | "local_payload" | "server_entity" | "needs_manager"> & { code: string; local_payload: string; server_entity: string | null; needs_manager: number }>;
-    return rows.map((r) => ({
-      ...r,
-      code: ConflictCode.parse(r.code),
-      local_payload: parseOr(r.local_payload),
-      server_entity: r.server_entity ? (JSON.parse(r.server_entity) as Entity) : null,
-      needs_manager: r.needs_manager === 1,
-    }));
+    return conflicts.readConflicts(this.#ctx, opts);
   }
 
   /**
-   * Closes a conflict. `reapply` writes the local change again as a NEW event on top of the current
-   * server version (the user saw the conflict and chose to overwrite): for updates only.
+   * Closes a conflict with a person's choice (conflicts.ts): keep the server's version, re-apply an
+   * edit on the current version, restore a deleted project or enter a refused create again as new.
    */
-  resolveConflict(id: number, action: "dismiss" | "reapply"): Result<null, string> {
-    const conflict = this.conflicts().find((c) => c.id === id);
-    if (!conflict) return err(`no conflict ${id}`);
-    if (conflict.resolved_at) return err(`conflict ${id} was already resolved (${conflict.resolution})`);
-    if (action === "reapply") {
-      if (conflict.code === UNREADABLE) return err("this change could not be read, so it cannot be re-applied; make it again, then dismiss this entry");
-      if (conflict.operation !== "update") return err(`only an edit can be re-applied; this was a ${conflict.operation}`);
-    }
-    // One transaction: the re-applied event and the conflict's closing commit together or not at all
-    // (a refused re-apply writes nothing, so the conflict stays open).
-    return this.#db.transaction((): Result<null, string> => {
-      if (action === "reapply") {
-        const outcome = writes.enqueue(this.#ctx, conflict.entity_type, conflict.entity_id, "update", conflict.local_payload);
-        if (!outcome.ok) return err(outcome.error.message);
-      }
-      this.#ctx.stmt("UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE id = ?").run(nowIso(this.#ctx), action, id);
-      audit(this.#ctx, "conflict_resolved", `${id}: ${action}`);
-      return ok(null);
-    })();
+  resolveConflict(id: number, action: ConflictAction): Result<null, string> {
+    return conflicts.resolveConflict(this.#ctx, this.#db, id, action);
+  }
+
+  /** Closes an entry kept for a manager once the server accepted the manager's resolution. */
+  recordManagerResolution(id: number, resolution: ConflictResolution): Result<null, string> {
+    return conflicts.recordManagerResolution(this.#ctx, id, resolution);
   }
 
   /** The POS ledger over server-confirmed facts: the same query as the server (I6). */
@@ -470,14 +430,6 @@ function decodeConfig(text: string): StoreConfig {
   return parsed.data;
 }
 
-/** A stored JSON text, or the text itself if it is not JSON (the inbox shows what is there, whatever it is). */
-function parseOr(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
 
 function toLocal(row: { body: string; status: LocalEntity["status"] }): LocalEntity {
   const entity = JSON.parse(row.body) as Entity;

@@ -12,7 +12,7 @@ import type Database from "better-sqlite3";
 import { appendOnlyTriggers as appendOnly } from "../../sqlite/append-only.js";
 import { type Migratable, type Migration, migrate as runMigrations } from "../../sqlite/migrate.js";
 
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -148,6 +148,25 @@ const MIGRATIONS: readonly Migration[] = [
     sql: `
       CREATE INDEX view_pos_history ON view_entities (julianday(json_extract(body, '$.data.rung_at')), entity_id, title)
         WHERE entity_type = 'pos_order' AND deleted = 0;
+    `,
+  },
+  {
+    to: 4,
+    // The conflict inbox in people's words (issue 14): who made the server's version, when and why
+    // (the verdict's last_change, protocol v5, as JSON), the base the change was built on before
+    // server truth replaced it (a deleted project's name and fields), and who resolved the entry
+    // with what note (a manager's resolution comes from the server); and the base of open events
+    // that a pull replaced before their verdicts came.
+    // Frozen text: a shipped migration never changes.
+    sql: `
+      ALTER TABLE conflicts ADD COLUMN last_change TEXT;
+      ALTER TABLE conflicts ADD COLUMN base_entity TEXT;
+      ALTER TABLE conflicts ADD COLUMN resolved_by TEXT;
+      ALTER TABLE conflicts ADD COLUMN resolution_note TEXT;
+      -- The base this device's open events on an entity were built on, kept when a pulled change
+      -- replaces it before their verdicts come (sync-apply.ts): the inbox shows the user's version as
+      -- they made it, and a deleted project's name. A row lives only while the entity has open events.
+      CREATE TABLE kept_bases (entity_id TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
     `,
   },
 ];

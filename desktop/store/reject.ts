@@ -8,7 +8,19 @@
  * The caller refreshes the entity's view afterwards (dependents are events on the same entity).
  */
 import type { Entity } from "../../domain/index.js";
+import type { LastChange } from "../../protocol/index.js";
 import { audit, log, nowIso, type QueueRow, type StoreContext, UNREADABLE } from "./context.js";
+
+/**
+ * What else the inbox keeps beside the two sides: who made the server's version, when and why (the
+ * verdict's `last_change`, protocol v5), and the base the change was built on before server truth
+ * replaced it (so a deleted project keeps its name and fields in the inbox).
+ */
+export interface KnownSides {
+  lastChange: LastChange | null;
+  base: Entity | null;
+}
+const NOTHING_KNOWN: KnownSides = { lastChange: null, base: null };
 
 /**
  * Marks `row` rejected with `code` and opens its conflict; then its open dependents, with
@@ -22,6 +34,7 @@ export function rejectRow(
   message: string,
   serverEntity: Entity | null,
   dependentsServerEntity: Entity | null = serverEntity,
+  known: KnownSides = NOTHING_KNOWN,
 ): string[] {
   const changed = ctx
     .stmt("UPDATE sync_queue SET sync_status = 'rejected', reject_code = ?, reject_message = ?, decided_at = ? WHERE id = ? AND sync_status IN ('pending', 'sent')")
@@ -30,16 +43,29 @@ export function rejectRow(
   const needsManager = row.entity_type === "pos_order" && row.operation === "create" ? 1 : 0;
   ctx
     .stmt(
-      `INSERT OR IGNORE INTO conflicts (event_id, entity_type, entity_id, operation, code, message, local_payload, server_entity, needs_manager, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO conflicts (event_id, entity_type, entity_id, operation, code, message, local_payload, server_entity, needs_manager, created_at, last_change, base_entity)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(row.id, row.entity_type, row.entity_id, row.operation, code, message, localPayloadJson(row), serverEntity ? JSON.stringify(serverEntity) : null, needsManager, nowIso(ctx));
+    .run(
+      row.id,
+      row.entity_type,
+      row.entity_id,
+      row.operation,
+      code,
+      message,
+      localPayloadJson(row),
+      serverEntity ? JSON.stringify(serverEntity) : null,
+      needsManager,
+      nowIso(ctx),
+      known.lastChange ? JSON.stringify(known.lastChange) : null,
+      known.base ? JSON.stringify(known.base) : null,
+    );
   log(ctx, code === UNREADABLE ? "quarantined" : "rejected", `${code}: ${message}`, row);
   audit(ctx, "conflict_shown", `${row.entity_type} ${row.entity_id}: ${code}: ${message}`);
   const rejected = [row.id];
   const dependents = ctx.stmt("SELECT * FROM sync_queue WHERE depends_on = ? AND sync_status IN ('pending', 'sent') ORDER BY position").all(row.id) as QueueRow[];
   for (const dependent of dependents) {
-    rejected.push(...rejectRow(ctx, dependent, "depends_on_rejected", "This change built on an earlier change that was rejected", dependentsServerEntity));
+    rejected.push(...rejectRow(ctx, dependent, "depends_on_rejected", "This change built on an earlier change that was rejected", dependentsServerEntity, dependentsServerEntity, known));
   }
   return rejected;
 }
@@ -56,7 +82,7 @@ export function quarantine(ctx: StoreContext, row: QueueRow, why: string, lastSe
     row.sync_status === "sent"
       ? `This change could not be read, so it was not sent again (the server may have it from before): ${why}`
       : `This change could not be read, so it was not sent: ${why}`;
-  return rejectRow(ctx, row, UNREADABLE, message, lastServerEntity);
+  return rejectRow(ctx, row, UNREADABLE, message, lastServerEntity, lastServerEntity, { lastChange: null, base: lastServerEntity });
 }
 
 /**

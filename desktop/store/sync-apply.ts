@@ -11,7 +11,7 @@
  * is quarantined (reject.ts) when a batch would take it, and the batch goes on without it.
  */
 import { applyEvent, type Entity, type SyncEvent } from "../../domain/index.js";
-import { type Change, FRAME_LIMIT_BYTES, MAX_BATCH_EVENTS, utf8ByteLength, type Verdict } from "../../protocol/index.js";
+import { type Change, FRAME_LIMIT_BYTES, type LastChange, MAX_BATCH_EVENTS, utf8ByteLength, type Verdict } from "../../protocol/index.js";
 import { audit, log, nowIso, type QueueRow, readQueued, type StoreContext } from "./context.js";
 import { recordCommittedPos } from "./pos-facts.js";
 import { quarantine, rejectRow } from "./reject.js";
@@ -106,7 +106,7 @@ export function applyVerdicts(ctx: StoreContext, batchId: string, verdicts: read
         confirm(ctx, row, verdict.seq, verdict.version, verdict.official_receipt_no);
         confirmed++;
       } else {
-        reject(ctx, row, verdict.code, verdict.message, verdict.server_entity);
+        reject(ctx, row, verdict.code, verdict.message, verdict.server_entity, verdict.last_change ?? null);
         rejected++;
       }
     }
@@ -141,19 +141,46 @@ function confirm(ctx: StoreContext, row: QueueRow, seq: number, version: number,
       folded = next.value;
     }
   }
+  releaseKeptBase(ctx, row.entity_id);
   refreshView(ctx, row.entity_id, folded);
   log(ctx, "confirmed", `seq ${seq}, version ${version}${receipt ? `, official receipt ${receipt}` : ""}`, row);
 }
 
-function reject(ctx: StoreContext, row: QueueRow, code: string, message: string, serverEntity: Entity | null): void {
+function reject(ctx: StoreContext, row: QueueRow, code: string, message: string, serverEntity: Entity | null, lastChange: LastChange | null): void {
+  // The base the change was built on, before server truth replaced it (here, or earlier by a pull):
+  // the inbox keeps it (a deleted project's name and fields would otherwise be gone from this device).
+  const base = keptBase(ctx, row.entity_id) ?? readBase(ctx, row.entity_id);
   // Server wins (I7): the entity goes back to server truth.
   if (serverEntity) writeBase(ctx, serverEntity);
   // The inbox shows the server's side: the entity the verdict brought or, when it brought none
   // (protocol v3 sends it only where the copy must move, and once per push), this device's copy of
   // server truth, which is the same. Later local events built on this one are rejected the same way.
   const serverSide = serverEntity ?? readBase(ctx, row.entity_id);
-  rejectRow(ctx, row, code, message, serverSide, serverSide);
+  rejectRow(ctx, row, code, message, serverSide, serverSide, { lastChange, base });
+  releaseKeptBase(ctx, row.entity_id);
   refreshView(ctx, row.entity_id);
+}
+
+/**
+ * Before a pulled change replaces an entity's base while this device has open events on it (other
+ * than the change's own), keeps the base they were built on, once (the oldest wins): if they are
+ * rejected, the inbox shows the user's version as they made it. Released when no open event is left.
+ */
+function keepBaseOfOpenEvents(ctx: StoreContext, entityId: string, changeEventId: string): void {
+  const open = ctx.stmt("SELECT 1 AS o FROM sync_queue WHERE entity_id = ? AND sync_status IN ('pending', 'sent') AND id <> ? LIMIT 1").get(entityId, changeEventId);
+  if (!open) return;
+  const base = readBase(ctx, entityId);
+  if (base) ctx.stmt("INSERT OR IGNORE INTO kept_bases (entity_id, body) VALUES (?, ?)").run(entityId, JSON.stringify(base));
+}
+
+function keptBase(ctx: StoreContext, entityId: string): Entity | null {
+  const row = ctx.stmt("SELECT body FROM kept_bases WHERE entity_id = ?").get(entityId) as { body: string } | undefined;
+  return row ? (JSON.parse(row.body) as Entity) : null;
+}
+
+function releaseKeptBase(ctx: StoreContext, entityId: string): void {
+  const open = ctx.stmt("SELECT 1 AS o FROM sync_queue WHERE entity_id = ? AND sync_status IN ('pending', 'sent') LIMIT 1").get(entityId);
+  if (!open) ctx.stmt("DELETE FROM kept_bases WHERE entity_id = ?").run(entityId);
 }
 
 export function cursor(ctx: StoreContext): number {
@@ -177,6 +204,7 @@ export function applyChanges(ctx: StoreContext, changes: readonly Change[]): { a
     for (const change of changes) {
       if (change.seq <= at) continue; // already applied (a live change that raced a pull)
       if (change.seq !== at + 1) break;
+      keepBaseOfOpenEvents(ctx, change.entity_id, change.event_id);
       const wrote = writeBase(ctx, change.entity);
       recordCommittedPos(ctx, change.entity, change.operation, change.device_id, change.seq);
       // Our own event, whose verdict we never saw (lost in a crash or a cut): the commit proves it.
@@ -185,6 +213,7 @@ export function applyChanges(ctx: StoreContext, changes: readonly Change[]): { a
         const receipt = change.entity.entity_type === "pos_order" && change.operation === "create" ? change.entity.official_receipt_no : null;
         markConfirmed(ctx, own, change.seq, change.entity.version, receipt);
         log(ctx, "confirmed", `seq ${change.seq} (from the change stream)`, own);
+        releaseKeptBase(ctx, change.entity_id);
       }
       // The view is base ⊕ open events: when neither moved (our own commit, already folded in by its
       // verdict), it is already right.

@@ -19,6 +19,8 @@ export const AuditKind = [
   "enrollment_issued",
   "enrollment_used",
   "enrollment_refused",
+  /** A manager resolved a conflict a device kept open for one (conflict-resolution.ts). */
+  "conflict_resolved",
 ] as const;
 export type AuditKind = (typeof AuditKind)[number];
 

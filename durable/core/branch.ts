@@ -6,9 +6,10 @@
 import { keysetRows } from "../../sqlite/keyset.js";
 import { LEDGER_SQL } from "../../sqlite/ledger.js";
 import { type BranchId, type Entity, type LedgerRow, type Role, type TransferId, isTimeZone } from "../../domain/index.js";
-import { type Changes, MAX_PULL_PAGE_CHANGES, type Chunk, type SnapshotManifest, type UploadState, type Verdict } from "../../protocol/index.js";
+import { type Changes, type ConflictResolutionRequest, MAX_PULL_PAGE_CHANGES, type Chunk, type SnapshotManifest, type UploadState, type Verdict } from "../../protocol/index.js";
 import type { Actor } from "./actor.js";
 import { type AuditEntry, readAudit, recordAudit } from "./audit.js";
+import { resolveConflict } from "./conflict-resolution.js";
 import { admitHello, type DeviceRow, type HelloAdmission, isRevoked, listDevices, revokeDevice } from "./devices.js";
 import { issueEnrollment, type IssueOutcome, redeemEnrollment, type RedeemOutcome } from "./enrollments.js";
 import { readEntityVersion } from "./entity-store.js";
@@ -126,6 +127,11 @@ export class BranchCore {
   }
 
   /** A manager's revocation of a device (the caller checks `manage_devices`). */
+  /** A manager's resolution of a conflict kept open for one (conflict-resolution.ts). */
+  resolveConflict(by: Actor, eventId: string, request: ConflictResolutionRequest) {
+    return resolveConflict(this.sql, this.clockMs(), by, eventId, request);
+  }
+
   revokeDevice(by: Actor, deviceId: string, reason: string) {
     return revokeDevice(this.sql, this.clockMs(), by, deviceId, reason);
   }

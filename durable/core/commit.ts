@@ -9,6 +9,7 @@ import type { Actor } from "./actor.js";
 import { recordAudit } from "./audit.js";
 import { type Rejection, rejectedVerdict } from "./decide.js";
 import { readEntity, writeEntity } from "./entity-store.js";
+import { lastChangeOf, REASON_AUDIT_PREFIX } from "./last-change.js";
 import { appendChange } from "./log.js";
 import type { SqlStore } from "./sql.js";
 import { recordConfirmed, recordRejected, REJECTIONS_WITH_ENTITY } from "./verdicts.js";
@@ -76,12 +77,12 @@ export function commitEvent(ctx: CommitContext, event: TypedEvent, entity: Entit
         actor.user_id,
         seq,
       );
-      recordAudit(sql, at, { ...auditSubject(actor, event), kind: "void", message: `POS order voided: ${event.payload.reason}` });
+      recordAudit(sql, at, { ...auditSubject(actor, event), kind: "void", message: `${REASON_AUDIT_PREFIX.pos_void}${event.payload.reason}` });
     }
   } else if (event.operation === "void") {
-    recordAudit(sql, at, { ...auditSubject(actor, event), kind: "void", message: `invoice voided: ${event.payload.reason}` });
+    recordAudit(sql, at, { ...auditSubject(actor, event), kind: "void", message: `${REASON_AUDIT_PREFIX.invoice_void}${event.payload.reason}` });
   } else if (event.operation === "delete") {
-    recordAudit(sql, at, { ...auditSubject(actor, event), kind: "delete", message: `project deleted: ${event.payload.reason}` });
+    recordAudit(sql, at, { ...auditSubject(actor, event), kind: "delete", message: `${REASON_AUDIT_PREFIX.project_delete}${event.payload.reason}` });
   }
   const verdict: ConfirmedVerdict = {
     event_id: event.id,
@@ -100,9 +101,16 @@ export function recordRejection(ctx: CommitContext, rejection: Rejection): Rejec
   const { sql, actor } = ctx;
   const at = new Date(ctx.nowMs).toISOString();
   const serverEntity = entityToSendBack(sql, rejection);
-  const verdict = rejectedVerdict(rejection, serverEntity);
   const named = typeof rejection.event.entity_id === "string" ? rejection.event.entity_id : "";
-  recordRejected(sql, verdict, actor.device_id, serverEntity?.entity_id ?? named, serverEntity?.version ?? null, at);
+  // The server's version is kept for every rejection of an entity that exists, sent back or not: the
+  // verdict says who made it (protocol v5), and a replay says the same (verdicts.ts).
+  const serverVersion = serverEntity?.version ?? (rejection.about === "event" ? (rejection.current?.version ?? null) : null);
+  const entityId = serverEntity?.entity_id ?? named;
+  const verdict: RejectedVerdict = {
+    ...rejectedVerdict(rejection, serverEntity),
+    last_change: serverVersion === null ? null : lastChangeOf(sql, entityId, serverVersion),
+  };
+  recordRejected(sql, verdict, actor.device_id, entityId, serverVersion, at);
   recordAudit(sql, at, {
     ...auditSubject(actor, rejection.event),
     kind: rejection.facts.code === "permission_denied" ? "permission_denied" : "rejection",
@@ -114,7 +122,7 @@ export function recordRejection(ctx: CommitContext, rejection: Rejection): Rejec
 
 /** A rejection that is not stored (the event id is not this device's to decide): only answered. */
 export function answerRejection(rejection: Rejection): RejectedVerdict {
-  return rejectedVerdict(rejection, null);
+  return { ...rejectedVerdict(rejection, null), last_change: null };
 }
 
 /** Only the rejections that put the device back to server truth carry the entity (protocol v3). */

@@ -9,13 +9,14 @@
  * only the last path segment names the action.
  */
 import { z } from "zod";
-import { type BranchAction, canDo, DeviceId, IsoDate } from "../../domain/index.js";
-import { decodeWith, FRAME_LIMIT_BYTES, MAX_PULL_PAGE_CHANGES, PushFrame, RevokeRequest, type Change, type CloseReason, type SnapshotManifest } from "../../protocol/index.js";
+import { type BranchAction, canDo, DeviceId, EventId, IsoDate } from "../../domain/index.js";
+import { ConflictResolutionRequest, decodeWith, FRAME_LIMIT_BYTES, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, MAX_PULL_PAGE_CHANGES, PushFrame, RevokeRequest, type Change, type CloseReason, type SnapshotManifest } from "../../protocol/index.js";
 import type { DeviceClaims } from "../../protocol/token.js";
 import { type EnrollmentAnswerHost, enroll, issueEnrollment } from "./enrollment-api.js";
 import { decodeSegment, intParam, parseBody } from "../http.js";
 import type { Actor } from "./actor.js";
 import type { BranchCore } from "./branch.js";
+import { verdictsFor } from "./room.js";
 
 export interface ApiRequest {
   method: string;
@@ -69,7 +70,7 @@ export class BranchHttpApi {
     const denied = (what: BranchAction) =>
       canDo(actor.role, what) ? null : answer(403, { error: "forbidden", message: `role ${actor.role} may not ${what.replace("_", " ")}` });
 
-    if (action === "push" && method === "POST") return this.#push(actor, await request.text());
+    if (action === "push" && method === "POST") return this.#push(actor, url, await request.text());
     if (action === "changes" && method === "GET") return denied("read") ?? this.#changes(url);
     if (action === "audit" && method === "GET") return denied("read_audit") ?? this.#audit(url);
     if (action === "snapshots" && method === "POST") return denied("export_snapshot") ?? answer(201, await this.host.exportSnapshot(actor));
@@ -77,16 +78,34 @@ export class BranchHttpApi {
     if (action === "devices" && method === "GET") return denied("manage_devices") ?? answer(200, { devices: this.core.devices() });
     if (action === "revoke" && method === "POST") return denied("manage_devices") ?? this.#revoke(actor, url, request);
     if (action === "enrollments" && method === "POST") return denied("manage_devices") ?? issueEnrollment(this.core, this.host, actor, await request.text());
+    if (action === "resolution" && method === "POST") return denied("resolve_conflicts") ?? this.#resolution(actor, url, request);
     return answer(404, { error: "not_found", message: `no ${method} ${url.pathname}` });
   }
 
   /** Pushing needs no permission of its own: each event is checked against the role (decide.ts). */
-  #push(actor: Actor, text: string): ApiAnswer {
+  #push(actor: Actor, url: URL, text: string): ApiAnswer {
+    // HTTP has no hello: a client asks for v5's verdicts with ?protocol_version=5; others get v4's.
+    const version = intParam(url, "protocol_version", 4);
+    if (version === null || version < MIN_SUPPORTED_PROTOCOL_VERSION || version > PROTOCOL_VERSION) {
+      return badRequest(`protocol_version must be an integer from ${MIN_SUPPORTED_PROTOCOL_VERSION} to ${PROTOCOL_VERSION}, received ${JSON.stringify((url.searchParams.get("protocol_version") ?? "").slice(0, 20))}`);
+    }
     const frame = decodeWith(PushFrame, text, FRAME_LIMIT_BYTES);
     if (!frame.ok) return answer(frame.error.code === "frame_too_large" ? 413 : 400, { error: frame.error.code, message: frame.error.message });
     const outcome = this.core.push(actor, frame.value.events);
     this.host.publish(outcome.changes);
-    return answer(200, { type: "verdicts", batch_id: frame.value.batch_id, verdicts: outcome.verdicts });
+    return answer(200, { type: "verdicts", batch_id: frame.value.batch_id, verdicts: verdictsFor(version, outcome.verdicts) });
+  }
+
+  /** A manager closes a conflict kept open for one: the event must have a stored rejected verdict. */
+  async #resolution(actor: Actor, url: URL, request: ApiRequest): Promise<ApiAnswer> {
+    const raw = decodeSegment(url.pathname.split("/").at(-2)!);
+    const eventId = EventId.safeParse(raw);
+    if (!eventId.success) return badRequest(`event id ${JSON.stringify((raw ?? "").slice(0, 100))}: ${eventId.error.issues[0]?.message}`);
+    const body = parseBody(ConflictResolutionRequest, await request.text());
+    if (!body.ok) return badRequest(body.error);
+    const resolved = this.core.resolveConflict(actor, eventId.data, body.value);
+    if (!resolved.ok) return answer(resolved.error.status, { error: resolved.error.error, message: resolved.error.message });
+    return answer(200, resolved.value);
   }
 
   #changes(url: URL): ApiAnswer {

@@ -12,7 +12,7 @@ import type { SqlStore } from "./sql.js";
 import { appendOnlyTriggers as appendOnly } from "../../sqlite/append-only.js";
 import { type Migration, migrate as runMigrations } from "../../sqlite/migrate.js";
 
-export const LAYOUT_VERSION = 4;
+export const LAYOUT_VERSION = 5;
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -177,6 +177,15 @@ const MIGRATIONS: readonly Migration[] = [
         -- Refusals of this code audited so far (used, expired, cancelled), bounded like wrong_tries.
         refusals         INTEGER NOT NULL DEFAULT 0
       ) WITHOUT ROWID;
+    `,
+  },
+  {
+    to: 5,
+    sql: `
+      -- Audit entries read back by event id (last-change.ts: the reason of the delete or void that
+      -- made a rejected event's server version; conflict-resolution.ts: a manager's resolution).
+      -- Without it each read scanned the audit. Queries repeat this WHERE so SQLite can use it.
+      CREATE INDEX audit_by_event ON audit (event_id) WHERE kind IN ('delete', 'void', 'conflict_resolved');
     `,
   },
 ];

@@ -322,8 +322,10 @@ export class BranchRoom {
   async #push(peer: Peer, actor: Actor, push: PushFrame): Promise<void> {
     const outcome = this.core.push(actor, push.events);
     // Verdicts first, then live: a client sees its verdicts before its own changes come back.
+    const session = peer.session();
+    const version = session?.state === "open" ? session.protocol_version : PROTOCOL_VERSION;
     for (const verdicts of splitVerdicts(outcome.verdicts)) {
-      await this.#send(peer, { type: "verdicts", batch_id: push.batch_id, verdicts } as ServerMessage);
+      await this.#send(peer, { type: "verdicts", batch_id: push.batch_id, verdicts: verdictsFor(version, verdicts) } as ServerMessage);
     }
     this.publish(outcome.changes);
   }
@@ -428,6 +430,19 @@ function welcomeFor(version: number, welcome: Welcome): Partial<Welcome> {
   if (version >= 3) return welcome;
   if (version === 2) return { ...v1, time_zone };
   return v1;
+}
+
+/**
+ * Verdicts in the version the client speaks: a rejection's `last_change` since v5. A v1-v4 client's
+ * RejectedVerdict is a strict object without it, so it is left out, not sent as null.
+ */
+export function verdictsFor(version: number, verdicts: Verdict[]): Verdict[] {
+  if (version >= 5) return verdicts;
+  return verdicts.map((v) => {
+    if (v.status !== "rejected") return v;
+    const { last_change, ...v4 } = v;
+    return v4;
+  });
 }
 
 /**

@@ -7,6 +7,7 @@ import { type ConfirmedVerdict, type RejectedVerdict, type Verdict } from "../..
 import { type DeviceId, type EntityId, type EventId, type RejectCode, RejectCode as RejectCodeSchema, RejectDetail } from "../../domain/index.js";
 import { unreachable } from "../../lib/result.js";
 import { readEntityVersion } from "./entity-store.js";
+import { lastChangeOf } from "./last-change.js";
 import { storedDeviceId, storedEntityId, storedEventId } from "./ids.js";
 import type { SqlStore } from "./sql.js";
 
@@ -60,7 +61,10 @@ export type VerdictRecord =
       code: RejectCode;
       message: string;
       detail: RejectDetail | null;
-      /** The server entity's version when rejected, for the rejections that carry it. */
+      /**
+       * The server entity's version when rejected: since protocol v5 for every rejection of an entity
+       * that existed (its `last_change`); before, only for the rejections that carry the entity.
+       */
       server_version: number | null;
     };
 
@@ -119,6 +123,8 @@ export function verdictFromRecord(sql: SqlStore, record: VerdictRecord): Verdict
           record.server_version === null || !REJECTIONS_WITH_ENTITY.has(record.code)
             ? null
             : readEntityVersion(sql, record.entity_id, record.server_version),
+        // Who made that version: an immutable log row and audit entry, so the same on every replay.
+        last_change: record.server_version === null ? null : lastChangeOf(sql, record.entity_id, record.server_version),
       } satisfies RejectedVerdict;
     default:
       return unreachable(record, "verdict record");

@@ -8,21 +8,23 @@ const flags = {
   all: { type: "boolean", default: false, help: "resolved conflicts too, not only open ones" },
 } as const;
 
+const DONE = { dismiss: "dismissed", reapply: "re-applied as a new change", restore: "restored as a new project", reenter: "entered again as a new record" } as const;
+
 export const conflicts = defineCommand({
   name: "conflicts",
   flags,
   usage: [
     { words: "conflicts", optional: ["all"], help: "the conflict inbox" },
-    { words: "conflicts resolve ID dismiss|reapply", help: "dismiss a conflict, or re-apply the refused change as a new one" },
+    { words: "conflicts resolve ID dismiss|reapply|restore|reenter", help: "keep the server's version, re-apply an edit, restore a deleted project or enter a refused new record again (as new)" },
   ],
   run(argv, ctx) {
     if (argv[0] === "resolve") {
       const { positionals } = parse(argv.slice(1), {}, 2);
       const id = Number(required(positionals[0], "ID", "a conflict id from `studiovault conflicts`"));
-      const action = oneOf(positionals[1], ["dismiss", "reapply"] as const, "action");
+      const action = oneOf(positionals[1], ["dismiss", "reapply", "restore", "reenter"] as const, "action");
       const result = ctx.store.resolveConflict(id, action);
       if (!result.ok) return fail(ctx.io, ctx.json, EXIT.refused, { error: "refused", message: result.error }, `refused: ${result.error}`, "out");
-      print(ctx, { ok: true }, () => `conflict ${id}: ${action === "dismiss" ? "dismissed" : "re-applied as a new change"}`);
+      print(ctx, { ok: true }, () => `conflict ${id}: ${DONE[action]}`);
       return 0;
     }
     const { values } = parse(argv, flags);

@@ -303,5 +303,44 @@ export function roomContract(name: string, makeDriver: () => RoomDriver | Promis
         expect(JSON.parse(socket.frames.at(-1)!)).not.toHaveProperty("in_reply_to");
       });
     });
+
+    describe("a rejection says who made the server's version (v5 last_change)", () => {
+      it("names the user, device, time, operation and reason of the commit that made it, the same on a replay", async () => {
+        const b = await open(B);
+        const project = f.createProject(B);
+        const remove = f.deleteProject(B, project.entity_id, { base: 1 });
+        b.send({ type: "push", batch_id: f.nextId(), events: [project, remove] });
+        expect((await b.next("verdicts")).verdicts.map((v) => v.status)).toEqual(["confirmed", "confirmed"]);
+        b.send({ type: "pull", request_id: f.nextId(), since: 0, limit: 10 });
+        const deleted = (await b.next("changes", { skip: true })).changes[1]!;
+        const a = await open(A, "staff");
+        const edit = f.updateProject(A, project.entity_id, { title: "Mine" }, { base: 1 });
+        const missing = f.updateProject(A, f.nextId(), { title: "Nowhere" }, { base: 1 });
+        const push = { type: "push", batch_id: f.nextId(), events: [edit, missing] };
+        a.send(push);
+        const first = (await a.next("verdicts", { skip: true })).verdicts;
+        expect(first[0]).toMatchObject({
+          status: "rejected",
+          code: "entity_deleted",
+          last_change: { seq: deleted.seq, user_id: deleted.user_id, device_id: B, committed_at: deleted.committed_at, operation: "delete", reason: "cancelled" },
+        });
+        expect(first[1]).toMatchObject({ status: "rejected", code: "entity_not_found", last_change: null });
+        a.send(push);
+        expect((await a.next("verdicts", { skip: true })).verdicts).toEqual(first);
+      });
+
+      it("a v4 client's rejections carry no last_change field at all", async () => {
+        const b = await open(B);
+        const project = f.createProject(B);
+        b.send({ type: "push", batch_id: f.nextId(), events: [project, f.deleteProject(B, project.entity_id, { base: 1 })] });
+        await b.next("verdicts");
+        const a = await open(A, "owner", 4);
+        a.send({ type: "push", batch_id: f.nextId(), events: [f.updateProject(A, project.entity_id, { title: "Mine" }, { base: 1 })] });
+        await a.next("verdicts", { skip: true });
+        const verdict = (JSON.parse(a.frames.at(-1)!) as { verdicts: Array<Record<string, unknown>> }).verdicts[0]!;
+        expect(verdict).toMatchObject({ status: "rejected", code: "entity_deleted" });
+        expect(Object.keys(verdict).sort()).toEqual(["code", "detail", "event_id", "message", "server_entity", "status"]);
+      });
+    });
   });
 }
