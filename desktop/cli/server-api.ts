@@ -6,8 +6,13 @@
  */
 import type { StoreConfig } from "../store/context.js";
 
-/** A health check answers at once or the server is as good as unreachable for `status` and `init`. */
-const HEALTH_TIMEOUT_MS = 1_500;
+/**
+ * How long a health check waits for an answer. A server that is not there fails at once (connection
+ * refused); one that is there but slow (a cold start, a loaded machine) is still reachable, and
+ * calling it unreachable sent `init` to exit 3 against a live server. Only a black-holed network
+ * waits this long.
+ */
+const HEALTH_TIMEOUT_MS = 10_000;
 
 /** Long enough for a snapshot export of a large branch; a dead server fails at once anyway. */
 const REQUEST_TIMEOUT_MS = 60_000;
