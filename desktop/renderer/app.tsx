@@ -8,17 +8,19 @@ import { InvoicesScreen } from "./invoices.js";
 import { PosScreen } from "./pos.js";
 import { ProjectsScreen } from "./projects.js";
 import { SyncPanel } from "./sync-panel.js";
+import { SyncActivity } from "./sync-activity.js";
 import { STALE_LINK_EVENT, StaleLinkError } from "./client.js";
 import { statusWords } from "../../machines/status-words.js";
+import { formatCount } from "../../domain/amounts.js";
 
-const SCREENS = { pos: "POS", projects: "Projects", invoices: "Invoices", sync: "Sync", conflicts: "Conflicts" } as const;
+const SCREENS = { pos: "POS", projects: "Projects", invoices: "Invoices", sync: "Sync", activity: "Activity", conflicts: "Conflicts" } as const;
 type Screen = keyof typeof SCREENS;
 
 /** Changes not yet sent, when the pill's words do not already count them. */
 function pendingSuffix(status: AppStatus): string {
   const { pending } = status.summary;
   const counted = !status.paused && status.sync.kind === "syncing" && status.sync.phase === "push";
-  return pending > 0 && !counted ? ` · ${pending} pending` : "";
+  return pending > 0 && !counted ? ` · ${formatCount(pending)} pending` : "";
 }
 
 export function App({ api }: { api: DesktopApi }) {
@@ -55,7 +57,7 @@ export function App({ api }: { api: DesktopApi }) {
               {(Object.keys(SCREENS) as Screen[]).map((s) => (
                 <button key={s} aria-current={screen === s ? "page" : undefined} onClick={() => setScreen(s)}>
                   {SCREENS[s]}
-                  {s === "conflicts" && conflicts > 0 ? ` (${conflicts})` : ""}
+                  {s === "conflicts" && conflicts > 0 ? ` (${formatCount(conflicts)})` : ""}
                 </button>
               ))}
             </nav>
@@ -67,7 +69,8 @@ export function App({ api }: { api: DesktopApi }) {
             {screen === "pos" && <PosScreen />}
             {screen === "projects" && <ProjectsScreen />}
             {screen === "invoices" && <InvoicesScreen />}
-            {screen === "sync" && <SyncPanel onOpenConflicts={() => setScreen("conflicts")} />}
+            {screen === "sync" && <SyncPanel onOpenConflicts={() => setScreen("conflicts")} onOpenActivity={() => setScreen("activity")} />}
+            {screen === "activity" && <SyncActivity onOpenConflicts={() => setScreen("conflicts")} />}
             {screen === "conflicts" && <ConflictInbox />}
           </main>
           </AskProvider>
