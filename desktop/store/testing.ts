@@ -98,8 +98,8 @@ export function forgePosVoid(store: StoreFile, entityId: string, seq: number): v
 
 /** Puts a closed store's file back the way layout 1 left it: migration 2 (the queue's batch index) undone. */
 export function rewindToLayout1(file: string): void {
-  // Undo every migration after 1: 2 added queue_by_batch, 3 view_pos_history.
-  withFile(file, (db) => db.exec("DROP INDEX queue_by_batch; DROP INDEX view_pos_history; UPDATE meta SET value = '1' WHERE key = 'layout_version'"));
+  // Undo every migration after 1: 2 added queue_by_batch, 3 view_pos_history, 4 nothing, 5 queue_by_type.
+  withFile(file, (db) => db.exec("DROP INDEX queue_by_batch; DROP INDEX view_pos_history; DROP INDEX queue_by_type; UPDATE meta SET value = '1' WHERE key = 'layout_version'"));
 }
 
 /** Stamps a closed store's file with another layout version (a file from a newer build, say). */

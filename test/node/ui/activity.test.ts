@@ -124,6 +124,8 @@ describe("Sync activity", () => {
     // From the Sync panel.
     await openScreen(page, "Sync");
     expect(await page.getByTestId("pending").textContent()).toBe(`${n(waiting)} changes`);
+    await expectAccessible(page, "sync panel, 1,2xx waiting");
+    await ui.shot(page, "0-sync-panel");
     await page.getByRole("button", { name: "See every change (Sync activity)" }).click();
     await expect.poll(() => range(page)).toBe(`1–50 of ${n(total)}`);
     expect(await page.getByRole("navigation", { name: "Screens" }).getByRole("button", { name: "Activity" }).getAttribute("aria-current")).toBe("page");
