@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { main } from "../../../desktop/cli/main.js";
 import { describeEntry } from "../../../desktop/cli/commands/queue.js";
 import { formatCount, parseWholeNumber } from "../../../domain/amounts.js";
+import { parseDay } from "../../../domain/clock.js";
 import { conflictWords, keptWords, statusWords } from "../../../machines/status-words.js";
 import { openStore } from "../../support/desktop.js";
 
@@ -93,6 +94,25 @@ describe("CLI flags read numbers with the shared parsers", () => {
     expect([id.code, id.err]).toEqual([2, 'conflicts: ID: received "abc", expected a conflict id from `studiovault conflicts` (enter a whole number like 1,500)']);
     const limit = await run(["--db", db, "queue", "--limit", "0"]);
     expect([limit.code, limit.err]).toEqual([2, 'queue: --limit: received "0", expected a whole number ≥ 1 (enter a number of 1 or more)']);
+  });
+});
+
+describe("days: one reader for the app's date fields and the CLI's date flags", () => {
+  it("parseDay takes days that exist, and says what is wrong otherwise", () => {
+    expect(parseDay("2024-02-29")).toEqual({ ok: true, value: "2024-02-29" });
+    expect(parseDay(" 2026-12-05 ")).toEqual({ ok: true, value: "2026-12-05" });
+    expect(parseDay("2026-02-29")).toEqual({ ok: false, error: "Enter a date like 2026-11-25" });
+    expect(parseDay("2026-13-01")).toEqual({ ok: false, error: "Enter a date like 2026-11-25" });
+    expect(parseDay("5/12/2026")).toEqual({ ok: false, error: "Enter a date like 2026-11-25" });
+    expect(parseDay("")).toEqual({ ok: false, error: "Enter a date" });
+  });
+
+  it("--starts 2026-02-30 is a usage error in words (Date.parse rolled it over to March 2)", async () => {
+    const { store } = await openStore({ device: A, role: "manager" });
+    const db = store.path;
+    store.close();
+    const r = await run(["--db", db, "project", "create", "--title", "T", "--client", "C", "--starts", "2026-02-30"]);
+    expect([r.code, r.err]).toEqual([2, 'project: --starts: received "2026-02-30", expected a date YYYY-MM-DD']);
   });
 });
 
