@@ -52,6 +52,8 @@ describe("counts for people have a thousands separator", () => {
     expect(status.out).toMatch(/^pending 1,234 \(oldest \d[\d,]* s ago\) · cursor 0 · open conflicts 0$/m);
     const queue = await run(["--db", db, "queue", "--limit", "1", "--offset", "1,000"]);
     expect(queue.out.split("\n").at(-1)).toBe("showing 1,001–1,001 of 1,234; --offset 1001 for more");
+    const revoke = await run(["--db", db, "device", "revoke", "01936f3c-0000-7000-8000-0000000000b2", "--reason", "x".repeat(1_234)]);
+    expect([revoke.code, revoke.err]).toEqual([2, "device: --reason: 1,234 characters, expected at most 500"]);
   }, 60_000);
 });
 
