@@ -25,6 +25,15 @@ export function formatMinor(minor: number, currency = ""): string {
   return `${sign}${Math.floor(abs / 100).toLocaleString("en-US")}.${String(abs % 100).padStart(2, "0")}${currency ? ` ${currency}` : ""}`;
 }
 
+/**
+ * A count for people, grouped by thousands: `1234` → `1,234`. Every count the app and the CLI print
+ * in words goes through this one function, so none is left as `1234`.
+ */
+export const formatCount = (n: number): string => n.toLocaleString("en-US");
+
+/** `n` and the noun, singular for exactly 1: `plural(1234, "change")` → `1,234 changes`. */
+export const plural = (n: number, one: string, many = `${one}s`): string => `${formatCount(n)} ${n === 1 ? one : many}`;
+
 /** A POS order's total: the sum of its lines. */
 export const posLinesTotalMinor = (lines: ReadonlyArray<{ quantity: number; unit_price_minor: number }>): number =>
   lines.reduce((sum, l) => sum + l.quantity * l.unit_price_minor, 0);
@@ -130,6 +139,23 @@ export function parseQuantity(text: string, opts: QuantityOptions = {}): Result<
   if (magnitude === 0n || (negative && !opts.signed)) return err(opts.signed ? "Enter a quantity other than 0" : "Enter a quantity of 1 or more");
   if (magnitude > BigInt(max)) return err(`Enter at most ${max.toLocaleString("en-US")}`);
   return ok(negative ? -Number(magnitude) : Number(magnitude));
+}
+
+/**
+ * A whole number typed by a person, from `min` (default 0) to `max`: `1500`, `1,500`, ` 12 500 `.
+ * For the counts, offsets, seconds, ids and basis points command lines take: `1e3`, `0x10`, `2.5`
+ * and `12,50` are refused, where `Number()` would have read some of them as something else.
+ */
+export function parseWholeNumber(text: string, opts: { min?: number; max?: number } = {}): Result<number, string> {
+  const min = opts.min ?? 0;
+  const max = opts.max ?? Number.MAX_SAFE_INTEGER;
+  const read = readScaled(text, 0);
+  if (!read.ok) return err(read.error === "empty" ? "Enter a number" : "Enter a whole number like 1,500");
+  const { negative, magnitude } = read.value;
+  const value = negative ? -magnitude : magnitude;
+  if (value < BigInt(min)) return err(`Enter a number of ${formatCount(min)} or more`);
+  if (value > BigInt(max)) return err(`Enter at most ${formatCount(max)}`);
+  return ok(Number(value));
 }
 
 /** The largest rate a percent field takes: 100 %, in basis points (the invoice schema's bound). */

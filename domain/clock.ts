@@ -11,6 +11,7 @@
  *
  * No function here reads a clock: callers pass the instant (I13, injected clocks).
  */
+import { err, ok, type Result } from "../lib/result.js";
 
 // Intl formatters are expensive to build and the server asks for one per POS commit: keep one per zone.
 const dayFormats = new Map<string, Intl.DateTimeFormat>();
@@ -47,6 +48,20 @@ function parts(ms: number, timeZone: string): Record<"year" | "month" | "day" | 
 }
 
 const pad = (n: number, width = 2) => String(n).padStart(width, "0");
+
+/**
+ * A calendar day typed by a person or given on a command line, `YYYY-MM-DD`, that exists (no
+ * 2026-02-30): the day itself, or a sentence for people. The app's date fields and the CLI's date
+ * flags read days with this one function.
+ */
+export function parseDay(text: string): Result<string, string> {
+  const day = text.trim();
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  // Round-tripped through UTC: Date.UTC rolls 2026-02-30 over into March, so a day that does not exist differs.
+  const real = m !== null && new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))).toISOString().slice(0, 10) === day;
+  if (day === "") return err("Enter a date");
+  return real ? ok(day) : err("Enter a date like 2026-11-25");
+}
 
 /** The calendar day (`YYYY-MM-DD`) of an instant in `timeZone`. */
 export function dayIn(ms: number, timeZone: string): string {

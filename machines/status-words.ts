@@ -9,6 +9,7 @@
 import type { PublicStatus } from "./status.js";
 import { unreachable } from "../lib/result.js";
 import { clockIsWrong, describeSkew } from "../domain/clock.js";
+import { plural } from "../domain/amounts.js";
 
 /** How the words should look: calm, busy, a warning, or stopped. */
 export type StatusTone = "ok" | "busy" | "warn" | "bad";
@@ -32,7 +33,8 @@ export interface StatusWordsContext {
   nowMs?: number | null;
 }
 
-const changes = (n: number) => (n === 1 ? "1 change" : `${n} changes`);
+/** "1 change", "1,234 changes": counts for people are grouped by thousands (domain/amounts.ts). */
+const changes = (n: number) => plural(n, "change");
 
 /**
  * Whole seconds until the retry of a `backoff` is due, counted from `nowMs` on the clock the machine
@@ -142,7 +144,7 @@ export function keptWords(pending: number): string {
 /** The count of rejected changes waiting for a person, in words ("" when none). */
 export function conflictWords(open: number): string {
   if (open === 0) return "";
-  return open === 1 ? "1 change was not accepted by the server — review it in the conflict inbox" : `${open} changes were not accepted by the server — review them in the conflict inbox`;
+  return open === 1 ? "1 change was not accepted by the server — review it in the conflict inbox" : `${changes(open)} were not accepted by the server — review them in the conflict inbox`;
 }
 
 /** Why sync stopped and will not retry on its own, or null when it has not stopped. */

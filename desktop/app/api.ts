@@ -9,8 +9,8 @@
  */
 import { z } from "zod";
 import type { PublicStatus } from "../../machines/index.js";
-import type { DeviceId, Entity, EntityType as EntityTypeName, InvoiceCreate, InvoicePatch, LedgerRow, MediaSelection, ProjectData, ProjectPatch, RejectCode, RejectDetail, Role, SyncEvent, UserId } from "../../domain/index.js";
-import { EntityType } from "../../domain/index.js";
+import type { DeviceId, Entity, EntityType as EntityTypeName, InvoiceCreate, Operation, InvoicePatch, LedgerRow, MediaSelection, ProjectData, ProjectPatch, RejectCode, RejectDetail, Role, SyncEvent, UserId } from "../../domain/index.js";
+import { EntityType, SyncStatus } from "../../domain/index.js";
 import { err, ok, type Result } from "../../lib/result.js";
 import type { LastChange } from "../../protocol/index.js";
 import type { BootstrapProgress } from "../sync/bootstrap.js";
@@ -83,6 +83,32 @@ export interface ConflictField {
 /** Keep the server's version, re-apply an edit, restore a deleted project as new, enter a refused create again. */
 export type ConflictAction = "dismiss" | "reapply" | "restore" | "reenter";
 
+/**
+ * One queued change for the Sync activity view: what it is, its state and the server's verdict.
+ * Times are ISO instants from the store's clock; the renderer formats them in the branch's zone.
+ */
+export interface QueuedChangeView {
+  /** The local order, in which changes are sent. */
+  position: number;
+  event_id: string;
+  status: "pending" | "sent" | "confirmed" | "rejected";
+  entity_type: EntityTypeName;
+  entity_id: string;
+  operation: Operation;
+  /** The record's name as people know it (title, reference or client, receipt number), or null. */
+  name: string | null;
+  created_at: string;
+  sent_at: string | null;
+  decided_at: string | null;
+  verdict: { kind: "confirmed"; seq: number; version: number; official_receipt_no: number | null } | { kind: "rejected"; code: string; message: string } | null;
+}
+
+/** A page of the queue (newest written first) and how many changes match over every page. */
+export interface QueuePageView {
+  events: QueuedChangeView[];
+  total: number;
+}
+
 export interface SyncSummary {
   pending: number;
   oldest_pending_at: string | null;
@@ -142,6 +168,8 @@ export const ApiRequest = z.discriminatedUnion("method", [
   z.strictObject({ method: z.literal("get"), id }),
   // day: a business day in the branch's zone (absent: all days); search: part of a receipt number.
   z.strictObject({ method: z.literal("posHistory"), day: z.iso.date().optional(), search: z.string().max(200).optional(), limit: z.int().min(1).max(200), offset: z.int().min(0) }),
+  // The Sync activity view: the queue newest first, by state and kind of record, a page at a time.
+  z.strictObject({ method: z.literal("queue"), status: SyncStatus.optional(), entity_type: EntityType.optional(), limit: z.int().min(1).max(200), offset: z.int().min(0) }),
   z.strictObject({ method: z.literal("conflicts"), open: z.boolean() }),
   z.strictObject({ method: z.literal("resolveConflict"), id: z.int().min(1), action: z.enum(["dismiss", "reapply", "restore", "reenter"]) }),
   // An entry kept for a manager, resolved through the server (the server checks the role and audits it).
@@ -171,6 +199,7 @@ export interface ApiResults {
   list: EntityView[];
   get: EntityView | null;
   posHistory: PosHistoryPage;
+  queue: QueuePageView;
   conflicts: ConflictView[];
   resolveConflict: { ok: true } | { ok: false; error: string };
   managerResolveConflict: { ok: true } | { ok: false; error: string };

@@ -102,6 +102,8 @@ export class DesktopCore {
         return this.store.get(request.id);
       case "posHistory":
         return this.store.posHistory({ day: request.day, search: request.search, limit: request.limit, offset: request.offset });
+      case "queue":
+        return this.store.queue({ status: request.status, entity_type: request.entity_type, newest_first: true, limit: request.limit, offset: request.offset });
       case "conflicts":
         return this.#conflicts(request.open);
       case "resolveConflict": {

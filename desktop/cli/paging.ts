@@ -3,7 +3,8 @@
  * ("showing 1–100 of 2,000; --offset 100 for more") and in JSON (`total`, `offset`, `limit`,
  * `next_offset`).
  */
-import { UsageError } from "./args.js";
+import { formatCount } from "../../domain/amounts.js";
+import { wholeNumber as readWholeNumber } from "./args.js";
 
 export const DEFAULT_PAGE_LIMIT = 100;
 
@@ -20,15 +21,14 @@ export interface Page {
 
 function wholeNumber(text: string | undefined, flag: string, min: number, fallback: number): number {
   if (text === undefined) return fallback;
-  if (!/^\d{1,9}$/.test(text) || Number(text) < min) throw new UsageError(`${flag}: received ${JSON.stringify(text)}, expected a whole number ≥ ${min}`);
-  return Number(text);
+  return readWholeNumber(text, flag, `a whole number ≥ ${min}`, { min, max: 999_999_999 });
 }
 
 export function pageOf(values: { limit?: string; offset?: string }): Page {
   return { limit: wholeNumber(values.limit, "--limit", 1, DEFAULT_PAGE_LIMIT), offset: wholeNumber(values.offset, "--offset", 0, 0) };
 }
 
-const n = (x: number) => x.toLocaleString("en-US");
+const n = formatCount;
 
 /** "showing 1–100 of 2,000; --offset 100 for more", or "showing 1–3 of 3". */
 export function pageFooter(page: Page, shown: number, total: number): string {

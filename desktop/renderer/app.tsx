@@ -11,17 +11,19 @@ import { SyncPanel } from "./sync-panel.js";
 import { AddTill, mayAddTills } from "./add-till.js";
 import { SetupScreen } from "./setup.js";
 import { SignInAgain } from "./sign-in.js";
+import { SyncActivity } from "./sync-activity.js";
 import { STALE_LINK_EVENT, StaleLinkError } from "./client.js";
 import { statusWords } from "../../machines/status-words.js";
+import { formatCount } from "../../domain/amounts.js";
 
-const SCREENS = { pos: "POS", projects: "Projects", invoices: "Invoices", sync: "Sync", conflicts: "Conflicts", tills: "Add a till" } as const;
+const SCREENS = { pos: "POS", projects: "Projects", invoices: "Invoices", sync: "Sync", activity: "Activity", conflicts: "Conflicts", tills: "Add a till" } as const;
 type Screen = keyof typeof SCREENS;
 
 /** Changes not yet sent, when the pill's words do not already count them. */
 function pendingSuffix(status: AppStatus): string {
   const { pending } = status.summary;
   const counted = !status.paused && status.sync.kind === "syncing" && status.sync.phase === "push";
-  return pending > 0 && !counted ? ` · ${pending} pending` : "";
+  return pending > 0 && !counted ? ` · ${formatCount(pending)} pending` : "";
 }
 
 export function App({ api }: { api: DesktopApi }) {
@@ -64,7 +66,7 @@ export function App({ api }: { api: DesktopApi }) {
               {(Object.keys(SCREENS) as Screen[]).filter((s) => s !== "tills" || mayAddTills(status?.identity?.role)).map((s) => (
                 <button key={s} aria-current={screen === s ? "page" : undefined} onClick={() => setScreen(s)}>
                   {SCREENS[s]}
-                  {s === "conflicts" && conflicts > 0 ? ` (${conflicts})` : ""}
+                  {s === "conflicts" && conflicts > 0 ? ` (${formatCount(conflicts)})` : ""}
                 </button>
               ))}
             </nav>}
@@ -79,7 +81,8 @@ export function App({ api }: { api: DesktopApi }) {
             {!setup && screen === "pos" && <PosScreen />}
             {!setup && screen === "projects" && <ProjectsScreen />}
             {!setup && screen === "invoices" && <InvoicesScreen />}
-            {!setup && screen === "sync" && <SyncPanel onOpenConflicts={() => setScreen("conflicts")} />}
+            {!setup && screen === "sync" && <SyncPanel onOpenConflicts={() => setScreen("conflicts")} onOpenActivity={() => setScreen("activity")} />}
+            {!setup && screen === "activity" && <SyncActivity onOpenConflicts={() => setScreen("conflicts")} />}
             {!setup && screen === "conflicts" && <ConflictInbox />}
           </main>
           </AskProvider>

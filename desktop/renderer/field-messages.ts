@@ -53,3 +53,20 @@ export const POS_FIELDS: FieldMessages = [
   [/^lines\.(\d+)\.quantity$/, (_, m) => `${lineNo(m)}: quantity must be from 1 to ${MAX_LINE_QUANTITY.toLocaleString("en-US")}`],
   [/^lines$/, () => "A sale needs 1 to 200 lines"],
 ];
+
+/** The project form's fields (create and edit say the same thing). */
+export const PROJECT_FIELDS: FieldMessages = [
+  [/^title$/, () => "Title must be 1 to 200 characters on one line"],
+  [/^client\.name$/, () => "Client name must be 1 to 200 characters on one line"],
+  [/^client\.email$/, () => "Email must be an email address like name@example.com"],
+  [/^client\.phone$/, () => "Phone must be a phone number: digits, spaces, +, ( ) and -"],
+  [/^status$/, () => "Choose a status from the list"],
+  // The schema reports "an end date needs a start date" at starts_on (received: null), a bad day as itself.
+  [/^starts_on$/, (v) => (v === null ? "An end date needs a start date" : "Starts on must be a date like 2026-11-25")],
+  [/^ends_on$/, () => "Ends on must not be before the start date"],
+  [/^location$/, () => "Location must be at most 500 characters on one line"],
+  [/^package\.name$/, () => "Package name must be 1 to 100 characters on one line"],
+  [/^package\.price\.amount_minor$/, () => `Price must be between 0.00 and ${formatMinor(MAX_AMOUNT_MINOR)}`],
+  [/^package\.price\.currency$/, () => "Currency must be a 3-letter code like LKR"],
+  [/^notes$/, () => "Notes must be at most 20,000 characters, without control characters"],
+];

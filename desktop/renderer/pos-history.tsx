@@ -6,14 +6,13 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import type { PosHistoryPage } from "../app/api.js";
-import { formatMinor } from "../../domain/amounts.js";
+import { formatCount as count, formatMinor } from "../../domain/amounts.js";
 import { useApi, useRevision, useStatus } from "./hooks.js";
 
 /** Rows per page: a till's screen shows them without scrolling the card. */
 export const HISTORY_PAGE_SIZE = 20;
 
 type Days = "today" | "all";
-const count = (n: number) => n.toLocaleString("en-US");
 
 export function PosHistory(props: { onVoid: (id: string, receiptNo: string, totalMinor: number) => void }) {
   const api = useApi();

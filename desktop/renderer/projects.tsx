@@ -1,9 +1,12 @@
-/** Projects: list and search (local), create, edit notes, delete. Reads never wait on the network. */
+/** Projects: list and search (local), create, edit every field (project-edit.tsx), delete. Reads never wait on the network. */
 import { useEffect, useState } from "preact/hooks";
 import type { EntityView } from "../app/api.js";
+import { formatCount } from "../../domain/amounts.js";
 import * as ex from "./defaults.js";
 import { useApi, useRevision, useWrite } from "./hooks.js";
-import { useAsk, useConfirm } from "./ask.js";
+import { useConfirm } from "./ask.js";
+import { PROJECT_FIELDS } from "./field-messages.js";
+import { ProjectEdit } from "./project-edit.js";
 import { SmartSelect } from "./smart-select.js";
 
 export function ProjectsScreen() {
@@ -13,10 +16,11 @@ export function ProjectsScreen() {
   const [items, setItems] = useState<EntityView[]>([]);
   const [title, setTitle] = useState("");
   const [client, setClient] = useState("");
-  const { write, error } = useWrite();
-  const ask = useAsk();
+  // Create and edit word a refusal the same way (PROJECT_FIELDS).
+  const { write, error } = useWrite(PROJECT_FIELDS);
   const confirm = useConfirm();
   const [selecting, setSelecting] = useState<EntityView | null>(null);
+  const [editing, setEditing] = useState<string | null>(null);
   useEffect(() => void api.call({ method: "list", type: "project", search, limit: 200 }).then(setItems), [api, revision, search]);
 
   const create = async () => {
@@ -28,6 +32,7 @@ export function ProjectsScreen() {
   if (selecting && selecting.entity.entity_type === "project" && selecting.entity.data) {
     return <SmartSelect projectId={selecting.entity.entity_id} current={selecting.entity.data.media_selection.items} onClose={() => setSelecting(null)} />;
   }
+  if (editing) return <ProjectEdit key={editing} id={editing} onClose={() => setEditing(null)} />;
   return (
     <section class="card" aria-labelledby="projects-title">
       <h2 id="projects-title">Projects</h2>
@@ -55,17 +60,11 @@ export function ProjectsScreen() {
                 <td>
                   <strong>{p.entity.data.title}</strong> · {p.entity.data.client.name} {p.status !== "synced" && <span class={`badge ${p.status}`}>{p.status}</span>}
                   <br />
-                  <span class="muted">{p.entity.data.notes || "no notes"} · {p.entity.data.media_selection.items.length} selected</span>
+                  <span class="muted">{p.entity.data.notes || "no notes"} · {formatCount(p.entity.data.media_selection.items.length)} selected</span>
                 </td>
                 <td>
-                  <button
-                    class="secondary"
-                    onClick={async () => {
-                      const notes = await ask({ label: "Notes", initial: p.entity.data && "notes" in p.entity.data ? p.entity.data.notes : "" });
-                      if (notes !== null) void write({ kind: "project_update", id: p.entity.entity_id, patch: { notes } });
-                    }}
-                  >
-                    Edit notes
+                  <button class="secondary" aria-label={`Edit ${p.entity.data.title}`} onClick={() => setEditing(p.entity.entity_id)}>
+                    Edit
                   </button>{" "}
                   <button class="secondary" onClick={() => setSelecting(p)}>
                     Smart Select

@@ -5,6 +5,7 @@
  */
 import { useMemo, useState } from "preact/hooks";
 import type { MediaItem } from "../../domain/entities/project.js";
+import { formatCount } from "../../domain/amounts.js";
 import { sha256Hex } from "../../lib/bytes.js";
 import { useApi } from "./hooks.js";
 
@@ -62,13 +63,13 @@ export function SmartSelect({ projectId, current, onClose }: { projectId: string
           Photos folder
           <input type="file" multiple {...{ webkitdirectory: true }} aria-label="Photos folder" onChange={(e) => void load((e.target as HTMLInputElement).files)} />
         </label>
-        <span data-testid="selected-count">{picked.size} of {items.length} selected</span>
+        <span data-testid="selected-count">{formatCount(picked.size)} of {formatCount(items.length)} selected</span>
         <button class="secondary" onClick={() => setPicked(new Set(items.map((i) => i.sha256)))}>Select all</button>
         <button class="secondary" onClick={() => setPicked(new Set())}>Clear</button>
       </div>
       {hashing && (
         <label>
-          Reading files: {hashing.done} of {hashing.total}
+          Reading files: {formatCount(hashing.done)} of {formatCount(hashing.total)}
           <progress max={hashing.total} value={hashing.done} />
         </label>
       )}

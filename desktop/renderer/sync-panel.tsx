@@ -6,6 +6,7 @@
  */
 import type { AppStatus } from "../app/api.js";
 import { describeSkew } from "../../domain/clock.js";
+import { formatCount, plural } from "../../domain/amounts.js";
 import { clockWarning, conflictWords, keptWords, retryInSeconds, statusWords, stopCause } from "../../machines/status-words.js";
 import { useApi, useStatus } from "./hooks.js";
 
@@ -18,7 +19,7 @@ function ago(iso: string | null, nowMs: number): string {
   return `${Math.floor(s / 3_600)} h ${Math.floor((s % 3_600) / 60)} min ago`;
 }
 
-export function SyncPanel({ onOpenConflicts }: { onOpenConflicts: () => void }) {
+export function SyncPanel({ onOpenConflicts, onOpenActivity }: { onOpenConflicts: () => void; onOpenActivity: () => void }) {
   const api = useApi();
   const status = useStatus();
   if (!status) return <section class="card">Loading…</section>;
@@ -55,10 +56,10 @@ export function SyncPanel({ onOpenConflicts }: { onOpenConflicts: () => void }) 
       )}
       <table>
         <tbody>
-          <tr><th scope="row">Waiting to be sent</th><td data-testid="pending">{summary.pending === 0 ? "nothing" : `${summary.pending} change${summary.pending === 1 ? "" : "s"}`}</td></tr>
+          <tr><th scope="row">Waiting to be sent</th><td data-testid="pending">{summary.pending === 0 ? "nothing" : plural(summary.pending, "change")}</td></tr>
           <tr><th scope="row">Oldest waiting</th><td>{ago(summary.oldest_pending_at, clock.now_ms)}</td></tr>
           <tr><th scope="row">Last confirmed by the server</th><td>{ago(summary.last_confirmed_at, clock.now_ms)}</td></tr>
-          <tr><th scope="row">Not accepted by the server</th><td data-testid="conflicts-open">{summary.conflicts_open === 0 ? "none" : `${summary.conflicts_open} to review`}</td></tr>
+          <tr><th scope="row">Not accepted by the server</th><td data-testid="conflicts-open">{summary.conflicts_open === 0 ? "none" : `${formatCount(summary.conflicts_open)} to review`}</td></tr>
           <tr><th scope="row">Branch day</th><td data-testid="branch-day">{clock.today} ({clock.time_zone})</td></tr>
           <tr><th scope="row">Clock</th><td data-testid="clock-skew">{skewText(clock.skew_ms)}</td></tr>
           <tr><th scope="row">Signed in as</th><td>{identity ? `a ${identity.role}` : "not set up"}</td></tr>
@@ -66,7 +67,7 @@ export function SyncPanel({ onOpenConflicts }: { onOpenConflicts: () => void }) 
       </table>
       {bootstrap && (
         <label>
-          {bootstrap.phase === "download" ? `Downloading the branch's records: ${Math.round(bootstrap.bytes / 1024)} of ${Math.round(bootstrap.total_bytes / 1024)} KB` : `Setting up: ${bootstrap.entities} of ${bootstrap.total_entities} records`}
+          {bootstrap.phase === "download" ? `Downloading the branch's records: ${formatCount(Math.round(bootstrap.bytes / 1024))} of ${formatCount(Math.round(bootstrap.total_bytes / 1024))} KB` : `Setting up: ${formatCount(bootstrap.entities)} of ${formatCount(bootstrap.total_entities)} records`}
           <progress max={bootstrap.phase === "download" ? bootstrap.total_bytes : bootstrap.total_entities} value={bootstrap.phase === "download" ? bootstrap.bytes : bootstrap.entities} />
         </label>
       )}
@@ -76,6 +77,9 @@ export function SyncPanel({ onOpenConflicts }: { onOpenConflicts: () => void }) 
         )}
         <button class="secondary" onClick={() => void api.call({ method: "setOnline", online: status.paused })}>
           {status.paused ? "Go online" : "Work offline"}
+        </button>
+        <button class="secondary" onClick={onOpenActivity}>
+          See every change (Sync activity)
         </button>
       </div>
       <SupportDetails status={status} />

@@ -12,7 +12,7 @@ import type Database from "better-sqlite3";
 import { appendOnlyTriggers as appendOnly } from "../../sqlite/append-only.js";
 import { type Migratable, type Migration, migrate as runMigrations } from "../../sqlite/migrate.js";
 
-export const LAYOUT_VERSION = 4;
+export const LAYOUT_VERSION = 5;
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -168,6 +168,15 @@ const MIGRATIONS: readonly Migration[] = [
       -- they made it, and a deleted project's name. A row lives only while the entity has open events.
       CREATE TABLE kept_bases (entity_id TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
     `,
+  },
+  {
+    to: 5,
+    // The Sync activity view and `studiovault queue --type` (queue-read.ts): a kind of record, in send
+    // order either way, and, covered, the state, so a page by kind (and state) and its total read the
+    // index alone. Without it each page and each total scanned every event ever queued (rows are
+    // never deleted): 1.5–2.5 s a page at 100,000 events.
+    // Frozen text: a shipped migration never changes. queue-read.ts names it (INDEXED BY).
+    sql: "CREATE INDEX queue_by_type ON sync_queue (entity_type, position, sync_status);",
   },
 ];
 

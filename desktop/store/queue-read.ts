@@ -20,6 +20,13 @@ export interface QueueEntry {
   entity_type: EntityType;
   entity_id: string;
   operation: Operation;
+  /**
+   * The record's name as people know it, for the activity view's words: a project's title, an
+   * invoice's reference (else its client), a sale's local receipt number. From the record as this
+   * device sees it, else from the change that created it (a deleted project keeps its name here);
+   * null when neither has one (a project created elsewhere and deleted since).
+   */
+  name: string | null;
   /** When it was written on this device (ISO). */
   created_at: string;
   sent_at: string | null;
@@ -36,6 +43,10 @@ export interface QueuePage {
 export interface QueueQuery {
   /** Only events in this state; default every state. */
   status?: SyncStatus;
+  /** Only events about records of this type; default every type. */
+  entity_type?: EntityType;
+  /** Newest written first (the app's activity view); default oldest first, the order they are sent in. */
+  newest_first?: boolean;
   /** Page size; default 100. */
   limit?: number;
   offset?: number;
@@ -48,6 +59,8 @@ interface Row {
   entity_type: EntityType;
   entity_id: string;
   operation: Operation;
+  view_body: string | null;
+  create_payload: string | null;
   created_at: string;
   sent_at: string | null;
   decided_at: string | null;
@@ -58,17 +71,78 @@ interface Row {
   reject_message: string | null;
 }
 
-// `@status IS NULL OR sync_status = @status`: one statement for both "every state" and one state; with a
-// state it walks queue_by_status (sync_status, position), without it the primary key (position).
-const PAGE_SQL = `SELECT position, id, sync_status, entity_type, entity_id, operation, created_at, sent_at, decided_at,
-                         seq, version, official_receipt_no, reject_code, reject_message
-                  FROM sync_queue WHERE @status IS NULL OR sync_status = @status ORDER BY position LIMIT @limit OFFSET @offset`;
-const COUNT_SQL = "SELECT COUNT(*) AS n FROM sync_queue WHERE @status IS NULL OR sync_status = @status";
+/**
+ * One statement per filter combination (four, each prepared once), not `@x IS NULL OR col = @x`:
+ * SQLite plans a statement once, before the values are bound, so an OR with a parameter cannot pick
+ * an index. Each names its index (INDEXED BY: without ANALYZE the planner may pick another and sort,
+ * and a query the index cannot serve fails to prepare rather than quietly scanning): by state
+ * queue_by_status (sync_status, position), by kind with or without a state queue_by_type (entity_type,
+ * position, sync_status; migration 5), which covers the state; no filter, the primary key (NOT
+ * INDEXED for the page: every index covers `position`, the rowid, and the planner would rather scan
+ * one and sort every event than walk the table in order — 800 ms a page at 100,000 events, not 5).
+ * The page's positions are found first, from the index alone, and only then are its rows, their view
+ * and their create event read: an OFFSET deep in the queue skips index entries, not joined rows.
+ * The outer ORDER BY is the page's own column, and CROSS JOIN keeps the page outermost (SQLite never
+ * reorders it): ordered by q.position over a plain JOIN, the planner scanned every event in order and
+ * looked each up in the page (40 ms a page at 30,000 events; the query-plan test checks this).
+ */
+function pageSql(filter: Filter, newestFirst: boolean): string {
+  const order = `ORDER BY position ${newestFirst ? "DESC" : "ASC"}`;
+  return `SELECT q.position, q.id, q.sync_status, q.entity_type, q.entity_id, q.operation, q.created_at, q.sent_at, q.decided_at,
+                 q.seq, q.version, q.official_receipt_no, q.reject_code, q.reject_message,
+                 v.body AS view_body,
+                 (SELECT c.payload_json FROM sync_queue c WHERE c.entity_id = q.entity_id AND c.operation = 'create' ORDER BY c.position LIMIT 1) AS create_payload
+          FROM (SELECT position FROM ${source(filter, "page")} ${where(filter)} ${order} LIMIT @limit OFFSET @offset) AS page
+          CROSS JOIN sync_queue q ON q.position = page.position
+          LEFT JOIN view_entities v ON v.entity_id = q.entity_id
+          ${order.replace("position", "page.position")}`;
+}
+
+type Filter = "none" | "status" | "type" | "both";
+
+/** `page`: walk in position order; `count`: any way (without a filter, SQLite counts the smallest index). */
+function source(filter: Filter, use: "page" | "count"): string {
+  switch (filter) {
+    case "none":
+      return use === "page" ? "sync_queue NOT INDEXED" : "sync_queue";
+    case "status":
+      return "sync_queue INDEXED BY queue_by_status";
+    case "type":
+    case "both":
+      return "sync_queue INDEXED BY queue_by_type";
+  }
+}
+
+function where(filter: Filter): string {
+  switch (filter) {
+    case "none":
+      return "";
+    case "status":
+      return "WHERE sync_status = @status";
+    case "type":
+      return "WHERE entity_type = @entity_type";
+    case "both":
+      return "WHERE entity_type = @entity_type AND sync_status = @status";
+  }
+}
+
+/** The two statements that answer `query` and their parameters (exported for the query-plan test). */
+export function queueStatements(query: QueueQuery) {
+  const status = query.status ?? null;
+  const entityType = query.entity_type ?? null;
+  const filter: Filter = status === null ? (entityType === null ? "none" : "type") : entityType === null ? "status" : "both";
+  // Only the parameters a statement names: better-sqlite3 refuses unknown ones.
+  const params = { ...(status === null ? {} : { status }), ...(entityType === null ? {} : { entity_type: entityType }) };
+  return {
+    page: { sql: pageSql(filter, query.newest_first ?? false), params: { ...params, limit: query.limit ?? 100, offset: query.offset ?? 0 } },
+    count: { sql: `SELECT COUNT(*) AS n FROM ${source(filter, "count")} ${where(filter)}`, params },
+  };
+}
 
 export function queuedEvents(ctx: StoreContext, query: QueueQuery = {}): QueuePage {
-  const status = query.status ?? null;
-  const rows = ctx.stmt(PAGE_SQL).all({ status, limit: query.limit ?? 100, offset: query.offset ?? 0 }) as Row[];
-  const { n } = ctx.stmt(COUNT_SQL).get({ status }) as { n: number };
+  const { page, count } = queueStatements(query);
+  const rows = ctx.stmt(page.sql).all(page.params) as Row[];
+  const { n } = ctx.stmt(count.sql).get(count.params) as { n: number };
   return { events: rows.map(toEvent), total: n };
 }
 
@@ -80,6 +154,7 @@ function toEvent(r: Row): QueueEntry {
     entity_type: r.entity_type,
     entity_id: r.entity_id,
     operation: r.operation,
+    name: nameOf(r),
     created_at: r.created_at,
     sent_at: r.sent_at,
     decided_at: r.decided_at,
@@ -100,3 +175,35 @@ function verdictOf(r: Row): QueueVerdict | null {
       return null;
   }
 }
+
+/**
+ * The record's name from the view's body, else from its create event's payload. Both are read
+ * defensively: a queued payload this device could not read is kept as it was (unreadable-queue), and
+ * a name is only ever a string.
+ */
+function nameOf(r: Row): string | null {
+  const fromView = r.view_body === null ? null : nameIn(r.entity_type, field(parseJson(r.view_body), "data"));
+  return fromView ?? (r.create_payload === null ? null : nameIn(r.entity_type, parseJson(r.create_payload)));
+}
+
+function nameIn(type: EntityType, data: unknown): string | null {
+  switch (type) {
+    case "project":
+      return text(field(data, "title"));
+    case "invoice":
+      return text(field(data, "reference")) ?? text(field(data, "client_name"));
+    case "pos_order":
+      return text(field(data, "local_receipt_no"));
+  }
+}
+
+function parseJson(s: string): unknown {
+  try {
+    return JSON.parse(s) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+const field = (o: unknown, key: string): unknown => (typeof o === "object" && o !== null && key in o ? (o as Record<string, unknown>)[key] : null);
+const text = (v: unknown): string | null => (typeof v === "string" && v.trim() !== "" ? v : null);

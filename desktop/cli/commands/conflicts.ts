@@ -1,5 +1,5 @@
 /** `studiovault conflicts`: the conflict inbox, and resolving one entry. */
-import { oneOf, parse, required } from "../args.js";
+import { oneOf, parse, required, wholeNumber } from "../args.js";
 import { defineCommand } from "../command.js";
 import { EXIT } from "../exit-codes.js";
 import { fail, print } from "../output.js";
@@ -20,7 +20,8 @@ export const conflicts = defineCommand({
   run(argv, ctx) {
     if (argv[0] === "resolve") {
       const { positionals } = parse(argv.slice(1), {}, 2);
-      const id = Number(required(positionals[0], "ID", "a conflict id from `studiovault conflicts`"));
+      const expected = "a conflict id from `studiovault conflicts`";
+      const id = wholeNumber(required(positionals[0], "ID", expected), "ID", expected, { min: 1 });
       const action = oneOf(positionals[1], ["dismiss", "reapply", "restore", "reenter"] as const, "action");
       const result = ctx.store.resolveConflict(id, action);
       if (!result.ok) return fail(ctx.io, ctx.json, EXIT.refused, { error: "refused", message: result.error }, `refused: ${result.error}`, "out");

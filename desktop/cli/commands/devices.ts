@@ -1,4 +1,5 @@
 /** `studiovault devices` and `studiovault device revoke`: the branch's devices, over its HTTP API (owner, manager). */
+import { formatCount } from "../../../domain/amounts.js";
 import { clockIsWrong } from "../../../machines/status-words.js";
 import { describeSkew } from "../../../domain/index.js";
 import { Role, UserId } from "../../../domain/index.js";
@@ -79,7 +80,7 @@ export const device = defineCommand({
     const id = required(positionals[0], "DEVICE_ID", "the device to revoke (from `studiovault devices`)");
     if (!DEVICE_ID.test(id)) throw new UsageError(`DEVICE_ID: received ${JSON.stringify(id)}, expected a device id such as 01936f3c-0000-7000-8000-0000000000a1 (from \`studiovault devices\`)`);
     const reason = required(values.reason?.trim(), "--reason", "why the device is revoked (kept in the branch's audit log)");
-    if (reason.length > MAX_REASON_CHARS) throw new UsageError(`--reason: ${reason.length} characters, expected at most ${MAX_REASON_CHARS}`);
+    if (reason.length > MAX_REASON_CHARS) throw new UsageError(`--reason: ${formatCount(reason.length)} characters, expected at most ${formatCount(MAX_REASON_CHARS)}`);
     const answer = await serverCall(configOf(ctx), "POST", `devices/${encodeURIComponent(id)}/revoke`, { reason });
     if (answer.kind !== "ok") return refused(ctx, answer, "manage devices");
     const done = RevokeResult.safeParse(answer.body);

@@ -1,13 +1,12 @@
 /** `studiovault invoice …`: invoices on this device. */
 import type { InvoiceCreate } from "../../../domain/index.js";
-import { minorUnits, oneOf, parse, posLine, required, UsageError } from "../args.js";
+import { MAX_RATE_BP } from "../../../domain/amounts.js";
+import { minorUnits, oneOf, parse, posLine, required, UsageError, wholeNumber } from "../args.js";
 import { defineCommand } from "../command.js";
 import { showPage, wrote } from "../output.js";
 import { pageFlags, pageOf } from "../paging.js";
 
 const STATUSES = ["draft", "issued", "paid"] as const;
-/** Basis points: 10 000 bp = 100 %. */
-const MAX_TAX_BP = 10_000;
 
 const flags = {
   client: { type: "string", value: "NAME", help: "the client's name" },
@@ -40,12 +39,8 @@ export const invoice = defineCommand({
   run(argv, ctx) {
     const [sub, ...rest] = argv;
     const { values: v, positionals } = parse(rest, flags, 1);
-    const taxBp = () => {
-      const raw = v["tax-bp"];
-      if (raw === undefined) return undefined;
-      if (!/^\d{1,5}$/.test(raw) || Number(raw) > MAX_TAX_BP) throw new UsageError(`--tax-bp: received ${JSON.stringify(raw)}, expected basis points 0-10000 (1500 = 15%)`);
-      return Number(raw);
-    };
+    // Basis points (10,000 = 100 %), read by the shared parser: `1,500` is 1500, as the app reads it.
+    const taxBp = () => (v["tax-bp"] === undefined ? undefined : wholeNumber(v["tax-bp"], "--tax-bp", "basis points from 0 to 10,000 (1500 = 15%)", { max: MAX_RATE_BP }));
     const status = (fallback?: "draft") => (v.status === undefined && !fallback ? undefined : oneOf(v.status, STATUSES, "--status", fallback));
     switch (sub) {
       case "create": {

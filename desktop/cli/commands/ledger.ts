@@ -1,5 +1,6 @@
 /** `studiovault ledger`: POS totals confirmed by the server, per business day. */
 import { formatMinor } from "../../../domain/index.js";
+import { formatCount } from "../../../domain/amounts.js";
 import { isoDate, parse } from "../args.js";
 import { defineCommand } from "../command.js";
 import { print } from "../output.js";
@@ -20,7 +21,7 @@ export const ledger = defineCommand({
       rows.length === 0
         ? "no confirmed POS orders"
         : rows
-            .map((r) => `${r.day} ${r.device_id} ${r.currency}: sales ${r.sales_count} ${formatMinor(r.sales_minor)}, corrections ${r.corrections_count} ${formatMinor(r.corrections_minor)}, voids ${r.voids_count} ${formatMinor(r.voids_minor)}, net ${formatMinor(r.net_minor)}`)
+            .map((r) => `${r.day} ${r.device_id} ${r.currency}: sales ${formatCount(r.sales_count)} ${formatMinor(r.sales_minor)}, corrections ${formatCount(r.corrections_count)} ${formatMinor(r.corrections_minor)}, voids ${formatCount(r.voids_count)} ${formatMinor(r.voids_minor)}, net ${formatMinor(r.net_minor)}`)
             .join("\n"),
     );
     return 0;

@@ -1,4 +1,5 @@
 /** `studiovault project …`: projects on this device, including Smart Select from a folder. */
+import { formatCount } from "../../../domain/amounts.js";
 import { ProjectStatus } from "../../../domain/index.js";
 import { isoDate, minorUnits, oneOf, parse, required, UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
@@ -93,7 +94,7 @@ export const project = defineCommand({
         const items = ctx.store.list("project", { search: v.search, ...page });
         const total = ctx.store.count("project", { search: v.search });
         return showPage(ctx, items, page, total, (e) =>
-          e.entity_type === "project" && e.data ? `${e.entity_id}  ${e.data.title} · ${e.data.client.name} · ${e.data.status} · ${e.data.media_selection.items.length} selected` : e.entity_id,
+          e.entity_type === "project" && e.data ? `${e.entity_id}  ${e.data.title} · ${e.data.client.name} · ${e.data.status} · ${formatCount(e.data.media_selection.items.length)} selected` : e.entity_id,
         );
       }
       case "show": {

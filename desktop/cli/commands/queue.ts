@@ -1,5 +1,5 @@
 /** `studiovault queue`: the queued events of this device, with their state and the server's verdict. */
-import { SyncStatus } from "../../../domain/index.js";
+import { EntityType, SyncStatus } from "../../../domain/index.js";
 import type { QueueEntry } from "../../store/queue-read.js";
 import { oneOf, parse } from "../args.js";
 import { defineCommand } from "../command.js";
@@ -8,6 +8,8 @@ import { pageFlags, pageFooter, pageOf, pageValue } from "../paging.js";
 
 const flags = {
   status: { type: "string", value: SyncStatus.options.join("|"), help: "only events in this state (default every state)" },
+  type: { type: "string", value: EntityType.options.join("|"), help: "only events about records of this type (default every type)" },
+  newest: { type: "boolean", help: "newest written first, as the app's Sync activity shows them (default oldest first, the order they are sent in)" },
   ...pageFlags,
 } as const;
 
@@ -17,25 +19,26 @@ export const queue = defineCommand({
   usage: [
     {
       words: "queue",
-      optional: ["status", "limit", "offset"],
-      help: "the queued events, oldest first: state, entity, operation, time, and the verdict (seq, or reject code and message)",
+      optional: ["status", "type", "newest", "limit", "offset"],
+      help: "the queued events, oldest first: state, entity and its name, operation, time, and the verdict (seq, or reject code and message)",
     },
   ],
   run(argv, ctx) {
     const { values } = parse(argv, flags);
     const status = values.status === undefined ? undefined : oneOf(values.status, SyncStatus.options, "--status");
+    const entityType = values.type === undefined ? undefined : oneOf(values.type, EntityType.options, "--type");
     const page = pageOf(values);
-    const { events, total } = ctx.store.queue({ status, ...page });
+    const { events, total } = ctx.store.queue({ status, entity_type: entityType, newest_first: values.newest === true, ...page });
     print(ctx, { events, ...pageValue(page, events.length, total) }, () =>
-      total === 0 ? `no ${status ?? "queued"} events` : [...events.map(describeEntry), pageFooter(page, events.length, total)].join("\n"),
+      total === 0 ? `no ${[status, entityType].filter(Boolean).join(" ") || "queued"} events` : [...events.map(describeEntry), pageFooter(page, events.length, total)].join("\n"),
     );
     return 0;
   },
 });
 
-/** `12 confirmed  2026-11-25T04:00:00.000Z  create pos_order 0193… → seq 41 (receipt #7)`. */
+/** `12 confirmed  2026-11-25T04:00:00.000Z  create pos_order 0193… "D00A1-000007" → seq 41 (receipt #7)`. */
 export function describeEntry(e: QueueEntry): string {
-  const head = `${e.position} ${e.status.padEnd(9)} ${e.created_at}  ${e.operation} ${e.entity_type} ${e.entity_id}`;
+  const head = `${e.position} ${e.status.padEnd(9)} ${e.created_at}  ${e.operation} ${e.entity_type} ${e.entity_id}${e.name === null ? "" : ` ${JSON.stringify(e.name)}`}`;
   const v = e.verdict;
   if (v === null) return e.status === "sent" ? `${head} (sent ${e.sent_at ?? ""}, awaiting the verdict)` : head;
   switch (v.kind) {

@@ -1,6 +1,7 @@
 /** `studiovault status`: this database's queue, cursor, conflicts, clock and whether the server answers. */
 import { clockWarning } from "../../../machines/status-words.js";
 import { describeSkew } from "../../../domain/index.js";
+import { formatCount } from "../../../domain/amounts.js";
 import { parse } from "../args.js";
 import { defineCommand } from "../command.js";
 import { configOf } from "../context.js";
@@ -45,7 +46,7 @@ export const status = defineCommand({
         `server ${cfg.server_url}: ${online ? "reachable" : "unreachable (working offline)"}`,
         zone ? `business day ${ctx.store.today()} (${zone})` : "business day: the branch's time zone is learned at the first sync",
         clockWrong ? `WARNING: ${clockWrong}` : skew === null ? "clock: compared with the server's at the first sync" : `clock: ${describeSkew(skew)} the server's at the last sync`,
-        `pending ${s.pending}${ageS !== null ? ` (oldest ${ageS} s ago)` : ""} · cursor ${s.cursor} · open conflicts ${s.conflicts_open}`,
+        `pending ${formatCount(s.pending)}${ageS !== null ? ` (oldest ${formatCount(ageS)} s ago)` : ""} · cursor ${s.cursor} · open conflicts ${formatCount(s.conflicts_open)}`,
         `last confirmed ${s.last_confirmed_at ?? "never"}`,
       ].join("\n"),
     );

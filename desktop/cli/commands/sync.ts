@@ -1,7 +1,8 @@
 /** `studiovault sync` (push and pull until drained) and `studiovault watch` (stay live), both over the sync engine. */
 import { describeStop, statusWords, stopCause } from "../../../machines/status-words.js";
 import { SyncEngine } from "../../sync/engine.js";
-import { parse, UsageError } from "../args.js";
+import { formatCount, plural } from "../../../domain/amounts.js";
+import { parse, wholeNumber } from "../args.js";
 import { defineCommand } from "../command.js";
 import { configOf } from "../context.js";
 import { EXIT } from "../exit-codes.js";
@@ -9,6 +10,8 @@ import { fail, print, SIGN_IN_AGAIN, tokenRefusedWords } from "../output.js";
 import { countsSince, describeProgress } from "./sync-progress.js";
 
 const DEFAULT_TIMEOUT_S = 120;
+/** A day: longer is a mistake, and setTimeout cannot wait past 2^31 ms (about 24.8 days). */
+const MAX_TIMEOUT_S = 86_400;
 /** How often `sync` redraws its progress line (only on a terminal). */
 const PROGRESS_INTERVAL_MS = 250;
 
@@ -28,8 +31,7 @@ export const sync = defineCommand({
   ],
   async run(argv, ctx) {
     const { values } = parse(argv, syncFlags);
-    const timeoutS = values.timeout === undefined ? DEFAULT_TIMEOUT_S : Number(values.timeout);
-    if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new UsageError(`--timeout: received ${JSON.stringify(values.timeout)}, expected seconds > 0`);
+    const timeoutS = values.timeout === undefined ? DEFAULT_TIMEOUT_S : wholeNumber(values.timeout, "--timeout", "seconds from 1", { min: 1, max: MAX_TIMEOUT_S });
     const started = ctx.store.queueCounts();
     const startedMs = Date.now();
     let pulled = 0;
@@ -46,10 +48,10 @@ export const sync = defineCommand({
       const s = ctx.store.summary();
       const c = counts();
       if (c.rejected > 0) {
-        const message = `synced, but ${c.rejected === 1 ? "1 change was" : `${c.rejected} changes were`} rejected (by the server, or unreadable here): see \`studiovault conflicts\` and \`studiovault queue --status rejected\``;
-        return fail(ctx.io, ctx.json, EXIT.rejected, { error: "rejected", message, ...s, ...c }, `synced: nothing pending, cursor ${s.cursor}, open conflicts ${s.conflicts_open}\n${message}`, "out");
+        const message = `synced, but ${plural(c.rejected, "change was", "changes were")} rejected (by the server, or unreadable here): see \`studiovault conflicts\` and \`studiovault queue --status rejected\``;
+        return fail(ctx.io, ctx.json, EXIT.rejected, { error: "rejected", message, ...s, ...c }, `synced: nothing pending, cursor ${s.cursor}, open conflicts ${formatCount(s.conflicts_open)}\n${message}`, "out");
       }
-      print(ctx, { ok: true, ...s, ...c }, () => `synced: nothing pending, cursor ${s.cursor}, open conflicts ${s.conflicts_open}`);
+      print(ctx, { ok: true, ...s, ...c }, () => `synced: nothing pending, cursor ${s.cursor}, open conflicts ${formatCount(s.conflicts_open)}`);
       return EXIT.done;
     } catch (e) {
       clearInterval(timer);
@@ -121,7 +123,7 @@ function describeChange(c: { seq: number; operation: string; entity_type: string
 
 /** Why sync stopped for good, and what to do about it from this command line. */
 function stoppedMessage(cause: NonNullable<ReturnType<typeof stopCause>>, pending: number, token: string): string {
-  const kept = pending === 0 ? "" : `; the ${pending === 1 ? "1 change" : `${pending} changes`} not yet sent stay${pending === 1 ? "s" : ""} in this database`;
+  const kept = pending === 0 ? "" : `; the ${plural(pending, "change")} not yet sent stay${pending === 1 ? "s" : ""} in this database`;
   const why = `sync stopped: ${describeStop(cause)}`;
   switch (cause.kind) {
     case "device_revoked":

@@ -217,7 +217,7 @@ describe("item 5: init and sync exit codes tell success from refusal, unreachabl
       expect((await run(["--db", db, "init", "--server", server.url.origin, "--token", await tokenFor(branch, A, "manager")])).code).toBe(0);
       const sale = JSON.parse((await run(["--db", db, "--json", "pos", "sale", "--item", "Prints:1:100", "--method", "cash"])).out);
       const proj = JSON.parse((await run(["--db", db, "--json", "project", "create", "--title", "T", "--client", "C"])).out);
-      expect((await run(["--db", db, "queue"])).out).toMatch(/^1 pending .* create pos_order \S+\n2 pending .* create project \S+\nshowing 1–2 of 2$/);
+      expect((await run(["--db", db, "queue"])).out).toMatch(/^1 pending .* create pos_order \S+ "\w+-\d+"\n2 pending .* create project \S+ "T"\nshowing 1–2 of 2$/);
       expect((await run(["--db", db, "sync", "--timeout", "30"])).code).toBe(0);
       const all = JSON.parse((await run(["--db", db, "--json", "queue"])).out);
       expect(all).toMatchObject({ total: 2, offset: 0, next_offset: null });

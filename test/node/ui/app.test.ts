@@ -80,8 +80,9 @@ describe("the desktop app in Chromium", () => {
     await screen(page, "Sync");
     await page.getByRole("button", { name: "Work offline" }).click();
     await screen(page, "Projects");
-    await page.getByRole("button", { name: "Edit notes" }).click();
-    await answer(page, "Edited on location");
+    await page.getByRole("button", { name: "Edit Perera wedding" }).click();
+    await page.getByLabel("Notes").fill("Edited on location");
+    await page.getByRole("button", { name: "Save changes" }).click();
     await expect.poll(() => page.getByTestId("project-row").textContent()).toContain("Edited on location");
 
     // Meanwhile, online, another device deletes the project.
@@ -178,14 +179,14 @@ describe("the desktop app in Chromium", () => {
     await page.getByRole("button", { name: "Create project" }).click();
     await page.getByRole("button", { name: "Smart Select" }).click();
     await page.getByLabel("Photos folder").setInputFiles(folder);
-    await expect.poll(() => page.getByTestId("selected-count").textContent(), { timeout: 60_000 }).toBe("0 of 2000 selected");
+    await expect.poll(() => page.getByTestId("selected-count").textContent(), { timeout: 60_000 }).toBe("0 of 2,000 selected");
     expect(await page.getByRole("listitem").count()).toBeLessThan(20); // windowed: only visible rows exist
     await page.getByRole("button", { name: "Select all" }).click();
     await page.getByRole("listitem").first().getByRole("checkbox").uncheck();
-    expect(await page.getByTestId("selected-count").textContent()).toBe("1999 of 2000 selected");
+    expect(await page.getByTestId("selected-count").textContent()).toBe("1,999 of 2,000 selected");
     await page.screenshot({ path: path.join(SHOTS, "smart-select.png") });
     await page.getByRole("button", { name: "Save selection" }).click();
-    await expect.poll(() => page.getByTestId("project-row").textContent()).toContain("1999 selected");
+    await expect.poll(() => page.getByTestId("project-row").textContent()).toContain("1,999 selected");
     await waitUntil("the selection is confirmed", () => d.store.summary().pending === 0 && d.store.cursor() === 2, 30_000);
     const project = d.store.list("project")[0]!.entity;
     expect(project.entity_type === "project" && project.data?.media_selection.items.length).toBe(1_999);
