@@ -44,6 +44,8 @@ export const BRANCH_ACTIONS = {
   export_snapshot: ["owner", "manager"],
   /** List the branch's devices and revoke one (a lost or stolen till). */
   manage_devices: ["owner", "manager"],
+  /** Read and change the branch's settings (the studio's name and address on receipts and invoices). */
+  manage_settings: ["owner", "manager"],
 } as const satisfies Record<string, readonly Role[]>;
 export type BranchAction = keyof typeof BRANCH_ACTIONS;
 

@@ -9,6 +9,8 @@
  *   GET  /v1/branches/:branchId/ledger
  *   GET  /v1/branches/:branchId/devices                    the branch's devices (manager)
  *   POST /v1/branches/:branchId/devices/:deviceId/revoke   revoke one (manager)
+ *   GET  /v1/branches/:branchId/settings              the studio's name, address, … (manager)
+ *   PUT  /v1/branches/:branchId/settings              change them (manager)
  *   POST /v1/branches/:branchId/snapshots              export one now (manager)
  *   GET  /v1/branches/:branchId/snapshots/latest       the newest manifest
  *   GET  /v1/branches/:branchId/snapshots/:seq/data    the snapshot, with HTTP Range support
@@ -37,12 +39,14 @@ import { serveSnapshotData } from "./snapshots/serve.js";
 export { BranchDurableObject };
 
 const ROUTE =
-  /^\/v1\/branches\/([^/]+)\/(sync|push|changes|audit|ledger|devices|devices\/([^/]+)\/revoke|snapshots|snapshots\/latest|snapshots\/(\d{1,16})\/data)$/;
+  /^\/v1\/branches\/([^/]+)\/(sync|push|changes|audit|ledger|devices|devices\/([^/]+)\/revoke|settings|snapshots|snapshots\/latest|snapshots\/(\d{1,16})\/data)$/;
 
-type Action = "sync" | "push" | "changes" | "audit" | "ledger" | "devices" | "revoke" | "snapshots" | "snapshots/latest" | "snapshot_data";
+type Action = "sync" | "push" | "changes" | "audit" | "ledger" | "devices" | "revoke" | "settings" | "snapshots" | "snapshots/latest" | "snapshot_data";
 
 interface Route {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PUT";
+  /** The route also answers GET (no body): reading what it changes. */
+  alsoGet?: true;
   /** The largest body accepted (413 beyond it). workerd gives a GET no body at all. */
   bodyLimitBytes: number;
   /** The branch reads the body; otherwise it is read and dropped here. */
@@ -58,6 +62,7 @@ const ROUTES: Record<Action, Route> = {
   ledger: GET,
   devices: GET,
   revoke: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: true },
+  settings: { method: "PUT", alsoGet: true, bodyLimitBytes: 4_096, forwardsBody: true },
   // Takes no body; a small one (`{}` from a generic client) is tolerated and dropped.
   snapshots: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: false },
   "snapshots/latest": GET,
@@ -96,8 +101,9 @@ async function handle(request: Request, env: Env): Promise<Response> {
   if (!branch.success) {
     return json(400, { error: "bad_request", message: `branch id ${JSON.stringify(rawBranch ?? match[1])}: ${rawBranch === null ? "not valid percent-encoding" : branch.error.issues[0]?.message}` });
   }
-  if (request.method !== route.method) {
-    return json(405, { error: "method_not_allowed", message: `${url.pathname} answers ${route.method} only, received ${request.method}` }, { Allow: route.method });
+  if (request.method !== route.method && !(route.alsoGet && request.method === "GET")) {
+    const allow = route.alsoGet ? `GET, ${route.method}` : route.method;
+    return json(405, { error: "method_not_allowed", message: `${url.pathname} answers ${allow} only, received ${request.method}` }, { Allow: allow });
   }
   if (!env.TOKEN_SECRET || env.TOKEN_SECRET.length < MIN_SECRET_CHARS || !env.TOKEN_REFUSALS) {
     return json(500, { error: "misconfigured", message: `TOKEN_SECRET (at least ${MIN_SECRET_CHARS} characters) or the TOKEN_REFUSALS rate limiter is not set on this server` });
@@ -148,7 +154,7 @@ async function handle(request: Request, env: Env): Promise<Response> {
   if (!read.ok) {
     return json(413, { error: "frame_too_large", message: `the body of ${request.method} ${action} is larger than ${route.bodyLimitBytes} bytes` });
   }
-  const body = route.forwardsBody ? read.value : null;
+  const body = route.forwardsBody && request.method !== "GET" ? read.value : null;
   const forwardUrl = new URL(url);
   forwardUrl.searchParams.delete("token");
   forwardUrl.searchParams.delete("_pk"); // partyserver takes a connection id from it

@@ -6,3 +6,4 @@ export * from "./chunking.js";
 export * from "./snapshot.js";
 export * from "./devices.js";
 export * from "./token.js";
+export * from "./settings.js";

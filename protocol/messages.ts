@@ -1,5 +1,5 @@
 /**
- * Sync protocol v4: every message in each direction, as one discriminated union on `type` per
+ * Sync protocol v5: every message in each direction, as one discriminated union on `type` per
  * direction. Prose and worked examples live in docs/protocol/wire.md, the exact verdicts in docs/protocol/domain.md.
  *
  * Bump PROTOCOL_VERSION when: a message, field, enum value or limit on the wire is added, removed or
@@ -16,10 +16,11 @@ import { BranchId, DeviceId, EntityId, EventId, Sha256Hex, TransferId, UserId } 
 import { CHUNK_RAW_BYTES, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_BATCH_EVENTS, MAX_CHUNKS_PER_TRANSFER, MAX_PULL_PAGE_CHANGES } from "./limits.js";
 import { Operation } from "../domain/operations.js";
 import { Role } from "../domain/permissions.js";
+import { StudioDetails } from "../domain/studio.js";
 import { IsoDateTime, line } from "../domain/text.js";
 import { TimeZone } from "../domain/time.js";
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 /** Oldest client protocol the server still speaks. Older clients are closed with `protocol_too_old`. */
 export const MIN_SUPPORTED_PROTOCOL_VERSION = 1;
 
@@ -44,6 +45,11 @@ export const PROTOCOL_HISTORY = [
     version: 4,
     note: "error names the request it answers (in_reply_to: a pull's request_id, a push's batch_id, a chunk's transfer_id); v1-v3 clients get no field",
     fingerprint: "dc9bc7bc502f3a36bc8eba6d256b0cc4f285123191fa5d55a1e783f7efec19e2",
+  },
+  {
+    version: 5,
+    note: "welcome carries the branch's studio (name, address, phone, tax_id) for receipt and invoice headers; v1-v4 clients get the v4 welcome",
+    fingerprint: "75109009b384823a362a7321d1b4135cd67fe70513469d07260e2afccadca9bc",
   },
 ] as const;
 
@@ -151,6 +157,12 @@ export const Welcome = z.strictObject({
   time_zone: TimeZone,
   /** Since v3: the server's clock when it answered, ms since epoch; the device shows its own skew. */
   server_time_ms: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /**
+   * Since v5: the studio this branch is (name, address, phone, tax id), as a manager set it
+   * (`PUT …/settings`): the header of the receipts and invoices the device prints, offline too.
+   * Not sent to v1-v4 clients.
+   */
+  studio: StudioDetails,
 });
 export type Welcome = z.infer<typeof Welcome>;
 

@@ -15,6 +15,8 @@ export const AuditKind = [
   "device_revoked",
   "install_conflict",
   "clock_skew",
+  /** A manager changed the branch's settings (the studio's name, address, …). */
+  "settings_changed",
 ] as const;
 export type AuditKind = (typeof AuditKind)[number];
 

@@ -15,6 +15,7 @@ import type { DeviceClaims } from "../../protocol/token.js";
 import { decodeSegment, intParam, parseBody } from "../http.js";
 import type { Actor } from "./actor.js";
 import type { BranchCore } from "./branch.js";
+import { changeSettings, readSettings } from "./settings-api.js";
 
 export interface ApiRequest {
   method: string;
@@ -73,6 +74,8 @@ export class BranchHttpApi {
     if (action === "ledger" && method === "GET") return denied("read_ledger") ?? this.#ledger(url);
     if (action === "devices" && method === "GET") return denied("manage_devices") ?? answer(200, { devices: this.core.devices() });
     if (action === "revoke" && method === "POST") return denied("manage_devices") ?? this.#revoke(actor, url, request);
+    if (action === "settings" && method === "GET") return denied("manage_settings") ?? answer(200, readSettings(this.core));
+    if (action === "settings" && method === "PUT") return denied("manage_settings") ?? this.#settings(actor, await request.text());
     return answer(404, { error: "not_found", message: `no ${method} ${url.pathname}` });
   }
 
@@ -109,6 +112,12 @@ export class BranchHttpApi {
       return badRequest(`day must be a calendar date YYYY-MM-DD, received ${JSON.stringify(day.slice(0, 100))}`);
     }
     return answer(200, { day, time_zone: this.core.timeZone(), rows: this.core.ledger(day) });
+  }
+
+  /** A manager's change to the studio's details; every bad field is named (studio.ts, studioIssueWords). */
+  #settings(actor: Actor, text: string): ApiAnswer {
+    const changed = changeSettings(this.core, actor, text);
+    return changed.ok ? answer(200, changed.settings) : badRequest(changed.message);
   }
 
   async #revoke(actor: Actor, url: URL, request: ApiRequest): Promise<ApiAnswer> {

@@ -286,6 +286,7 @@ export class BranchRoom {
       },
       time_zone: this.core.timeZone(),
       server_time_ms: this.core.nowMs(),
+      studio: this.core.settings().studio,
     };
     await this.#send(peer, welcomeFor(hello.protocol_version, welcome) as ServerMessage);
   }
@@ -420,12 +421,13 @@ const isSupportedVersion = (version: number) => version >= MIN_SUPPORTED_PROTOCO
 
 /**
  * The welcome in the version the client speaks. Older welcomes are strict objects without the later
- * fields (`time_zone` since v2, `server_time_ms` since v3): an older client refuses a field it does
- * not know.
+ * fields (`time_zone` since v2, `server_time_ms` since v3, `studio` since v5): an older client refuses
+ * a field it does not know.
  */
 function welcomeFor(version: number, welcome: Welcome): Partial<Welcome> {
-  const { time_zone, server_time_ms, ...v1 } = welcome;
-  if (version >= 3) return welcome;
+  const { time_zone, server_time_ms, studio, ...v1 } = welcome;
+  if (version >= 5) return welcome;
+  if (version >= 3) return { ...v1, time_zone, server_time_ms };
   if (version === 2) return { ...v1, time_zone };
   return v1;
 }
