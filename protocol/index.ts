@@ -7,3 +7,4 @@ export * from "./snapshot.js";
 export * from "./devices.js";
 export * from "./token.js";
 export * from "./settings.js";
+export * from "./downgrade.js";

@@ -48,8 +48,8 @@ export const PROTOCOL_HISTORY = [
   },
   {
     version: 5,
-    note: "welcome carries the branch's studio (name, address, phone, tax_id) for receipt and invoice headers; v1-v4 clients get the v4 welcome",
-    fingerprint: "75109009b384823a362a7321d1b4135cd67fe70513469d07260e2afccadca9bc",
+    note: "welcome carries the branch's studio (name, address, phone, tax_id) for receipt and invoice headers; invoices get official_invoice_no (gap-free, in commit order, when first issued) on the entity and on the issuing event's confirmed verdict; v1-v4 clients get the v4 welcome, verdicts and entities",
+    fingerprint: "373a7de9125b4da75e705913d414cf36e0b3e52da77a253ddd9c81625be46abd",
   },
 ] as const;
 
@@ -176,6 +176,11 @@ export const ConfirmedVerdict = z.strictObject({
   version: z.int().min(1),
   /** POS create: the official receipt number assigned by the server. Otherwise null. */
   official_receipt_no: z.int().min(1).nullable(),
+  /**
+   * Since v5: the official invoice number the server assigned when this event first made an invoice
+   * issued (or paid); otherwise null (drafts, other edits, other entities). Absent for v1-v4 clients.
+   */
+  official_invoice_no: z.int().min(1).nullable(),
 });
 export type ConfirmedVerdict = z.infer<typeof ConfirmedVerdict>;
 

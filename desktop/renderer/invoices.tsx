@@ -10,6 +10,7 @@ import { AmountInput } from "./amount-input.js";
 import { INVOICE_FIELDS } from "./field-messages.js";
 import { useApi, useRevision, useStatus, useWrite } from "./hooks.js";
 import { useAsk } from "./ask.js";
+import { invoiceNumberWords } from "./invoice-number.js";
 
 /** A line as typed: text, read by the one parser of amounts (domain/amounts.ts) on every render. */
 interface LineText {
@@ -146,7 +147,7 @@ export function InvoicesScreen() {
               return (
                 <tr key={it.entity.entity_id} data-testid="invoice-row">
                   <td>
-                    <strong>{inv.reference ?? "(no reference)"}</strong> · {inv.client_name} · {inv.status} {it.status !== "synced" && <span class={`badge ${it.status}`}>{it.status}</span>}
+                    <span data-testid="invoice-number">{invoiceNumberWords(it.entity)}</span> · <strong>{inv.reference ?? "(no reference)"}</strong> · {inv.client_name} · {inv.status} {it.status !== "synced" && <span class={`badge ${it.status}`}>{it.status}</span>}
                   </td>
                   <td class="num">{formatMinor(t.total_minor)}</td>
                   <td class="num">balance {formatMinor(t.balance_minor)}</td>

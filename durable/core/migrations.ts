@@ -12,7 +12,7 @@ import type { SqlStore } from "./sql.js";
 import { appendOnlyTriggers as appendOnly } from "../../sqlite/append-only.js";
 import { type Migration, migrate as runMigrations } from "../../sqlite/migrate.js";
 
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -155,6 +155,19 @@ const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE devices ADD COLUMN revoke_reason TEXT;
       -- The device's clock minus the server's at its last hello, ms.
       ALTER TABLE devices ADD COLUMN clock_skew_ms INTEGER;
+    `,
+  },
+  {
+    to: 4,
+    sql: `
+      -- Official invoice numbers (protocol v5): one per invoice, taken by the commit that first issues
+      -- it, gap-free in commit order. Append-only, like the POS facts: a number is never reused.
+      CREATE TABLE invoice_numbers (
+        official_invoice_no INTEGER PRIMARY KEY,
+        entity_id           TEXT NOT NULL UNIQUE,
+        seq                 INTEGER NOT NULL UNIQUE
+      );
+      ${appendOnly("invoice_numbers")}
     `,
   },
 ];

@@ -7,7 +7,7 @@
  * Storage work is synchronous, but hashing chunks awaits WebCrypto, and without the queue a second
  * frame could be handled in that gap and reorder a device's messages.
  */
-import { type Change, CHUNK_RAW_BYTES, Chunk as ChunkSchema, type Chunk, CLOSE_CODES, type CloseReason, decodeClientFrame, type ErrorMessage, FRAME_LIMIT_BYTES, type Hello, joinPieces, type Live, LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_UNANSWERED_POKES, MAX_PULL_PAGE_CHANGES, MIN_SUPPORTED_PROTOCOL_VERSION, type MessageErrorCode, PROTOCOL_VERSION, Pull, type PushFrame, type ServerMessage, splitIntoChunks, type Verdict, utf8ByteLength, verifyChunk, type Welcome, decodeWith, frameText, parseJson, PushFrame as PushFrameSchema, MAX_ASSEMBLED_MESSAGE_BYTES } from "../../protocol/index.js";
+import { type Change, CHUNK_RAW_BYTES, Chunk as ChunkSchema, type Chunk, CLOSE_CODES, type CloseReason, decodeClientFrame, type ErrorMessage, FRAME_LIMIT_BYTES, type Hello, joinPieces, type Live, LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_UNANSWERED_POKES, MAX_PULL_PAGE_CHANGES, MIN_SUPPORTED_PROTOCOL_VERSION, type MessageErrorCode, PROTOCOL_VERSION, Pull, type PushFrame, type ServerMessage, splitIntoChunks, type Verdict, utf8ByteLength, verifyChunk, type Welcome, decodeWith, frameText, parseJson, PushFrame as PushFrameSchema, MAX_ASSEMBLED_MESSAGE_BYTES, serverMessageFor } from "../../protocol/index.js";
 import { type DeviceId, type Role, type TransferId, type UserId } from "../../domain/index.js";
 import { bytesFromBase64 } from "../../lib/bytes.js";
 import { unreachable } from "../../lib/result.js";
@@ -174,8 +174,17 @@ export class BranchRoom {
     const head = changes[changes.length - 1]!.seq;
     const live: Live = { type: "live", changes: changes as Change[], head } as Live;
     const poke = JSON.stringify({ type: "poke", head });
-    let text = JSON.stringify(live);
-    if (changes.length > MAX_BATCH_EVENTS || utf8ByteLength(text) > FRAME_LIMIT_BYTES) text = poke;
+    // One text per version spoken (older clients get older entities, protocol/downgrade.ts), made once.
+    const texts = new Map<number, string>();
+    const textFor = (version: number) => {
+      let text = texts.get(version);
+      if (text === undefined) {
+        text = JSON.stringify(serverMessageFor(version, live));
+        if (changes.length > MAX_BATCH_EVENTS || utf8ByteLength(text) > FRAME_LIMIT_BYTES) text = poke;
+        texts.set(version, text);
+      }
+      return text;
+    };
     const unread = new Map<string, Unread>();
     for (const peer of this.host.peers()) {
       const session = peer.session();
@@ -188,6 +197,7 @@ export class BranchRoom {
         this.#fatal(peer, "slow_consumer", `${u.bytes} bytes of live changes and ${u.pokes} pokes went unanswered; reconnect and pull from your cursor`);
         continue;
       }
+      const text = textFor(session.protocol_version);
       const over = u.bytes + text.length > LIVE_UNREAD_BUDGET_BYTES;
       const out = over ? poke : text;
       peer.send(out);
@@ -367,9 +377,9 @@ export class BranchRoom {
     this.core.dropUpload(transferId);
   }
 
-  /** Sends one message, in chunks when it is larger than a frame. */
+  /** Sends one message, in the version the peer speaks, in chunks when it is larger than a frame. */
   #send(peer: Peer, message: ServerMessage): void | Promise<void> {
-    const text = JSON.stringify(message);
+    const text = JSON.stringify(versionOf(peer) === PROTOCOL_VERSION ? message : serverMessageFor(versionOf(peer), message));
     if (text.length <= FRAME_LIMIT_BYTES / 3 || utf8ByteLength(text) <= FRAME_LIMIT_BYTES) {
       peer.send(text);
       return;
@@ -416,6 +426,12 @@ export class BranchRoom {
     if (session && session.state !== "closed") peer.setSession(sessionClosed(session));
   }
 }
+
+/** The version a peer is answered in: its hello's; before its hello (or after its close), today's. */
+const versionOf = (peer: Peer): number => {
+  const session = peer.session();
+  return session?.state === "open" ? session.protocol_version : PROTOCOL_VERSION;
+};
 
 const isSupportedVersion = (version: number) => version >= MIN_SUPPORTED_PROTOCOL_VERSION && version <= PROTOCOL_VERSION;
 
