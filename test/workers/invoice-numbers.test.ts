@@ -100,6 +100,11 @@ describe("official invoice numbers", () => {
     const page = await old.next("changes");
     expect(page.changes[0].entity).toMatchObject({ entity_type: "invoice", data: { status: "issued" } });
     expect(page.changes[0].entity).not.toHaveProperty("official_invoice_no");
+    // A rejection that sends the server's entity back sends it in the old shape too.
+    old.client.send({ type: "push", batch_id: newId(), events: [f.event(A, "invoice", issued.entity_id, "update", { notes: "stale" }, { base: 7 })] });
+    const rejected = (await old.next("verdicts")).verdicts[0];
+    expect(rejected).toMatchObject({ status: "rejected", code: "version_conflict", server_entity: { entity_id: issued.entity_id, version: 1 } });
+    expect(rejected.server_entity).not.toHaveProperty("official_invoice_no");
     old.client.close();
     current.close();
   });

@@ -1,5 +1,5 @@
 /**
- * A manager sets the studio's details with `studiovault settings` against the real server (workerd),
+ * The CLI of issue 14's print part against the real server. A manager sets the studio's details with `studiovault settings` against the real server (workerd),
  * and a till that syncs afterwards keeps them in its local store (from the v5 welcome), ready to
  * head the receipts it prints offline. Bad flags are refused before anything is sent; a cashier is
  * refused by the server.
@@ -63,5 +63,23 @@ describe("studiovault settings", () => {
     const store = LocalStore.open(till);
     expect(store.studio()).toEqual({ name: "Lanka Light Studio", address: "12 Galle Road\nColombo 3", phone: "+94 11 234 5678", tax_id: "VAT 114-7" });
     store.close();
+  }, 60_000);
+});
+
+describe("studiovault invoice list", () => {
+  it("says an invoice is not numbered yet until it syncs, then shows the branch's number; a draft is never numbered", async () => {
+    const branch = `invno-cli-${Date.now().toString(36)}`;
+    const db = tempDbPath("invoices");
+    const init = await run("--db", db, "init", "--server", server.url.origin, "--token", await tokenFor(branch, MANAGER, "manager"), "--no-bootstrap");
+    expect(init.code, init.out + init.err).toBe(0);
+    const create = (client: string, status: string) => run("--db", db, "--json", "invoice", "create", "--client", client, "--line", "Gold package:1:250000", "--status", status);
+    const issued = JSON.parse((await create("Anusha Perera", "issued")).out);
+    const draft = JSON.parse((await create("Nimal Silva", "draft")).out);
+    const line = async (id: string) => (await run("--db", db, "invoice", "list")).out.split("\n").find((l) => l.startsWith(id));
+    expect(await line(issued.entity.entity_id)).toContain("(not numbered yet) (no reference) · Anusha Perera · issued");
+    const synced = await run("--db", db, "sync", "--timeout", "30");
+    expect(synced.code, synced.err).toBe(0);
+    expect(await line(issued.entity.entity_id)).toContain("no. 1 (no reference) · Anusha Perera · issued");
+    expect(await line(draft.entity.entity_id)).toContain("(draft, not numbered) (no reference) · Nimal Silva · draft");
   }, 60_000);
 });
