@@ -24,7 +24,14 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             main: "./durable/worker.ts",
             // A fixed secret for tests only; real ones live in .dev.vars / `wrangler secret put`.
-            miniflare: { bindings: { TOKEN_SECRET: "test-secret-0123456789abcdef0123456789abcdef" } },
+            // The studio defaults stand in for a deployment's STUDIO_* vars (wrangler.toml leaves them empty).
+            miniflare: {
+              bindings: {
+                TOKEN_SECRET: "test-secret-0123456789abcdef0123456789abcdef",
+                STUDIO_NAME: "Lanka Light Studio",
+                STUDIO_ADDRESS: "12 Galle Road\nColombo 3",
+              },
+            },
           }),
         ],
         test: {

@@ -11,6 +11,7 @@ import {
   type Entity,
   InvoiceCreate,
   InvoiceData,
+  type InvoiceEntity,
   ProjectData,
   type ProjectEntity,
 } from "./entities/index.js";
@@ -26,6 +27,19 @@ export interface CommitInfo {
   user_id: UserId;
   /** POS create only: the official receipt number the server assigned. */
   official_receipt_no: number | null;
+  /**
+   * Invoices: the official number an invoice gets if this commit first makes it issued (or paid);
+   * null on a device before the server has numbered it. An invoice that has a number keeps it.
+   */
+  official_invoice_no: number | null;
+}
+
+/** An invoice's official number after a commit: the one it has, else the commit's if it is now issued or paid. */
+function invoiceNumber(cur: InvoiceEntity | null, data: InvoiceData, commit: CommitInfo): { official_invoice_no?: number } {
+  const kept = cur?.official_invoice_no;
+  if (kept !== undefined) return { official_invoice_no: kept };
+  const issued = data.status === "issued" || data.status === "paid";
+  return issued && commit.official_invoice_no !== null ? { official_invoice_no: commit.official_invoice_no } : {};
 }
 
 const reject = (code: EventRejection["code"], detail: EventRejection["detail"] = null) => err({ code, detail });
@@ -75,17 +89,21 @@ export function applyEvent(current: Entity | null, event: TypedEvent, commit: Co
     case "invoice": {
       const cur = current?.entity_type === "invoice" ? current : null;
       switch (event.operation) {
-        case "create":
-          return ok({ ...base, entity_type: "invoice", data: { ...event.payload, void_reason: null } });
+        case "create": {
+          const data: InvoiceData = { ...event.payload, void_reason: null };
+          return ok({ ...base, entity_type: "invoice", data, ...invoiceNumber(null, data, commit) });
+        }
         case "update": {
           const { void_reason: _none, ...editable } = cur!.data;
           const merged = InvoiceCreate.safeParse({ ...editable, ...event.payload });
           if (!merged.success) return reject("invalid_payload", issueDetail(merged.error));
-          return ok({ ...base, entity_type: "invoice", data: { ...merged.data, void_reason: null } });
+          const data: InvoiceData = { ...merged.data, void_reason: null };
+          return ok({ ...base, entity_type: "invoice", data, ...invoiceNumber(cur, data, commit) });
         }
         case "void": {
           const data = InvoiceData.parse({ ...cur!.data, status: "void", void_reason: event.payload.reason });
-          return ok({ ...base, entity_type: "invoice", data });
+          // A voided invoice keeps its number (the sequence has no gaps); a voided draft never had one.
+          return ok({ ...base, entity_type: "invoice", data, ...invoiceNumber(cur, data, commit) });
         }
         default:
           return unreachable(event, "invoice operation");

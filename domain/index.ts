@@ -8,6 +8,7 @@ export * from "./operations.js";
 export * from "./permissions.js";
 export * from "./text.js";
 export * from "./time.js";
+export * from "./studio.js";
 export * from "./clock.js";
 export * from "./amounts.js";
 export * from "./reject-codes.js";

@@ -46,6 +46,8 @@ export const BRANCH_ACTIONS = {
   manage_devices: ["owner", "manager"],
   /** Resolve a conflict kept open for a manager (a refused POS sale), audited on the server. */
   resolve_conflicts: ["owner", "manager"],
+  /** Read and change the branch's settings (the studio's name and address on receipts and invoices). */
+  manage_settings: ["owner", "manager"],
 } as const satisfies Record<string, readonly Role[]>;
 export type BranchAction = keyof typeof BRANCH_ACTIONS;
 

@@ -28,6 +28,11 @@ export interface Env {
   ENROLL_ATTEMPTS?: RateLimit;
   /** The IANA time zone a branch takes when it is first used (wrangler.toml `[vars]`); default UTC. */
   BRANCH_TIME_ZONE?: string;
+  /** The studio details a new branch starts with, until a manager sets its own (wrangler.toml `[vars]`). */
+  STUDIO_NAME?: string;
+  STUDIO_ADDRESS?: string;
+  STUDIO_PHONE?: string;
+  STUDIO_TAX_ID?: string;
 }
 
 /** Where a branch object reads the time: only tests inside workerd replace it (`useClock`), to age uploads, tokens and schedules. A symbol, so no Worker can call it over RPC. */
@@ -48,7 +53,10 @@ export class BranchDurableObject extends Server<Env> {
 
   /** The branch core; the one clock of this object is the core's (`core.nowMs()`). */
   get core(): BranchCore {
-    return (this.#core ??= new BranchCore(doSqlStore(this.ctx.storage), this.name as BranchId, () => this[CLOCK](), { defaultTimeZone: this.env.BRANCH_TIME_ZONE }));
+    return (this.#core ??= new BranchCore(doSqlStore(this.ctx.storage), this.name as BranchId, () => this[CLOCK](), {
+      defaultTimeZone: this.env.BRANCH_TIME_ZONE,
+      defaultStudio: { name: this.env.STUDIO_NAME, address: this.env.STUDIO_ADDRESS, phone: this.env.STUDIO_PHONE, tax_id: this.env.STUDIO_TAX_ID },
+    }));
   }
   #core: BranchCore | undefined;
 

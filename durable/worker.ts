@@ -12,6 +12,8 @@
  *   POST /v1/branches/:branchId/enrollments            a one-time sign-in code (manager)
  *   POST /v1/branches/:branchId/enroll                 exchange a code for a token (NO token; rate-limited)
  *   POST /v1/branches/:branchId/conflicts/:eventId/resolution   resolve a conflict kept for a manager
+ *   GET  /v1/branches/:branchId/settings              the studio's name, address, … (manager)
+ *   PUT  /v1/branches/:branchId/settings              change them (manager)
  *   POST /v1/branches/:branchId/snapshots              export one now (manager)
  *   GET  /v1/branches/:branchId/snapshots/latest       the newest manifest
  *   GET  /v1/branches/:branchId/snapshots/:seq/data    the snapshot, with HTTP Range support
@@ -41,12 +43,14 @@ import { serveSnapshotData } from "./snapshots/serve.js";
 export { BranchDurableObject };
 
 const ROUTE =
-  /^\/v1\/branches\/([^/]+)\/(sync|push|changes|audit|ledger|devices|devices\/([^/]+)\/revoke|enrollments|enroll|snapshots|snapshots\/latest|snapshots\/(\d{1,16})\/data|conflicts\/([^/]+)\/resolution)$/;
+  /^\/v1\/branches\/([^/]+)\/(sync|push|changes|audit|ledger|devices|devices\/([^/]+)\/revoke|enrollments|enroll|settings|snapshots|snapshots\/latest|snapshots\/(\d{1,16})\/data|conflicts\/([^/]+)\/resolution)$/;
 
-type Action = "sync" | "push" | "changes" | "audit" | "ledger" | "devices" | "revoke" | "enrollments" | "enroll" | "snapshots" | "snapshots/latest" | "snapshot_data" | "resolution";
+type Action = "sync" | "push" | "changes" | "audit" | "ledger" | "devices" | "revoke" | "enrollments" | "enroll" | "settings" | "snapshots" | "snapshots/latest" | "snapshot_data" | "resolution";
 
 interface Route {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PUT";
+  /** The route also answers GET (no body): reading what it changes. */
+  alsoGet?: true;
   /** The largest body accepted (413 beyond it). workerd gives a GET no body at all. */
   bodyLimitBytes: number;
   /** The branch reads the body; otherwise it is read and dropped here. */
@@ -64,6 +68,7 @@ const ROUTES: Record<Action, Route> = {
   revoke: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: true },
   enrollments: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: true },
   enroll: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: true },
+  settings: { method: "PUT", alsoGet: true, bodyLimitBytes: 4_096, forwardsBody: true },
   // Takes no body; a small one (`{}` from a generic client) is tolerated and dropped.
   snapshots: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: false },
   "snapshots/latest": GET,
@@ -103,8 +108,9 @@ async function handle(request: Request, env: Env): Promise<Response> {
   if (!branch.success) {
     return json(400, { error: "bad_request", message: `branch id ${JSON.stringify(rawBranch ?? match[1])}: ${rawBranch === null ? "not valid percent-encoding" : branch.error.issues[0]?.message}` });
   }
-  if (request.method !== route.method) {
-    return json(405, { error: "method_not_allowed", message: `${url.pathname} answers ${route.method} only, received ${request.method}` }, { Allow: route.method });
+  if (request.method !== route.method && !(route.alsoGet && request.method === "GET")) {
+    const allow = route.alsoGet ? `GET, ${route.method}` : route.method;
+    return json(405, { error: "method_not_allowed", message: `${url.pathname} answers ${allow} only, received ${request.method}` }, { Allow: allow });
   }
   if (!env.TOKEN_SECRET || env.TOKEN_SECRET.length < MIN_SECRET_CHARS || !env.TOKEN_REFUSALS) {
     return json(500, { error: "misconfigured", message: `TOKEN_SECRET (at least ${MIN_SECRET_CHARS} characters) or the TOKEN_REFUSALS rate limiter is not set on this server` });
@@ -157,7 +163,7 @@ async function handle(request: Request, env: Env): Promise<Response> {
   if (!read.ok) {
     return json(413, { error: "frame_too_large", message: `the body of ${request.method} ${action} is larger than ${route.bodyLimitBytes} bytes` });
   }
-  const body = route.forwardsBody ? read.value : null;
+  const body = route.forwardsBody && request.method !== "GET" ? read.value : null;
   const forwardUrl = new URL(url);
   forwardUrl.searchParams.delete("token");
   forwardUrl.searchParams.delete("_pk"); // partyserver takes a connection id from it

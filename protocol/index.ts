@@ -7,3 +7,5 @@ export * from "./snapshot.js";
 export * from "./devices.js";
 export * from "./token.js";
 export * from "./conflicts.js";
+export * from "./settings.js";
+export * from "./downgrade.js";

@@ -16,6 +16,7 @@ import { BranchId, DeviceId, EntityId, EventId, Sha256Hex, TransferId, UserId } 
 import { CHUNK_RAW_BYTES, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_BATCH_EVENTS, MAX_CHUNKS_PER_TRANSFER, MAX_PULL_PAGE_CHANGES } from "./limits.js";
 import { Operation } from "../domain/operations.js";
 import { Role } from "../domain/permissions.js";
+import { StudioDetails } from "../domain/studio.js";
 import { IsoDateTime, line } from "../domain/text.js";
 import { TimeZone } from "../domain/time.js";
 
@@ -47,8 +48,8 @@ export const PROTOCOL_HISTORY = [
   },
   {
     version: 5,
-    note: "a rejected verdict says who made the server's current version, when and why (last_change: seq, user, device, committed_at, operation, the delete/void reason; null when the entity never existed); v1-v4 clients get no field",
-    fingerprint: "34430bfd39aa104d517a3c02acfb573233a8af77f12e3870d4854da497d4dd75",
+    note: "a rejected verdict says who made the server's current version, when and why (last_change: seq, user, device, committed_at, operation, the delete/void reason; null when the entity never existed); welcome carries the branch's studio (name, address, phone, tax_id) for receipt and invoice headers; invoices get official_invoice_no (gap-free, in commit order, when first issued) on the entity and on the issuing event's confirmed verdict; v1-v4 clients get the v4 welcome, verdicts and entities",
+    fingerprint: "b3d8721bf341d66b7d6fa8d8f03ba656e6a71daa68ba4e02d057d0dc5f7a4353",
   },
 ] as const;
 
@@ -156,6 +157,12 @@ export const Welcome = z.strictObject({
   time_zone: TimeZone,
   /** Since v3: the server's clock when it answered, ms since epoch; the device shows its own skew. */
   server_time_ms: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /**
+   * Since v5: the studio this branch is (name, address, phone, tax id), as a manager set it
+   * (`PUT …/settings`): the header of the receipts and invoices the device prints, offline too.
+   * Not sent to v1-v4 clients.
+   */
+  studio: StudioDetails,
 });
 export type Welcome = z.infer<typeof Welcome>;
 
@@ -169,6 +176,11 @@ export const ConfirmedVerdict = z.strictObject({
   version: z.int().min(1),
   /** POS create: the official receipt number assigned by the server. Otherwise null. */
   official_receipt_no: z.int().min(1).nullable(),
+  /**
+   * Since v5: the official invoice number the server assigned when this event first made an invoice
+   * issued (or paid); otherwise null (drafts, other edits, other entities). Absent for v1-v4 clients.
+   */
+  official_invoice_no: z.int().min(1).nullable(),
 });
 export type ConfirmedVerdict = z.infer<typeof ConfirmedVerdict>;
 

@@ -19,7 +19,12 @@ import { BranchId, DeviceId, EntityId, Sha256Hex } from "../domain/ids.js";
 import { Currency, SignedAmountMinor } from "../domain/money.js";
 import { IsoDate, IsoDateTime } from "../domain/text.js";
 
-export const SNAPSHOT_FORMAT_VERSION = 1;
+/**
+ * 2: an invoice entity may carry `official_invoice_no` (protocol v5). A build that reads format 1
+ * only refuses these snapshots ("update the app"): unlike a socket, one stored snapshot cannot be
+ * shaped for each reader.
+ */
+export const SNAPSHOT_FORMAT_VERSION = 2;
 
 const seq = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 const count = z.int().min(0);

@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import type { PublicStatus } from "../../machines/index.js";
-import type { DeviceId, Entity, EntityType as EntityTypeName, InvoiceCreate, Operation, InvoicePatch, LedgerRow, MediaSelection, ProjectData, ProjectPatch, RejectCode, RejectDetail, Role, SyncEvent, UserId } from "../../domain/index.js";
+import type { DeviceId, Entity, EntityType as EntityTypeName, InvoiceCreate, Operation, InvoicePatch, LedgerRow, MediaSelection, ProjectData, ProjectPatch, RejectCode, RejectDetail, Role, StudioDetails, SyncEvent, UserId } from "../../domain/index.js";
 import { EntityType, SyncStatus } from "../../domain/index.js";
 import { err, ok, type Result } from "../../lib/result.js";
 import type { LastChange } from "../../protocol/index.js";
@@ -135,6 +135,8 @@ export interface AppStatus {
    * CLOCK_SKEW_WARN_MS the sync panel warns.
    */
   clock: { now_ms: number; today: string; time_zone: string; skew_ms: number | null };
+  /** The studio that heads receipts and invoices, as the server last stated it; null until the device first connects. */
+  studio: StudioDetails | null;
 }
 
 const id = z.string().min(1).max(64);

@@ -88,6 +88,7 @@ export class DesktopCore {
       identity: cfg && { branch_id: cfg.branch_id, device_id: cfg.device_id, user_id: cfg.user_id, role: cfg.role, token_expires_ms: tokenExpiresMs(cfg.token) },
       bootstrap: this.#bootstrap,
       clock: { now_ms: this.store.nowMs(), today: this.store.today(), time_zone: this.store.timeZone(), skew_ms: this.store.clockSkewMs() },
+      studio: this.store.studio(),
     };
   }
 

@@ -13,6 +13,7 @@ import { ledger } from "./commands/ledger.js";
 import { pos } from "./commands/pos.js";
 import { project } from "./commands/project.js";
 import { queue } from "./commands/queue.js";
+import { settings } from "./commands/settings.js";
 import { snapshot } from "./commands/snapshot.js";
 import { status } from "./commands/status.js";
 import { signin } from "./commands/signin.js";
@@ -20,7 +21,7 @@ import { sync, watch } from "./commands/sync.js";
 import type { Ctx } from "./context.js";
 import { EXIT_CODE_LINES } from "./exit-codes.js";
 
-export const COMMANDS: readonly Command[] = [init, signin, status, sync, watch, queue, conflicts, ledger, snapshot, devices, device, project, pos, invoice];
+export const COMMANDS: readonly Command[] = [init, signin, status, sync, watch, queue, conflicts, ledger, snapshot, devices, device, settings, project, pos, invoice];
 
 /** Flags that go anywhere on the command line, taken off by main.ts before a command sees the rest. */
 export const GLOBAL_FLAGS = {

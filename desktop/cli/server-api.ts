@@ -23,7 +23,7 @@ export type ServerAnswer =
   | { kind: "unreachable"; message: string };
 
 /** `method /v1/branches/<branch>/<path>` as this device; `body` is sent as JSON. */
-export async function serverCall(cfg: StoreConfig, method: "GET" | "POST", path: string, body?: unknown): Promise<ServerAnswer> {
+export async function serverCall(cfg: StoreConfig, method: "GET" | "POST" | "PUT", path: string, body?: unknown): Promise<ServerAnswer> {
   const url = new URL(`/v1/branches/${encodeURIComponent(cfg.branch_id)}/${path}`, cfg.server_url);
   let response: Response;
   try {

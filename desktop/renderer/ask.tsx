@@ -14,6 +14,11 @@ export interface Question {
   detail?: string;
   initial?: string;
   inputMode?: "text" | "decimal";
+  /**
+   * What is wrong with the answer as typed so far, in words, or null when it is fine: checked as
+   * the person types, shown beside the field, and OK stays disabled while there is a problem.
+   */
+  validate?: (answer: string) => string | null;
 }
 
 export interface Confirmation {
@@ -89,6 +94,7 @@ function AskDialog({ question, onDone }: { question: Question; onDone: (value: s
   const [value, setValue] = useState(question.initial ?? "");
   useModal(dialog);
   const answer = value.trim();
+  const problem = answer === "" || !question.validate ? null : question.validate(answer);
   return (
     <dialog
       ref={dialog}
@@ -103,17 +109,29 @@ function AskDialog({ question, onDone }: { question: Question; onDone: (value: s
         method="dialog"
         onSubmit={(e) => {
           e.preventDefault();
-          onDone(answer === "" ? null : answer);
+          if (problem === null) onDone(answer === "" ? null : answer);
         }}
       >
         {question.detail && <p class="ask-detail">{question.detail}</p>}
         <label>
           {question.label}
-          <input autoFocus inputMode={question.inputMode ?? "text"} value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} />
+          <input
+            autoFocus
+            inputMode={question.inputMode ?? "text"}
+            value={value}
+            aria-invalid={problem !== null}
+            aria-describedby={question.validate ? "ask-problem" : undefined}
+            onInput={(e) => setValue((e.target as HTMLInputElement).value)}
+          />
         </label>
+        {question.validate && (
+          <p id="ask-problem" class="error ask-problem" aria-live="polite" data-testid="ask-problem">
+            {problem ?? ""}
+          </p>
+        )}
         <div class="row" style="margin-top:.75rem;justify-content:flex-end">
           <button type="button" class="secondary" onClick={() => onDone(null)}>Cancel</button>
-          <button type="submit" class="primary" disabled={answer === ""}>OK</button>
+          <button type="submit" class="primary" disabled={answer === "" || problem !== null}>OK</button>
         </div>
       </form>
     </dialog>

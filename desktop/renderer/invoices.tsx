@@ -10,6 +10,8 @@ import { AmountInput } from "./amount-input.js";
 import { INVOICE_FIELDS } from "./field-messages.js";
 import { useApi, useRevision, useStatus, useWrite } from "./hooks.js";
 import { useAsk } from "./ask.js";
+import { invoiceNumberWords } from "./invoice-number.js";
+import { InvoicePrint } from "./print.js";
 
 /** A line as typed: text, read by the one parser of amounts (domain/amounts.ts) on every render. */
 interface LineText {
@@ -44,6 +46,8 @@ export function InvoicesScreen() {
   const today = appStatus?.clock.today ?? null;
   const nowIso = () => new Date(appStatus?.clock.now_ms ?? 0).toISOString();
   const [items, setItems] = useState<EntityView[]>([]);
+  // The invoice open in its detail and print view (print.tsx), if any.
+  const [viewing, setViewing] = useState<EntityView | null>(null);
   const [client, setClient] = useState("");
   const [reference, setReference] = useState("");
   const [lines, setLines] = useState([blankLine()]);
@@ -82,13 +86,20 @@ export function InvoicesScreen() {
     }
   };
   const pay = async (inv: InvoiceData, id: string) => {
-    const amount = await ask({ label: "Payment amount (LKR)", inputMode: "decimal" });
-    if (!amount) return;
     const balance = invoiceTotals(inv).balance_minor;
+    // Checked as it is typed (the dialog keeps OK disabled meanwhile), with the one amount parser.
+    const problem = (text: string): string | null => {
+      const parsed = parseAmountMinor(text);
+      if (!parsed.ok) return parsed.error;
+      if (parsed.value === 0) return "Enter more than 0.00";
+      if (parsed.value > balance) return `That is more than the balance: at most ${formatMinor(balance, inv.currency)} is still due`;
+      return null;
+    };
+    const amount = await ask({ label: `Payment amount (${inv.currency})`, detail: `Balance due: ${formatMinor(balance, inv.currency)}`, inputMode: "decimal", validate: problem });
+    if (!amount) return;
     const parsed = parseAmountMinor(amount);
-    if (!parsed.ok) return setError(`Payment amount: ${parsed.error}`);
-    if (parsed.value === 0) return setError("Payment amount: enter more than 0.00");
-    if (parsed.value > balance) return setError(`Payment amount: at most the balance, ${formatMinor(balance)}`);
+    const refused = problem(amount);
+    if (!parsed.ok || refused !== null) return setError(`Payment amount: ${refused ?? "not an amount"}`);
     const payments = [...inv.payments, { method: "cash" as const, amount_minor: parsed.value, paid_at: nowIso(), reference: null }];
     const paidInFull = invoiceTotals({ ...inv, payments }).balance_minor === 0;
     void write({ kind: "invoice_update", id, patch: { payments, ...(paidInFull ? { status: "paid" } : {}) } });
@@ -146,11 +157,14 @@ export function InvoicesScreen() {
               return (
                 <tr key={it.entity.entity_id} data-testid="invoice-row">
                   <td>
-                    <strong>{inv.reference ?? "(no reference)"}</strong> · {inv.client_name} · {inv.status} {it.status !== "synced" && <span class={`badge ${it.status}`}>{it.status}</span>}
+                    <span data-testid="invoice-number">{invoiceNumberWords(it.entity)}</span> · <strong>{inv.reference ?? "(no reference)"}</strong> · {inv.client_name} · {inv.status} {it.status !== "synced" && <span class={`badge ${it.status}`}>{it.status}</span>}
                   </td>
                   <td class="num">{formatMinor(t.total_minor)}</td>
                   <td class="num">balance {formatMinor(t.balance_minor)}</td>
                   <td>
+                    <button class="secondary" aria-label={`View invoice for ${inv.client_name}`} onClick={() => setViewing(it)}>
+                      View
+                    </button>{" "}
                     {inv.status === "draft" && <button class="secondary" onClick={() => void write({ kind: "invoice_update", id: it.entity.entity_id, patch: { status: "issued", issued_on: today } })}>Issue</button>}{" "}
                     {inv.status === "issued" && <button class="secondary" onClick={() => void pay(inv, it.entity.entity_id)}>Record payment</button>}{" "}
                     {inv.status !== "void" && (
@@ -174,6 +188,7 @@ export function InvoicesScreen() {
           </tbody>
         </table>
       </section>
+      {viewing && <InvoicePrint invoice={items.find((i) => i.entity.entity_id === viewing.entity.entity_id) ?? viewing} onClose={() => setViewing(null)} />}
     </div>
   );
 }

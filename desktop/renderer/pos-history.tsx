@@ -5,9 +5,10 @@
  * (AppStatus.clock.today, I13), never the browser's.
  */
 import { useEffect, useState } from "preact/hooks";
-import type { PosHistoryPage } from "../app/api.js";
+import type { EntityView, PosHistoryPage } from "../app/api.js";
 import { formatCount as count, formatMinor } from "../../domain/amounts.js";
 import { useApi, useRevision, useStatus } from "./hooks.js";
+import { ReceiptPrint } from "./print.js";
 
 /** Rows per page: a till's screen shows them without scrolling the card. */
 export const HISTORY_PAGE_SIZE = 20;
@@ -21,6 +22,8 @@ export function PosHistory(props: { onVoid: (id: string, receiptNo: string, tota
   const [days, setDays] = useState<Days>("today");
   const [search, setSearch] = useState("");
   const [offset, setOffset] = useState(0);
+  // The receipt open in its print view (print.tsx), if any.
+  const [printing, setPrinting] = useState<EntityView | null>(null);
   // The page shown, with the query it answers: until the next answer arrives the screen keeps
   // describing the rows it shows (never "21–40" over the rows of 41–60).
   const [shown, setShown] = useState<{ page: PosHistoryPage; offset: number; days: Days; search: string } | null>(null);
@@ -98,6 +101,9 @@ export function PosHistory(props: { onVoid: (id: string, receiptNo: string, tota
                 <td>{rungAt(o.entity.data.rung_at, today)}</td>
                 <td class="num">{formatMinor(o.entity.data.total_minor)}</td>
                 <td>
+                  <button class="secondary" aria-label={`Receipt ${o.entity.data.local_receipt_no}`} onClick={() => setPrinting(o)}>
+                    Receipt
+                  </button>{" "}
                   {!o.entity.void && o.entity.data.kind === "sale" && (
                     <button
                       class="secondary"
@@ -124,6 +130,7 @@ export function PosHistory(props: { onVoid: (id: string, receiptNo: string, tota
           Next
         </button>
       </div>
+      {printing && <ReceiptPrint order={printing} onClose={() => setPrinting(null)} />}
     </section>
   );
 }

@@ -14,6 +14,7 @@ import { POS_FIELDS } from "./field-messages.js";
 import { useApi, useRevision, useStatus, useWrite } from "./hooks.js";
 import { useAsk } from "./ask.js";
 import { PosHistory } from "./pos-history.js";
+import { ReceiptPrint } from "./print.js";
 
 /** The studio's walk-in price list (minor units, LKR). */
 const CATALOGUE: ReadonlyArray<{ sku: string; description: string; unit_price_minor: number }> = [
@@ -48,6 +49,7 @@ export function PosScreen() {
   const [ledger, setLedger] = useState<LedgerRow[]>([]);
 
   const [receipt, setReceipt] = useState<EntityView | null>(null);
+  const [printing, setPrinting] = useState(false);
   // The branch's business day, from the core's clock (never the browser's: I13); re-read at midnight.
   const today = status?.clock.today ?? null;
   useEffect(() => {
@@ -167,7 +169,8 @@ export function PosScreen() {
               {receipt.entity.data.payment.method === "cash" ? `Cash ${formatMinor(receipt.entity.data.payment.tendered_minor ?? 0)}, change ${formatMinor(receipt.entity.data.payment.change_minor ?? 0)}\n` : `Paid by ${receipt.entity.data.payment.method.replace("_", "-")}\n`}
               {receipt.entity.data.rung_at.replace("T", " ").slice(0, 16)}
             </div>
-            <button class="secondary" onClick={() => window.print()}>Print</button>
+            <button class="secondary" onClick={() => setPrinting(true)}>Print receipt</button>
+            {printing && <ReceiptPrint order={receipt} onClose={() => setPrinting(false)} />}
           </section>
         )}
         <section class="card" aria-labelledby="today-title">

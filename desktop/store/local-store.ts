@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import { type Change, type ConflictResolution, type Verdict } from "../../protocol/index.js";
 import { keysetRows } from "../../sqlite/keyset.js";
 import { LEDGER_SQL } from "../../sqlite/ledger.js";
-import { type DeviceId, type Entity, type EntityType, type LedgerRow, clockIsWrong, dayIn, describeSkew, isTimeZone } from "../../domain/index.js";
+import { type DeviceId, type Entity, type EntityType, type LedgerRow, StudioDetails, clockIsWrong, dayIn, describeSkew, isTimeZone } from "../../domain/index.js";
 import { decodeTokenUnverified } from "../../protocol/token.js";
 import { err, ok, type Result } from "../../lib/result.js";
 import { audit, StoreConfig, type StoreContext, timeZoneOf } from "./context.js";
@@ -206,6 +206,26 @@ export class LocalStore {
       audit(this.#ctx, "time_zone", `branch time zone ${existing.time_zone ?? "unknown"} → ${timeZone}`);
     })();
     this.#config = config;
+  }
+
+  /**
+   * Records the studio the branch is (its name, address, phone, tax id) as the server states it in a
+   * v5 `welcome`: the header of receipts and invoices this device prints, offline too.
+   */
+  setStudio(studio: StudioDetails): void {
+    this.#ctx.stmt("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('studio', ?)").run(JSON.stringify(studio));
+  }
+
+  /** The studio as the server last stated it; null on a device that has never connected (or a damaged row). */
+  studio(): StudioDetails | null {
+    const row = this.#ctx.stmt("SELECT value FROM sync_state WHERE key = 'studio'").get() as { value: string } | undefined;
+    if (!row) return null;
+    try {
+      const studio = StudioDetails.safeParse(JSON.parse(row.value));
+      return studio.success ? studio.data : null;
+    } catch {
+      return null;
+    }
   }
 
   /**

@@ -103,7 +103,7 @@ export function applyVerdicts(ctx: StoreContext, batchId: string, verdicts: read
       const row = ctx.stmt("SELECT * FROM sync_queue WHERE id = ?").get(verdict.event_id) as QueueRow | undefined;
       if (!row || row.sync_status === "confirmed" || row.sync_status === "rejected") continue;
       if (verdict.status === "confirmed") {
-        confirm(ctx, row, verdict.seq, verdict.version, verdict.official_receipt_no);
+        confirm(ctx, row, verdict.seq, verdict.version, verdict.official_receipt_no, verdict.official_invoice_no);
         confirmed++;
       } else {
         reject(ctx, row, verdict.code, verdict.message, verdict.server_entity, verdict.last_change ?? null);
@@ -125,7 +125,8 @@ function markConfirmed(ctx: StoreContext, row: QueueRow, seq: number, version: n
     .run(seq, version, receipt, nowIso(ctx), row.id);
 }
 
-function confirm(ctx: StoreContext, row: QueueRow, seq: number, version: number, receipt: number | null): void {
+/** `invoiceNo`: the official number the server gave the invoice this event issued (protocol v5), else null. */
+function confirm(ctx: StoreContext, row: QueueRow, seq: number, version: number, receipt: number | null, invoiceNo: number | null): void {
   markConfirmed(ctx, row, seq, version, receipt);
   // Fold the event into the base if the base is exactly its predecessor: the server applied the same
   // function to the same entity, so this is the server's result. Otherwise the change stream brings it.
@@ -135,7 +136,7 @@ function confirm(ctx: StoreContext, row: QueueRow, seq: number, version: number,
   const read = readQueued(ctx, row);
   if (read.ok && (base?.version ?? 0) === version - 1) {
     const { device_id, user_id } = ctx.config();
-    const next = applyEvent(base, read.value.typed, { version, seq, device_id, user_id, official_receipt_no: receipt });
+    const next = applyEvent(base, read.value.typed, { version, seq, device_id, user_id, official_receipt_no: receipt, official_invoice_no: invoiceNo });
     if (next.ok && writeBase(ctx, next.value)) {
       recordCommittedPos(ctx, next.value, row.operation, device_id, seq);
       folded = next.value;
@@ -143,7 +144,7 @@ function confirm(ctx: StoreContext, row: QueueRow, seq: number, version: number,
   }
   releaseKeptBase(ctx, row.entity_id);
   refreshView(ctx, row.entity_id, folded);
-  log(ctx, "confirmed", `seq ${seq}, version ${version}${receipt ? `, official receipt ${receipt}` : ""}`, row);
+  log(ctx, "confirmed", `seq ${seq}, version ${version}${receipt ? `, official receipt ${receipt}` : ""}${invoiceNo ? `, invoice no. ${invoiceNo}` : ""}`, row);
 }
 
 function reject(ctx: StoreContext, row: QueueRow, code: string, message: string, serverEntity: Entity | null, lastChange: LastChange | null): void {

@@ -61,6 +61,8 @@ function fold(ctx: StoreContext, base: Entity | null, events: readonly TypedEven
       device_id,
       user_id,
       official_receipt_no: RECEIPT_PENDING,
+      // Not numbered until the server confirms the issue (an invoice that has a number keeps it).
+      official_invoice_no: null,
     });
     if (next.ok) current = next.value;
   }

@@ -70,6 +70,7 @@ export function enqueue(ctx: StoreContext, entity_type: EntityType, entity_id: s
     device_id: cfg.device_id,
     user_id: cfg.user_id,
     official_receipt_no: RECEIPT_PENDING,
+    official_invoice_no: null,
   });
   if (!next.ok) return refuse(fromEventRejection(next.error, event));
 

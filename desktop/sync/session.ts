@@ -338,6 +338,8 @@ class Session {
         // branch, so this is a no-op after the first connection.
         store.setTimeZone(message.time_zone);
         store.recordClockSkew(store.nowMs() - message.server_time_ms);
+        // v5: the studio that heads this device's receipts and invoices, kept for printing offline.
+        store.setStudio(message.studio);
         return { type: "SESSION.WELCOME", head: message.head };
       case "changes": {
         if (this.#settle(message.request_id)?.kind !== "pull") {

@@ -42,6 +42,13 @@ export const InvoiceEntity = z.strictObject({
   version,
   deleted: z.literal(false),
   data: InvoiceData,
+  /**
+   * Since protocol v5: the branch's official, gap-free invoice number, assigned by the server at the
+   * commit that first makes the invoice issued (or paid), in commit order; absent until then (a
+   * draft, or an invoice issued offline whose issue is not yet confirmed), and never changed after.
+   * Not sent to v1-v4 clients.
+   */
+  official_invoice_no: z.int().min(1).optional(),
 });
 export type InvoiceEntity = z.infer<typeof InvoiceEntity>;
 

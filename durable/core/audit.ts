@@ -21,6 +21,8 @@ export const AuditKind = [
   "enrollment_refused",
   /** A manager resolved a conflict a device kept open for one (conflict-resolution.ts). */
   "conflict_resolved",
+  /** A manager changed the branch's settings (the studio's name, address, …). */
+  "settings_changed",
 ] as const;
 export type AuditKind = (typeof AuditKind)[number];
 

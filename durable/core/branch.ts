@@ -5,7 +5,7 @@
  */
 import { keysetRows } from "../../sqlite/keyset.js";
 import { LEDGER_SQL } from "../../sqlite/ledger.js";
-import { type BranchId, type Entity, type LedgerRow, type Role, type TransferId, isTimeZone } from "../../domain/index.js";
+import { type BranchId, type Entity, type LedgerRow, type Role, StudioDetails, type StudioDetailsPatch, type TransferId, isTimeZone } from "../../domain/index.js";
 import { type Changes, type ConflictResolutionRequest, MAX_PULL_PAGE_CHANGES, type Chunk, type SnapshotManifest, type UploadState, type Verdict } from "../../protocol/index.js";
 import type { Actor } from "./actor.js";
 import { type AuditEntry, readAudit, recordAudit } from "./audit.js";
@@ -31,11 +31,22 @@ export interface BranchSettings {
    * is first used, from the server's default, so every day ever recorded uses the same zone.
    */
   time_zone: string;
+  /**
+   * The studio's name and address (and phone, tax id) that head its receipts and invoices. A manager
+   * changes them (`PUT …/settings`); until then they are the server's defaults (`STUDIO_NAME`, …).
+   * Absent in settings stored before they existed: read as the defaults then, and stored.
+   */
+  studio: StudioDetails;
 }
 
 export interface BranchCoreOptions {
   /** The zone a new branch takes (the server's `BRANCH_TIME_ZONE`); default UTC. */
   defaultTimeZone?: string;
+  /**
+   * The studio details a branch starts with (the server's `STUDIO_NAME`, `STUDIO_ADDRESS`,
+   * `STUDIO_PHONE`, `STUDIO_TAX_ID`); the name defaults to the branch id, the address to none.
+   */
+  defaultStudio?: { name?: string; address?: string; phone?: string; tax_id?: string };
 }
 
 export class BranchCore {
@@ -54,14 +65,49 @@ export class BranchCore {
   /** The branch's settings; a branch used for the first time takes the server's defaults and keeps them. */
   settings(): BranchSettings {
     if (this.#settings) return this.#settings;
-    let settings = this.meta<BranchSettings>("settings");
+    let settings = this.meta<Partial<BranchSettings>>("settings");
     if (!settings) {
       const zone = this.options.defaultTimeZone ?? "UTC";
       if (!isTimeZone(zone)) throw new Error(`the server's default time zone ${JSON.stringify(zone)} is not an IANA time zone (set BRANCH_TIME_ZONE, e.g. Asia/Colombo)`);
       settings = { time_zone: zone };
+    }
+    if (!settings.studio) {
+      settings = { ...settings, studio: this.#defaultStudio() };
       this.setMeta("settings", settings);
     }
+    this.#settings = settings as BranchSettings;
+    return this.#settings;
+  }
+
+  #defaultStudio(): StudioDetails {
+    const d = this.options.defaultStudio ?? {};
+    const studio = StudioDetails.safeParse({ name: d.name || this.branchId, address: d.address ?? "", phone: d.phone || null, tax_id: d.tax_id || null });
+    if (!studio.success) {
+      const issue = studio.error.issues[0]!;
+      throw new Error(`the server's default studio ${issue.path.join(".")} is not valid: ${issue.message} (set STUDIO_NAME, STUDIO_ADDRESS, STUDIO_PHONE, STUDIO_TAX_ID)`);
+    }
+    return studio.data;
+  }
+
+  /**
+   * A manager's change to the studio's details (the caller checks `manage_settings` and validated
+   * the patch): stored and audited (I10) with what changed. Returns the settings now in force.
+   */
+  updateStudio(by: Actor, patch: StudioDetailsPatch): BranchSettings {
+    const before = this.settings();
+    const studio: StudioDetails = { ...before.studio, ...patch };
+    const changed = (Object.keys(patch) as (keyof StudioDetails)[]).filter((k) => before.studio[k] !== studio[k]);
+    if (changed.length === 0) return before;
+    const settings: BranchSettings = { ...before, studio };
+    this.setMeta("settings", settings);
     this.#settings = settings;
+    this.audit({
+      kind: "settings_changed",
+      device_id: by.device_id,
+      user_id: by.user_id,
+      role: by.role,
+      message: `studio ${changed.map((k) => `${k} ${JSON.stringify(before.studio[k])} → ${JSON.stringify(studio[k])}`).join("; ")}`,
+    });
     return settings;
   }
 

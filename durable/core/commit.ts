@@ -84,6 +84,12 @@ export function commitEvent(ctx: CommitContext, event: TypedEvent, entity: Entit
   } else if (event.operation === "delete") {
     recordAudit(sql, at, { ...auditSubject(actor, event), kind: "delete", message: `${REASON_AUDIT_PREFIX.project_delete}${event.payload.reason}` });
   }
+  let invoiceNo: number | null = null;
+  if (entity.entity_type === "invoice" && entity.official_invoice_no !== undefined && !invoiceNumbered(sql, entity.entity_id)) {
+    // This commit issued it: the number is taken for good (gap-free, in commit order), and the verdict says so.
+    invoiceNo = entity.official_invoice_no;
+    sql.run("INSERT INTO invoice_numbers (official_invoice_no, entity_id, seq) VALUES (?, ?, ?)", invoiceNo, entity.entity_id, seq);
+  }
   const verdict: ConfirmedVerdict = {
     event_id: event.id,
     status: "confirmed",
@@ -91,10 +97,13 @@ export function commitEvent(ctx: CommitContext, event: TypedEvent, entity: Entit
     entity_id: event.entity_id,
     version: entity.version,
     official_receipt_no: receipt,
+    official_invoice_no: invoiceNo,
   };
   recordConfirmed(sql, verdict, actor.device_id, at);
   return { verdict, change };
 }
+
+const invoiceNumbered = (sql: SqlStore, entityId: string) => sql.one("SELECT 1 AS n FROM invoice_numbers WHERE entity_id = ?", entityId) !== undefined;
 
 /** A rejection decided for good: stored (I3), audited (I10), returned. */
 export function recordRejection(ctx: CommitContext, rejection: Rejection): RejectedVerdict {

@@ -35,6 +35,14 @@ export function nextOfficialReceiptNo(sql: SqlStore): number {
   return (sql.one<{ n: number | null }>("SELECT MAX(official_receipt_no) AS n FROM pos_orders")?.n ?? 0) + 1;
 }
 
+/**
+ * The official number the next invoice to be issued gets (gap-free per branch, in commit order): one
+ * more than the highest in `invoice_numbers`, which only commit.ts writes, in the commit's transaction.
+ */
+export function nextOfficialInvoiceNo(sql: SqlStore): number {
+  return (sql.one<{ n: number | null }>("SELECT MAX(official_invoice_no) AS n FROM invoice_numbers")?.n ?? 0) + 1;
+}
+
 export type Rejection =
   | { about: "event"; event: SyncEvent; facts: RejectFacts; current: Entity | null }
   | { about: "unread"; event: PushedEvent; facts: RejectFacts<UnreadRejectCode> };
@@ -140,6 +148,8 @@ export function decide(sql: SqlStore, actor: Actor, raw: PushedEvent): Decision 
     device_id: actor.device_id,
     user_id: actor.user_id,
     official_receipt_no: typed.entity_type === "pos_order" && typed.operation === "create" ? nextOfficialReceiptNo(sql) : null,
+    // Used only if this commit first makes the invoice issued or paid (domain/apply.ts).
+    official_invoice_no: typed.entity_type === "invoice" ? nextOfficialInvoiceNo(sql) : null,
   });
   if (!next.ok) return refuse(typed, current, fromEventRejection(next.error, typed));
   // A patch can grow an entity past what one event may carry; every stored entity stays within

@@ -10,13 +10,13 @@
  */
 import { z } from "zod";
 import { type BranchAction, canDo, DeviceId, EventId, IsoDate } from "../../domain/index.js";
-import { ConflictResolutionRequest, decodeWith, FRAME_LIMIT_BYTES, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, MAX_PULL_PAGE_CHANGES, PushFrame, RevokeRequest, type Change, type CloseReason, type SnapshotManifest } from "../../protocol/index.js";
+import { ConflictResolutionRequest, decodeWith, FRAME_LIMIT_BYTES, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, MAX_PULL_PAGE_CHANGES, PushFrame, RevokeRequest, serverMessageFor, type Change, type CloseReason, type SnapshotManifest } from "../../protocol/index.js";
 import type { DeviceClaims } from "../../protocol/token.js";
 import { type EnrollmentAnswerHost, enroll, issueEnrollment } from "./enrollment-api.js";
 import { decodeSegment, intParam, parseBody } from "../http.js";
 import type { Actor } from "./actor.js";
 import type { BranchCore } from "./branch.js";
-import { verdictsFor } from "./room.js";
+import { changeSettings, readSettings } from "./settings-api.js";
 
 export interface ApiRequest {
   method: string;
@@ -79,21 +79,20 @@ export class BranchHttpApi {
     if (action === "revoke" && method === "POST") return denied("manage_devices") ?? this.#revoke(actor, url, request);
     if (action === "enrollments" && method === "POST") return denied("manage_devices") ?? issueEnrollment(this.core, this.host, actor, await request.text());
     if (action === "resolution" && method === "POST") return denied("resolve_conflicts") ?? this.#resolution(actor, url, request);
+    if (action === "settings" && method === "GET") return denied("manage_settings") ?? answer(200, readSettings(this.core));
+    if (action === "settings" && method === "PUT") return denied("manage_settings") ?? this.#settings(actor, await request.text());
     return answer(404, { error: "not_found", message: `no ${method} ${url.pathname}` });
   }
 
   /** Pushing needs no permission of its own: each event is checked against the role (decide.ts). */
   #push(actor: Actor, url: URL, text: string): ApiAnswer {
-    // HTTP has no hello: a client asks for v5's verdicts with ?protocol_version=5; others get v4's.
-    const version = intParam(url, "protocol_version", 4);
-    if (version === null || version < MIN_SUPPORTED_PROTOCOL_VERSION || version > PROTOCOL_VERSION) {
-      return badRequest(`protocol_version must be an integer from ${MIN_SUPPORTED_PROTOCOL_VERSION} to ${PROTOCOL_VERSION}, received ${JSON.stringify((url.searchParams.get("protocol_version") ?? "").slice(0, 20))}`);
-    }
+    const version = httpVersion(url);
+    if (version === null) return badVersion(url);
     const frame = decodeWith(PushFrame, text, FRAME_LIMIT_BYTES);
     if (!frame.ok) return answer(frame.error.code === "frame_too_large" ? 413 : 400, { error: frame.error.code, message: frame.error.message });
     const outcome = this.core.push(actor, frame.value.events);
     this.host.publish(outcome.changes);
-    return answer(200, { type: "verdicts", batch_id: frame.value.batch_id, verdicts: verdictsFor(version, outcome.verdicts) });
+    return answer(200, serverMessageFor(version, { type: "verdicts", batch_id: frame.value.batch_id, verdicts: outcome.verdicts }));
   }
 
   /** A manager closes a conflict kept open for one: the event must have a stored rejected verdict. */
@@ -114,7 +113,9 @@ export class BranchHttpApi {
     if (since === null || limit === null || limit < 1) return badRequest("since must be an integer ≥ 0 and limit an integer from 1 to 1000");
     const requestId = url.searchParams.get("request_id") ?? this.host.newRequestId();
     if (!RequestId.safeParse(requestId).success) return badRequest(`request_id must be a UUID, received ${JSON.stringify(requestId.slice(0, 100))}`);
-    return answer(200, this.core.pull(since, Math.min(limit, MAX_PULL_PAGE_CHANGES), requestId));
+    const version = httpVersion(url);
+    if (version === null) return badVersion(url);
+    return answer(200, serverMessageFor(version, this.core.pull(since, Math.min(limit, MAX_PULL_PAGE_CHANGES), requestId)));
   }
 
   #audit(url: URL): ApiAnswer {
@@ -134,6 +135,12 @@ export class BranchHttpApi {
     return answer(200, { day, time_zone: this.core.timeZone(), rows: this.core.ledger(day) });
   }
 
+  /** A manager's change to the studio's details; every bad field is named (studio.ts, studioIssueWords). */
+  #settings(actor: Actor, text: string): ApiAnswer {
+    const changed = changeSettings(this.core, actor, text);
+    return changed.ok ? answer(200, changed.settings) : badRequest(changed.message);
+  }
+
   async #revoke(actor: Actor, url: URL, request: ApiRequest): Promise<ApiAnswer> {
     const raw = decodeSegment(url.pathname.split("/").at(-2)!);
     const target = DeviceId.safeParse(raw);
@@ -146,3 +153,15 @@ export class BranchHttpApi {
     return answer(200, { device_id: target.data, revoked_at: revoked.revoked_at, already: revoked.already });
   }
 }
+
+/**
+ * HTTP has no hello: `push` and `changes` answer in the version `?protocol_version=N` names, else in
+ * v4's shapes (what every HTTP client written before v5 reads). Null: not a version this server speaks.
+ */
+function httpVersion(url: URL): number | null {
+  const version = intParam(url, "protocol_version", 4);
+  return version === null || version < MIN_SUPPORTED_PROTOCOL_VERSION || version > PROTOCOL_VERSION ? null : version;
+}
+
+const badVersion = (url: URL): ApiAnswer =>
+  badRequest(`protocol_version must be an integer from ${MIN_SUPPORTED_PROTOCOL_VERSION} to ${PROTOCOL_VERSION}, received ${JSON.stringify((url.searchParams.get("protocol_version") ?? "").slice(0, 20))}`);

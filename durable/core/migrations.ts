@@ -12,7 +12,7 @@ import type { SqlStore } from "./sql.js";
 import { appendOnlyTriggers as appendOnly } from "../../sqlite/append-only.js";
 import { type Migration, migrate as runMigrations } from "../../sqlite/migrate.js";
 
-export const LAYOUT_VERSION = 5;
+export const LAYOUT_VERSION = 6;
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -186,6 +186,19 @@ const MIGRATIONS: readonly Migration[] = [
       -- made a rejected event's server version; conflict-resolution.ts: a manager's resolution).
       -- Without it each read scanned the audit. Queries repeat this WHERE so SQLite can use it.
       CREATE INDEX audit_by_event ON audit (event_id) WHERE kind IN ('delete', 'void', 'conflict_resolved');
+    `,
+  },
+  {
+    to: 6,
+    sql: `
+      -- Official invoice numbers (protocol v5): one per invoice, taken by the commit that first issues
+      -- it, gap-free in commit order. Append-only, like the POS facts: a number is never reused.
+      CREATE TABLE invoice_numbers (
+        official_invoice_no INTEGER PRIMARY KEY,
+        entity_id           TEXT NOT NULL UNIQUE,
+        seq                 INTEGER NOT NULL UNIQUE
+      );
+      ${appendOnly("invoice_numbers")}
     `,
   },
 ];

@@ -7,7 +7,7 @@
  * Storage work is synchronous, but hashing chunks awaits WebCrypto, and without the queue a second
  * frame could be handled in that gap and reorder a device's messages.
  */
-import { type Change, CHUNK_RAW_BYTES, Chunk as ChunkSchema, type Chunk, CLOSE_CODES, type CloseReason, decodeClientFrame, type ErrorMessage, FRAME_LIMIT_BYTES, type Hello, joinPieces, type Live, LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_UNANSWERED_POKES, MAX_PULL_PAGE_CHANGES, MIN_SUPPORTED_PROTOCOL_VERSION, type MessageErrorCode, PROTOCOL_VERSION, Pull, type PushFrame, type ServerMessage, splitIntoChunks, type Verdict, utf8ByteLength, verifyChunk, type Welcome, decodeWith, frameText, parseJson, PushFrame as PushFrameSchema, MAX_ASSEMBLED_MESSAGE_BYTES } from "../../protocol/index.js";
+import { type Change, CHUNK_RAW_BYTES, Chunk as ChunkSchema, type Chunk, CLOSE_CODES, type CloseReason, decodeClientFrame, type ErrorMessage, FRAME_LIMIT_BYTES, type Hello, joinPieces, type Live, LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_UNANSWERED_POKES, MAX_PULL_PAGE_CHANGES, MIN_SUPPORTED_PROTOCOL_VERSION, type MessageErrorCode, PROTOCOL_VERSION, Pull, type PushFrame, type ServerMessage, splitIntoChunks, type Verdict, utf8ByteLength, verifyChunk, type Welcome, decodeWith, frameText, parseJson, PushFrame as PushFrameSchema, MAX_ASSEMBLED_MESSAGE_BYTES, serverMessageFor } from "../../protocol/index.js";
 import { type DeviceId, type Role, type TransferId, type UserId } from "../../domain/index.js";
 import { bytesFromBase64 } from "../../lib/bytes.js";
 import { unreachable } from "../../lib/result.js";
@@ -174,8 +174,17 @@ export class BranchRoom {
     const head = changes[changes.length - 1]!.seq;
     const live: Live = { type: "live", changes: changes as Change[], head } as Live;
     const poke = JSON.stringify({ type: "poke", head });
-    let text = JSON.stringify(live);
-    if (changes.length > MAX_BATCH_EVENTS || utf8ByteLength(text) > FRAME_LIMIT_BYTES) text = poke;
+    // One text per version spoken (older clients get older entities, protocol/downgrade.ts), made once.
+    const texts = new Map<number, string>();
+    const textFor = (version: number) => {
+      let text = texts.get(version);
+      if (text === undefined) {
+        text = JSON.stringify(serverMessageFor(version, live));
+        if (changes.length > MAX_BATCH_EVENTS || utf8ByteLength(text) > FRAME_LIMIT_BYTES) text = poke;
+        texts.set(version, text);
+      }
+      return text;
+    };
     const unread = new Map<string, Unread>();
     for (const peer of this.host.peers()) {
       const session = peer.session();
@@ -188,6 +197,7 @@ export class BranchRoom {
         this.#fatal(peer, "slow_consumer", `${u.bytes} bytes of live changes and ${u.pokes} pokes went unanswered; reconnect and pull from your cursor`);
         continue;
       }
+      const text = textFor(session.protocol_version);
       const over = u.bytes + text.length > LIVE_UNREAD_BUDGET_BYTES;
       const out = over ? poke : text;
       peer.send(out);
@@ -286,6 +296,7 @@ export class BranchRoom {
       },
       time_zone: this.core.timeZone(),
       server_time_ms: this.core.nowMs(),
+      studio: this.core.settings().studio,
     };
     await this.#send(peer, welcomeFor(hello.protocol_version, welcome) as ServerMessage);
   }
@@ -322,10 +333,8 @@ export class BranchRoom {
   async #push(peer: Peer, actor: Actor, push: PushFrame): Promise<void> {
     const outcome = this.core.push(actor, push.events);
     // Verdicts first, then live: a client sees its verdicts before its own changes come back.
-    const session = peer.session();
-    const version = session?.state === "open" ? session.protocol_version : PROTOCOL_VERSION;
     for (const verdicts of splitVerdicts(outcome.verdicts)) {
-      await this.#send(peer, { type: "verdicts", batch_id: push.batch_id, verdicts: verdictsFor(version, verdicts) } as ServerMessage);
+      await this.#send(peer, { type: "verdicts", batch_id: push.batch_id, verdicts } as ServerMessage);
     }
     this.publish(outcome.changes);
   }
@@ -368,9 +377,9 @@ export class BranchRoom {
     this.core.dropUpload(transferId);
   }
 
-  /** Sends one message, in chunks when it is larger than a frame. */
+  /** Sends one message, in the version the peer speaks, in chunks when it is larger than a frame. */
   #send(peer: Peer, message: ServerMessage): void | Promise<void> {
-    const text = JSON.stringify(message);
+    const text = JSON.stringify(versionOf(peer) === PROTOCOL_VERSION ? message : serverMessageFor(versionOf(peer), message));
     if (text.length <= FRAME_LIMIT_BYTES / 3 || utf8ByteLength(text) <= FRAME_LIMIT_BYTES) {
       peer.send(text);
       return;
@@ -418,31 +427,25 @@ export class BranchRoom {
   }
 }
 
+/** The version a peer is answered in: its hello's; before its hello (or after its close), today's. */
+const versionOf = (peer: Peer): number => {
+  const session = peer.session();
+  return session?.state === "open" ? session.protocol_version : PROTOCOL_VERSION;
+};
+
 const isSupportedVersion = (version: number) => version >= MIN_SUPPORTED_PROTOCOL_VERSION && version <= PROTOCOL_VERSION;
 
 /**
  * The welcome in the version the client speaks. Older welcomes are strict objects without the later
- * fields (`time_zone` since v2, `server_time_ms` since v3): an older client refuses a field it does
- * not know.
+ * fields (`time_zone` since v2, `server_time_ms` since v3, `studio` since v5): an older client refuses
+ * a field it does not know.
  */
 function welcomeFor(version: number, welcome: Welcome): Partial<Welcome> {
-  const { time_zone, server_time_ms, ...v1 } = welcome;
-  if (version >= 3) return welcome;
+  const { time_zone, server_time_ms, studio, ...v1 } = welcome;
+  if (version >= 5) return welcome;
+  if (version >= 3) return { ...v1, time_zone, server_time_ms };
   if (version === 2) return { ...v1, time_zone };
   return v1;
-}
-
-/**
- * Verdicts in the version the client speaks: a rejection's `last_change` since v5. A v1-v4 client's
- * RejectedVerdict is a strict object without it, so it is left out, not sent as null.
- */
-export function verdictsFor(version: number, verdicts: Verdict[]): Verdict[] {
-  if (version >= 5) return verdicts;
-  return verdicts.map((v) => {
-    if (v.status !== "rejected") return v;
-    const { last_change, ...v4 } = v;
-    return v4;
-  });
 }
 
 /**

@@ -109,7 +109,9 @@ export function verdictFromRecord(sql: SqlStore, record: VerdictRecord): Verdict
   switch (record.status) {
     case "confirmed": {
       const { status, event_id, seq, entity_id, version, official_receipt_no } = record;
-      return { event_id, status, seq, entity_id, version, official_receipt_no } satisfies ConfirmedVerdict;
+      // The invoice number this commit took, if it took one (commit.ts): the same verdict every time (I3).
+      const official_invoice_no = sql.one<{ n: number }>("SELECT official_invoice_no AS n FROM invoice_numbers WHERE seq = ?", seq)?.n ?? null;
+      return { event_id, status, seq, entity_id, version, official_receipt_no, official_invoice_no } satisfies ConfirmedVerdict;
     }
     case "rejected":
       return {

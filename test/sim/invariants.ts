@@ -111,6 +111,20 @@ export function checkInvariants(world: World): Violation[] {
 
   const serverEntities = new Map<string, Entity>();
   for (const e of branch.core.entities()) serverEntities.set(e.entity_id, e);
+
+  // Official invoice numbers (protocol v5) are gap-free too, one per invoice ever issued, and each
+  // numbered invoice carries the number its issue took.
+  const invoiceNos = sql.all<{ official_invoice_no: number; entity_id: string }>("SELECT official_invoice_no, entity_id FROM invoice_numbers ORDER BY official_invoice_no");
+  invoiceNos.forEach((r, i) => {
+    if (r.official_invoice_no !== i + 1) v("I4", `official invoice numbers are not gap-free: position ${i + 1} holds ${r.official_invoice_no}`);
+    const e = serverEntities.get(r.entity_id);
+    if (e?.entity_type !== "invoice" || e.official_invoice_no !== r.official_invoice_no) v("I4", `invoice ${r.entity_id} took no. ${r.official_invoice_no} but carries ${e?.entity_type === "invoice" ? e.official_invoice_no : "nothing"}`);
+  });
+  for (const e of serverEntities.values()) {
+    if (e.entity_type === "invoice" && e.data.status !== "draft" && e.official_invoice_no === undefined && !(e.data.status === "void" && !invoiceNos.some((r) => r.entity_id === e.entity_id))) {
+      v("I4", `invoice ${e.entity_id} is ${e.data.status} but has no official number`);
+    }
+  }
   const serverPos = sql.all<Record<string, unknown>>(`SELECT ${POS_COLUMNS} FROM pos_orders ORDER BY entity_id`);
   const serverVoids = sql.all<Record<string, unknown>>("SELECT entity_id, seq FROM pos_voids ORDER BY entity_id");
   const serverLedger = branch.core.ledger(null);

@@ -99,6 +99,7 @@ export function memoryRoomDriver(): RoomDriver {
   const r = makeRoom();
   return {
     timeZone: "UTC",
+    studioName: "test-branch", // no STUDIO_NAME: the branch id
     nowMs: () => r.core.nowMs(),
     open: async (device, role) => {
       let peer: MemoryPeer | null = null;

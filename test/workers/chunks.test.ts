@@ -46,7 +46,7 @@ describe("chunked uploads into the Durable Object", () => {
     for (const chunk of chunks.slice(2)) second.send(chunk);
     const verdicts = await second.next("verdicts", { skip: true });
     expect(verdicts.verdicts).toEqual([
-      { event_id: event.id, status: "confirmed", seq: 1, entity_id: event.entity_id, version: 1, official_receipt_no: null },
+      { event_id: event.id, status: "confirmed", seq: 1, entity_id: event.entity_id, version: 1, official_receipt_no: null, official_invoice_no: null },
     ]);
     const { changes } = await pullAll(second);
     expect(changes).toHaveLength(1);

@@ -15,6 +15,7 @@ function durableObjectDriver(): RoomDriver {
   const sockets: WebSocket[] = [];
   return {
     timeZone: "Asia/Colombo", // wrangler.toml BRANCH_TIME_ZONE
+    studioName: "Lanka Light Studio", // STUDIO_NAME in vitest.config.ts's workers bindings
     nowMs: () => Date.now(),
     open: async (device: string, role: Role = "owner") => {
       const client = await openSocket(branch, await tokenFor(branch, device, role));

@@ -47,7 +47,7 @@ describe("snapshots", () => {
     const digest = await sha256Hex(bytes);
     expect(digest).toBe(manifest.sha256);
     const parsed = await lines(bytes);
-    expect(parsed[0]).toEqual({ kind: "header", format_version: 1, branch_id: branch, seq: 5 });
+    expect(parsed[0]).toEqual({ kind: "header", format_version: 2, branch_id: branch, seq: 5 });
     expect(parsed.at(-1)).toEqual({ kind: "end", entities: 3, pos_orders: 2, pos_voids: 1 });
 
     const tail = await SELF.fetch(`${ORIGIN}/v1/branches/${branch}/snapshots/5/data`, { headers: { ...auth, Range: "bytes=10-" } });

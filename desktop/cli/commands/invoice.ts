@@ -1,5 +1,5 @@
 /** `studiovault invoice …`: invoices on this device. */
-import type { InvoiceCreate } from "../../../domain/index.js";
+import type { InvoiceCreate, InvoiceEntity } from "../../../domain/index.js";
 import { MAX_RATE_BP } from "../../../domain/amounts.js";
 import { minorUnits, oneOf, parse, posLine, required, UsageError, wholeNumber } from "../args.js";
 import { defineCommand } from "../command.js";
@@ -79,7 +79,7 @@ export const invoice = defineCommand({
         const items = ctx.store.list("invoice", page);
         const total = ctx.store.count("invoice");
         return showPage(ctx, items, page, total, (e) =>
-          e.entity_type === "invoice" ? `${e.entity_id}  ${e.data.reference ?? "(no reference)"} · ${e.data.client_name} · ${e.data.status}` : e.entity_id,
+          e.entity_type === "invoice" ? `${e.entity_id}  ${invoiceNo(e)} ${e.data.reference ?? "(no reference)"} · ${e.data.client_name} · ${e.data.status}` : e.entity_id,
         );
       }
       case undefined:
@@ -88,3 +88,7 @@ export const invoice = defineCommand({
     }
   },
 });
+
+/** The branch's official number once it has numbered the invoice (protocol v5), else why there is none yet. */
+const invoiceNo = (e: InvoiceEntity): string =>
+  e.official_invoice_no !== undefined ? `no. ${e.official_invoice_no}` : e.data.status === "draft" ? "(draft, not numbered)" : e.data.status === "void" ? "(void, never numbered)" : "(not numbered yet)";

@@ -62,7 +62,7 @@ describe("two connections on one database take turns", () => {
       }
     };
     const event = batch.events[0]!;
-    const summary = syncing.applyVerdicts(batch.batch_id, [{ event_id: event.id, status: "confirmed", seq: 1, entity_id: event.entity_id, version: 1, official_receipt_no: null }]);
+    const summary = syncing.applyVerdicts(batch.batch_id, [{ event_id: event.id, status: "confirmed", seq: 1, entity_id: event.entity_id, version: 1, official_receipt_no: null, official_invoice_no: null }]);
     expect(summary).toMatchObject({ confirmed: 1 });
     // The other connection met the write lock held since BEGIN, and waited for it rather than committing under it.
     expect(other).toMatchObject({ ok: false, error: "database is locked" });
@@ -96,7 +96,7 @@ for (let i = 0; i < 400; i++) {
     if (!r.ok) throw new Error(r.error.message);
   } else {
     const b = s.nextBatch(5);
-    if (b) s.applyVerdicts(b.batch_id, b.events.map((e) => ({ event_id: e.id, status: "confirmed", seq: ++seq, entity_id: e.entity_id, version: 1, official_receipt_no: seq })));
+    if (b) s.applyVerdicts(b.batch_id, b.events.map((e) => ({ event_id: e.id, status: "confirmed", seq: ++seq, entity_id: e.entity_id, version: 1, official_receipt_no: seq, official_invoice_no: null })));
   }
 }
 s.close();

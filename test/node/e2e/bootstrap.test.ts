@@ -131,6 +131,10 @@ describe("bootstrap from a snapshot", () => {
     expect(local).toEqual(truth.entities);
     expect(device.store.ledger()).toEqual(truth.ledger);
     expect(device.store.list("project", { limit: 5 })).toHaveLength(5);
+    // Issued invoices came through the snapshot with their official numbers (format 2), gap-free from 1.
+    const numbers = local.flatMap((e) => (e.entity_type === "invoice" && e.official_invoice_no !== undefined ? [e.official_invoice_no] : [])).sort((a, b) => a - b);
+    expect(numbers.length).toBe(counts.invoice);
+    expect(numbers).toEqual(numbers.map((_, i) => i + 1));
   }, 300_000);
 
   it("resumes an interrupted download, refuses a flipped byte, another branch and a newer format", async () => {
@@ -196,7 +200,7 @@ describe("bootstrap from a snapshot", () => {
     await expect(bootstrap(fresh.store, { fetch: lying({ branch_id: "kandy-hill" as SnapshotManifest["branch_id"] }) })).rejects.toThrow(
       `the snapshot is for branch kandy-hill, but this device belongs to branch ${branch}`,
     );
-    await expect(bootstrap(fresh.store, { fetch: lying({ format_version: 2 }) })).rejects.toThrow(/format 2, newer than this app understands \(1\): update the app/);
+    await expect(bootstrap(fresh.store, { fetch: lying({ format_version: 3 }) })).rejects.toThrow(/format 3, newer than this app understands \(2\): update the app/);
     await expect(bootstrap(fresh.store, {})).resolves.toMatchObject({ seq: manifest.seq });
   }, 180_000);
 
