@@ -2,7 +2,7 @@
 import { createServer } from "node:net";
 import { SyncEngine } from "../../desktop/sync/engine.js";
 import type { LocalStore } from "../../desktop/store/local-store.js";
-import type { Change } from "../../protocol/index.js";
+import { type Change, PROTOCOL_VERSION } from "../../protocol/index.js";
 import type { Entity, LedgerRow, Role } from "../../domain/index.js";
 import { openStore } from "./desktop.js";
 import { type LocalServer, tokenFor } from "./server.js";
@@ -67,7 +67,7 @@ export async function serverTruth(server: LocalServer, branch: string): Promise<
   let since = 0;
   let head = 0;
   for (let more = true; more; ) {
-    const page = (await (await fetch(new URL(`/v1/branches/${branch}/changes?since=${since}&limit=1000`, server.url), { headers })).json()) as {
+    const page = (await (await fetch(new URL(`/v1/branches/${branch}/changes?since=${since}&limit=1000&protocol_version=${PROTOCOL_VERSION}`, server.url), { headers })).json()) as {
       changes: Change[];
       cursor: number;
       more: boolean;

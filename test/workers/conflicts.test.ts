@@ -6,6 +6,7 @@
  */
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import * as ex from "../fixtures/examples.js";
 import { makeEventFactory } from "../support/events.js";
 import { newId, ORIGIN, tokenFor } from "./support.js";
 
@@ -110,5 +111,25 @@ describe("POST …/push and protocol v5's last_change", () => {
       expect(response.status, bad).toBe(400);
       expect(((await response.json()) as { message: string }).message).toMatch(/^protocol_version must be an integer from 1 to 5/);
     }
+  });
+});
+
+describe("GET …/changes and protocol v5's invoice numbers", () => {
+  it("answers v4's entities by default (no official_invoice_no) and v5's with ?protocol_version=5", async () => {
+    const branch = fresh("changes-http-version");
+    const owner = newId();
+    const token = await tokenFor(branch, owner, "owner");
+    const issued = f.event(owner, "invoice", f.nextId(), "create", { ...ex.invoice, project_id: null, status: "issued", payments: [], issued_on: "2026-11-20" });
+    const verdicts = await push(branch, token, [issued], "?protocol_version=5");
+    expect(verdicts).toMatchObject([{ status: "confirmed", official_invoice_no: 1 }]);
+    const read = async (query: string) => {
+      const response = await call("GET", branch, `changes?since=0${query}`, token);
+      expect(response.status, query).toBe(200);
+      return ((await response.json()) as { changes: Array<{ entity: Record<string, unknown> }> }).changes.map((c) => c.entity);
+    };
+    expect((await read(""))[0]).not.toHaveProperty("official_invoice_no");
+    expect((await read("&protocol_version=4"))[0]).not.toHaveProperty("official_invoice_no");
+    expect((await read("&protocol_version=5"))[0]).toMatchObject({ official_invoice_no: 1 });
+    expect((await call("GET", branch, "changes?since=0&protocol_version=9", token)).status).toBe(400);
   });
 });
