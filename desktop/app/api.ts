@@ -9,12 +9,14 @@
  */
 import { z } from "zod";
 import type { PublicStatus } from "../../machines/index.js";
-import type { DeviceId, Entity, EntityType as EntityTypeName, InvoiceCreate, Operation, InvoicePatch, LedgerRow, MediaSelection, ProjectData, ProjectPatch, RejectCode, RejectDetail, Role, StudioDetails, SyncEvent, UserId } from "../../domain/index.js";
+import type { DeviceId, Entity, InvoiceCreate, InvoicePatch, LedgerRow, MediaSelection, ProjectData, ProjectPatch, RejectCode, RejectDetail, Role, StudioDetails, SyncEvent, UserId } from "../../domain/index.js";
 import { EntityType, SyncStatus } from "../../domain/index.js";
 import { err, ok, type Result } from "../../lib/result.js";
 import type { LastChange } from "../../protocol/index.js";
 import type { BootstrapProgress } from "../sync/bootstrap.js";
 import type { CorrectionInput, SaleInput } from "../store/writes.js";
+import type { Conflict, ConflictAction } from "../store/conflicts.js";
+import type { QueueEntry, QueuePage } from "../store/queue-read.js";
 
 export type { BootstrapProgress, Entity, LedgerRow, Result };
 
@@ -37,21 +39,11 @@ export interface PosHistoryPage {
  * A change this device could not apply, kept in the inbox. `code` is the server's reject code, or
  * `unreadable` for a queued change this device could no longer read (never on the wire).
  */
-export interface ConflictView {
-  id: number;
-  event_id: string;
-  entity_type: EntityTypeName;
-  entity_id: string;
-  operation: string;
-  code: RejectCode | "unreadable";
-  message: string;
-  /** The change as queued; for a row whose saved data was not JSON, that raw text as a string. */
-  local_payload: unknown;
-  server_entity: Entity | null;
-  needs_manager: boolean;
-  created_at: string;
-  resolved_at: string | null;
-  resolution: string | null;
+/**
+ * A conflict as the inbox shows it: the store's entry (desktop/store/conflicts.ts) without the base it
+ * kept, with what the core worked out for people (names, who/when/why in words, fields, actions).
+ */
+export interface ConflictView extends Omit<Conflict, "last_change" | "base_entity"> {
   /** The entity's name for people (the local change's, the server's, or the last known one), if any. */
   entity_name: string | null;
   /** What was not applied, in a sentence ("Your edit of this project was not applied."). */
@@ -69,8 +61,6 @@ export interface ConflictView {
   reapply_preview: { base_version: number; fields: Array<{ label: string; value: string }> } | null;
   /** For an entry kept for a manager: whether this user may resolve it, and why (not) in words. */
   manager: { can_resolve: boolean; words: string } | null;
-  resolved_by: string | null;
-  resolution_note: string | null;
 }
 
 export interface ConflictField {
@@ -81,33 +71,14 @@ export interface ConflictField {
 }
 
 /** Keep the server's version, re-apply an edit, restore a deleted project as new, enter a refused create again. */
-export type ConflictAction = "dismiss" | "reapply" | "restore" | "reenter";
+export type { ConflictAction };
 
 /**
- * One queued change for the Sync activity view: what it is, its state and the server's verdict.
+ * One queued change for the Sync activity view and a page of them (desktop/store/queue-read.ts).
  * Times are ISO instants from the store's clock; the renderer formats them in the branch's zone.
  */
-export interface QueuedChangeView {
-  /** The local order, in which changes are sent. */
-  position: number;
-  event_id: string;
-  status: "pending" | "sent" | "confirmed" | "rejected";
-  entity_type: EntityTypeName;
-  entity_id: string;
-  operation: Operation;
-  /** The record's name as people know it (title, reference or client, receipt number), or null. */
-  name: string | null;
-  created_at: string;
-  sent_at: string | null;
-  decided_at: string | null;
-  verdict: { kind: "confirmed"; seq: number; version: number; official_receipt_no: number | null } | { kind: "rejected"; code: string; message: string } | null;
-}
-
-/** A page of the queue (newest written first) and how many changes match over every page. */
-export interface QueuePageView {
-  events: QueuedChangeView[];
-  total: number;
-}
+export type QueuedChangeView = QueueEntry;
+export type QueuePageView = QueuePage;
 
 export interface SyncSummary {
   pending: number;
