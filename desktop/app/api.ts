@@ -60,7 +60,7 @@ export interface ConflictView extends Omit<Conflict, "last_change" | "base_entit
   /** What "Re-apply my change" sends: these fields, as an edit of the server's version `base_version`. */
   reapply_preview: { base_version: number; fields: Array<{ label: string; value: string }> } | null;
   /** For an entry kept for a manager: whether this user may resolve it, and why (not) in words. */
-  manager: { can_resolve: boolean; words: string } | null;
+  manager: { can_resolve: boolean; words: string; by_code: boolean } | null;
 }
 
 export interface ConflictField {
@@ -146,7 +146,8 @@ export const ApiRequest = z.discriminatedUnion("method", [
   z.strictObject({ method: z.literal("conflicts"), open: z.boolean() }),
   z.strictObject({ method: z.literal("resolveConflict"), id: z.int().min(1), action: z.enum(["dismiss", "reapply", "restore", "reenter"]) }),
   // An entry kept for a manager, resolved through the server (the server checks the role and audits it).
-  z.strictObject({ method: z.literal("managerResolveConflict"), id: z.int().min(1), note: z.string().max(500) }),
+  // code: on a till whose own role cannot, a manager's one-time sign-in code, used for this request only.
+  z.strictObject({ method: z.literal("managerResolveConflict"), id: z.int().min(1), note: z.string().max(500), code: z.string().max(200).optional() }),
   z.strictObject({ method: z.literal("ledger"), day: z.iso.date().nullable() }),
   z.strictObject({ method: z.literal("write"), action: WriteAction }),
   z.strictObject({ method: z.literal("retryNow") }),
@@ -175,7 +176,7 @@ export interface ApiResults {
   queue: QueuePageView;
   conflicts: ConflictView[];
   resolveConflict: { ok: true } | { ok: false; error: string };
-  managerResolveConflict: { ok: true } | { ok: false; error: string };
+  managerResolveConflict: { ok: true } | { ok: false; error: string; field?: "code" | "note" };
   ledger: LedgerRow[];
   write: WriteResult;
   retryNow: null;

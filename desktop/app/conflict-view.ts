@@ -189,16 +189,18 @@ function reapplyPreview(c: Conflict, mine: Record<string, unknown> | null): Conf
 
 function managerWords(c: Conflict, viewer: Viewer): ConflictView["manager"] {
   if (!c.needs_manager) return null;
-  if (c.resolved_at) return { can_resolve: false, words: `Resolved by ${c.resolved_by ?? "a manager"}${c.resolution_note ? `: ${c.resolution_note}` : ""}` };
+  if (c.resolved_at) return { can_resolve: false, by_code: false, words: `Resolved by ${c.resolved_by ?? "a manager"}${c.resolution_note ? `: ${c.resolution_note}` : ""}` };
   // Never sent (it could not be read back): the server has no verdict for it to record a resolution against.
   if (c.code === UNREADABLE) {
-    return { can_resolve: false, words: "This sale could not be read on this till, so it never reached the server and the server cannot record a resolution for it. It stays here, kept as it was; ask support to look at it." };
+    return { can_resolve: false, by_code: false, words: "This sale could not be read on this till, so it never reached the server and the server cannot record a resolution for it. It stays here, kept as it was; ask support to look at it." };
   }
   return canDo(viewer.role, "resolve_conflicts")
-    ? { can_resolve: true, words: "A refused POS sale stays here until a manager resolves it. Your name, this device and your note are recorded by the server; the entry closes once the server accepts." }
+    ? { can_resolve: true, by_code: false, words: "A refused POS sale stays here until a manager resolves it. Your name, this device and your note are recorded by the server; the entry closes once the server accepts." }
     : {
+        // A manager resolves it here, with a one-time code of their own (sync/manager-override.ts).
         can_resolve: false,
-        words: `A refused POS sale stays here until a manager resolves it: only a manager or the owner can, and the server records who did. You are signed in as ${viewer.role === "staff" ? "staff" : `a ${viewer.role}`}; ask a manager.`,
+        by_code: true,
+        words: `A refused POS sale stays here until a manager resolves it: only a manager or the owner can, and the server records who did. You are signed in as ${viewer.role === "staff" ? "staff" : `a ${viewer.role}`}. Ask a manager for a manager sign-in code (on their device: Add a till → role Manager) and type it here with a note.`,
       };
 }
 

@@ -9,6 +9,7 @@ import { type EngineOptions, SyncEngine } from "../sync/engine.js";
 import { decodeTokenUnverified } from "../../protocol/token.js";
 import { canDo } from "../../domain/index.js";
 import { requestResolution } from "../sync/conflict-resolution.js";
+import { resolveWithManagerCode } from "../sync/manager-override.js";
 import type { ApiRequest, ApiResults, AppEvent, AppStatus, ConflictView, WriteAction, WriteResult } from "./api.js";
 import { conflictView } from "./conflict-view.js";
 import { addTill, setUp, signInAgain } from "./enrollment.js";
@@ -113,7 +114,7 @@ export class DesktopCore {
         return r.ok ? { ok: true } : { ok: false, error: r.error };
       }
       case "managerResolveConflict":
-        return this.#managerResolve(request.id, request.note);
+        return this.#managerResolve(request.id, request.note, request.code);
       case "ledger":
         return this.store.ledger(request.day);
       case "write": {
@@ -153,22 +154,28 @@ export class DesktopCore {
 
   /**
    * A manager closes an entry kept for one: through the server, which checks the role and audits
-   * who, on which device, and why. Only when the server accepts does the entry close here.
+   * who, on which device, and why. Only when the server accepts does the entry close here. On a till
+   * whose own role cannot, a manager's one-time `code` stands in for this one request
+   * (sync/manager-override.ts); the till's own sign-in is never touched.
    */
-  async #managerResolve(id: number, note: string): Promise<ApiResults["managerResolveConflict"]> {
+  async #managerResolve(id: number, note: string, code?: string): Promise<ApiResults["managerResolveConflict"]> {
     const cfg = this.store.config();
     const conflict = this.store.conflicts().find((c) => c.id === id);
     if (!cfg || !conflict) return { ok: false, error: "This entry is no longer in the inbox." };
     if (!conflict.needs_manager) return { ok: false, error: "This entry is not waiting for a manager; choose one of its actions instead." };
     if (conflict.resolved_at) return { ok: true };
-    if (!canDo(cfg.role, "resolve_conflicts")) return { ok: false, error: "Only a manager or the owner can resolve a refused POS sale. Ask a manager." };
+    const byCode = !canDo(cfg.role, "resolve_conflicts");
+    if (byCode && code === undefined) return { ok: false, error: "Only a manager or the owner can resolve a refused POS sale. Ask a manager." };
     const trimmed = note.trim();
-    if (trimmed.length === 0) return { ok: false, error: "Write a note saying what was decided (for example: customer refunded in cash)." };
+    if (trimmed.length === 0) return { ok: false, field: "note", error: "Write a note saying what was decided (for example: customer refunded in cash)." };
     if (this.#paused) return { ok: false, error: "Sync is switched off (working offline), so the server cannot record the resolution and the sale stays open. Go online, then resolve it." };
-    const answer = await requestResolution(cfg, conflict.event_id, { action: "keep_server", note: trimmed });
+    const request = { action: "keep_server", note: trimmed } as const;
+    const answer = byCode ? await resolveWithManagerCode(cfg, conflict.event_id, request, code ?? "") : await requestResolution(cfg, conflict.event_id, request);
     switch (answer.kind) {
       case "unreachable":
         return { ok: false, error: "The server could not be reached, so the sale stays open for a manager. Try again when this till is online." };
+      case "code_refused":
+        return { ok: false, field: "code", error: answer.message };
       case "refused":
         return { ok: false, error: `The server did not accept the resolution: ${answer.message}` };
       case "accepted": {

@@ -51,7 +51,10 @@ export function AddTill({ status }: { status: AppStatus }) {
   return (
     <section class="card" aria-labelledby="add-till-title" data-testid="add-till">
       <h2 id="add-till-title">Add a till</h2>
-      <p class="muted">A one-time sign-in code sets up a new till, or signs in again a till whose sign-in expired. It works once.</p>
+      <p class="muted">
+        A one-time sign-in code sets up a new till, or signs in again a till whose sign-in expired. It works once. To approve a refused sale on a cashier's till, ask for a code for
+        yourself (role Manager, your own name) and type it on that till, in its Conflicts screen.
+      </p>
       <form onSubmit={(e) => void submit(e)} noValidate>
         <div class="row">
           <label>

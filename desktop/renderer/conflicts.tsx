@@ -6,9 +6,12 @@
  * and reads no clock. Codes, ids and the raw data are only under "Details for support".
  */
 import { useEffect, useState } from "preact/hooks";
-import type { ConflictAction, ConflictView } from "../app/api.js";
+import type { ApiResults, ConflictAction, ConflictView } from "../app/api.js";
 import { useApi, useRevision } from "./hooks.js";
 import { type Confirmation, useConfirm } from "./ask.js";
+import { TextField } from "./sign-in-words.js";
+
+type ManagerAnswer = ApiResults["managerResolveConflict"];
 
 /** The entity types in words (the domain's ENTITY_LABEL lives with zod; the renderer stays zod-free). */
 const KIND: Record<ConflictView["entity_type"], string> = { project: "Project", invoice: "Invoice", pos_order: "POS sale" };
@@ -73,11 +76,12 @@ export function ConflictInbox() {
     setError(r.ok ? null : r.error);
     load();
   };
-  const resolveAsManager = async (c: ConflictView, note: string) => {
-    const r = await api.call({ method: "managerResolveConflict", id: c.id, note });
-    setError(r.ok ? null : r.error);
+  /** Its errors are said beside its fields (ManagerResolution), not at the top of the inbox. */
+  const resolveAsManager = async (c: ConflictView, note: string, code?: string): Promise<ManagerAnswer> => {
+    const r = await api.call({ method: "managerResolveConflict", id: c.id, note, ...(code === undefined ? {} : { code }) });
+    setError(null);
     load();
-    return r.ok;
+    return r;
   };
   return (
     <section class="card" aria-labelledby="conflicts-title">
@@ -85,13 +89,13 @@ export function ConflictInbox() {
       {error && <p class="error" role="alert">{error}</p>}
       {items.length === 0 && <p class="muted">Nothing to review. Every change has been confirmed by the server.</p>}
       {items.map((c) => (
-        <ConflictEntry key={c.id} c={c} onAct={(action) => void act(c, action)} onManagerResolve={(note) => resolveAsManager(c, note)} />
+        <ConflictEntry key={c.id} c={c} onAct={(action) => void act(c, action)} onManagerResolve={(note, code) => resolveAsManager(c, note, code)} />
       ))}
     </section>
   );
 }
 
-function ConflictEntry({ c, onAct, onManagerResolve }: { c: ConflictView; onAct: (action: ConflictAction) => void; onManagerResolve: (note: string) => Promise<boolean> }) {
+function ConflictEntry({ c, onAct, onManagerResolve }: { c: ConflictView; onAct: (action: ConflictAction) => void; onManagerResolve: (note: string, code?: string) => Promise<ManagerAnswer> }) {
   const titleId = `conflict-${c.id}-title`;
   const differing = c.fields.filter((f) => f.differs).length;
   return (
@@ -165,33 +169,67 @@ function ConflictEntry({ c, onAct, onManagerResolve }: { c: ConflictView; onAct:
   );
 }
 
-function ManagerResolution({ c, onResolve }: { c: ConflictView; onResolve: (note: string) => Promise<boolean> }) {
+/**
+ * A manager's resolution: on a manager's till, the note; on a cashier's, "a manager resolves it here"
+ * with the manager's one-time sign-in code too (used by the core for this one request only). Every
+ * refusal is said beside its field; what was typed stays.
+ */
+function ManagerResolution({ c, onResolve }: { c: ConflictView; onResolve: (note: string, code?: string) => Promise<ManagerAnswer> }) {
   const [note, setNote] = useState("");
+  const [code, setCode] = useState("");
   const [busy, setBusy] = useState(false);
+  const [failed, setFailed] = useState<Extract<ManagerAnswer, { ok: false }> | null>(null);
   const manager = c.manager!;
   const noteId = `conflict-${c.id}-note`;
+  const noteErrorId = `${noteId}-error`;
+  const byCode = manager.by_code;
   return (
     <div class="manager" data-testid="conflict-manager">
       <p>{manager.words}</p>
-      {manager.can_resolve && (
+      {(manager.can_resolve || byCode) && (
         <form
           class="row"
+          aria-label={byCode ? "A manager resolves it here" : undefined}
           onSubmit={(e) => {
             e.preventDefault();
             setBusy(true);
-            void onResolve(note).then((done) => {
+            void onResolve(note, byCode ? code : undefined).then((r) => {
               setBusy(false);
-              if (done) setNote("");
+              setFailed(r.ok ? null : r);
+              if (r.ok) {
+                setNote("");
+                setCode("");
+              }
             });
           }}
         >
+          {byCode && (
+            <TextField label="Manager's sign-in code" value={code} onInput={setCode} error={failed?.field === "code" ? failed.error : null} placeholder="K7QF-9M2X" testId="conflict-code" />
+          )}
           <label for={noteId}>
             What was decided (kept in the server's audit)
-            <input id={noteId} value={note} maxLength={500} onInput={(e) => setNote((e.target as HTMLInputElement).value)} />
+            <input
+              id={noteId}
+              value={note}
+              maxLength={500}
+              aria-invalid={failed?.field === "note"}
+              aria-describedby={failed?.field === "note" ? noteErrorId : undefined}
+              onInput={(e) => setNote((e.target as HTMLInputElement).value)}
+            />
           </label>
-          <button type="submit" class="primary" disabled={busy || note.trim() === ""}>
-            Resolve as manager
+          {failed?.field === "note" && (
+            <span id={noteErrorId} class="signin-error" role="alert">
+              {failed.error}
+            </span>
+          )}
+          <button type="submit" class="primary" disabled={busy || note.trim() === "" || (byCode && code.trim() === "")}>
+            {byCode ? "Resolve with the manager's code" : "Resolve as manager"}
           </button>
+          {failed && failed.field === undefined && (
+            <p class="notice bad" role="alert">
+              {failed.error}
+            </p>
+          )}
         </form>
       )}
     </div>

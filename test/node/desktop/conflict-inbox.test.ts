@@ -229,4 +229,30 @@ describe("a manager's resolution through the core", () => {
     const [view] = (await online.handle({ method: "conflicts", open: true })) as Array<{ manager: unknown; actions: unknown }>;
     expect(view).toMatchObject({ manager: { can_resolve: true }, actions: [] });
   });
+
+  it("on a cashier's till takes a manager's code: the note first, offline and unreachable in words, a bad code beside its field; the till's sign-in untouched", async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const cashier = await refusedSale("cashier", dead);
+    const before = cashier.config()!;
+    const core = new DesktopCore(cashier, { online: false });
+    cleanup.push(() => core.stop());
+    const id = cashier.conflicts()[0]!.id;
+    expect(await core.handle({ method: "managerResolveConflict", id, note: " ", code: "K7QF-9M2X" })).toEqual({ ok: false, field: "note", error: "Write a note saying what was decided (for example: customer refunded in cash)." });
+    expect(await core.handle({ method: "managerResolveConflict", id, note: "refunded", code: "K7QF-9M2X" })).toMatchObject({ ok: false, error: expect.stringMatching(/^Sync is switched off/) });
+    await core.handle({ method: "setOnline", online: true });
+    // A code that cannot be one is refused before anything is sent.
+    expect(await core.handle({ method: "managerResolveConflict", id, note: "refunded", code: "K7QF-0M2X" })).toEqual({
+      ok: false,
+      field: "code",
+      error: "A sign-in code has no 0: it never uses 0, O, 1, I or L. Check the code and type it again.",
+    });
+    expect(await core.handle({ method: "managerResolveConflict", id, note: "refunded", code: "k7qf 9m2x" })).toEqual({
+      ok: false,
+      error: "The server could not be reached, so the sale stays open for a manager. Try again when this till is online.",
+    });
+    expect(cashier.conflicts({ open: true })).toHaveLength(1);
+    expect(cashier.config()).toEqual(before);
+    const [view] = (await core.handle({ method: "conflicts", open: true })) as Array<{ manager: unknown }>;
+    expect(view).toMatchObject({ manager: { can_resolve: false, by_code: true, words: expect.stringContaining("Ask a manager for a manager sign-in code") } });
+  });
 });

@@ -34,6 +34,16 @@ async function otherDevice(branch: string) {
   await other.engine.untilDrained(20_000);
   return other;
 }
+/** A one-time sign-in code the branch issues at a manager's request (as Add a till asks for one). */
+async function codeFor(branch: string, role: Role, user: string): Promise<string> {
+  const response = await fetch(new URL(`/v1/branches/${branch}/enrollments`, ui.server.url), {
+    method: "POST",
+    headers: { Authorization: `Bearer ${await tokenFor(branch, B, "manager")}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ role, user }),
+  });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { code: string }).code;
+}
 const drained = (app: UiApp) => waitUntil("this device is drained", () => app.d.store.summary().pending === 0, 20_000);
 
 /** Nothing for support (codes, ids, JSON) is visible outside "Details for support". */
@@ -192,11 +202,13 @@ describe("the conflict inbox for people", () => {
     const entry = page.getByTestId("conflict");
     await expect.poll(() => entry.count(), { timeout: 20_000 }).toBe(1);
     expect(await entry.getByTestId("conflict-name").textContent()).toBe(`POS sale: Receipt ${(sale.value.entity.data as { local_receipt_no: string }).local_receipt_no}`);
-    expect(await entry.getByTestId("conflict-manager").textContent()).toBe(
-      "A refused POS sale stays here until a manager resolves it: only a manager or the owner can, and the server records who did. You are signed in as a cashier; ask a manager.",
+    expect(await entry.getByTestId("conflict-manager").locator("p").first().textContent()).toBe(
+      "A refused POS sale stays here until a manager resolves it: only a manager or the owner can, and the server records who did. You are signed in as a cashier. Ask a manager for a manager sign-in code (on their device: Add a till → role Manager) and type it here with a note.",
     );
     expect(await entry.getByRole("row", { name: /Total/ }).innerText()).toMatch(/^Total Differs\s+1,500.00 LKR\s+—$/);
-    expect(await entry.getByRole("button").count()).toBe(0);
+    // The only thing a cashier can do here is hand the till to a manager's code (the next test).
+    expect(await entry.getByRole("button").count()).toBe(1);
+    expect(await entry.getByRole("button", { name: "Resolve with the manager's code" }).isDisabled()).toBe(true);
     await expectPeopleWords(page);
     await expectAccessible(page, "a refused sale, cashier");
     await ui.shot(page, "needs-manager-cashier");
@@ -224,5 +236,78 @@ describe("the conflict inbox for people", () => {
       expect.objectContaining({ device_id: A, user_id: "e2e", role: "manager", event_id: sale.value.event.id, message: "keep_server: Customer paid again by card at the counter" }),
     ]);
     await ui.shot(page, "needs-manager-resolved");
+  }, 120_000);
+
+  it("a refused POS sale on a cashier's till: a manager's one-time code typed there resolves it for that request only; the till stays the cashier's", async () => {
+    const branch = fresh("override");
+    const app = await ui.app(branch, A, "cashier", 15);
+    const { page, d } = app;
+    await online(app, false);
+    const sale = d.store.posSale({ currency: "LKR", lines: [{ sku: null, description: "Frame 8x10", quantity: 1, unit_price_minor: 120_000 }], method: "card" });
+    if (!sale.ok) throw new Error(sale.error.message);
+    await rebind(app, branch, "viewer"); // refused: the branch took the till's sales rights away before it synced
+    await online(app, true);
+    await waitUntil("the sale is refused", () => d.store.conflicts({ open: true }).length === 1, 20_000);
+    await rebind(app, branch, "cashier");
+    // Connected again, so the till syncs as the cashier it is signed in as.
+    await online(app, false);
+    await online(app, true);
+    const cashierToken = d.store.config()!.token;
+    await openScreen(page, "Conflicts");
+    const entry = page.getByTestId("conflict");
+    await expect.poll(() => entry.count(), { timeout: 20_000 }).toBe(1);
+    const form = entry.getByRole("form", { name: "A manager resolves it here" });
+    expect(await form.count()).toBe(1);
+    expect(await entry.getByTestId("conflict-manager").textContent()).toContain("Ask a manager for a manager sign-in code (on their device: Add a till → role Manager) and type it here with a note.");
+    await expectAccessible(page, "a refused sale, cashier, the manager's code field");
+    await ui.shot(page, "override-code-field");
+
+    const note = entry.getByLabel("What was decided (kept in the server's audit)");
+    const code = entry.getByTestId("conflict-code");
+    const resolve = entry.getByRole("button", { name: "Resolve with the manager's code" });
+    /** Typed as a person reads it off the manager's screen: lower case, a space where the dash is. */
+    const typeCode = async (typed: string) => {
+      await code.fill("");
+      await code.pressSequentially(typed.toLowerCase().replace("-", " "));
+    };
+    await note.fill("Customer refunded in cash");
+
+    // A wrong code: said beside the code field; the entry and the note stay.
+    await typeCode("AAAA-AAAA");
+    await resolve.click();
+    await expect.poll(() => entry.getByRole("alert").textContent()).toBe("That sign-in code is not right. Check it and type it again, or ask a manager for a new one.");
+    expect(await code.getAttribute("aria-invalid")).toBe("true");
+
+    // A cashier's code: the server refuses its token's role (403); said in words, nothing closed.
+    await typeCode(await codeFor(branch, "cashier", "kamal"));
+    await resolve.click();
+    await expect.poll(() => entry.getByRole("alert").textContent()).toBe(
+      "That code is for a cashier; a manager's code is needed. That code is now used: ask a manager for a new code for themselves (on their device: Add a till → role Manager).",
+    );
+    expect(await entry.count()).toBe(1);
+    expect(await note.inputValue()).toBe("Customer refunded in cash");
+    expect(d.store.conflicts({ open: true })).toHaveLength(1);
+    await expectAccessible(page, "a refused sale, cashier, a cashier's code refused");
+    await ui.shot(page, "override-cashier-code-refused");
+
+    // The manager's own code, typed on the till: the entry closes, recording the manager.
+    await typeCode(await codeFor(branch, "manager", "priya"));
+    await resolve.click();
+    await expect.poll(() => entry.count(), { timeout: 20_000 }).toBe(0);
+    expect(d.store.conflicts()[0]).toMatchObject({ resolution: "keep_server", resolved_by: "priya", resolution_note: "Customer refunded in cash" });
+    const audit = (await (await fetch(new URL(`/v1/branches/${branch}/audit?limit=1000`, ui.server.url), { headers: { Authorization: `Bearer ${await tokenFor(branch, B, "owner")}` } })).json()) as { entries: Array<Record<string, unknown>> };
+    expect(audit.entries.filter((e) => e.kind === "conflict_resolved")).toEqual([
+      expect.objectContaining({ device_id: A, user_id: "priya", role: "manager", event_id: sale.value.event.id, message: "keep_server: Customer refunded in cash" }),
+    ]);
+    await expect.poll(() => page.getByRole("navigation", { name: "Screens" }).getByRole("button", { name: /^Conflicts/ }).textContent()).not.toContain("(1)");
+    await expectAccessible(page, "a refused sale resolved with a manager's code");
+    await ui.shot(page, "override-resolved");
+
+    // The till is still the cashier's: same token, same role, and it still syncs.
+    expect(d.store.config()).toMatchObject({ token: cashierToken, role: "cashier", user_id: "e2e", device_id: A });
+    const next = d.store.posSale({ currency: "LKR", lines: [{ sku: null, description: "Passport photos", quantity: 1, unit_price_minor: 75_000 }], method: "cash" });
+    if (!next.ok) throw new Error(next.error.message);
+    await drained(app);
+    expect(d.store.get(next.value.entity.entity_id)).toMatchObject({ status: "synced" });
   }, 120_000);
 });
