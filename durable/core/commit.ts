@@ -111,13 +111,15 @@ export function recordRejection(ctx: CommitContext, rejection: Rejection): Rejec
   const at = new Date(ctx.nowMs).toISOString();
   const serverEntity = entityToSendBack(sql, rejection);
   const named = typeof rejection.event.entity_id === "string" ? rejection.event.entity_id : "";
-  // The server's version is kept for every rejection of an entity that exists, sent back or not: the
-  // verdict says who made it (protocol v5), and a replay says the same (verdicts.ts).
+  // The server's version is kept for every rejection of an entity that exists, sent back or not, so
+  // a replay says the same (verdicts.ts). Who made it (protocol v5's last_change) travels with the
+  // entity it explains and under the same rule (REJECTIONS_WITH_ENTITY): a refusal that sends no
+  // entity (permission_denied above all) sends no last_change either, so a hostile push gets no more back.
   const serverVersion = serverEntity?.version ?? (rejection.about === "event" ? (rejection.current?.version ?? null) : null);
   const entityId = serverEntity?.entity_id ?? named;
   const verdict: RejectedVerdict = {
     ...rejectedVerdict(rejection, serverEntity),
-    last_change: serverVersion === null ? null : lastChangeOf(sql, entityId, serverVersion),
+    last_change: serverEntity === null ? null : lastChangeOf(sql, entityId, serverEntity.version),
   };
   recordRejected(sql, verdict, actor.device_id, entityId, serverVersion, at);
   recordAudit(sql, at, {

@@ -111,5 +111,5 @@ function onceEach(verdict: Verdict, sent: Set<string>): Verdict {
     sent.add(key);
     return verdict;
   }
-  return { ...verdict, server_entity: null };
+  return { ...verdict, server_entity: null, last_change: null }; // who made it travels with the entity, once
 }

@@ -113,7 +113,8 @@ export function verdictFromRecord(sql: SqlStore, record: VerdictRecord): Verdict
       const official_invoice_no = sql.one<{ n: number }>("SELECT official_invoice_no AS n FROM invoice_numbers WHERE seq = ?", seq)?.n ?? null;
       return { event_id, status, seq, entity_id, version, official_receipt_no, official_invoice_no } satisfies ConfirmedVerdict;
     }
-    case "rejected":
+    case "rejected": {
+      const version = REJECTIONS_WITH_ENTITY.has(record.code) ? record.server_version : null;
       return {
         event_id: record.event_id,
         status: "rejected",
@@ -121,13 +122,12 @@ export function verdictFromRecord(sql: SqlStore, record: VerdictRecord): Verdict
         message: record.message,
         detail: record.detail,
         // Rows stored before protocol v3 kept a version for every rejection: the rule applies on the way out too.
-        server_entity:
-          record.server_version === null || !REJECTIONS_WITH_ENTITY.has(record.code)
-            ? null
-            : readEntityVersion(sql, record.entity_id, record.server_version),
-        // Who made that version: an immutable log row and audit entry, so the same on every replay.
-        last_change: record.server_version === null ? null : lastChangeOf(sql, record.entity_id, record.server_version),
+        server_entity: version === null ? null : readEntityVersion(sql, record.entity_id, version),
+        // Who made that version, under the entity's rule (commit.ts recordRejection): an immutable log
+        // row and audit entry, so the same on every replay.
+        last_change: version === null ? null : lastChangeOf(sql, record.entity_id, version),
       } satisfies RejectedVerdict;
+    }
     default:
       return unreachable(record, "verdict record");
   }

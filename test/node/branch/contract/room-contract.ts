@@ -80,6 +80,7 @@ export interface RoomDriver {
 
 const A = "01936f3c-0000-7000-8000-0000000000a1";
 const B = "01936f3c-0000-7000-8000-0000000000b2";
+const C = "01936f3c-0000-7000-8000-0000000000c3";
 /** Each device's own install, unless a case says otherwise. */
 const installOf = (device: string) => `0193a000-0000-7000-8000-${device.slice(-12)}`;
 
@@ -352,6 +353,23 @@ export function roomContract(name: string, makeDriver: () => RoomDriver | Promis
         expect(first[1]).toMatchObject({ status: "rejected", code: "entity_not_found", last_change: null });
         a.send(push);
         expect((await a.next("verdicts", { skip: true })).verdicts).toEqual(first);
+      });
+
+      it("travels with the server's entity and under its rule: once per version per push, never with permission_denied", async () => {
+        const b = await open(B);
+        const project = f.createProject(B);
+        b.send({ type: "push", batch_id: f.nextId(), events: [project, f.deleteProject(B, project.entity_id, { base: 1 })] });
+        await b.next("verdicts");
+        const staff = await open(A, "staff");
+        const twice = [f.updateProject(A, project.entity_id, { title: "One" }, { base: 1 }), f.updateProject(A, project.entity_id, { title: "Two" }, { base: 1 })];
+        staff.send({ type: "push", batch_id: f.nextId(), events: twice });
+        const [first, second] = (await staff.next("verdicts", { skip: true })).verdicts;
+        expect(first).toMatchObject({ code: "entity_deleted", server_entity: { deleted: true }, last_change: { operation: "delete" } });
+        expect(second).toMatchObject({ code: "entity_deleted", server_entity: null, last_change: null });
+        // A viewer's refusal sends nothing of the server's back: no entity, no who-made-it (no amplification).
+        const viewer = await open(C, "viewer");
+        viewer.send({ type: "push", batch_id: f.nextId(), events: [f.updateProject(C, project.entity_id, { title: "Mine" }, { base: 2 })] });
+        expect((await viewer.next("verdicts", { skip: true })).verdicts).toMatchObject([{ code: "permission_denied", server_entity: null, last_change: null }]);
       });
 
       it("a v4 client's rejections carry no last_change field at all", async () => {
