@@ -11,6 +11,7 @@ import { formatCount, parseWholeNumber } from "../../../domain/amounts.js";
 import { parseDay } from "../../../domain/clock.js";
 import { conflictWords, keptWords, statusWords } from "../../../machines/status-words.js";
 import { openStore } from "../../support/desktop.js";
+import { newProject } from "../../../desktop/renderer/defaults.js";
 
 const A = "01936f3c-0000-7000-8000-0000000000a1";
 
@@ -122,17 +123,7 @@ describe("studiovault queue keeps in step with the app's activity view", () => {
   it("filters by --type, newest first with --newest, and names the record", async () => {
     const { store } = await openStore({ device: A, role: "manager" });
     const sale = store.posSale({ currency: "LKR", lines: [{ sku: null, description: "Print", quantity: 1, unit_price_minor: 100 }], method: "cash", tendered_minor: null });
-    const project = store.createProject({
-      title: "Wedding Silva",
-      client: { name: "Nimali Silva", email: null, phone: null },
-      status: "inquiry",
-      starts_on: null,
-      ends_on: null,
-      location: null,
-      package: null,
-      notes: "",
-      media_selection: { items: [] },
-    });
+    const project = store.createProject(newProject("Wedding Silva", "Nimali Silva"));
     if (!sale.ok || !project.ok) throw new Error("seed failed");
     expect(store.updateProject(project.value.entity.entity_id, { notes: "two cameras" }).ok).toBe(true);
     const db = store.path;

@@ -11,20 +11,11 @@ import { queueStatements } from "../../../desktop/store/queue-read.js";
 import { corruptQueuedPayload, rewindToLayout1 } from "../../../desktop/store/testing.js";
 import type { ProjectData } from "../../../domain/index.js";
 import { openStore, tempDbPath } from "../../support/desktop.js";
+import { newProject } from "../../../desktop/renderer/defaults.js";
 
 const A = "01936f3c-0000-7000-8000-0000000000a1";
 
-const project = (title: string): ProjectData => ({
-  title,
-  client: { name: "Client", email: null, phone: null },
-  status: "inquiry",
-  starts_on: null,
-  ends_on: null,
-  location: null,
-  package: null,
-  notes: "",
-  media_selection: { items: [] },
-});
+const project = (title: string): ProjectData => newProject(title, "Client");
 
 function must<T>(r: { ok: true; value: T } | { ok: false; error: { message: string } }): T {
   if (!r.ok) throw new Error(r.error.message);

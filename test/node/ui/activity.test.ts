@@ -18,6 +18,7 @@ import type { ProjectData } from "../../../domain/index.js";
 import { makeCore } from "../../support/branch.js";
 import { openStore, syncDirect, tempDbPath } from "../../support/desktop.js";
 import { expectAccessible, openScreen, uiHarness } from "../../support/ui.js";
+import { newProject } from "../../../desktop/renderer/defaults.js";
 
 const A = "01936f3c-0000-7000-8000-0000000000a1";
 const B = "01936f3c-0000-7000-8000-0000000000b2";
@@ -31,17 +32,7 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 
 const ui = uiHarness("activity");
 
-const project = (title: string, client = "Nimali Silva"): ProjectData => ({
-  title,
-  client: { name: client, email: null, phone: null },
-  status: "inquiry",
-  starts_on: null,
-  ends_on: null,
-  location: null,
-  package: null,
-  notes: "",
-  media_selection: { items: [] },
-});
+const project = (title: string, client = "Nimali Silva"): ProjectData => newProject(title, client);
 
 function must<T>(r: { ok: true; value: T } | { ok: false; error: { message: string } }): T {
   if (!r.ok) throw new Error(r.error.message);
