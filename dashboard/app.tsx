@@ -178,7 +178,7 @@ function BranchScreen({ feed, route, onRoute, onSignInAgain }: { feed: BranchFee
       {feed.closed && (
         <div class="notice bad" role="alert">
           <p>
-            The server closed this sign-in: {feed.closed.message} ({feed.closed.code}).
+            {feed.closedWords()}
           </p>
           <button type="button" class="secondary" onClick={onSignInAgain}>
             Sign in again

@@ -7,7 +7,8 @@
  */
 import type { Change, Observed, Watching, Welcome } from "../protocol/messages.js";
 import type { DevicePresence, RejectionSummary } from "../protocol/observe.js";
-import type { BranchLink, LinkState } from "./link.js";
+import { closedWords } from "../client/index.js";
+import type { BranchLink, ClosedInfo, LinkState } from "./link.js";
 import type { SignIn } from "./sessions.js";
 
 /** An injected clock (ms since epoch): main.tsx passes the real one, tests their own. */
@@ -19,7 +20,7 @@ export class BranchFeed {
   readonly devices = new Map<string, DevicePresence>();
   state: LinkState = "connecting";
   welcome: Welcome | null = null;
-  closed: { code: string; message: string } | null = null;
+  closed: ClosedInfo | null = null;
   /** True once `watching` has answered on this connection; false again while reconnecting. */
   watching = false;
   head = 0;
@@ -58,10 +59,9 @@ export class BranchFeed {
       }),
       l.on("watching", (w) => this.onWatching(w)),
       l.on("observed", (o) => this.onObserved(o)),
-      l.on("changes", (changes) => {
-        if (changes.length === 0) return;
-        this.head = Math.max(this.head, changes[changes.length - 1]!.seq);
-        for (const fn of this.changeListeners) fn(changes);
+      l.on("changes", ({ changes, head }) => {
+        this.head = Math.max(this.head, head);
+        if (changes.length > 0) for (const fn of this.changeListeners) fn(changes);
         this.bump();
       }),
       l.on("closed", (c) => {
@@ -81,6 +81,11 @@ export class BranchFeed {
   /** The server's clock now: its last word, advanced by the injected clock since it came. */
   serverNow(): number {
     return this.serverTimeMs === 0 ? this.clock() : this.serverTimeMs + (this.clock() - this.serverTimeAtMs);
+  }
+
+  /** A terminal close in words (revoked, expired, opened in another tab, …), or null. */
+  closedWords(): string | null {
+    return this.closed ? closedWords(this.closed) : null;
   }
 
   get timeZone(): string {

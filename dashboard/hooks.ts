@@ -6,7 +6,7 @@ import type { ApiResult } from "./link.js";
 /** Re-renders whenever the feed changes (devices, head, connection). */
 export function useFeed(feed: BranchFeed): number {
   const [, rerender] = useReducer((n: number) => n + 1, 0);
-  useEffect(() => feed.subscribe(rerender), [feed]);
+  useEffect(() => feed.subscribe(() => rerender(undefined)), [feed]);
   return feed.version;
 }
 
@@ -14,7 +14,7 @@ export function useFeed(feed: BranchFeed): number {
 export function useTick(intervalMs = 10_000): void {
   const [, rerender] = useReducer((n: number) => n + 1, 0);
   useEffect(() => {
-    const timer = setInterval(rerender, intervalMs);
+    const timer = setInterval(() => rerender(undefined), intervalMs);
     return () => clearInterval(timer);
   }, [intervalMs]);
 }

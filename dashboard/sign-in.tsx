@@ -13,7 +13,6 @@ export interface Enrolled {
   token: string;
   device_id: string;
   role: string;
-  user_id: string;
 }
 export type Enroll = (branch: string, code: string) => Promise<ApiResult<Enrolled>>;
 
@@ -27,14 +26,16 @@ function enrollWords(r: { status: number; error: string; message: string }): str
   if (r.status === 0) return "The server cannot be reached. Check the connection and try again.";
   if (r.status === 429) return "Too many tries from here; wait a minute and try again.";
   switch (r.error) {
-    case "code_wrong":
+    case "enrollment_code_wrong":
       return "This code is not right for this branch. Check it, and the branch, and type it again.";
-    case "code_used":
+    case "enrollment_code_used":
       return "This code has been used already. Ask for a new one.";
-    case "code_expired":
+    case "enrollment_code_expired":
       return "This code has expired. Ask for a new one.";
-    case "code_cancelled":
+    case "enrollment_code_cancelled":
       return "This code was cancelled after too many wrong tries. Ask for a new one.";
+    case "enrollment_code_malformed":
+      return "This is not a sign-in code: 8 letters and digits, like K7QF-9M2X.";
     default:
       return r.message || r.error;
   }

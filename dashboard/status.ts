@@ -4,7 +4,7 @@ import type { BranchFeed } from "./feed.js";
 export type Tone = "ok" | "busy" | "warn" | "bad";
 
 export function connectionWords(feed: Pick<BranchFeed, "state" | "watching" | "closed">): { text: string; tone: Tone } {
-  if (feed.closed) return { text: "Signed out by the server", tone: "bad" };
+  if (feed.closed) return { text: feed.closed.reason === "superseded" ? "Open in another tab" : "Signed out by the server", tone: "bad" };
   switch (feed.state) {
     case "open":
       return feed.watching ? { text: "Live", tone: "ok" } : { text: "Connecting…", tone: "busy" };
@@ -14,5 +14,7 @@ export function connectionWords(feed: Pick<BranchFeed, "state" | "watching" | "c
       return { text: "Offline, reconnecting", tone: "warn" };
     case "closed":
       return { text: "Closed", tone: "bad" };
+    case "idle":
+      return { text: "Not connected", tone: "busy" };
   }
 }
