@@ -370,9 +370,9 @@ export class BranchClient {
       return;
     }
     if (closeReason === null && !wasOpen) {
-      // The browser says nothing about a refused upgrade (just 1006). Ask the same URL over plain
-      // HTTP: the Worker checks the token before anything else and answers 401/403 when it is the
-      // token; otherwise (426, no Upgrade) it is not the token, and the retry goes on.
+      // The browser says nothing about a refused upgrade (just 1006). Ask the branch over plain
+      // HTTP with the same token: the Worker checks the token before anything else and answers
+      // 401/403 when it is the token; any other answer (or none) means it is not, and the retry goes on.
       this.#drop(link, new SyncRequestError("connection_lost", "the connection failed"), null, "");
       this.#set({ phase: "backoff", timer: null });
       void this.#probeRefusal().then((refused) => {
@@ -387,7 +387,9 @@ export class BranchClient {
   }
 
   async #probeRefusal(): Promise<ClosedInfo | null> {
-    const url = new URL(`/v1/branches/${encodeURIComponent(this.#o.branch)}/sync`, this.#o.server);
+    // `changes` takes every role and the smallest page; the sync URL itself answers 426 before it
+    // looks at the token.
+    const url = new URL(`/v1/branches/${encodeURIComponent(this.#o.branch)}/changes?since=0&limit=1`, this.#o.server);
     try {
       const response = await this.#o.fetch(url.toString(), { headers: { Authorization: `Bearer ${this.#o.token}` } });
       const reason: CloseReason | null = response.status === 401 ? "unauthorized" : response.status === 403 ? "forbidden" : null;
