@@ -153,7 +153,7 @@ interface Link {
   pushes: Map<string, PendingPush>;
   heartbeat: unknown;
   pongDeadline: unknown;
-  statusTimer: unknown;
+  statusTimer: { handle: unknown; kind: "trailing" | "periodic" } | null;
   lastStatusAtMs: number | null;
 }
 
@@ -370,9 +370,9 @@ export class BranchClient {
       return;
     }
     if (closeReason === null && !wasOpen) {
-      // The browser says nothing about a refused upgrade (just 1006). Ask the same URL over plain
-      // HTTP: the Worker checks the token before anything else and answers 401/403 when it is the
-      // token; otherwise (426, no Upgrade) it is not the token, and the retry goes on.
+      // The browser says nothing about a refused upgrade (just 1006). Ask the branch over plain
+      // HTTP with the same token: the Worker checks the token before anything else and answers
+      // 401/403 when it is the token; any other answer (or none) means it is not, and the retry goes on.
       this.#drop(link, new SyncRequestError("connection_lost", "the connection failed"), null, "");
       this.#set({ phase: "backoff", timer: null });
       void this.#probeRefusal().then((refused) => {
@@ -387,7 +387,9 @@ export class BranchClient {
   }
 
   async #probeRefusal(): Promise<ClosedInfo | null> {
-    const url = new URL(`/v1/branches/${encodeURIComponent(this.#o.branch)}/sync`, this.#o.server);
+    // `changes` takes every role and the smallest page; the sync URL itself answers 426 before it
+    // looks at the token.
+    const url = new URL(`/v1/branches/${encodeURIComponent(this.#o.branch)}/changes?since=0&limit=1`, this.#o.server);
     try {
       const response = await this.#o.fetch(url.toString(), { headers: { Authorization: `Bearer ${this.#o.token}` } });
       const reason: CloseReason | null = response.status === 401 ? "unauthorized" : response.status === 403 ? "forbidden" : null;
@@ -427,7 +429,7 @@ export class BranchClient {
    * detached first, so its close is not handled again), and rejects every push waiting on it.
    */
   #drop(link: Link, error: SyncRequestError, sendClose: number | null, why: string): void {
-    for (const timer of [link.heartbeat, link.pongDeadline, link.statusTimer]) if (timer !== null) this.#o.timers.clearTimeout(timer);
+    for (const timer of [link.heartbeat, link.pongDeadline, link.statusTimer?.handle ?? null]) if (timer !== null) this.#o.timers.clearTimeout(timer);
     link.heartbeat = link.pongDeadline = link.statusTimer = null;
     link.socket.onopen = link.socket.onmessage = link.socket.onclose = null;
     if (sendClose !== null) {
@@ -692,23 +694,22 @@ export class BranchClient {
   }
 
   /**
-   * `changed`: send now if the last status is STATUS_MIN_INTERVAL_MS old, else once it is (the
-   * latest queue then). `periodic`: every STATUS_INTERVAL_MS from now.
+   * `changed`: send now if the last status is STATUS_MIN_INTERVAL_MS old, else once it is (reading
+   * the latest queue then: a trailing send already waiting covers later changes). `periodic`: again
+   * STATUS_INTERVAL_MS after the last send. A trailing send replaces a waiting periodic one (it is due sooner).
    */
   #scheduleStatus(link: Link, why: "changed" | "periodic"): void {
     if (this.#o.protocolVersion < 6) return;
-    const now = this.#o.clock();
-    const dueMs = why === "periodic" ? STATUS_INTERVAL_MS : link.lastStatusAtMs === null ? 0 : Math.max(0, link.lastStatusAtMs + STATUS_MIN_INTERVAL_MS - now);
-    if (link.statusTimer !== null) {
-      if (why === "changed" && dueMs > 0) return; // the trailing send already waits and will read the latest queue
-      this.#o.timers.clearTimeout(link.statusTimer);
-      link.statusTimer = null;
-    }
+    if (why === "changed" && link.statusTimer?.kind === "trailing") return;
+    if (link.statusTimer !== null) this.#o.timers.clearTimeout(link.statusTimer.handle);
+    link.statusTimer = null;
+    const dueMs = why === "periodic" ? STATUS_INTERVAL_MS : link.lastStatusAtMs === null ? 0 : Math.max(0, link.lastStatusAtMs + STATUS_MIN_INTERVAL_MS - this.#o.clock());
     if (dueMs === 0) return this.#sendStatus(link);
-    link.statusTimer = this.#o.timers.setTimeout(() => {
+    const handle = this.#o.timers.setTimeout(() => {
       link.statusTimer = null;
       if (this.#current(link)) this.#sendStatus(link);
     }, dueMs);
+    link.statusTimer = { handle, kind: why === "periodic" ? "periodic" : "trailing" };
   }
 
   #sendStatus(link: Link): void {
