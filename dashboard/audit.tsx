@@ -7,7 +7,7 @@ import { LIVE_REFRESH_MS } from "./conflicts.js";
 import { type BranchFeed, throttle } from "./feed.js";
 import { useFeed, useLoad } from "./hooks.js";
 import type { AuditQuery } from "./link.js";
-import { LoadState } from "./ui.js";
+import { LoadState, SelectField } from "./ui.js";
 import { codeWords, deviceLabel, formatTime, shortId } from "./words.js";
 
 const PAGE = 50;
@@ -38,40 +38,38 @@ export function AuditView({ feed }: { feed: BranchFeed }) {
     <section class="card" aria-labelledby="audit-title">
       <h2 id="audit-title">Audit</h2>
       <form class="row filters" aria-label="Filter the audit" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Kind
-          <select
-            value={kind}
-            onChange={(e) => {
-              setKind((e.target as HTMLSelectElement).value);
-              setPages([undefined]);
-            }}
-          >
-            <option value="">Every kind</option>
-            {AUDIT_KINDS.map((k) => (
-              <option key={k} value={k}>
-                {codeWords(k)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Device
-          <select
-            value={device}
-            onChange={(e) => {
-              setDevice((e.target as HTMLSelectElement).value);
-              setPages([undefined]);
-            }}
-          >
-            <option value="">Every device</option>
-            {feed.deviceList().map((d) => (
-              <option key={d.device_id} value={d.device_id}>
-                {deviceLabel(d, d.device_id)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField
+          id="audit-kind"
+          label="Kind"
+          value={kind}
+          onChange={(v) => {
+            setKind(v);
+            setPages([undefined]);
+          }}
+        >
+          <option value="">Every kind</option>
+          {AUDIT_KINDS.map((k) => (
+            <option key={k} value={k}>
+              {codeWords(k)}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField
+          id="audit-device"
+          label="Device"
+          value={device}
+          onChange={(v) => {
+            setDevice(v);
+            setPages([undefined]);
+          }}
+        >
+          <option value="">Every device</option>
+          {feed.deviceList().map((d) => (
+            <option key={d.device_id} value={d.device_id}>
+              {deviceLabel(d, d.device_id)}
+            </option>
+          ))}
+        </SelectField>
       </form>
       <LoadState data={data} what="the audit" />
       {data.kind === "ready" && (

@@ -13,7 +13,7 @@ import { type BranchFeed, throttle } from "./feed.js";
 import { useFeed, useLoad } from "./hooks.js";
 import type { RejectionQuery } from "./link.js";
 import { RejectionDetailPanel } from "./rejection.js";
-import { LoadState, Pager } from "./ui.js";
+import { LoadState, Pager, SelectField } from "./ui.js";
 import { codeWords, deviceLabel, ENTITY_WORDS, entityWords, formatTime, pageRange, shortId } from "./words.js";
 
 const PAGE = 50;
@@ -63,39 +63,30 @@ export function ConflictsView({ feed, selected, onSelect, onOpenHistory }: { fee
       <section class="card" aria-labelledby="rejections-title">
         <h2 id="rejections-title">Rejections</h2>
         <form class="row filters" aria-label="Filter rejections" onSubmit={(e) => e.preventDefault()}>
-          <label>
-            Device
-            <select value={filters.device} onChange={(e) => setFilter("device", (e.target as HTMLSelectElement).value)}>
-              <option value="">Every device</option>
-              {devices.map((d) => (
-                <option key={d.device_id} value={d.device_id}>
-                  {deviceLabel(d, d.device_id)}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Code
-            <select value={filters.code} onChange={(e) => setFilter("code", (e.target as HTMLSelectElement).value)}>
-              <option value="">Every code</option>
-              {RejectCode.options.map((c) => (
-                <option key={c} value={c}>
-                  {codeWords(c)}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Record type
-            <select value={filters.entity_type} onChange={(e) => setFilter("entity_type", (e.target as HTMLSelectElement).value)}>
-              <option value="">Every type</option>
-              {Object.entries(ENTITY_WORDS).map(([k, v]) => (
-                <option key={k} value={k}>
-                  {v}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SelectField id="filter-device" label="Device" value={filters.device} onChange={(v) => setFilter("device", v)}>
+            <option value="">Every device</option>
+            {devices.map((d) => (
+              <option key={d.device_id} value={d.device_id}>
+                {deviceLabel(d, d.device_id)}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField id="filter-code" label="Code" value={filters.code} onChange={(v) => setFilter("code", v)}>
+            <option value="">Every code</option>
+            {RejectCode.options.map((c) => (
+              <option key={c} value={c}>
+                {codeWords(c)}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField id="filter-entity-type" label="Record type" value={filters.entity_type} onChange={(v) => setFilter("entity_type", v)}>
+            <option value="">Every type</option>
+            {Object.entries(ENTITY_WORDS).map(([k, v]) => (
+              <option key={k} value={k}>
+                {v}
+              </option>
+            ))}
+          </SelectField>
           {(filters.device || filters.code || filters.entity_type) && (
             <button type="button" class="secondary" onClick={() => { setFilters(NO_FILTERS); setPages([undefined]); }}>
               Clear filters
@@ -156,16 +147,16 @@ export function ConflictsView({ feed, selected, onSelect, onOpenHistory }: { fee
   );
 }
 
-/** Every bucket of the range (empty ones too, so a quiet hour shows as zero) and one series per key. */
+/**
+ * Every bucket of the range (empty ones too, so a quiet hour shows as zero) and one series per key,
+ * the largest `maxSeries - 1` by count and the rest as "other". Buckets start at `from` and follow
+ * each other every `bucket_s`; a row is counted in the bucket its start falls in.
+ */
 export function bucketSeries<K extends string>(t: RejectionTimeline, rows: ReadonlyArray<{ bucket_start: string; count: number }>, keyOf: (row: never) => K, maxSeries = 8): { xs: number[]; series: Array<{ key: K | "other"; values: number[] }> } {
   const step = t.bucket_s * 1000;
-  const from = Math.floor(Date.parse(t.from) / step) * step;
-  const to = Date.parse(t.to);
-  const starts = new Set<number>();
-  for (let at = from; at < to; at += step) starts.add(at);
-  for (const r of rows) starts.add(Date.parse(r.bucket_start));
-  const xsMs = [...starts].sort((a, b) => a - b);
-  const index = new Map(xsMs.map((x, i) => [x, i]));
+  const from = Date.parse(t.from);
+  const buckets = Math.max(1, Math.ceil((Date.parse(t.to) - from) / step));
+  const slot = (start: string) => Math.min(buckets - 1, Math.max(0, Math.floor((Date.parse(start) - from) / step)));
   const totals = new Map<K, number>();
   for (const r of rows) totals.set(keyOf(r as never), (totals.get(keyOf(r as never)) ?? 0) + r.count);
   const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([k]) => k);
@@ -173,13 +164,14 @@ export function bucketSeries<K extends string>(t: RejectionTimeline, rows: Reado
   const series = new Map<K | "other", number[]>();
   for (const k of ranked) {
     const key = shown.has(k) ? k : "other";
-    if (!series.has(key)) series.set(key, new Array<number>(xsMs.length).fill(0));
+    if (!series.has(key)) series.set(key, new Array<number>(buckets).fill(0));
   }
   for (const r of rows) {
     const k = keyOf(r as never);
-    series.get(shown.has(k) ? k : "other")![index.get(Date.parse(r.bucket_start))!]! += r.count;
+    series.get(shown.has(k) ? k : "other")![slot(r.bucket_start)]! += r.count;
   }
-  return { xs: xsMs.map((x) => x / 1000), series: [...series.entries()].map(([key, values]) => ({ key, values })) };
+  const xs = Array.from({ length: buckets }, (_, i) => (from + i * step) / 1000);
+  return { xs, series: [...series.entries()].map(([key, values]) => ({ key, values })) };
 }
 
 function Timelines({ t, feed }: { t: RejectionTimeline; feed: BranchFeed }) {

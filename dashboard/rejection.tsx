@@ -154,7 +154,7 @@ function Detail({ d, feed, tz, onSelect, onOpenHistory }: { d: RejectionDetail; 
         {d.caused.length > 0 ? (
           <>
             <p>
-              {d.caused.length === 1 ? "1 later change was" : `${d.caused.length} later changes were`} rejected because they depended on it:
+              {d.caused.length === 1 ? "1 later change was rejected because it depended on this one:" : `${d.caused.length} later changes were rejected because they depended on this one:`}
             </p>
             <ol>
               {d.caused.map((c) => (

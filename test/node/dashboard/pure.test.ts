@@ -74,18 +74,20 @@ describe("a rejection, field by field", () => {
 });
 
 describe("timeline buckets", () => {
-  it("every bucket of the range, empty ones as zero, one series per key, the smallest folded into Other", () => {
+  it("every bucket of the range from `from`, empty ones as zero, one series per key, the smallest folded into Other", () => {
     const t = { from: "2026-12-03T00:00:00.000Z", to: "2026-12-03T04:00:00.000Z", bucket_s: 3600, by_code: [], by_device: [] };
     const rows = [
       { bucket_start: "2026-12-03T01:00:00.000Z", code: "version_conflict", count: 3 },
       { bucket_start: "2026-12-03T03:00:00.000Z", code: "version_conflict", count: 1 },
       { bucket_start: "2026-12-03T03:00:00.000Z", code: "permission_denied", count: 2 },
       { bucket_start: "2026-12-03T00:00:00.000Z", code: "entity_deleted", count: 1 },
+      // A start inside a bucket is counted in it.
+      { bucket_start: "2026-12-03T01:59:59.500Z", code: "version_conflict", count: 1 },
     ];
     const out = bucketSeries(t, rows, (r: { code: string }) => r.code, 2);
     expect(out.xs).toEqual([0, 1, 2, 3].map((h) => Date.UTC(2026, 11, 3, h) / 1000));
     expect(out.series).toEqual([
-      { key: "version_conflict", values: [0, 3, 0, 1] },
+      { key: "version_conflict", values: [0, 4, 0, 1] },
       { key: "other", values: [1, 0, 0, 2] },
     ]);
   });
