@@ -80,7 +80,7 @@ export function AuditView({ feed }: { feed: BranchFeed }) {
                 <tr>
                   <th scope="col">When</th>
                   <th scope="col">Kind</th>
-                  <th scope="col">Device · user</th>
+                  <th scope="col">Who</th>
                   <th scope="col">Record</th>
                   <th scope="col">What happened</th>
                 </tr>
@@ -93,12 +93,12 @@ export function AuditView({ feed }: { feed: BranchFeed }) {
                     </td>
                     <td>
                       {codeWords(a.kind)}
-                      {a.code ? <span class="muted"> · {codeWords(a.code)}</span> : null}
+                      {a.code && a.code !== a.kind ? <span class="muted"> · {codeWords(a.code)}</span> : null}
                     </td>
                     <td>
-                      {a.device_id ? deviceLabel(feed.devices.get(a.device_id), a.device_id) : "—"}
-                      {a.user_id ? ` · ${a.user_id}` : ""}
-                      {a.role ? ` (${a.role})` : ""}
+                      {a.user_id ? `${a.user_id}${a.role ? ` (${a.role})` : ""}` : ""}
+                      {a.user_id && a.device_id ? " on " : ""}
+                      {a.device_id ? <span class="mono">{shortId(a.device_id)}</span> : a.user_id ? "" : "—"}
                     </td>
                     <td>{a.entity_id ? <span class="mono">{a.entity_type ?? ""} {shortId(a.entity_id)}</span> : "—"}</td>
                     <td class="message">{a.message}</td>

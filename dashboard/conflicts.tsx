@@ -14,7 +14,7 @@ import { useFeed, useLoad } from "./hooks.js";
 import type { RejectionQuery } from "./link.js";
 import { RejectionDetailPanel } from "./rejection.js";
 import { LoadState, Pager, SelectField } from "./ui.js";
-import { codeWords, deviceLabel, ENTITY_WORDS, entityWords, formatTime, pageRange, shortId } from "./words.js";
+import { codeWords, deviceLabel, ENTITY_WORDS, entityWords, formatTime, pageRange, shortId, tickWords } from "./words.js";
 
 const PAGE = 50;
 /** Live news refetches at most this often. */
@@ -178,8 +178,10 @@ function Timelines({ t, feed }: { t: RejectionTimeline; feed: BranchFeed }) {
   const byCode = useMemo(() => bucketSeries(t, t.by_code, (r: { code: string }) => r.code), [t]);
   const byDevice = useMemo(() => bucketSeries(t, t.by_device, (r: { device_id: string }) => r.device_id), [t]);
   const total = t.by_code.reduce((s, r) => s + r.count, 0);
-  const codeSeries: ChartSeries[] = useMemo(() => byCode.series.map((s) => ({ label: s.key === "other" ? "Other codes" : codeWords(s.key), values: s.values })), [byCode]);
-  const deviceSeries: ChartSeries[] = useMemo(() => byDevice.series.map((s) => ({ label: s.key === "other" ? "Other devices" : deviceLabel(feed.devices.get(s.key), s.key), values: s.values })), [byDevice, feed.version]);
+  const marks = (values: number[]) => values.map((v) => (v === 0 ? null : v));
+  const codeSeries: ChartSeries[] = useMemo(() => byCode.series.map((s) => ({ label: s.key === "other" ? "Other codes" : codeWords(s.key), values: marks(s.values) })), [byCode]);
+  const deviceSeries: ChartSeries[] = useMemo(() => byDevice.series.map((s) => ({ label: s.key === "other" ? "Other devices" : deviceLabel(feed.devices.get(s.key), s.key), values: marks(s.values) })), [byDevice, feed.version]);
+  const tick = (seconds: number) => tickWords(seconds * 1000, feed.timeZone);
   const span = `${formatTime(t.from, feed.timeZone)} to ${formatTime(t.to, feed.timeZone)}`;
   if (total === 0) return <p class="muted">No rejections from {span}.</p>;
   const describe = (series: ChartSeries[]) => series.map((s) => `${s.label} ${formatCount(s.values.reduce<number>((a, v) => a + (v ?? 0), 0))}`).join(", ");
@@ -193,9 +195,10 @@ function Timelines({ t, feed }: { t: RejectionTimeline; feed: BranchFeed }) {
         series={codeSeries}
         timeZone={feed.timeZone}
         yLabel="Rejections"
+        formatX={tick}
         testId="timeline-by-code"
       />
-      <Chart title="By device" summary={`Rejections by device: ${describe(deviceSeries)}`} xs={byDevice.xs} series={deviceSeries} timeZone={feed.timeZone} yLabel="Rejections" testId="timeline-by-device" />
+      <Chart title="By device" summary={`Rejections by device: ${describe(deviceSeries)}`} xs={byDevice.xs} series={deviceSeries} timeZone={feed.timeZone} yLabel="Rejections" formatX={tick} testId="timeline-by-device" />
     </div>
   );
 }

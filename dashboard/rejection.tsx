@@ -10,7 +10,7 @@ import type { RejectionSummary } from "../protocol/observe.js";
 import type { BranchFeed } from "./feed.js";
 import { useLoad } from "./hooks.js";
 import { LoadState } from "./ui.js";
-import { codeWords, deviceLabel, entityWords, formatTime, shortId } from "./words.js";
+import { codeWords, deviceLabel, deviceOnly, entityWords, formatTime, shortId } from "./words.js";
 
 export interface FieldRow {
   field: string;
@@ -95,8 +95,7 @@ function Detail({ d, feed, tz, onSelect, onOpenHistory }: { d: RejectionDetail; 
         </dd>
         <dt>Sent by</dt>
         <dd>
-          {deviceLabel(feed.devices.get(s.device_id), s.device_id)}
-          {s.user_id ? ` (${s.user_id})` : ""}
+          {s.user_id ? `${s.user_id} on ${deviceOnly(feed.devices.get(s.device_id), s.device_id)}` : deviceLabel(feed.devices.get(s.device_id), s.device_id)}
         </dd>
         <dt>Record</dt>
         <dd>
@@ -108,7 +107,7 @@ function Detail({ d, feed, tz, onSelect, onOpenHistory }: { d: RejectionDetail; 
       </dl>
       {lc && (
         <p class="who" data-testid="winning-change">
-          The server's version {lc.operation === "create" ? "was created" : lc.operation === "update" ? "was last changed" : `was ${lc.operation === "void" ? "voided" : "deleted"}`} by <strong>{lc.user_id}</strong> on {deviceLabel(feed.devices.get(lc.device_id), lc.device_id)} at{" "}
+          The server's version {lc.operation === "create" ? "was created" : lc.operation === "update" ? "was last changed" : `was ${lc.operation === "void" ? "voided" : "deleted"}`} by <strong>{lc.user_id}</strong> on {deviceOnly(feed.devices.get(lc.device_id), lc.device_id)} at{" "}
           <time dateTime={lc.committed_at}>{formatTime(lc.committed_at, tz)}</time> (seq {lc.seq}){lc.reason ? `, because “${lc.reason}”` : ""}.
         </p>
       )}

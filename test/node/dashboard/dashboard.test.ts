@@ -102,7 +102,7 @@ describe("the dashboard", { timeout: 60_000 }, () => {
     expect(compare).toContain("Galle Face Hotel");
     expect(compare).toContain("Mount Lavinia Hotel");
     expect(compare).toContain("Differs");
-    expect(await detail.getByTestId("winning-change").textContent()).toMatch(/last changed by nimal on nimal · …00fd01 at \d{1,2} [A-Z][a-z]{2}, \d\d:\d\d:\d\d/);
+    expect(await detail.getByTestId("winning-change").textContent()).toMatch(/last changed by nimal on …00fd01 \(studiovault-desktop\/0\.9\.0\) at \d{1,2} [A-Z][a-z]{2}, \d\d:\d\d:\d\d \(seq 6\)/);
     expect(await detail.getByTestId("rejection-chain").textContent()).toContain("1 later change was rejected because it depended on this one");
     await expectAccessible(page, "rejection detail");
     await h.shot(page, "conflict-detail");
@@ -134,7 +134,7 @@ describe("the dashboard", { timeout: 60_000 }, () => {
     const voids = (await page.getByTestId("voids-table").textContent())!;
     expect(voids).toContain("Customer changed their mind");
     expect(voids).toContain("12,500.00 LKR");
-    expect(voids).toContain("nimal on nimal · …00fd01");
+    expect(voids).toContain("nimal on …00fd01 (studiovault-desktop/0.9.0)");
     expect(await page.getByTestId("ledger-table").textContent()).toContain("950.00");
     await expectAccessible(page, "money");
     await h.shot(page, "money");
