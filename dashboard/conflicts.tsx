@@ -111,7 +111,7 @@ export function ConflictsView({ feed, selected, onSelect, onOpenHistory }: { fee
                 <tbody>
                   {page.data.value.rejections.map((r) => (
                     <tr key={r.id} class={r.event_id === selected ? "selected" : undefined} aria-current={r.event_id === selected ? "true" : undefined}>
-                      <td>
+                      <td class="nowrap">
                         <button type="button" class="link" onClick={() => onSelect(r.event_id)} aria-label={`Open rejection of ${formatTime(r.decided_at, tz)}: ${codeWords(r.code)}`}>
                           <time dateTime={r.decided_at}>{formatTime(r.decided_at, tz)}</time>
                         </button>
@@ -122,7 +122,7 @@ export function ConflictsView({ feed, selected, onSelect, onOpenHistory }: { fee
                       <td>
                         {entityWords(r.entity_type)} {r.operation ?? ""} <span class="mono">{shortId(r.entity_id)}</span>
                       </td>
-                      <td>
+                      <td class="nowrap">
                         {deviceLabel(feed.devices.get(r.device_id), r.device_id)}
                         {r.user_id && !feed.devices.get(r.device_id) ? ` · ${r.user_id}` : ""}
                       </td>

@@ -59,7 +59,7 @@ export function DevicesView({ feed }: { feed: BranchFeed }) {
                   <td>
                     {d.user_id} · {d.role}
                   </td>
-                  <td class="nowrap">
+                  <td>
                     {d.connected ? (
                       <span class="state ok">Connected</span>
                     ) : (
@@ -68,7 +68,7 @@ export function DevicesView({ feed }: { feed: BranchFeed }) {
                       </span>
                     )}
                   </td>
-                  <td class="nowrap">{d.app ?? "—"}</td>
+                  <td>{d.app ?? "—"}</td>
                   <td class="num">{lag === null ? "—" : lag === 0 ? "up to date" : formatCount(lag)}</td>
                   <td>
                     {d.pending === null ? "—" : d.pending === 0 ? "nothing" : (

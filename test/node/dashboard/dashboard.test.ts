@@ -80,8 +80,9 @@ describe("the dashboard", { timeout: 60_000 }, () => {
     await tab("Conflicts").click();
     await page.getByTestId("rejections-table").waitFor();
     await expect.poll(() => page.getByTestId("page-range").textContent()).toBe("1–3 of 3");
-    expect(await page.getByTestId("timeline-by-code").locator("canvas").count()).toBe(1);
-    expect(await page.getByTestId("timeline-by-device").locator("canvas").count()).toBe(1);
+    // The timeline is its own read: it may land after the table.
+    await expect.poll(() => page.getByTestId("timeline-by-code").locator("canvas").count()).toBe(1);
+    await expect.poll(() => page.getByTestId("timeline-by-device").locator("canvas").count()).toBe(1);
     const rows = page.getByTestId("rejections-table").locator("tbody tr");
     expect(await rows.nth(0).textContent()).toContain("Permission denied");
     expect(await rows.nth(2).textContent()).toContain("Version conflict");
