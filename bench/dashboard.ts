@@ -147,7 +147,7 @@ function nextRefusals(n: number): SyncEvent[] {
       events.push(f.updateProject(DEVICES.stale, id, { title: "Reopened?" }, { base: versions.get(id)! }));
     } else if (kind === 3 && events.length > 0 && events.at(-1)!.operation === "update") {
       const first = events.at(-1)!;
-      events.push(f.updateProject(DEVICES.stale, first.entity_id, { status: "delivered" }, { base: versions.get(first.entity_id)!, dep: first.id }));
+      events.push(f.updateProject(DEVICES.stale, first.entity_id, { title: "Old title, delivered" }, { base: null, dep: first.id }));
     } else {
       // A project edited since (version ≥ 2), edited again from its first version.
       const id = kind % 2 === 0 ? hot : live[1 + (refusal % Math.max(1, Math.min(edit, live.length - 1)))]!;
