@@ -10,7 +10,7 @@ import { type SyncEvent, type TransferId } from "../../../domain/index.js";
 import { DEVICES } from "../../support/branch.js";
 import { makeEventFactory } from "../../support/events.js";
 import { makeRoom, memoryRoomDriver, type MemoryPeer } from "../../support/memory-room.js";
-import { splitVerdicts } from "../../../durable/core/room.js";
+import { readSession, splitVerdicts } from "../../../durable/core/room.js";
 import { roomContract } from "./contract/room-contract.js";
 
 roomContract("the in-memory room in Node", memoryRoomDriver);
@@ -252,5 +252,73 @@ describe("large answers", () => {
     const groups = splitVerdicts(Array.from({ length: 10 }, (_, i) => verdict(i)), 1_500);
     expect(groups.length).toBeGreaterThan(1);
     expect(groups.flat().map((v) => v.event_id)).toEqual(Array.from({ length: 10 }, (_, i) => `e${i}`));
+  });
+});
+
+describe("watchers (protocol v6)", () => {
+  const watch = async (device: string, role: Parameters<typeof r.connect>[1] = "viewer") => {
+    const peer = await open(device, role);
+    await peer.deliver({ type: "watch", request_id: f.nextId() });
+    await only(peer, "watching");
+    return peer;
+  };
+
+  it("a device whose connection closes is observed gone, and was last seen then", async () => {
+    const viewer = await watch(C);
+    const till = await open(A);
+    await viewer.received();
+    r.advance(90_000);
+    till.close(1006, "network"); // the runtime saw the socket go, then tells the room (onClose)
+    await r.room.closed(till);
+    const gone = await only(viewer, "observed");
+    expect(gone.devices).toEqual([expect.objectContaining({ device_id: A, connected: false, last_seen_at: new Date(r.core.nowMs()).toISOString() })]);
+    // Closed twice (the runtime may report it again): nothing more to tell.
+    await r.room.closed(till);
+    expect(await viewer.received()).toEqual([]);
+  });
+
+  it("a device with another connection open stays connected when one closes", async () => {
+    const viewer = await watch(C);
+    // A v2 client (no install) connecting again replaces its older connection: connected throughout.
+    const v2 = r.connect(B);
+    await v2.deliver(hello(B, 2));
+    await viewer.received();
+    const again = r.connect(B);
+    await again.deliver(hello(B, 2));
+    const observed = (await viewer.received()).filter((m) => m.type === "observed");
+    expect(observed.at(-1)!.type === "observed" && observed.at(-1)!.devices).toEqual([expect.objectContaining({ device_id: B, connected: true })]);
+  });
+
+  it("a revocation over HTTP and rejections pushed outside the socket reach watchers after the request; past the bound, more_rejections", async () => {
+    const viewer = await watch(C, "manager");
+    r.room.disconnectDevice(A, "device_revoked", "stolen");
+    r.core.revokeDevice({ device_id: C as never, user_id: "mgr" as never, role: "manager" }, A, "stolen");
+    await r.room.afterRequest();
+    const revoked = await only(viewer, "observed");
+    expect(revoked.devices).toEqual([expect.objectContaining({ device_id: A, revoked_at: expect.any(String), revoke_reason: "stolen" })]);
+    for (let i = 0; i < 2; i++) r.core.push({ device_id: B as never, user_id: "u" as never, role: "viewer" }, Array.from({ length: 150 }, () => f.createProject(B)));
+    await r.room.afterRequest();
+    const many = await only(viewer, "observed");
+    expect(many.rejections.length).toBe(200);
+    expect(many.more_rejections).toBe(true);
+    expect(many.rejections[0]!.id).toBe(1);
+  });
+
+  it("tracks a device's cursor from the since of its pulls", async () => {
+    const a = await open(A);
+    await a.deliver({ type: "push", batch_id: f.nextId(), events: [f.createProject(A), f.createProject(A)] });
+    await a.received();
+    const viewer = await watch(C);
+    await a.deliver({ type: "pull", request_id: f.nextId(), since: 2, limit: 10 });
+    expect((await only(viewer, "observed")).devices).toEqual([expect.objectContaining({ device_id: A, cursor: 2 })]);
+    await a.deliver({ type: "pull", request_id: f.nextId(), since: 2, limit: 10 });
+    expect(await viewer.received()).toEqual([]); // the same cursor again: nothing changed
+  });
+
+  it("reads a session attached before v6 as not watching", () => {
+    const identity = { device_id: A, user_id: "u", role: "owner", expires_at_ms: 1 };
+    expect(readSession({ ...identity, state: "open", protocol_version: 5, install_id: null, strikes: 0 })).toMatchObject({ state: "open", watching: false });
+    expect(readSession({ ...identity, open: true, protocol_version: 4, strikes: 0 })).toMatchObject({ state: "open", watching: false });
+    expect(readSession({ ...identity, state: "open", protocol_version: 6, install_id: null, strikes: 0, watching: true })).toMatchObject({ watching: true });
   });
 });
