@@ -22,7 +22,7 @@ import WebSocket from "ws";
 import { type SyncEvent } from "../domain/index.js";
 import { MAX_BATCH_EVENTS, type Verdict } from "../protocol/index.js";
 import { makeEventFactory } from "../test/support/events.js";
-import { startServer, tokenFor } from "../test/support/server.js";
+import { NodeClient, startServer, tokenFor } from "../test/support/server.js";
 import { percentile, round } from "./lib/stats.js";
 import { sampleWorkerdPeak, workerdRssMb } from "./workerd-memory.js";
 
@@ -89,6 +89,9 @@ const sale = (who: "till1" | "till2") => {
   sales.push(event.entity_id);
   return event;
 };
+
+// Every device says hello once (the board lists devices seen on a socket); they push over HTTP.
+for (const who of Object.keys(DEVICES) as Who[]) (await NodeClient.open(server, branch, DEVICES[who], ROLES[who])).close();
 
 // Staff creates the projects; the owner deletes a fifth of them.
 for (let i = 0; i < PROJECTS; i += MAX_BATCH_EVENTS) {

@@ -41,8 +41,7 @@ async function device(opts: { hold?: (frame: ClientMessage) => boolean } = {}) {
   const init = store.init({ server_url: "http://127.0.0.1:8787", token: await deviceToken("test-branch", DEVICES.A, "owner"), time_zone: "UTC" });
   if (!init.ok) throw new Error(init.error);
   const link = roomLink(room, DEVICES.A);
-  // The room under test here is the v5 branch: a status frame would be news to it, so none reaches it.
-  link.hold = (frame) => frame.type === "status" || (opts.hold?.(frame) ?? false);
+  link.hold = (frame) => opts.hold?.(frame) ?? false;
   const logs: string[] = [];
   const engine = new SyncEngine({
     store,
@@ -59,6 +58,7 @@ async function device(opts: { hold?: (frame: ClientMessage) => boolean } = {}) {
     room.close();
   });
   return {
+    room,
     store,
     link,
     timers,
@@ -117,6 +117,9 @@ describe("status while connected", () => {
     await d.timers.advance(1);
     expect(d.statuses()).toHaveLength(2);
     expect(d.statuses()[1]!.queue).toEqual({ pending: 20, oldest_pending_age_ms: STATUS_MIN_INTERVAL_MS });
+    // The branch keeps it: the dashboard's presence of the device says so.
+    const [presence] = d.room.core.presenceOf([DEVICES.A], new Set([DEVICES.A]));
+    expect(presence).toMatchObject({ pending: 20, cursor: d.store.cursor() });
   });
 
   it("verdicts that empty the queue are told within STATUS_MIN_INTERVAL_MS", async () => {
