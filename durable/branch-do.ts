@@ -130,8 +130,11 @@ export class BranchDurableObject extends Server<Env> {
     console.warn(JSON.stringify({ event: "websocket_error", branch: this.name, connection: connection.id, ...reported }));
   }
 
-  override onAlarm(): Promise<void> {
-    return this.housekeeping.alarm();
+  /** Housekeeping; what it audits (a snapshot export) reaches watchers right after. */
+  override async onAlarm(): Promise<void> {
+    const room = this.room;
+    await this.housekeeping.alarm();
+    await room.tellWatchers();
   }
 
   /** Exports a snapshot now (one at a time: a second request joins the running export). */
@@ -148,7 +151,7 @@ export class BranchDurableObject extends Server<Env> {
     return answerOrInternalError(request, `on branch ${this.name}`, "the branch", async () => {
       const room = this.room; // made before the request changes anything: it reads what watchers were last told
       const answer = await this.api.handle({ method: request.method, url: new URL(request.url), claims: claimsOf(request), text: () => request.text() });
-      await room.afterRequest();
+      await room.tellWatchers();
       return json(answer.status, answer.body);
     });
   }

@@ -170,8 +170,8 @@ export class BranchRoom {
     });
   }
 
-  /** After an HTTP request (a push, a revocation, a resolution): watchers are told what it changed. */
-  afterRequest(): Promise<void> {
+  /** After work outside the sockets (an HTTP request: a push, a revocation, a resolution; the alarm): watchers are told what it changed. */
+  tellWatchers(): Promise<void> {
     return this.#serialized(() => this.#flushObserved());
   }
 
@@ -227,7 +227,14 @@ export class BranchRoom {
       rejections,
       more_rejections: rejectionHead - after > rejections.length,
     };
-    for (const peer of watchers) await this.#send(peer, observed);
+    // Counted against each watcher's unread budget like live changes (I12): a watcher that never
+    // reads is poked by the next publish and then closed as a slow consumer.
+    const bytes = JSON.stringify(observed).length;
+    for (const peer of watchers) {
+      await this.#send(peer, observed);
+      const u = this.#unread.get(peer.id) ?? { bytes: 0, pokes: 0 };
+      this.#unread.set(peer.id, { ...u, bytes: u.bytes + bytes });
+    }
   }
 
   /** Closes every connection of a device with a fatal reason (a revocation takes effect at once). */

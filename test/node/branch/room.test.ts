@@ -293,11 +293,11 @@ describe("watchers (protocol v6)", () => {
     const viewer = await watch(C, "manager");
     r.room.disconnectDevice(A, "device_revoked", "stolen");
     r.core.revokeDevice({ device_id: C as never, user_id: "mgr" as never, role: "manager" }, A, "stolen");
-    await r.room.afterRequest();
+    await r.room.tellWatchers();
     const revoked = await only(viewer, "observed");
     expect(revoked.devices).toEqual([expect.objectContaining({ device_id: A, revoked_at: expect.any(String), revoke_reason: "stolen" })]);
     for (let i = 0; i < 2; i++) r.core.push({ device_id: B as never, user_id: "u" as never, role: "viewer" }, Array.from({ length: 150 }, () => f.createProject(B)));
-    await r.room.afterRequest();
+    await r.room.tellWatchers();
     const many = await only(viewer, "observed");
     expect(many.rejections.length).toBe(200);
     expect(many.more_rejections).toBe(true);
