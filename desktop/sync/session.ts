@@ -109,7 +109,7 @@ type SessionState =
       phase: "open";
       requests: Map<string, PendingRequest>;
       pongDeadline: { handle: unknown } | null;
-      hello: { queue: QueueReport; atMs: number } | null;
+      hello: { cursor: number; queue: QueueReport; atMs: number } | null;
       reports: StatusReports | null;
     }
   | { phase: "closed" };
@@ -220,8 +220,7 @@ class Session {
         read: () => ({ cursor: store.cursor(), queue: store.queueReport() }),
         send: (status) => this.#send(status),
       },
-      state.hello.queue,
-      state.hello.atMs,
+      state.hello,
     );
     // What changed between the hello and its welcome.
     state.reports.queueMayHaveChanged();
@@ -299,7 +298,7 @@ class Session {
       case "HELLO": {
         // v6: the queue as it is now, for the branch's dashboard; later changes go in `status`.
         const queue = store.queueReport();
-        if (this.#state.phase === "open") this.#state.hello = { queue, atMs: store.nowMs() };
+        if (this.#state.phase === "open") this.#state.hello = { cursor: store.cursor(), queue, atMs: store.nowMs() };
         this.#send({
           type: "hello",
           protocol_version: PROTOCOL_VERSION,
@@ -404,12 +403,17 @@ class Session {
         const last = message.changes.at(-1);
         if (message.more && last) this.#pull(last.seq, true);
         await this.#applyInSlices(message.changes, "pull");
+        if (this.#state.phase === "open") {
+          if (message.more) this.#state.reports?.cursorMoved();
+          else this.#state.reports?.caughtUp();
+        }
         return { type: "SESSION.PAGE_APPLIED", cursor: store.cursor(), more: message.more };
       }
       case "live": {
         const first = message.changes[0]!;
         if (first.seq > store.cursor() + 1) return { type: "SESSION.GAP" };
         await this.#applyInSlices(message.changes, "live");
+        if (this.#state.phase === "open") this.#state.reports?.cursorMoved();
         // A hole inside the message (never expected) is handled like any gap: pull.
         if (store.cursor() < message.head) return { type: "SESSION.GAP" };
         return { type: "SESSION.LIVE_APPLIED", cursor: store.cursor() };
@@ -419,6 +423,8 @@ class Session {
       case "verdicts": {
         const summary = store.applyVerdicts(message.batch_id, message.verdicts);
         this.#queueMayHaveChanged();
+        // Its commits come back as changes: the cursor they move is worth telling (status-report.ts).
+        if (summary.confirmed > 0 && this.#state.phase === "open") this.#state.reports?.expectCursor();
         const complete = summary.open_in_batch === 0;
         if (complete) {
           this.o.uploads.delete(message.batch_id);

@@ -122,6 +122,21 @@ describe("status while connected", () => {
     expect(presence).toMatchObject({ pending: 20, cursor: d.store.cursor() });
   });
 
+  it("the hello is no status: a backlog pushed on reconnect is told drained as soon as its verdicts are in; the cursor once caught up", async () => {
+    const d = await device();
+    await d.write(3); // offline: queued
+    expect(d.store.queueReport().pending).toBe(3);
+    await d.start(); // hello (3 waiting), welcome, push, verdicts, pull: all without time passing
+    expect(d.hello()?.queue?.pending).toBe(3);
+    expect(d.store.queueReport().pending).toBe(0);
+    expect(d.statuses()).toEqual([{ type: "status", cursor: 0, queue: { pending: 0, oldest_pending_age_ms: null } }]);
+    // The pull that brought its own commits back ended a catch-up: the cursor is news, a second later.
+    await d.timers.advance(STATUS_MIN_INTERVAL_MS);
+    expect(d.store.cursor()).toBe(3);
+    expect(d.statuses().at(-1)).toEqual({ type: "status", cursor: 3, queue: { pending: 0, oldest_pending_age_ms: null } });
+    expect(d.statuses()).toHaveLength(2);
+  });
+
   it("verdicts that empty the queue are told within STATUS_MIN_INTERVAL_MS", async () => {
     const d = await device();
     await d.start();

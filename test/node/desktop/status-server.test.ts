@@ -55,7 +55,12 @@ describe("the desktop's reports on the real branch", () => {
     // The hello's 12, then the status's 0 once the verdicts are in (nothing else in between).
     expect(reported).toEqual([12, 0]);
     await till.engine.untilDrained(30_000);
-    const row = (await board(branch)).devices.find((d) => d.device_id === TILL)!;
+    // Caught up (its own commits pulled back), it tells its cursor too, within STATUS_MIN_INTERVAL_MS.
+    let row = (await board(branch)).devices.find((d) => d.device_id === TILL)!;
+    for (const deadline = Date.now() + 5_000; row.cursor !== till.store.cursor() && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      row = (await board(branch)).devices.find((d) => d.device_id === TILL)!;
+    }
     expect(row).toMatchObject({ connected: true, protocol_version: 6, pending: 0, oldest_pending_at: null, cursor: till.store.cursor() });
     expect(row.reported_at).not.toBeNull();
   });

@@ -100,55 +100,63 @@ const drained = (...ds: Desktop[]) => Promise.all(ds.map((d) => d.engine.untilDr
 // ───────────────────────────── the dashboard page ─────────────────────────────
 
 /**
- * Installs the latency recorder: `__sv.expect(name, check)` registers a check of the DOM (a function's
- * source); after every mutation each open check runs, and the first time it holds, Date.now() is kept.
- * A check that already holds when registered is refused: it would measure nothing.
+ * What the page must show: some element matching `selector` whose text includes every string of
+ * `includes` (and matches `pattern`, when given). Data, not code: the dashboard's CSP forbids eval.
+ */
+interface Check {
+  selector: string;
+  includes: string[];
+  pattern?: string;
+}
+
+/** DOM checks. */
+const dom = {
+  /** A row of the rejections table names the record (its short id) and the code in words. */
+  rejectionRow: (entityId: string, codeWords: string): Check => ({ selector: '[data-testid="rejections-table"] tbody tr', includes: [`…${entityId.slice(-6)}`, codeWords] }),
+  /** The voids table lists a void with this reason. */
+  voidRow: (reason: string): Check => ({ selector: '[data-testid="voids-table"] tbody tr', includes: [reason] }),
+  /** The device's row. */
+  deviceRow: (deviceId: string, includes: string[]): Check => ({ selector: `tr[data-device="${deviceId}"]`, includes }),
+  /** The device's "Waiting to send" cell (the fifth after the row's header) matches `pattern`. */
+  deviceQueue: (deviceId: string, pattern: string): Check => ({ selector: `tr[data-device="${deviceId}"] td:nth-of-type(5)`, includes: [], pattern }),
+};
+
+type Recorder = { __sv: { expect(name: string, check: Check): boolean; holds(check: Check): boolean; seen: Record<string, number> } };
+
+/**
+ * Installs the latency recorder: `__sv.expect(name, check)` registers a check; after every mutation
+ * each open check runs, and the first time it holds, Date.now() is kept. A check that already holds
+ * when registered is refused: it would measure nothing.
  */
 async function installRecorder(page: Page): Promise<void> {
   await page.evaluate(() => {
-    const w = window as unknown as { __sv: { checks: Map<string, () => boolean>; seen: Record<string, number>; expect(name: string, source: string): boolean } };
+    const w = window as unknown as Recorder;
     if (w.__sv) return;
-    const checks = new Map<string, () => boolean>();
+    const holds = (c: Check) =>
+      Array.from(document.querySelectorAll(c.selector)).some((el) => {
+        const text = el.textContent ?? "";
+        return c.includes.every((s) => text.includes(s)) && (c.pattern === undefined || new RegExp(c.pattern).test(text));
+      });
+    const open = new Map<string, Check>();
     const seen: Record<string, number> = {};
-    const run = () => {
-      for (const [name, check] of checks) {
-        let holds = false;
-        try {
-          holds = check();
-        } catch {
-          holds = false;
-        }
-        if (holds) {
-          seen[name] = Date.now();
-          checks.delete(name);
-        }
+    new MutationObserver(() => {
+      for (const [name, check] of open) {
+        if (!holds(check)) continue;
+        seen[name] = Date.now();
+        open.delete(name);
       }
-    };
-    new MutationObserver(run).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
     w.__sv = {
-      checks,
       seen,
-      expect: (name, source) => {
-        const check = (0, eval)(`(${source})`) as () => boolean;
-        if (check()) return false;
-        checks.set(name, check);
+      holds,
+      expect: (name, check) => {
+        if (holds(check)) return false;
+        open.set(name, check);
         return true;
       },
     };
   });
 }
-
-/** DOM checks, as sources run in the page. */
-const dom = {
-  /** A row of the rejections table names the record (its short id) and the code in words. */
-  rejectionRow: (entityId: string, codeWords: string) =>
-    `() => [...document.querySelectorAll('[data-testid="rejections-table"] tbody tr')].some((tr) => tr.textContent.includes(${JSON.stringify(`…${entityId.slice(-6)}`)}) && tr.textContent.includes(${JSON.stringify(codeWords)}))`,
-  /** The voids table lists a void with this reason. */
-  voidRow: (reason: string) => `() => [...document.querySelectorAll('[data-testid="voids-table"] tbody tr')].some((tr) => tr.textContent.includes(${JSON.stringify(reason)}))`,
-  /** The device's row says `text` (in its connection or queue cells). */
-  deviceRow: (deviceId: string, test: string) =>
-    `() => { const tr = document.querySelector('tr[data-device="${deviceId}"]'); if (!tr) return false; const text = tr.textContent; return ${test}; }`,
-};
 
 interface Happening {
   happening: string;
@@ -159,23 +167,25 @@ interface Happening {
 }
 const latencies: Happening[] = [];
 
-type Recorder = { __sv: { expect(name: string, source: string): boolean; seen: Record<string, number> } };
-
 /** Starts watching for `check` under `name`; it must not hold yet. */
-async function watchFor(page: Page, name: string, check: string): Promise<void> {
-  const registered = await page.evaluate(([n, c]) => (window as unknown as Recorder).__sv.expect(n!, c!), [name, check]);
+async function watchFor(page: Page, name: string, check: Check): Promise<void> {
+  const registered = await page.evaluate(([n, c]) => (window as unknown as Recorder).__sv.expect(n, c), [name, check] as const);
   expect(registered, `${name}: the dashboard showed it before it happened`).toBe(true);
 }
 
 /** Waits until the page saw `name`, and records how long after `happenedAt` (this machine's clock, ms). */
 async function seen(page: Page, name: string, view: string, from: string, happenedAt: number): Promise<void> {
-  await page.waitForFunction((n) => (window as unknown as Recorder).__sv.seen[n] !== undefined, name, { timeout: 15_000 });
+  await page.waitForFunction((n) => (window as unknown as Recorder).__sv.seen[n] !== undefined, name, { timeout: 15_000 }).catch(async (error: unknown) => {
+    // Say what the page showed instead.
+    const shown = await page.evaluate(() => document.querySelector('[role="tabpanel"]')?.textContent?.slice(0, 2_000) ?? "");
+    throw new Error(`${name}: not shown within 15 s (${String(error)}); the view showed: ${shown}`);
+  });
   const seenAt = await page.evaluate((n) => (window as unknown as Recorder).__sv.seen[n]!, name);
   latencies.push({ happening: name, view, from, latency_ms: Math.max(0, seenAt - happenedAt) });
 }
 
 /** One happening: watch for `check`, run `act` (resolving to when it happened), and record the latency. */
-async function measure(page: Page, name: string, view: string, from: string, check: string, act: () => Promise<number>): Promise<void> {
+async function measure(page: Page, name: string, view: string, from: string, check: Check, act: () => Promise<number>): Promise<void> {
   await watchFor(page, name, check);
   await seen(page, name, view, from, await act());
 }
@@ -221,7 +231,7 @@ describe("the dashboard shows what three desktops do, live", () => {
     await page.goto(new URL(`/#branch=${branch}&token=${token}`, server.url).href);
     await page.getByTestId("devices-table").waitFor();
     await installRecorder(page);
-    await page.waitForFunction(`(${dom.deviceRow(TILL, `text.includes("Connected")`)})()`);
+    await page.waitForFunction((c) => (window as unknown as Recorder).__sv.holds(c), dom.deviceRow(TILL, ["Connected"]));
     await shots(page, "01-devices");
 
     // ── Conflicts: two devices edit one project (the staff desktop offline meanwhile).
@@ -258,18 +268,15 @@ describe("the dashboard shows what three desktops do, live", () => {
     await shots(page, "02-conflicts");
 
     // The drill-down of the chained rejection: the attempt beside the server's record, and its cause.
-    await page.getByRole("button", { name: /Depends on rejected/ }).first().click();
-    await page.waitForTimeout(300);
+    await page.getByTestId("rejections-table").getByRole("button", { name: /Depends on rejected$/ }).first().click();
+    const detail = page.getByTestId("rejection-detail");
+    await detail.getByTestId("rejection-chain").waitFor();
+    expect(await detail.getByTestId("rejection-chain").textContent()).toContain("depended on");
     await shots(page, "03-conflict-detail");
 
     // ── Record history of the deleted project: its versions and the refused attempts, a lane per device.
-    await tab(page, "Record history");
-    const historyInput = page.getByRole("textbox").first();
-    if (await historyInput.isVisible().catch(() => false)) {
-      await historyInput.fill(portraits);
-      await historyInput.press("Enter");
-    }
-    await page.waitForTimeout(500);
+    await detail.getByTestId("open-history").click();
+    await page.getByTestId("history-lanes").waitFor();
     await shots(page, "04-history");
 
     // ── Money: a sale on the till, voided by the manager.
@@ -289,22 +296,29 @@ describe("the dashboard shows what three desktops do, live", () => {
 
     // ── A till offline with a backlog: the cut, 20 sales written offline, the reconnect.
     await tab(page, "Devices");
-    await measure(page, "till offline: its connection cut", "Devices", "the till's engine went offline (socket closed)", dom.deviceRow(TILL, `text.includes("Last seen")`), async () => {
+    await measure(page, "till offline: its connection cut", "Devices", "the till's engine went offline (socket closed)", dom.deviceRow(TILL, ["Last seen"]), async () => {
       const at = Date.now();
       till.engine.setOnline(false);
       return at;
     });
-    for (let i = 0; i < 20; i++) sale(till.store, 10_000 + i * 100);
+    let lastSale = "";
+    for (let i = 0; i < 20; i++) lastSale = sale(till.store, 10_000 + i * 100);
+    const lastSaleEvent = till.store.queue({ newest_first: true, limit: 1 }).events[0]!;
+    expect(lastSaleEvent.entity_id).toBe(lastSale);
     expect(till.store.queueReport().pending).toBe(20);
     // Its hello tells the backlog; its status, within a second of the verdicts, that it is sent.
     const backlog = "till back: its backlog of 20 shown";
     const sent = "till back: its backlog sent and confirmed";
-    await watchFor(page, backlog, dom.deviceRow(TILL, `text.includes("Connected") && /\\b20\\b/.test(text)`));
-    await watchFor(page, sent, dom.deviceRow(TILL, `text.includes("Connected") && text.includes("nothing")`));
+    await watchFor(page, backlog, dom.deviceQueue(TILL, "^20\\b"));
+    await watchFor(page, sent, dom.deviceRow(TILL, ["Connected", "nothing"]));
     const reconnectAt = Date.now();
+    const lastVerdictAt = verdictReceived(till, lastSaleEvent.event_id, "confirmed");
     till.engine.setOnline(true);
     await seen(page, backlog, "Devices", "the till's engine went online", reconnectAt);
     await seen(page, sent, "Devices", "the till's engine went online", reconnectAt);
+    // The same sight, from the last verdict: the status that says so waits out STATUS_MIN_INTERVAL_MS after the hello.
+    const sentSeen = latencies.at(-1)!;
+    latencies.push({ ...sentSeen, from: "the till received the last verdict of its backlog", latency_ms: Math.max(0, reconnectAt + sentSeen.latency_ms - (await lastVerdictAt)) });
     await drained(till);
     await shots(page, "06-devices-after");
 
@@ -314,16 +328,20 @@ describe("the dashboard shows what three desktops do, live", () => {
     await shots(page, "07-audit");
 
     // ── Two branches side by side: the owner signs in to the second one too.
-    const otherToken = await tokenFor(otherBranch, DASHBOARD_OTHER, "owner");
-    await page.goto(new URL(`/#branch=${otherBranch}&token=${otherToken}`, server.url).href);
+    await page.getByRole("button", { name: "+ Sign in to a branch" }).click();
+    await page.getByLabel("Branch", { exact: true }).fill(otherBranch);
+    await page.getByLabel("A token").check();
+    await page.getByLabel("Token", { exact: true }).fill(await tokenFor(otherBranch, DASHBOARD_OTHER, "owner"));
+    await shots(page, "08-sign-in");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.getByTestId("devices-table").waitFor();
     await page.getByRole("button", { name: "All branches" }).click();
-    await page.waitForTimeout(800);
-    await shots(page, "08-overview");
+    await expect.poll(() => page.getByTestId("overview").locator("article").count(), { timeout: 10_000 }).toBe(2);
+    await shots(page, "09-overview");
 
     mkdirSync(path.dirname(LATENCY), { recursive: true });
     writeFileSync(LATENCY, JSON.stringify({ measured_at: new Date().toISOString(), note: "ms from the happening to the dashboard's DOM showing it; both clocks this machine's; not asserted", happenings: latencies }, null, 2));
-    expect(latencies.map((l) => l.happening)).toHaveLength(7);
+    expect(latencies.map((l) => l.happening)).toHaveLength(8);
     expect(pageErrors).toEqual([]);
     await page.close();
   }, 180_000);
