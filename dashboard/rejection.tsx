@@ -52,7 +52,14 @@ export function compareFields(d: Pick<RejectionDetail, "attempted" | "server_ent
     const serverState = server === null ? "does not exist" : server.deleted ? "deleted" : server.entity_type === "pos_order" && server.void ? "voided" : "live";
     rows.push({ field: "state", attempted: attempted.operation, server: serverState, differs: server === null || serverState !== "live" });
     const base = attempted.base_version;
-    rows.push({ field: "version", attempted: base === null ? "none (new)" : `based on ${base}`, server: server ? String(server.version) : "—", differs: server !== null && base !== server.version });
+    // No base version: a create, or a change that builds on an earlier change of its own device (depends_on).
+    const chained = base === null && attempted.operation !== "create";
+    rows.push({
+      field: "version",
+      attempted: base !== null ? `based on ${base}` : chained ? "after an earlier change of its own" : "none (new)",
+      server: server ? String(server.version) : "—",
+      differs: server !== null && base !== null && base !== server.version,
+    });
   }
   return rows;
 }

@@ -232,6 +232,8 @@ describe("signing in", { timeout: 60_000 }, () => {
     await p.getByTestId("devices-table").waitFor();
     await expect.poll(() => p.getByTestId("devices-table").locator("tbody tr").count()).toBeGreaterThan(3);
     expect(await p.getByRole("button", { name: /Revoke/ }).count()).toBe(0);
+    // The owner's dashboard told the branch it queues nothing and follows the head.
+    await expect.poll(() => p.locator(`tr[data-device="${DEVICES.dashboard}"]`).textContent()).toMatch(/up to date\s*nothing/);
     await h.shot(p, "devices-viewer");
   });
 

@@ -68,6 +68,10 @@ describe("a rejection, field by field", () => {
       ["version", "based on 1", "2", true],
     ]);
   });
+  it("a change chained on an earlier one of its own (no base version) is not marked as a version difference", () => {
+    const rows = compareFields({ attempted: { entity_type: "project", entity_id: "p", operation: "update", base_version: null, payload: { status: "booked" } }, server_entity: server });
+    expect(rows.find((r) => r.field === "version")).toEqual({ field: "version", attempted: "after an earlier change of its own", server: "2", differs: false });
+  });
   it("nothing kept: no rows (the note is shown instead)", () => {
     expect(compareFields({ attempted: null, server_entity: null })).toEqual([]);
   });
