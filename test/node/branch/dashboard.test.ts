@@ -5,7 +5,7 @@
  * query's plan: none may scan `changes`, `rejections` or `audit` whole.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AuditPage, DeviceBoard, EntityHistory, MoneyReport, RejectionDetail, RejectionPage, RejectionTimeline } from "../../../protocol/index.js";
+import { AuditPage, DeviceBoard, DeviceInfo, EntityHistory, MoneyReport, RejectionDetail, RejectionPage, RejectionTimeline } from "../../../protocol/index.js";
 import type { BranchId } from "../../../domain/index.js";
 import { nodeSqlStore } from "../../../durable/adapters/node-sqlite.js";
 import { BranchCore } from "../../../durable/core/branch.js";
@@ -213,6 +213,14 @@ describe("the dashboard's reads", () => {
       [A, false],
     ]);
     expect(board.devices[0]).toMatchObject({ pending: 4, oldest_pending_at: "2026-11-25T03:59:31.000Z", protocol_version: 6, token_expires_at: "2026-11-26T04:00:00.000Z" });
+  });
+});
+
+describe("GET …/devices after layout 7", () => {
+  it("still lists exactly DeviceInfo's fields: the reports are the dashboard's", () => {
+    t.core.admitHello(owner(), { app: "desk/1" });
+    t.core.recordHello(A, { protocol_version: 6, cursor: 0, token_expires_at_ms: START });
+    expect(Object.keys(t.core.devices()[0]!).sort()).toEqual(Object.keys(DeviceInfo.shape).sort());
   });
 });
 
