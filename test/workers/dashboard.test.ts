@@ -119,6 +119,11 @@ describe("GET …/dashboard/…", () => {
     const timeline = RejectionTimeline.parse(await read(branch, "rejections/timeline", viewerToken));
     expect(timeline.by_code.reduce((sum, row) => sum + row.count, 0)).toBe(3);
     expect(timeline.by_device).toEqual([expect.objectContaining({ device_id: c, count: 3 })]);
+    // Buckets start on the grid from `from` (Durable Object SQLite binds numbers as floats: the bucket index must be floored).
+    const from = new Date(Date.now() - 1_800_123);
+    const grid = RejectionTimeline.parse(await read(branch, `rejections/timeline?from=${from.toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}&bucket_s=7`, viewerToken));
+    for (const row of [...grid.by_code, ...grid.by_device]) expect((Date.parse(row.bucket_start) - Math.floor(from.getTime() / 1000) * 1000) % 7_000, row.bucket_start).toBe(0);
+    expect(grid.by_device.reduce((sum, row) => sum + row.count, 0)).toBe(3);
 
     const history = EntityHistory.parse(await read(branch, `entities/${project.entity_id}/history`, viewerToken));
     expect(history.versions.map((v) => v.version)).toEqual([2, 1]);
