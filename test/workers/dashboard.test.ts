@@ -2,13 +2,20 @@
  * The dashboard (protocol v6) against the real branch Durable Object in workerd, through the Worker:
  * the watch feed over real sockets (a device arriving, reporting, pushing, being revoked and leaving)
  * and every `GET …/dashboard/…` route with its documented shape (checked with its schema), paging,
- * the depends_on_rejected chain, and its 400, 403, 404 and 405 answers.
+ * the depends_on_rejected chain, and its 400, 403, 404 and 405 answers; and the plan of every
+ * dashboard query on Durable Object SQLite (contract/dashboard-plans.ts).
  */
-import { SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { doSqlStore } from "../../durable/adapters/do-sqlite.js";
+import { dashboardPlanContract } from "../node/branch/contract/dashboard-plans.js";
 import { describe, expect, it } from "vitest";
 import { AuditPage, DeviceBoard, EntityHistory, MoneyReport, Observed, RejectionDetail, RejectionPage, RejectionTimeline, Watching } from "../../protocol/index.js";
 import { makeEventFactory } from "../support/events.js";
 import { connect, newId, ORIGIN, type TestClient, tokenFor } from "./support.js";
+
+dashboardPlanContract("Durable Object SQLite in workerd", {
+  withStore: (fn) => runInDurableObject(env.BRANCH.get(env.BRANCH.newUniqueId()), (_instance, state) => fn(doSqlStore(state.storage))),
+});
 
 let n = 0;
 const fresh = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++n}`;
