@@ -191,7 +191,13 @@ export class BranchRoom {
     this.#serial = run.catch((error) => {
       this.host.log(peer ? `internal error handling a message from ${peer.id}` : "internal error telling watchers", error);
       if (!peer) return;
-      this.#markClosed(peer);
+      // This handler must not throw, or every later message would be skipped: marking the device
+      // gone writes storage, which may be what just failed.
+      try {
+        this.#markClosed(peer);
+      } catch (closing) {
+        this.host.log(`internal error closing ${peer.id}`, closing);
+      }
       peer.close(1011, "internal_error");
     });
     return this.#serial;

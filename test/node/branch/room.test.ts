@@ -332,6 +332,22 @@ describe("watchers (protocol v6)", () => {
     expect(peer.closed).toBeNull();
   });
 
+  it("a message whose handling fails while storage fails closes that connection only: the room goes on", async () => {
+    const a = await open(A);
+    const b = await open(B);
+    const core = r.core as unknown as { pull: () => never; recordGone: () => never };
+    const [pull, gone] = [core.pull, core.recordGone];
+    core.pull = () => {
+      throw new Error("disk I/O error");
+    };
+    core.recordGone = core.pull;
+    await a.deliver({ type: "pull", request_id: f.nextId(), since: 0, limit: 10 }).catch(() => {});
+    expect(a.closed).toEqual({ code: 1011, reason: "internal_error" });
+    Object.assign(core, { pull, recordGone: gone });
+    await b.deliver({ type: "ping", nonce: 5 });
+    expect(await b.received()).toEqual([{ type: "pong", nonce: 5 }]);
+  });
+
   it("reads a session attached before v6 as not watching", () => {
     const identity = { device_id: A, user_id: "u", role: "owner", expires_at_ms: 1 };
     expect(readSession({ ...identity, state: "open", protocol_version: 5, install_id: null, strikes: 0 })).toMatchObject({ state: "open", watching: false });
