@@ -79,6 +79,14 @@ describe("the watch feed over real sockets", () => {
     const board = DeviceBoard.parse(await read(branch, "devices", await tokenFor(branch, newId(), "viewer")));
     expect(board.devices.find((d) => d.device_id === tillId)).toMatchObject({ connected: true, pending: 3, cursor: 0 });
 
+    // A manager's resolution grows the audit: watchers are told its new head (and nothing else changed).
+    const before = decided.audit_head;
+    const resolved = await call("POST", branch, `conflicts/${decided.rejections[0]!.event_id}/resolution`, managerToken, { action: "keep_server", note: "checked with the client" });
+    expect(resolved.status).toBe(200);
+    const audited = await observed(viewer);
+    expect(audited).toMatchObject({ devices: [], rejections: [] });
+    expect(audited.audit_head).toBeGreaterThan(before);
+
     // The till leaves (its socket closes): observed gone, last seen now.
     till.close();
     const left = await observed(viewer);
