@@ -110,7 +110,9 @@ export class Dashboard {
     const [summary] = readSummaries(this.sql, `SELECT ${SUMMARY_COLUMNS} FROM rejections WHERE event_id = ?`, eventId);
     const record = verdictRecord(this.sql, eventId);
     if (!summary || record?.status !== "rejected") return null;
-    const verdict = verdictFromRecord(this.sql, record) as RejectedVerdict;
+    // The entity is sent once: the verdict's copy of it is the version `server_entity` carries (an
+    // entity may be up to MAX_EVENT_BYTES, and the detail already holds it and the current one).
+    const verdict = { ...(verdictFromRecord(this.sql, record) as RejectedVerdict), server_entity: null };
     const { attempted, note } = readAttempt(this.sql, summary.id);
     const entityId = record.entity_id;
     const serverVersion = record.server_version;

@@ -118,7 +118,7 @@ describe("the dashboard's reads", () => {
     const s = seed();
     const first = RejectionDetail.parse(t.core.dashboard.rejection(s.conflict.id));
     expect(first.summary.code).toBe("version_conflict");
-    expect(first.verdict).toMatchObject({ event_id: s.conflict.id, status: "rejected", code: "version_conflict" });
+    expect(first.verdict).toMatchObject({ event_id: s.conflict.id, status: "rejected", code: "version_conflict", server_entity: null, last_change: { seq: 2 } });
     expect(first.server_version).toBe(2);
     expect(first.server_entity).toMatchObject({ entity_id: s.project.entity_id, version: 2, data: { title: "Ours" } });
     expect(first.current_entity).toMatchObject({ version: 2 });
