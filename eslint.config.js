@@ -41,6 +41,12 @@ export default tseslint.config(
   floor(["durable/**"], ["machines", "desktop"], "the server never imports the desktop."),
   floor(["desktop/**"], ["durable"], "the desktop never imports the server: they share only protocol/ and domain/."),
   floor(
+    ["client/**"],
+    ["sqlite", "durable", "desktop"],
+    "client/ is the browser client: it runs in a web page, so it shares only protocol/, domain/, lib/ and pure machines/ code.",
+    [{ group: ["node:*", "ws", "better-sqlite3", "partysocket", "partysocket/*"], message: "client/ uses the browser's globals only (WebSocket, fetch, crypto)." }],
+  ),
+  floor(
     ["desktop/renderer/**"],
     ["durable", "store", "sync", "electron", "cli", "sqlite"],
     "the renderer sees only desktop/app/api.ts and pure functions of domain/ (README: the renderer's API).",

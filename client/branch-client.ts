@@ -59,6 +59,14 @@ import { newRequestId, systemClock } from "./ids.js";
  */
 export const HEARTBEAT_MS = 25_000;
 export const PONG_TIMEOUT_MS = 10_000;
+/**
+ * No socket `open` within CONNECT_TIMEOUT_MS of starting to connect, or no `welcome` within
+ * HANDSHAKE_TIMEOUT_MS of the hello: give up on that connection and back off (the desktop's values,
+ * machines/sync-machine.ts). Without them a connection that opens and then hears nothing would
+ * stay `connecting` for good.
+ */
+export const CONNECT_TIMEOUT_MS = 15_000;
+export const HANDSHAKE_TIMEOUT_MS = 15_000;
 const IDLE_PING = '{"type":"ping","nonce":0}';
 
 /** Standard close codes (RFC 6455 §7.4.1) the client sends or reads. */
@@ -153,6 +161,8 @@ interface Link {
   pushes: Map<string, PendingPush>;
   heartbeat: unknown;
   pongDeadline: unknown;
+  /** Until the welcome: the connect, then the handshake deadline. */
+  handshakeDeadline: unknown;
   statusTimer: { handle: unknown; kind: "trailing" | "periodic" } | null;
   lastStatusAtMs: number | null;
 }
@@ -315,14 +325,17 @@ export class BranchClient {
       pushes: new Map(),
       heartbeat: null,
       pongDeadline: null,
+      handshakeDeadline: null,
       statusTimer: null,
       lastStatusAtMs: null,
     };
     this.#set({ phase: "connecting", link, opened: false });
+    this.#deadline(link, CONNECT_TIMEOUT_MS, "connect_timeout");
     socket.onopen = () => {
       const c = this.#connection;
       if (c.phase !== "connecting" || c.link !== link) return;
       this.#set({ ...c, opened: true });
+      this.#deadline(link, HANDSHAKE_TIMEOUT_MS, "handshake_timeout");
       this.#send(link, this.#hello());
     };
     socket.onmessage = (event: MessageEvent) => {
@@ -345,6 +358,15 @@ export class BranchClient {
     };
     // `error` is always followed by `close`, which carries what there is to know.
     socket.onerror = () => undefined;
+  }
+
+  /** Until the welcome, the connection is given up (and retried) when `ms` pass first. */
+  #deadline(link: Link, ms: number, why: string): void {
+    if (link.handshakeDeadline !== null) this.#o.timers.clearTimeout(link.handshakeDeadline);
+    link.handshakeDeadline = this.#o.timers.setTimeout(() => {
+      link.handshakeDeadline = null;
+      if (this.#connection.phase === "connecting" && this.#connection.link === link) this.#lostLink(link, WS_NORMAL, why);
+    }, ms);
   }
 
   #hello(): Hello {
@@ -429,8 +451,8 @@ export class BranchClient {
    * detached first, so its close is not handled again), and rejects every push waiting on it.
    */
   #drop(link: Link, error: SyncRequestError, sendClose: number | null, why: string): void {
-    for (const timer of [link.heartbeat, link.pongDeadline, link.statusTimer?.handle ?? null]) if (timer !== null) this.#o.timers.clearTimeout(timer);
-    link.heartbeat = link.pongDeadline = link.statusTimer = null;
+    for (const timer of [link.heartbeat, link.pongDeadline, link.handshakeDeadline, link.statusTimer?.handle ?? null]) if (timer !== null) this.#o.timers.clearTimeout(timer);
+    link.heartbeat = link.pongDeadline = link.handshakeDeadline = link.statusTimer = null;
     link.socket.onopen = link.socket.onmessage = link.socket.onclose = null;
     if (sendClose !== null) {
       try {
@@ -540,6 +562,8 @@ export class BranchClient {
       this.#close({ code: WS_NORMAL, reason: "server_behind", message: `the branch's head is ${welcome.head}, below this client's cursor ${this.#cursor}: the branch was restored from an older copy; start again from 0` });
       return;
     }
+    if (link.handshakeDeadline !== null) this.#o.timers.clearTimeout(link.handshakeDeadline);
+    link.handshakeDeadline = null;
     this.#attempt = 0;
     this.#head = welcome.head;
     this.#lastWelcome = welcome;

@@ -45,6 +45,8 @@ export interface MakeOptions {
   clockOffsetMs?: number;
   /** Backoff jitter: a constant (0 → the shortest waits). */
   random?: number;
+  /** The client's timers run this many times faster (heartbeat, pong deadline, backoff, status). */
+  timeScale?: number;
 }
 
 declare global {
@@ -144,6 +146,7 @@ export function clientHarness(): ClientHarness {
             clock: () => Date.now() + (o.clockOffsetMs ?? 0),
             random: () => o.random ?? 0,
             WebSocket: Counted,
+            timers: { setTimeout: (fn, ms) => setTimeout(fn, ms / (o.timeScale ?? 1)), clearTimeout: (handle) => clearTimeout(handle as number) },
           });
           client.on("state", (s) => log.states.push(s));
           client.on("welcome", (w) => log.welcomes.push(w));

@@ -19,6 +19,8 @@ export interface WireTap {
   cut(): void;
   /** While true, new connections are terminated as soon as they open. */
   refuse: boolean;
+  /** While true, nothing from the server reaches the client (a half-open connection); the client's frames still pass. */
+  mute: boolean;
   /** Sends `frame` to every open client connection. */
   inject(frame: string): void;
   close(): Promise<void>;
@@ -37,6 +39,7 @@ export async function startWireTap(upstream: URL): Promise<WireTap> {
     },
     sent,
     refuse: false,
+    mute: false,
     cut() {
       for (const pair of pairs) {
         pair.client.terminate();
@@ -72,7 +75,7 @@ export async function startWireTap(upstream: URL): Promise<WireTap> {
         else waiting.push(text);
       });
       toServer.on("message", (data) => {
-        if (client.readyState === WebSocket.OPEN) client.send(String(data));
+        if (!tap.mute && client.readyState === WebSocket.OPEN) client.send(String(data));
       });
       // A close from either side is passed on with its code (a fatal close must reach the client as sent).
       toServer.on("close", (code, reason) => {
