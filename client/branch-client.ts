@@ -155,6 +155,8 @@ interface Link {
   /** The pull in flight (one at a time), and whether another is needed when it is answered. */
   pull: string | null;
   pullAgain: boolean;
+  /** Pulls given up on (#repull): their pages, should they still come, are dropped without a word. */
+  abandoned: Set<string>;
   /** The watch request in flight, if any. */
   watch: string | null;
   /** Pushes waiting for their verdicts, by batch id. */
@@ -321,6 +323,7 @@ export class BranchClient {
       fatal: null,
       pull: null,
       pullAgain: false,
+      abandoned: new Set(),
       watch: null,
       pushes: new Map(),
       heartbeat: null,
@@ -443,7 +446,7 @@ export class BranchClient {
 
   #close(closed: ClosedInfo): void {
     this.#set({ phase: "closed", closed });
-    this.#events.emit("closed", closed, (e) => this.#listenerThrew(e));
+    this.#emit("closed", closed);
   }
 
   /**
@@ -474,7 +477,7 @@ export class BranchClient {
   #set(next: Connection): void {
     const before = this.state;
     this.#connection = next;
-    if (this.state !== before) this.#events.emit("state", this.state, (e) => this.#listenerThrew(e));
+    if (this.state !== before) this.#emit("state", this.state);
   }
 
   // ───────────────────────────── frames ─────────────────────────────
@@ -522,7 +525,7 @@ export class BranchClient {
         return this.#live(link, message);
       case "poke":
         this.#head = Math.max(this.#head, message.head);
-        this.#events.emit("poke", message, (e) => this.#listenerThrew(e));
+        this.#emit("poke", message);
         // Answered with a pull (a frame from us), or the server closes this connection as a slow consumer.
         if (link.pull === null) this.#pull(link);
         else link.pullAgain = true;
@@ -534,11 +537,11 @@ export class BranchClient {
       case "watching":
         if (message.request_id === link.watch) link.watch = null;
         this.#head = Math.max(this.#head, message.head);
-        this.#events.emit("watching", message, (e) => this.#listenerThrew(e));
+        this.#emit("watching", message);
         return;
       case "observed":
         this.#head = Math.max(this.#head, message.head);
-        this.#events.emit("observed", message, (e) => this.#listenerThrew(e));
+        this.#emit("observed", message);
         return;
       case "pong":
         return; // any frame met the ping's deadline (#heard)
@@ -568,7 +571,7 @@ export class BranchClient {
     this.#head = welcome.head;
     this.#lastWelcome = welcome;
     this.#set({ phase: "open", link, welcome });
-    this.#events.emit("welcome", welcome, (e) => this.#listenerThrew(e));
+    this.#emit("welcome", welcome);
     if (this.#connection.phase !== "open" || this.#connection.link !== link) return; // a listener stopped us
     this.#beat(link);
     if (welcome.head > this.#cursor) this.#pull(link);
@@ -583,13 +586,18 @@ export class BranchClient {
     this.#send(link, { type: "pull", request_id, since: this.#cursor ?? 0, limit: this.#o.pullPageLimit });
   }
 
-  /** Drops the pull in flight (its answer was lost) and asks again from the cursor. */
+  /**
+   * After a transfer was dropped: it may have been the answer to the pull in flight, so that pull
+   * is given up (its page is ignored if it comes after all) and the client asks again from its cursor.
+   */
   #repull(link: Link): void {
     if (!this.#current(link) || this.#connection.phase !== "open") return;
+    if (link.pull !== null) link.abandoned.add(link.pull);
     this.#pull(link);
   }
 
   #page(link: Link, page: Changes): void {
+    if (link.abandoned.delete(page.request_id)) return;
     if (page.request_id !== link.pull) {
       this.#problem({ source: "unexpected", code: "unexpected_message", message: `a changes page for request ${page.request_id}, which is not the pull in flight`, in_reply_to: page.request_id });
       return;
@@ -634,7 +642,7 @@ export class BranchClient {
 
   #emitChanges(changes: Change[], origin: "pull" | "live"): void {
     if (changes.length === 0) return;
-    this.#events.emit("changes", { changes, origin, cursor: this.#cursor ?? 0, head: this.#head }, (e) => this.#listenerThrew(e));
+    this.#emit("changes", { changes, origin, cursor: this.#cursor ?? 0, head: this.#head });
   }
 
   #verdicts(link: Link, message: Verdicts): void {
@@ -668,12 +676,19 @@ export class BranchClient {
   }
 
   #problem(problem: ClientProblem): void {
-    this.#events.emit("error", problem, (e) => this.#listenerThrew(e));
+    this.#emit("error", problem);
   }
 
-  #listenerThrew(error: unknown): void {
-    // Reported once on the console, never re-emitted (an `error` listener that throws would loop).
-    console.error("a BranchClient listener threw", error);
+  /**
+   * Hands `value` to the listeners of `name`. A listener that throws is reported as an `error`
+   * (source `listener`) and the client goes on; one of the `error` listeners themselves goes to the
+   * console instead (reporting it as an `error` could loop).
+   */
+  #emit<K extends keyof ClientEvents>(name: K, value: ClientEvents[K]): void {
+    this.#events.emit(name, value, (thrown) => {
+      if (name === "error") console.error(`a BranchClient "error" listener threw`, thrown);
+      else this.#problem({ source: "listener", code: "listener_threw", message: `a "${String(name)}" listener threw: ${String(thrown)}`, in_reply_to: null });
+    });
   }
 
   // ───────────────────────────── sending ─────────────────────────────

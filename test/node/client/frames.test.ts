@@ -77,6 +77,44 @@ describe("frames the client must not trust, and a quiet connection", { timeout: 
     }
   });
 
+  it("an error naming a push's batch fails that push; a push whose connection is lost fails connection_lost", async () => {
+    const tap = await startWireTap(h.server.url);
+    try {
+      const page = await openThrough(tap);
+      const held: string[] = [];
+      tap.intercept = (frame) => {
+        if (!frame.startsWith('{"type":"push"')) return true;
+        held.push((JSON.parse(frame) as { batch_id: string }).batch_id);
+        return false; // the server never sees it
+      };
+      const pushed = page.evaluate(async (ev) => {
+        try {
+          return { verdicts: await window.made.a!.client.push([ev]) };
+        } catch (e) {
+          return { name: (e as Error).name, code: (e as { code: string }).code, serverCode: (e as { serverCode: string }).serverCode };
+        }
+      }, f.sale(DASH));
+      await expect.poll(() => held.length, { timeout: 10_000 }).toBe(1);
+      tap.inject(JSON.stringify({ type: "error", code: "malformed_message", message: "refused for the test", fatal: false, in_reply_to: held[0] }));
+      expect(await pushed).toEqual({ name: "SyncRequestError", code: "server_error", serverCode: "malformed_message" });
+
+      const lost = page.evaluate(async (ev) => {
+        try {
+          return { verdicts: await window.made.a!.client.push([ev]) };
+        } catch (e) {
+          return { name: (e as Error).name, code: (e as { code: string }).code };
+        }
+      }, f.sale(DASH));
+      await expect.poll(() => held.length, { timeout: 10_000 }).toBe(2);
+      tap.cut();
+      expect(await lost).toEqual({ name: "SyncRequestError", code: "connection_lost" });
+      const log = await logOf(page, "a");
+      expect(log.errors.map((e) => [e.source, e.code, e.in_reply_to])).toEqual([["server", "malformed_message", held[0]]]);
+    } finally {
+      await tap.close();
+    }
+  });
+
   it("heartbeat: an idle connection sends the runtime-answered ping; one that hears nothing after it is dropped and replaced", async () => {
     const tap = await startWireTap(h.server.url);
     try {

@@ -21,6 +21,8 @@ export interface WireTap {
   refuse: boolean;
   /** While true, nothing from the server reaches the client (a half-open connection); the client's frames still pass. */
   mute: boolean;
+  /** Called with every frame the client sends; returning false keeps it from the server. */
+  intercept: ((frame: string) => boolean) | null;
   /** Sends `frame` to every open client connection. */
   inject(frame: string): void;
   close(): Promise<void>;
@@ -40,6 +42,7 @@ export async function startWireTap(upstream: URL): Promise<WireTap> {
     sent,
     refuse: false,
     mute: false,
+    intercept: null,
     cut() {
       for (const pair of pairs) {
         pair.client.terminate();
@@ -71,6 +74,7 @@ export async function startWireTap(upstream: URL): Promise<WireTap> {
       client.on("message", (data) => {
         const text = String(data);
         sent.push(text);
+        if (tap.intercept && !tap.intercept(text)) return;
         if (toServer.readyState === WebSocket.OPEN) toServer.send(text);
         else waiting.push(text);
       });
