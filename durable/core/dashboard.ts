@@ -85,7 +85,9 @@ export class Dashboard {
     const fromS = Math.floor(fromMs / 1000);
     const count = (column: "code" | "device_id") =>
       this.sql.all<{ b: number; key: string; n: number }>(
-        `SELECT (CAST(strftime('%s', decided_at) AS INTEGER) - ?) / ? AS b, ${column} AS key, COUNT(*) AS n
+        // Integer division on purpose: Durable Object SQLite binds every JS number as a REAL, and
+        // REAL arithmetic would give each second its own fractional bucket.
+        `SELECT (CAST(strftime('%s', decided_at) AS INTEGER) - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS b, ${column} AS key, COUNT(*) AS n
          FROM rejections INDEXED BY rejections_by_time WHERE decided_at >= ? AND decided_at < ?
          GROUP BY b, key ORDER BY b, key`,
         fromS,

@@ -10,7 +10,7 @@ import { type SyncEvent, type TransferId } from "../../../domain/index.js";
 import { DEVICES } from "../../support/branch.js";
 import { makeEventFactory } from "../../support/events.js";
 import { makeRoom, memoryRoomDriver, type MemoryPeer } from "../../support/memory-room.js";
-import { readSession, splitVerdicts } from "../../../durable/core/room.js";
+import { MAX_STRIKES, readSession, splitVerdicts } from "../../../durable/core/room.js";
 import { roomContract } from "./contract/room-contract.js";
 
 roomContract("the in-memory room in Node", memoryRoomDriver);
@@ -313,6 +313,23 @@ describe("watchers (protocol v6)", () => {
     expect((await only(viewer, "observed")).devices).toEqual([expect.objectContaining({ device_id: A, cursor: 2 })]);
     await a.deliver({ type: "pull", request_id: f.nextId(), since: 2, limit: 10 });
     expect(await viewer.received()).toEqual([]); // the same cursor again: nothing changed
+  });
+
+  it("a watch resets the malformed-frame count like any valid frame", async () => {
+    const viewer = await open(C, "viewer");
+    for (let i = 0; i < 2; i++) await viewer.deliver("not json");
+    await viewer.deliver({ type: "watch", request_id: f.nextId() });
+    for (let i = 0; i < MAX_STRIKES - 1; i++) await viewer.deliver("not json");
+    expect(viewer.closed).toBeNull();
+    expect((await viewer.received()).map((m) => m.type)).toEqual(["error", "error", "watching", ...Array.from({ length: MAX_STRIKES - 1 }, () => "error")]);
+  });
+
+  it("so does a hello: malformed frames before it do not count after it", async () => {
+    const peer = r.connect(A);
+    for (let i = 0; i < 2; i++) await peer.deliver("not json");
+    await peer.deliver(hello(A));
+    for (let i = 0; i < MAX_STRIKES - 1; i++) await peer.deliver("not json");
+    expect(peer.closed).toBeNull();
   });
 
   it("reads a session attached before v6 as not watching", () => {
