@@ -4,8 +4,7 @@
  * declarations name the API; and the client's timing constants are the desktop's.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import * as client from "../../../client/index.js";
@@ -13,7 +12,9 @@ import { PONG_TIMEOUT_MS } from "../../../desktop/sync/session.js";
 import { CONNECT_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS } from "../../../machines/sync-machine.js";
 
 const root = path.resolve(import.meta.dirname, "../../..");
-const out = mkdtempSync(path.join(tmpdir(), "sv-client-build-"));
+// Inside the repository (test-results/ is not committed), so the declarations find zod as an app's would.
+mkdirSync(path.join(root, "test-results"), { recursive: true });
+const out = mkdtempSync(path.join(root, "test-results", "client-build-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe("the @studiovault/client package", { timeout: 120_000 }, () => {
@@ -37,6 +38,24 @@ describe("the @studiovault/client package", { timeout: 120_000 }, () => {
     const declarations = readFileSync(path.join(out, "types/client/branch-client.d.ts"), "utf8");
     expect(declarations).toContain("export declare class BranchClient");
     expect(readFileSync(path.join(out, "types/client/api.d.ts"), "utf8")).toContain("export declare function enroll");
+
+    // A web app's code type-checks against the declarations alone (DOM libraries, no Node types).
+    writeFileSync(
+      path.join(out, "app.ts"),
+      [
+        'import { BranchClient, closedWords, enroll, type ApiResult, type DeviceBoard, type Observed } from "./index.js";',
+        'const client = new BranchClient({ server: "https://sync.example", branch: "b", token: "t", deviceId: "d", installId: "i", app: "app/1" });',
+        'client.on("observed", (o: Observed) => o.devices.map((d) => d.pending));',
+        'client.on("closed", (c) => document.title = closedWords(c));',
+        "const board: Promise<ApiResult<DeviceBoard>> = client.api.devices();",
+        'void enroll({ server: "https://sync.example", branch: "b", code: "K7QF-9M2X" }).then((r) => r.ok && r.value.token);',
+        "export { board };",
+      ].join("\n"),
+    );
+    const tsc = path.join(root, "node_modules/typescript/bin/tsc");
+    const compilerOptions = { noEmit: true, strict: true, skipLibCheck: true, target: "es2022", module: "esnext", moduleResolution: "bundler", lib: ["es2023", "dom"], types: [] };
+    writeFileSync(path.join(out, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["app.ts"] }));
+    execFileSync(process.execPath, [tsc, "-p", path.join(out, "tsconfig.json")], { stdio: "pipe" });
   });
 
   it("times its heartbeat, pong deadline and connect deadlines as the desktop does", () => {
