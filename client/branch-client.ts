@@ -127,7 +127,10 @@ export interface BranchClientOptions {
    * welcome's head (no history), then follow live; after a reconnect the gap is pulled.
    */
   follow?: "all" | "live";
-  /** The version said in hello (default PROTOCOL_VERSION). */
+  /**
+   * The version said in hello (default PROTOCOL_VERSION). Frames are decoded with the current
+   * schemas, so 5 and 6 work; an older version's welcome (no `studio`) would not decode.
+   */
   protocolVersion?: number;
   /** `limit` of each pull (default MAX_PULL_PAGE_CHANGES). */
   pullPageLimit?: number;
