@@ -47,6 +47,7 @@ export interface MakeOptions {
   clockOffsetMs?: number;
   /** Backoff jitter: a constant (0 → the shortest waits). */
   random?: number;
+  protocolVersion?: number;
   /** The client's timers run this many times faster (heartbeat, pong deadline, backoff, status). */
   timeScale?: number;
 }
@@ -145,6 +146,7 @@ export function clientHarness(): ClientHarness {
             follow: o.follow,
             cursor: o.cursor,
             pullPageLimit: o.pullPageLimit,
+            protocolVersion: o.protocolVersion,
             clock: () => Date.now() + (o.clockOffsetMs ?? 0),
             random: () => o.random ?? 0,
             WebSocket: Counted,
