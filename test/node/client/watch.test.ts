@@ -117,6 +117,22 @@ describe("watching a branch through the browser client", { timeout: 90_000 }, ()
       // The first at once, the last (trailing) with the latest value; the three between were folded into it.
       expect(statuses.map((s) => s.queue.pending)).toEqual([1, 5]);
       expect((await logOf(page, "till")).errors).toEqual([]);
+
+      // A client speaking v5 has no queue to tell: no `queue` in its hello, no `status`.
+      const sentBefore = tap.sent.length;
+      await page.evaluate((o) => {
+        window.make("v5", o);
+        window.made.v5!.client.start();
+        window.made.v5!.client.reportStatus({ pending: 2, oldest_pending_age_ms: 10 });
+      }, { ...(await options(branch, STAFF, "staff")), server: tap.url, protocolVersion: 5 });
+      await expect.poll(async () => (await stateOf(page, "v5")).state, { timeout: 20_000 }).toBe("open");
+      await page.evaluate(() => window.made.v5!.client.reportStatus({ pending: 3, oldest_pending_age_ms: 20 }));
+      await page.waitForTimeout(1_500);
+      const v5Frames = tap.sent.slice(sentBefore).map((t) => JSON.parse(t) as { type: string; protocol_version?: number; queue?: unknown });
+      expect(v5Frames.find((m) => m.type === "hello")).toMatchObject({ protocol_version: 5 });
+      expect(v5Frames.find((m) => m.type === "hello")).not.toHaveProperty("queue");
+      expect(v5Frames.filter((m) => m.type === "status")).toEqual([]);
+      expect((await logOf(page, "v5")).errors).toEqual([]);
     } finally {
       await tap.close();
     }
