@@ -85,7 +85,9 @@ export class Dashboard {
     const fromS = Math.floor(fromMs / 1000);
     const count = (column: "code" | "device_id") =>
       this.sql.all<{ b: number; key: string; n: number }>(
-        `SELECT (CAST(strftime('%s', decided_at) AS INTEGER) - ?) / ? AS b, ${column} AS key, COUNT(*) AS n
+        // Integer division on purpose: Durable Object SQLite binds every JS number as a REAL, and
+        // REAL arithmetic would give each second its own fractional bucket.
+        `SELECT (CAST(strftime('%s', decided_at) AS INTEGER) - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS b, ${column} AS key, COUNT(*) AS n
          FROM rejections INDEXED BY rejections_by_time WHERE decided_at >= ? AND decided_at < ?
          GROUP BY b, key ORDER BY b, key`,
         fromS,
@@ -108,7 +110,9 @@ export class Dashboard {
     const [summary] = readSummaries(this.sql, `SELECT ${SUMMARY_COLUMNS} FROM rejections WHERE event_id = ?`, eventId);
     const record = verdictRecord(this.sql, eventId);
     if (!summary || record?.status !== "rejected") return null;
-    const verdict = verdictFromRecord(this.sql, record) as RejectedVerdict;
+    // The entity is sent once: the verdict's copy of it is the version `server_entity` carries (an
+    // entity may be up to MAX_EVENT_BYTES, and the detail already holds it and the current one).
+    const verdict = { ...(verdictFromRecord(this.sql, record) as RejectedVerdict), server_entity: null };
     const { attempted, note } = readAttempt(this.sql, summary.id);
     const entityId = record.entity_id;
     const serverVersion = record.server_version;

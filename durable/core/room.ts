@@ -191,7 +191,13 @@ export class BranchRoom {
     this.#serial = run.catch((error) => {
       this.host.log(peer ? `internal error handling a message from ${peer.id}` : "internal error telling watchers", error);
       if (!peer) return;
-      this.#markClosed(peer);
+      // This handler must not throw, or every later message would be skipped: marking the device
+      // gone writes storage, which may be what just failed.
+      try {
+        this.#markClosed(peer);
+      } catch (closing) {
+        this.host.log(`internal error closing ${peer.id}`, closing);
+      }
       peer.close(1011, "internal_error");
     });
     return this.#serial;
@@ -307,7 +313,7 @@ export class BranchRoom {
   }
 
   async #handle(peer: Peer, raw: string | ArrayBuffer): Promise<void> {
-    const session = peer.session();
+    let session = peer.session();
     // Closed or never authenticated: nothing to answer. A connection the server closed may still have
     // frames queued behind the one that closed it (#serial); none of them may write (I12).
     if (!session || session.state === "closed") return;
@@ -325,7 +331,12 @@ export class BranchRoom {
       return this.#strike(peer, session, decoded.error.code, decoded.error.message, requestIdOf(frame));
     }
     const message = decoded.value;
-    if (session.strikes > 0) peer.setSession({ ...session, strikes: 0 });
+    // A valid frame ends a run of malformed ones. What follows works on the reset session: a handler
+    // that stores the session it was given (hello, watch) must not put the old count back.
+    if (session.strikes > 0) {
+      session = { ...session, strikes: 0 };
+      peer.setSession(session);
+    }
 
     if (message.type === "hello") {
       if (session.state === "open") return this.#fatal(peer, "handshake_required", "hello was already sent on this connection");

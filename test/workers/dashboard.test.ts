@@ -2,13 +2,20 @@
  * The dashboard (protocol v6) against the real branch Durable Object in workerd, through the Worker:
  * the watch feed over real sockets (a device arriving, reporting, pushing, being revoked and leaving)
  * and every `GET …/dashboard/…` route with its documented shape (checked with its schema), paging,
- * the depends_on_rejected chain, and its 400, 403, 404 and 405 answers.
+ * the depends_on_rejected chain, and its 400, 403, 404 and 405 answers; and the plan of every
+ * dashboard query on Durable Object SQLite (contract/dashboard-plans.ts).
  */
-import { SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { doSqlStore } from "../../durable/adapters/do-sqlite.js";
+import { dashboardPlanContract } from "../node/branch/contract/dashboard-plans.js";
 import { describe, expect, it } from "vitest";
 import { AuditPage, DeviceBoard, EntityHistory, MoneyReport, Observed, RejectionDetail, RejectionPage, RejectionTimeline, Watching } from "../../protocol/index.js";
 import { makeEventFactory } from "../support/events.js";
 import { connect, newId, ORIGIN, type TestClient, tokenFor } from "./support.js";
+
+dashboardPlanContract("Durable Object SQLite in workerd", {
+  withStore: (fn) => runInDurableObject(env.BRANCH.get(env.BRANCH.newUniqueId()), (_instance, state) => fn(doSqlStore(state.storage))),
+});
 
 let n = 0;
 const fresh = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++n}`;
@@ -72,6 +79,14 @@ describe("the watch feed over real sockets", () => {
     const board = DeviceBoard.parse(await read(branch, "devices", await tokenFor(branch, newId(), "viewer")));
     expect(board.devices.find((d) => d.device_id === tillId)).toMatchObject({ connected: true, pending: 3, cursor: 0 });
 
+    // A manager's resolution grows the audit: watchers are told its new head (and nothing else changed).
+    const before = decided.audit_head;
+    const resolved = await call("POST", branch, `conflicts/${decided.rejections[0]!.event_id}/resolution`, managerToken, { action: "keep_server", note: "checked with the client" });
+    expect(resolved.status).toBe(200);
+    const audited = await observed(viewer);
+    expect(audited).toMatchObject({ devices: [], rejections: [] });
+    expect(audited.audit_head).toBeGreaterThan(before);
+
     // The till leaves (its socket closes): observed gone, last seen now.
     till.close();
     const left = await observed(viewer);
@@ -119,6 +134,11 @@ describe("GET …/dashboard/…", () => {
     const timeline = RejectionTimeline.parse(await read(branch, "rejections/timeline", viewerToken));
     expect(timeline.by_code.reduce((sum, row) => sum + row.count, 0)).toBe(3);
     expect(timeline.by_device).toEqual([expect.objectContaining({ device_id: c, count: 3 })]);
+    // Buckets start on the grid from `from` (Durable Object SQLite binds numbers as floats: the bucket index must be floored).
+    const from = new Date(Date.now() - 1_800_123);
+    const grid = RejectionTimeline.parse(await read(branch, `rejections/timeline?from=${from.toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}&bucket_s=7`, viewerToken));
+    for (const row of [...grid.by_code, ...grid.by_device]) expect((Date.parse(row.bucket_start) - Math.floor(from.getTime() / 1000) * 1000) % 7_000, row.bucket_start).toBe(0);
+    expect(grid.by_device.reduce((sum, row) => sum + row.count, 0)).toBe(3);
 
     const history = EntityHistory.parse(await read(branch, `entities/${project.entity_id}/history`, viewerToken));
     expect(history.versions.map((v) => v.version)).toEqual([2, 1]);

@@ -415,6 +415,18 @@ export function roomContract(name: string, makeDriver: () => RoomDriver | Promis
         expect(decided.audit_head).toBeGreaterThan(arrived.audit_head);
       });
 
+      it("a hello's queue is reported at once: a till arriving with a backlog is observed with it", async () => {
+        const viewer = await open(C, "viewer");
+        viewer.send({ type: "watch", request_id: f.nextId() });
+        await viewer.next("watching");
+        const till = await d.open(A, "cashier");
+        till.send({ ...hello(A), queue: { pending: 12, oldest_pending_age_ms: 3_600_000 } });
+        await till.next("welcome");
+        const [device] = (await viewer.next("observed")).devices;
+        expect(device).toMatchObject({ device_id: A, connected: true, pending: 12 });
+        expect(Date.parse(device!.reported_at!) - Date.parse(device!.oldest_pending_at!)).toBe(3_600_000);
+      });
+
       it("a cashier may not watch: a non-fatal forbidden answering its request, and the connection goes on", async () => {
         const cashier = await open(B, "cashier");
         const request = f.nextId();
