@@ -42,6 +42,12 @@ export default tseslint.config(
   floor(["desktop/**"], ["durable"], "the desktop never imports the server: they share only protocol/ and domain/."),
   floor(["dashboard/**"], ["durable", "desktop", "machines", "sqlite"], "the dashboard reads the branch through client/ only, with the pure parts of domain/ and protocol/."),
   floor(
+    ["client/**"],
+    ["sqlite", "durable", "desktop"],
+    "client/ is the browser client: it runs in a web page, so it shares only protocol/, domain/, lib/ and pure machines/ code.",
+    [{ group: ["node:*", "ws", "better-sqlite3", "partysocket", "partysocket/*"], message: "client/ uses the browser's globals only (WebSocket, fetch, crypto)." }],
+  ),
+  floor(
     ["desktop/renderer/**"],
     ["durable", "store", "sync", "electron", "cli", "sqlite"],
     "the renderer sees only desktop/app/api.ts and pure functions of domain/ (README: the renderer's API).",

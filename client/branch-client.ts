@@ -59,6 +59,14 @@ import { newRequestId, systemClock } from "./ids.js";
  */
 export const HEARTBEAT_MS = 25_000;
 export const PONG_TIMEOUT_MS = 10_000;
+/**
+ * No socket `open` within CONNECT_TIMEOUT_MS of starting to connect, or no `welcome` within
+ * HANDSHAKE_TIMEOUT_MS of the hello: give up on that connection and back off (the desktop's values,
+ * machines/sync-machine.ts). Without them a connection that opens and then hears nothing would
+ * stay `connecting` for good.
+ */
+export const CONNECT_TIMEOUT_MS = 15_000;
+export const HANDSHAKE_TIMEOUT_MS = 15_000;
 const IDLE_PING = '{"type":"ping","nonce":0}';
 
 /** Standard close codes (RFC 6455 §7.4.1) the client sends or reads. */
@@ -119,7 +127,10 @@ export interface BranchClientOptions {
    * welcome's head (no history), then follow live; after a reconnect the gap is pulled.
    */
   follow?: "all" | "live";
-  /** The version said in hello (default PROTOCOL_VERSION). */
+  /**
+   * The version said in hello (default PROTOCOL_VERSION). Frames are decoded with the current
+   * schemas, so 5 and 6 work; an older version's welcome (no `studio`) would not decode.
+   */
   protocolVersion?: number;
   /** `limit` of each pull (default MAX_PULL_PAGE_CHANGES). */
   pullPageLimit?: number;
@@ -147,13 +158,17 @@ interface Link {
   /** The pull in flight (one at a time), and whether another is needed when it is answered. */
   pull: string | null;
   pullAgain: boolean;
+  /** Pulls given up on (#repull): their pages, should they still come, are dropped without a word. */
+  abandoned: Set<string>;
   /** The watch request in flight, if any. */
   watch: string | null;
   /** Pushes waiting for their verdicts, by batch id. */
   pushes: Map<string, PendingPush>;
   heartbeat: unknown;
   pongDeadline: unknown;
-  statusTimer: unknown;
+  /** Until the welcome: the connect, then the handshake deadline. */
+  handshakeDeadline: unknown;
+  statusTimer: { handle: unknown; kind: "trailing" | "periodic" } | null;
   lastStatusAtMs: number | null;
 }
 
@@ -311,18 +326,22 @@ export class BranchClient {
       fatal: null,
       pull: null,
       pullAgain: false,
+      abandoned: new Set(),
       watch: null,
       pushes: new Map(),
       heartbeat: null,
       pongDeadline: null,
+      handshakeDeadline: null,
       statusTimer: null,
       lastStatusAtMs: null,
     };
     this.#set({ phase: "connecting", link, opened: false });
+    this.#deadline(link, CONNECT_TIMEOUT_MS, "connect_timeout");
     socket.onopen = () => {
       const c = this.#connection;
       if (c.phase !== "connecting" || c.link !== link) return;
       this.#set({ ...c, opened: true });
+      this.#deadline(link, HANDSHAKE_TIMEOUT_MS, "handshake_timeout");
       this.#send(link, this.#hello());
     };
     socket.onmessage = (event: MessageEvent) => {
@@ -345,6 +364,15 @@ export class BranchClient {
     };
     // `error` is always followed by `close`, which carries what there is to know.
     socket.onerror = () => undefined;
+  }
+
+  /** Until the welcome, the connection is given up (and retried) when `ms` pass first. */
+  #deadline(link: Link, ms: number, why: string): void {
+    if (link.handshakeDeadline !== null) this.#o.timers.clearTimeout(link.handshakeDeadline);
+    link.handshakeDeadline = this.#o.timers.setTimeout(() => {
+      link.handshakeDeadline = null;
+      if (this.#connection.phase === "connecting" && this.#connection.link === link) this.#lostLink(link, WS_NORMAL, why);
+    }, ms);
   }
 
   #hello(): Hello {
@@ -421,7 +449,7 @@ export class BranchClient {
 
   #close(closed: ClosedInfo): void {
     this.#set({ phase: "closed", closed });
-    this.#events.emit("closed", closed, (e) => this.#listenerThrew(e));
+    this.#emit("closed", closed);
   }
 
   /**
@@ -429,8 +457,8 @@ export class BranchClient {
    * detached first, so its close is not handled again), and rejects every push waiting on it.
    */
   #drop(link: Link, error: SyncRequestError, sendClose: number | null, why: string): void {
-    for (const timer of [link.heartbeat, link.pongDeadline, link.statusTimer]) if (timer !== null) this.#o.timers.clearTimeout(timer);
-    link.heartbeat = link.pongDeadline = link.statusTimer = null;
+    for (const timer of [link.heartbeat, link.pongDeadline, link.handshakeDeadline, link.statusTimer?.handle ?? null]) if (timer !== null) this.#o.timers.clearTimeout(timer);
+    link.heartbeat = link.pongDeadline = link.handshakeDeadline = link.statusTimer = null;
     link.socket.onopen = link.socket.onmessage = link.socket.onclose = null;
     if (sendClose !== null) {
       try {
@@ -452,7 +480,7 @@ export class BranchClient {
   #set(next: Connection): void {
     const before = this.state;
     this.#connection = next;
-    if (this.state !== before) this.#events.emit("state", this.state, (e) => this.#listenerThrew(e));
+    if (this.state !== before) this.#emit("state", this.state);
   }
 
   // ───────────────────────────── frames ─────────────────────────────
@@ -500,7 +528,7 @@ export class BranchClient {
         return this.#live(link, message);
       case "poke":
         this.#head = Math.max(this.#head, message.head);
-        this.#events.emit("poke", message, (e) => this.#listenerThrew(e));
+        this.#emit("poke", message);
         // Answered with a pull (a frame from us), or the server closes this connection as a slow consumer.
         if (link.pull === null) this.#pull(link);
         else link.pullAgain = true;
@@ -512,11 +540,11 @@ export class BranchClient {
       case "watching":
         if (message.request_id === link.watch) link.watch = null;
         this.#head = Math.max(this.#head, message.head);
-        this.#events.emit("watching", message, (e) => this.#listenerThrew(e));
+        this.#emit("watching", message);
         return;
       case "observed":
         this.#head = Math.max(this.#head, message.head);
-        this.#events.emit("observed", message, (e) => this.#listenerThrew(e));
+        this.#emit("observed", message);
         return;
       case "pong":
         return; // any frame met the ping's deadline (#heard)
@@ -540,11 +568,13 @@ export class BranchClient {
       this.#close({ code: WS_NORMAL, reason: "server_behind", message: `the branch's head is ${welcome.head}, below this client's cursor ${this.#cursor}: the branch was restored from an older copy; start again from 0` });
       return;
     }
+    if (link.handshakeDeadline !== null) this.#o.timers.clearTimeout(link.handshakeDeadline);
+    link.handshakeDeadline = null;
     this.#attempt = 0;
     this.#head = welcome.head;
     this.#lastWelcome = welcome;
     this.#set({ phase: "open", link, welcome });
-    this.#events.emit("welcome", welcome, (e) => this.#listenerThrew(e));
+    this.#emit("welcome", welcome);
     if (this.#connection.phase !== "open" || this.#connection.link !== link) return; // a listener stopped us
     this.#beat(link);
     if (welcome.head > this.#cursor) this.#pull(link);
@@ -559,13 +589,18 @@ export class BranchClient {
     this.#send(link, { type: "pull", request_id, since: this.#cursor ?? 0, limit: this.#o.pullPageLimit });
   }
 
-  /** Drops the pull in flight (its answer was lost) and asks again from the cursor. */
+  /**
+   * After a transfer was dropped: it may have been the answer to the pull in flight, so that pull
+   * is given up (its page is ignored if it comes after all) and the client asks again from its cursor.
+   */
   #repull(link: Link): void {
     if (!this.#current(link) || this.#connection.phase !== "open") return;
+    if (link.pull !== null) link.abandoned.add(link.pull);
     this.#pull(link);
   }
 
   #page(link: Link, page: Changes): void {
+    if (link.abandoned.delete(page.request_id)) return;
     if (page.request_id !== link.pull) {
       this.#problem({ source: "unexpected", code: "unexpected_message", message: `a changes page for request ${page.request_id}, which is not the pull in flight`, in_reply_to: page.request_id });
       return;
@@ -610,7 +645,7 @@ export class BranchClient {
 
   #emitChanges(changes: Change[], origin: "pull" | "live"): void {
     if (changes.length === 0) return;
-    this.#events.emit("changes", { changes, origin, cursor: this.#cursor ?? 0, head: this.#head }, (e) => this.#listenerThrew(e));
+    this.#emit("changes", { changes, origin, cursor: this.#cursor ?? 0, head: this.#head });
   }
 
   #verdicts(link: Link, message: Verdicts): void {
@@ -644,12 +679,19 @@ export class BranchClient {
   }
 
   #problem(problem: ClientProblem): void {
-    this.#events.emit("error", problem, (e) => this.#listenerThrew(e));
+    this.#emit("error", problem);
   }
 
-  #listenerThrew(error: unknown): void {
-    // Reported once on the console, never re-emitted (an `error` listener that throws would loop).
-    console.error("a BranchClient listener threw", error);
+  /**
+   * Hands `value` to the listeners of `name`. A listener that throws is reported as an `error`
+   * (source `listener`) and the client goes on; one of the `error` listeners themselves goes to the
+   * console instead (reporting it as an `error` could loop).
+   */
+  #emit<K extends keyof ClientEvents>(name: K, value: ClientEvents[K]): void {
+    this.#events.emit(name, value, (thrown) => {
+      if (name === "error") console.error(`a BranchClient "error" listener threw`, thrown);
+      else this.#problem({ source: "listener", code: "listener_threw", message: `a "${String(name)}" listener threw: ${String(thrown)}`, in_reply_to: null });
+    });
   }
 
   // ───────────────────────────── sending ─────────────────────────────
@@ -694,23 +736,22 @@ export class BranchClient {
   }
 
   /**
-   * `changed`: send now if the last status is STATUS_MIN_INTERVAL_MS old, else once it is (the
-   * latest queue then). `periodic`: every STATUS_INTERVAL_MS from now.
+   * `changed`: send now if the last status is STATUS_MIN_INTERVAL_MS old, else once it is (reading
+   * the latest queue then: a trailing send already waiting covers later changes). `periodic`: again
+   * STATUS_INTERVAL_MS after the last send. A trailing send replaces a waiting periodic one (it is due sooner).
    */
   #scheduleStatus(link: Link, why: "changed" | "periodic"): void {
     if (this.#o.protocolVersion < 6) return;
-    const now = this.#o.clock();
-    const dueMs = why === "periodic" ? STATUS_INTERVAL_MS : link.lastStatusAtMs === null ? 0 : Math.max(0, link.lastStatusAtMs + STATUS_MIN_INTERVAL_MS - now);
-    if (link.statusTimer !== null) {
-      if (why === "changed" && dueMs > 0) return; // the trailing send already waits and will read the latest queue
-      this.#o.timers.clearTimeout(link.statusTimer);
-      link.statusTimer = null;
-    }
+    if (why === "changed" && link.statusTimer?.kind === "trailing") return;
+    if (link.statusTimer !== null) this.#o.timers.clearTimeout(link.statusTimer.handle);
+    link.statusTimer = null;
+    const dueMs = why === "periodic" ? STATUS_INTERVAL_MS : link.lastStatusAtMs === null ? 0 : Math.max(0, link.lastStatusAtMs + STATUS_MIN_INTERVAL_MS - this.#o.clock());
     if (dueMs === 0) return this.#sendStatus(link);
-    link.statusTimer = this.#o.timers.setTimeout(() => {
+    const handle = this.#o.timers.setTimeout(() => {
       link.statusTimer = null;
       if (this.#current(link)) this.#sendStatus(link);
     }, dueMs);
+    link.statusTimer = { handle, kind: why === "periodic" ? "periodic" : "trailing" };
   }
 
   #sendStatus(link: Link): void {

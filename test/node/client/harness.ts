@@ -29,6 +29,8 @@ export interface Log {
   closed: ClosedInfo[];
   /** WebSockets the client opened. */
   sockets: number;
+  /** Every wait the client asked its timers for, in ms (unscaled), in order. */
+  waits: number[];
 }
 
 /** What `make` takes from the test: only serializable values (functions are made in the page). */
@@ -45,6 +47,9 @@ export interface MakeOptions {
   clockOffsetMs?: number;
   /** Backoff jitter: a constant (0 → the shortest waits). */
   random?: number;
+  protocolVersion?: number;
+  /** The client's timers run this many times faster (heartbeat, pong deadline, backoff, status). */
+  timeScale?: number;
 }
 
 declare global {
@@ -124,7 +129,7 @@ export function clientHarness(): ClientHarness {
       await page.evaluate(() => {
         window.made = {};
         window.make = (name, o) => {
-          const log: Log = { states: [], welcomes: [], changes: [], pokes: [], watching: [], observed: [], errors: [], closed: [], sockets: 0 };
+          const log: Log = { states: [], welcomes: [], changes: [], pokes: [], watching: [], observed: [], errors: [], closed: [], sockets: 0, waits: [] };
           const Counted = class extends WebSocket {
             constructor(url: string | URL, protocols?: string | string[]) {
               super(url, protocols);
@@ -141,9 +146,17 @@ export function clientHarness(): ClientHarness {
             follow: o.follow,
             cursor: o.cursor,
             pullPageLimit: o.pullPageLimit,
+            protocolVersion: o.protocolVersion,
             clock: () => Date.now() + (o.clockOffsetMs ?? 0),
             random: () => o.random ?? 0,
             WebSocket: Counted,
+            timers: {
+              setTimeout: (fn, ms) => {
+                log.waits.push(ms);
+                return setTimeout(fn, ms / (o.timeScale ?? 1));
+              },
+              clearTimeout: (handle) => clearTimeout(handle as number),
+            },
           });
           client.on("state", (s) => log.states.push(s));
           client.on("welcome", (w) => log.welcomes.push(w));

@@ -14,6 +14,7 @@ import { signDeviceToken } from "../../../durable/auth.js";
 import type { DeviceClaims } from "../../../protocol/token.js";
 import { installIdOf, NodeClient, TEST_SECRET, tokenFor } from "../../support/server.js";
 import * as ex from "../../fixtures/examples.js";
+import { CONNECT_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, PONG_TIMEOUT_MS } from "../../../client/index.js";
 import { clientHarness, logOf, type MakeOptions, stateOf } from "./harness.js";
 import { startWireTap } from "./wire-tap.js";
 
@@ -196,7 +197,7 @@ describe("the browser client's socket", { timeout: 90_000 }, () => {
     const tap = await startWireTap(h.server.url);
     try {
       const page = await h.page();
-      await started(page, "a", { ...(await options(branch, DASH, "viewer")), server: tap.url });
+      await started(page, "a", { ...(await options(branch, DASH, "viewer", { random: 0.5 })), server: tap.url });
       await untilState(page, "a", "open");
       tap.refuse = true;
       tap.cut();
@@ -208,6 +209,9 @@ describe("the browser client's socket", { timeout: 90_000 }, () => {
       await expect.poll(async () => (await stateOf(page, "a")).cursor, { timeout: 20_000 }).toBe(3);
       const log = await logOf(page, "a");
       expect(log.welcomes.length).toBe(2);
+      // The backoff (machines/backoff.ts) with the injected jitter 0.5: 3/4 of 500 ms, doubling per failed attempt.
+      const backoffWaits = log.waits.filter((ms) => ![HEARTBEAT_MS, PONG_TIMEOUT_MS, CONNECT_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS].includes(ms));
+      expect(backoffWaits.slice(0, 3)).toEqual([375, 750, 1_500]);
       expect(log.changes.map((c) => c.origin)).toEqual(["pull"]);
       expect(log.states[0]).toBe("connecting");
       expect(log.states).toContain("offline");
@@ -246,6 +250,10 @@ describe("the browser client's socket", { timeout: 90_000 }, () => {
     await started(page, "expired", { ...(await options(branch, OTHER, "viewer")), token: await expiredToken(branch, OTHER) });
     await untilState(page, "expired", "closed");
 
+    // A cursor past the branch's head: the branch was restored from an older copy; nothing to continue.
+    await started(page, "ahead", await options(branch, OTHER, "viewer", { cursor: 500 }));
+    await untilState(page, "ahead", "closed");
+
     // Long enough for several retries at the shortest backoff (random 0: 250 ms, 500 ms, 1 s).
     await page.waitForTimeout(2_000);
     const words = await page.evaluate(() => Object.fromEntries(Object.entries(window.made).map(([n, m]) => [n, m.client.closed ? window.sv.closedWords(m.client.closed) : null])));
@@ -263,6 +271,12 @@ describe("the browser client's socket", { timeout: 90_000 }, () => {
     expect(words.copy).toContain("in use by another device");
     expect(await outcome("expired")).toEqual({ state: "closed", reason: "unauthorized", code: 401, sockets: 1, closedEvents: 1 });
     expect((await stateOf(page, "till")).closed?.message).toMatch(/revoked/);
+    expect(await outcome("ahead")).toEqual({ state: "closed", reason: "server_behind", code: 1000, sockets: 1, closedEvents: 1 });
+
+    // start() after a terminal close tries again (a person chose to): the revoked device is refused again.
+    await page.evaluate(() => window.made.till!.client.start());
+    await expect.poll(async () => (await logOf(page, "till")).closed.length, { timeout: 20_000 }).toBe(2);
+    expect(await outcome("till")).toMatchObject({ state: "closed", reason: "device_revoked", sockets: 2 });
   });
 });
 

@@ -19,6 +19,10 @@ export interface WireTap {
   cut(): void;
   /** While true, new connections are terminated as soon as they open. */
   refuse: boolean;
+  /** While true, nothing from the server reaches the client (a half-open connection); the client's frames still pass. */
+  mute: boolean;
+  /** Called with every frame the client sends; returning false keeps it from the server. */
+  intercept: ((frame: string) => boolean) | null;
   /** Sends `frame` to every open client connection. */
   inject(frame: string): void;
   close(): Promise<void>;
@@ -37,6 +41,8 @@ export async function startWireTap(upstream: URL): Promise<WireTap> {
     },
     sent,
     refuse: false,
+    mute: false,
+    intercept: null,
     cut() {
       for (const pair of pairs) {
         pair.client.terminate();
@@ -68,11 +74,12 @@ export async function startWireTap(upstream: URL): Promise<WireTap> {
       client.on("message", (data) => {
         const text = String(data);
         sent.push(text);
+        if (tap.intercept && !tap.intercept(text)) return;
         if (toServer.readyState === WebSocket.OPEN) toServer.send(text);
         else waiting.push(text);
       });
       toServer.on("message", (data) => {
-        if (client.readyState === WebSocket.OPEN) client.send(String(data));
+        if (!tap.mute && client.readyState === WebSocket.OPEN) client.send(String(data));
       });
       // A close from either side is passed on with its code (a fatal close must reach the client as sent).
       toServer.on("close", (code, reason) => {
