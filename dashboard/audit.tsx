@@ -7,7 +7,7 @@ import { LIVE_REFRESH_MS } from "./conflicts.js";
 import { type BranchFeed, throttle } from "./feed.js";
 import { useFeed, useLoad } from "./hooks.js";
 import type { AuditQuery } from "./link.js";
-import { LoadState } from "./ui.js";
+import { LoadState, SelectField } from "./ui.js";
 import { codeWords, deviceLabel, formatTime, shortId } from "./words.js";
 
 const PAGE = 50;
@@ -38,40 +38,38 @@ export function AuditView({ feed }: { feed: BranchFeed }) {
     <section class="card" aria-labelledby="audit-title">
       <h2 id="audit-title">Audit</h2>
       <form class="row filters" aria-label="Filter the audit" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Kind
-          <select
-            value={kind}
-            onChange={(e) => {
-              setKind((e.target as HTMLSelectElement).value);
-              setPages([undefined]);
-            }}
-          >
-            <option value="">Every kind</option>
-            {AUDIT_KINDS.map((k) => (
-              <option key={k} value={k}>
-                {codeWords(k)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Device
-          <select
-            value={device}
-            onChange={(e) => {
-              setDevice((e.target as HTMLSelectElement).value);
-              setPages([undefined]);
-            }}
-          >
-            <option value="">Every device</option>
-            {feed.deviceList().map((d) => (
-              <option key={d.device_id} value={d.device_id}>
-                {deviceLabel(d, d.device_id)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField
+          id="audit-kind"
+          label="Kind"
+          value={kind}
+          onChange={(v) => {
+            setKind(v);
+            setPages([undefined]);
+          }}
+        >
+          <option value="">Every kind</option>
+          {AUDIT_KINDS.map((k) => (
+            <option key={k} value={k}>
+              {codeWords(k)}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField
+          id="audit-device"
+          label="Device"
+          value={device}
+          onChange={(v) => {
+            setDevice(v);
+            setPages([undefined]);
+          }}
+        >
+          <option value="">Every device</option>
+          {feed.deviceList().map((d) => (
+            <option key={d.device_id} value={d.device_id}>
+              {deviceLabel(d, d.device_id)}
+            </option>
+          ))}
+        </SelectField>
       </form>
       <LoadState data={data} what="the audit" />
       {data.kind === "ready" && (
@@ -82,7 +80,7 @@ export function AuditView({ feed }: { feed: BranchFeed }) {
                 <tr>
                   <th scope="col">When</th>
                   <th scope="col">Kind</th>
-                  <th scope="col">Device · user</th>
+                  <th scope="col">Who</th>
                   <th scope="col">Record</th>
                   <th scope="col">What happened</th>
                 </tr>
@@ -95,12 +93,12 @@ export function AuditView({ feed }: { feed: BranchFeed }) {
                     </td>
                     <td>
                       {codeWords(a.kind)}
-                      {a.code ? <span class="muted"> · {codeWords(a.code)}</span> : null}
+                      {a.code && a.code !== a.kind ? <span class="muted"> · {codeWords(a.code)}</span> : null}
                     </td>
                     <td>
-                      {a.device_id ? deviceLabel(feed.devices.get(a.device_id), a.device_id) : "—"}
-                      {a.user_id ? ` · ${a.user_id}` : ""}
-                      {a.role ? ` (${a.role})` : ""}
+                      {a.user_id ? `${a.user_id}${a.role ? ` (${a.role})` : ""}` : ""}
+                      {a.user_id && a.device_id ? " on " : ""}
+                      {a.device_id ? <span class="mono">{shortId(a.device_id)}</span> : a.user_id ? "" : "—"}
                     </td>
                     <td>{a.entity_id ? <span class="mono">{a.entity_type ?? ""} {shortId(a.entity_id)}</span> : "—"}</td>
                     <td class="message">{a.message}</td>

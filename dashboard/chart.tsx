@@ -15,7 +15,7 @@ export interface ChartSeries {
   values: ReadonlyArray<number | null>;
 }
 
-export function Chart({ title, summary, xs, series, timeZone, height = 220, yLabel, formatY, testId }: {
+export function Chart({ title, summary, xs, series, timeZone, height = 220, yLabel, formatY, formatX, testId }: {
   title: string;
   summary: string;
   /** x values, seconds since epoch, ascending. */
@@ -25,6 +25,8 @@ export function Chart({ title, summary, xs, series, timeZone, height = 220, yLab
   height?: number;
   yLabel: string;
   formatY?: (v: number) => string;
+  /** An x tick (seconds) for people; default: uPlot's own, in `timeZone`. */
+  formatX?: (seconds: number) => string;
   testId?: string;
 }) {
   const box = useRef<HTMLDivElement>(null);
@@ -42,7 +44,7 @@ export function Chart({ title, summary, xs, series, timeZone, height = 220, yLab
       legend: { live: true },
       scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
       axes: [
-        {},
+        formatX ? { values: (_u, splits) => splits.map((v) => formatX(v)) } : {},
         { label: yLabel, size: 70, values: formatY ? (_u, splits) => splits.map((v) => formatY(v)) : undefined },
       ],
       series: [
@@ -50,8 +52,10 @@ export function Chart({ title, summary, xs, series, timeZone, height = 220, yLab
         ...series.map((s, i) => ({
           label: s.label,
           stroke: PALETTE[i % PALETTE.length],
-          width: 2,
-          points: { show: true, size: 5 },
+          width: 1.5,
+          // Empty buckets are null: a mark only where something happened, no line across the gaps.
+          spanGaps: false,
+          points: { show: true, size: 8 },
           value: formatY ? (_u: uPlot, v: number | null) => (v == null ? "—" : formatY(v)) : undefined,
         })),
       ],

@@ -13,8 +13,8 @@ import { type BranchFeed, throttle } from "./feed.js";
 import { useFeed, useLoad } from "./hooks.js";
 import type { RejectionQuery } from "./link.js";
 import { RejectionDetailPanel } from "./rejection.js";
-import { LoadState, Pager } from "./ui.js";
-import { codeWords, deviceLabel, ENTITY_WORDS, entityWords, formatTime, pageRange, shortId } from "./words.js";
+import { LoadState, Pager, SelectField } from "./ui.js";
+import { codeWords, deviceLabel, ENTITY_WORDS, entityWords, formatTime, pageRange, shortId, tickWords } from "./words.js";
 
 const PAGE = 50;
 /** Live news refetches at most this often. */
@@ -63,39 +63,30 @@ export function ConflictsView({ feed, selected, onSelect, onOpenHistory }: { fee
       <section class="card" aria-labelledby="rejections-title">
         <h2 id="rejections-title">Rejections</h2>
         <form class="row filters" aria-label="Filter rejections" onSubmit={(e) => e.preventDefault()}>
-          <label>
-            Device
-            <select value={filters.device} onChange={(e) => setFilter("device", (e.target as HTMLSelectElement).value)}>
-              <option value="">Every device</option>
-              {devices.map((d) => (
-                <option key={d.device_id} value={d.device_id}>
-                  {deviceLabel(d, d.device_id)}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Code
-            <select value={filters.code} onChange={(e) => setFilter("code", (e.target as HTMLSelectElement).value)}>
-              <option value="">Every code</option>
-              {RejectCode.options.map((c) => (
-                <option key={c} value={c}>
-                  {codeWords(c)}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Record type
-            <select value={filters.entity_type} onChange={(e) => setFilter("entity_type", (e.target as HTMLSelectElement).value)}>
-              <option value="">Every type</option>
-              {Object.entries(ENTITY_WORDS).map(([k, v]) => (
-                <option key={k} value={k}>
-                  {v}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SelectField id="filter-device" label="Device" value={filters.device} onChange={(v) => setFilter("device", v)}>
+            <option value="">Every device</option>
+            {devices.map((d) => (
+              <option key={d.device_id} value={d.device_id}>
+                {deviceLabel(d, d.device_id)}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField id="filter-code" label="Code" value={filters.code} onChange={(v) => setFilter("code", v)}>
+            <option value="">Every code</option>
+            {RejectCode.options.map((c) => (
+              <option key={c} value={c}>
+                {codeWords(c)}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField id="filter-entity-type" label="Record type" value={filters.entity_type} onChange={(v) => setFilter("entity_type", v)}>
+            <option value="">Every type</option>
+            {Object.entries(ENTITY_WORDS).map(([k, v]) => (
+              <option key={k} value={k}>
+                {v}
+              </option>
+            ))}
+          </SelectField>
           {(filters.device || filters.code || filters.entity_type) && (
             <button type="button" class="secondary" onClick={() => { setFilters(NO_FILTERS); setPages([undefined]); }}>
               Clear filters
@@ -120,7 +111,7 @@ export function ConflictsView({ feed, selected, onSelect, onOpenHistory }: { fee
                 <tbody>
                   {page.data.value.rejections.map((r) => (
                     <tr key={r.id} class={r.event_id === selected ? "selected" : undefined} aria-current={r.event_id === selected ? "true" : undefined}>
-                      <td>
+                      <td class="nowrap">
                         <button type="button" class="link" onClick={() => onSelect(r.event_id)} aria-label={`Open rejection of ${formatTime(r.decided_at, tz)}: ${codeWords(r.code)}`}>
                           <time dateTime={r.decided_at}>{formatTime(r.decided_at, tz)}</time>
                         </button>
@@ -131,7 +122,7 @@ export function ConflictsView({ feed, selected, onSelect, onOpenHistory }: { fee
                       <td>
                         {entityWords(r.entity_type)} {r.operation ?? ""} <span class="mono">{shortId(r.entity_id)}</span>
                       </td>
-                      <td>
+                      <td class="nowrap">
                         {deviceLabel(feed.devices.get(r.device_id), r.device_id)}
                         {r.user_id && !feed.devices.get(r.device_id) ? ` · ${r.user_id}` : ""}
                       </td>
@@ -156,16 +147,16 @@ export function ConflictsView({ feed, selected, onSelect, onOpenHistory }: { fee
   );
 }
 
-/** Every bucket of the range (empty ones too, so a quiet hour shows as zero) and one series per key. */
+/**
+ * Every bucket of the range (empty ones too, so a quiet hour shows as zero) and one series per key,
+ * the largest `maxSeries - 1` by count and the rest as "other". Buckets start at `from` and follow
+ * each other every `bucket_s`; a row is counted in the bucket its start falls in.
+ */
 export function bucketSeries<K extends string>(t: RejectionTimeline, rows: ReadonlyArray<{ bucket_start: string; count: number }>, keyOf: (row: never) => K, maxSeries = 8): { xs: number[]; series: Array<{ key: K | "other"; values: number[] }> } {
   const step = t.bucket_s * 1000;
-  const from = Math.floor(Date.parse(t.from) / step) * step;
-  const to = Date.parse(t.to);
-  const starts = new Set<number>();
-  for (let at = from; at < to; at += step) starts.add(at);
-  for (const r of rows) starts.add(Date.parse(r.bucket_start));
-  const xsMs = [...starts].sort((a, b) => a - b);
-  const index = new Map(xsMs.map((x, i) => [x, i]));
+  const from = Date.parse(t.from);
+  const buckets = Math.max(1, Math.ceil((Date.parse(t.to) - from) / step));
+  const slot = (start: string) => Math.min(buckets - 1, Math.max(0, Math.floor((Date.parse(start) - from) / step)));
   const totals = new Map<K, number>();
   for (const r of rows) totals.set(keyOf(r as never), (totals.get(keyOf(r as never)) ?? 0) + r.count);
   const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([k]) => k);
@@ -173,21 +164,24 @@ export function bucketSeries<K extends string>(t: RejectionTimeline, rows: Reado
   const series = new Map<K | "other", number[]>();
   for (const k of ranked) {
     const key = shown.has(k) ? k : "other";
-    if (!series.has(key)) series.set(key, new Array<number>(xsMs.length).fill(0));
+    if (!series.has(key)) series.set(key, new Array<number>(buckets).fill(0));
   }
   for (const r of rows) {
     const k = keyOf(r as never);
-    series.get(shown.has(k) ? k : "other")![index.get(Date.parse(r.bucket_start))!]! += r.count;
+    series.get(shown.has(k) ? k : "other")![slot(r.bucket_start)]! += r.count;
   }
-  return { xs: xsMs.map((x) => x / 1000), series: [...series.entries()].map(([key, values]) => ({ key, values })) };
+  const xs = Array.from({ length: buckets }, (_, i) => (from + i * step) / 1000);
+  return { xs, series: [...series.entries()].map(([key, values]) => ({ key, values })) };
 }
 
 function Timelines({ t, feed }: { t: RejectionTimeline; feed: BranchFeed }) {
   const byCode = useMemo(() => bucketSeries(t, t.by_code, (r: { code: string }) => r.code), [t]);
   const byDevice = useMemo(() => bucketSeries(t, t.by_device, (r: { device_id: string }) => r.device_id), [t]);
   const total = t.by_code.reduce((s, r) => s + r.count, 0);
-  const codeSeries: ChartSeries[] = useMemo(() => byCode.series.map((s) => ({ label: s.key === "other" ? "Other codes" : codeWords(s.key), values: s.values })), [byCode]);
-  const deviceSeries: ChartSeries[] = useMemo(() => byDevice.series.map((s) => ({ label: s.key === "other" ? "Other devices" : deviceLabel(feed.devices.get(s.key), s.key), values: s.values })), [byDevice, feed.version]);
+  const marks = (values: number[]) => values.map((v) => (v === 0 ? null : v));
+  const codeSeries: ChartSeries[] = useMemo(() => byCode.series.map((s) => ({ label: s.key === "other" ? "Other codes" : codeWords(s.key), values: marks(s.values) })), [byCode]);
+  const deviceSeries: ChartSeries[] = useMemo(() => byDevice.series.map((s) => ({ label: s.key === "other" ? "Other devices" : deviceLabel(feed.devices.get(s.key), s.key), values: marks(s.values) })), [byDevice, feed.version]);
+  const tick = (seconds: number) => tickWords(seconds * 1000, feed.timeZone);
   const span = `${formatTime(t.from, feed.timeZone)} to ${formatTime(t.to, feed.timeZone)}`;
   if (total === 0) return <p class="muted">No rejections from {span}.</p>;
   const describe = (series: ChartSeries[]) => series.map((s) => `${s.label} ${formatCount(s.values.reduce<number>((a, v) => a + (v ?? 0), 0))}`).join(", ");
@@ -201,9 +195,10 @@ function Timelines({ t, feed }: { t: RejectionTimeline; feed: BranchFeed }) {
         series={codeSeries}
         timeZone={feed.timeZone}
         yLabel="Rejections"
+        formatX={tick}
         testId="timeline-by-code"
       />
-      <Chart title="By device" summary={`Rejections by device: ${describe(deviceSeries)}`} xs={byDevice.xs} series={deviceSeries} timeZone={feed.timeZone} yLabel="Rejections" testId="timeline-by-device" />
+      <Chart title="By device" summary={`Rejections by device: ${describe(deviceSeries)}`} xs={byDevice.xs} series={deviceSeries} timeZone={feed.timeZone} yLabel="Rejections" formatX={tick} testId="timeline-by-device" />
     </div>
   );
 }

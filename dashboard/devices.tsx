@@ -47,13 +47,14 @@ export function DevicesView({ feed }: { feed: BranchFeed }) {
           </thead>
           <tbody>
             {devices.map((d) => {
-              const lag = d.cursor === null ? null : Math.max(0, feed.head - d.cursor);
               const me = d.device_id === feed.signIn.device_id;
+              // This dashboard follows the branch live and never pulls history: its cursor says nothing.
+              const lag = d.cursor === null || me ? null : Math.max(0, feed.head - d.cursor);
               return (
                 <tr key={d.device_id} data-device={d.device_id} class={d.revoked_at ? "revoked" : undefined}>
-                  <th scope="row">
+                  <th scope="row" class="nowrap">
                     <span class="mono" title={d.device_id}>{shortId(d.device_id)}</span>
-                    {me && <span class="badge">this dashboard</span>}
+                    {me && <span class="badge block">this dashboard</span>}
                   </th>
                   <td>
                     {d.user_id} · {d.role}
@@ -77,13 +78,15 @@ export function DevicesView({ feed }: { feed: BranchFeed }) {
                       </span>
                     )}
                   </td>
-                  <td>{d.clock_skew_ms === null ? "—" : <span class={clockIsWrong(d.clock_skew_ms) ? "state bad" : undefined}>{Math.abs(d.clock_skew_ms) < 1000 ? "in step" : `${describeSkew(d.clock_skew_ms)} server`}</span>}</td>
-                  <td>{d.token_expires_at ? <time dateTime={d.token_expires_at} title={formatTime(d.token_expires_at, tz)}>{Date.parse(d.token_expires_at) <= now ? "expired" : `in ${formatDuration(Date.parse(d.token_expires_at) - now)}`}</time> : "—"}</td>
+                  <td class="nowrap">{d.clock_skew_ms === null ? "—" : <span class={clockIsWrong(d.clock_skew_ms) ? "state bad" : undefined}>{Math.abs(d.clock_skew_ms) < 1000 ? "in step" : `${describeSkew(d.clock_skew_ms)} server`}</span>}</td>
+                  <td class="nowrap">{d.token_expires_at ? <time dateTime={d.token_expires_at} title={formatTime(d.token_expires_at, tz)}>{Date.parse(d.token_expires_at) <= now ? "expired" : `in ${formatDuration(Date.parse(d.token_expires_at) - now)}`}</time> : "—"}</td>
                   <td>
                     {d.revoked_at ? (
-                      <span class="state bad" title={d.revoke_reason ?? undefined}>
-                        Revoked {ago(d.revoked_at, now)}
-                        {d.revoked_by ? ` by ${d.revoked_by}` : ""}
+                      <span class="revoked-note">
+                        <span class="state bad">
+                          Revoked {ago(d.revoked_at, now)}
+                          {d.revoked_by ? ` by ${d.revoked_by}` : ""}
+                        </span>
                         {d.revoke_reason ? `: ${d.revoke_reason}` : ""}
                       </span>
                     ) : canRevoke && !me ? (

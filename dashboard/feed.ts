@@ -16,6 +16,8 @@ export type Clock = () => number;
 
 type Listener<T> = (value: T) => void;
 
+const NOTHING_QUEUED = { pending: 0, oldest_pending_age_ms: null } as const;
+
 export class BranchFeed {
   readonly devices = new Map<string, DevicePresence>();
   state: LinkState = "connecting";
@@ -52,6 +54,9 @@ export class BranchFeed {
         this.bump();
       }),
       l.on("welcome", (w) => {
+        // A dashboard queues nothing; saying so (with its cursor, now the head) keeps it from showing
+        // on every other dashboard as a device behind the head with an unknown queue.
+        l.reportStatus(NOTHING_QUEUED);
         this.welcome = w;
         this.head = w.head;
         this.setServerTime(w.server_time_ms);
@@ -69,6 +74,7 @@ export class BranchFeed {
         this.bump();
       }),
     );
+    l.reportStatus(NOTHING_QUEUED);
     l.watch();
     l.start();
   }

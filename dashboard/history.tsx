@@ -119,7 +119,7 @@ function Lanes({ feed, entityId, onOpenRejection }: { feed: BranchFeed; entityId
           <tbody>
             {marks.map((m) => (
               <tr key={m.key}>
-                <th scope="row">
+                <th scope="row" class="nowrap when">
                   <time dateTime={m.at}>{formatTime(m.at, tz)}</time>
                 </th>
                 {lanes.map((id) => (

@@ -4,5 +4,5 @@
  */
 import type { BranchClient } from "../client/index.js";
 
-export type BranchLink = Pick<BranchClient, "state" | "welcome" | "closed" | "api" | "start" | "stop" | "watch" | "on">;
+export type BranchLink = Pick<BranchClient, "state" | "welcome" | "closed" | "api" | "start" | "stop" | "watch" | "on" | "reportStatus">;
 export type { ApiResult, AuditQuery, ClientState as LinkState, ClosedInfo, RejectionQuery } from "../client/index.js";

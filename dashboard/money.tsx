@@ -12,9 +12,12 @@ import { LIVE_REFRESH_MS } from "./conflicts.js";
 import { type BranchFeed, throttle } from "./feed.js";
 import { useFeed, useLoad } from "./hooks.js";
 import { LoadState } from "./ui.js";
-import { deviceLabel, formatDay } from "./words.js";
+import { deviceLabel, deviceOnly, formatDay, tickWords } from "./words.js";
 
 const DAY_MS = 86_400_000;
+
+/** An amount and how many orders make it (`14,300.00 (2)`), or "—" for none. */
+const amountCell = (minor: number, count: number) => (count === 0 ? "—" : `${formatMinor(minor)} (${formatCount(count)})`);
 
 /** Every day from `from` to `to` (ISO dates, inclusive). */
 export function daysOf(from: string, to: string): string[] {
@@ -80,6 +83,7 @@ function Report({ feed, r }: { feed: BranchFeed; r: MoneyReport }) {
             timeZone="UTC"
             yLabel={currency}
             formatY={(v) => formatMinor(Math.round(v * 100))}
+            formatX={(seconds) => tickWords(seconds * 1000, "UTC")}
             testId="money-chart"
           />
         )}
@@ -108,9 +112,9 @@ function Report({ feed, r }: { feed: BranchFeed; r: MoneyReport }) {
                     <th scope="row">{formatDay(x.day)}</th>
                     <td>{deviceLabel(feed.devices.get(x.device_id), x.device_id)}</td>
                     <td>{x.currency}</td>
-                    <td class="num">{formatMinor(x.sales_minor)} ({formatCount(x.sales_count)})</td>
-                    <td class="num">{formatMinor(x.corrections_minor)} ({formatCount(x.corrections_count)})</td>
-                    <td class="num">−{formatMinor(x.voids_minor)} ({formatCount(x.voids_count)})</td>
+                    <td class="num">{amountCell(x.sales_minor, x.sales_count)}</td>
+                    <td class="num">{amountCell(x.corrections_minor, x.corrections_count)}</td>
+                    <td class="num">{x.voids_count === 0 ? "—" : `−${amountCell(x.voids_minor, x.voids_count)}`}</td>
                     <td class="num strong">{formatMinor(x.net_minor)}</td>
                   </tr>
                 ))}
@@ -148,7 +152,7 @@ function Report({ feed, r }: { feed: BranchFeed; r: MoneyReport }) {
                     <td class="num">{formatMinor(v.total_minor, v.currency)}</td>
                     <td>{v.reason}</td>
                     <td>
-                      {v.voided_by_user} on {deviceLabel(feed.devices.get(v.voided_by_device), v.voided_by_device)}
+                      {v.voided_by_user} on {deviceOnly(feed.devices.get(v.voided_by_device), v.voided_by_device)}
                     </td>
                   </tr>
                 ))}

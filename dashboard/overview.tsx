@@ -83,7 +83,7 @@ function BranchCard({ feed, onOpen, onSignOut }: { feed: BranchFeed; onOpen: () 
       </dl>
       <div class="row">
         <button type="button" class="primary" onClick={onOpen}>
-          Open {feed.signIn.branch}
+          Open<span class="visually-hidden"> {feed.signIn.branch}</span>
         </button>
         <button type="button" class="secondary" onClick={onSignOut}>
           Sign out

@@ -10,7 +10,7 @@ import type { RejectionSummary } from "../protocol/observe.js";
 import type { BranchFeed } from "./feed.js";
 import { useLoad } from "./hooks.js";
 import { LoadState } from "./ui.js";
-import { codeWords, deviceLabel, entityWords, formatTime, shortId } from "./words.js";
+import { codeWords, deviceLabel, deviceOnly, entityWords, formatTime, shortId } from "./words.js";
 
 export interface FieldRow {
   field: string;
@@ -52,7 +52,14 @@ export function compareFields(d: Pick<RejectionDetail, "attempted" | "server_ent
     const serverState = server === null ? "does not exist" : server.deleted ? "deleted" : server.entity_type === "pos_order" && server.void ? "voided" : "live";
     rows.push({ field: "state", attempted: attempted.operation, server: serverState, differs: server === null || serverState !== "live" });
     const base = attempted.base_version;
-    rows.push({ field: "version", attempted: base === null ? "none (new)" : `based on ${base}`, server: server ? String(server.version) : "—", differs: server !== null && base !== server.version });
+    // No base version: a create, or a change that builds on an earlier change of its own device (depends_on).
+    const chained = base === null && attempted.operation !== "create";
+    rows.push({
+      field: "version",
+      attempted: base !== null ? `based on ${base}` : chained ? "after an earlier change of its own" : "none (new)",
+      server: server ? String(server.version) : "—",
+      differs: server !== null && base !== null && base !== server.version,
+    });
   }
   return rows;
 }
@@ -95,8 +102,7 @@ function Detail({ d, feed, tz, onSelect, onOpenHistory }: { d: RejectionDetail; 
         </dd>
         <dt>Sent by</dt>
         <dd>
-          {deviceLabel(feed.devices.get(s.device_id), s.device_id)}
-          {s.user_id ? ` (${s.user_id})` : ""}
+          {s.user_id ? `${s.user_id} on ${deviceOnly(feed.devices.get(s.device_id), s.device_id)}` : deviceLabel(feed.devices.get(s.device_id), s.device_id)}
         </dd>
         <dt>Record</dt>
         <dd>
@@ -108,7 +114,7 @@ function Detail({ d, feed, tz, onSelect, onOpenHistory }: { d: RejectionDetail; 
       </dl>
       {lc && (
         <p class="who" data-testid="winning-change">
-          The server's version {lc.operation === "create" ? "was created" : lc.operation === "update" ? "was last changed" : `was ${lc.operation === "void" ? "voided" : "deleted"}`} by <strong>{lc.user_id}</strong> on {deviceLabel(feed.devices.get(lc.device_id), lc.device_id)} at{" "}
+          The server's version {lc.operation === "create" ? "was created" : lc.operation === "update" ? "was last changed" : `was ${lc.operation === "void" ? "voided" : "deleted"}`} by <strong>{lc.user_id}</strong> on {deviceOnly(feed.devices.get(lc.device_id), lc.device_id)} at{" "}
           <time dateTime={lc.committed_at}>{formatTime(lc.committed_at, tz)}</time> (seq {lc.seq}){lc.reason ? `, because “${lc.reason}”` : ""}.
         </p>
       )}
@@ -154,7 +160,7 @@ function Detail({ d, feed, tz, onSelect, onOpenHistory }: { d: RejectionDetail; 
         {d.caused.length > 0 ? (
           <>
             <p>
-              {d.caused.length === 1 ? "1 later change was" : `${d.caused.length} later changes were`} rejected because they depended on it:
+              {d.caused.length === 1 ? "1 later change was rejected because it depended on this one:" : `${d.caused.length} later changes were rejected because they depended on this one:`}
             </p>
             <ol>
               {d.caused.map((c) => (

@@ -141,3 +141,15 @@ export function ReasonDialog({ title, detail, label, action, onCancel, onSubmit 
     </dialog>
   );
 }
+
+/** A labelled select: the label names it alone (`for`), so its name is not mixed with the chosen option's text. */
+export function SelectField({ id, label, value, onChange, children }: { id: string; label: string; value: string; onChange: (value: string) => void; children: ComponentChildren }) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value)}>
+        {children}
+      </select>
+    </div>
+  );
+}

@@ -7,7 +7,7 @@ import { formatCount } from "../domain/amounts.js";
 import type { DevicePresence } from "../protocol/observe.js";
 
 const formats = new Map<string, Intl.DateTimeFormat>();
-function format(timeZone: string, kind: "time" | "day" | "clock"): Intl.DateTimeFormat {
+function format(timeZone: string, kind: "time" | "day" | "clock" | "date"): Intl.DateTimeFormat {
   const key = `${timeZone}|${kind}`;
   let f = formats.get(key);
   if (!f) {
@@ -16,7 +16,9 @@ function format(timeZone: string, kind: "time" | "day" | "clock"): Intl.DateTime
         ? { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }
         : kind === "clock"
           ? { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }
-          : { weekday: "short", day: "numeric", month: "short", year: "numeric" };
+          : kind === "date"
+            ? { day: "numeric", month: "short" }
+            : { weekday: "short", day: "numeric", month: "short", year: "numeric" };
     f = new Intl.DateTimeFormat("en-GB", { ...options, timeZone });
     formats.set(key, f);
   }
@@ -29,6 +31,11 @@ const ms = (at: string | number) => (typeof at === "number" ? at : Date.parse(at
 export const formatTime = (at: string | number, timeZone: string) => format(timeZone, "time").format(ms(at));
 /** `10:42` in the branch's zone (chart axes). */
 export const formatClock = (at: string | number, timeZone: string) => format(timeZone, "clock").format(ms(at));
+/** A chart's time tick: `09:00`, or the day (`3 Dec`) at the zone's midnight. */
+export function tickWords(at: number, timeZone: string): string {
+  const clock = formatClock(at, timeZone);
+  return clock === "00:00" ? format(timeZone, "date").format(at) : clock;
+}
 /** A business day (`2026-12-03`, already the branch's) for people: `Thu 3 Dec 2026`. */
 export const formatDay = (day: string) => format("UTC", "day").format(Date.parse(`${day}T00:00:00Z`));
 
@@ -53,6 +60,8 @@ export function ago(at: string | number, nowMs: number): string {
 /** A device as people tell them apart: its user and the end of its id (`kamala · 3f2a1c`). */
 export const deviceLabel = (d: Pick<DevicePresence, "device_id" | "user_id"> | undefined, deviceId: string): string =>
   d ? `${d.user_id} · ${shortId(deviceId)}` : shortId(deviceId);
+/** A device without its user (shown beside it already): its short id, and its app when known. */
+export const deviceOnly = (d: Pick<DevicePresence, "app"> | undefined, deviceId: string): string => (d?.app ? `${shortId(deviceId)} (${d.app})` : shortId(deviceId));
 /** The last 6 characters of an id: enough to tell a branch's devices apart at a glance. */
 export const shortId = (id: string) => (id.length > 8 ? `…${id.slice(-6)}` : id);
 

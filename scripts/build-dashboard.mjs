@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Builds the dashboard (dashboard/main.tsx, a Preact app) into dashboard/dist, the folder the Worker
- * serves as static assets (wrangler.toml `[assets]`): index.html, app.js (one ESM bundle with uPlot),
+ * serves as static assets (wrangler.toml `[assets]`): index.html, favicon.svg, app.js (one ESM bundle with uPlot),
  * app.css (uPlot's stylesheet, then ours) and `_headers`, the security headers of every asset
  * (Workers static assets read it and never serve it). No inline script or style anywhere, so the
  * Content-Security-Policy below can forbid both.
@@ -59,6 +59,6 @@ await build({
 });
 const uplotCss = readFileSync(path.join(root, "node_modules/uplot/dist/uPlot.min.css"), "utf8");
 writeFileSync(path.join(out, "app.css"), `${uplotCss}\n${readFileSync(path.join(src, "app.css"), "utf8")}`);
-copyFileSync(path.join(src, "index.html"), path.join(out, "index.html"));
+for (const file of ["index.html", "favicon.svg"]) copyFileSync(path.join(src, file), path.join(out, file));
 writeFileSync(path.join(out, "_headers"), HEADERS);
 console.log(`dashboard built: dashboard/dist (${Math.round(performance.now() - started)} ms)`);
