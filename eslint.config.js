@@ -40,6 +40,13 @@ export default tseslint.config(
   floor(["machines/**"], ["sqlite", "durable", "desktop"], "machines/ is pure: no storage, no server, no desktop."),
   floor(["durable/**"], ["machines", "desktop"], "the server never imports the desktop."),
   floor(["desktop/**"], ["durable"], "the desktop never imports the server: they share only protocol/ and domain/."),
+  floor(["dashboard/**"], ["durable", "desktop", "machines", "sqlite"], "the dashboard reads the branch through client/ only, with the pure parts of domain/ and protocol/."),
+  floor(
+    ["client/**"],
+    ["sqlite", "durable", "desktop"],
+    "client/ is the browser client: it runs in a web page, so it shares only protocol/, domain/, lib/ and pure machines/ code.",
+    [{ group: ["node:*", "ws", "better-sqlite3", "partysocket", "partysocket/*"], message: "client/ uses the browser's globals only (WebSocket, fetch, crypto)." }],
+  ),
   floor(
     ["desktop/renderer/**"],
     ["durable", "store", "sync", "electron", "cli", "sqlite"],

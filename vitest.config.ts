@@ -9,7 +9,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     // One temp folder for the whole run, removed at its end, pass or fail (test/support/global-temp.ts).
-    globalSetup: ["./test/support/global-temp.ts"],
+    // The built dashboard the Worker serves (test/support/dashboard-assets.ts) must exist before workerd starts.
+    globalSetup: ["./test/support/global-temp.ts", "./test/support/dashboard-assets.ts"],
     projects: [
       {
         test: {

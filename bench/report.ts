@@ -74,6 +74,12 @@ check(
   attack ? `${attack.honest_push_ms_idle.p99} ms idle → ${attack.honest_push_ms_under_attack.p99} ms under attack` : "",
 );
 if (attack) workerdPeaks.push({ where: "verdict-amplification attack", mb: attack.workerd_peak_mb });
+// Issue 15: the dashboard's reads on a branch of 100,000 commits and 5,000 rejections.
+const dashboard = read<{ commits: number; workerd_rss_mb: { peak_during_seeding: number; peak_during_reads: number } }>("dashboard.json");
+if (dashboard) {
+  workerdPeaks.push({ where: `dashboard reads, ${dashboard.commits.toLocaleString("en-US")} commits`, mb: dashboard.workerd_rss_mb.peak_during_reads });
+  workerdPeaks.push({ where: `dashboard seeding over HTTP, ${dashboard.commits.toLocaleString("en-US")} commits`, mb: dashboard.workerd_rss_mb.peak_during_seeding });
+}
 const worstWorkerd = workerdPeaks.reduce<{ where: string; mb: number } | undefined>((w, p) => (!w || p.mb > w.mb ? p : w), undefined);
 check("workerd peak RSS under 200 MB in every workload", worstWorkerd?.mb, 200, " MB", `worst: ${worstWorkerd?.where}`);
 const million = boot?.results.find((r) => r.entities === 1_000_000);

@@ -38,6 +38,12 @@ export const BRANCH_ACTIONS = {
   read: ["owner", "manager", "staff", "cashier", "viewer"],
   /** Read the POS ledger (per day and device totals). */
   read_ledger: ["owner", "manager", "cashier"],
+  /**
+   * See the branch's dashboard (protocol v6): devices and their health, rejections and their
+   * drill-down, entity history, the money per day and till, the audit log. Seeing only: acting
+   * (revoke, resolve) keeps its own action.
+   */
+  observe: ["owner", "manager", "viewer"],
   /** Read the audit log. */
   read_audit: ["owner", "manager"],
   /** Ask for a snapshot export now. */

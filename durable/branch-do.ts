@@ -84,6 +84,7 @@ export class BranchDurableObject extends Server<Env> {
       disconnectDevice: (device, reason, message) => void this.room.disconnectDevice(device, reason, message),
       exportSnapshot: (by) => this.exportSnapshot("request", by),
       newRequestId: () => crypto.randomUUID(),
+      connectedDevices: () => this.room.connectedDevices(),
       mintToken: (claims) => signDeviceToken(claims, this.env.TOKEN_SECRET),
       newDeviceId: () => uuidv7(this.core.nowMs(), (b) => crypto.getRandomValues(b)),
       randomBytes: (bytes) => void crypto.getRandomValues(bytes),
@@ -118,14 +119,22 @@ export class BranchDurableObject extends Server<Env> {
     await this.room.message(peerOf(connection), message);
   }
 
+  /** The client or the network closed a connection: the room closes its session and tells watchers. */
+  override onClose(connection: Connection<Session>): Promise<void> {
+    return this.room.closed(peerOf(connection));
+  }
+
   /** A socket error the runtime reports (a frame over its limit, mostly): the room closes the session; one log line. */
   override onError(connection: Connection<Session>, error: unknown): void {
     const reported = this.room.socketError(peerOf(connection), error);
     console.warn(JSON.stringify({ event: "websocket_error", branch: this.name, connection: connection.id, ...reported }));
   }
 
-  override onAlarm(): Promise<void> {
-    return this.housekeeping.alarm();
+  /** Housekeeping; what it audits (a snapshot export) reaches watchers right after. */
+  override async onAlarm(): Promise<void> {
+    const room = this.room;
+    await this.housekeeping.alarm();
+    await room.tellWatchers();
   }
 
   /** Exports a snapshot now (one at a time: a second request joins the running export). */
@@ -140,7 +149,9 @@ export class BranchDurableObject extends Server<Env> {
 
   override onRequest(request: Request): Promise<Response> {
     return answerOrInternalError(request, `on branch ${this.name}`, "the branch", async () => {
+      const room = this.room; // made before the request changes anything: it reads what watchers were last told
       const answer = await this.api.handle({ method: request.method, url: new URL(request.url), claims: claimsOf(request), text: () => request.text() });
+      await room.tellWatchers();
       return json(answer.status, answer.body);
     });
   }

@@ -17,6 +17,8 @@
  *   POST /v1/branches/:branchId/snapshots              export one now (manager)
  *   GET  /v1/branches/:branchId/snapshots/latest       the newest manifest
  *   GET  /v1/branches/:branchId/snapshots/:seq/data    the snapshot, with HTTP Range support
+ *   GET  /v1/branches/:branchId/dashboard/{devices, rejections, rejections/timeline, rejections/:eventId,
+ *        entities/:entityId/history, money, audit}    the dashboard's reads (owner, manager, viewer)
  *
  * Every /v1 request carries a device token (I11), except `POST …/enroll`, where a till without one
  * exchanges a manager's one-time code for one (rate-limited per address before any branch is touched). It is verified here, and **no refused request
@@ -43,9 +45,9 @@ import { serveSnapshotData } from "./snapshots/serve.js";
 export { BranchDurableObject };
 
 const ROUTE =
-  /^\/v1\/branches\/([^/]+)\/(sync|push|changes|audit|ledger|devices|devices\/([^/]+)\/revoke|enrollments|enroll|settings|snapshots|snapshots\/latest|snapshots\/(\d{1,16})\/data|conflicts\/([^/]+)\/resolution)$/;
+  /^\/v1\/branches\/([^/]+)\/(sync|push|changes|audit|ledger|devices|devices\/([^/]+)\/revoke|enrollments|enroll|settings|snapshots|snapshots\/latest|snapshots\/(\d{1,16})\/data|conflicts\/([^/]+)\/resolution|dashboard\/(?:devices|rejections|rejections\/[^/]+|entities\/[^/]+\/history|money|audit))$/;
 
-type Action = "sync" | "push" | "changes" | "audit" | "ledger" | "devices" | "revoke" | "enrollments" | "enroll" | "settings" | "snapshots" | "snapshots/latest" | "snapshot_data" | "resolution";
+type Action = "sync" | "push" | "changes" | "audit" | "ledger" | "devices" | "revoke" | "enrollments" | "enroll" | "settings" | "snapshots" | "snapshots/latest" | "snapshot_data" | "resolution" | "dashboard";
 
 interface Route {
   method: "GET" | "POST" | "PUT";
@@ -74,6 +76,7 @@ const ROUTES: Record<Action, Route> = {
   "snapshots/latest": GET,
   snapshot_data: GET,
   resolution: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: true },
+  dashboard: GET,
 };
 
 /**
@@ -101,7 +104,8 @@ async function handle(request: Request, env: Env): Promise<Response> {
   }
   const match = ROUTE.exec(url.pathname);
   if (!match) return json(404, { error: "not_found", message: `no route for ${url.pathname}` });
-  const action: Action = match[3] !== undefined ? "revoke" : match[4] !== undefined ? "snapshot_data" : match[5] !== undefined ? "resolution" : (match[2] as Action);
+  const action: Action =
+    match[3] !== undefined ? "revoke" : match[4] !== undefined ? "snapshot_data" : match[5] !== undefined ? "resolution" : match[2]!.startsWith("dashboard/") ? "dashboard" : (match[2] as Action);
   const route = ROUTES[action];
   const rawBranch = decodeSegment(match[1]!);
   const branch = BranchId.safeParse(rawBranch);

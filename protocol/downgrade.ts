@@ -29,6 +29,9 @@ export function serverMessageFor(version: number, message: ServerMessage): Serve
     case "upload_state":
     case "pong":
     case "error":
+    // v6's dashboard feed: only a connection that sent `watch` (v6) is sent these.
+    case "watching":
+    case "observed":
       return message;
     default:
       return unreachable(message, "server message");

@@ -12,6 +12,7 @@ import { EVENT_PAYLOADS, SyncEvent } from "../domain/events.js";
 import * as domainLimits from "../domain/limits.js";
 import * as protocolLimits from "./limits.js";
 import { ClientMessage, ServerMessage } from "./messages.js";
+import { AuditPage, DeviceBoard, EntityHistory, MoneyReport, RejectionDetail, RejectionPage, RejectionTimeline } from "./dashboard.js";
 
 /** JSON with object keys sorted, so the text depends only on content. */
 export function canonicalJson(value: unknown): string {
@@ -42,6 +43,10 @@ export function wireDescription(): unknown {
     reject_codes: RejectCode.options,
     close_codes: CLOSE_CODES,
     limits: { ...protocolLimits, ...domainLimits },
+    // Since v6: the dashboard's HTTP answers (protocol/dashboard.ts) are part of the wire too.
+    dashboard: Object.fromEntries(
+      Object.entries({ AuditPage, DeviceBoard, EntityHistory, MoneyReport, RejectionDetail, RejectionPage, RejectionTimeline }).map(([name, s]) => [name, schema(s)]),
+    ),
   };
 }
 

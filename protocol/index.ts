@@ -9,3 +9,5 @@ export * from "./token.js";
 export * from "./conflicts.js";
 export * from "./settings.js";
 export * from "./downgrade.js";
+export * from "./observe.js";
+export * from "./dashboard.js";

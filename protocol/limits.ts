@@ -50,3 +50,11 @@ export const MAX_BATCH_EVENTS = 200;
 /** A pull page is bounded by count and by bytes; a page always carries at least one change. */
 export const MAX_PULL_PAGE_CHANGES = 1_000;
 export const PULL_PAGE_TARGET_BYTES = 512 * 1024;
+
+/** Since v6: the most devices a `watching`/`observed` lists (most recently seen first); the rest over HTTP. */
+export const MAX_WATCHED_DEVICES = 500;
+/** Since v6: the most rejections one `observed` carries; beyond it `more_rejections` says read them over HTTP. */
+export const MAX_OBSERVED_REJECTIONS = 200;
+/** Since v6: a connected device sends `status` at least this often, and when its queue changes no more than every STATUS_MIN_INTERVAL_MS. */
+export const STATUS_INTERVAL_MS = 30_000;
+export const STATUS_MIN_INTERVAL_MS = 1_000;

@@ -1,5 +1,5 @@
 /**
- * Sync protocol v5: every message in each direction, as one discriminated union on `type` per
+ * Sync protocol v6: every message in each direction, as one discriminated union on `type` per
  * direction. Prose and worked examples live in docs/protocol/wire.md, the exact verdicts in docs/protocol/domain.md.
  *
  * Bump PROTOCOL_VERSION when: a message, field, enum value or limit on the wire is added, removed or
@@ -13,14 +13,15 @@ import { CloseReason } from "./close-codes.js";
 import { Entity, EntityType } from "../domain/entities/index.js";
 import { SyncEvent } from "../domain/events.js";
 import { BranchId, DeviceId, EntityId, EventId, Sha256Hex, TransferId, UserId } from "../domain/ids.js";
-import { CHUNK_RAW_BYTES, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_BATCH_EVENTS, MAX_CHUNKS_PER_TRANSFER, MAX_PULL_PAGE_CHANGES } from "./limits.js";
+import { CHUNK_RAW_BYTES, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_BATCH_EVENTS, MAX_CHUNKS_PER_TRANSFER, MAX_OBSERVED_REJECTIONS, MAX_PULL_PAGE_CHANGES, MAX_WATCHED_DEVICES } from "./limits.js";
 import { Operation } from "../domain/operations.js";
 import { Role } from "../domain/permissions.js";
 import { StudioDetails } from "../domain/studio.js";
 import { IsoDateTime, line } from "../domain/text.js";
 import { TimeZone } from "../domain/time.js";
+import { DevicePresence, QueueReport, RejectionSummary } from "./observe.js";
 
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 /** Oldest client protocol the server still speaks. Older clients are closed with `protocol_too_old`. */
 export const MIN_SUPPORTED_PROTOCOL_VERSION = 1;
 
@@ -51,6 +52,11 @@ export const PROTOCOL_HISTORY = [
     note: "a rejected verdict says who made the server's current version, when and why (last_change: seq, user, device, committed_at, operation, the delete/void reason; null when the entity never existed); welcome carries the branch's studio (name, address, phone, tax_id) for receipt and invoice headers; invoices get official_invoice_no (gap-free, in commit order, when first issued) on the entity and on the issuing event's confirmed verdict; v1-v4 clients get the v4 welcome, verdicts and entities",
     fingerprint: "b3d8721bf341d66b7d6fa8d8f03ba656e6a71daa68ba4e02d057d0dc5f7a4353",
   },
+  {
+    version: 6,
+    note: "the dashboard: hello may carry the device's queue (pending, oldest age) and a connected device sends status (cursor, queue); watch subscribes a connection (role observe) to watching/observed (device presence and reports, rejection summaries, audit head); the dashboard's HTTP reads (protocol/dashboard.ts) are part of the wire; v1-v5 clients are sent none of it",
+    fingerprint: "0320a5303cb8babe03970c6e5abd54113a387170c5d215a23e425d87d23269ec",
+  },
 ] as const;
 
 const seq = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -77,6 +83,8 @@ export const Hello = z.strictObject({
   install_id: z.uuid().max(36).optional(),
   /** Since v3 (required from v3 on): the device's clock at hello, ms since epoch. Skew is audited. */
   clock_ms: z.int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  /** Since v6 (optional): the device's queue at hello, shown on the branch's dashboard. */
+  queue: QueueReport.optional(),
 });
 export type Hello = z.infer<typeof Hello>;
 
@@ -124,7 +132,31 @@ export type UploadQuery = z.infer<typeof UploadQuery>;
 export const Ping = z.strictObject({ type: z.literal("ping"), nonce: z.int().min(0).max(Number.MAX_SAFE_INTEGER) });
 export type Ping = z.infer<typeof Ping>;
 
-export const ClientMessage = z.discriminatedUnion("type", [Hello, Push, Pull, Chunk, UploadQuery, Ping]);
+/**
+ * Since v6: the device's cursor and queue, sent when its queue changes (at most about once a second)
+ * and every STATUS_INTERVAL_MS while connected. Not answered; the branch keeps the latest and tells
+ * its watchers (`observed`).
+ */
+export const Status = z.strictObject({
+  type: z.literal("status"),
+  /** The last branch seq this device has applied. */
+  cursor: seq,
+  queue: QueueReport,
+});
+export type Status = z.infer<typeof Status>;
+
+/**
+ * Since v6: subscribe this connection to the branch's dashboard feed (role `observe`). Answered by
+ * `watching`, then `observed` whenever a device's presence or report changes, rejections are
+ * decided or the audit grows. A role that may not observe gets a non-fatal `forbidden` error.
+ */
+export const Watch = z.strictObject({
+  type: z.literal("watch"),
+  request_id: RequestId,
+});
+export type Watch = z.infer<typeof Watch>;
+
+export const ClientMessage = z.discriminatedUnion("type", [Hello, Push, Pull, Chunk, UploadQuery, Ping, Status, Watch]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
 // ───────────────────────────── server → client ─────────────────────────────
@@ -312,6 +344,36 @@ export const ErrorMessage = z.strictObject({
 });
 export type ErrorMessage = z.infer<typeof ErrorMessage>;
 
+/** Since v6: the answer to `watch`: every device of the branch as it is now. */
+export const Watching = z.strictObject({
+  type: z.literal("watching"),
+  request_id: RequestId,
+  head: seq,
+  /** The server's clock when it answered: ages on the dashboard are counted from it. */
+  server_time_ms: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** The newest audit entry's id (0: none). */
+  audit_head: seq,
+  devices: z.array(DevicePresence).max(MAX_WATCHED_DEVICES),
+});
+export type Watching = z.infer<typeof Watching>;
+
+/**
+ * Since v6: what changed on the branch since the last `watching`/`observed` sent to this
+ * connection: devices whose presence or report changed, rejections decided (oldest first, at most
+ * MAX_OBSERVED_REJECTIONS; `more_rejections` when more were decided: read them over HTTP), and the
+ * audit's newest id. Sent to watching connections only, right after what caused it.
+ */
+export const Observed = z.strictObject({
+  type: z.literal("observed"),
+  head: seq,
+  server_time_ms: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+  audit_head: seq,
+  devices: z.array(DevicePresence).max(MAX_WATCHED_DEVICES),
+  rejections: z.array(RejectionSummary).max(MAX_OBSERVED_REJECTIONS),
+  more_rejections: z.boolean(),
+});
+export type Observed = z.infer<typeof Observed>;
+
 export const ServerMessage = z.discriminatedUnion("type", [
   Welcome,
   Verdicts,
@@ -322,5 +384,7 @@ export const ServerMessage = z.discriminatedUnion("type", [
   UploadState,
   Pong,
   ErrorMessage,
+  Watching,
+  Observed,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;

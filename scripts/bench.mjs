@@ -1,31 +1,37 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --quick]`: the benchmark suite. It prints figures, writes them to
+ * `npm run bench [-- --quick] [-- name…]`: the benchmark suite. It prints figures, writes them to
  * bench/results/ (not committed) and ends with the targets, met or missed. Performance targets live
  * here, never in timed unit tests. `--quick` runs reduced sizes in under two minutes, as a smoke
- * check (not part of `npm test`). Method and latest figures: docs/benchmarks.md.
+ * check (not part of `npm test`). Names pick benches (`npm run bench -- dashboard --quick`): the
+ * file name without `bench/` and `.ts`; the targets report runs after any selection. Method and
+ * latest figures: docs/benchmarks.md.
  */
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2).filter((a) => a === "--quick");
-const unknown = process.argv.slice(2).filter((a) => a !== "--quick");
-if (unknown.length > 0) {
-  console.error(`unknown argument ${JSON.stringify(unknown[0])}; usage: npm run bench [-- --quick]`);
-  process.exit(2);
-}
-const started = Date.now();
 const benches = [
   "bench/sync.ts", // push → durable, live propagation, single writes, cold and reconnect catch-up, side by side with the baseline
   "bench/local-writes.ts", // local write latency with 100,000 entities in the store
   "bench/bootstrap.ts", // bootstrap of 100,000 and 1,000,000 entities from an R2 snapshot
   "bench/snapshot-memory.ts", // workerd memory while exporting hundreds of MB
   "bench/attack.ts", // an honest device's push latency while another floods rejections naming a 4.8 MB project
-  "bench/report.ts", // the targets against the figures above
+  "bench/dashboard.ts", // the dashboard's reads on a branch of 100,000 commits and 5,000 rejections, beside the baseline's page read
 ];
-for (const bench of benches) {
+const REPORT = "bench/report.ts"; // the targets against the figures above
+const nameOf = (bench) => path.basename(bench, ".ts");
+const args = process.argv.slice(2).filter((a) => a === "--quick");
+const names = process.argv.slice(2).filter((a) => a !== "--quick");
+const unknown = names.filter((n) => !benches.some((b) => nameOf(b) === n));
+if (unknown.length > 0) {
+  console.error(`unknown argument ${JSON.stringify(unknown[0])}; usage: npm run bench [-- --quick] [-- ${benches.map(nameOf).join("|")} …]`);
+  process.exit(2);
+}
+const selected = names.length === 0 ? benches : benches.filter((b) => names.includes(nameOf(b)));
+const started = Date.now();
+for (const bench of [...selected, REPORT]) {
   console.log(`\n── ${bench}`);
   const r = spawnSync(path.join(root, "node_modules", ".bin", "tsx"), [bench, ...args], {
     cwd: root,

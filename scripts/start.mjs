@@ -4,11 +4,15 @@
  *
  * 1. The Worker under workerd (`wrangler dev`), state persisted in .wrangler/state so it survives
  *    restarts, bound to loopback only.
+ *    It also serves the dashboard (dashboard/, built here first) at http://127.0.0.1:8787/; the URL
+ *    printed carries a dashboard sign-in in its fragment (an owner token of the dashboard's own device).
  * 2. Once it is up, the desktop app in browser mode on http://127.0.0.1:5199 (DESKTOP_PORT), with
  *    its own database in .data/browser.sqlite, bound on first run to branch "demo" as a manager.
  *    The Electron window is `npm run desktop` (a second device, .data/desktop.sqlite).
  */
 import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
@@ -33,9 +37,9 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
 // A development secret in .dev.vars (created on first run) and a token to try the server with.
 const branch = process.env.BRANCH ?? "demo";
 const tsx = path.join(root, "node_modules", ".bin", "tsx");
-const mint = (role, user) => {
+const mint = (role, user, device) => {
   try {
-    return execFileSync(tsx, ["scripts/token.ts", "--branch", branch, "--role", role, "--user", user, "--ttl", "30d"], {
+    return execFileSync(tsx, ["scripts/token.ts", "--branch", branch, "--role", role, "--user", user, "--ttl", "30d", ...(device ? ["--device", device] : [])], {
       cwd: root,
       encoding: "utf8",
       stdio: ["ignore", "pipe", "inherit"],
@@ -46,6 +50,33 @@ const mint = (role, user) => {
   }
 };
 const devToken = mint("owner", "dev");
+
+/**
+ * The dashboard is a device of the branch like any other, with a device id of its own, kept in
+ * .data/dashboard-device-id so restarts do not add a new device each time. Never the desktop's id: a
+ * second connection with a device's id replaces the first, and the desktop would lose its own.
+ */
+function dashboardDeviceId() {
+  const file = path.join(root, ".data", "dashboard-device-id");
+  if (existsSync(file)) {
+    const kept = readFileSync(file, "utf8").trim();
+    if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(kept)) return kept;
+  }
+  const id = randomUUID();
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${id}\n`);
+  return id;
+}
+const dashboardToken = mint("owner", "dashboard", dashboardDeviceId());
+
+// The dashboard's files, served by the Worker as static assets (wrangler.toml [assets]); wrangler dev
+// refuses to start without them.
+try {
+  execFileSync(process.execPath, ["scripts/build-dashboard.mjs"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+} catch {
+  console.error("could not build the dashboard (the error is above)");
+  process.exit(1);
+}
 
 const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
 const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", ".wrangler/state", "--show-interactive-dev-session=false"];
@@ -64,6 +95,8 @@ child.stdout.on("data", (chunk) => {
       [
         "",
         `StudioVault Sync server: http://127.0.0.1:${port}  (health: http://127.0.0.1:${port}/health)`,
+        `Dashboard: http://127.0.0.1:${port}/#branch=${branch}&token=${dashboardToken}`,
+        "  (opens signed in as the branch's owner; the sign-in is then kept in that browser)",
         `Branch "${branch}": ws://127.0.0.1:${port}/v1/branches/${branch}/sync?token=<token>`,
         "State is persisted in .wrangler/state. Stop with Ctrl-C.",
         "",

@@ -4,7 +4,7 @@
  * inbox and a local audit log. Every read is local; no method here touches the network.
  */
 import Database from "better-sqlite3";
-import { type Change, type ConflictResolution, type Verdict } from "../../protocol/index.js";
+import { type Change, type ConflictResolution, type QueueReport, type Verdict } from "../../protocol/index.js";
 import { keysetRows } from "../../sqlite/keyset.js";
 import { LEDGER_SQL } from "../../sqlite/ledger.js";
 import { type DeviceId, type Entity, type EntityType, type LedgerRow, StudioDetails, clockIsWrong, dayIn, describeSkew, isTimeZone } from "../../domain/index.js";
@@ -19,7 +19,7 @@ import * as sync from "./sync-apply.js";
 import { RECEIPT_PENDING } from "./view.js";
 import * as writes from "./writes.js";
 import { newId } from "./writes.js";
-import { type QueuePage, type QueueQuery, queuedEvents } from "./queue-read.js";
+import { type QueuePage, type QueueQuery, queuedEvents, queueState } from "./queue-read.js";
 import { posHistory, type PosHistoryQuery } from "./pos-history.js";
 
 export interface StoreOptions {
@@ -397,6 +397,18 @@ export class LocalStore {
 
   cursor(): number {
     return sync.cursor(this.#ctx);
+  }
+
+  /**
+   * The queue as this device reports it to its branch (hello and `status`, protocol v6): events
+   * waiting for a verdict, and how long the first of them has waited by this device's clock (an age,
+   * so a wrong clock still reports honestly; never negative if the clock went back). From the index
+   * alone (queue-read.ts QUEUE_REPORT_SQL).
+   */
+  queueReport(): QueueReport {
+    const state = queueState(this.#ctx);
+    const written = state.oldest_pending_at === null ? null : Date.parse(state.oldest_pending_at);
+    return { pending: state.pending, oldest_pending_age_ms: written === null ? null : Math.max(0, this.nowMs() - written) };
   }
   /** The seq of the snapshot this store was bootstrapped from, or null. */
   snapshotSeq(): number | null {

@@ -207,3 +207,30 @@ function parseJson(s: string): unknown {
 
 const field = (o: unknown, key: string): unknown => (typeof o === "object" && o !== null && key in o ? (o as Record<string, unknown>)[key] : null);
 const text = (v: unknown): string | null => (typeof v === "string" && v.trim() !== "" ? v : null);
+
+/**
+ * The queue as this device reports it to its branch (hello and `status`, protocol v6): how many
+ * events wait for a verdict (pending or sent) and when the first of them was written. The first
+ * written is the lowest position (events are queued and sent in position order), so it is found
+ * from queue_by_status (sync_status, position) alone: the smallest position of each waiting state
+ * is one index probe, and only that one row is read. The count walks the waiting entries of the
+ * index, never the decided ones. Sent every second at most while writes happen, so it must stay
+ * cheap at 100,000 decided events (the query-plan test checks it).
+ */
+export const QUEUE_REPORT_SQL = `
+  SELECT (SELECT COUNT(*) FROM sync_queue INDEXED BY queue_by_status WHERE sync_status IN ('pending', 'sent')) AS pending,
+         (SELECT created_at FROM sync_queue
+           WHERE position = (SELECT MIN(p) FROM (SELECT MIN(position) AS p FROM sync_queue INDEXED BY queue_by_status WHERE sync_status = 'pending'
+                                                 UNION ALL
+                                                 SELECT MIN(position) AS p FROM sync_queue INDEXED BY queue_by_status WHERE sync_status = 'sent'))) AS oldest_at`;
+
+export interface QueueState {
+  pending: number;
+  /** When the event waiting longest was written (ISO, this device's clock); null when none waits. */
+  oldest_pending_at: string | null;
+}
+
+export function queueState(ctx: StoreContext): QueueState {
+  const row = ctx.stmt(QUEUE_REPORT_SQL).get() as { pending: number; oldest_at: string | null };
+  return { pending: row.pending, oldest_pending_at: row.oldest_at };
+}

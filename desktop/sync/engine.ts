@@ -63,6 +63,8 @@ export class SyncEngine {
   readonly #actor: Actor<typeof syncMachine>;
   readonly #uploads = new Map<string, Chunk[]>();
   readonly #timers: EngineTimers;
+  /** The session's listener for queue changes it does not see (its status reports, v6). */
+  readonly #queueListeners = new Set<() => void>();
 
   constructor(private readonly options: EngineOptions) {
     this.#timers = options.timers ?? GLOBAL_TIMERS;
@@ -80,6 +82,10 @@ export class SyncEngine {
           bootstrap: async () =>
             void (await bootstrap(options.store, { onProgress: options.onBootstrapProgress, ...(options.fetch ? { fetch: options.fetch } : {}) })),
           timers: this.#timers,
+          queueChanges: (listener) => {
+            this.#queueListeners.add(listener);
+            return () => void this.#queueListeners.delete(listener);
+          },
           yieldToEventLoop: options.yieldToEventLoop,
           newRequestId: options.newRequestId,
           pullPageLimit: options.pullPageLimit,
@@ -101,9 +107,11 @@ export class SyncEngine {
     this.#actor.start();
     if (online) this.#actor.send({ type: "CONNECTIVITY.ONLINE" });
     // Another process (the CLI beside the app) may write to the same database without telling this
-    // engine: look at the queue now and then while live. A COUNT on an index, cheap.
+    // engine: look at the queue now and then while live. A COUNT on an index, cheap. The session's
+    // status reports compare it with what the branch last heard (the same indexed read).
     this.#poll = this.#timers.setInterval(() => {
       if (this.status().kind === "live" && this.options.store.summary().pending > 0) this.notifyWrite();
+      else this.#queueMayHaveChanged();
     }, QUEUE_POLL_MS);
     // Local writes never checkpoint (see LocalStore.open): do it here, in the background.
     this.#checkpoint = this.#timers.setInterval(() => this.options.store.checkpoint(), CHECKPOINT_MS);
@@ -119,9 +127,14 @@ export class SyncEngine {
   #poll: unknown;
   #checkpoint: unknown;
 
-  /** A local write queued an event: push it now if live. */
+  /** A local write queued an event: push it now if live, and tell the branch the queue grew. */
   notifyWrite(): void {
     this.#actor.send({ type: "LOCAL_WRITE" });
+    this.#queueMayHaveChanged();
+  }
+
+  #queueMayHaveChanged(): void {
+    for (const listener of this.#queueListeners) listener();
   }
 
   setOnline(online: boolean): void {

@@ -8,11 +8,12 @@
  * arrival order. What it keeps about the connection is one value, `SessionState`.
  */
 import { fromCallback } from "xstate";
-import { type Change, ChunkAssembler, type Chunk, CLOSE_CODES, type ClientMessage, decodeServerMessage, type ErrorMessage, FRAME_LIMIT_BYTES, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_PULL_PAGE_CHANGES, PROTOCOL_VERSION, type Push, type ServerMessage, splitIntoChunks, utf8ByteLength } from "../../protocol/index.js";
+import { type Change, ChunkAssembler, type Chunk, CLOSE_CODES, type ClientMessage, decodeServerMessage, type ErrorMessage, FRAME_LIMIT_BYTES, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_PULL_PAGE_CHANGES, PROTOCOL_VERSION, type Push, type QueueReport, type ServerMessage, splitIntoChunks, utf8ByteLength } from "../../protocol/index.js";
 import { type EventId, type TransferId } from "../../domain/index.js";
 import { unreachable } from "../../lib/result.js";
 import type { SessionCommand, SessionEvent } from "../../machines/index.js";
 import type { LocalStore } from "../store/local-store.js";
+import { StatusReports } from "./status-report.js";
 import { type OpenSocket, type Socket, syncUrl, WS_CLOSE } from "./transport.js";
 
 /**
@@ -43,11 +44,17 @@ export interface SessionOptions {
   onChanges?: (changes: readonly Change[], origin: "pull" | "live") => void;
   /** Diagnostics. */
   onLog?: (line: string) => void;
+  /**
+   * Tells the session when the local queue may have changed without it seeing (a local write, a
+   * write by another process): it subscribes while connected and reports the queue (`status`, v6).
+   * Verdicts it applies itself. Without it, queue changes are reported with the periodic status.
+   */
+  queueChanges?: (listener: () => void) => () => void;
   /** The snapshot bootstrap (issue 5). Without it BOOTSTRAP succeeds at once and pulling starts at 0. */
   bootstrap?: () => Promise<void>;
   /**
    * Injected for deterministic simulation (STYLE.md §7); the defaults are what the app uses.
-   * `timers`: the pong deadline's timer (default: the global timers).
+   * `timers`: the pong deadline's and the status reports' timers (default: the global timers).
    * `yieldToEventLoop`: how applying changes yields between slices (default: `setImmediate`).
    * `newRequestId`: the `request_id` of a pull (default: `crypto.randomUUID`).
    * `pullPageLimit`: `limit` of a pull (default: MAX_PULL_PAGE_CHANGES); smaller pages exercise paging.
@@ -91,13 +98,20 @@ type PendingRequest =
 /**
  * The session's protocol state, one value (STYLE.md §5):
  *  - `connecting`: the socket is not open yet.
- *  - `open`: the requests in flight, and the pong deadline while a ping waits for any frame.
+ *  - `open`: the requests in flight, the pong deadline while a ping waits for any frame, the queue
+ *    the hello carried (read when it went out), and once welcomed the status reports (v6).
  *  - `closed`: the socket closed or the machine stopped the session: nothing more is reported
  *    (frames and commands already queued still run, so what arrived is still applied).
  */
 type SessionState =
   | { phase: "connecting" }
-  | { phase: "open"; requests: Map<string, PendingRequest>; pongDeadline: { handle: unknown } | null }
+  | {
+      phase: "open";
+      requests: Map<string, PendingRequest>;
+      pongDeadline: { handle: unknown } | null;
+      hello: { cursor: number; queue: QueueReport; atMs: number } | null;
+      reports: StatusReports | null;
+    }
   | { phase: "closed" };
 
 /** What an `error`'s `in_reply_to` designates. */
@@ -139,8 +153,11 @@ class Session {
       closed: (code, reason) => this.#closed(code, reason),
     });
     receive((command) => this.#enqueue(() => this.#command(command)));
+    const unsubscribe = this.o.queueChanges?.(() => this.#queueMayHaveChanged()) ?? (() => {});
     return () => {
+      unsubscribe();
       this.#stopPongDeadline();
+      this.#stopReports();
       this.#state = { phase: "closed" };
       this.#socket?.close(WS_CLOSE.normal, "client_closed");
     };
@@ -150,12 +167,13 @@ class Session {
 
   #opened(): void {
     if (this.#state.phase !== "connecting") return;
-    this.#state = { phase: "open", requests: new Map(), pongDeadline: null };
+    this.#state = { phase: "open", requests: new Map(), pongDeadline: null, hello: null, reports: null };
     this.#report({ type: "SESSION.OPEN" });
   }
 
   #closed(code: number, reason: string): void {
     this.#stopPongDeadline();
+    this.#stopReports();
     this.#report({ type: "SESSION.CLOSED", code, reason });
     this.#state = { phase: "closed" };
   }
@@ -186,6 +204,36 @@ class Session {
     if (state.phase !== "open" || !state.pongDeadline) return;
     (this.o.timers ?? GLOBAL_TIMERS).clearTimeout(state.pongDeadline.handle);
     state.pongDeadline = null;
+  }
+
+  // ───────────────────────────── status reports (v6) ─────────────────────────────
+
+  /** The hello was admitted: from now on the branch hears this device's queue when it changes. */
+  #startReports(): void {
+    const state = this.#state;
+    if (state.phase !== "open" || state.reports || !state.hello) return;
+    const store = this.o.store;
+    state.reports = new StatusReports(
+      {
+        timers: this.o.timers ?? GLOBAL_TIMERS,
+        nowMs: () => store.nowMs(),
+        read: () => ({ cursor: store.cursor(), queue: store.queueReport() }),
+        send: (status) => this.#send(status),
+      },
+      state.hello,
+    );
+    // What changed between the hello and its welcome.
+    state.reports.queueMayHaveChanged();
+  }
+
+  #queueMayHaveChanged(): void {
+    if (this.#state.phase === "open") this.#state.reports?.queueMayHaveChanged();
+  }
+
+  #stopReports(): void {
+    if (this.#state.phase !== "open") return;
+    this.#state.reports?.stop();
+    this.#state.reports = null;
   }
 
   #report(event: SessionEvent) {
@@ -247,7 +295,10 @@ class Session {
   async #command(command: SessionCommand): Promise<SessionEvent | null> {
     const store = this.o.store;
     switch (command.type) {
-      case "HELLO":
+      case "HELLO": {
+        // v6: the queue as it is now, for the branch's dashboard; later changes go in `status`.
+        const queue = store.queueReport();
+        if (this.#state.phase === "open") this.#state.hello = { cursor: store.cursor(), queue, atMs: store.nowMs() };
         this.#send({
           type: "hello",
           protocol_version: PROTOCOL_VERSION,
@@ -258,8 +309,10 @@ class Session {
           // a wrong clock would book sales to the wrong day, so the server audits the skew.
           install_id: store.installId(),
           clock_ms: store.nowMs(),
+          queue,
         });
         return null;
+      }
       case "BOOTSTRAP":
         if (!this.o.bootstrap) return { type: "SESSION.BOOTSTRAPPED" };
         try {
@@ -340,6 +393,7 @@ class Session {
         store.recordClockSkew(store.nowMs() - message.server_time_ms);
         // v5: the studio that heads this device's receipts and invoices, kept for printing offline.
         store.setStudio(message.studio);
+        this.#startReports();
         return { type: "SESSION.WELCOME", head: message.head };
       case "changes": {
         if (this.#settle(message.request_id)?.kind !== "pull") {
@@ -349,12 +403,17 @@ class Session {
         const last = message.changes.at(-1);
         if (message.more && last) this.#pull(last.seq, true);
         await this.#applyInSlices(message.changes, "pull");
+        if (this.#state.phase === "open") {
+          if (message.more) this.#state.reports?.cursorMoved();
+          else this.#state.reports?.caughtUp();
+        }
         return { type: "SESSION.PAGE_APPLIED", cursor: store.cursor(), more: message.more };
       }
       case "live": {
         const first = message.changes[0]!;
         if (first.seq > store.cursor() + 1) return { type: "SESSION.GAP" };
         await this.#applyInSlices(message.changes, "live");
+        if (this.#state.phase === "open") this.#state.reports?.cursorMoved();
         // A hole inside the message (never expected) is handled like any gap: pull.
         if (store.cursor() < message.head) return { type: "SESSION.GAP" };
         return { type: "SESSION.LIVE_APPLIED", cursor: store.cursor() };
@@ -363,6 +422,9 @@ class Session {
         return message.head > store.cursor() ? { type: "SESSION.GAP" } : null;
       case "verdicts": {
         const summary = store.applyVerdicts(message.batch_id, message.verdicts);
+        this.#queueMayHaveChanged();
+        // Its commits come back as changes: the cursor they move is worth telling (status-report.ts).
+        if (summary.confirmed > 0 && this.#state.phase === "open") this.#state.reports?.expectCursor();
         const complete = summary.open_in_batch === 0;
         if (complete) {
           this.o.uploads.delete(message.batch_id);
@@ -388,6 +450,12 @@ class Session {
         return this.#serverError(message);
       case "pong": // its arrival met the ping's deadline (#heard)
       case "chunk": // a chunk inside a reassembled message: never sent by the server
+        return null;
+      case "watching":
+      case "observed":
+        // Answers to `watch` (v6), which a desktop never sends: said, and otherwise ignored, like
+        // any frame that answers nothing of ours.
+        this.o.onLog?.(`server sent ${message.type}, but this device watches nothing: ignored`);
         return null;
       default:
         return unreachable(message, "server message");

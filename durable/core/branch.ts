@@ -6,11 +6,13 @@
 import { keysetRows } from "../../sqlite/keyset.js";
 import { LEDGER_SQL } from "../../sqlite/ledger.js";
 import { type BranchId, type Entity, type LedgerRow, type Role, StudioDetails, type StudioDetailsPatch, type TransferId, isTimeZone } from "../../domain/index.js";
-import { type Changes, type ConflictResolutionRequest, MAX_PULL_PAGE_CHANGES, type Chunk, type SnapshotManifest, type UploadState, type Verdict } from "../../protocol/index.js";
+import { type Changes, type ConflictResolutionRequest, type DevicePresence, MAX_PULL_PAGE_CHANGES, type Chunk, type QueueReport, type RejectionSummary, type SnapshotManifest, type UploadState, type Verdict } from "../../protocol/index.js";
 import type { Actor } from "./actor.js";
 import { type AuditEntry, readAudit, recordAudit } from "./audit.js";
 import { resolveConflict } from "./conflict-resolution.js";
-import { admitHello, type DeviceRow, type HelloAdmission, isRevoked, listDevices, revokeDevice } from "./devices.js";
+import { admitHello, type DeviceRow, type HelloAdmission, isRevoked, listDevices, listPresence, presenceOf, recordGone, recordHelloReport, recordPullCursor, recordStatus, revokeDevice } from "./devices.js";
+import { Dashboard } from "./dashboard.js";
+import { rejectionHead, rejectionsAfter } from "./rejections.js";
 import { issueEnrollment, type IssueOutcome, redeemEnrollment, type RedeemOutcome } from "./enrollments.js";
 import { readEntityVersion } from "./entity-store.js";
 import { migrate } from "./migrations.js";
@@ -162,6 +164,11 @@ export class BranchCore {
     return readAudit(this.sql, afterId, limit);
   }
 
+  /** The newest audit entry's id (0: none). */
+  auditHead(): number {
+    return this.sql.one<{ n: number | null }>("SELECT MAX(id) AS n FROM audit")?.n ?? 0;
+  }
+
   /** The POS ledger of one day (or every day), per device and currency; its device ids decoded, not cast. */
   ledger(day: string | null): LedgerRow[] {
     return this.sql.all<Omit<LedgerRow, "device_id"> & { device_id: string }>(LEDGER_SQL, day, day).map((row) => ({ ...row, device_id: storedDeviceId(row.device_id) }));
@@ -172,12 +179,56 @@ export class BranchCore {
     return admitHello(this.sql, this.clockMs(), actor, hello);
   }
 
-  /** A manager's revocation of a device (the caller checks `manage_devices`). */
+  /** What an admitted hello says of the device: protocol, token expiry, cursor, queue (v6). */
+  recordHello(deviceId: string, report: { protocol_version: number; cursor: number; queue?: QueueReport; token_expires_at_ms: number }): void {
+    recordHelloReport(this.sql, this.clockMs(), deviceId, report);
+  }
+
+  /** A device's `status` (v6): its cursor and queue now. */
+  recordStatus(deviceId: string, cursor: number, queue: QueueReport): void {
+    recordStatus(this.sql, this.clockMs(), deviceId, cursor, queue);
+  }
+
+  /** A device pulled from `since`: its cursor. True when that moved it. */
+  recordPullCursor(deviceId: string, since: number): boolean {
+    return recordPullCursor(this.sql, deviceId, since);
+  }
+
+  /** A device's last connection closed. */
+  recordGone(deviceId: string): void {
+    recordGone(this.sql, this.clockMs(), deviceId);
+  }
+
+  /** Devices as the dashboard shows them, most recently seen first; `connected` is the host's to say. */
+  presence(connected: ReadonlySet<string>, limit: number): DevicePresence[] {
+    return listPresence(this.sql, connected, limit);
+  }
+
+  presenceOf(deviceIds: Iterable<string>, connected: ReadonlySet<string>): DevicePresence[] {
+    return presenceOf(this.sql, deviceIds, connected);
+  }
+
+  /** The newest rejection's id (0: none), and the rejections decided after one, oldest first. */
+  rejectionHead(): number {
+    return rejectionHead(this.sql);
+  }
+
+  rejectionsAfter(afterId: number, limit: number): RejectionSummary[] {
+    return rejectionsAfter(this.sql, afterId, limit);
+  }
+
+  /** The dashboard's reads (dashboard.ts). */
+  get dashboard(): Dashboard {
+    return (this.#dashboard ??= new Dashboard(this.sql, () => this.clockMs(), () => this.timeZone()));
+  }
+  #dashboard: Dashboard | undefined;
+
   /** A manager's resolution of a conflict kept open for one (conflict-resolution.ts). */
   resolveConflict(by: Actor, eventId: string, request: ConflictResolutionRequest) {
     return resolveConflict(this.sql, this.clockMs(), by, eventId, request);
   }
 
+  /** A manager's revocation of a device (the caller checks `manage_devices`). */
   revokeDevice(by: Actor, deviceId: string, reason: string) {
     return revokeDevice(this.sql, this.clockMs(), by, deviceId, reason);
   }

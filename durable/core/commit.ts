@@ -1,7 +1,7 @@
 /**
  * Carrying a decision out, inside the push's transaction: a commit writes the entity version, the
- * log row, the POS facts and the confirmation; a rejection decided for good is stored (I3) and
- * audited (I10). This module owns the POS tables (`pos_orders`, `pos_voids`).
+ * log row, the POS facts and the confirmation; a rejection decided for good is stored (I3), kept for
+ * the dashboard (rejections.ts) and audited (I10). This module owns the POS tables (`pos_orders`, `pos_voids`).
  */
 import { businessDay, changedFields, type Entity, type TypedEvent } from "../../domain/index.js";
 import { type Change, type ConfirmedVerdict, type RejectedVerdict } from "../../protocol/index.js";
@@ -11,6 +11,7 @@ import { type Rejection, rejectedVerdict } from "./decide.js";
 import { readEntity, writeEntity } from "./entity-store.js";
 import { lastChangeOf, REASON_AUDIT_PREFIX } from "./last-change.js";
 import { appendChange } from "./log.js";
+import { recordRejectionRow } from "./rejections.js";
 import type { SqlStore } from "./sql.js";
 import { recordConfirmed, recordRejected, REJECTIONS_WITH_ENTITY } from "./verdicts.js";
 
@@ -105,7 +106,7 @@ export function commitEvent(ctx: CommitContext, event: TypedEvent, entity: Entit
 
 const invoiceNumbered = (sql: SqlStore, entityId: string) => sql.one("SELECT 1 AS n FROM invoice_numbers WHERE entity_id = ?", entityId) !== undefined;
 
-/** A rejection decided for good: stored (I3), audited (I10), returned. */
+/** A rejection decided for good: stored (I3), kept for the dashboard, audited (I10), returned. */
 export function recordRejection(ctx: CommitContext, rejection: Rejection): RejectedVerdict {
   const { sql, actor } = ctx;
   const at = new Date(ctx.nowMs).toISOString();
@@ -122,6 +123,7 @@ export function recordRejection(ctx: CommitContext, rejection: Rejection): Rejec
     last_change: serverEntity === null ? null : lastChangeOf(sql, entityId, serverEntity.version),
   };
   recordRejected(sql, verdict, actor.device_id, entityId, serverVersion, at);
+  recordRejectionRow(sql, at, actor, rejection, verdict.message);
   recordAudit(sql, at, {
     ...auditSubject(actor, rejection.event),
     kind: rejection.facts.code === "permission_denied" ? "permission_denied" : "rejection",

@@ -5,7 +5,7 @@
  * copied database) is told apart from the same install reconnecting.
  */
 import { clockIsWrong, describeSkew } from "../../domain/index.js";
-import { type DeviceInfo } from "../../protocol/index.js";
+import { type DeviceInfo, type DevicePresence, type QueueReport } from "../../protocol/index.js";
 import { recordAudit } from "./audit.js";
 import type { Actor } from "./actor.js";
 import type { SqlStore } from "./sql.js";
@@ -19,8 +19,12 @@ export type HelloAdmission =
   | { kind: "revoked"; at: string; by: string | null; reason: string | null }
   | { kind: "install_conflict"; bound_install: string; first_seen_at: string };
 
+/** The columns of `GET …/devices` (DeviceInfo): the reports the dashboard reads are beside them (PRESENCE_COLUMNS). */
+const INFO_COLUMNS = "device_id, user_id, role, app, first_seen_at, last_seen_at, install_id, revoked_at, revoked_by, revoke_reason, clock_skew_ms";
+const PRESENCE_COLUMNS = `${INFO_COLUMNS}, protocol_version, cursor, pending, oldest_pending_at, reported_at, token_expires_at`;
+
 export function deviceRow(sql: SqlStore, deviceId: string): DeviceRow | null {
-  return sql.one<DeviceRow>("SELECT * FROM devices WHERE device_id = ?", deviceId) ?? null;
+  return sql.one<DeviceRow>(`SELECT ${INFO_COLUMNS} FROM devices WHERE device_id = ?`, deviceId) ?? null;
 }
 
 export function isRevoked(sql: SqlStore, deviceId: string): boolean {
@@ -126,5 +130,81 @@ export function revokeDevice(
 }
 
 export function listDevices(sql: SqlStore): DeviceRow[] {
-  return sql.all<DeviceRow>("SELECT * FROM devices ORDER BY first_seen_at, device_id");
+  return sql.all<DeviceRow>(`SELECT ${INFO_COLUMNS} FROM devices ORDER BY first_seen_at, device_id`);
+}
+
+// ───────────────────────────── what devices report (protocol v6) ─────────────────────────────
+
+/** When the oldest pending event was queued, by the server's clock: the report's age counted back from its arrival. */
+const oldestPendingAt = (atMs: number, queue: QueueReport) =>
+  queue.pending > 0 && queue.oldest_pending_age_ms !== null ? new Date(Math.max(0, atMs - queue.oldest_pending_age_ms)).toISOString() : null;
+
+/**
+ * An admitted hello's report: the protocol it speaks, its token's expiry, its cursor, and its queue
+ * when it sent one (v6). A hello without a queue leaves the last queue reported as it was.
+ */
+export function recordHelloReport(sql: SqlStore, atMs: number, deviceId: string, report: { protocol_version: number; cursor: number; queue?: QueueReport; token_expires_at_ms: number }): void {
+  const at = new Date(atMs).toISOString();
+  const expires = new Date(report.token_expires_at_ms).toISOString();
+  if (report.queue === undefined) {
+    sql.run("UPDATE devices SET protocol_version = ?, cursor = ?, token_expires_at = ?, reported_at = ? WHERE device_id = ?", report.protocol_version, report.cursor, expires, at, deviceId);
+    return;
+  }
+  sql.run(
+    "UPDATE devices SET protocol_version = ?, cursor = ?, token_expires_at = ?, reported_at = ?, pending = ?, oldest_pending_at = ? WHERE device_id = ?",
+    report.protocol_version,
+    report.cursor,
+    expires,
+    at,
+    report.queue.pending,
+    oldestPendingAt(atMs, report.queue),
+    deviceId,
+  );
+}
+
+/** A `status`: the device's cursor and queue now; it was seen now too. */
+export function recordStatus(sql: SqlStore, atMs: number, deviceId: string, cursor: number, queue: QueueReport): void {
+  const at = new Date(atMs).toISOString();
+  sql.run(
+    "UPDATE devices SET cursor = ?, pending = ?, oldest_pending_at = ?, reported_at = ?, last_seen_at = ? WHERE device_id = ?",
+    cursor,
+    queue.pending,
+    oldestPendingAt(atMs, queue),
+    at,
+    at,
+    deviceId,
+  );
+}
+
+/** A pull from `since`: the device has applied everything up to it. True when that moved its cursor. */
+export function recordPullCursor(sql: SqlStore, deviceId: string, since: number): boolean {
+  const row = sql.one<{ cursor: number | null }>("SELECT cursor FROM devices WHERE device_id = ?", deviceId);
+  if (!row || row.cursor === since) return false;
+  sql.run("UPDATE devices SET cursor = ? WHERE device_id = ?", since, deviceId);
+  return true;
+}
+
+/** The device's last connection closed: it was last seen now. */
+export function recordGone(sql: SqlStore, atMs: number, deviceId: string): void {
+  sql.run("UPDATE devices SET last_seen_at = ? WHERE device_id = ?", new Date(atMs).toISOString(), deviceId);
+}
+
+type PresenceRow = Omit<DevicePresence, "connected">;
+
+/** Devices as the dashboard shows them, most recently seen first, at most `limit` (index devices_by_last_seen). */
+export function listPresence(sql: SqlStore, connected: ReadonlySet<string>, limit: number): DevicePresence[] {
+  return sql
+    .all<PresenceRow>(`SELECT ${PRESENCE_COLUMNS} FROM devices ORDER BY last_seen_at DESC, device_id DESC LIMIT ?`, limit)
+    .map((row) => ({ ...row, connected: connected.has(row.device_id) }));
+}
+
+/** These devices as the dashboard shows them (those the branch knows), most recently seen first. */
+export function presenceOf(sql: SqlStore, deviceIds: Iterable<string>, connected: ReadonlySet<string>): DevicePresence[] {
+  const rows: PresenceRow[] = [];
+  for (const id of deviceIds) {
+    const row = sql.one<PresenceRow>(`SELECT ${PRESENCE_COLUMNS} FROM devices WHERE device_id = ?`, id);
+    if (row) rows.push(row);
+  }
+  rows.sort((a, b) => (a.last_seen_at === b.last_seen_at ? (a.device_id < b.device_id ? 1 : -1) : a.last_seen_at < b.last_seen_at ? 1 : -1));
+  return rows.map((row) => ({ ...row, connected: connected.has(row.device_id) }));
 }

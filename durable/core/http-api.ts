@@ -16,6 +16,7 @@ import { type EnrollmentAnswerHost, enroll, issueEnrollment } from "./enrollment
 import { decodeSegment, intParam, parseBody } from "../http.js";
 import type { Actor } from "./actor.js";
 import type { BranchCore } from "./branch.js";
+import { answerDashboard } from "./dashboard-api.js";
 import { changeSettings, readSettings } from "./settings-api.js";
 
 export interface ApiRequest {
@@ -42,6 +43,8 @@ export interface ApiHost extends EnrollmentAnswerHost {
   exportSnapshot(by: Actor): Promise<SnapshotManifest>;
   /** A fresh request id for a `changes` request that names none. */
   newRequestId(): string;
+  /** Devices with an open connection now (the dashboard's `connected`); none when the host has no sockets. */
+  connectedDevices?(): ReadonlySet<string>;
 }
 
 /** A request id (`changes?request_id=`), as in the `pull` message. */
@@ -70,6 +73,11 @@ export class BranchHttpApi {
     const denied = (what: BranchAction) =>
       canDo(actor.role, what) ? null : answer(403, { error: "forbidden", message: `role ${actor.role} may not ${what.replace("_", " ")}` });
 
+    // The dashboard's reads (protocol/dashboard.ts): their last segment may be any other route's.
+    const dashboard = /\/dashboard\/(.+)$/.exec(url.pathname)?.[1];
+    if (dashboard !== undefined && method === "GET") {
+      return denied("observe") ?? answerDashboard(this.core.dashboard, dashboard, url, () => this.host.connectedDevices?.() ?? new Set());
+    }
     if (action === "push" && method === "POST") return this.#push(actor, url, await request.text());
     if (action === "changes" && method === "GET") return denied("read") ?? this.#changes(url);
     if (action === "audit" && method === "GET") return denied("read_audit") ?? this.#audit(url);

@@ -6,15 +6,17 @@
  * start-up; a layout newer than this code refuses to start rather than guess.
  *
  * Append-only tables (I6, I10) are enforced by triggers as well as by code: `pos_orders`, `pos_voids`,
- * `audit`, `entity_versions` and `changes` reject every UPDATE and DELETE.
+ * `audit`, `entity_versions`, `changes`, `invoice_numbers`, `rejections` and `rejection_attempts` reject
+ * every UPDATE and DELETE.
  */
 import type { SqlStore } from "./sql.js";
 import { appendOnlyTriggers as appendOnly } from "../../sqlite/append-only.js";
 import { type Migration, migrate as runMigrations } from "../../sqlite/migrate.js";
 
-export const LAYOUT_VERSION = 6;
+export const LAYOUT_VERSION = 7;
 
-const MIGRATIONS: readonly Migration[] = [
+/** Exported for tests that build an older layout and migrate it. */
+export const MIGRATIONS: readonly Migration[] = [
   {
     to: 1,
     sql: `
@@ -199,6 +201,71 @@ const MIGRATIONS: readonly Migration[] = [
         seq                 INTEGER NOT NULL UNIQUE
       );
       ${appendOnly("invoice_numbers")}
+    `,
+  },
+  {
+    to: 7,
+    sql: `
+      -- The dashboard (protocol v6). What each device last said about itself: the protocol and token
+      -- of its last admitted hello, its cursor (hello, status, the since of its pulls), its queue.
+      ALTER TABLE devices ADD COLUMN protocol_version INTEGER;
+      ALTER TABLE devices ADD COLUMN cursor INTEGER;
+      ALTER TABLE devices ADD COLUMN pending INTEGER;
+      ALTER TABLE devices ADD COLUMN oldest_pending_at TEXT;
+      ALTER TABLE devices ADD COLUMN reported_at TEXT;
+      ALTER TABLE devices ADD COLUMN token_expires_at TEXT;
+      CREATE INDEX devices_by_last_seen ON devices (last_seen_at, device_id);
+
+      -- Every rejection decided for good, in decision order (id), written in the push's transaction
+      -- beside its verdict (core/rejections.ts). The verdict stays the exactly-once record (I3); this
+      -- is what the dashboard pages, filters and counts, each read from one of these indexes.
+      CREATE TABLE rejections (
+        id          INTEGER PRIMARY KEY,
+        event_id    TEXT NOT NULL UNIQUE,
+        decided_at  TEXT NOT NULL,
+        device_id   TEXT NOT NULL,
+        user_id     TEXT,
+        entity_type TEXT,
+        entity_id   TEXT NOT NULL,
+        operation   TEXT,
+        code        TEXT NOT NULL,
+        message     TEXT NOT NULL,
+        depends_on  TEXT,
+        -- Why the attempted event is not in rejection_attempts, when it is not.
+        attempted_note TEXT
+      );
+      CREATE INDEX rejections_by_device ON rejections (device_id, id);
+      CREATE INDEX rejections_by_code ON rejections (code, id);
+      CREATE INDEX rejections_by_type ON rejections (entity_type, id);
+      CREATE INDEX rejections_by_entity ON rejections (entity_id, id);
+      CREATE INDEX rejections_by_dependency ON rejections (depends_on, id) WHERE depends_on IS NOT NULL;
+      -- The timeline counts per bucket, code and device from this index alone (covering).
+      CREATE INDEX rejections_by_time ON rejections (decided_at, code, device_id);
+
+      -- The attempted event as the device sent it (JSON), up to MAX_KEPT_ATTEMPT_BYTES; kept apart so
+      -- the rows the dashboard pages through stay small.
+      CREATE TABLE rejection_attempts (
+        rejection_id INTEGER PRIMARY KEY REFERENCES rejections (id),
+        body         TEXT NOT NULL
+      );
+
+      -- Rejections decided before this layout: who pushed them and what they attempted was not kept.
+      INSERT INTO rejections (event_id, decided_at, device_id, user_id, entity_type, entity_id, operation, code, message, depends_on, attempted_note)
+        SELECT v.event_id, v.decided_at, v.device_id, NULL,
+          (SELECT e.entity_type FROM entities e WHERE e.entity_id = v.entity_id),
+          v.entity_id, NULL, v.code, v.message, NULL,
+          'decided before the branch kept attempted changes'
+        FROM verdicts v WHERE v.status = 'rejected'
+        ORDER BY v.decided_at, v.event_id;
+
+      -- The money view reads the ledger and the voids of a range of business days.
+      CREATE INDEX pos_orders_by_day ON pos_orders (business_day);
+      -- The audit view filters by kind and by device, newest first.
+      CREATE INDEX audit_by_kind ON audit (kind, id);
+      CREATE INDEX audit_by_device ON audit (device_id, id);
+
+      ${appendOnly("rejections")}
+      ${appendOnly("rejection_attempts")}
     `,
   },
 ];

@@ -3,12 +3,15 @@
  * live fan-out. Runtime-free: sockets are `Peer`s and the host supplies the set of open peers, so
  * this runs behind partyserver in workerd and over in-memory sockets in Node.
  *
+ * Connections that sent `watch` (protocol v6) are also told what changed on the branch (`observed`),
+ * right after each message, close or HTTP request that changed it (#flushObserved).
+ *
  * Messages are handled strictly one at a time across all connections of the branch (`#serial`).
  * Storage work is synchronous, but hashing chunks awaits WebCrypto, and without the queue a second
  * frame could be handled in that gap and reorder a device's messages.
  */
-import { type Change, CHUNK_RAW_BYTES, Chunk as ChunkSchema, type Chunk, CLOSE_CODES, type CloseReason, decodeClientFrame, type ErrorMessage, FRAME_LIMIT_BYTES, type Hello, joinPieces, type Live, LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_UNANSWERED_POKES, MAX_PULL_PAGE_CHANGES, MIN_SUPPORTED_PROTOCOL_VERSION, type MessageErrorCode, PROTOCOL_VERSION, Pull, type PushFrame, type ServerMessage, splitIntoChunks, type Verdict, utf8ByteLength, verifyChunk, type Welcome, decodeWith, frameText, parseJson, PushFrame as PushFrameSchema, MAX_ASSEMBLED_MESSAGE_BYTES, serverMessageFor } from "../../protocol/index.js";
-import { type DeviceId, type Role, type TransferId, type UserId } from "../../domain/index.js";
+import { type Change, CHUNK_RAW_BYTES, MAX_OBSERVED_REJECTIONS, MAX_WATCHED_DEVICES, type Observed, type Status, type Watch, Chunk as ChunkSchema, type Chunk, CLOSE_CODES, type CloseReason, decodeClientFrame, type ErrorMessage, FRAME_LIMIT_BYTES, type Hello, joinPieces, type Live, LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_UNANSWERED_POKES, MAX_PULL_PAGE_CHANGES, MIN_SUPPORTED_PROTOCOL_VERSION, type MessageErrorCode, PROTOCOL_VERSION, Pull, type PushFrame, type ServerMessage, splitIntoChunks, type Verdict, utf8ByteLength, verifyChunk, type Welcome, decodeWith, frameText, parseJson, PushFrame as PushFrameSchema, MAX_ASSEMBLED_MESSAGE_BYTES, serverMessageFor } from "../../protocol/index.js";
+import { canDo, type DeviceId, type Role, type TransferId, type UserId } from "../../domain/index.js";
 import { bytesFromBase64 } from "../../lib/bytes.js";
 import { unreachable } from "../../lib/result.js";
 import type { DeviceClaims } from "../../protocol/token.js";
@@ -38,6 +41,8 @@ export type Session =
       /** The install that said hello (v3+), null for v1/v2 clients. */
       install_id: string | null;
       strikes: number;
+      /** It sent `watch` (v6) and is sent `observed`. Absent in attachments written before v6: false. */
+      watching: boolean;
     })
   /** Closed by the server (or the runtime): frames already queued for it are not handled (I12). */
   | (SessionIdentity & { state: "closed" });
@@ -57,11 +62,11 @@ export function sessionClosed(session: Session): Session {
 export function readSession(stored: unknown): Session | null {
   if (typeof stored !== "object" || stored === null) return null;
   const s = stored as Session | LegacySession;
-  if ("state" in s) return s;
+  if ("state" in s) return s.state === "open" && s.watching === undefined ? { ...s, watching: false } : s;
   const identity = { device_id: s.device_id, user_id: s.user_id, role: s.role, expires_at_ms: s.expires_at_ms };
   if (s.closed) return { ...identity, state: "closed" };
   if (!s.open) return { ...identity, state: "awaiting_hello", strikes: s.strikes };
-  return { ...identity, state: "open", protocol_version: s.protocol_version ?? 1, install_id: s.install_id ?? null, strikes: s.strikes };
+  return { ...identity, state: "open", protocol_version: s.protocol_version ?? 1, install_id: s.install_id ?? null, strikes: s.strikes, watching: false };
 }
 
 /** The attachment written before sessions had one state (issue 13); read by readSession only. */
@@ -101,14 +106,28 @@ interface Unread {
   pokes: number;
 }
 
+/** The first protocol version that may send `status` and `watch`. */
+const OBSERVE_SINCE = 6;
+
 export class BranchRoom {
   #serial: Promise<void> = Promise.resolve();
   #unread = new Map<string, Unread>();
+  /** Devices whose presence or report changed since watchers were last told. */
+  #changedDevices = new Set<string>();
+  /**
+   * The newest rejection and audit entry watchers were told of. Memory only: after a wake they are
+   * read from storage when the room is made, which the host does before it handles what woke it.
+   */
+  #toldRejection: number;
+  #toldAudit: number;
 
   constructor(
     private readonly core: BranchCore,
     private readonly host: RoomHost,
-  ) {}
+  ) {
+    this.#toldRejection = core.rejectionHead();
+    this.#toldAudit = core.auditHead();
+  }
 
   /**
    * A connection whose token the Worker verified. It replaces the device's older connections only
@@ -125,22 +144,108 @@ export class BranchRoom {
     });
     if (this.core.isRevoked(claims.device)) {
       this.#fatal(peer, "device_revoked", "this device was revoked; ask a manager for a token for a new device");
+      void this.#serialized(() => this.#flushObserved());
     }
   }
 
   message(peer: Peer, raw: string | ArrayBuffer): Promise<void> {
     this.#unread.delete(peer.id); // it reads and writes: nothing it was sent is outstanding
-    const run = this.#serial.then(() => this.#handle(peer, raw));
-    this.#serial = run.catch((error) => {
-      this.host.log(`internal error handling a message from ${peer.id}`, error);
+    return this.#serialized(async () => {
+      await this.#handle(peer, raw);
+      await this.#flushObserved();
+    }, peer);
+  }
+
+  /**
+   * The runtime says a connection closed (the client closed it, or the network did). Its session is
+   * closed so nothing queued for it runs (I12); if it was the device's open connection, the device
+   * was last seen now and watchers are told it left.
+   */
+  closed(peer: Peer): Promise<void> {
+    return this.#serialized(async () => {
+      const session = peer.session();
+      if (!session || session.state === "closed") return;
       this.#markClosed(peer);
+      await this.#flushObserved(peer.id);
+    });
+  }
+
+  /** After work outside the sockets (an HTTP request: a push, a revocation, a resolution; the alarm): watchers are told what it changed. */
+  tellWatchers(): Promise<void> {
+    return this.#serialized(() => this.#flushObserved());
+  }
+
+  /** Devices with an open (hello admitted) connection now, but for the connection `except`. */
+  connectedDevices(except?: string): Set<string> {
+    const connected = new Set<string>();
+    for (const peer of this.host.peers()) {
+      const session = peer.id === except ? null : peer.session();
+      if (session?.state === "open") connected.add(session.device_id);
+    }
+    return connected;
+  }
+
+  /** Runs `work` after everything queued before it; a failure is logged and closes `peer`, if any. */
+  #serialized(work: () => Promise<void>, peer?: Peer): Promise<void> {
+    const run = this.#serial.then(work);
+    this.#serial = run.catch((error) => {
+      this.host.log(peer ? `internal error handling a message from ${peer.id}` : "internal error telling watchers", error);
+      if (!peer) return;
+      // This handler must not throw, or every later message would be skipped: marking the device
+      // gone writes storage, which may be what just failed.
+      try {
+        this.#markClosed(peer);
+      } catch (closing) {
+        this.host.log(`internal error closing ${peer.id}`, closing);
+      }
       peer.close(1011, "internal_error");
     });
     return this.#serial;
   }
 
+  /**
+   * Tells every watching connection what changed since it was last told: devices whose presence or
+   * report changed, rejections decided (oldest first, bounded), the audit's newest id. Nothing is
+   * sent when nothing changed. `leaving` is a connection closing now: it is neither told nor counted
+   * as connected.
+   */
+  async #flushObserved(leaving?: string): Promise<void> {
+    const rejectionHead = this.core.rejectionHead();
+    const auditHead = this.core.auditHead();
+    const devices = this.#changedDevices;
+    if (rejectionHead === this.#toldRejection && auditHead === this.#toldAudit && devices.size === 0) return;
+    this.#changedDevices = new Set();
+    const watchers = [...this.host.peers()].filter((p) => {
+      const s = p.id === leaving ? null : p.session();
+      return s?.state === "open" && s.watching;
+    });
+    const after = this.#toldRejection;
+    this.#toldRejection = rejectionHead;
+    this.#toldAudit = auditHead;
+    if (watchers.length === 0) return;
+    const rejections = rejectionHead > after ? this.core.rejectionsAfter(after, MAX_OBSERVED_REJECTIONS) : [];
+    const observed: Observed = {
+      type: "observed",
+      head: this.core.head(),
+      server_time_ms: this.core.nowMs(),
+      audit_head: auditHead,
+      devices: this.core.presenceOf(devices, this.connectedDevices(leaving)).slice(0, MAX_WATCHED_DEVICES),
+      rejections,
+      more_rejections: rejectionHead - after > rejections.length,
+    };
+    // Counted against each watcher's unread budget like live changes (I12): a watcher that never
+    // reads is poked by the next publish and then closed as a slow consumer.
+    const bytes = JSON.stringify(observed).length;
+    for (const peer of watchers) {
+      await this.#send(peer, observed);
+      const u = this.#unread.get(peer.id) ?? { bytes: 0, pokes: 0 };
+      this.#unread.set(peer.id, { ...u, bytes: u.bytes + bytes });
+    }
+  }
+
   /** Closes every connection of a device with a fatal reason (a revocation takes effect at once). */
   disconnectDevice(deviceId: string, reason: CloseReason, message: string): number {
+    this.#changedDevices.add(deviceId); // revoked, whether connected or not
     let closed = 0;
     for (const peer of this.host.peers()) {
       const session = peer.session();
@@ -208,7 +313,7 @@ export class BranchRoom {
   }
 
   async #handle(peer: Peer, raw: string | ArrayBuffer): Promise<void> {
-    const session = peer.session();
+    let session = peer.session();
     // Closed or never authenticated: nothing to answer. A connection the server closed may still have
     // frames queued behind the one that closed it (#serial); none of them may write (I12).
     if (!session || session.state === "closed") return;
@@ -226,7 +331,12 @@ export class BranchRoom {
       return this.#strike(peer, session, decoded.error.code, decoded.error.message, requestIdOf(frame));
     }
     const message = decoded.value;
-    if (session.strikes > 0) peer.setSession({ ...session, strikes: 0 });
+    // A valid frame ends a run of malformed ones. What follows works on the reset session: a handler
+    // that stores the session it was given (hello, watch) must not put the old count back.
+    if (session.strikes > 0) {
+      session = { ...session, strikes: 0 };
+      peer.setSession(session);
+    }
 
     if (message.type === "hello") {
       if (session.state === "open") return this.#fatal(peer, "handshake_required", "hello was already sent on this connection");
@@ -239,6 +349,8 @@ export class BranchRoom {
       case "push":
         return this.#push(peer, actor, message);
       case "pull":
+        // Pulling from `since`, the device has applied everything up to it: its cursor (the dashboard's lag).
+        if (message.since <= this.core.head() && this.core.recordPullCursor(session.device_id, message.since)) this.#changedDevices.add(session.device_id);
         return this.#send(peer, this.core.pull(message.since, message.limit, message.request_id));
       case "chunk":
         return this.#chunk(peer, actor, message);
@@ -250,6 +362,10 @@ export class BranchRoom {
       }
       case "ping":
         return this.#send(peer, { type: "pong", nonce: message.nonce });
+      case "status":
+        return this.#status(peer, session, message);
+      case "watch":
+        return this.#watch(peer, session, message);
       default:
         return unreachable(message, "client message");
     }
@@ -277,7 +393,14 @@ export class BranchRoom {
     }
     // Only now, admitted, may this connection replace the device's others (a refused thief never evicts the real till).
     this.#replaceOthers(peer, session.device_id, hello.install_id ?? null);
-    peer.setSession({ ...session, state: "open", protocol_version: hello.protocol_version, install_id: hello.install_id ?? null });
+    peer.setSession({ ...session, state: "open", protocol_version: hello.protocol_version, install_id: hello.install_id ?? null, watching: false });
+    this.core.recordHello(session.device_id, {
+      protocol_version: hello.protocol_version,
+      cursor: Math.min(hello.cursor, this.core.head()),
+      queue: hello.queue,
+      token_expires_at_ms: session.expires_at_ms,
+    });
+    this.#changedDevices.add(session.device_id);
     const welcome: Welcome = {
       type: "welcome",
       protocol_version: PROTOCOL_VERSION,
@@ -321,6 +444,40 @@ export class BranchRoom {
         this.#fatal(other, "replaced", "this device connected again; this older connection is closed");
       }
     }
+  }
+
+  /** A device's cursor and queue (v6): stored, and its watchers told. Not answered. */
+  #status(peer: Peer, session: Extract<Session, { state: "open" }>, status: Status): void {
+    if (session.protocol_version < OBSERVE_SINCE) {
+      return this.#error(peer, "malformed_message", `status is protocol ${OBSERVE_SINCE}; this connection said hello with protocol ${session.protocol_version}`, null);
+    }
+    const head = this.core.head();
+    if (status.cursor > head) return this.#error(peer, "malformed_message", `cursor: ${status.cursor} is beyond the branch's head ${head}`, null);
+    this.core.recordStatus(session.device_id, status.cursor, status.queue);
+    this.#changedDevices.add(session.device_id);
+  }
+
+  /**
+   * Subscribes the connection to `observed` (v6, role `observe`) and answers with every device as it
+   * is now. Watchers are first told what is pending, so this one's answer starts where they are.
+   */
+  async #watch(peer: Peer, session: Extract<Session, { state: "open" }>, watch: Watch): Promise<void> {
+    if (session.protocol_version < OBSERVE_SINCE) {
+      return this.#error(peer, "malformed_message", `watch is protocol ${OBSERVE_SINCE}; this connection said hello with protocol ${session.protocol_version}`, watch.request_id);
+    }
+    if (!canDo(session.role, "observe")) {
+      return this.#error(peer, "forbidden", `role ${session.role} may not observe the branch (owner, manager and viewer may)`, watch.request_id);
+    }
+    await this.#flushObserved();
+    peer.setSession({ ...session, watching: true });
+    await this.#send(peer, {
+      type: "watching",
+      request_id: watch.request_id,
+      head: this.core.head(),
+      server_time_ms: this.core.nowMs(),
+      audit_head: this.#toldAudit,
+      devices: this.core.presence(this.connectedDevices(), MAX_WATCHED_DEVICES),
+    });
   }
 
   #versionMismatch(peer: Peer, version: number): void {
@@ -390,7 +547,7 @@ export class BranchRoom {
   }
 
   /** A non-fatal error answering one message; `inReplyTo` is that message's id when it could be read. */
-  #error(peer: Peer, code: MessageErrorCode, message: string, inReplyTo: string | null): void {
+  #error(peer: Peer, code: MessageErrorCode | "forbidden", message: string, inReplyTo: string | null): void {
     const error: ErrorMessage = { type: "error", code, message: message.slice(0, 1_000), fatal: false, in_reply_to: inReplyTo };
     peer.send(JSON.stringify(errorFor(peer.session(), error)));
   }
@@ -423,7 +580,13 @@ export class BranchRoom {
 
   #markClosed(peer: Peer): void {
     const session = peer.session();
-    if (session && session.state !== "closed") peer.setSession(sessionClosed(session));
+    if (!session || session.state === "closed") return;
+    peer.setSession(sessionClosed(session));
+    // An open connection closing is the device leaving, unless another of its connections is open.
+    if (session.state === "open") {
+      if (!this.connectedDevices(peer.id).has(session.device_id)) this.core.recordGone(session.device_id);
+      this.#changedDevices.add(session.device_id);
+    }
   }
 }
 
@@ -473,8 +636,8 @@ function helloVersion(frame: Record<string, unknown> | null): number | null {
 
 /**
  * The id of the request a frame is, if its type and id field can be read and the id is well formed
- * (an error may only echo an id of the documented shape): a pull's request_id, a push's batch_id, a
- * chunk's transfer_id. Null for any other frame, and for one that could not be read that far.
+ * (an error may only echo an id of the documented shape): a pull's or watch's request_id, a push's
+ * batch_id, a chunk's transfer_id. Null for any other frame, and for one that could not be read that far.
  */
 function requestIdOf(frame: Record<string, unknown> | null): string | null {
   const read = (schema: { safeParse(v: unknown): { success: boolean } }, value: unknown) =>
@@ -486,6 +649,8 @@ function requestIdOf(frame: Record<string, unknown> | null): string | null {
       return read(PushFrameSchema.shape.batch_id, frame.batch_id);
     case "chunk":
       return read(ChunkSchema.shape.transfer_id, frame.transfer_id);
+    case "watch":
+      return read(Pull.shape.request_id, frame.request_id);
     default:
       return null;
   }

@@ -5,12 +5,13 @@
  * Object; the cases below also look inside the branch (audit, storage, a moved clock).
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FRAME_LIMIT_BYTES, PROTOCOL_VERSION, LIVE_UNREAD_BUDGET_BYTES, MAX_OPEN_UPLOADS_PER_DEVICE, MAX_UNANSWERED_POKES, type ServerMessage, type Verdict, splitIntoChunks } from "../../../protocol/index.js";
+import { type DevicePresence, type RejectionSummary, FRAME_LIMIT_BYTES, PROTOCOL_VERSION, LIVE_UNREAD_BUDGET_BYTES, MAX_OPEN_UPLOADS_PER_DEVICE, MAX_UNANSWERED_POKES, type ServerMessage, type Verdict, splitIntoChunks } from "../../../protocol/index.js";
 import { type SyncEvent, type TransferId } from "../../../domain/index.js";
 import { DEVICES } from "../../support/branch.js";
 import { makeEventFactory } from "../../support/events.js";
+import { Prng } from "../../support/prng.js";
 import { makeRoom, memoryRoomDriver, type MemoryPeer } from "../../support/memory-room.js";
-import { splitVerdicts } from "../../../durable/core/room.js";
+import { MAX_STRIKES, readSession, splitVerdicts } from "../../../durable/core/room.js";
 import { roomContract } from "./contract/room-contract.js";
 
 roomContract("the in-memory room in Node", memoryRoomDriver);
@@ -252,5 +253,162 @@ describe("large answers", () => {
     const groups = splitVerdicts(Array.from({ length: 10 }, (_, i) => verdict(i)), 1_500);
     expect(groups.length).toBeGreaterThan(1);
     expect(groups.flat().map((v) => v.event_id)).toEqual(Array.from({ length: 10 }, (_, i) => `e${i}`));
+  });
+});
+
+describe("watchers (protocol v6)", () => {
+  const watch = async (device: string, role: Parameters<typeof r.connect>[1] = "viewer") => {
+    const peer = await open(device, role);
+    await peer.deliver({ type: "watch", request_id: f.nextId() });
+    await only(peer, "watching");
+    return peer;
+  };
+
+  it("a device whose connection closes is observed gone, and was last seen then", async () => {
+    const viewer = await watch(C);
+    const till = await open(A);
+    await viewer.received();
+    r.advance(90_000);
+    till.close(1006, "network"); // the runtime saw the socket go, then tells the room (onClose)
+    await r.room.closed(till);
+    const gone = await only(viewer, "observed");
+    expect(gone.devices).toEqual([expect.objectContaining({ device_id: A, connected: false, last_seen_at: new Date(r.core.nowMs()).toISOString() })]);
+    // Closed twice (the runtime may report it again): nothing more to tell.
+    await r.room.closed(till);
+    expect(await viewer.received()).toEqual([]);
+  });
+
+  it("a device with another connection open stays connected when one closes", async () => {
+    const viewer = await watch(C);
+    // A v2 client (no install) connecting again replaces its older connection: connected throughout.
+    const v2 = r.connect(B);
+    await v2.deliver(hello(B, 2));
+    await viewer.received();
+    const again = r.connect(B);
+    await again.deliver(hello(B, 2));
+    const observed = (await viewer.received()).filter((m) => m.type === "observed");
+    expect(observed.at(-1)!.type === "observed" && observed.at(-1)!.devices).toEqual([expect.objectContaining({ device_id: B, connected: true })]);
+  });
+
+  it("a revocation over HTTP and rejections pushed outside the socket reach watchers after the request; past the bound, more_rejections", async () => {
+    const viewer = await watch(C, "manager");
+    r.room.disconnectDevice(A, "device_revoked", "stolen");
+    r.core.revokeDevice({ device_id: C as never, user_id: "mgr" as never, role: "manager" }, A, "stolen");
+    await r.room.tellWatchers();
+    const revoked = await only(viewer, "observed");
+    expect(revoked.devices).toEqual([expect.objectContaining({ device_id: A, revoked_at: expect.any(String), revoke_reason: "stolen" })]);
+    for (let i = 0; i < 2; i++) r.core.push({ device_id: B as never, user_id: "u" as never, role: "viewer" }, Array.from({ length: 150 }, () => f.createProject(B)));
+    await r.room.tellWatchers();
+    const many = await only(viewer, "observed");
+    expect(many.rejections.length).toBe(200);
+    expect(many.more_rejections).toBe(true);
+    expect(many.rejections[0]!.id).toBe(1);
+  });
+
+  it("tracks a device's cursor from the since of its pulls", async () => {
+    const a = await open(A);
+    await a.deliver({ type: "push", batch_id: f.nextId(), events: [f.createProject(A), f.createProject(A)] });
+    await a.received();
+    const viewer = await watch(C);
+    await a.deliver({ type: "pull", request_id: f.nextId(), since: 2, limit: 10 });
+    expect((await only(viewer, "observed")).devices).toEqual([expect.objectContaining({ device_id: A, cursor: 2 })]);
+    await a.deliver({ type: "pull", request_id: f.nextId(), since: 2, limit: 10 });
+    expect(await viewer.received()).toEqual([]); // the same cursor again: nothing changed
+  });
+
+  it("a watch resets the malformed-frame count like any valid frame", async () => {
+    const viewer = await open(C, "viewer");
+    for (let i = 0; i < 2; i++) await viewer.deliver("not json");
+    await viewer.deliver({ type: "watch", request_id: f.nextId() });
+    for (let i = 0; i < MAX_STRIKES - 1; i++) await viewer.deliver("not json");
+    expect(viewer.closed).toBeNull();
+    expect((await viewer.received()).map((m) => m.type)).toEqual(["error", "error", "watching", ...Array.from({ length: MAX_STRIKES - 1 }, () => "error")]);
+  });
+
+  it("so does a hello: malformed frames before it do not count after it", async () => {
+    const peer = r.connect(A);
+    for (let i = 0; i < 2; i++) await peer.deliver("not json");
+    await peer.deliver(hello(A));
+    for (let i = 0; i < MAX_STRIKES - 1; i++) await peer.deliver("not json");
+    expect(peer.closed).toBeNull();
+  });
+
+  it("a message whose handling fails while storage fails closes that connection only: the room goes on", async () => {
+    const a = await open(A);
+    const b = await open(B);
+    const core = r.core as unknown as { pull: () => never; recordGone: () => never };
+    const [pull, gone] = [core.pull, core.recordGone];
+    core.pull = () => {
+      throw new Error("disk I/O error");
+    };
+    core.recordGone = core.pull;
+    await a.deliver({ type: "pull", request_id: f.nextId(), since: 0, limit: 10 }).catch(() => {});
+    expect(a.closed).toEqual({ code: 1011, reason: "internal_error" });
+    Object.assign(core, { pull, recordGone: gone });
+    await b.deliver({ type: "ping", nonce: 5 });
+    expect(await b.received()).toEqual([{ type: "pong", nonce: 5 }]);
+  });
+
+  it.each([1, 2, 3])("seed %i: a watcher is told every rejection once, in decision order, and ends with every device as stored", async (seed) => {
+    const prng = new Prng(seed, "watchers");
+    const viewer = await watch(C, "manager");
+    const devices = [A, B];
+    const peers = new Map<string, MemoryPeer>();
+    const told: RejectionSummary[] = [];
+    const presence = new Map<string, DevicePresence>();
+    const read = async () => {
+      for (const m of await viewer.received()) {
+        if (m.type !== "observed") continue;
+        expect(m.more_rejections).toBe(false);
+        told.push(...m.rejections);
+        for (const d of m.devices) presence.set(d.device_id, d);
+      }
+    };
+    const projects: string[] = [];
+    for (let step = 0; step < 40; step++) {
+      const device = devices[prng.int(0, devices.length - 1)]!;
+      let peer = peers.get(device);
+      if (!peer || peer.closed) {
+        peer = await open(device, prng.chance(0.3) ? "viewer" : "owner");
+        peers.set(device, peer);
+      }
+      const roll = prng.int(0, 3);
+      if (roll === 0) {
+        const events = Array.from({ length: prng.int(1, 4) }, () => {
+          const existing = projects[prng.int(0, Math.max(0, projects.length - 1))];
+          if (existing && prng.chance(0.5)) return f.updateProject(device, existing, { title: `t${step}` }, { base: prng.int(1, 3) });
+          const created = f.createProject(device);
+          projects.push(created.entity_id);
+          return created;
+        });
+        await peer.deliver({ type: "push", batch_id: f.nextId(), events });
+      } else if (roll === 1) {
+        await peer.deliver({ type: "status", cursor: r.core.head(), queue: { pending: prng.int(0, 9), oldest_pending_age_ms: prng.int(0, 60_000) } });
+      } else if (roll === 2) {
+        peer.close(1006, "network");
+        await r.room.closed(peer);
+      } else {
+        r.advance(prng.int(1, 5_000));
+        await peer.deliver({ type: "pull", request_id: f.nextId(), since: prng.int(0, r.core.head()), limit: 10 });
+      }
+      await read();
+    }
+    const stored = r.core.dashboard.rejections({}, null, 200);
+    expect(told.length).toBeGreaterThan(0);
+    expect(presence.size).toBe(devices.length);
+    expect(told.map((x) => x.id)).toEqual(stored.rejections.map((x) => x.id).reverse());
+    expect(told).toEqual([...stored.rejections].reverse());
+    const now = r.core.dashboard.devices(r.room.connectedDevices());
+    for (const device of devices) {
+      const latest = now.devices.find((d) => d.device_id === device);
+      if (latest) expect(presence.get(device), device).toEqual(latest);
+    }
+  });
+
+  it("reads a session attached before v6 as not watching", () => {
+    const identity = { device_id: A, user_id: "u", role: "owner", expires_at_ms: 1 };
+    expect(readSession({ ...identity, state: "open", protocol_version: 5, install_id: null, strikes: 0 })).toMatchObject({ state: "open", watching: false });
+    expect(readSession({ ...identity, open: true, protocol_version: 4, strikes: 0 })).toMatchObject({ state: "open", watching: false });
+    expect(readSession({ ...identity, state: "open", protocol_version: 6, install_id: null, strikes: 0, watching: true })).toMatchObject({ watching: true });
   });
 });

@@ -11,6 +11,12 @@ describe("protocol v1 messages", () => {
     }
   });
 
+  it("the server decodes every client message type as a frame (its lenient push envelope aside)", () => {
+    for (const message of Object.values(ex.clientMessages)) {
+      expect(decodeClientFrame(JSON.stringify(message)), message.type).toEqual({ ok: true, value: message });
+    }
+  });
+
   it("every server message type has an example that decodes to itself", () => {
     expect(Object.keys(ex.serverMessages).sort()).toEqual(ServerMessage.options.map((o) => o.shape.type.value).sort());
     for (const message of Object.values(ex.serverMessages)) {

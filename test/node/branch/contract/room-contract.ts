@@ -385,5 +385,66 @@ export function roomContract(name: string, makeDriver: () => RoomDriver | Promis
         expect(Object.keys(verdict).sort()).toEqual(["code", "detail", "event_id", "message", "server_entity", "status"]);
       });
     });
+
+    describe("the dashboard feed (v6): watch, watching, observed", () => {
+      it("a viewer watches: every device now, then each hello, status and rejection as it happens", async () => {
+        const viewer = await open(C, "viewer");
+        const request = f.nextId();
+        viewer.send({ type: "watch", request_id: request });
+        const watching = await viewer.next("watching");
+        expect(watching).toMatchObject({ request_id: request, head: 0, audit_head: expect.any(Number) });
+        expect(watching.devices).toEqual([expect.objectContaining({ device_id: C, role: "viewer", connected: true, protocol_version: PROTOCOL_VERSION })]);
+
+        const till = await open(A, "owner");
+        const arrived = await viewer.next("observed");
+        expect(arrived.devices).toEqual([expect.objectContaining({ device_id: A, connected: true, app: "test/1", cursor: 0 })]);
+        expect(arrived.rejections).toEqual([]);
+
+        till.send({ type: "status", cursor: 0, queue: { pending: 3, oldest_pending_age_ms: 5_000 } });
+        const reported = await viewer.next("observed");
+        expect(reported.devices).toEqual([expect.objectContaining({ device_id: A, pending: 3, oldest_pending_at: expect.any(String), reported_at: expect.any(String) })]);
+
+        const project = f.createProject(A);
+        till.send({ type: "push", batch_id: f.nextId(), events: [project, f.updateProject(A, project.entity_id, { title: "Late" }, { base: 7 })] });
+        await till.next("verdicts");
+        // A watcher is a connection like any other: it gets the live change, then what the push decided.
+        expect((await viewer.next("live")).head).toBe(1);
+        const decided = await viewer.next("observed");
+        expect(decided).toMatchObject({ head: 1, more_rejections: false, devices: [] });
+        expect(decided.rejections).toEqual([expect.objectContaining({ code: "version_conflict", device_id: A, entity_id: project.entity_id, operation: "update", entity_type: "project" })]);
+        expect(decided.audit_head).toBeGreaterThan(arrived.audit_head);
+      });
+
+      it("a hello's queue is reported at once: a till arriving with a backlog is observed with it", async () => {
+        const viewer = await open(C, "viewer");
+        viewer.send({ type: "watch", request_id: f.nextId() });
+        await viewer.next("watching");
+        const till = await d.open(A, "cashier");
+        till.send({ ...hello(A), queue: { pending: 12, oldest_pending_age_ms: 3_600_000 } });
+        await till.next("welcome");
+        const [device] = (await viewer.next("observed")).devices;
+        expect(device).toMatchObject({ device_id: A, connected: true, pending: 12 });
+        expect(Date.parse(device!.reported_at!) - Date.parse(device!.oldest_pending_at!)).toBe(3_600_000);
+      });
+
+      it("a cashier may not watch: a non-fatal forbidden answering its request, and the connection goes on", async () => {
+        const cashier = await open(B, "cashier");
+        const request = f.nextId();
+        cashier.send({ type: "watch", request_id: request });
+        expect(await cashier.next("error")).toMatchObject({ code: "forbidden", fatal: false, in_reply_to: request });
+        cashier.send({ type: "ping", nonce: 3 });
+        expect(await cashier.next("pong")).toEqual({ type: "pong", nonce: 3 });
+        // A status with a cursor the branch never reached is refused the same way, not stored.
+        cashier.send({ type: "status", cursor: 99, queue: { pending: 0, oldest_pending_age_ms: null } });
+        expect(await cashier.next("error")).toMatchObject({ code: "malformed_message", fatal: false, message: "cursor: 99 is beyond the branch's head 0" });
+      });
+
+      it("a client of protocol 5 is sent none of it: its watch is an error", async () => {
+        const old = await open(A, "owner", 5);
+        old.send({ type: "watch", request_id: f.nextId() });
+        const error = await old.frame(1);
+        expect(error).toMatchObject({ type: "error", code: "malformed_message", fatal: false, message: "watch is protocol 6; this connection said hello with protocol 5" });
+      });
+    });
   });
 }

@@ -7,7 +7,8 @@
  * Runtime-free: both vitest projects import it.
  */
 import { describe, expect, it } from "vitest";
-import { LAYOUT_VERSION, migrate } from "../../../../durable/core/migrations.js";
+import { LAYOUT_VERSION, migrate, MIGRATIONS } from "../../../../durable/core/migrations.js";
+import { migrate as runMigrations } from "../../../../sqlite/migrate.js";
 import type { SqlStore } from "../../../../durable/core/sql.js";
 
 export interface SqlStoreDriver {
@@ -86,6 +87,26 @@ export function sqlStoreContract(name: string, driver: SqlStoreDriver): void {
         // Append-only tables refuse changes (I6, I10) on both adapters: the triggers are SQLite's, not the adapter's.
         sql.run("INSERT INTO audit (at, kind, message) VALUES ('2026-01-01T00:00:00.000Z', 'void', 'x')");
         expect(() => sql.run("DELETE FROM audit")).toThrow();
+      }));
+
+    it("migrates a layout-6 branch to 7: its rejected verdicts become rejections in decision order, without who or what was attempted", () =>
+      driver.withStore((sql) => {
+        runMigrations(sql, MIGRATIONS.slice(0, 6), () => "too new");
+        const entity = "01936f3c-1111-7000-8000-000000000001";
+        sql.run("INSERT INTO entities (entity_id, entity_type, version, deleted, updated_seq) VALUES (?, 'project', 1, 0, 1)", entity);
+        const verdict = (id: string, at: string, entityId: string, code: string) =>
+          sql.run("INSERT INTO verdicts (event_id, device_id, entity_id, status, code, message, decided_at) VALUES (?, 'd1', ?, 'rejected', ?, 'm', ?)", id, entityId, code, at);
+        verdict("01936f3c-4444-7000-8000-000000000001", "2026-11-25T05:00:00.000Z", entity, "version_conflict");
+        verdict("01936f3c-4444-7000-8000-000000000002", "2026-11-25T04:00:00.000Z", "", "invalid_payload");
+        sql.run("INSERT INTO verdicts (event_id, device_id, entity_id, status, seq, version, decided_at) VALUES ('01936f3c-4444-7000-8000-000000000003', 'd1', ?, 'confirmed', 1, 1, '2026-11-25T03:00:00.000Z')", entity);
+        migrate(sql);
+        expect(sql.one("SELECT value FROM meta WHERE key = 'layout_version'")).toEqual({ value: "7" });
+        expect(sql.all("SELECT id, event_id, entity_type, user_id, operation, code, attempted_note FROM rejections ORDER BY id")).toEqual([
+          { id: 1, event_id: "01936f3c-4444-7000-8000-000000000002", entity_type: null, user_id: null, operation: null, code: "invalid_payload", attempted_note: "decided before the branch kept attempted changes" },
+          { id: 2, event_id: "01936f3c-4444-7000-8000-000000000001", entity_type: "project", user_id: null, operation: null, code: "version_conflict", attempted_note: "decided before the branch kept attempted changes" },
+        ]);
+        expect(sql.one("SELECT COUNT(*) AS n FROM devices")).toEqual({ n: 0 });
+        expect(() => sql.run("DELETE FROM rejections")).toThrow();
       }));
   });
 }

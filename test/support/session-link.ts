@@ -1,0 +1,99 @@
+/**
+ * The real session's socket to the in-memory branch room (memory-room.ts), and timers that fire
+ * only when a test moves them: for tests of what a desktop sends and when, on fake time.
+ */
+import type { OpenSocket } from "../../desktop/sync/transport.js";
+import type { ClientMessage, ServerMessage } from "../../protocol/index.js";
+import type { makeRoom } from "./memory-room.js";
+
+/** setTimeout/setInterval that fire only when the test advances them; `now` is their clock (ms). */
+export class ManualTimers {
+  #now = 0;
+  #next = 1;
+  readonly #due = new Map<number, { at: number; fn: () => void; everyMs: number | null }>();
+  get now(): number {
+    return this.#now;
+  }
+  setTimeout = (fn: () => void, ms: number): unknown => this.#add(fn, ms, null);
+  clearTimeout = (handle: unknown): void => void this.#due.delete(handle as number);
+  setInterval = (fn: () => void, ms: number): unknown => this.#add(fn, ms, ms);
+  clearInterval = (handle: unknown): void => void this.#due.delete(handle as number);
+
+  #add(fn: () => void, ms: number, everyMs: number | null): number {
+    const id = this.#next++;
+    this.#due.set(id, { at: this.#now + ms, fn, everyMs });
+    return id;
+  }
+
+  /** Moves time forward by `ms`, firing what falls due in order, letting queued work run after each. */
+  async advance(ms: number): Promise<void> {
+    const end = this.#now + ms;
+    for (;;) {
+      const [id, timer] = [...this.#due].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0] ?? [];
+      if (id === undefined || !timer) break;
+      this.#now = timer.at;
+      if (timer.everyMs === null) this.#due.delete(id);
+      else timer.at += timer.everyMs;
+      timer.fn();
+      await settle();
+    }
+    this.#now = end;
+  }
+}
+
+/** Lets queued session work and the room's answers run out (no time passes). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Sockets to a memory room. `hold(frame)`: the frame goes nowhere (the server never answers it).
+ * `sent` has every frame the client sent on every socket, `inject` sends a frame from the server on
+ * the newest socket.
+ */
+export function roomLink(room: ReturnType<typeof makeRoom>, device: string) {
+  const link = {
+    sockets: 0,
+    hold: (_frame: ClientMessage) => false,
+    sent: [] as ClientMessage[],
+    closes: [] as Array<{ code: number; reason: string }>,
+    inject: (_frame: ServerMessage) => {},
+    open: null as unknown as OpenSocket,
+  };
+  link.open = (_url, handlers) => {
+    link.sockets++;
+    const peer = room.connect(device);
+    let closed = false;
+    let read = 0;
+    const pump = () => {
+      if (closed) return;
+      for (; read < peer.sent.length; read++) handlers.message(peer.sent[read]!);
+      if (peer.closed) {
+        closed = true;
+        handlers.closed(peer.closed.code, peer.closed.reason);
+      }
+    };
+    link.inject = (frame) => handlers.message(JSON.stringify(frame));
+    setImmediate(() => handlers.open());
+    return {
+      send: (text) => {
+        if (closed) return;
+        const frame = JSON.parse(text) as ClientMessage;
+        link.sent.push(frame);
+        if (link.hold(frame)) return;
+        void peer.deliver(text).then(pump);
+      },
+      close: (code = 1000, reason = "client_closed") => {
+        if (closed) return;
+        closed = true;
+        link.closes.push({ code, reason });
+        peer.close(code, reason);
+        handlers.closed(code, reason);
+      },
+    };
+  };
+  return link;
+}
+
+export const sentOfType = <T extends ClientMessage["type"]>(frames: ClientMessage[], type: T) =>
+  frames.filter((f): f is Extract<ClientMessage, { type: T }> => f.type === type);
