@@ -11,6 +11,7 @@ import { type Rejection, rejectedVerdict } from "./decide.js";
 import { readEntity, writeEntity } from "./entity-store.js";
 import { lastChangeOf, REASON_AUDIT_PREFIX } from "./last-change.js";
 import { appendChange } from "./log.js";
+import { ledgerAddOrder, ledgerAddVoid } from "./ledger-days.js";
 import { recordRejectionRow } from "./rejections.js";
 import type { SqlStore } from "./sql.js";
 import { recordConfirmed, recordRejected, REJECTIONS_WITH_ENTITY } from "./verdicts.js";
@@ -62,6 +63,7 @@ export function commitEvent(ctx: CommitContext, event: TypedEvent, entity: Entit
         businessDay(order.rung_at, ctx.timeZone),
         seq,
       );
+      ledgerAddOrder(sql, { day: businessDay(order.rung_at, ctx.timeZone), device_id: actor.device_id, currency: order.currency, kind: order.kind, total_minor: order.total_minor });
       if (order.kind === "correction") {
         recordAudit(sql, at, {
           ...auditSubject(actor, event),
@@ -78,6 +80,7 @@ export function commitEvent(ctx: CommitContext, event: TypedEvent, entity: Entit
         actor.user_id,
         seq,
       );
+      ledgerAddVoid(sql, entity.entity_id);
       recordAudit(sql, at, { ...auditSubject(actor, event), kind: "void", message: `${REASON_AUDIT_PREFIX.pos_void}${event.payload.reason}` });
     }
   } else if (event.operation === "void") {

@@ -6,12 +6,10 @@
  * filter could use several indexes, the query names one (INDEXED BY) so the plan does not depend on
  * the planner's guesses. Parameters arrive validated (dashboard-api.ts).
  */
-import { dayIn, type EntityType, type LedgerRow, type RejectCode } from "../../domain/index.js";
+import { dayIn, type EntityType, type RejectCode } from "../../domain/index.js";
 import { type AuditEntryRow, type AuditPage, type DeviceBoard, type DevicePresence, type EntityHistory, type EntityVersionRow, MAX_DASHBOARD_PAGE, MAX_TIMELINE_BUCKETS, MAX_WATCHED_DEVICES, type MoneyReport, type RejectedVerdict, type RejectionDetail, type RejectionPage, type RejectionSummary, type RejectionTimeline, type VoidRow } from "../../protocol/index.js";
-import { LEDGER_SQL } from "../../sqlite/ledger.js";
-import { assert } from "../../lib/result.js";
 import { readEntity, readEntityVersion, entityHead } from "./entity-store.js";
-import { storedDeviceId } from "./ids.js";
+import { ledgerDays } from "./ledger-days.js";
 import { lastChangeOf } from "./last-change.js";
 import { headSeq } from "./log.js";
 import { listPresence } from "./devices.js";
@@ -28,10 +26,6 @@ export interface RejectionFilter {
   from?: string;
   to?: string;
 }
-
-/** The ledger of a range of business days: the branch's one ledger query (I6), its day condition a range. */
-const LEDGER_DAYS_SQL = LEDGER_SQL.replace("WHERE (? IS NULL OR o.business_day = ?)", "WHERE o.business_day >= ? AND o.business_day <= ?");
-assert(LEDGER_DAYS_SQL !== LEDGER_SQL, "LEDGER_SQL's day condition changed: update LEDGER_DAYS_SQL");
 
 /** Newer than every id: the first page's `before`. */
 const NO_BOUND = Number.MAX_SAFE_INTEGER;
@@ -196,16 +190,15 @@ export class Dashboard {
     return dayIn(this.clockMs(), this.timeZone());
   }
 
-  /** The ledger of the days in [from, to] per day, till and currency, and those days' voids, newest first. */
+  /** The ledger of the days in [from, to] per day, till and currency (ledger-days.ts), and those days' voids, newest first. */
   money(from: string, to: string): MoneyReport {
-    const rows = this.sql
-      .all<Omit<LedgerRow, "device_id"> & { device_id: string }>(LEDGER_DAYS_SQL, from, to)
-      .map((row) => ({ ...row, device_id: storedDeviceId(row.device_id) }));
+    const rows = ledgerDays(this.sql, from, to);
+    // Voids newest first, walked from the newest (far fewer than orders) until a page of those days is found.
     const voids = this.sql.all<VoidRow>(
       `SELECT o.entity_id AS entity_id, o.official_receipt_no AS official_receipt_no, o.business_day AS business_day, o.device_id AS device_id,
          o.currency AS currency, o.total_minor AS total_minor, o.kind AS kind, v.reason AS reason, v.user_id AS voided_by_user,
          v.device_id AS voided_by_device, v.seq AS seq
-       FROM pos_orders o INDEXED BY pos_orders_by_day JOIN pos_voids v ON v.entity_id = o.entity_id
+       FROM pos_voids v INDEXED BY pos_voids_by_seq JOIN pos_orders o ON o.entity_id = v.entity_id
        WHERE o.business_day >= ? AND o.business_day <= ? ORDER BY v.seq DESC LIMIT ?`,
       from,
       to,

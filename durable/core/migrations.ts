@@ -12,6 +12,7 @@
 import type { SqlStore } from "./sql.js";
 import { appendOnlyTriggers as appendOnly } from "../../sqlite/append-only.js";
 import { type Migration, migrate as runMigrations } from "../../sqlite/migrate.js";
+import { LEDGER_SQL } from "../../sqlite/ledger.js";
 
 export const LAYOUT_VERSION = 7;
 
@@ -258,8 +259,27 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM verdicts v WHERE v.status = 'rejected'
         ORDER BY v.decided_at, v.event_id;
 
-      -- The money view reads the ledger and the voids of a range of business days.
-      CREATE INDEX pos_orders_by_day ON pos_orders (business_day);
+      -- The money view: the ledger per business day, till and currency kept as running totals, updated
+      -- in the commit of each POS sale, correction and void (core/ledger-days.ts), so a range of days
+      -- is read as its rows instead of aggregating every order of those days per request. The same
+      -- rows LEDGER_SQL computes from pos_orders and pos_voids (I6); filled from them here.
+      CREATE TABLE ledger_days (
+        day               TEXT NOT NULL,
+        device_id         TEXT NOT NULL,
+        currency          TEXT NOT NULL,
+        sales_count       INTEGER NOT NULL,
+        sales_minor       INTEGER NOT NULL,
+        corrections_count INTEGER NOT NULL,
+        corrections_minor INTEGER NOT NULL,
+        voids_count       INTEGER NOT NULL,
+        voids_minor       INTEGER NOT NULL,
+        net_minor         INTEGER NOT NULL,
+        PRIMARY KEY (day, device_id, currency)
+      ) WITHOUT ROWID;
+      INSERT INTO ledger_days (day, device_id, currency, sales_count, sales_minor, corrections_count, corrections_minor, voids_count, voids_minor, net_minor)
+        ${LEDGER_SQL.replace("WHERE (? IS NULL OR o.business_day = ?)", "")};
+      -- The money view's voids, newest first.
+      CREATE INDEX pos_voids_by_seq ON pos_voids (seq);
       -- The audit view filters by kind and by device, newest first.
       CREATE INDEX audit_by_kind ON audit (kind, id);
       CREATE INDEX audit_by_device ON audit (device_id, id);

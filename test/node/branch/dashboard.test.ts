@@ -17,6 +17,7 @@ import { migrate as runMigrations } from "../../../sqlite/migrate.js";
 import { actor, DEVICES } from "../../support/branch.js";
 import { dashboardPlanContract } from "./contract/dashboard-plans.js";
 import { makeEventFactory } from "../../support/events.js";
+import { Prng } from "../../support/prng.js";
 
 dashboardPlanContract("better-sqlite3", {
   withStore: async (fn) => {
@@ -194,6 +195,39 @@ describe("the dashboard's reads", () => {
       expect.objectContaining({ entity_id: s.sale.entity_id, reason: "mistake", voided_by_user: "owner-amal", voided_by_device: A, total_minor: 100_000, kind: "sale" }),
     ]);
     expect(MoneyReport.parse(t.core.dashboard.money("2026-11-26", "2026-11-30")).rows).toEqual([]);
+  });
+
+  it.each([1, 2, 3])("seed %i: the money view's running totals are the ledger LEDGER_SQL computes, day by day (I6)", (seed) => {
+    const prng = new Prng(seed, "ledger");
+    const orders: { id: string; device: string; currency: string; voided: boolean }[] = [];
+    for (let step = 0; step < 120; step++) {
+      const device = [A, C][prng.int(0, 1)]!;
+      const who = device === A ? owner() : other();
+      const roll = prng.int(0, 4);
+      const open = orders.filter((o) => !o.voided);
+      if (roll <= 2 || open.length === 0) {
+        const currency = prng.chance(0.7) ? "LKR" : "USD";
+        const day = 20 + prng.int(0, 9);
+        const sale = f.sale(device, undefined, `T-${step}`, prng.int(1, 500_000));
+        const payload = { ...(sale.payload as object), currency, rung_at: `2026-11-${day}T${prng.chance(0.5) ? "23:50" : "00:10"}:00.000+05:30` };
+        t.core.push(who, [{ ...sale, payload } as never]);
+        orders.push({ id: sale.entity_id, device, currency, voided: false });
+      } else if (roll === 3) {
+        const original = open[prng.int(0, open.length - 1)]!;
+        const correction = f.correction(device, original.id, undefined, -prng.int(1, 50_000));
+        t.core.push(who, [{ ...correction, payload: { ...(correction.payload as object), currency: original.currency, local_receipt_no: `C-${step}` } } as never]);
+        orders.push({ id: correction.entity_id, device, currency: original.currency, voided: false });
+      } else {
+        const order = open[prng.int(0, open.length - 1)]!;
+        const verdict = t.core.push(who, [f.voidOrder(device, order.id, { base: 1 })]).verdicts[0]!;
+        if (verdict.status === "confirmed") order.voided = true;
+      }
+    }
+    const all = t.core.ledger(null);
+    expect(all.length).toBeGreaterThan(10);
+    expect(all.some((row) => row.voids_count > 0 && row.corrections_count > 0)).toBe(true);
+    expect(t.core.dashboard.money("2026-11-01", "2026-12-31").rows).toEqual(all);
+    expect(t.core.dashboard.money("2026-11-23", "2026-11-24").rows).toEqual(all.filter((row) => row.day >= "2026-11-23" && row.day <= "2026-11-24"));
   });
 
   it("the audit newest first, by kind and by device", () => {

@@ -172,5 +172,6 @@ describe("random interleavings of several devices", () => {
     for (const outcome of ["confirmed", "version_conflict", "depends_on_rejected", "entity_deleted", "already_voided", "permission_denied"]) {
       expect(seen.get(outcome) ?? 0, `runs produced no ${outcome}`).toBeGreaterThan(0);
     }
-  });
+    // 150 runs of up to 120 steps on real SQLite: 2-4 s alone, past vitest's default 5 s on a loaded machine.
+  }, 30_000);
 });

@@ -9,6 +9,7 @@
 import { describe, expect, it } from "vitest";
 import { LAYOUT_VERSION, migrate, MIGRATIONS } from "../../../../durable/core/migrations.js";
 import { migrate as runMigrations } from "../../../../sqlite/migrate.js";
+import { LEDGER_SQL } from "../../../../sqlite/ledger.js";
 import type { SqlStore } from "../../../../durable/core/sql.js";
 
 export interface SqlStoreDriver {
@@ -99,8 +100,24 @@ export function sqlStoreContract(name: string, driver: SqlStoreDriver): void {
         verdict("01936f3c-4444-7000-8000-000000000001", "2026-11-25T05:00:00.000Z", entity, "version_conflict");
         verdict("01936f3c-4444-7000-8000-000000000002", "2026-11-25T04:00:00.000Z", "", "invalid_payload");
         sql.run("INSERT INTO verdicts (event_id, device_id, entity_id, status, seq, version, decided_at) VALUES ('01936f3c-4444-7000-8000-000000000003', 'd1', ?, 'confirmed', 1, 1, '2026-11-25T03:00:00.000Z')", entity);
+        const order = (id: string, no: number, kind: string, device: string, total: number, day: string) =>
+          sql.run(
+            "INSERT INTO pos_orders (entity_id, official_receipt_no, kind, corrects_order_id, local_receipt_no, device_id, user_id, currency, total_minor, business_day, seq) VALUES (?, ?, ?, NULL, 'r', ?, 'u', 'LKR', ?, ?, ?)",
+            id, no, kind, device, total, day, no,
+          );
+        order("o1", 1, "sale", "d1", 1_000, "2026-11-24");
+        order("o2", 2, "sale", "d1", 2_500, "2026-11-24");
+        order("o3", 3, "correction", "d1", -500, "2026-11-24");
+        order("o4", 4, "sale", "d2", 7_000, "2026-11-25");
+        sql.run("INSERT INTO pos_voids (entity_id, reason, device_id, user_id, seq) VALUES ('o2', 'mistake', 'd2', 'm', 5)");
         migrate(sql);
         expect(sql.one("SELECT value FROM meta WHERE key = 'layout_version'")).toEqual({ value: "7" });
+        // The ledger's running totals start as LEDGER_SQL computes them from the POS facts.
+        expect(sql.all("SELECT * FROM ledger_days ORDER BY day, device_id, currency")).toEqual(sql.all(LEDGER_SQL, null, null));
+        expect(sql.all("SELECT day, device_id, sales_count, voids_minor, net_minor FROM ledger_days ORDER BY day")).toEqual([
+          { day: "2026-11-24", device_id: "d1", sales_count: 2, voids_minor: 2_500, net_minor: 500 },
+          { day: "2026-11-25", device_id: "d2", sales_count: 1, voids_minor: 0, net_minor: 7_000 },
+        ]);
         expect(sql.all("SELECT id, event_id, entity_type, user_id, operation, code, attempted_note FROM rejections ORDER BY id")).toEqual([
           { id: 1, event_id: "01936f3c-4444-7000-8000-000000000002", entity_type: null, user_id: null, operation: null, code: "invalid_payload", attempted_note: "decided before the branch kept attempted changes" },
           { id: 2, event_id: "01936f3c-4444-7000-8000-000000000001", entity_type: "project", user_id: null, operation: null, code: "version_conflict", attempted_note: "decided before the branch kept attempted changes" },
