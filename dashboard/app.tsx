@@ -4,7 +4,7 @@
  * with its views as tabs (Devices, Conflicts, Record history, Money, Audit). Everything it needs from
  * outside (the clock, storage, the client, ids, the address's fragment) is passed in by main.tsx.
  */
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { AuditView } from "./audit.js";
 import { ConflictsView } from "./conflicts.js";
 import { DevicesView } from "./devices.js";
@@ -132,27 +132,36 @@ export function App({ deps }: { deps: DashboardDeps }) {
 
 const branchRoute = (branch: string): Route => ({ view: "branch", branch, tab: "devices", rejection: null, entity: null });
 
+/**
+ * One feed per sign-in, kept across renders: a new sign-in (or a new token for a branch) gets a new
+ * feed, started after the render that made it; a feed whose sign-in is gone is stopped.
+ */
 function useFeeds(signIns: readonly SignIn[], deps: DashboardDeps): BranchFeed[] {
   const [feeds] = useState(() => new Map<string, BranchFeed>());
+  const running = useRef(new Set<BranchFeed>());
   const key = signIns.map((s) => `${s.branch}|${s.token}`).join("\n");
   const list = useMemo(() => {
-    const wanted = new Map(signIns.map((s) => [s.branch, s]));
-    for (const [branch, feed] of feeds) {
-      if (wanted.get(branch)?.token !== feed.signIn.token) {
-        feed.stop();
-        feeds.delete(branch);
-      }
-    }
+    for (const branch of feeds.keys()) if (!signIns.some((s) => s.branch === branch)) feeds.delete(branch);
     for (const s of signIns) {
-      if (!feeds.has(s.branch)) {
-        const feed = new BranchFeed(s, deps.connect(s), deps.clock);
-        feeds.set(s.branch, feed);
-        feed.start();
-      }
+      if (feeds.get(s.branch)?.signIn.token !== s.token) feeds.set(s.branch, new BranchFeed(s, deps.connect(s), deps.clock));
     }
     return signIns.map((s) => feeds.get(s.branch)!);
   }, [key]);
-  useEffect(() => () => feeds.forEach((f) => f.stop()), []);
+  useEffect(() => {
+    for (const f of running.current) {
+      if (!list.includes(f)) {
+        f.stop();
+        running.current.delete(f);
+      }
+    }
+    for (const f of list) {
+      if (!running.current.has(f)) {
+        f.start();
+        running.current.add(f);
+      }
+    }
+  }, [list]);
+  useEffect(() => () => running.current.forEach((f) => f.stop()), []);
   return list;
 }
 

@@ -14,12 +14,11 @@ export interface Tab<K extends string> {
 
 export function Tabs<K extends string>({ label, tabs, selected, onSelect, idPrefix }: { label: string; tabs: readonly Tab<K>[]; selected: K; onSelect: (k: K) => void; idPrefix: string }) {
   const refs = useRef<Array<HTMLButtonElement | null>>([]);
-  const move = (from: number, to: number) => {
-    const n = tabs.length;
-    const i = ((to % n) + n) % n;
+  /** Selects and focuses the tab at `to`, wrapping around at either end. */
+  const move = (to: number) => {
+    const i = (to + tabs.length) % tabs.length;
     onSelect(tabs[i]!.key);
     refs.current[i]?.focus();
-    void from;
   };
   return (
     <div role="tablist" aria-label={label} class="tabs">
@@ -36,10 +35,10 @@ export function Tabs<K extends string>({ label, tabs, selected, onSelect, idPref
           tabIndex={t.key === selected ? 0 : -1}
           onClick={() => onSelect(t.key)}
           onKeyDown={(e) => {
-            if (e.key === "ArrowRight") move(i, i + 1);
-            else if (e.key === "ArrowLeft") move(i, i - 1);
-            else if (e.key === "Home") move(i, 0);
-            else if (e.key === "End") move(i, tabs.length - 1);
+            if (e.key === "ArrowRight") move(i + 1);
+            else if (e.key === "ArrowLeft") move(i - 1);
+            else if (e.key === "Home") move(0);
+            else if (e.key === "End") move(tabs.length - 1);
             else return;
             e.preventDefault();
           }}

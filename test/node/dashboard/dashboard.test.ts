@@ -141,6 +141,20 @@ describe("the dashboard", { timeout: 60_000 }, () => {
     await h.shot(page, "money");
   });
 
+  it("the views are tabs a keyboard moves through (arrow keys, Home, End)", async () => {
+    await tab("Conflicts").focus();
+    await page.keyboard.press("ArrowRight");
+    expect(await tab("Record history").getAttribute("aria-selected")).toBe("true");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Record history");
+    await page.keyboard.press("End");
+    expect(await tab("Audit").getAttribute("aria-selected")).toBe("true");
+    await page.keyboard.press("ArrowRight");
+    expect(await tab("Devices").getAttribute("aria-selected")).toBe("true");
+    await page.keyboard.press("ArrowLeft");
+    expect(await tab("Audit").getAttribute("aria-selected")).toBe("true");
+    expect(await page.getByRole("tabpanel").getAttribute("aria-labelledby")).toBe(await tab("Audit").getAttribute("id"));
+  });
+
   it("Audit: newest first, filtered by kind", async () => {
     await tab("Audit").click();
     await page.getByTestId("audit-table").waitFor();
@@ -198,6 +212,20 @@ describe("the dashboard", { timeout: 60_000 }, () => {
     // Live: the second branch's device reports a smaller backlog.
     other.status(0, 2, 60_000);
     await expect.poll(() => second.getByTestId("card-backlog").textContent(), { timeout: 5_000 }).toMatch(/^2 oldest 1 min/);
+    // Signing out of a branch closes its connection: the other branch's device list says so.
+    const watcher = await RawDevice.open(h.server, SECOND, DEVICES.studio, "owner", "sunil", "node-watch/1");
+    watcher.send({ type: "watch", request_id: "0193a000-0000-7000-8000-00000000a7c1" });
+    const watching = await watcher.next("watching");
+    expect(watching.devices.find((d) => d.device_id === DEVICES.dashboard)?.connected).toBe(true);
+    await second.getByRole("button", { name: "Sign out" }).click();
+    await expect.poll(() => cards.count()).toBe(1);
+    for (;;) {
+      const o = await watcher.next("observed");
+      if (o.devices.some((d) => d.device_id === DEVICES.dashboard && !d.connected)) break;
+    }
+    const kept = await page.evaluate(() => JSON.parse(localStorage.getItem("studiovault.dashboard.signins.v1") ?? "[]") as Array<{ branch: string }>);
+    expect(kept.map((k) => k.branch)).toEqual([BRANCH]);
+    await watcher.close();
     await other.close();
   });
 });
