@@ -47,13 +47,15 @@ export async function settle(): Promise<void> {
 }
 
 /**
- * Sockets to a memory room. `hold(frame)`: the frame goes nowhere (the server never answers it).
+ * Sockets to a memory room. `hold(frame)`: the frame goes nowhere (the server never answers it);
+ * `silent`: the connection stops answering altogether (half-open: nothing in, nothing out).
  * `sent` has every frame the client sent on every socket, `inject` sends a frame from the server on
  * the newest socket.
  */
 export function roomLink(room: ReturnType<typeof makeRoom>, device: string) {
   const link = {
     sockets: 0,
+    silent: false,
     hold: (_frame: ClientMessage) => false,
     sent: [] as ClientMessage[],
     closes: [] as Array<{ code: number; reason: string }>,
@@ -66,7 +68,7 @@ export function roomLink(room: ReturnType<typeof makeRoom>, device: string) {
     let closed = false;
     let read = 0;
     const pump = () => {
-      if (closed) return;
+      if (closed || link.silent) return;
       for (; read < peer.sent.length; read++) handlers.message(peer.sent[read]!);
       if (peer.closed) {
         closed = true;
@@ -80,7 +82,7 @@ export function roomLink(room: ReturnType<typeof makeRoom>, device: string) {
         if (closed) return;
         const frame = JSON.parse(text) as ClientMessage;
         link.sent.push(frame);
-        if (link.hold(frame)) return;
+        if (link.silent || link.hold(frame)) return;
         void peer.deliver(text).then(pump);
       },
       close: (code = 1000, reason = "client_closed") => {

@@ -320,6 +320,8 @@ describe("the dashboard shows what three desktops do, live", () => {
     const sentSeen = latencies.at(-1)!;
     latencies.push({ ...sentSeen, from: "the till received the last verdict of its backlog", latency_ms: Math.max(0, reconnectAt + sentSeen.latency_ms - (await lastVerdictAt)) });
     await drained(till);
+    // Its own sales came back to it: it tells its cursor within STATUS_MIN_INTERVAL_MS, and is shown up to date.
+    await page.waitForFunction((c) => (window as unknown as Recorder).__sv.holds(c), dom.deviceRow(TILL, ["up to date"]), { timeout: 5_000 });
     await shots(page, "06-devices-after");
 
     // ── Audit.

@@ -11,99 +11,16 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createActor } from "xstate";
 import { PONG_TIMEOUT_MS, sessionActor } from "../../../desktop/sync/session.js";
-import { openPartySocket, type OpenSocket } from "../../../desktop/sync/transport.js";
+import { openPartySocket } from "../../../desktop/sync/transport.js";
 import type { LocalStore } from "../../../desktop/store/local-store.js";
 import { backoffDelayMs, HEARTBEAT_MS, syncMachine, syncStateName } from "../../../machines/index.js";
 import { CLOSE_CODES } from "../../../protocol/close-codes.js";
-import type { Chunk, ClientMessage, ServerMessage } from "../../../protocol/index.js";
+import type { Chunk } from "../../../protocol/index.js";
 import * as ex from "../../fixtures/examples.js";
 import { DEVICES } from "../../support/branch.js";
 import { openStore } from "../../support/desktop.js";
 import { makeRoom } from "../../support/memory-room.js";
-
-/** setTimeout/clearTimeout (and intervals) that fire only when the test advances them. */
-class ManualTimers {
-  #now = 0;
-  #next = 1;
-  readonly #due = new Map<number, { at: number; fn: () => void }>();
-  setTimeout = (fn: () => void, ms: number): unknown => {
-    const id = this.#next++;
-    this.#due.set(id, { at: this.#now + ms, fn });
-    return id;
-  };
-  clearTimeout = (handle: unknown): void => void this.#due.delete(handle as number);
-  setInterval = (): unknown => null;
-  clearInterval = (): void => {};
-  /** Moves time forward by `ms`, firing what falls due in order, letting the session work after each. */
-  async advance(ms: number): Promise<void> {
-    const end = this.#now + ms;
-    for (;;) {
-      const [id, timer] = [...this.#due].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0] ?? [];
-      if (id === undefined || !timer) break;
-      this.#due.delete(id);
-      this.#now = timer.at;
-      timer.fn();
-      await settle();
-    }
-    this.#now = end;
-  }
-}
-
-/** Lets queued session work and the room's answers run out (no time passes). */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-/**
- * Sockets to a memory room. `hold(frame)`: the frame goes nowhere (the server never answers it);
- * `silent`: the connection stops answering altogether (half-open: nothing in, nothing out).
- */
-function roomLink(room: ReturnType<typeof makeRoom>, device: string) {
-  const link = {
-    sockets: 0,
-    silent: false,
-    hold: (_frame: ClientMessage) => false,
-    /** Every frame the client sent, on every socket. */
-    sent: [] as ClientMessage[],
-    closes: [] as Array<{ code: number; reason: string }>,
-    /** A frame from the server, on the newest socket. */
-    inject: (_frame: ServerMessage) => {},
-    open: null as unknown as OpenSocket,
-  };
-  link.open = (_url, handlers) => {
-    link.sockets++;
-    const peer = room.connect(device);
-    let closed = false;
-    let read = 0;
-    const pump = () => {
-      if (closed || link.silent) return;
-      for (; read < peer.sent.length; read++) handlers.message(peer.sent[read]!);
-      if (peer.closed) {
-        closed = true;
-        handlers.closed(peer.closed.code, peer.closed.reason);
-      }
-    };
-    link.inject = (frame) => handlers.message(JSON.stringify(frame));
-    setImmediate(() => handlers.open());
-    return {
-      send: (text) => {
-        if (closed) return;
-        const frame = JSON.parse(text) as ClientMessage;
-        link.sent.push(frame);
-        if (link.silent || link.hold(frame)) return;
-        void peer.deliver(text).then(pump);
-      },
-      close: (code = 1000, reason = "client_closed") => {
-        if (closed) return;
-        closed = true;
-        link.closes.push({ code, reason });
-        peer.close(code, reason);
-        handlers.closed(code, reason);
-      },
-    };
-  };
-  return link;
-}
+import { ManualTimers, roomLink, sentOfType, settle } from "../../support/session-link.js";
 
 const stores: LocalStore[] = [];
 afterEach(() => {
@@ -140,8 +57,6 @@ async function setup(opts: { uploads?: Map<string, Chunk[]> } = {}) {
   };
 }
 
-const sentOfType = <T extends ClientMessage["type"]>(frames: ClientMessage[], type: T) =>
-  frames.filter((f): f is Extract<ClientMessage, { type: T }> => f.type === type);
 
 describe("the pong deadline", () => {
   it("a healthy connection stays live across heartbeats: every ping is answered in time", async () => {
