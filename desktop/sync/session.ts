@@ -404,8 +404,7 @@ class Session {
         if (message.more && last) this.#pull(last.seq, true);
         await this.#applyInSlices(message.changes, "pull");
         if (this.#state.phase === "open") {
-          if (message.more) this.#state.reports?.cursorMoved();
-          else this.#state.reports?.caughtUp();
+          this.#state.reports?.cursorMoved();
         }
         return { type: "SESSION.PAGE_APPLIED", cursor: store.cursor(), more: message.more };
       }
@@ -423,8 +422,6 @@ class Session {
       case "verdicts": {
         const summary = store.applyVerdicts(message.batch_id, message.verdicts);
         this.#queueMayHaveChanged();
-        // Its commits come back as changes: the cursor they move is worth telling (status-report.ts).
-        if (summary.confirmed > 0 && this.#state.phase === "open") this.#state.reports?.expectCursor();
         const complete = summary.open_in_batch === 0;
         if (complete) {
           this.o.uploads.delete(message.batch_id);

@@ -11,12 +11,12 @@
  * the last report is repeated every STATUS_INTERVAL_MS, so the dashboard's ages stay fresh and a
  * change the device was never told about (another process's write) is noticed within that.
  *
- * "Changed" means a different count or a different event waiting longest; the age alone grows by
- * itself and is not news. The cursor is news only after a catch-up (`caughtUp`) or after this
- * device's own events were confirmed (`expectCursor`: they come back as changes): the branch learns a
- * device's cursor from its hello, its status and the `since` of its pulls, so without it a till that
- * just pushed its backlog would look behind the head by that backlog until the next periodic report.
- * Other devices' changes arriving live are not reported one by one (the branch sent them itself).
+ * "Changed" means a different count, a different event waiting longest, or a moved cursor; the
+ * age alone grows by itself and is not news. A moved cursor is news however it moved (a pulled page,
+ * this device's own commits coming back, other devices' changes arriving live): the branch learns a
+ * device's cursor only from its hello, its status and the `since` of its pulls, and a device that
+ * applied live changes without saying so would show on the dashboard as behind the head while it is
+ * up to date. The interval bounds what that costs: a busy branch gets one status per device per second.
  * Time comes from the injected clock and timers (the session's).
  */
 import { type QueueReport, type Status, STATUS_INTERVAL_MS, STATUS_MIN_INTERVAL_MS } from "../../protocol/index.js";
@@ -46,8 +46,6 @@ export class StatusReports {
   #told: QueueKey;
   #toldCursor: number;
   #toldAtMs = Number.NEGATIVE_INFINITY;
-  /** A catch-up ended since the last report: a moved cursor is worth a report. */
-  #cursorNews = false;
   /** The one timer pending: the trailing report of a change, or the periodic one. */
   #timer: { kind: "trailing" | "periodic"; handle: unknown } | null = null;
   #stopped = false;
@@ -68,20 +66,9 @@ export class StatusReports {
     this.#changed();
   }
 
-  /** A catch-up ended (the last pull page applied): report the cursor if it moved, like a queue change. */
-  caughtUp(): void {
-    this.#cursorNews = true;
-    this.#changed();
-  }
-
-  /** This device's events were confirmed: the changes that bring them back move the cursor, worth a report. */
-  expectCursor(): void {
-    this.#cursorNews = true;
-  }
-
-  /** Changes were applied (live or pulled): reported only when the cursor is news (see the file comment). */
+  /** Changes were applied (a pulled page, live): the cursor moved, reported like a queue change. */
   cursorMoved(): void {
-    if (this.#cursorNews) this.#changed();
+    this.#changed();
   }
 
   #changed(): void {
@@ -104,7 +91,6 @@ export class StatusReports {
     this.#told = keyOf(now.queue, atMs);
     this.#toldCursor = now.cursor;
     this.#toldAtMs = atMs;
-    this.#cursorNews = false;
     this.#schedule("periodic", STATUS_INTERVAL_MS);
   }
 
@@ -126,7 +112,7 @@ export class StatusReports {
 
   #isNews(now: { cursor: number; queue: QueueReport }): boolean {
     if (!sameKey(keyOf(now.queue, this.o.nowMs()), this.#told)) return true;
-    return this.#cursorNews && now.cursor !== this.#toldCursor;
+    return now.cursor !== this.#toldCursor;
   }
 
   #clear(): void {

@@ -14,6 +14,7 @@ import { SyncEngine } from "../../../desktop/sync/engine.js";
 import { HEARTBEAT_MS } from "../../../machines/index.js";
 import { type ClientMessage, STATUS_INTERVAL_MS, STATUS_MIN_INTERVAL_MS } from "../../../protocol/index.js";
 import { actor, DEVICES, makeCore } from "../../support/branch.js";
+import { makeEventFactory } from "../../support/events.js";
 import { deviceToken, openStore, tempDbPath } from "../../support/desktop.js";
 import { makeRoom } from "../../support/memory-room.js";
 import { ManualTimers, roomLink, sentOfType, settle } from "../../support/session-link.js";
@@ -135,6 +136,25 @@ describe("status while connected", () => {
     expect(d.store.cursor()).toBe(3);
     expect(d.statuses().at(-1)).toEqual({ type: "status", cursor: 3, queue: { pending: 0, oldest_pending_age_ms: null } });
     expect(d.statuses()).toHaveLength(2);
+  });
+
+  it("another device's changes arriving live move the cursor, told within STATUS_MIN_INTERVAL_MS: the dashboard never shows an up-to-date device as behind", async () => {
+    const d = await device();
+    await d.start();
+    await d.timers.advance(5_000);
+    const before = d.statuses().length;
+    // Another till sells twice; each commit reaches this device live, as the room broadcasts it.
+    const events = makeEventFactory(31);
+    for (const n of [1, 2]) {
+      const outcome = d.room.core.push(actor(DEVICES.B), [events.sale(DEVICES.B, undefined, `T2-00000${n}`)]);
+      d.link.inject({ type: "live", changes: outcome.changes, head: outcome.changes.at(-1)!.seq });
+      await settle();
+    }
+    expect(d.store.cursor()).toBe(2);
+    await d.timers.advance(STATUS_MIN_INTERVAL_MS);
+    expect(d.statuses().slice(before).map((s) => s.cursor)).toEqual([1, 2]);
+    const [presence] = d.room.core.presenceOf([DEVICES.A], new Set([DEVICES.A]));
+    expect(presence).toMatchObject({ cursor: 2 });
   });
 
   it("verdicts that empty the queue are told within STATUS_MIN_INTERVAL_MS", async () => {
