@@ -12,6 +12,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { BROWSER_BUNDLE } from "../scripts/browser-bundle.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outdirAt = process.argv.indexOf("--outdir");
@@ -21,13 +22,9 @@ mkdirSync(dist, { recursive: true });
 await build({
   entryPoints: [path.join(here, "index.ts")],
   outfile: path.join(dist, "index.js"),
-  bundle: true,
-  format: "esm",
-  platform: "browser",
-  target: "es2022",
+  ...BROWSER_BUNDLE,
   sourcemap: true,
   minify: process.argv.includes("--minify"),
-  logLevel: "warning",
   metafile: true,
 }).then((result) => writeFileSync(path.join(dist, "meta.json"), JSON.stringify(result.metafile)));
 if (!process.argv.includes("--no-types")) {

@@ -7,6 +7,7 @@
  * Content-Security-Policy below can forbid both.
  */
 import { build } from "esbuild";
+import { BROWSER_BUNDLE, PREACT_JSX } from "./browser-bundle.mjs";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,16 +47,11 @@ mkdirSync(out, { recursive: true });
 await build({
   entryPoints: [path.join(src, "main.tsx")],
   outfile: path.join(out, "app.js"),
-  bundle: true,
-  format: "esm",
-  platform: "browser",
-  target: "es2022",
-  jsx: "automatic",
-  jsxImportSource: "preact",
+  ...BROWSER_BUNDLE,
+  ...PREACT_JSX,
   minify: !process.argv.includes("--no-minify"),
   sourcemap: process.argv.includes("--sourcemap"),
   legalComments: "linked",
-  logLevel: "warning",
 });
 const uplotCss = readFileSync(path.join(root, "node_modules/uplot/dist/uPlot.min.css"), "utf8");
 writeFileSync(path.join(out, "app.css"), `${uplotCss}\n${readFileSync(path.join(src, "app.css"), "utf8")}`);

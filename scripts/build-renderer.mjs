@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** Bundles the Preact renderer (desktop/renderer/main.tsx) into desktop/renderer/dist/app.js. */
 import { build } from "esbuild";
+import { BROWSER_BUNDLE, PREACT_JSX } from "./browser-bundle.mjs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -8,14 +9,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 await build({
   entryPoints: [path.join(root, "desktop/renderer/main.tsx")],
   outfile: path.join(root, "desktop/renderer/dist/app.js"),
-  bundle: true,
-  format: "esm",
-  platform: "browser",
-  target: "es2022",
-  jsx: "automatic",
-  jsxImportSource: "preact",
+  ...BROWSER_BUNDLE,
+  ...PREACT_JSX,
   sourcemap: true,
   minify: process.argv.includes("--minify"),
-  logLevel: "warning",
 });
 console.log("renderer built: desktop/renderer/dist/app.js");

@@ -5,9 +5,10 @@
  * afterAll, and every app it opens is closed with it. Screenshots go to
  * test-results/screenshots/<name>/ (not committed).
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "./chromium.js";
 import { afterAll, beforeAll, expect } from "vitest";
 import { DesktopCore } from "../../desktop/app/core.js";
 import { type BrowserBridge, startBrowserBridge } from "../../desktop/browser/server.js";
@@ -15,7 +16,6 @@ import type { Role } from "../../domain/index.js";
 import { type Desktop, desktop } from "./e2e.js";
 import { type LocalServer, startServer } from "./server.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const root = path.resolve(import.meta.dirname, "../..");
 const AXE = path.join(root, "node_modules/axe-core/axe.min.js");
 
@@ -45,13 +45,9 @@ export function uiHarness(shots: string): UiHarness {
   let server: LocalServer | undefined;
   let browser: Browser | undefined;
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
     mkdirSync(dir, { recursive: true });
     server = await startServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     // In registration order: each app closes its page, then its bridge, engine and store.

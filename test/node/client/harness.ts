@@ -7,10 +7,10 @@
  * the client bundled exactly as client/build.mjs bundles it. In the page, `make(name, options)`
  * builds a BranchClient whose every event is recorded in `made[name].log`, for `page.evaluate`.
  */
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../../support/chromium.js";
 import { afterAll, beforeAll } from "vitest";
 import type { ClientProblem, ClosedInfo, Observed, Poke, Watching, Welcome } from "../../../client/index.js";
 import type { ChangesEvent, ClientState } from "../../../client/branch-client.js";
@@ -60,7 +60,6 @@ declare global {
   }
 }
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const root = path.resolve(import.meta.dirname, "../../..");
 
 export interface ClientHarness {
@@ -89,13 +88,9 @@ export function clientHarness(): ClientHarness {
   let code = "";
   const pages: Page[] = [];
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
     [server, browser, code] = await Promise.all([
       startServer(),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-      }),
+      launchChromium(),
       bundle(),
     ]);
   }, 90_000);

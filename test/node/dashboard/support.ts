@@ -7,7 +7,8 @@
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launchChromium } from "../../support/chromium.js";
 import WebSocket from "ws";
 import { afterAll, beforeAll } from "vitest";
 import { zonedIso } from "../../../domain/clock.js";
@@ -19,7 +20,6 @@ import { idGenerator, makeEventFactory } from "../../support/events.js";
 import { Inbox } from "../../support/inbox.js";
 import { installIdOf, type LocalServer, startServer, TEST_SECRET } from "../../support/server.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const root = path.resolve(import.meta.dirname, "../../..");
 export const SHOTS = path.join(root, "test-results/screenshots/dashboard");
 /** The sizes the dashboard is made for (the acceptance). */
@@ -164,10 +164,7 @@ export function dashboardHarness(): DashboardHarness {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     server = await startServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     for (const c of contexts) await c.close();

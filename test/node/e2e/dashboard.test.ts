@@ -14,16 +14,16 @@
  *
  * Needs the dashboard built (`npm test` builds it; alone: `node scripts/build-dashboard.mjs`).
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../../support/chromium.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalStore } from "../../../desktop/store/local-store.js";
 import { newProject } from "../../../desktop/renderer/defaults.js";
 import { type Desktop, desktop, waitUntil } from "../../support/e2e.js";
 import { type LocalServer, startServer, tokenFor } from "../../support/server.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const root = path.resolve(import.meta.dirname, "../../..");
 const SHOTS = path.join(root, "test-results/screenshots/dashboard-e2e");
 const LATENCY = path.join(root, "test-results/dashboard-latency.json");
@@ -42,13 +42,9 @@ const branch = `dash-e2e-${Date.now().toString(36)}`;
 const otherBranch = `${branch}-b`;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
   mkdirSync(SHOTS, { recursive: true });
   server = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   open.forEach((d) => d.close());
