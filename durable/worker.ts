@@ -20,6 +20,9 @@
  *   GET  /v1/branches/:branchId/dashboard/{devices, rejections, rejections/timeline, rejections/:eventId,
  *        entities/:entityId/history, money, audit}    the dashboard's reads (owner, manager, viewer)
  *
+ * Every answer carries CORS headers allowing any origin, and an OPTIONS preflight is answered here
+ * without a token (see CORS_HEADERS: tokens, never cookies, carry authority).
+ *
  * Every /v1 request carries a device token (I11), except `POST …/enroll`, where a till without one
  * exchanges a manager's one-time code for one (rate-limited per address before any branch is touched). It is verified here, and **no refused request
  * touches a Durable Object**: not a missing or forged token, and not a validly signed one that is
@@ -92,10 +95,48 @@ const REFUSAL_WINDOW_S = 60;
 
 export default {
   /** Nothing throws past here (I12): a bug is logged and answered as a JSON 500 without its stack. */
-  fetch(request: Request, env: Env): Promise<Response> {
-    return answerOrInternalError(request, "in the Worker", "the server", () => handle(request, env));
+  async fetch(request: Request, env: Env): Promise<Response> {
+    if (request.method === "OPTIONS") return preflight();
+    return withCors(await answerOrInternalError(request, "in the Worker", "the server", () => handle(request, env)));
   },
 } satisfies ExportedHandler<Env>;
+
+/**
+ * Cross-origin reads and writes (CORS) for every answer of the Worker, so a web app on another origin
+ * can use the API with the browser client (client/): the WebSocket needs no CORS, its HTTP calls do.
+ * Any origin is allowed, safely: every request carries its authority itself (a bearer token, or a
+ * one-time code for `enroll`) and nothing rides on cookies or the caller's address, so a page on
+ * another origin can do nothing its user's token could not do with curl. The dashboard's own assets
+ * (wrangler.toml [assets]) never reach the Worker and keep their strict headers (dashboard/_headers).
+ */
+const CORS_HEADERS: Readonly<Record<string, string>> = {
+  "Access-Control-Allow-Origin": "*",
+  // What a client reads beyond the CORS-safelisted headers: the wait of a 429, a snapshot's ranges, the
+  // allowed methods of a 405.
+  "Access-Control-Expose-Headers": "Retry-After, Content-Range, Accept-Ranges, ETag, Allow",
+};
+
+/** The answer to a CORS preflight: any route, its methods and the headers the API reads; for a day. */
+function preflight(): Response {
+  return new Response(null, {
+    status: 204,
+    headers: {
+      ...CORS_HEADERS,
+      "Access-Control-Allow-Methods": "GET, POST, PUT",
+      "Access-Control-Allow-Headers": "Authorization, Content-Type, Range",
+      "Access-Control-Max-Age": "86400",
+    },
+  });
+}
+
+/** An answer with the CORS headers; a WebSocket upgrade as it is (its headers are the handshake's). */
+function withCors(answer: Response): Response {
+  if (answer.webSocket) return answer;
+  // Answers from a Durable Object or R2 have immutable headers: a copy takes them.
+  const copy = new Response(answer.body, answer);
+  for (const [name, value] of Object.entries(CORS_HEADERS)) copy.headers.set(name, value);
+  return copy;
+}
 
 async function handle(request: Request, env: Env): Promise<Response> {
   const url = new URL(request.url);

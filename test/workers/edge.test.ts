@@ -317,3 +317,36 @@ describe("revoking a device over HTTP", () => {
     expect(entries.filter((e) => e.kind === "device_revoked")).toHaveLength(1);
   });
 });
+
+describe("cross-origin callers (CORS)", () => {
+  const origin = { Origin: "https://studio-site.example" };
+
+  it("a preflight is answered by the Worker alone, for any route and origin, and wakes no branch", async () => {
+    const branch = fresh("cors-preflight");
+    const response = await call("OPTIONS", branch, "dashboard/devices", {
+      headers: { ...origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization" },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    expect(response.headers.get("Access-Control-Allow-Methods")).toBe("GET, POST, PUT");
+    expect(response.headers.get("Access-Control-Allow-Headers")).toContain("Authorization");
+    expect(await branchObjectExists(branch)).toBe(false);
+  });
+
+  it("every answer may be read by a page on another origin: the branch's, a refusal's, a 404's and /health's, with Retry-After readable", async () => {
+    const branch = fresh("cors-answers");
+    const token = await tokenFor(branch, newId(), "owner");
+    const answers = [
+      await call("GET", branch, "dashboard/devices", { token, headers: origin }),
+      await call("GET", branch, "changes?since=0", { token: "not-a-token", ip: address(), headers: origin }),
+      await call("GET", branch, "nothing-here", { token, headers: origin }),
+      await SELF.fetch(`${ORIGIN}/health`, { headers: origin }),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([200, 401, 404, 200]);
+    for (const answer of answers) {
+      expect(answer.headers.get("Access-Control-Allow-Origin")).toBe("*");
+      expect(answer.headers.get("Access-Control-Expose-Headers")).toContain("Retry-After");
+      await answer.body?.cancel();
+    }
+  });
+});

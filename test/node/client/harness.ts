@@ -7,6 +7,8 @@
  * the client bundled exactly as client/build.mjs bundles it. In the page, `make(name, options)`
  * builds a BranchClient whose every event is recorded in `made[name].log`, for `page.evaluate`.
  */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { build } from "esbuild";
 import type { Browser, Page } from "playwright-core";
@@ -64,8 +66,12 @@ const root = path.resolve(import.meta.dirname, "../../..");
 
 export interface ClientHarness {
   readonly server: LocalServer;
-  /** A fresh page on the server's origin with the client loaded and `make` defined. */
-  page(): Promise<Page>;
+  /**
+   * A fresh page with the client loaded and `make` defined: on the server's origin, or with
+   * `{ crossOrigin: true }` on another origin (a web app of the studio's own, served from another
+   * loopback port), which reaches the server's HTTP API only as CORS allows.
+   */
+  page(opts?: { crossOrigin?: boolean }): Promise<Page>;
 }
 
 /** The bundle of client/index.ts, as client/build.mjs makes it (in memory: test files run in parallel). */
@@ -87,6 +93,7 @@ export function clientHarness(): ClientHarness {
   let browser: Browser | undefined;
   let code = "";
   const pages: Page[] = [];
+  let site: Server | undefined;
   beforeAll(async () => {
     [server, browser, code] = await Promise.all([
       startServer(),
@@ -96,17 +103,26 @@ export function clientHarness(): ClientHarness {
   }, 90_000);
   afterAll(async () => {
     for (const p of pages) await p.close();
+    if (site) await new Promise((resolve) => site!.close(resolve));
     await browser?.close();
     await server?.stop();
   }, 30_000);
+  /** Another origin on loopback: a one-page site of the studio's own (started once, on first use). */
+  const siteOrigin = async (): Promise<string> => {
+    site ??= await new Promise<Server>((resolve) => {
+      const s = createServer((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>A studio's own site</title>"));
+      s.listen(0, "127.0.0.1", () => resolve(s));
+    });
+    return `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+  };
   return {
     get server() {
       if (!server) throw new Error("the harness's server is not started (use it inside a test)");
       return server;
     },
-    async page() {
+    async page(opts = {}) {
       if (!browser || !server) throw new Error("the harness is not started (use it inside a test)");
-      const origin = server.url.origin;
+      const origin = opts.crossOrigin ? await siteOrigin() : server.url.origin;
       const page = await browser.newPage();
       pages.push(page);
       // The document is a real answer of the server's (`/health`): Chromium's local-network checks
@@ -114,7 +130,7 @@ export function clientHarness(): ClientHarness {
       // served by playwright on the same origin and imported by a module script the page runs (an
       // `import()` inside page.evaluate would be rewritten by vitest's transform).
       await page.route(`${origin}/__client-test/client.js`, (route) => route.fulfill({ status: 200, contentType: "text/javascript", body: code }));
-      await page.goto(`${origin}/health`);
+      await page.goto(opts.crossOrigin ? `${origin}/` : `${origin}/health`);
       await page.addScriptTag({ type: "module", content: 'import * as sv from "/__client-test/client.js"; window.sv = sv;' });
       const pageErrors: string[] = [];
       page.on("pageerror", (e) => pageErrors.push(e.message));

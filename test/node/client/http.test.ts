@@ -101,6 +101,20 @@ describe("the browser client's HTTP side", { timeout: 90_000 }, () => {
     expect(rest).toMatchObject({ ok: true, value: { cursor: 2, more: false } });
   });
 
+  it("a web app on another origin uses the API as on the server's own: pushes, reads the dashboard, and reads a refusal as a refusal (CORS)", async () => {
+    const branch = newBranch("cross-origin");
+    const page = await h.page({ crossOrigin: true });
+    expect(new URL(page.url()).origin).not.toBe(h.server.url.origin);
+    const pushed = await call(page, branch, TILL, "staff", "push", [f.createProject(TILL)]);
+    expect(pushed).toMatchObject({ ok: true, value: { verdicts: [{ status: "confirmed", seq: 1 }] } });
+    const board = await call(page, branch, MANAGER, "manager", "devices");
+    expect(board).toMatchObject({ ok: true, value: { head: 1 } });
+    // A staff token may not observe: the page reads the server's 403 (not a blind network error), so
+    // the client stops instead of retrying.
+    const refused = await call(page, branch, TILL, "staff", "devices");
+    expect(refused).toMatchObject({ ok: false, status: 403, error: "forbidden" });
+  });
+
   it("no answer is status 0 `network`; an answer of the wrong shape is `invalid_response`, never trusted", async () => {
     const branch = newBranch("shapes");
     const page = await h.page();
