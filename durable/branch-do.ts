@@ -95,6 +95,10 @@ export class BranchDurableObject extends Server<Env> {
   override onStart(): void {
     this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(IDLE_PING, IDLE_PONG));
     void this.core; // run migrations before the first message
+    // The room takes the rejection and audit heads it has told watchers as of its construction: built
+    // lazily by an HTTP push after a wake from hibernation (watchers' sockets survive it), it would
+    // take the heads after that push and never tell its rejections.
+    void this.room;
   }
 
   override onConnect(connection: Connection<Session>, ctx: ConnectionContext): void {
