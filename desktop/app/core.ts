@@ -188,29 +188,7 @@ export class DesktopCore {
   }
 
   #write(action: WriteAction): WriteResult {
-    const s = this.store;
-    switch (action.kind) {
-      case "pos_sale":
-        return s.posSale(action.input);
-      case "pos_correction":
-        return s.posCorrection(action.id, action.input);
-      case "pos_void":
-        return s.posVoid(action.id, action.reason);
-      case "project_create":
-        return s.createProject(action.data);
-      case "project_update":
-        return s.updateProject(action.id, action.patch);
-      case "project_delete":
-        return s.deleteProject(action.id, action.reason);
-      case "media_selection":
-        return s.setMediaSelection(action.id, action.selection);
-      case "invoice_create":
-        return s.createInvoice(action.data);
-      case "invoice_update":
-        return s.updateInvoice(action.id, action.patch);
-      case "invoice_void":
-        return s.voidInvoice(action.id, action.reason);
-    }
+    return this.store.write(action);
   }
 
   #afterWrite() {

@@ -289,6 +289,10 @@ export class LocalStore {
   posSale = (input: writes.SaleInput) => writes.posSale(this.#ctx, input);
   posCorrection = (originalId: string, input: Parameters<typeof writes.posCorrection>[2]) => writes.posCorrection(this.#ctx, originalId, input);
   posVoid = (id: string, reason: string) => writes.posVoid(this.#ctx, id, reason);
+  /** Any write the app can make, by kind. */
+  write = (action: writes.StoreWrite) => writes.write(this.#ctx, action);
+  /** N writes in one local transaction, each its own queued event; all or nothing (writes.ts writeMany). */
+  writeMany = (actions: readonly writes.StoreWrite[]) => writes.writeMany(this.#ctx, actions);
 
   // ───────────────────────────── reads (local first) ─────────────────────────────
 
@@ -423,8 +427,9 @@ export class LocalStore {
   stageSnapshot(): rehydrate.SnapshotStaging {
     return new rehydrate.SnapshotStaging(this.#ctx);
   }
-  nextBatch(maxEvents?: number) {
-    return sync.nextBatch(this.#ctx, maxEvents);
+  /** `inFlight`: batches sent in this session and not yet answered, which are not sent again. */
+  nextBatch(maxEvents?: number, inFlight?: ReadonlySet<string>) {
+    return sync.nextBatch(this.#ctx, maxEvents, inFlight);
   }
   applyVerdicts(batchId: string, verdicts: readonly Verdict[]) {
     return sync.applyVerdicts(this.#ctx, batchId, verdicts);

@@ -31,19 +31,23 @@ const BATCH_ENVELOPE_BYTES = 200;
  * MAX_BATCH_EVENTS pending events that fit one frame (at least one event, which may need chunks).
  * Rows that cannot be read back are quarantined on the way, in the same transaction.
  */
-export function nextBatch(ctx: StoreContext, maxEvents = MAX_BATCH_EVENTS): Batch | null {
+export function nextBatch(ctx: StoreContext, maxEvents = MAX_BATCH_EVENTS, inFlight: ReadonlySet<string> = new Set()): Batch | null {
   return ctx.db.transaction((): Batch | null => {
+    const skipped = new Set(inFlight);
     for (;;) {
       const unanswered = ctx
-        .stmt("SELECT batch_id FROM sync_queue WHERE sync_status = 'sent' ORDER BY position LIMIT 1")
-        .get() as { batch_id: string } | undefined;
-      if (!unanswered) break;
+        .stmt("SELECT batch_id FROM sync_queue WHERE sync_status = 'sent' GROUP BY batch_id ORDER BY MIN(position)")
+        .all()
+        .map((r) => (r as { batch_id: string }).batch_id)
+        .find((id) => !skipped.has(id));
+      if (unanswered === undefined) break;
+      skipped.add(unanswered);
       const rows = ctx
         .stmt("SELECT * FROM sync_queue WHERE batch_id = ? AND sync_status = 'sent' ORDER BY position")
-        .all(unanswered.batch_id) as QueueRow[];
+        .all(unanswered) as QueueRow[];
       // The same id again, without what was quarantined: the server answers each event on its own (I3).
       const events = readableEvents(ctx, rows).map((r) => r.event);
-      if (events.length > 0) return { batch_id: unanswered.batch_id, events };
+      if (events.length > 0) return { batch_id: unanswered, events };
     }
     for (;;) {
       const rows = ctx.stmt("SELECT * FROM sync_queue WHERE sync_status = 'pending' ORDER BY position LIMIT ?").all(maxEvents) as QueueRow[];

@@ -203,3 +203,74 @@ export function posCorrection(ctx: StoreContext, originalId: string, raw: Correc
 
 export const posVoid = (ctx: StoreContext, id: string, reason: string) => enqueue(ctx, "pos_order", id, "void", { reason });
 
+
+// ───────────────────────────── one write, or many in one transaction ─────────────────────────────
+
+/** Every write the app can make, one payload per kind; the store validates each payload fully. */
+export type StoreWrite =
+  | { kind: "pos_sale"; input: SaleInput }
+  | { kind: "pos_correction"; id: string; input: CorrectionInput }
+  | { kind: "pos_void"; id: string; reason: string }
+  | { kind: "project_create"; data: ProjectData }
+  | { kind: "project_update"; id: string; patch: ProjectPatch }
+  | { kind: "project_delete"; id: string; reason: string }
+  | { kind: "media_selection"; id: string; selection: MediaSelection }
+  | { kind: "invoice_create"; data: InvoiceCreate }
+  | { kind: "invoice_update"; id: string; patch: InvoicePatch }
+  | { kind: "invoice_void"; id: string; reason: string };
+
+export function write(ctx: StoreContext, action: StoreWrite): WriteOutcome {
+  switch (action.kind) {
+    case "pos_sale":
+      return posSale(ctx, action.input);
+    case "pos_correction":
+      return posCorrection(ctx, action.id, action.input);
+    case "pos_void":
+      return posVoid(ctx, action.id, action.reason);
+    case "project_create":
+      return createProject(ctx, action.data);
+    case "project_update":
+      return updateProject(ctx, action.id, action.patch);
+    case "project_delete":
+      return deleteProject(ctx, action.id, action.reason);
+    case "media_selection":
+      return setMediaSelection(ctx, action.id, action.selection);
+    case "invoice_create":
+      return createInvoice(ctx, action.data);
+    case "invoice_update":
+      return updateInvoice(ctx, action.id, action.patch);
+    case "invoice_void":
+      return voidInvoice(ctx, action.id, action.reason);
+  }
+}
+
+/** A bulk write refused: nothing of it was written; `index` names the write that was refused. */
+export type BulkWriteError = WriteError & { index: number };
+
+/**
+ * N writes in ONE local transaction (imports, a Smart Select of a folder): each is still its own
+ * queued event with its own id, validated exactly as a single write. All or nothing: the first
+ * refused write rolls every one back and is named by its index.
+ */
+export function writeMany(ctx: StoreContext, actions: readonly StoreWrite[]): Result<Written[], BulkWriteError> {
+  try {
+    return ctx.db.transaction((): Result<Written[], BulkWriteError> => {
+      const done: Written[] = [];
+      actions.forEach((action, index) => {
+        const outcome = write(ctx, action);
+        if (!outcome.ok) throw new BulkRollback({ ...outcome.error, index });
+        done.push(outcome.value);
+      });
+      return ok(done);
+    })();
+  } catch (e) {
+    if (e instanceof BulkRollback) return err(e.error);
+    throw e;
+  }
+}
+
+class BulkRollback extends Error {
+  constructor(readonly error: BulkWriteError) {
+    super("bulk write rolled back");
+  }
+}

@@ -52,6 +52,19 @@ describe("local writes (I1)", () => {
     expect(a.createProject(ex.project).ok).toBe(true);
   });
 
+  it("write many in one transaction, each its own queued event; a refused one rolls back all and is named", async () => {
+    const { a } = await setup();
+    const many = ok(a.writeMany([1, 2, 3].map((n) => ({ kind: "project_create" as const, data: { ...ex.project, title: `Import ${n}` } }))));
+    expect(new Set(many.map((w) => w.event.id)).size).toBe(3);
+    expect(rows(a)).toEqual({ queue: 3, views: 3, log: 3 });
+    const bad = a.writeMany([
+      { kind: "project_create", data: { ...ex.project, title: "Fine" } },
+      { kind: "project_create", data: { ...ex.project, title: "" } },
+    ]);
+    expect(!bad.ok && bad.error).toMatchObject({ index: 1, code: "invalid_payload", detail: { field: "title" } });
+    expect(rows(a)).toEqual({ queue: 3, views: 3, log: 3 });
+  });
+
   it("refuse invalid input with the field and a reason, and queue nothing", async () => {
     const { a } = await setup();
     const r = a.createProject({ ...ex.project, title: "" });
@@ -184,6 +197,21 @@ describe("sync through a real branch core", () => {
     const first = a.nextBatch()!;
     const again = a.nextBatch()!;
     expect(again).toEqual(first);
+  });
+
+  it("a batch in flight is not sent again; the next pending events form the next batch", async () => {
+    const { a } = await setup();
+    ok(a.createProject(ex.project));
+    ok(a.createProject({ ...ex.project, title: "Second" }));
+    ok(a.createProject({ ...ex.project, title: "Third" }));
+    const first = a.nextBatch(1)!;
+    const second = a.nextBatch(1, new Set([first.batch_id]))!;
+    expect(second.batch_id).not.toBe(first.batch_id);
+    expect(second.events[0]!.id).not.toBe(first.events[0]!.id);
+    // After a reconnect nothing is in flight: the oldest unanswered batch goes first, then the next.
+    expect(a.nextBatch(1)).toEqual(first);
+    expect(a.nextBatch(1, new Set([first.batch_id]))).toEqual(second);
+    expect(a.nextBatch(1, new Set([first.batch_id, second.batch_id]))!.events[0]!.payload).toMatchObject({ title: "Third" });
   });
 
   it("a lost verdict is recovered from the change stream", async () => {
