@@ -20,7 +20,7 @@ const floor = (files, banned, why, extra = []) => ({
 });
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "node_modules/**", "bench/results/**", "**/*.js", "**/*.mjs", "**/*.cjs", ".wrangler/**"] },
+  { ignores: ["**/dist/**", "node_modules/**", "bench/results/**", "**/*.js", "**/*.mjs", "**/*.cjs", "**/.wrangler/**"] },
   {
     files: ["**/*.ts", "**/*.tsx"],
     languageOptions: {
