@@ -39,6 +39,7 @@ export interface EngineOptions {
   yieldToEventLoop?: SessionOptions["yieldToEventLoop"];
   newRequestId?: SessionOptions["newRequestId"];
   pullPageLimit?: SessionOptions["pullPageLimit"];
+  maxBatchEvents?: SessionOptions["maxBatchEvents"];
 }
 
 /**
@@ -91,6 +92,7 @@ export class SyncEngine {
           yieldToEventLoop: options.yieldToEventLoop,
           newRequestId: options.newRequestId,
           pullPageLimit: options.pullPageLimit,
+          maxBatchEvents: options.maxBatchEvents,
         }),
       },
       actions: { conflictsRaised: () => options.onConflicts?.() },

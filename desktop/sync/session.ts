@@ -58,11 +58,14 @@ export interface SessionOptions {
    * `yieldToEventLoop`: how applying changes yields between slices (default: `setImmediate`).
    * `newRequestId`: the `request_id` of a pull (default: `crypto.randomUUID`).
    * `pullPageLimit`: `limit` of a pull (default: MAX_PULL_PAGE_CHANGES); smaller pages exercise paging.
+   * `maxBatchEvents`: events per push at most (default: MAX_BATCH_EVENTS); smaller batches put
+   * several in flight with few writes.
    */
   timers?: SessionTimers;
   yieldToEventLoop?: () => Promise<void>;
   newRequestId?: () => string;
   pullPageLimit?: number;
+  maxBatchEvents?: number;
 }
 
 export const DEFAULT_SLICE_SIZE = 100;
@@ -347,7 +350,7 @@ class Session {
    * a connection's frames one at a time, in arrival order, and answers in the same order.
    */
   async #pushNext(inFlight: readonly string[]): Promise<SessionEvent> {
-    const batch = this.o.store.nextBatch(undefined, new Set(inFlight));
+    const batch = this.o.store.nextBatch(this.o.maxBatchEvents, new Set(inFlight));
     if (!batch) return { type: "SESSION.QUEUE_EMPTY" };
     const batchId = batch.batch_id;
     // The store makes a batch id like an event id (and it doubles as the upload's transfer id).
