@@ -92,6 +92,7 @@ export interface SyncContext {
    * and the machine pulls before pushing again (I7).
    */
   rejectedBatches: readonly ConflictsRaised[];
+  /** The window: input.maxBatchesInFlight, else MAX_BATCHES_IN_FLIGHT (at least 1). */
   maxBatchesInFlight: number;
   /** The last close the session reported (socket closed or connect refused). */
   lastClose: { code: number; reason: string } | null;
@@ -428,7 +429,10 @@ export const syncMachine = setup({
           },
         },
 
-        /** Batches in flight, and no more go out for now (the window is full, or the queue was empty). */
+        /**
+         * Batches in flight, and no more go out for now: the window is full, a chunked batch is out,
+         * a rejection waits for its pull, or the queue was found empty.
+         */
         awaitingVerdicts: {
           on: {
             "SESSION.VERDICTS_APPLIED": [
