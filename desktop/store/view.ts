@@ -158,7 +158,7 @@ export function refreshOpenViews(ctx: StoreContext): void {
   for (const { entity_id } of ids) refreshView(ctx, entity_id);
 }
 
-function upsertView(ctx: StoreContext, entity: Entity, status: "synced" | "pending" | "rejected"): void {
+export function upsertView(ctx: StoreContext, entity: Entity, status: "synced" | "pending" | "rejected"): void {
   ctx
     .stmt(
       `INSERT INTO view_entities (entity_id, entity_type, deleted, status, title, body, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
