@@ -99,8 +99,8 @@ export interface VerdictSummary {
   open_in_batch: number;
 }
 
-/** A verdict's queue row, with what decides whether its confirmation can be applied as a set. */
-interface VerdictRow extends QueueRow {
+/** A verdict's queue row (what a set needs of it), with what decides whether its confirmation can be applied as a set. */
+interface VerdictRow extends Pick<QueueRow, "id" | "entity_type" | "entity_id" | "sync_status"> {
   /** How many events on the row's entity are open (pending or sent), this one included. */
   open_on_entity: number;
   base_version_now: number | null;
@@ -121,7 +121,7 @@ export function applyVerdicts(ctx: StoreContext, batchId: string, verdicts: read
   return ctx.db.transaction((): VerdictSummary => {
     const rows = new Map<string, VerdictRow>();
     const read = ctx.stmt(
-      `SELECT q.*,
+      `SELECT q.id, q.entity_type, q.entity_id, q.sync_status,
          (SELECT COUNT(*) FROM sync_queue o WHERE o.entity_id = q.entity_id AND o.sync_status IN ('pending', 'sent')) AS open_on_entity,
          b.version AS base_version_now, v.status AS view_status, v.body ->> '$.version' AS view_version
        FROM json_each(?) AS j
@@ -310,10 +310,15 @@ export function applyChanges(ctx: StoreContext, changes: readonly Change[]): { a
   return ctx.db.transaction(() => {
     let at = cursor(ctx);
     const ids = JSON.stringify([...new Set(changes.map((c) => c.entity_id))]);
+    // By entity (queue_by_entity), never by state: without statistics SQLite would otherwise walk
+    // every pending event of the queue for each slice, and a device pushing a long queue gets its
+    // own commits back while thousands are still pending.
     const withOpen = new Set(
-      (ctx.stmt("SELECT DISTINCT entity_id FROM sync_queue WHERE entity_id IN (SELECT value FROM json_each(?)) AND sync_status IN ('pending', 'sent')").all(ids) as Array<{ entity_id: string }>).map(
-        (r) => r.entity_id,
-      ),
+      (
+        ctx
+          .stmt("SELECT DISTINCT entity_id FROM sync_queue INDEXED BY queue_by_entity WHERE entity_id IN (SELECT value FROM json_each(?)) AND sync_status IN ('pending', 'sent')")
+          .all(ids) as Array<{ entity_id: string }>
+      ).map((r) => r.entity_id),
     );
     const baseVersion = new Map(
       (ctx.stmt("SELECT entity_id, version FROM base_entities WHERE entity_id IN (SELECT value FROM json_each(?))").all(ids) as Array<{ entity_id: string; version: number }>).map(
