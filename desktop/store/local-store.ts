@@ -123,6 +123,13 @@ export class LocalStore {
     // close), so a local write never pays for copying the WAL back into the database (I1, I8).
     db.pragma("wal_autocheckpoint = 0");
     db.pragma("foreign_keys = ON");
+    // SQLite's page cache, 32 MiB instead of its default 2 MiB (SQLITE_DEFAULT_CACHE_SIZE). Base and
+    // view rows are keyed by random ids, so a pull or a verdict touches pages all over a branch's
+    // tables; with 2 MiB, a branch of 100,000 entities (~70 MB of file) reread pages from the OS on
+    // nearly every row. Pulling 100,000 changes: 51-55 → 43-48 µs of CPU a change and 10-11 → 6.4-9.3 s on
+    // the bench machine (64 MiB: 39 µs, 7.8 s). Memory is taken only as pages are read, so a small
+    // store stays small.
+    db.pragma("cache_size = -32768");
     migrate(db);
     return new LocalStore(db, opts);
   }
