@@ -8,8 +8,19 @@
  * The profiler's own cost makes the profiled run slower: profiles are for proportions, the CPU
  * figure is from a run without it. Not part of `npm run bench`; a tool for docs/benchmarks.md.
  *
- *   npx tsx bench/workerd-profile.ts [--events 10000] [--profile] [--no-baseline] [--interval-us 100] [--out FILE.cpuprofile]
+ * V8's sampler is wall-clock: on a loaded machine a sample lands where the thread waits as well as
+ * where it computes (SQLite's file I/O above all). `--perf FILE` records the workerd process with
+ * Linux perf instead (CPU time only, native frames: SQLite, V8's JSON, GC; JIT code is unnamed),
+ * for `perf report -i FILE`.
+ *
+ * Without --no-baseline, `--reps` pushes of each (baseline, then ours, alternated) give the ratio;
+ * `--fresh` pushes once on a fresh workerd (peak RSS as bench/sync.ts measures it). Each measurement
+ * runs until workerd idles, so that what a push sets off (a snapshot export) is counted with it.
+ *
+ *   npx tsx bench/workerd-profile.ts [--events 10000] [--reps 3] [--no-baseline] [--fresh] [--profile] [--interval-us 100] [--out FILE.cpuprofile] [--perf FILE]
  */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { readFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -28,8 +39,12 @@ const arg = (name: string, fallback: string) => {
 const EVENTS = Number(arg("events", "10000"));
 const PROFILE = process.argv.includes("--profile");
 const BASELINE = !process.argv.includes("--no-baseline");
+const REPS = Number(arg("reps", "3"));
+/** One push on a fresh workerd, nothing else: its peak RSS is comparable with bench/sync.ts's. */
+const FRESH = process.argv.includes("--fresh");
 const INTERVAL_US = Number(arg("interval-us", "100"));
 const OUT = arg("out", "");
+const PERF = arg("perf", "");
 const INSPECTOR_PORT = 9300 + Math.floor(Math.random() * 500);
 
 /** CPU seconds (user + system) of the workerd processes this process started. */
@@ -67,14 +82,24 @@ function workerdPids(): string[] {
   return mine.filter((pid) => comm.get(pid)?.includes("workerd"));
 }
 
-async function measure(label: string, run: () => Promise<number>): Promise<void> {
+/** Runs a push and prints its workerd CPU per event (returned, µs), wall time and workerd's peak RSS. */
+async function measure(label: string, run: () => Promise<number>): Promise<number> {
   const sampler = sampleWorkerdPeak();
   const before = workerdCpuS();
   const started = performance.now();
   const n = await run();
   const ms = performance.now() - started;
+  // What the push set off after its last frame (a snapshot export is due at 10,000 commits) is its
+  // cost too: workerd is measured until it idles, so that it never lands on the next measurement.
+  for (let last = workerdCpuS(); ; ) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const now = workerdCpuS();
+    if (now - last < 0.02) break;
+    last = now;
+  }
   const cpu = workerdCpuS() - before;
   console.log(`${label}: ${n.toLocaleString("en-US")} events in ${Math.round(ms)} ms; workerd CPU ${cpu.toFixed(2)} s = ${Math.round((cpu * 1e6) / n)} µs/event; workerd peak RSS ${sampler.stop()} MB`);
+  return (cpu * 1e6) / n;
 }
 
 function open(url: string): Promise<WebSocket> {
@@ -308,14 +333,28 @@ async function main(): Promise<void> {
   try {
     await worker.ready;
     const origin = (await worker.url).origin;
-    if (BASELINE) {
-      await measure("baseline DO", () => pushBaseline(origin, EVENTS)); // warm-up: the isolate compiles, SQLite files grow
-      await measure("baseline DO", () => pushBaseline(origin, EVENTS));
+    if (FRESH) await measure("StudioVault DO (fresh workerd)", () => pushOurs(origin, "fresh", EVENTS));
+    else await measure("StudioVault DO (warm-up)", () => pushOurs(origin, "warm", Math.min(EVENTS, 2_000)));
+    if (BASELINE && !FRESH) {
+      // Alternated, so that a noisy neighbour (this machine is shared) weighs on both alike.
+      await measure("baseline DO (warm-up)", () => pushBaseline(origin, Math.min(EVENTS, 2_000)));
+      const ratios: number[] = [];
+      for (let rep = 0; rep < REPS; rep++) {
+        const base = await measure("baseline DO", () => pushBaseline(origin, EVENTS));
+        const ours = await measure("StudioVault DO", () => pushOurs(origin, `rep-${rep}`, EVENTS));
+        ratios.push(ours / base);
+      }
+      const median = [...ratios].sort((x, y) => x - y)[Math.floor(ratios.length / 2)]!;
+      console.log(`StudioVault/baseline workerd CPU per event: ${ratios.map((r) => r.toFixed(2)).join(", ")} (median ${median.toFixed(2)})`);
     }
-    await measure("StudioVault DO (warm-up)", () => pushOurs(origin, "warm", Math.min(EVENTS, 2_000)));
     const profiler = PROFILE ? await Profiler.attach(INSPECTOR_PORT) : null;
     await profiler?.start(INTERVAL_US);
-    await measure("StudioVault DO", () => pushOurs(origin, "measured", EVENTS));
+    const perf = PERF ? spawn("perf", ["record", "-F", "997", "-g", "-o", PERF, "-p", workerdPids().join(",")], { stdio: "inherit" }) : null;
+    if (profiler || perf) await measure("StudioVault DO (profiled)", () => pushOurs(origin, "profiled", EVENTS));
+    if (perf) {
+      perf.kill("SIGINT");
+      await once(perf, "exit");
+    }
     const profile = await profiler?.stop();
     if (profile) {
       if (OUT) writeFileSync(OUT, JSON.stringify(profile));
