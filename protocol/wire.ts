@@ -15,10 +15,15 @@ export interface DecodeError {
   message: string;
 }
 
-/** UTF-8 length of a string without allocating its encoding. */
+/** The first character outside ASCII, if any: found by the regex engine, many times faster than a loop in JS. */
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** UTF-8 length of a string without allocating its encoding. ASCII text (most frames) is its length. */
 export function utf8ByteLength(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
+  const first = text.search(NON_ASCII);
+  if (first === -1) return text.length;
+  let bytes = first;
+  for (let i = first; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x80) bytes += 1;
     else if (c < 0x800) bytes += 2;
@@ -40,7 +45,8 @@ export function frameText(
   raw: string | ArrayBuffer | ArrayBufferView,
   limitBytes: number = FRAME_LIMIT_BYTES,
 ): Result<string, DecodeError> {
-  const size = typeof raw === "string" ? utf8ByteLength(raw) : raw.byteLength;
+  // A string of at most limit/3 UTF-16 units is at most `limitBytes` of UTF-8: only a longer one is counted.
+  const size = typeof raw === "string" ? (raw.length <= limitBytes / 3 ? raw.length : utf8ByteLength(raw)) : raw.byteLength;
   if (size > limitBytes) {
     return err({ code: "frame_too_large", message: `frame is ${size} bytes; the limit is ${limitBytes} bytes` });
   }

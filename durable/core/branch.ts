@@ -16,7 +16,7 @@ import { rejectionHead, rejectionsAfter } from "./rejections.js";
 import { issueEnrollment, type IssueOutcome, redeemEnrollment, type RedeemOutcome } from "./enrollments.js";
 import { readEntityVersion } from "./entity-store.js";
 import { migrate } from "./migrations.js";
-import { pullPage } from "./pull.js";
+import { pageMessageText, pullPage, readPage } from "./pull.js";
 import { headSeq } from "./log.js";
 import { eventBytesAtMost } from "./decide.js";
 import { type PushedEvent, type PushOutcome, pushBatch } from "./push.js";
@@ -159,6 +159,11 @@ export class BranchCore {
 
   pull(since: number, limit: number, requestId: string): Changes {
     return pullPage(this.sql, since, Math.min(limit, MAX_PULL_PAGE_CHANGES), requestId);
+  }
+
+  /** The same page as pull(), as the JSON text of its `changes` message, entities never parsed. */
+  pullText(since: number, limit: number, requestId: string): string {
+    return pageMessageText(readPage(this.sql, since, Math.min(limit, MAX_PULL_PAGE_CHANGES)), requestId);
   }
 
   audit(entry: AuditEntry): void {
