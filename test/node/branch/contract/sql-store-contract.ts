@@ -153,6 +153,8 @@ export function sqlStoreContract(name: string, driver: SqlStoreDriver): void {
           { event_id: id(4), status: "confirmed" },
         ]);
         expect(sql.all("SELECT * FROM verdicts ORDER BY event_id")).toEqual(before);
+        // Entities are read by id only: no index by type is kept up on every create.
+        expect(sql.all("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entities' AND name NOT LIKE 'sqlite_autoindex%'")).toEqual([]);
       }));
   });
 }
