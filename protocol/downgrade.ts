@@ -14,9 +14,15 @@ import type { Change, ServerMessage, Verdict } from "./messages.js";
 /** The first version whose entities and verdicts carry invoice numbers, and rejections their `last_change`. */
 export const INVOICE_NUMBERS_SINCE = 5;
 
+/**
+ * Whether a client of `version` is sent every message as it is (serverMessageFor changes nothing): a
+ * sender may then build a frame's text itself, from stored JSON, instead of serializing the message.
+ */
+export const sentAsIs = (version: number): boolean => version >= INVOICE_NUMBERS_SINCE;
+
 /** `message` in the shape a client of `version` reads; the same object when nothing differs. */
 export function serverMessageFor(version: number, message: ServerMessage): ServerMessage {
-  if (version >= INVOICE_NUMBERS_SINCE) return message;
+  if (sentAsIs(version)) return message;
   switch (message.type) {
     case "verdicts":
       return { ...message, verdicts: message.verdicts.map(verdictBeforeV5) };

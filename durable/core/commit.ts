@@ -10,11 +10,11 @@ import { recordAudit } from "./audit.js";
 import { type Rejection, rejectedVerdict } from "./decide.js";
 import { readEntity, writeEntity } from "./entity-store.js";
 import { lastChangeOf, REASON_AUDIT_PREFIX } from "./last-change.js";
-import { appendChange } from "./log.js";
+import { appendChange, type LoggedChange } from "./log.js";
 import { ledgerAddOrder, ledgerAddVoid } from "./ledger-days.js";
 import { recordRejectionRow } from "./rejections.js";
 import type { SqlStore } from "./sql.js";
-import { recordConfirmed, recordRejected, REJECTIONS_WITH_ENTITY } from "./verdicts.js";
+import { recordRejected, REJECTIONS_WITH_ENTITY } from "./verdicts.js";
 
 export interface CommitContext {
   sql: SqlStore;
@@ -25,7 +25,8 @@ export interface CommitContext {
   timeZone: string;
 }
 
-export function commitEvent(ctx: CommitContext, event: TypedEvent, entity: Entity, seq: number, text: string): { verdict: ConfirmedVerdict; change: Change } {
+/** `text` is the entity as JSON (JSON.stringify(entity)): stored as it is, and spliced into the change's text. */
+export function commitEvent(ctx: CommitContext, event: TypedEvent, entity: Entity, seq: number, text: string): { verdict: ConfirmedVerdict; logged: LoggedChange } {
   const { sql, actor } = ctx;
   const at = new Date(ctx.nowMs).toISOString();
   writeEntity(sql, entity, seq, text);
@@ -41,7 +42,7 @@ export function commitEvent(ctx: CommitContext, event: TypedEvent, entity: Entit
     entity,
     committed_at: at,
   } satisfies Change;
-  appendChange(sql, change);
+  const logged: LoggedChange = { change, json: appendChange(sql, change, text) };
   let receipt: number | null = null;
   if (entity.entity_type === "pos_order" && event.entity_type === "pos_order") {
     if (event.operation === "create") {
@@ -103,8 +104,8 @@ export function commitEvent(ctx: CommitContext, event: TypedEvent, entity: Entit
     official_receipt_no: receipt,
     official_invoice_no: invoiceNo,
   };
-  recordConfirmed(sql, verdict, actor.device_id, at);
-  return { verdict, change };
+  // Nothing more is stored for the verdict: the change row and the POS and invoice rows above are it (verdicts.ts).
+  return { verdict, logged };
 }
 
 const invoiceNumbered = (sql: SqlStore, entityId: string) => sql.one("SELECT 1 AS n FROM invoice_numbers WHERE entity_id = ?", entityId) !== undefined;

@@ -27,18 +27,28 @@ export function entityHead(sql: SqlStore, entityId: string): EntityHead | undefi
 
 /** One immutable version. Our own storage holds only validated entities, so it is not re-validated. */
 export function readEntityVersion(sql: SqlStore, entityId: string, version: number): Entity | null {
-  const parts = sql.all<{ body: string }>(
-    "SELECT body FROM entity_versions WHERE entity_id = ? AND version = ? ORDER BY part",
-    entityId,
-    version,
-  );
-  if (parts.length === 0) return null;
-  return JSON.parse(parts.length === 1 ? parts[0]!.body : parts.map((p) => p.body).join("")) as Entity;
+  const text = readEntityVersionText(sql, entityId, version);
+  return text === null ? null : (JSON.parse(text) as Entity);
 }
 
+/** One immutable version as stored: JSON.stringify of the entity (writeEntity), never parsed here. */
+export function readEntityVersionText(sql: SqlStore, entityId: string, version: number): string | null {
+  return joined(sql.all<{ body: string }>("SELECT body FROM entity_versions WHERE entity_id = ? AND version = ? ORDER BY part", entityId, version));
+}
+
+/** The text of stored parts, in order; null when there are none. */
+const joined = (parts: ReadonlyArray<{ body: string }>): string | null =>
+  parts.length === 0 ? null : parts.length === 1 ? parts[0]!.body : parts.map((p) => p.body).join("");
+
+/** The current version of an entity (its tombstone if deleted), or null: one statement. */
 export function readEntity(sql: SqlStore, entityId: string): Entity | null {
-  const head = entityHead(sql, entityId);
-  return head ? readEntityVersion(sql, entityId, head.version) : null;
+  const parts = sql.all<{ body: string }>(
+    `SELECT v.body FROM entities e JOIN entity_versions v ON v.entity_id = e.entity_id AND v.version = e.version
+     WHERE e.entity_id = ? ORDER BY v.part`,
+    entityId,
+  );
+  const text = joined(parts);
+  return text === null ? null : (JSON.parse(text) as Entity);
 }
 
 /** Stores a new version and moves the entity's pointer to it. Call inside a transaction. */

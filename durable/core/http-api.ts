@@ -10,12 +10,13 @@
  */
 import { z } from "zod";
 import { type BranchAction, canDo, DeviceId, EventId, IsoDate } from "../../domain/index.js";
-import { ConflictResolutionRequest, decodeWith, FRAME_LIMIT_BYTES, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, MAX_PULL_PAGE_CHANGES, PushFrame, RevokeRequest, serverMessageFor, type Change, type CloseReason, type SnapshotManifest } from "../../protocol/index.js";
+import { ConflictResolutionRequest, decodeWith, FRAME_LIMIT_BYTES, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, MAX_PULL_PAGE_CHANGES, PushFrame, RevokeRequest, serverMessageFor, type CloseReason, type SnapshotManifest } from "../../protocol/index.js";
 import type { DeviceClaims } from "../../protocol/token.js";
 import { type EnrollmentAnswerHost, enroll, issueEnrollment } from "./enrollment-api.js";
 import { decodeSegment, intParam, parseBody } from "../http.js";
 import type { Actor } from "./actor.js";
 import type { BranchCore } from "./branch.js";
+import type { LoggedChange } from "./log.js";
 import { answerDashboard } from "./dashboard-api.js";
 import { changeSettings, readSettings } from "./settings-api.js";
 
@@ -36,7 +37,7 @@ export interface ApiAnswer {
 
 export interface ApiHost extends EnrollmentAnswerHost {
   /** Commits made over HTTP go live to the branch's sockets too. */
-  publish(changes: readonly Change[]): void;
+  publish(changes: readonly LoggedChange[]): void;
   /** A revoked device's open sockets are closed at once. */
   disconnectDevice(deviceId: string, reason: CloseReason, message: string): void;
   /** Exports a snapshot now (R2) and records it. */
@@ -98,7 +99,7 @@ export class BranchHttpApi {
     if (version === null) return badVersion(url);
     const frame = decodeWith(PushFrame, text, FRAME_LIMIT_BYTES);
     if (!frame.ok) return answer(frame.error.code === "frame_too_large" ? 413 : 400, { error: frame.error.code, message: frame.error.message });
-    const outcome = this.core.push(actor, frame.value.events);
+    const outcome = this.core.push(actor, frame.value.events, FRAME_LIMIT_BYTES);
     this.host.publish(outcome.changes);
     return answer(200, serverMessageFor(version, { type: "verdicts", batch_id: frame.value.batch_id, verdicts: outcome.verdicts }));
   }

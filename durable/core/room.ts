@@ -10,13 +10,14 @@
  * Storage work is synchronous, but hashing chunks awaits WebCrypto, and without the queue a second
  * frame could be handled in that gap and reorder a device's messages.
  */
-import { type Change, CHUNK_RAW_BYTES, MAX_OBSERVED_REJECTIONS, MAX_WATCHED_DEVICES, type Observed, type Status, type Watch, Chunk as ChunkSchema, type Chunk, CLOSE_CODES, type CloseReason, decodeClientFrame, type ErrorMessage, FRAME_LIMIT_BYTES, type Hello, joinPieces, type Live, LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_UNANSWERED_POKES, MAX_PULL_PAGE_CHANGES, MIN_SUPPORTED_PROTOCOL_VERSION, type MessageErrorCode, PROTOCOL_VERSION, Pull, type PushFrame, type ServerMessage, splitIntoChunks, type Verdict, utf8ByteLength, verifyChunk, type Welcome, decodeWith, frameText, parseJson, PushFrame as PushFrameSchema, MAX_ASSEMBLED_MESSAGE_BYTES, serverMessageFor } from "../../protocol/index.js";
+import { CHUNK_RAW_BYTES, MAX_OBSERVED_REJECTIONS, MAX_WATCHED_DEVICES, type Observed, type Status, type Watch, Chunk as ChunkSchema, type Chunk, CLOSE_CODES, type CloseReason, decodeClientFrame, type ErrorMessage, FRAME_LIMIT_BYTES, type Hello, joinPieces, type Live, LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_UNANSWERED_POKES, MAX_PULL_PAGE_CHANGES, MIN_SUPPORTED_PROTOCOL_VERSION, type MessageErrorCode, PROTOCOL_VERSION, Pull, type PushFrame, type ServerMessage, splitIntoChunks, type Verdict, utf8ByteLength, verifyChunk, type Welcome, decodeWith, frameText, parseJson, PushFrame as PushFrameSchema, MAX_ASSEMBLED_MESSAGE_BYTES, sentAsIs, serverMessageFor } from "../../protocol/index.js";
 import { canDo, type DeviceId, type Role, type TransferId, type UserId } from "../../domain/index.js";
 import { bytesFromBase64 } from "../../lib/bytes.js";
 import { unreachable } from "../../lib/result.js";
 import type { DeviceClaims } from "../../protocol/token.js";
 import type { Actor } from "./actor.js";
 import type { BranchCore } from "./branch.js";
+import type { LoggedChange } from "./log.js";
 
 /** Who a connection is, from its verified token: fixed for the connection's life. */
 interface SessionIdentity {
@@ -274,18 +275,20 @@ export class BranchRoom {
   }
 
   /** Sends committed changes to every open connection of the branch (the pusher too: its cursor needs them). */
-  publish(changes: readonly Change[]): void {
+  publish(changes: readonly LoggedChange[]): void {
     if (changes.length === 0) return;
-    const head = changes[changes.length - 1]!.seq;
-    const live: Live = { type: "live", changes: changes as Change[], head } as Live;
+    const head = changes[changes.length - 1]!.change.seq;
     const poke = JSON.stringify({ type: "poke", head });
-    // One text per version spoken (older clients get older entities, protocol/downgrade.ts), made once.
+    // One text per version spoken, made once: from the changes' own text where the version takes the
+    // message as it is, else serialized in the older shape (older entities, protocol/downgrade.ts).
     const texts = new Map<number, string>();
     const textFor = (version: number) => {
       let text = texts.get(version);
       if (text === undefined) {
-        text = JSON.stringify(serverMessageFor(version, live));
-        if (changes.length > MAX_BATCH_EVENTS || utf8ByteLength(text) > FRAME_LIMIT_BYTES) text = poke;
+        text = sentAsIs(version)
+          ? `{"type":"live","changes":[${changes.map((c) => c.json).join(",")}],"head":${head}}`
+          : JSON.stringify(serverMessageFor(version, { type: "live", changes: changes.map((c) => c.change), head } as Live));
+        if (changes.length > MAX_BATCH_EVENTS || !fitsFrame(text)) text = poke;
         texts.set(version, text);
       }
       return text;
@@ -347,10 +350,11 @@ export class BranchRoom {
 
     switch (message.type) {
       case "push":
-        return this.#push(peer, actor, message);
+        return this.#push(peer, actor, message, FRAME_LIMIT_BYTES);
       case "pull":
         // Pulling from `since`, the device has applied everything up to it: its cursor (the dashboard's lag).
         if (message.since <= this.core.head() && this.core.recordPullCursor(session.device_id, message.since)) this.#changedDevices.add(session.device_id);
+        if (sentAsIs(session.protocol_version)) return this.#sendText(peer, this.core.pullText(message.since, message.limit, message.request_id));
         return this.#send(peer, this.core.pull(message.since, message.limit, message.request_id));
       case "chunk":
         return this.#chunk(peer, actor, message);
@@ -487,8 +491,9 @@ export class BranchRoom {
     return this.#fatal(peer, "protocol_too_new", `protocol ${version} is newer than this server's ${PROTOCOL_VERSION}; retry later`);
   }
 
-  async #push(peer: Peer, actor: Actor, push: PushFrame): Promise<void> {
-    const outcome = this.core.push(actor, push.events);
+  /** `textBytesAtMost`: the limit the push's text was read under (a frame's, or a reassembled upload's). */
+  async #push(peer: Peer, actor: Actor, push: PushFrame, textBytesAtMost: number): Promise<void> {
+    const outcome = this.core.push(actor, push.events, textBytesAtMost);
     // Verdicts first, then live: a client sees its verdicts before its own changes come back.
     for (const verdicts of splitVerdicts(outcome.verdicts)) {
       await this.#send(peer, { type: "verdicts", batch_id: push.batch_id, verdicts } as ServerMessage);
@@ -530,14 +535,18 @@ export class BranchRoom {
       const batchId = frame.error.code === "frame_too_large" ? null : requestIdOf(readFrame(joined.value, MAX_ASSEMBLED_MESSAGE_BYTES));
       return this.#error(peer, "malformed_message", `reassembled upload is not a push: ${frame.error.message}`, batchId ?? transferId);
     }
-    await this.#push(peer, actor, frame.value);
+    await this.#push(peer, actor, frame.value, MAX_ASSEMBLED_MESSAGE_BYTES);
     this.core.dropUpload(transferId);
   }
 
   /** Sends one message, in the version the peer speaks, in chunks when it is larger than a frame. */
   #send(peer: Peer, message: ServerMessage): void | Promise<void> {
-    const text = JSON.stringify(versionOf(peer) === PROTOCOL_VERSION ? message : serverMessageFor(versionOf(peer), message));
-    if (text.length <= FRAME_LIMIT_BYTES / 3 || utf8ByteLength(text) <= FRAME_LIMIT_BYTES) {
+    return this.#sendText(peer, JSON.stringify(versionOf(peer) === PROTOCOL_VERSION ? message : serverMessageFor(versionOf(peer), message)));
+  }
+
+  /** Sends a message's text, already in the version the peer speaks: in chunks when it is larger than a frame. */
+  #sendText(peer: Peer, text: string): void | Promise<void> {
+    if (fitsFrame(text)) {
       peer.send(text);
       return;
     }
@@ -589,6 +598,9 @@ export class BranchRoom {
     }
   }
 }
+
+/** Whether a message's text fits one frame; its UTF-8 is counted only when its length leaves a doubt. */
+const fitsFrame = (text: string): boolean => text.length <= FRAME_LIMIT_BYTES / 3 || utf8ByteLength(text) <= FRAME_LIMIT_BYTES;
 
 /** The version a peer is answered in: its hello's; before its hello (or after its close), today's. */
 const versionOf = (peer: Peer): number => {

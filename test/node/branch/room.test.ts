@@ -336,15 +336,15 @@ describe("watchers (protocol v6)", () => {
   it("a message whose handling fails while storage fails closes that connection only: the room goes on", async () => {
     const a = await open(A);
     const b = await open(B);
-    const core = r.core as unknown as { pull: () => never; recordGone: () => never };
-    const [pull, gone] = [core.pull, core.recordGone];
+    const core = r.core as unknown as { pull: () => never; pullText: () => never; recordGone: () => never };
+    const [pull, pullText, gone] = [core.pull, core.pullText, core.recordGone];
     core.pull = () => {
       throw new Error("disk I/O error");
     };
-    core.recordGone = core.pull;
+    core.pullText = core.recordGone = core.pull;
     await a.deliver({ type: "pull", request_id: f.nextId(), since: 0, limit: 10 }).catch(() => {});
     expect(a.closed).toEqual({ code: 1011, reason: "internal_error" });
-    Object.assign(core, { pull, recordGone: gone });
+    Object.assign(core, { pull, pullText, recordGone: gone });
     await b.deliver({ type: "ping", nonce: 5 });
     expect(await b.received()).toEqual([{ type: "pong", nonce: 5 }]);
   });

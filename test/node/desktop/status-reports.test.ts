@@ -147,7 +147,7 @@ describe("status while connected", () => {
     const events = makeEventFactory(31);
     for (const n of [1, 2]) {
       const outcome = d.room.core.push(actor(DEVICES.B), [events.sale(DEVICES.B, undefined, `T2-00000${n}`)]);
-      d.link.inject({ type: "live", changes: outcome.changes, head: outcome.changes.at(-1)!.seq });
+      d.link.inject({ type: "live", changes: outcome.changes.map((c) => c.change), head: outcome.changes.at(-1)!.change.seq });
       await settle();
     }
     expect(d.store.cursor()).toBe(2);
