@@ -1,7 +1,7 @@
 /**
  * Issue 16's race, side by side with peers in the same run:
  *
- *   npx tsx bench/race.ts [--quick] [--only bare,app,…]
+ *   npx tsx bench/race.ts [--quick] [--only bare,app,…] [--n 10000] [--reps 3]
  *
  * Device B is live; device A writes n records of about 200 bytes (bench/lib/payload.ts) as fast as
  * its system lets it, in batches of 500 where it has batches; then a cold device C joins. Measured
@@ -29,7 +29,9 @@ import { median, round } from "./lib/stats.js";
 import { sampleWorkerdPeak, workerdCpuSeconds } from "./workerd-memory.js";
 
 const quick = process.argv.includes("--quick");
-const PLAN = quick ? { n: 2_000, reps: 1, batch: 500 } : { n: 10_000, reps: 3, batch: 500 };
+const arg = (name: string) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : undefined);
+/** `--n N` and `--reps R` override the plan (for working on one system); the suite uses the plan. */
+const PLAN = { ...(quick ? { n: 2_000, reps: 1 } : { n: 10_000, reps: 3 }), batch: 500, ...(arg("--n") ? { n: arg("--n")! } : {}), ...(arg("--reps") ? { reps: arg("--reps")! } : {}) };
 /** `--only bare,app` runs some systems (for working on them); the suite runs all. */
 const onlyArg = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1]!.split(",") : null;
 const systems = RACE_SYSTEMS.filter((s) => onlyArg === null || onlyArg.includes(s));
