@@ -73,26 +73,29 @@ interface Run {
   device_stall_max_ms: number;
 }
 
+/** A command the race gives a device: a device that hangs fails its repetition instead of the run. */
+const COMMAND_TIMEOUT_MS = 180_000;
+
 /** One repetition of one system on a fresh workerd. */
 async function race(system: RaceSystem, rep: number): Promise<Run> {
   const { n, batch } = PLAN;
   const server = await startServer(undefined, 0, CONFIG);
   const sampler = sampleWorkerdPeak();
+  const devices: DeviceProcess[] = [];
   try {
     const branch = `race-${system}-${rep}`;
-    const b = await device(server, system, branch);
-    const a = await device(server, system, branch);
-    const c = await device(server, system, branch);
-    await b.send({ cmd: "live" });
-    await a.send({ cmd: "live" });
+    for (let i = 0; i < 3; i++) devices.push(await device(server, system, branch));
+    const [b, a, c] = devices as [DeviceProcess, DeviceProcess, DeviceProcess];
+    await b.send({ cmd: "live" }, COMMAND_TIMEOUT_MS);
+    await a.send({ cmd: "live" }, COMMAND_TIMEOUT_MS);
     const cpuBefore = workerdCpuSeconds();
-    const bHas = b.send({ cmd: "has", n });
-    const written = await a.send({ cmd: "write", n, batch });
+    const bHas = b.send({ cmd: "has", n }, COMMAND_TIMEOUT_MS);
+    const written = await a.send({ cmd: "write", n, batch }, COMMAND_TIMEOUT_MS);
     const had = await bHas;
-    const joined = await c.send({ cmd: "join", n });
+    const joined = await c.send({ cmd: "join", n }, COMMAND_TIMEOUT_MS);
     const cpu = workerdCpuSeconds() - cpuBefore;
     const first = written.first_at as number;
-    const last = await Promise.all([a.exit(), b.exit(), c.exit()]);
+    const last = await Promise.all(devices.map((d) => d.exit()));
     return {
       durable_ms: (written.durable_at as number) - first,
       b_has_all_ms: (had.at as number) - first,
@@ -103,16 +106,26 @@ async function race(system: RaceSystem, rep: number): Promise<Run> {
       device_stall_max_ms: Math.max(written.stall_max_ms, had.stall_max_ms, joined.stall_max_ms),
     };
   } finally {
+    for (const d of devices) if (d.child.exitCode === null) d.child.kill();
     sampler.stop();
     await server.stop();
   }
 }
 
 const runs = new Map<RaceSystem, Run[]>(systems.map((s) => [s, []]));
+/** Repetitions that did not finish, and why: reported, never replaced by a figure. */
+const failures: Array<{ system: RaceSystem; rep: number; error: string }> = [];
 console.log(`race: B live, A writes ${PLAN.n.toLocaleString("en-US")} records (batches of ${PLAN.batch} where the system has batches), then cold C joins; ${PLAN.reps} repetition(s), systems alternating`);
 for (let rep = 0; rep < PLAN.reps; rep++) {
   for (const system of systems) {
-    const r = await race(system, rep);
+    let r: Run;
+    try {
+      r = await race(system, rep);
+    } catch (e) {
+      failures.push({ system, rep, error: String(e).slice(0, 500) });
+      console.log(`  ${system.padEnd(10)} FAILED: ${String(e).slice(0, 300)}`);
+      continue;
+    }
     runs.get(system)!.push(r);
     console.log(`  ${system.padEnd(10)} durable ${Math.round(r.durable_ms)} ms, B has all ${Math.round(r.b_has_all_ms)} ms, cold C ${Math.round(r.c_has_all_ms)} ms; workerd CPU ${r.workerd_cpu_s} s, peak ${r.workerd_peak_mb} MB; devices ${r.device_peak_mb} MB, stall ${r.device_stall_max_ms} ms`);
   }
@@ -120,12 +133,13 @@ for (let rep = 0; rep < PLAN.reps; rep++) {
 
 const med = (rs: Run[], key: keyof Run) => round(median(rs.map((r) => r[key])));
 const figures = Object.fromEntries(
-  [...runs].map(([system, rs]): [RaceSystem, RaceFigures & { label: string; device_peak_mb: number; device_stall_max_ms: number }] => {
+  [...runs].filter(([, rs]) => rs.length > 0).map(([system, rs]): [RaceSystem, RaceFigures & { label: string; repetitions: number; device_peak_mb: number; device_stall_max_ms: number }] => {
     const cpu = median(rs.map((r) => r.workerd_cpu_s));
     return [
       system,
       {
         label: RACE_LABELS[system],
+        repetitions: rs.length,
         durable_ms: med(rs, "durable_ms"),
         b_has_all_ms: med(rs, "b_has_all_ms"),
         c_has_all_ms: med(rs, "c_has_all_ms"),
@@ -141,8 +155,9 @@ const figures = Object.fromEntries(
 console.log(`\nmedians of ${PLAN.reps} (ms; workerd CPU over the whole workload; peak RSS the highest seen)`);
 console.log(`  ${"system".padEnd(54)} ${"durable".padStart(8)} ${"B all".padStart(8)} ${"cold C".padStart(8)} ${"CPU s".padStart(6)} ${"µs/ev".padStart(6)} ${"RSS MB".padStart(6)}`);
 for (const [system, f] of Object.entries(figures)) {
-  console.log(`  ${f.label.padEnd(54)} ${String(Math.round(f.durable_ms)).padStart(8)} ${String(Math.round(f.b_has_all_ms)).padStart(8)} ${String(Math.round(f.c_has_all_ms)).padStart(8)} ${String(f.workerd_cpu_s).padStart(6)} ${String(f.workerd_cpu_us_per_event).padStart(6)} ${String(f.workerd_peak_mb).padStart(6)}  (${system})`);
+  console.log(`  ${f.label.padEnd(54)} ${String(Math.round(f.durable_ms)).padStart(8)} ${String(Math.round(f.b_has_all_ms)).padStart(8)} ${String(Math.round(f.c_has_all_ms)).padStart(8)} ${String(f.workerd_cpu_s).padStart(6)} ${String(f.workerd_cpu_us_per_event).padStart(6)} ${String(f.workerd_peak_mb).padStart(6)}  (${system}${f.repetitions < PLAN.reps ? `, ${f.repetitions} of ${PLAN.reps} repetitions` : ""})`);
 }
+for (const f of failures) console.log(`  ${f.system} repetition ${f.rep + 1} failed (not counted): ${f.error.slice(0, 200)}`);
 const commit = (() => {
   try {
     const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
@@ -155,7 +170,7 @@ mkdirSync(path.resolve(import.meta.dirname, "results"), { recursive: true });
 writeFileSync(
   path.resolve(import.meta.dirname, "results", "race.json"),
   JSON.stringify(
-    { benchmark: "race", quick, plan: PLAN, commit, figures, raw: Object.fromEntries(runs), machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gb: round(totalmem() / 2 ** 30), node: process.version }, at: new Date().toISOString() },
+    { benchmark: "race", quick, plan: PLAN, commit, figures, failures, raw: Object.fromEntries(runs), machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gb: round(totalmem() / 2 ** 30), node: process.version }, at: new Date().toISOString() },
     null,
     2,
   ),

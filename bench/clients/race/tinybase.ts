@@ -19,6 +19,13 @@ import { batches, now, type RaceDevice, tick } from "./race-device.js";
  * about three times as long on this machine: 14.5 s against 5.0 s for A's 10,000 records to be
  * durable, one run each, with the other cores' load alike.)
  */
+/**
+ * How long a synchronizer request waits for an answer. TinyBase's default, 1 s, drops a request
+ * silently when it expires and never asks again: on this loaded 2-core machine a cold device's
+ * row diff of 10,000 rows sometimes took longer, and that device never got the rows.
+ */
+const REQUEST_TIMEOUT_S = 30;
+
 const row = (i: number): Row => ({ json: JSON.stringify(benchProject(i)) });
 
 export class TinyBaseRace implements RaceDevice {
@@ -43,7 +50,7 @@ export class TinyBaseRace implements RaceDevice {
     url.protocol = "ws:";
     const ws = new WebSocket(url);
     await new Promise<void>((resolve, reject) => ws.once("open", () => resolve()).once("error", reject));
-    this.#synchronizer = await createWsSynchronizer(this.#store, ws, 1);
+    this.#synchronizer = await createWsSynchronizer(this.#store, ws, REQUEST_TIMEOUT_S);
     await this.#synchronizer.startSync();
   }
 
