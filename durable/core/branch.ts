@@ -18,6 +18,7 @@ import { readEntityVersion } from "./entity-store.js";
 import { migrate } from "./migrations.js";
 import { pullPage } from "./pull.js";
 import { headSeq } from "./log.js";
+import { eventBytesAtMost } from "./decide.js";
 import { type PushedEvent, type PushOutcome, pushBatch } from "./push.js";
 import { type LastSnapshot, NO_SNAPSHOT, snapshotDueAt } from "./snapshot-schedule.js";
 import { type SnapshotCounts, snapshotLines } from "./snapshot-source.js";
@@ -135,8 +136,12 @@ export class BranchCore {
     return headSeq(this.sql);
   }
 
-  push(actor: Actor, events: ReadonlyArray<PushedEvent>): PushOutcome {
-    return pushBatch({ sql: this.sql, nowMs: this.clockMs(), actor, timeZone: this.timeZone() }, events);
+  /**
+   * Decides a batch. `textBytesAtMost` bounds the JSON text the events were read from (the frame
+   * limit for a frame): events that cannot be too large are not serialized to be measured.
+   */
+  push(actor: Actor, events: ReadonlyArray<PushedEvent>, textBytesAtMost = Number.POSITIVE_INFINITY): PushOutcome {
+    return pushBatch({ sql: this.sql, nowMs: this.clockMs(), actor, timeZone: this.timeZone(), eventBytesAtMost: eventBytesAtMost(textBytesAtMost) }, events);
   }
 
   /** Every entity's current version (tombstones included), in id order, a page at a time (I9). */

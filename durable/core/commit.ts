@@ -14,7 +14,7 @@ import { appendChange } from "./log.js";
 import { ledgerAddOrder, ledgerAddVoid } from "./ledger-days.js";
 import { recordRejectionRow } from "./rejections.js";
 import type { SqlStore } from "./sql.js";
-import { recordConfirmed, recordRejected, REJECTIONS_WITH_ENTITY } from "./verdicts.js";
+import { recordRejected, REJECTIONS_WITH_ENTITY } from "./verdicts.js";
 
 export interface CommitContext {
   sql: SqlStore;
@@ -103,7 +103,7 @@ export function commitEvent(ctx: CommitContext, event: TypedEvent, entity: Entit
     official_receipt_no: receipt,
     official_invoice_no: invoiceNo,
   };
-  recordConfirmed(sql, verdict, actor.device_id, at);
+  // Nothing more is stored for the verdict: the change row and the POS and invoice rows above are it (verdicts.ts).
   return { verdict, change };
 }
 

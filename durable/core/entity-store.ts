@@ -32,13 +32,21 @@ export function readEntityVersion(sql: SqlStore, entityId: string, version: numb
     entityId,
     version,
   );
-  if (parts.length === 0) return null;
-  return JSON.parse(parts.length === 1 ? parts[0]!.body : parts.map((p) => p.body).join("")) as Entity;
+  return entityOf(parts);
 }
 
+/** An entity from its stored parts, in order; null when there are none. */
+const entityOf = (parts: ReadonlyArray<{ body: string }>): Entity | null =>
+  parts.length === 0 ? null : (JSON.parse(parts.length === 1 ? parts[0]!.body : parts.map((p) => p.body).join("")) as Entity);
+
+/** The current version of an entity (its tombstone if deleted), or null: one statement. */
 export function readEntity(sql: SqlStore, entityId: string): Entity | null {
-  const head = entityHead(sql, entityId);
-  return head ? readEntityVersion(sql, entityId, head.version) : null;
+  const parts = sql.all<{ body: string }>(
+    `SELECT v.body FROM entities e JOIN entity_versions v ON v.entity_id = e.entity_id AND v.version = e.version
+     WHERE e.entity_id = ? ORDER BY v.part`,
+    entityId,
+  );
+  return entityOf(parts);
 }
 
 /** Stores a new version and moves the entity's pointer to it. Call inside a transaction. */

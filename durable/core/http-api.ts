@@ -98,7 +98,7 @@ export class BranchHttpApi {
     if (version === null) return badVersion(url);
     const frame = decodeWith(PushFrame, text, FRAME_LIMIT_BYTES);
     if (!frame.ok) return answer(frame.error.code === "frame_too_large" ? 413 : 400, { error: frame.error.code, message: frame.error.message });
-    const outcome = this.core.push(actor, frame.value.events);
+    const outcome = this.core.push(actor, frame.value.events, FRAME_LIMIT_BYTES);
     this.host.publish(outcome.changes);
     return answer(200, serverMessageFor(version, { type: "verdicts", batch_id: frame.value.batch_id, verdicts: outcome.verdicts }));
   }

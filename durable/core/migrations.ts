@@ -14,7 +14,7 @@ import { appendOnlyTriggers as appendOnly } from "../../sqlite/append-only.js";
 import { type Migration, migrate as runMigrations } from "../../sqlite/migrate.js";
 import { LEDGER_SQL } from "../../sqlite/ledger.js";
 
-export const LAYOUT_VERSION = 7;
+export const LAYOUT_VERSION = 8;
 
 /** Exported for tests that build an older layout and migrate it. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -286,6 +286,48 @@ export const MIGRATIONS: readonly Migration[] = [
 
       ${appendOnly("rejections")}
       ${appendOnly("rejection_attempts")}
+    `,
+  },
+  {
+    to: 8,
+    sql: `
+      -- A confirmed verdict is read from its commit (core/verdicts.ts): the change row says the event,
+      -- device, entity, seq and version (event_id is unique there), the POS order its receipt number,
+      -- invoice_numbers its invoice number. A row of its own repeated all that and cost every commit
+      -- a statement. stored_verdicts keeps the rejections, and any confirmed row its change does not
+      -- vouch for word for word (none: a commit wrote both in one transaction; kept rather than lost).
+      CREATE TABLE stored_verdicts (
+        event_id       TEXT PRIMARY KEY,
+        device_id      TEXT NOT NULL,
+        entity_id      TEXT NOT NULL,
+        status         TEXT NOT NULL CHECK (status IN ('confirmed', 'rejected')),
+        seq            INTEGER,
+        version        INTEGER,
+        official_receipt_no INTEGER,
+        code           TEXT,
+        message        TEXT,
+        detail         TEXT,
+        server_version INTEGER,
+        decided_at     TEXT NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO stored_verdicts
+        SELECT * FROM verdicts v
+        WHERE v.status = 'rejected' OR NOT EXISTS (
+          SELECT 1 FROM changes c LEFT JOIN pos_orders p ON p.entity_id = c.entity_id AND p.seq = c.seq
+          WHERE c.event_id = v.event_id AND c.device_id = v.device_id AND c.entity_id = v.entity_id AND c.seq IS v.seq
+            AND c.version IS v.version AND p.official_receipt_no IS v.official_receipt_no AND c.committed_at = v.decided_at);
+      DROP TABLE verdicts;
+
+      -- Every verdict ever given, as the table of that name held them (for readers of the whole
+      -- record: the simulation's invariants, an operator's query). The branch reads them by event id
+      -- (core/verdicts.ts VERDICT_BY_EVENT), one index probe per table.
+      CREATE VIEW verdicts AS
+        SELECT event_id, device_id, entity_id, status, seq, version, official_receipt_no, code, message, detail, server_version, decided_at
+          FROM stored_verdicts
+        UNION ALL
+        SELECT c.event_id, c.device_id, c.entity_id, 'confirmed', c.seq, c.version, p.official_receipt_no, NULL, NULL, NULL, NULL, c.committed_at
+          FROM changes c LEFT JOIN pos_orders p ON p.entity_id = c.entity_id AND p.seq = c.seq
+          WHERE NOT EXISTS (SELECT 1 FROM stored_verdicts s WHERE s.event_id = c.event_id);
     `,
   },
 ];

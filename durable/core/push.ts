@@ -12,13 +12,17 @@ import type { Change, Verdict } from "../../protocol/index.js";
 import { reject, type RejectFacts } from "../../domain/index.js";
 import { assert, unreachable } from "../../lib/result.js";
 import { answerRejection, type CommitContext, commitEvent, recordRejection } from "./commit.js";
-import { decide, type PushedEvent, type Rejection } from "./decide.js";
+import { decide, type DecideContext, type PushedEvent, type Rejection } from "./decide.js";
+import { headSeq } from "./log.js";
 
 export type { Actor } from "./actor.js";
 export type { PushedEvent } from "./decide.js";
 export { REJECTIONS_WITH_ENTITY, storedVerdict } from "./verdicts.js";
 
-export type PushContext = CommitContext;
+export interface PushContext extends CommitContext {
+  /** The most bytes an event of this batch can serialize to (decide.ts eventBytesAtMost). */
+  eventBytesAtMost: number;
+}
 
 export interface PushOutcome {
   verdicts: Verdict[];
@@ -70,28 +74,34 @@ function decideBatch(ctx: PushContext, events: ReadonlyArray<PushedEvent>, poiso
   // One copy of each entity version per push (I12): ten rejected edits of one 5 MB project carry
   // the project once, in the first of them; the device applies verdicts in order and keeps it.
   const sent = new Set<string>();
+  // The head is read once per batch: only this transaction commits (push.ts orders the work), and
+  // a retry after a poison event starts again from the head the rollback left.
+  const decideCtx: DecideContext = { sql: ctx.sql, actor: ctx.actor, seq: headSeq(ctx.sql) + 1, eventBytesAtMost: ctx.eventBytesAtMost };
   events.forEach((event, index) => {
     let decided: { verdict: Verdict; change?: Change };
     try {
-      decided = carryOut(ctx, event, poisoned.get(index));
+      decided = carryOut(ctx, decideCtx, event, poisoned.get(index));
     } catch (error) {
       // Nothing of the event was received that explains it: the detail is empty, the words say why.
       const reason = `the server could not process this change (${String(error).slice(0, 300)})`;
       throw new PoisonEvent(index, reject("invalid_payload", { field: null, expected: null, received: null }, { reason }));
     }
     verdicts.push(onceEach(decided.verdict, sent));
-    if (decided.change) changes.push(decided.change);
+    if (decided.change) {
+      changes.push(decided.change);
+      decideCtx.seq = decided.change.seq + 1;
+    }
   });
   return { verdicts, changes };
 }
 
 /** Decides one event (or takes the poison verdict it was given) and writes what the decision says. */
-function carryOut(ctx: PushContext, event: PushedEvent, poison: Poisoned | undefined): { verdict: Verdict; change?: Change } {
+function carryOut(ctx: PushContext, decideCtx: DecideContext, event: PushedEvent, poison: Poisoned | undefined): { verdict: Verdict; change?: Change } {
   if (poison !== undefined) {
     const rejection: Rejection = { about: "unread", event, facts: poison.facts };
     return { verdict: poison.recordable ? recordRejection(ctx, rejection) : answerRejection(rejection) };
   }
-  const decision = decide(ctx.sql, ctx.actor, event);
+  const decision = decide(decideCtx, event);
   switch (decision.kind) {
     case "replay":
       return { verdict: decision.verdict };

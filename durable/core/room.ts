@@ -347,7 +347,7 @@ export class BranchRoom {
 
     switch (message.type) {
       case "push":
-        return this.#push(peer, actor, message);
+        return this.#push(peer, actor, message, FRAME_LIMIT_BYTES);
       case "pull":
         // Pulling from `since`, the device has applied everything up to it: its cursor (the dashboard's lag).
         if (message.since <= this.core.head() && this.core.recordPullCursor(session.device_id, message.since)) this.#changedDevices.add(session.device_id);
@@ -487,8 +487,9 @@ export class BranchRoom {
     return this.#fatal(peer, "protocol_too_new", `protocol ${version} is newer than this server's ${PROTOCOL_VERSION}; retry later`);
   }
 
-  async #push(peer: Peer, actor: Actor, push: PushFrame): Promise<void> {
-    const outcome = this.core.push(actor, push.events);
+  /** `textBytesAtMost`: the limit the push's text was read under (a frame's, or a reassembled upload's). */
+  async #push(peer: Peer, actor: Actor, push: PushFrame, textBytesAtMost: number): Promise<void> {
+    const outcome = this.core.push(actor, push.events, textBytesAtMost);
     // Verdicts first, then live: a client sees its verdicts before its own changes come back.
     for (const verdicts of splitVerdicts(outcome.verdicts)) {
       await this.#send(peer, { type: "verdicts", batch_id: push.batch_id, verdicts } as ServerMessage);
@@ -530,7 +531,7 @@ export class BranchRoom {
       const batchId = frame.error.code === "frame_too_large" ? null : requestIdOf(readFrame(joined.value, MAX_ASSEMBLED_MESSAGE_BYTES));
       return this.#error(peer, "malformed_message", `reassembled upload is not a push: ${frame.error.message}`, batchId ?? transferId);
     }
-    await this.#push(peer, actor, frame.value);
+    await this.#push(peer, actor, frame.value, MAX_ASSEMBLED_MESSAGE_BYTES);
     this.core.dropUpload(transferId);
   }
 

@@ -1,7 +1,9 @@
 /**
- * Stored verdicts: every verdict ever given, keyed by event id, the exactly-once record (I3). This
- * module owns the `verdicts` table: what is stored for a confirmation and for a rejection, and how a
- * stored row is rebuilt into exactly the verdict first given (versions are immutable).
+ * Stored verdicts: every verdict ever given, keyed by event id, the exactly-once record (I3). A
+ * confirmation is its commit's rows (the `changes` row, with the POS order's receipt number and the
+ * invoice number it took); a rejection is a row of `stored_verdicts`, which this module owns (since
+ * layout 8, migrations.ts). How a record is rebuilt into exactly the verdict first given (versions are
+ * immutable) is here too.
  */
 import { type ConfirmedVerdict, type RejectedVerdict, type Verdict } from "../../protocol/index.js";
 import { type DeviceId, type EntityId, type EventId, type RejectCode, RejectCode as RejectCodeSchema, RejectDetail } from "../../domain/index.js";
@@ -26,7 +28,7 @@ export const REJECTIONS_WITH_ENTITY: ReadonlySet<RejectCode> = new Set([
   "already_voided",
 ]);
 
-/** A row of `verdicts` as stored: which columns are set depends on `status`. */
+/** A stored verdict as read (VERDICT_BY_EVENT): which columns are set depends on `status`. */
 interface VerdictRow {
   event_id: string;
   device_id: string;
@@ -68,9 +70,22 @@ export type VerdictRecord =
       server_version: number | null;
     };
 
+/**
+ * An event's verdict in one statement, one index probe per table: a stored row first (a rejection, or
+ * a confirmation from before layout 8 its change did not vouch for), else its commit. A confirmed
+ * verdict's receipt number is its POS order's when the commit created the order (same seq).
+ */
+const VERDICT_BY_EVENT = `
+  SELECT event_id, device_id, entity_id, status, seq, version, official_receipt_no, code, message, detail, server_version
+    FROM stored_verdicts WHERE event_id = ?
+  UNION ALL
+  SELECT c.event_id, c.device_id, c.entity_id, 'confirmed', c.seq, c.version, p.official_receipt_no, NULL, NULL, NULL, NULL
+    FROM changes c LEFT JOIN pos_orders p ON p.entity_id = c.entity_id AND p.seq = c.seq WHERE c.event_id = ?
+  LIMIT 1`;
+
 /** The stored verdict of an event, decoded, or null when the event was never decided. */
 export function verdictRecord(sql: SqlStore, eventId: string): VerdictRecord | null {
-  const row = sql.one<VerdictRow>("SELECT * FROM verdicts WHERE event_id = ?", eventId);
+  const row = sql.one<VerdictRow>(VERDICT_BY_EVENT, eventId, eventId);
   return row ? decodeRow(row) : null;
 }
 
@@ -139,20 +154,6 @@ export function storedVerdict(sql: SqlStore, eventId: string): Verdict | null {
   return record ? verdictFromRecord(sql, record) : null;
 }
 
-export function recordConfirmed(sql: SqlStore, verdict: ConfirmedVerdict, deviceId: DeviceId, atIso: string): void {
-  sql.run(
-    `INSERT INTO verdicts (event_id, device_id, entity_id, status, seq, version, official_receipt_no, decided_at)
-     VALUES (?, ?, ?, 'confirmed', ?, ?, ?, ?)`,
-    verdict.event_id,
-    deviceId,
-    verdict.entity_id,
-    verdict.seq,
-    verdict.version,
-    verdict.official_receipt_no,
-    atIso,
-  );
-}
-
 /**
  * A rejection decided for good. `entityId` is the server entity's id when it carries one, else what
  * the event named ("" when it named nothing readable); `serverVersion` is that entity's version.
@@ -166,7 +167,7 @@ export function recordRejected(
   atIso: string,
 ): void {
   sql.run(
-    `INSERT INTO verdicts (event_id, device_id, entity_id, status, code, message, detail, server_version, decided_at)
+    `INSERT INTO stored_verdicts (event_id, device_id, entity_id, status, code, message, detail, server_version, decided_at)
      VALUES (?, ?, ?, 'rejected', ?, ?, ?, ?, ?)`,
     verdict.event_id,
     deviceId,

@@ -110,7 +110,7 @@ export function sqlStoreContract(name: string, driver: SqlStoreDriver): void {
         order("o3", 3, "correction", "d1", -500, "2026-11-24");
         order("o4", 4, "sale", "d2", 7_000, "2026-11-25");
         sql.run("INSERT INTO pos_voids (entity_id, reason, device_id, user_id, seq) VALUES ('o2', 'mistake', 'd2', 'm', 5)");
-        migrate(sql);
+        runMigrations(sql, MIGRATIONS.slice(0, 7), () => "too new");
         expect(sql.one("SELECT value FROM meta WHERE key = 'layout_version'")).toEqual({ value: "7" });
         // The ledger's running totals start as LEDGER_SQL computes them from the POS facts.
         expect(sql.all("SELECT * FROM ledger_days ORDER BY day, device_id, currency")).toEqual(sql.all(LEDGER_SQL, null, null));
@@ -124,6 +124,35 @@ export function sqlStoreContract(name: string, driver: SqlStoreDriver): void {
         ]);
         expect(sql.one("SELECT COUNT(*) AS n FROM devices")).toEqual({ n: 0 });
         expect(() => sql.run("DELETE FROM rejections")).toThrow();
+      }));
+
+    it("migrates a layout-7 branch to 8: confirmed verdicts are read from their commits, the rest keep their rows, the view lists them all", () =>
+      driver.withStore((sql) => {
+        runMigrations(sql, MIGRATIONS.slice(0, 7), () => "too new");
+        const at = "2026-11-25T03:00:00.000Z";
+        const id = (n: number) => `01936f3c-4444-7000-8000-00000000000${n}`;
+        const change = (seq: number, event: string, entity: string, type: string) =>
+          sql.run(
+            "INSERT INTO changes (seq, event_id, device_id, user_id, entity_type, entity_id, operation, changed_fields, version, committed_at) VALUES (?, ?, 'd1', 'u', ?, ?, 'create', '[]', 1, ?)",
+            seq, event, type, entity, at,
+          );
+        const confirmed = (event: string, entity: string, seq: number, receipt: number | null) =>
+          sql.run("INSERT INTO verdicts (event_id, device_id, entity_id, status, seq, version, official_receipt_no, decided_at) VALUES (?, 'd1', ?, 'confirmed', ?, 1, ?, ?)", event, entity, seq, receipt, at);
+        change(1, id(1), "p1", "project");
+        confirmed(id(1), "p1", 1, null);
+        change(2, id(2), "o1", "pos_order");
+        sql.run("INSERT INTO pos_orders (entity_id, official_receipt_no, kind, corrects_order_id, local_receipt_no, device_id, user_id, currency, total_minor, business_day, seq) VALUES ('o1', 1, 'sale', NULL, 'r', 'd1', 'u', 'LKR', 100, '2026-11-25', 2)");
+        confirmed(id(2), "o1", 2, 1);
+        sql.run("INSERT INTO verdicts (event_id, device_id, entity_id, status, code, message, detail, server_version, decided_at) VALUES (?, 'd1', 'p1', 'rejected', 'version_conflict', 'm', NULL, 1, ?)", id(3), at);
+        confirmed(id(4), "p2", 3, null); // no change vouches for it: kept as it was
+        const before = sql.all("SELECT * FROM verdicts ORDER BY event_id");
+        migrate(sql);
+        expect(sql.one("SELECT value FROM meta WHERE key = 'layout_version'")).toEqual({ value: "8" });
+        expect(sql.all("SELECT event_id, status FROM stored_verdicts ORDER BY event_id")).toEqual([
+          { event_id: id(3), status: "rejected" },
+          { event_id: id(4), status: "confirmed" },
+        ]);
+        expect(sql.all("SELECT * FROM verdicts ORDER BY event_id")).toEqual(before);
       }));
   });
 }

@@ -1,0 +1,331 @@
+/**
+ * Where workerd's CPU goes per pushed event: a bare protocol client pushes N project creates (full
+ * batches, one in flight) while a second device of the branch is live, and workerd is measured two
+ * ways. Its CPU time (utime + stime of the workerd process, /proc) over the push, divided by N, with
+ * the bare baseline Durable Object pushed the same records in the same workerd for the ratio; and,
+ * with `--profile`, a CPU profile of the isolate taken through workerd's inspector (the Chrome
+ * DevTools Protocol's Profiler domain), summed per function as a top-down tree and as self times.
+ * The profiler's own cost makes the profiled run slower: profiles are for proportions, the CPU
+ * figure is from a run without it. Not part of `npm run bench`; a tool for docs/benchmarks.md.
+ *
+ *   npx tsx bench/workerd-profile.ts [--events 10000] [--profile] [--no-baseline] [--interval-us 100] [--out FILE.cpuprofile]
+ */
+import { readFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { unstable_startWorker } from "wrangler";
+import { WebSocket } from "ws";
+import { MAX_BATCH_EVENTS, PROTOCOL_VERSION } from "../protocol/index.js";
+import { makeEventFactory } from "../test/support/events.js";
+import { installIdOf, TEST_SECRET, tokenFor } from "../test/support/server.js";
+import { benchProject } from "./lib/payload.js";
+import { sampleWorkerdPeak } from "./workerd-memory.js";
+
+const arg = (name: string, fallback: string) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at === -1 ? fallback : process.argv[at + 1]!;
+};
+const EVENTS = Number(arg("events", "10000"));
+const PROFILE = process.argv.includes("--profile");
+const BASELINE = !process.argv.includes("--no-baseline");
+const INTERVAL_US = Number(arg("interval-us", "100"));
+const OUT = arg("out", "");
+const INSPECTOR_PORT = 9300 + Math.floor(Math.random() * 500);
+
+/** CPU seconds (user + system) of the workerd processes this process started. */
+function workerdCpuS(): number {
+  const ticks = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const pid of workerdPids()) {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    total += (Number(fields[11]) + Number(fields[12])) / ticks; // utime, stime (fields 14, 15 of stat)
+  }
+  return total;
+}
+
+function workerdPids(): string[] {
+  const children = new Map<string, string[]>();
+  const comm = new Map<string, string>();
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const ppid = stat.split(") ")[1]!.split(" ")[1]!;
+      comm.set(pid, stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")));
+      children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const mine: string[] = [];
+  const walk = (pid: string) => {
+    for (const child of children.get(pid) ?? []) {
+      mine.push(child);
+      walk(child);
+    }
+  };
+  walk(String(process.pid));
+  return mine.filter((pid) => comm.get(pid)?.includes("workerd"));
+}
+
+async function measure(label: string, run: () => Promise<number>): Promise<void> {
+  const sampler = sampleWorkerdPeak();
+  const before = workerdCpuS();
+  const started = performance.now();
+  const n = await run();
+  const ms = performance.now() - started;
+  const cpu = workerdCpuS() - before;
+  console.log(`${label}: ${n.toLocaleString("en-US")} events in ${Math.round(ms)} ms; workerd CPU ${cpu.toFixed(2)} s = ${Math.round((cpu * 1e6) / n)} µs/event; workerd peak RSS ${sampler.stop()} MB`);
+}
+
+function open(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url);
+  return new Promise((resolve, reject) => ws.once("open", () => resolve(ws)).once("error", reject));
+}
+
+/** The next frame of a socket whose text passes `want`, as parsed JSON. */
+function nextFrame(ws: WebSocket, want: (text: string) => boolean): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (data: unknown) => {
+      const text = String(data);
+      if (!want(text)) return;
+      ws.off("message", onMessage);
+      ws.off("close", onClose);
+      resolve(JSON.parse(text) as Record<string, unknown>);
+    };
+    const onClose = (code: number, reason: unknown) => reject(new Error(`closed ${code} ${String(reason)}`));
+    ws.on("message", onMessage);
+    ws.once("close", onClose);
+  });
+}
+
+/** Counts the changes a live socket of the baseline is sent until it has seen `n`. */
+function liveCount(ws: WebSocket, n: number, kind: string): Promise<void> {
+  let seen = 0;
+  return new Promise((resolve) => {
+    ws.on("message", (data) => {
+      const text = String(data);
+      if (!text.startsWith(`{"type":"${kind}"`)) return;
+      seen += (JSON.parse(text) as { changes: unknown[] }).changes.length;
+      if (seen >= n) resolve();
+    });
+  });
+}
+
+/**
+ * A live device of our branch, as an honest one behaves: it applies `live` changes, answers a `poke`
+ * (sent once its unread budget is spent) with a pull from its cursor, and pages until it has `head`.
+ */
+function liveDevice(ws: WebSocket, head: number): Promise<void> {
+  let cursor = 0;
+  let pulling = false;
+  const pull = () => {
+    pulling = true;
+    ws.send(JSON.stringify({ type: "pull", request_id: crypto.randomUUID(), since: cursor, limit: 1_000 }));
+  };
+  return new Promise((resolve) => {
+    ws.on("message", (data) => {
+      const m = JSON.parse(String(data)) as { type: string; changes?: Array<{ seq: number }>; head?: number; more?: boolean };
+      if (m.type === "live" && !pulling) cursor = Math.max(cursor, m.changes!.at(-1)!.seq);
+      if (m.type === "poke" && !pulling) pull();
+      if (m.type === "changes") {
+        cursor = Math.max(cursor, m.changes!.at(-1)?.seq ?? cursor);
+        pulling = false;
+        if (m.more) pull();
+      }
+      if (cursor >= head) resolve();
+    });
+  });
+}
+
+async function pushBaseline(origin: string, n: number): Promise<number> {
+  const branch = `baseline-${crypto.randomUUID()}`;
+  const url = `${origin.replace("http", "ws")}/baseline/${branch}/sync`;
+  const [a, b] = await Promise.all([open(url), open(url)]);
+  const live = liveCount(b, n, "live");
+  for (let done = 0; done < n; done += MAX_BATCH_EVENTS) {
+    const records = Array.from({ length: Math.min(MAX_BATCH_EVENTS, n - done) }, (_, i) => ({ id: crypto.randomUUID(), entity_id: crypto.randomUUID(), payload: benchProject(done + i) }));
+    const ack = nextFrame(a, (t) => t.startsWith('{"type":"ack"'));
+    a.send(JSON.stringify({ type: "push", batch_id: crypto.randomUUID(), records }));
+    await ack;
+  }
+  await live;
+  a.close();
+  b.close();
+  return n;
+}
+
+async function device(origin: string, branch: string, id: string): Promise<WebSocket> {
+  const ws = await open(`${origin.replace("http", "ws")}/v1/branches/${branch}/sync?token=${await tokenFor(branch, id, "owner")}`);
+  const welcome = nextFrame(ws, (t) => t.includes('"type":"welcome"'));
+  ws.send(JSON.stringify({ type: "hello", protocol_version: PROTOCOL_VERSION, device_id: id, cursor: 0, app: "profile/1", install_id: installIdOf(id), clock_ms: Date.now() }));
+  await welcome;
+  return ws;
+}
+
+async function pushOurs(origin: string, branch: string, n: number): Promise<number> {
+  const f = makeEventFactory(n);
+  const idA = "01936f3c-0000-7000-8000-00000000000a";
+  const [a, b] = await Promise.all([device(origin, branch, idA), device(origin, branch, "01936f3c-0000-7000-8000-00000000000b")]);
+  const live = liveDevice(b, n);
+  for (let done = 0; done < n; done += MAX_BATCH_EVENTS) {
+    const events = Array.from({ length: Math.min(MAX_BATCH_EVENTS, n - done) }, (_, i) => f.event(idA, "project", f.nextId(), "create", benchProject(done + i)));
+    const answer = nextFrame(a, (t) => t.startsWith('{"type":"verdicts"') || t.startsWith('{"type":"error"'));
+    a.send(JSON.stringify({ type: "push", batch_id: f.nextId(), events }));
+    const verdicts = (await answer).verdicts as Array<{ status: string }> | undefined;
+    if (verdicts?.length !== events.length || verdicts.some((v) => v.status !== "confirmed")) throw new Error(`push not confirmed: ${JSON.stringify(verdicts ?? "error").slice(0, 300)}`);
+  }
+  await live;
+  a.close();
+  b.close();
+  return n;
+}
+
+// ───────────────────────────── the profiler over workerd's inspector ─────────────────────────────
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+class Profiler {
+  #id = 0;
+  private constructor(readonly sockets: WebSocket[]) {}
+
+  /** Every isolate the inspector lists: which one runs the branch is found from the samples. */
+  static async attach(port: number): Promise<Profiler> {
+    const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
+    return new Profiler(await Promise.all(targets.map((t) => open(t.webSocketDebuggerUrl))));
+  }
+
+  #call(ws: WebSocket, method: string, params: object = {}): Promise<Record<string, unknown>> {
+    const id = ++this.#id;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${method}: no answer`)), 60_000);
+      const onMessage = (data: unknown) => {
+        const m = JSON.parse(String(data)) as { id?: number; result?: Record<string, unknown>; error?: unknown };
+        if (m.id !== id) return;
+        clearTimeout(timer);
+        ws.off("message", onMessage);
+        if (m.error) reject(new Error(`${method}: ${JSON.stringify(m.error)}`));
+        else resolve(m.result ?? {});
+      };
+      ws.on("message", onMessage);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  async start(intervalUs: number): Promise<void> {
+    for (const ws of this.sockets) {
+      await this.#call(ws, "Profiler.enable");
+      await this.#call(ws, "Profiler.setSamplingInterval", { interval: intervalUs });
+      await this.#call(ws, "Profiler.start");
+    }
+  }
+
+  /** The profile of the isolate with the most samples. */
+  async stop(): Promise<CpuProfile> {
+    const profiles = await Promise.all(this.sockets.map(async (ws) => (await this.#call(ws, "Profiler.stop")).profile as CpuProfile));
+    return profiles.sort((x, y) => busy(y) - busy(x))[0]!;
+  }
+
+  close(): void {
+    for (const ws of this.sockets) ws.close();
+  }
+}
+
+const IDLE = new Set(["(idle)", "(program)", "(root)"]);
+function busy(profile: CpuProfile): number {
+  const idle = new Set(profile.nodes.filter((n) => IDLE.has(n.callFrame.functionName)).map((n) => n.id));
+  return profile.samples.filter((s) => !idle.has(s)).length;
+}
+
+/** A top-down tree merged by function name (µs per event, ≥ 1% of busy time), then self times. */
+function report(profile: CpuProfile, n: number): void {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const name = (node: ProfileNode) => node.callFrame.functionName || `(anonymous ${path.basename(node.callFrame.url)}:${node.callFrame.lineNumber})`;
+  interface Tree {
+    us: number;
+    children: Map<string, Tree>;
+  }
+  const root: Tree = { us: 0, children: new Map() };
+  const self = new Map<string, number>();
+  let busyUs = 0;
+  profile.samples.forEach((sample, i) => {
+    const us = profile.timeDeltas[i + 1] ?? 0;
+    const leaf = byId.get(sample)!;
+    if (IDLE.has(leaf.callFrame.functionName)) return;
+    busyUs += us;
+    self.set(name(leaf), (self.get(name(leaf)) ?? 0) + us);
+    const stack: string[] = [];
+    for (let id: number | undefined = sample; id !== undefined; id = parent.get(id)) {
+      const node = byId.get(id)!;
+      if (node.callFrame.functionName !== "(root)") stack.unshift(name(node));
+    }
+    let at = root;
+    at.us += us;
+    for (const frame of stack) {
+      let next = at.children.get(frame);
+      if (!next) at.children.set(frame, (next = { us: 0, children: new Map() }));
+      next.us += us;
+      at = next;
+    }
+  });
+  const perEvent = (us: number) => (us / n).toFixed(1).padStart(7);
+  console.log(`\nprofile: ${perEvent(busyUs)} µs/event busy in the isolate (${(busyUs / 1e6).toFixed(2)} s; profiled, so slower than unprofiled)`);
+  const print = (tree: Tree, depth: number) => {
+    for (const [frame, child] of [...tree.children].sort((x, y) => y[1].us - x[1].us)) {
+      if (child.us < busyUs * 0.01) continue;
+      console.log(`${perEvent(child.us)} ${"  ".repeat(depth)}${frame}`);
+      if (depth < 24) print(child, depth + 1);
+    }
+  };
+  print(root, 0);
+  console.log("\nself time, µs/event:");
+  for (const [frame, us] of [...self].sort((x, y) => y[1] - x[1]).slice(0, 40)) console.log(`${perEvent(us)} ${frame}`);
+}
+
+/** Run last: the classes above are defined by then. */
+async function main(): Promise<void> {
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+  process.env.WRANGLER_SEND_METRICS = "false";
+  const persist = mkdtempSync(path.join(tmpdir(), "sv-profile-"));
+  const worker = await unstable_startWorker({
+    config: path.resolve(import.meta.dirname, "wrangler.bench.toml"),
+    bindings: { TOKEN_SECRET: { type: "plain_text", value: TEST_SECRET } },
+    sendMetrics: false,
+    dev: { persist, server: { hostname: "127.0.0.1", port: 0 }, inspector: PROFILE ? { port: INSPECTOR_PORT } : false, watch: false, logLevel: "warn" },
+  });
+  try {
+    await worker.ready;
+    const origin = (await worker.url).origin;
+    if (BASELINE) {
+      await measure("baseline DO", () => pushBaseline(origin, EVENTS)); // warm-up: the isolate compiles, SQLite files grow
+      await measure("baseline DO", () => pushBaseline(origin, EVENTS));
+    }
+    await measure("StudioVault DO (warm-up)", () => pushOurs(origin, "warm", Math.min(EVENTS, 2_000)));
+    const profiler = PROFILE ? await Profiler.attach(INSPECTOR_PORT) : null;
+    await profiler?.start(INTERVAL_US);
+    await measure("StudioVault DO", () => pushOurs(origin, "measured", EVENTS));
+    const profile = await profiler?.stop();
+    if (profile) {
+      if (OUT) writeFileSync(OUT, JSON.stringify(profile));
+      report(profile, EVENTS);
+    }
+    profiler?.close();
+  } finally {
+    await worker.dispose();
+    rmSync(persist, { recursive: true, force: true });
+  }
+}
+
+await main();
