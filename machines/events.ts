@@ -27,7 +27,8 @@ export type SessionEvent =
   | { type: "SESSION.PAGE_APPLIED"; cursor: number; more: boolean }
   | { type: "SESSION.LIVE_APPLIED"; cursor: number }
   | { type: "SESSION.GAP" }
-  | { type: "SESSION.BATCH_SENT"; batchId: string; events: number }
+  /** `chunked`: it went out in chunks, or as an `upload_query` resuming an upload (see BatchInFlight). */
+  | { type: "SESSION.BATCH_SENT"; batchId: string; events: number; chunked: boolean }
   | { type: "SESSION.QUEUE_EMPTY" }
   /** `complete`: every event of the batch now has a verdict (a batch may take several messages). */
   | { type: "SESSION.VERDICTS_APPLIED"; batchId: string; confirmed: number; rejected: number; complete: boolean }
@@ -46,7 +47,11 @@ export type SessionCommand =
   | { type: "HELLO" }
   | { type: "BOOTSTRAP" }
   | { type: "PULL" }
-  | { type: "PUSH_NEXT" }
+  /**
+   * Send the next batch after the ones `inFlight` (sent on this connection, not fully answered):
+   * the oldest unanswered batch not among them, else new events. Answered with BATCH_SENT or QUEUE_EMPTY.
+   */
+  | { type: "PUSH_NEXT"; inFlight: readonly string[] }
   | { type: "PING" }
   /** Close the socket. The machine has already moved on: a SESSION.CLOSED after it is ignored. */
   | { type: "CLOSE"; reason: string };

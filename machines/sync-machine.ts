@@ -15,17 +15,26 @@
  * Timers are XState delays (`after`), so tests drive them with `SimulatedClock`; backoff jitter
  * comes from `input.random`. Nothing here reads the wall clock, the network or the disk.
  */
-import { assertEvent, assign, enqueueActions, fromCallback, sendTo, setup, type SnapshotFrom } from "xstate";
+import { assertEvent, assign, enqueueActions, fromCallback, not, sendTo, setup, type SnapshotFrom } from "xstate";
 import { CLOSE_OUTCOMES, type CloseOutcome, closeReasonOf } from "../protocol/close-codes.js";
-import { assert } from "../lib/result.js";
 import { backoffDelayMs } from "./backoff.js";
 
 /** No socket `open` within this long after starting to connect: give up and back off. */
 export const CONNECT_TIMEOUT_MS = 15_000;
 /** No `welcome` within this long after sending `hello`. */
 export const HANDSHAKE_TIMEOUT_MS = 15_000;
-/** No pull page, or no progress on a batch's verdicts, within this long. */
+/** No pull page, or no verdicts for any batch in flight, within this long. */
 export const REQUEST_TIMEOUT_MS = 60_000;
+/**
+ * Push batches sent and not yet fully answered, at most. With one, device and server take turns:
+ * the server idles while the device applies verdicts and prepares the next batch, and the device
+ * idles while the server commits. A few in flight let each side work while the other does; order
+ * is kept by the socket (the server handles a connection's frames one at a time, in arrival order,
+ * and answers in the order of the requests: docs/protocol/wire.md). Four batches of 200 events keep
+ * both sides busy on a round trip of a few ms; more would only hold more unanswered work on a link
+ * that may drop.
+ */
+export const MAX_BATCHES_IN_FLIGHT = 4;
 /**
  * Ping interval while live. Well under the 60 s idle timeouts common in proxies and load balancers,
  * so an idle but healthy socket is never cut. A dead one is noticed by the session: no frame within
@@ -46,6 +55,23 @@ export interface SyncInput {
    * tests) `retryAtMs` stays null. XState's own clock cannot serve: it schedules, it does not tell time.
    */
   now?: () => number;
+  /** At most this many batches in flight (default MAX_BATCHES_IN_FLIGHT; 1 = one push at a time). */
+  maxBatchesInFlight?: number;
+}
+
+/** A batch sent on this connection whose verdicts are not all in yet. */
+export interface BatchInFlight {
+  batchId: string;
+  /** Rejections counted so far, summed over its verdict messages. */
+  rejected: number;
+  /**
+   * Sent in chunks (or resuming an upload with `upload_query`): nothing is sent behind it until it is
+   * answered. A batch behind it could reach the server first (a resumed upload's remaining chunks
+   * only go out when `upload_state` comes back), and the server keeps at most two open uploads per
+   * device (MAX_OPEN_UPLOADS_PER_DEVICE), abandoning the oldest; a batch that needs chunks fills a
+   * frame on its own, so there is little to gain from overlapping it anyway.
+   */
+  chunked: boolean;
 }
 
 export interface SyncContext {
@@ -54,10 +80,19 @@ export interface SyncContext {
   needsBootstrap: boolean;
   /** A live change did not continue the cursor while we were busy: pull before going live. */
   needsPull: boolean;
-  /** The batch whose verdicts we await; non-null only in `awaitingVerdicts` and `conflict`. */
-  batchId: string | null;
-  /** Rejections counted so far for `batchId`, summed over its verdict messages. */
-  batchRejected: number;
+  /**
+   * Batches sent on this connection and not fully answered, oldest first; empty outside `pushing` and
+   * `awaitingVerdicts`. Told to the session with each PUSH_NEXT, so it sends what comes after them.
+   */
+  inFlight: readonly BatchInFlight[];
+  /**
+   * Batches that came back complete with rejections since the last pull. While there is one, nothing
+   * more is sent: the batches already in flight are answered (the server decides their events against
+   * its truth, dependents of a rejected event included, `depends_on_rejected`), then the UI is told
+   * and the machine pulls before pushing again (I7).
+   */
+  rejectedBatches: readonly ConflictsRaised[];
+  maxBatchesInFlight: number;
   /** The last close the session reported (socket closed or connect refused). */
   lastClose: { code: number; reason: string } | null;
   lastError: string | null;
@@ -106,6 +141,44 @@ export function closeOutcome(code: number): CloseOutcome {
  */
 function inputOfInitEvent(event: { type: string }): SyncInput | undefined {
   return event.type === "xstate.init" ? (event as unknown as { input?: SyncInput }).input : undefined;
+}
+
+type VerdictsEvent = Extract<SyncMachineEvent, { type: "SESSION.VERDICTS_APPLIED" }>;
+
+/** The window and conflicts once `event` is counted; unchanged for verdicts of a batch not in flight. */
+function withVerdicts(context: SyncContext, event: VerdictsEvent): Pick<SyncContext, "inFlight" | "rejectedBatches"> {
+  const { inFlight, rejectedBatches } = context;
+  const batch = inFlight.find((b) => b.batchId === event.batchId);
+  if (!batch) return { inFlight, rejectedBatches };
+  const rejected = batch.rejected + event.rejected;
+  if (!event.complete) return { inFlight: inFlight.map((b) => (b === batch ? { ...b, rejected } : b)), rejectedBatches };
+  return {
+    // Complete: out of the window, whichever batch it is (verdicts come in the order of the pushes,
+    // but a push answered by an error instead gets none, and must not hold the others back).
+    inFlight: inFlight.filter((b) => b !== batch),
+    rejectedBatches: rejected > 0 ? [...rejectedBatches, { batchId: batch.batchId, rejected }] : rejectedBatches,
+  };
+}
+
+function windowOpen(context: Pick<SyncContext, "inFlight" | "rejectedBatches" | "maxBatchesInFlight">): boolean {
+  const { inFlight, rejectedBatches, maxBatchesInFlight } = context;
+  return inFlight.length < maxBatchesInFlight && !inFlight.some((b) => b.chunked) && rejectedBatches.length === 0;
+}
+
+/**
+ * Where verdicts lead from `awaitingVerdicts`: nowhere (`ignore`) when they are not for a batch in
+ * flight; `conflict` once the last batch in flight is answered and one came back with rejections;
+ * `push` when a batch completed and another may go out; else `wait` (part of a batch, or the window
+ * is still closed), re-entering so the timeout measures silence, not size.
+ */
+type AfterVerdicts = "ignore" | "conflict" | "push" | "wait";
+
+function afterVerdicts(context: SyncContext, event: VerdictsEvent): AfterVerdicts {
+  if (!context.inFlight.some((b) => b.batchId === event.batchId)) return "ignore";
+  const next = { ...context, ...withVerdicts(context, event) };
+  if (next.inFlight.length === 0 && next.rejectedBatches.length > 0) return "conflict";
+  if (event.complete && windowOpen(next)) return "push";
+  return "wait";
 }
 
 export const syncMachine = setup({
@@ -157,19 +230,23 @@ export const syncMachine = setup({
     bootstrapped: assign({ needsBootstrap: false }),
     markNeedsPull: assign({ needsPull: true }),
     clearNeedsPull: assign({ needsPull: false }),
-    startBatch: assign(({ event }) => {
-      assertEvent(event, "SESSION.BATCH_SENT");
-      return { batchId: event.batchId, batchRejected: 0 };
-    }),
-    countRejected: assign({
-      batchRejected: ({ context, event }) => {
-        assertEvent(event, "SESSION.VERDICTS_APPLIED");
-        return context.batchRejected + event.rejected;
+    /** A batch went out: it is in flight until its last verdict. */
+    batchSent: assign({
+      inFlight: ({ context, event }) => {
+        assertEvent(event, "SESSION.BATCH_SENT");
+        // Never twice: PUSH_NEXT names the batches in flight, so the session does not send one again.
+        if (context.inFlight.some((b) => b.batchId === event.batchId)) return context.inFlight;
+        return [...context.inFlight, { batchId: event.batchId, rejected: 0, chunked: event.chunked }];
       },
     }),
-    clearBatch: assign({ batchId: null, batchRejected: 0 }),
-    /** Leaving `online` ends the session: no batch is in flight any more, and the next one pulls anyway. */
-    clearSessionState: assign({ needsPull: false, batchId: null, batchRejected: 0 }),
+    /** Verdicts of a batch in flight: count its rejections; once complete, it leaves the window. */
+    verdictsApplied: assign(({ context, event }) => {
+      assertEvent(event, "SESSION.VERDICTS_APPLIED");
+      return withVerdicts(context, event);
+    }),
+    clearConflicts: assign({ rejectedBatches: [] }),
+    /** Leaving `online` ends the session: nothing is in flight any more, and the next one pulls anyway. */
+    clearSessionState: assign({ needsPull: false, inFlight: [], rejectedBatches: [] }),
   },
   guards: {
     startsOnline: ({ event }) => inputOfInitEvent(event)?.online === true,
@@ -183,11 +260,29 @@ export const syncMachine = setup({
       assertEvent(event, "SESSION.PAGE_APPLIED");
       return event.more;
     },
-    /** Verdicts for the batch in flight; `complete` and `rejections` narrow further. */
-    verdicts: ({ context, event }, params: { complete: boolean; rejections?: boolean }) => {
+    /** Verdicts of a batch in flight (others are not ours: answered already, or an earlier connection's). */
+    ours: ({ context, event }) => {
       assertEvent(event, "SESSION.VERDICTS_APPLIED");
-      if (event.batchId !== context.batchId || event.complete !== params.complete) return false;
-      return params.rejections === undefined || context.batchRejected + event.rejected > 0 === params.rejections;
+      return context.inFlight.some((b) => b.batchId === event.batchId);
+    },
+    /** Nothing is in flight. */
+    nothingInFlight: ({ context }) => context.inFlight.length === 0,
+    /** A batch came back with rejections: pull before pushing more (I7). */
+    mustPullFirst: ({ context }) => context.rejectedBatches.length > 0,
+    /** Another batch may go out now. */
+    windowOpen: ({ context }) => windowOpen(context),
+    /** The batch just sent leaves room for another behind it. */
+    roomBehind: ({ context, event }) => {
+      assertEvent(event, "SESSION.BATCH_SENT");
+      return !event.chunked && windowOpen({ ...context, inFlight: [...context.inFlight, { batchId: event.batchId, rejected: 0, chunked: false }] });
+    },
+    /**
+     * What these verdicts lead to, judged on the context they leave (guards run before the
+     * transition's actions, so it is computed here the same way `verdictsApplied` computes it).
+     */
+    afterVerdicts: ({ context, event }, params: { next: AfterVerdicts }) => {
+      assertEvent(event, "SESSION.VERDICTS_APPLIED");
+      return afterVerdicts(context, event) === params.next;
     },
   },
   delays: {
@@ -204,8 +299,9 @@ export const syncMachine = setup({
     attempt: 0,
     needsBootstrap: input.needsBootstrap,
     needsPull: false,
-    batchId: null,
-    batchRejected: 0,
+    inFlight: [],
+    rejectedBatches: [],
+    maxBatchesInFlight: Math.max(1, input.maxBatchesInFlight ?? MAX_BATCHES_IN_FLIGHT),
     lastClose: null,
     lastError: null,
     random: input.random ?? Math.random,
@@ -305,33 +401,39 @@ export const syncMachine = setup({
           },
         },
 
-        // No timeout: PUSH_NEXT reads the local queue and sends; the session answers at once.
+        /**
+         * A PUSH_NEXT is out: the session reads the local queue and sends the next batch (or finds
+         * none) at once, so no timeout. Earlier batches may be in flight; their verdicts are counted
+         * here and the session's answer decides what comes next.
+         */
         pushing: {
-          entry: { type: "command", params: { type: "PUSH_NEXT" } },
+          entry: { type: "command", params: ({ context }) => ({ type: "PUSH_NEXT", inFlight: context.inFlight.map((b) => b.batchId) }) },
           on: {
-            "SESSION.BATCH_SENT": { target: "awaitingVerdicts", actions: "startBatch" },
-            "SESSION.QUEUE_EMPTY": [{ guard: "needsPull", target: "pulling" }, { target: "live" }],
+            "SESSION.BATCH_SENT": [
+              // Re-enter: the next PUSH_NEXT, while the server commits what is in flight.
+              { guard: "roomBehind", target: "pushing", reenter: true, actions: "batchSent" },
+              { target: "awaitingVerdicts", actions: "batchSent" },
+            ],
+            "SESSION.QUEUE_EMPTY": [
+              { guard: not("nothingInFlight"), target: "awaitingVerdicts" },
+              { guard: "mustPullFirst", target: "conflict" },
+              { guard: "needsPull", target: "pulling" },
+              { target: "live" },
+            ],
+            "SESSION.VERDICTS_APPLIED": { guard: "ours", actions: "verdictsApplied" },
           },
         },
 
+        /** Batches in flight, and no more go out for now (the window is full, or the queue was empty). */
         awaitingVerdicts: {
           on: {
             "SESSION.VERDICTS_APPLIED": [
-              // Part of the batch: count, and re-enter so the timeout measures silence, not size.
-              {
-                guard: { type: "verdicts", params: { complete: false } },
-                target: "awaitingVerdicts",
-                reenter: true,
-                actions: "countRejected",
-              },
-              {
-                guard: { type: "verdicts", params: { complete: true, rejections: true } },
-                target: "conflict",
-                actions: "countRejected",
-              },
-              { guard: { type: "verdicts", params: { complete: true } }, target: "pushing", actions: "clearBatch" },
-              // Verdicts of another batch: ignored (none is in flight but ours).
+              { guard: { type: "afterVerdicts", params: { next: "conflict" } }, target: "conflict", actions: "verdictsApplied" },
+              { guard: { type: "afterVerdicts", params: { next: "push" } }, target: "pushing", actions: "verdictsApplied" },
+              { guard: { type: "afterVerdicts", params: { next: "wait" } }, target: "awaitingVerdicts", reenter: true, actions: "verdictsApplied" },
+              // Verdicts of another batch: ignored (answered already, or never ours).
             ],
+            "LOCAL_WRITE": { guard: "windowOpen", target: "pushing" },
           },
           after: {
             requestTimeout: {
@@ -340,16 +442,13 @@ export const syncMachine = setup({
           },
         },
 
-        /** Transient: tell the UI, then refresh server truth before pushing more (I7). */
+        /** Transient: tell the UI, then refresh server truth before pushing more (I7). Nothing is in flight. */
         conflict: {
-          entry: {
-            type: "conflictsRaised",
-            params: ({ context }) => {
-              assert(context.batchId !== null, "conflict without a batch");
-              return { batchId: context.batchId, rejected: context.batchRejected };
-            },
-          },
-          always: { target: "pulling", actions: "clearBatch" },
+          // The UI hears of every batch that came back with rejections, oldest first.
+          entry: enqueueActions(({ context, enqueue }) => {
+            for (const conflict of context.rejectedBatches) enqueue({ type: "conflictsRaised", params: conflict });
+          }),
+          always: { target: "pulling", actions: "clearConflicts" },
         },
 
         live: {

@@ -23,6 +23,8 @@ export interface EngineOptions {
   /** Called when a push came back with rejections (the UI shows the conflict inbox). */
   onConflicts?: () => void;
   sliceSize?: number;
+  /** Push batches in flight at most (default MAX_BATCHES_IN_FLIGHT; the simulation draws it, 1 included). */
+  maxBatchesInFlight?: number;
   /** Progress of a snapshot bootstrap (a new device starts from the branch's latest snapshot). */
   onBootstrapProgress?: (progress: BootstrapProgress) => void;
   /**
@@ -37,6 +39,7 @@ export interface EngineOptions {
   yieldToEventLoop?: SessionOptions["yieldToEventLoop"];
   newRequestId?: SessionOptions["newRequestId"];
   pullPageLimit?: SessionOptions["pullPageLimit"];
+  maxBatchEvents?: SessionOptions["maxBatchEvents"];
 }
 
 /**
@@ -89,6 +92,7 @@ export class SyncEngine {
           yieldToEventLoop: options.yieldToEventLoop,
           newRequestId: options.newRequestId,
           pullPageLimit: options.pullPageLimit,
+          maxBatchEvents: options.maxBatchEvents,
         }),
       },
       actions: { conflictsRaised: () => options.onConflicts?.() },
@@ -97,7 +101,7 @@ export class SyncEngine {
     const needsBootstrap = options.store.cursor() === 0 && options.store.snapshotSeq() === null;
     this.#actor = createActor(machine, {
       // The store's injected clock stamps when a retry is due (the app counts down on the same clock).
-      input: { online: false, needsBootstrap, random: options.random, now: () => options.store.nowMs() },
+      input: { online: false, needsBootstrap, random: options.random, now: () => options.store.nowMs(), maxBatchesInFlight: options.maxBatchesInFlight },
       // Without injected timers, XState's own default clock (the global timers) as before.
       ...(options.timers ? { clock: options.timers } : {}),
     });

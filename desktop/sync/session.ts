@@ -58,11 +58,14 @@ export interface SessionOptions {
    * `yieldToEventLoop`: how applying changes yields between slices (default: `setImmediate`).
    * `newRequestId`: the `request_id` of a pull (default: `crypto.randomUUID`).
    * `pullPageLimit`: `limit` of a pull (default: MAX_PULL_PAGE_CHANGES); smaller pages exercise paging.
+   * `maxBatchEvents`: events per push at most (default: MAX_BATCH_EVENTS); smaller batches put
+   * several in flight with few writes.
    */
   timers?: SessionTimers;
   yieldToEventLoop?: () => Promise<void>;
   newRequestId?: () => string;
   pullPageLimit?: number;
+  maxBatchEvents?: number;
 }
 
 export const DEFAULT_SLICE_SIZE = 100;
@@ -325,7 +328,7 @@ class Session {
         if (!this.#pullAhead()) this.#pull(store.cursor(), false);
         return null;
       case "PUSH_NEXT":
-        return this.#pushNext();
+        return this.#pushNext(command.inFlight);
       case "PING":
         // The fixed heartbeat frame: answered by the runtime without waking a hibernated branch.
         this.#send({ type: "ping", nonce: 0 });
@@ -339,14 +342,23 @@ class Session {
     }
   }
 
-  async #pushNext(): Promise<SessionEvent> {
-    const batch = this.o.store.nextBatch();
+  /**
+   * Sends the batch that comes after the ones in flight (the machine keeps up to
+   * MAX_BATCHES_IN_FLIGHT out; see machines/sync-machine.ts). The store gives the oldest unanswered
+   * batch not in flight first (after a reconnect nothing is in flight: every batch without verdicts
+   * goes again, same ids, in order), then new events. The socket keeps the order: the server handles
+   * a connection's frames one at a time, in arrival order, and answers in the same order.
+   */
+  async #pushNext(inFlight: readonly string[]): Promise<SessionEvent> {
+    const batch = this.o.store.nextBatch(this.o.maxBatchEvents, new Set(inFlight));
     if (!batch) return { type: "SESSION.QUEUE_EMPTY" };
     const batchId = batch.batch_id;
     // The store makes a batch id like an event id (and it doubles as the upload's transfer id).
     const push: Push = { type: "push", batch_id: batchId as EventId, events: batch.events };
     const text = JSON.stringify(push);
+    let chunked = true;
     if (utf8ByteLength(text) <= FRAME_LIMIT_BYTES) {
+      chunked = false;
       this.#track({ kind: "push", batchId, upload: "frame" });
       this.#send(push, text);
     } else if (this.o.uploads.has(batchId)) {
@@ -360,7 +372,7 @@ class Session {
       for (const chunk of chunks) this.#send(chunk);
     }
     this.o.store.audit("push_sent", `batch ${batchId}: ${batch.events.length} event(s), ${text.length} characters`);
-    return { type: "SESSION.BATCH_SENT", batchId, events: batch.events.length };
+    return { type: "SESSION.BATCH_SENT", batchId, events: batch.events.length, chunked };
   }
 
   // ───────────────────────────── frames from the server ─────────────────────────────

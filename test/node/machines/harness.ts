@@ -60,6 +60,7 @@ export interface StartOptions {
   online?: boolean;
   needsBootstrap?: boolean;
   random?: () => number;
+  maxBatchesInFlight?: number;
   inspect?: (event: InspectionEvent) => void;
 }
 
@@ -76,7 +77,7 @@ export function startSync(options: StartOptions = {}) {
     },
   });
   const actor = createActor(machine, {
-    input: { online: options.online ?? true, needsBootstrap: options.needsBootstrap ?? false, random: options.random ?? (() => 1) },
+    input: { online: options.online ?? true, needsBootstrap: options.needsBootstrap ?? false, random: options.random ?? (() => 1), ...(options.maxBatchesInFlight ? { maxBatchesInFlight: options.maxBatchesInFlight } : {}) },
     clock,
     ...(options.inspect ? { inspect: options.inspect } : {}),
   }).start();
@@ -102,6 +103,8 @@ export function startSync(options: StartOptions = {}) {
     send: (event: ExternalEvent) => actor.send(event),
     session,
     report: (event: SessionEvent) => session().report(event),
+    /** The `inFlight` of every PUSH_NEXT the current session received, in order. */
+    pushNexts: () => session().commands.flatMap((c) => (c.type === "PUSH_NEXT" ? [[...c.inFlight]] : [])),
     /** Command types the current session received. */
     commands: () => session().commands.map((c) => c.type),
     /** Sessions that are running (never more than one). */

@@ -36,7 +36,10 @@ describe("publicStatus", () => {
     expect(status(sync)).toEqual({ kind: "syncing", phase: "pull" });
     sync.report({ type: "SESSION.PAGE_APPLIED", cursor: 3, more: false });
     expect(status(sync)).toEqual({ kind: "syncing", phase: "push" });
-    sync.report({ type: "SESSION.BATCH_SENT", batchId: "b1", events: 1 });
+    sync.report({ type: "SESSION.BATCH_SENT", batchId: "b1", events: 1, chunked: false });
+    expect(sync.state).toBe("online.pushing");
+    expect(status(sync)).toEqual({ kind: "syncing", phase: "push" });
+    sync.report({ type: "SESSION.QUEUE_EMPTY" });
     expect(sync.state).toBe("online.awaitingVerdicts");
     expect(status(sync)).toEqual({ kind: "syncing", phase: "push" });
   });

@@ -24,10 +24,14 @@ import { startSync, type Sync } from "./harness.js";
 
 const RANDOM = () => 0.5;
 
-/** Two inputs: one starts online and unbootstrapped, one starts offline. */
+/**
+ * Two inputs: one starts online and unbootstrapped, one starts offline. A window of two batches in
+ * flight (the app's is MAX_BATCHES_IN_FLIGHT): enough to fill it, send behind a batch, complete
+ * either one first and hold a rejection while another is out, with a graph that stays small.
+ */
 const INPUTS: readonly SyncInput[] = [
-  { online: true, needsBootstrap: true, random: RANDOM },
-  { online: false, needsBootstrap: false, random: RANDOM },
+  { online: true, needsBootstrap: true, random: RANDOM, maxBatchesInFlight: 2 },
+  { online: false, needsBootstrap: false, random: RANDOM, maxBatchesInFlight: 2 },
 ];
 
 const STATE_NODES: AnyStateNode[] = [syncMachine.root, ...getStateNodes(syncMachine)];
@@ -67,12 +71,16 @@ const EVENTS = [
   { type: "SESSION.PAGE_APPLIED", cursor: 42, more: false },
   { type: "SESSION.LIVE_APPLIED", cursor: 43 },
   { type: "SESSION.GAP" },
-  { type: "SESSION.BATCH_SENT", batchId: "b1", events: 3 },
+  { type: "SESSION.BATCH_SENT", batchId: "b1", events: 3, chunked: false },
+  { type: "SESSION.BATCH_SENT", batchId: "b2", events: 3, chunked: false },
+  { type: "SESSION.BATCH_SENT", batchId: "b3", events: 3, chunked: true },
   { type: "SESSION.QUEUE_EMPTY" },
   { type: "SESSION.VERDICTS_APPLIED", batchId: "b1", confirmed: 1, rejected: 1, complete: false },
   { type: "SESSION.VERDICTS_APPLIED", batchId: "b1", confirmed: 2, rejected: 0, complete: true },
   { type: "SESSION.VERDICTS_APPLIED", batchId: "b1", confirmed: 0, rejected: 2, complete: true },
-  { type: "SESSION.VERDICTS_APPLIED", batchId: "b0", confirmed: 3, rejected: 0, complete: true }, // not ours
+  { type: "SESSION.VERDICTS_APPLIED", batchId: "b2", confirmed: 3, rejected: 0, complete: true },
+  { type: "SESSION.VERDICTS_APPLIED", batchId: "b3", confirmed: 3, rejected: 0, complete: true },
+  { type: "SESSION.VERDICTS_APPLIED", batchId: "b0", confirmed: 3, rejected: 0, complete: true }, // never ours
   { type: "SESSION.ERROR", code: "rate_limited", message: "slow down" },
   ...DELAYED_EVENTS,
   SESSION_CRASH,
@@ -84,7 +92,8 @@ const EVENTS = [
  */
 function serializeState(snapshot: SyncSnapshot): string {
   const { value, context } = snapshot;
-  return JSON.stringify([value, context.needsBootstrap, context.needsPull, context.batchId, context.batchRejected > 0]);
+  const inFlight = context.inFlight.map((b) => [b.batchId, b.rejected > 0, b.chunked]);
+  return JSON.stringify([value, context.needsBootstrap, context.needsPull, inFlight, context.rejectedBatches.length > 0]);
 }
 
 /** A stable name for a transition of the definition, equal across `machine.provide` copies. */

@@ -3,7 +3,7 @@
  * session is told to do, when retrying stops, and that leaving `online` stops the session.
  */
 import { describe, expect, it } from "vitest";
-import { BACKOFF, closeOutcome, CONNECT_TIMEOUT_MS, type SessionCommand } from "../../../machines/index.js";
+import { BACKOFF, closeOutcome, CONNECT_TIMEOUT_MS, MAX_BATCHES_IN_FLIGHT, type SessionCommand } from "../../../machines/index.js";
 import { CLOSE_CODES, CLOSE_OUTCOMES, type CloseReason, TERMINAL_CLOSE_REASONS } from "../../../protocol/close-codes.js";
 import { goLive, startSync, type Sync } from "./harness.js";
 
@@ -52,16 +52,23 @@ describe("the happy path", () => {
 
     sync.report({ type: "SESSION.PAGE_APPLIED", cursor: 30, more: false });
     expect(sync.state).toBe("online.pushing");
+    // Two batches go out without waiting; the queue is then empty, and the machine waits for verdicts.
     for (const batchId of ["b1", "b2"]) {
-      sync.report({ type: "SESSION.BATCH_SENT", batchId, events: 2 });
-      expect(sync.state).toBe("online.awaitingVerdicts");
-      sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId, confirmed: 2, rejected: 0, complete: true });
+      sync.report({ type: "SESSION.BATCH_SENT", batchId, events: 2, chunked: false });
+      expect(sync.state).toBe("online.pushing");
     }
     sync.report({ type: "SESSION.QUEUE_EMPTY" });
+    expect(sync.state).toBe("online.awaitingVerdicts");
+    // Each completion looks at the queue again (a write may have come meanwhile).
+    sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId: "b1", confirmed: 2, rejected: 0, complete: true });
+    sync.report({ type: "SESSION.QUEUE_EMPTY" });
+    expect(sync.state).toBe("online.awaitingVerdicts");
+    sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId: "b2", confirmed: 2, rejected: 0, complete: true });
+    sync.report({ type: "SESSION.QUEUE_EMPTY" });
     expect(sync.state).toBe("online.live");
-    // One PUSH_NEXT per completed batch plus the one that found the queue empty: nothing twice.
-    expect(types(session.commands)).toEqual(["HELLO", "PULL", "PULL", "PULL", "PUSH_NEXT", "PUSH_NEXT", "PUSH_NEXT"]);
-    expect(sync.context.batchId).toBeNull();
+    // Every PUSH_NEXT names the batches in flight, so the session sends each batch once.
+    expect(sync.pushNexts()).toEqual([[], ["b1"], ["b1", "b2"], ["b2"], []]);
+    expect(sync.context.inFlight).toEqual([]);
   });
 
   it("bootstraps a store that was never bootstrapped, then pulls forward", () => {
@@ -91,22 +98,25 @@ describe("the happy path", () => {
 });
 
 describe("verdicts and conflicts", () => {
+  /** One batch in flight, and the queue found empty behind it. */
   function awaitingVerdicts(sync: Sync, batchId = "b1"): void {
     goLive(sync);
     sync.send({ type: "LOCAL_WRITE" });
-    sync.report({ type: "SESSION.BATCH_SENT", batchId, events: 5 });
+    sync.report({ type: "SESSION.BATCH_SENT", batchId, events: 5, chunked: false });
+    sync.report({ type: "SESSION.QUEUE_EMPTY" });
+    expect(sync.state).toBe("online.awaitingVerdicts");
   }
 
-  it("waits for every verdict of a batch, in several messages, before pushing the next one", () => {
+  it("waits for every verdict of a batch, in several messages, before looking at the queue again", () => {
     const sync = startSync();
     awaitingVerdicts(sync);
     sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId: "b1", confirmed: 2, rejected: 0, complete: false });
     sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId: "b1", confirmed: 1, rejected: 0, complete: false });
     expect(sync.state).toBe("online.awaitingVerdicts");
-    expect(types(sync.session().commands).filter((t) => t === "PUSH_NEXT")).toHaveLength(2);
+    expect(types(sync.session().commands).filter((t) => t === "PUSH_NEXT")).toHaveLength(3);
     sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId: "b1", confirmed: 2, rejected: 0, complete: true });
     expect(sync.state).toBe("online.pushing");
-    expect(types(sync.session().commands).filter((t) => t === "PUSH_NEXT")).toHaveLength(3);
+    expect(types(sync.session().commands).filter((t) => t === "PUSH_NEXT")).toHaveLength(4);
   });
 
   it("raises conflicts with the rejections summed over the batch's messages, then pulls before pushing more", () => {
@@ -117,9 +127,9 @@ describe("verdicts and conflicts", () => {
     expect(sync.conflicts).toEqual([{ batchId: "b1", rejected: 3 }]);
     expect(sync.state).toBe("online.pulling");
     expect(sync.session().commands.at(-1)).toEqual({ type: "PULL" });
-    expect(sync.context).toMatchObject({ batchId: null, batchRejected: 0 });
+    expect(sync.context).toMatchObject({ inFlight: [], rejectedBatches: [] });
     sync.report({ type: "SESSION.PAGE_APPLIED", cursor: 9, more: false });
-    expect(sync.session().commands.at(-1)).toEqual({ type: "PUSH_NEXT" });
+    expect(sync.session().commands.at(-1)).toEqual({ type: "PUSH_NEXT", inFlight: [] });
   });
 
   it("ignores verdicts for another batch", () => {
@@ -128,6 +138,148 @@ describe("verdicts and conflicts", () => {
     sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId: "b1", confirmed: 0, rejected: 5, complete: true });
     expect(sync.state).toBe("online.awaitingVerdicts");
     expect(sync.conflicts).toEqual([]);
+  });
+});
+
+describe("several batches in flight", () => {
+  const sent = (sync: Sync, batchId: string, chunked = false) => sync.report({ type: "SESSION.BATCH_SENT", batchId, events: 200, chunked });
+  const done = (sync: Sync, batchId: string, rejected = 0) =>
+    sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId, confirmed: 200 - rejected, rejected, complete: true });
+
+  /** The PUSH_NEXTs after goLive's (which found the queue empty). */
+  const pushNexts = (sync: Sync) => sync.pushNexts().slice(1);
+
+  /** Live, then a local write: the first PUSH_NEXT is out. */
+  function pushing(options: Parameters<typeof startSync>[0] = {}): Sync {
+    const sync = startSync(options);
+    goLive(sync);
+    sync.send({ type: "LOCAL_WRITE" });
+    return sync;
+  }
+
+  it(`sends up to MAX_BATCHES_IN_FLIGHT (${MAX_BATCHES_IN_FLIGHT}) batches without waiting, then one more per batch answered`, () => {
+    const sync = pushing();
+    const ids = Array.from({ length: MAX_BATCHES_IN_FLIGHT }, (_, i) => `b${i + 1}`);
+    for (const id of ids) sent(sync, id);
+    expect(sync.state).toBe("online.awaitingVerdicts");
+    expect(pushNexts(sync)).toEqual(ids.map((_, i) => ids.slice(0, i)));
+    expect(sync.context.inFlight.map((b) => b.batchId)).toEqual(ids);
+    // Part of b1 answered: still full, nothing more goes out.
+    sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId: "b1", confirmed: 100, rejected: 0, complete: false });
+    expect(pushNexts(sync)).toHaveLength(MAX_BATCHES_IN_FLIGHT);
+    done(sync, "b1");
+    expect(sync.state).toBe("online.pushing");
+    expect(pushNexts(sync).at(-1)).toEqual(ids.slice(1));
+    sent(sync, "b5");
+    expect(sync.state).toBe("online.awaitingVerdicts");
+    expect(sync.context.inFlight.map((b) => b.batchId)).toEqual([...ids.slice(1), "b5"]);
+  });
+
+  it("keeps one push at a time when the input says so", () => {
+    const sync = pushing({ maxBatchesInFlight: 1 });
+    sent(sync, "b1");
+    expect(sync.state).toBe("online.awaitingVerdicts");
+    done(sync, "b1");
+    expect(pushNexts(sync)).toEqual([[], []]);
+  });
+
+  it("counts verdicts that arrive while a PUSH_NEXT is out, and lets the session's answer decide", () => {
+    const sync = pushing();
+    sent(sync, "b1");
+    done(sync, "b1"); // applied before the session read the queue for the next PUSH_NEXT
+    expect(sync.state).toBe("online.pushing");
+    expect(sync.context.inFlight).toEqual([]);
+    sync.report({ type: "SESSION.QUEUE_EMPTY" });
+    expect(sync.state).toBe("online.live");
+  });
+
+  it("waits for the batches in flight when the queue is empty, and a local write sends more while there is room", () => {
+    const sync = pushing();
+    sent(sync, "b1");
+    sync.report({ type: "SESSION.QUEUE_EMPTY" });
+    expect(sync.state).toBe("online.awaitingVerdicts");
+    sync.send({ type: "LOCAL_WRITE" });
+    expect(sync.state).toBe("online.pushing");
+    expect(pushNexts(sync).at(-1)).toEqual(["b1"]);
+    for (const id of ["b2", "b3", "b4"]) sent(sync, id);
+    sync.send({ type: "LOCAL_WRITE" }); // full: the next completion looks at the queue anyway
+    expect(sync.state).toBe("online.awaitingVerdicts");
+  });
+
+  it("frees the window whichever batch completes: a push answered by an error gets no verdicts and must not hold the rest", () => {
+    const sync = pushing({ maxBatchesInFlight: 2 });
+    sent(sync, "b1");
+    sent(sync, "b2");
+    done(sync, "b2");
+    expect(sync.state).toBe("online.pushing");
+    expect(pushNexts(sync).at(-1)).toEqual(["b1"]);
+  });
+
+  it("sends nothing behind a rejection: the batches in flight are answered, every conflict is raised, then it pulls", () => {
+    const sync = pushing();
+    sent(sync, "b1");
+    sent(sync, "b2");
+    done(sync, "b1", 3); // b1 rejected 3 while the PUSH_NEXT for the third batch is out
+    sent(sync, "b3"); // that PUSH_NEXT's answer: in flight like the others, but no PUSH_NEXT after it
+    expect(sync.state).toBe("online.awaitingVerdicts");
+    const sentBefore = pushNexts(sync).length;
+    sync.send({ type: "LOCAL_WRITE" });
+    done(sync, "b2", 1);
+    expect(sync.state).toBe("online.awaitingVerdicts");
+    expect(sync.conflicts).toEqual([]);
+    done(sync, "b3");
+    expect(sync.conflicts).toEqual([
+      { batchId: "b1", rejected: 3 },
+      { batchId: "b2", rejected: 1 },
+    ]);
+    expect(sync.state).toBe("online.pulling");
+    expect(pushNexts(sync)).toHaveLength(sentBefore);
+    expect(sync.context).toMatchObject({ inFlight: [], rejectedBatches: [] });
+    sync.report({ type: "SESSION.PAGE_APPLIED", cursor: 9, more: false });
+    expect(pushNexts(sync).at(-1)).toEqual([]);
+  });
+
+  it("pulls after a rejection once the queue is found empty and nothing is in flight", () => {
+    const sync = pushing();
+    sent(sync, "b1");
+    done(sync, "b1", 2);
+    expect(sync.state).toBe("online.pushing");
+    sync.report({ type: "SESSION.QUEUE_EMPTY" });
+    expect(sync.conflicts).toEqual([{ batchId: "b1", rejected: 2 }]);
+    expect(sync.state).toBe("online.pulling");
+  });
+
+  it("sends nothing behind a chunked batch until it is answered", () => {
+    const sync = pushing();
+    sent(sync, "b1");
+    sent(sync, "b2", true);
+    expect(sync.state).toBe("online.awaitingVerdicts");
+    done(sync, "b1");
+    expect(sync.state).toBe("online.awaitingVerdicts"); // b2 is still out
+    sync.send({ type: "LOCAL_WRITE" });
+    expect(sync.state).toBe("online.awaitingVerdicts");
+    done(sync, "b2");
+    expect(sync.state).toBe("online.pushing");
+    expect(pushNexts(sync)).toEqual([[], ["b1"], []]);
+  });
+
+  it("forgets the batches in flight with the connection: the next one sends everything without verdicts again", () => {
+    const sync = pushing();
+    sent(sync, "b1");
+    sent(sync, "b2");
+    sync.report({ type: "SESSION.CLOSED", code: 1006, reason: "connection_lost" });
+    expect(sync.context.inFlight).toEqual([]);
+    sync.clock.increment(BACKOFF.baseMs);
+    goLive(sync);
+    // goLive's QUEUE_EMPTY answered a PUSH_NEXT that named nothing in flight.
+    expect(sync.pushNexts()).toEqual([[]]);
+  });
+
+  it("ignores a BATCH_SENT for a batch already in flight", () => {
+    const sync = pushing();
+    sent(sync, "b1");
+    sent(sync, "b1");
+    expect(sync.context.inFlight.map((b) => b.batchId)).toEqual(["b1"]);
   });
 });
 

@@ -146,11 +146,31 @@ describe("request timeouts", () => {
     const sync = startSync();
     goLive(sync);
     sync.send({ type: "LOCAL_WRITE" });
-    sync.report({ type: "SESSION.BATCH_SENT", batchId: "b1", events: 4 });
+    sync.report({ type: "SESSION.BATCH_SENT", batchId: "b1", events: 4, chunked: false });
+    sync.report({ type: "SESSION.QUEUE_EMPTY" });
     sync.clock.increment(REQUEST_TIMEOUT_MS - 1);
     sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId: "b1", confirmed: 2, rejected: 0, complete: false });
     const session = sync.session();
     crossing(sync, REQUEST_TIMEOUT_MS, "online.awaitingVerdicts", "backoff");
     expect(session.commands.at(-1)).toEqual({ type: "CLOSE", reason: "request_timeout" });
+  });
+
+  it("with several batches in flight, verdicts of any of them restart the timeout, and only silence ends the session", () => {
+    const sync = startSync();
+    goLive(sync);
+    sync.send({ type: "LOCAL_WRITE" });
+    for (const batchId of ["b1", "b2", "b3"]) sync.report({ type: "SESSION.BATCH_SENT", batchId, events: 200, chunked: false });
+    sync.report({ type: "SESSION.QUEUE_EMPTY" });
+    expect(sync.state).toBe("online.awaitingVerdicts");
+    // b1 completes late but in time: b2 and b3 are still in flight, so the machine waits on, from now.
+    sync.clock.increment(REQUEST_TIMEOUT_MS - 1);
+    sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId: "b1", confirmed: 200, rejected: 0, complete: true });
+    sync.report({ type: "SESSION.QUEUE_EMPTY" }); // the PUSH_NEXT its completion sent
+    sync.clock.increment(REQUEST_TIMEOUT_MS - 1);
+    sync.report({ type: "SESSION.VERDICTS_APPLIED", batchId: "b2", confirmed: 50, rejected: 0, complete: false });
+    const session = sync.session();
+    crossing(sync, REQUEST_TIMEOUT_MS, "online.awaitingVerdicts", "backoff");
+    expect(session.commands.at(-1)).toEqual({ type: "CLOSE", reason: "request_timeout" });
+    expect(sync.context.inFlight).toEqual([]);
   });
 });
