@@ -91,6 +91,15 @@ export interface SyncSummary {
 /** A write's outcome: the event queued and the entity as now seen, or why it was refused (the server's words). */
 export type WriteResult = Result<{ event: SyncEvent; entity: Entity }, { code: RejectCode; message: string; detail: RejectDetail | null }>;
 
+/**
+ * Many writes' outcome: every event queued (in the request's order) and its entity's id, or the one
+ * that was refused, by its index in the request (from 0), and why; then nothing at all was written.
+ */
+export type WriteManyResult = Result<
+  Array<{ event_id: string; entity_id: string }>,
+  { index: number; code: RejectCode; message: string; detail: RejectDetail | null }
+>;
+
 export interface AppStatus {
   sync: PublicStatus;
   /** The user switched sync off (working offline on purpose). */
@@ -135,6 +144,13 @@ export const WriteAction = z.discriminatedUnion("kind", [
 ]);
 export type WriteAction = z.infer<typeof WriteAction>;
 
+/**
+ * The most writes one `writeMany` request may carry. They run in one local transaction on the main
+ * process, which blocks it meanwhile: about 20-30 µs a write (bench/local-writes.ts), so 1,000 stay
+ * well inside the 50 ms event-loop budget (I8). A larger import is sent as several requests.
+ */
+export const MAX_WRITE_MANY = 1_000;
+
 export const ApiRequest = z.discriminatedUnion("method", [
   z.strictObject({ method: z.literal("status") }),
   z.strictObject({ method: z.literal("list"), type: EntityType, search: z.string().max(200).optional(), limit: z.int().min(1).max(1_000).optional(), offset: z.int().min(0).optional() }),
@@ -150,6 +166,11 @@ export const ApiRequest = z.discriminatedUnion("method", [
   z.strictObject({ method: z.literal("managerResolveConflict"), id: z.int().min(1), note: z.string().max(500), code: z.string().max(200).optional() }),
   z.strictObject({ method: z.literal("ledger"), day: z.iso.date().nullable() }),
   z.strictObject({ method: z.literal("write"), action: WriteAction }),
+  // Many writes in one local transaction (an import, a folder of client folders): all or none.
+  z.strictObject({
+    method: z.literal("writeMany"),
+    actions: z.array(WriteAction).min(1).max(MAX_WRITE_MANY, `at most ${MAX_WRITE_MANY} writes in one writeMany; send the rest in another`),
+  }),
   z.strictObject({ method: z.literal("retryNow") }),
   z.strictObject({ method: z.literal("setOnline"), online: z.boolean() }),
   // Sign-in codes (app/enrollment.ts): set an unbound database up, sign in again, ask for a code (managers).
@@ -179,6 +200,7 @@ export interface ApiResults {
   managerResolveConflict: { ok: true } | { ok: false; error: string; field?: "code" | "note" };
   ledger: LedgerRow[];
   write: WriteResult;
+  writeMany: WriteManyResult;
   retryNow: null;
   setOnline: null;
   setup: SignInResult;

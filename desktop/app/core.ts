@@ -10,7 +10,7 @@ import { decodeTokenUnverified } from "../../protocol/token.js";
 import { canDo } from "../../domain/index.js";
 import { requestResolution } from "../sync/conflict-resolution.js";
 import { resolveWithManagerCode } from "../sync/manager-override.js";
-import type { ApiRequest, ApiResults, AppEvent, AppStatus, ConflictView, WriteAction, WriteResult } from "./api.js";
+import type { ApiRequest, ApiResults, AppEvent, AppStatus, ConflictView, WriteAction, WriteManyResult, WriteResult } from "./api.js";
 import { conflictView } from "./conflict-view.js";
 import { addTill, setUp, signInAgain } from "./enrollment.js";
 
@@ -122,6 +122,11 @@ export class DesktopCore {
         if (outcome.ok) this.#afterWrite();
         return outcome;
       }
+      case "writeMany": {
+        const outcome = this.#writeMany(request.actions);
+        if (outcome.ok) this.#afterWrite();
+        return outcome;
+      }
       case "retryNow":
         this.engine.retryNow();
         return null;
@@ -189,6 +194,14 @@ export class DesktopCore {
 
   #write(action: WriteAction): WriteResult {
     return this.store.write(action);
+  }
+
+  /** All or none, in one local transaction; a refusal names the write by its index and says nothing was written. */
+  #writeMany(actions: readonly WriteAction[]): WriteManyResult {
+    const outcome = this.store.writeMany(actions);
+    if (outcome.ok) return { ok: true, value: outcome.value.map((w) => ({ event_id: w.event.id, entity_id: w.entity.entity_id })) };
+    const { index, code, message, detail } = outcome.error;
+    return { ok: false, error: { index, code, detail, message: `Write ${index + 1} of ${actions.length} was refused, so none of them was saved: ${message}` } };
   }
 
   #afterWrite() {

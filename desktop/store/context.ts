@@ -120,6 +120,18 @@ export function log(ctx: StoreContext, kind: string, detail: string, event?: { i
   );
 }
 
+/** One log row per entry, all of one kind and time, in ONE statement (a bulk write, a batch's verdicts), in the entries' order. */
+export function logMany(ctx: StoreContext, kind: string, entries: ReadonlyArray<readonly [event_id: string, entity_type: string, entity_id: string, detail: string]>) {
+  if (entries.length === 0) return;
+  // json_each walks the array in order, so the rows get ids (AUTOINCREMENT) in the entries' order.
+  ctx
+    .stmt(
+      `INSERT INTO tx_log (at, kind, event_id, entity_type, entity_id, detail)
+       SELECT ?, ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) ORDER BY key`,
+    )
+    .run(nowIso(ctx), kind, JSON.stringify(entries));
+}
+
 export function audit(ctx: StoreContext, kind: string, detail: string) {
   ctx.stmt("INSERT INTO audit (at, kind, detail) VALUES (?, ?, ?)").run(nowIso(ctx), kind, detail);
 }

@@ -11,11 +11,11 @@
  * is quarantined (reject.ts) when a batch would take it, and the batch goes on without it.
  */
 import { applyEvent, type Entity, type SyncEvent } from "../../domain/index.js";
-import { type Change, FRAME_LIMIT_BYTES, type LastChange, MAX_BATCH_EVENTS, utf8ByteLength, type Verdict } from "../../protocol/index.js";
-import { audit, log, nowIso, type QueueRow, readQueued, type StoreContext } from "./context.js";
+import { type Change, type ConfirmedVerdict, FRAME_LIMIT_BYTES, type LastChange, MAX_BATCH_EVENTS, utf8ByteLength, type Verdict } from "../../protocol/index.js";
+import { audit, log, logMany, nowIso, type QueueRow, readQueued, type StoreContext } from "./context.js";
 import { recordCommittedPos } from "./pos-facts.js";
 import { quarantine, rejectRow } from "./reject.js";
-import { readBase, refreshView, writeBase } from "./view.js";
+import { readBase, refreshView, upsertViewText, writeBase, writeBaseText } from "./view.js";
 import { newId } from "./writes.js";
 
 export interface Batch {
@@ -63,8 +63,9 @@ export function nextBatch(ctx: StoreContext, maxEvents = MAX_BATCH_EVENTS, inFli
       if (events.length === 0) continue; // every row read was quarantined: take the next ones
       const batch_id = newId(ctx);
       const at = nowIso(ctx);
-      const mark = ctx.stmt("UPDATE sync_queue SET sync_status = 'sent', batch_id = ?, sent_at = ? WHERE id = ?");
-      for (const e of events) mark.run(batch_id, at, e.id);
+      ctx
+        .stmt("UPDATE sync_queue SET sync_status = 'sent', batch_id = ?, sent_at = ? WHERE id IN (SELECT value FROM json_each(?))")
+        .run(batch_id, at, JSON.stringify(events.map((e) => e.id)));
       audit(ctx, "push", `batch ${batch_id}: ${events.length} event(s)`);
       return { batch_id, events };
     }
@@ -98,12 +99,51 @@ export interface VerdictSummary {
   open_in_batch: number;
 }
 
-/** Applies verdicts in one transaction. Verdicts for events already decided are ignored. */
+/** A verdict's queue row (what a set needs of it), with what decides whether its confirmation can be applied as a set. */
+interface VerdictRow extends Pick<QueueRow, "id" | "entity_type" | "entity_id" | "sync_status"> {
+  /** How many events on the row's entity are open (pending or sent), this one included. */
+  open_on_entity: number;
+  base_version_now: number | null;
+  view_status: string | null;
+  view_version: number | null;
+}
+
+/**
+ * Applies verdicts in one transaction. Verdicts for events already decided are ignored.
+ *
+ * Set-based: the batch's rows are read in one statement, and the common verdict — a project or
+ * invoice event confirmed as the only open event on its entity, right on top of the base — is
+ * applied with a few statements for the whole batch (`confirmAsSet`). Everything else (POS orders,
+ * numbered invoices, entities with other open events, a base that moved, rejections) goes one by
+ * one through `confirm` and `reject`, as before.
+ */
 export function applyVerdicts(ctx: StoreContext, batchId: string, verdicts: readonly Verdict[]): VerdictSummary {
   return ctx.db.transaction((): VerdictSummary => {
-    let confirmed = 0;
-    let rejected = 0;
+    const rows = new Map<string, VerdictRow>();
+    const read = ctx.stmt(
+      `SELECT q.id, q.entity_type, q.entity_id, q.sync_status,
+         (SELECT COUNT(*) FROM sync_queue o WHERE o.entity_id = q.entity_id AND o.sync_status IN ('pending', 'sent')) AS open_on_entity,
+         b.version AS base_version_now, v.status AS view_status, v.body ->> '$.version' AS view_version
+       FROM json_each(?) AS j
+       JOIN sync_queue q ON q.id = j.value
+       LEFT JOIN base_entities b ON b.entity_id = q.entity_id
+       LEFT JOIN view_entities v ON v.entity_id = q.entity_id`,
+    );
+    for (const row of read.all(JSON.stringify(verdicts.map((v) => v.event_id))) as VerdictRow[]) rows.set(row.id, row);
+    const asSet: Array<{ row: VerdictRow; verdict: ConfirmedVerdict }> = [];
+    const oneByOne: Verdict[] = [];
     for (const verdict of verdicts) {
+      const row = rows.get(verdict.event_id);
+      if (!row || row.sync_status === "confirmed" || row.sync_status === "rejected") continue;
+      rows.delete(verdict.event_id); // a second verdict for the same event is ignored, as a decided event's
+      if (verdict.status === "confirmed" && confirmsAsSet(row, verdict)) asSet.push({ row, verdict });
+      else oneByOne.push(verdict);
+    }
+    confirmAsSet(ctx, asSet);
+    let confirmed = asSet.length;
+    let rejected = 0;
+    for (const verdict of oneByOne) {
+      // Read again: an earlier rejection in this batch may have rejected it as a dependent.
       const row = ctx.stmt("SELECT * FROM sync_queue WHERE id = ?").get(verdict.event_id) as QueueRow | undefined;
       if (!row || row.sync_status === "confirmed" || row.sync_status === "rejected") continue;
       if (verdict.status === "confirmed") {
@@ -117,6 +157,63 @@ export function applyVerdicts(ctx: StoreContext, batchId: string, verdicts: read
     const open = ctx.stmt("SELECT COUNT(*) AS n FROM sync_queue WHERE batch_id = ? AND sync_status IN ('pending', 'sent')").get(batchId) as { n: number };
     return { confirmed, rejected, open_in_batch: open.n };
   })();
+}
+
+/**
+ * Whether a confirmation's result is already in the view, byte for byte: the event is the only open
+ * one on its entity, the base is its predecessor, and the view is that base with this event folded
+ * in (its version is the verdict's). Then the server's result — the same applyEvent on the same base
+ * — equals the view, except where the commit info reaches the entity, which the view cannot know:
+ * a POS order's official receipt number and a void's seq, and an invoice's official number. Those go
+ * one by one. An event the view left out (it did not apply, or could not be read) fails the version
+ * test, so it goes one by one too.
+ */
+function confirmsAsSet(row: VerdictRow, verdict: ConfirmedVerdict): boolean {
+  const numbered = row.entity_type === "pos_order" || (row.entity_type === "invoice" && verdict.official_invoice_no !== null);
+  return (
+    !numbered &&
+    verdict.entity_id === row.entity_id &&
+    verdict.official_receipt_no === null &&
+    row.open_on_entity === 1 &&
+    (row.base_version_now ?? 0) === verdict.version - 1 &&
+    row.view_status === "pending" &&
+    row.view_version === verdict.version
+  );
+}
+
+/**
+ * Confirms events whose result is their entity's view (`confirmsAsSet`), in five statements for
+ * the whole set: the queue rows take their verdicts; the base becomes the view's body (copied by
+ * SQLite, never parsed or stringified here); the view only changes status (its body is already
+ * right); kept bases go (no open event is left on these entities); one log row each.
+ */
+function confirmAsSet(ctx: StoreContext, set: ReadonlyArray<{ row: VerdictRow; verdict: ConfirmedVerdict }>): void {
+  if (set.length === 0) return;
+  const at = nowIso(ctx);
+  const decided = JSON.stringify(set.map(({ verdict }) => [verdict.event_id, verdict.seq, verdict.version]));
+  const entities = JSON.stringify(set.map(({ row }) => row.entity_id));
+  ctx
+    .stmt(
+      `UPDATE sync_queue SET sync_status = 'confirmed', seq = d.value ->> 1, version = d.value ->> 2, official_receipt_no = NULL, decided_at = ?
+       FROM json_each(?) AS d WHERE sync_queue.id = d.value ->> 0`,
+    )
+    .run(at, decided);
+  // WHERE true: SQLite's parser needs it between a SELECT and an upsert's ON CONFLICT.
+  ctx
+    .stmt(
+      `INSERT INTO base_entities (entity_id, entity_type, version, deleted, body)
+         SELECT v.entity_id, v.entity_type, v.body ->> '$.version', v.deleted, v.body FROM json_each(?) AS e JOIN view_entities v ON v.entity_id = e.value WHERE true
+       ON CONFLICT (entity_id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, body = excluded.body
+       WHERE excluded.version > base_entities.version`,
+    )
+    .run(entities);
+  ctx.stmt("UPDATE view_entities SET status = 'synced', updated_at = ? WHERE entity_id IN (SELECT value FROM json_each(?))").run(at, entities);
+  ctx.stmt("DELETE FROM kept_bases WHERE entity_id IN (SELECT value FROM json_each(?))").run(entities);
+  logMany(
+    ctx,
+    "confirmed",
+    set.map(({ row, verdict }) => [row.id, row.entity_type, row.entity_id, `seq ${verdict.seq}, version ${verdict.version}`] as const),
+  );
 }
 
 /**
@@ -201,32 +298,68 @@ export function setCursor(ctx: StoreContext, seq: number): void {
 /**
  * Applies consecutive server changes in one transaction and moves the cursor with them. Stops at
  * the first change that does not continue the cursor (returns how many were applied).
+ *
+ * Which entities have open local events, and the base version of each, are read once for the slice
+ * (two statements). A change on an entity with no open event is then either already in the base
+ * (this device's own commit, folded in by its verdict, coming back: nothing to do but a POS fact) or
+ * server truth that replaces base and view together, one JSON text for both. Only changes on
+ * entities with open events take the full path (`applyOnOpenEntity`): kept bases, a lost verdict
+ * recovered, the view folded again.
  */
 export function applyChanges(ctx: StoreContext, changes: readonly Change[]): { applied: number; cursor: number } {
   return ctx.db.transaction(() => {
     let at = cursor(ctx);
+    const ids = JSON.stringify([...new Set(changes.map((c) => c.entity_id))]);
+    // By entity (queue_by_entity), never by state: without statistics SQLite would otherwise walk
+    // every pending event of the queue for each slice, and a device pushing a long queue gets its
+    // own commits back while thousands are still pending.
+    const withOpen = new Set(
+      (
+        ctx
+          .stmt("SELECT DISTINCT entity_id FROM sync_queue INDEXED BY queue_by_entity WHERE entity_id IN (SELECT value FROM json_each(?)) AND sync_status IN ('pending', 'sent')")
+          .all(ids) as Array<{ entity_id: string }>
+      ).map((r) => r.entity_id),
+    );
+    const baseVersion = new Map(
+      (ctx.stmt("SELECT entity_id, version FROM base_entities WHERE entity_id IN (SELECT value FROM json_each(?))").all(ids) as Array<{ entity_id: string; version: number }>).map(
+        (r) => [r.entity_id, r.version],
+      ),
+    );
     let applied = 0;
     for (const change of changes) {
       if (change.seq <= at) continue; // already applied (a live change that raced a pull)
       if (change.seq !== at + 1) break;
-      keepBaseOfOpenEvents(ctx, change.entity_id, change.event_id);
-      const wrote = writeBase(ctx, change.entity);
       recordCommittedPos(ctx, change.entity, change.operation, change.device_id, change.seq);
-      // Our own event, whose verdict we never saw (lost in a crash or a cut): the commit proves it.
-      const own = ctx.stmt("SELECT * FROM sync_queue WHERE id = ? AND sync_status IN ('pending', 'sent')").get(change.event_id) as QueueRow | undefined;
-      if (own) {
-        const receipt = change.entity.entity_type === "pos_order" && change.operation === "create" ? change.entity.official_receipt_no : null;
-        markConfirmed(ctx, own, change.seq, change.entity.version, receipt);
-        log(ctx, "confirmed", `seq ${change.seq} (from the change stream)`, own);
-        releaseKeptBase(ctx, change.entity_id);
+      if (withOpen.has(change.entity_id)) {
+        applyOnOpenEntity(ctx, change);
+      } else if (change.entity.version > (baseVersion.get(change.entity_id) ?? 0)) {
+        // Server moves forward only; no open event means the view is the base (view.ts).
+        const body = JSON.stringify(change.entity);
+        writeBaseText(ctx, change.entity, body);
+        upsertViewText(ctx, change.entity, "synced", body);
+        baseVersion.set(change.entity_id, change.entity.version);
       }
-      // The view is base ⊕ open events: when neither moved (our own commit, already folded in by its
-      // verdict), it is already right.
-      if (wrote || own) refreshView(ctx, change.entity_id, wrote ? change.entity : undefined);
       at = change.seq;
       applied++;
     }
     setCursor(ctx, at);
     return { applied, cursor: at };
   })();
+}
+
+/** A change on an entity this device has open events on: every case, one change at a time. */
+function applyOnOpenEntity(ctx: StoreContext, change: Change): void {
+  keepBaseOfOpenEvents(ctx, change.entity_id, change.event_id);
+  const wrote = writeBase(ctx, change.entity);
+  // Our own event, whose verdict we never saw (lost in a crash or a cut): the commit proves it.
+  const own = ctx.stmt("SELECT * FROM sync_queue WHERE id = ? AND sync_status IN ('pending', 'sent')").get(change.event_id) as QueueRow | undefined;
+  if (own) {
+    const receipt = change.entity.entity_type === "pos_order" && change.operation === "create" ? change.entity.official_receipt_no : null;
+    markConfirmed(ctx, own, change.seq, change.entity.version, receipt);
+    log(ctx, "confirmed", `seq ${change.seq} (from the change stream)`, own);
+    releaseKeptBase(ctx, change.entity_id);
+  }
+  // The view is base ⊕ open events: when neither moved (our own commit, already folded in by its
+  // verdict), it is already right.
+  if (wrote || own) refreshView(ctx, change.entity_id, wrote ? change.entity : undefined);
 }

@@ -96,6 +96,25 @@ export function forgePosVoid(store: StoreFile, entityId: string, seq: number): v
   withFile(store, (db) => db.prepare("INSERT INTO pos_voids (entity_id, seq) VALUES (?, ?)").run(entityId, seq));
 }
 
+/**
+ * Records every write of a view row's body (an insert, or an update that sets `body`, even to the
+ * same text) until the returned function is called, which says which entities' bodies were written
+ * and removes the recording. For tests of what a verdict or a change rewrites.
+ */
+export function recordViewBodyWrites(store: StoreFile): () => string[] {
+  withFile(store, (db) =>
+    db.exec(`CREATE TABLE testing_view_body_writes (entity_id TEXT NOT NULL);
+      CREATE TRIGGER testing_view_body_insert AFTER INSERT ON view_entities BEGIN INSERT INTO testing_view_body_writes VALUES (NEW.entity_id); END;
+      CREATE TRIGGER testing_view_body_update AFTER UPDATE OF body ON view_entities BEGIN INSERT INTO testing_view_body_writes VALUES (NEW.entity_id); END;`),
+  );
+  return () =>
+    withFile(store, (db) => {
+      const ids = (db.prepare("SELECT entity_id FROM testing_view_body_writes").all() as Array<{ entity_id: string }>).map((r) => r.entity_id);
+      db.exec("DROP TRIGGER testing_view_body_insert; DROP TRIGGER testing_view_body_update; DROP TABLE testing_view_body_writes;");
+      return ids;
+    });
+}
+
 /** Puts a closed store's file back the way layout 1 left it: migration 2 (the queue's batch index) undone. */
 export function rewindToLayout1(file: string): void {
   // Undo every migration after 1: 2 added queue_by_batch, 3 view_pos_history, 4 the conflicts' columns, 5 queue_by_type.

@@ -21,13 +21,18 @@ export function readBase(ctx: StoreContext, entityId: string): Entity | null {
 
 /** Server truth moves forward only: an older version never replaces a newer one. */
 export function writeBase(ctx: StoreContext, entity: Entity): boolean {
+  return writeBaseText(ctx, entity, JSON.stringify(entity));
+}
+
+/** `writeBase` with the entity's JSON text already made (`body` is `JSON.stringify(entity)`). */
+export function writeBaseText(ctx: StoreContext, entity: Entity, body: string): boolean {
   const result = ctx
     .stmt(
       `INSERT INTO base_entities (entity_id, entity_type, version, deleted, body) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (entity_id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, body = excluded.body
        WHERE excluded.version > base_entities.version`,
     )
-    .run(entity.entity_id, entity.entity_type, entity.version, entity.deleted ? 1 : 0, JSON.stringify(entity));
+    .run(entity.entity_id, entity.entity_type, entity.version, entity.deleted ? 1 : 0, body);
   return result.changes > 0;
 }
 
@@ -158,12 +163,17 @@ export function refreshOpenViews(ctx: StoreContext): void {
   for (const { entity_id } of ids) refreshView(ctx, entity_id);
 }
 
-function upsertView(ctx: StoreContext, entity: Entity, status: "synced" | "pending" | "rejected"): void {
+export function upsertView(ctx: StoreContext, entity: Entity, status: "synced" | "pending" | "rejected"): void {
+  upsertViewText(ctx, entity, status, JSON.stringify(entity));
+}
+
+/** `upsertView` with the entity's JSON text already made (`body` is `JSON.stringify(entity)`). */
+export function upsertViewText(ctx: StoreContext, entity: Entity, status: "synced" | "pending" | "rejected", body: string): void {
   ctx
     .stmt(
       `INSERT INTO view_entities (entity_id, entity_type, deleted, status, title, body, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (entity_id) DO UPDATE SET deleted = excluded.deleted, status = excluded.status, title = excluded.title,
          body = excluded.body, updated_at = excluded.updated_at`,
     )
-    .run(entity.entity_id, entity.entity_type, entity.deleted ? 1 : 0, status, viewTitle(entity), JSON.stringify(entity), nowIso(ctx));
+    .run(entity.entity_id, entity.entity_type, entity.deleted ? 1 : 0, status, viewTitle(entity), body, nowIso(ctx));
 }

@@ -1,10 +1,13 @@
-/** `studiovault project …`: projects on this device, including Smart Select from a folder. */
-import { formatCount } from "../../../domain/amounts.js";
+/** `studiovault project …`: projects on this device, including Smart Select from a folder and imports. */
+import { readFileSync } from "node:fs";
+import { formatCount, plural } from "../../../domain/amounts.js";
 import { ProjectStatus } from "../../../domain/index.js";
 import { isoDate, minorUnits, oneOf, parse, required, UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
+import type { Ctx } from "../context.js";
+import { EXIT } from "../exit-codes.js";
 import { mediaFromFolder } from "../folder-hash.js";
-import { print, showPage, wrote } from "../output.js";
+import { fail, print, showPage, wrote } from "../output.js";
 import { pageFlags, pageOf } from "../paging.js";
 
 /** One table for every `project` form: each form reads the flags it needs and ignores the rest. */
@@ -42,6 +45,10 @@ export const project = defineCommand({
     { words: "project update ID", optional: editable, help: "change a project (at least one flag)" },
     { words: "project delete ID", required: ["reason"], help: "delete a project" },
     { words: "project select ID", required: ["folder"], help: "Smart Select: pick every file in DIR (by content hash)" },
+    {
+      words: "project import FILE",
+      help: "many new projects at once, one JSON object per line of FILE (a project's data as `project show --json` prints it; status, dates, location, package, notes, media and the client's email and phone may be left out); all or none: a bad line is named and nothing is written",
+    },
     { words: "project list", optional: ["search", "limit", "offset"], help: "the projects on this device, a page at a time, with how many there are" },
     { words: "project show ID", help: "one project, in full" },
   ],
@@ -89,6 +96,8 @@ export const project = defineCommand({
         return wrote(ctx, ctx.store.deleteProject(id(), required(v.reason, "--reason", "why it is deleted")), "deleted project");
       case "select":
         return wrote(ctx, ctx.store.setMediaSelection(id(), { items: mediaFromFolder(required(v.folder, "--folder", "a folder of photos")) }), "selected media for project");
+      case "import":
+        return importProjects(ctx, required(positionals[0], "FILE", "a file of projects, one JSON object per line"));
       case "list": {
         const page = pageOf(v);
         const items = ctx.store.list("project", { search: v.search, ...page });
@@ -105,7 +114,59 @@ export const project = defineCommand({
       }
       case undefined:
       default:
-        throw new UsageError(`project: expected create, update, delete, select, list or show; received ${JSON.stringify(sub ?? "")}`);
+        throw new UsageError(`project: expected create, update, delete, select, import, list or show; received ${JSON.stringify(sub ?? "")}`);
     }
   },
 });
+
+/** What a line of an import may leave out, and what it then is (as `project create` without those flags). */
+const IMPORT_DEFAULTS = { status: "inquiry", starts_on: null, ends_on: null, location: null, package: null, notes: "", media_selection: { items: [] } } as const;
+
+/**
+ * `project import FILE`: one project per non-blank line, all written in ONE local transaction
+ * (LocalStore.writeMany), each its own queued event, each validated as `project create` is. All or
+ * none: a line that is not JSON, or that the store refuses, is named by its line number and nothing
+ * is written.
+ */
+function importProjects(ctx: Ctx, file: string): number {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  const lines: number[] = [];
+  const actions: Array<{ kind: "project_create"; data: never }> = [];
+  for (const [i, raw] of text.split("\n").entries()) {
+    if (raw.trim() === "") continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw) as unknown;
+    } catch (e) {
+      const message = `line ${i + 1} of ${file} is not JSON (${(e as Error).message}); nothing was imported`;
+      return fail(ctx.io, ctx.json, EXIT.refused, { error: "invalid_json", message, line: i + 1 }, `refused: ${message}`, "out");
+    }
+    lines.push(i + 1);
+    actions.push({ kind: "project_create", data: withDefaults(value) as never });
+  }
+  if (actions.length === 0) throw new UsageError(`${file} has no projects: expected one JSON object per line`);
+  const outcome = ctx.store.writeMany(actions);
+  if (!outcome.ok) {
+    const { index, code, message, detail } = outcome.error;
+    const line = lines[index]!;
+    const words = `line ${line} of ${file} was refused: ${message}; nothing was imported`;
+    return fail(ctx.io, ctx.json, EXIT.refused, { error: code, message: words, line, detail }, `refused: ${words}`, "out");
+  }
+  const events = outcome.value.map((w) => ({ event_id: w.event.id, entity_id: w.entity.entity_id }));
+  print(ctx, { ok: true, imported: events.length, events }, () => `imported ${plural(events.length, "project")} (queued; run \`studiovault sync\` to send)`);
+  return 0;
+}
+
+/** A line's object with what it left out filled in; anything else is left for the store to refuse, by field. */
+function withDefaults(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  const line = value as Record<string, unknown>;
+  const client = line.client;
+  const filledClient = typeof client === "object" && client !== null && !Array.isArray(client) ? { email: null, phone: null, ...client } : client;
+  return { ...IMPORT_DEFAULTS, ...line, ...(client === undefined ? {} : { client: filledClient }) };
+}

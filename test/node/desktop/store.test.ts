@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { inspectStore } from "../../../desktop/store/inspect.js";
 import { LocalStore } from "../../../desktop/store/local-store.js";
 import { LAYOUT_VERSION } from "../../../desktop/store/migrations.js";
-import { failTxLogInserts, rewindToLayout1, stampLayoutVersion, tamper, TAMPERS, type Tamper } from "../../../desktop/store/testing.js";
+import { failTxLogInserts, recordViewBodyWrites, rewindToLayout1, stampLayoutVersion, tamper, TAMPERS, type Tamper } from "../../../desktop/store/testing.js";
 import type { PosLine } from "../../../domain/index.js";
 import { makeCore } from "../../support/branch.js";
 import { deviceToken, expectConverged, openStore, syncDirect, tempDbPath } from "../../support/desktop.js";
@@ -63,6 +63,29 @@ describe("local writes (I1)", () => {
     ]);
     expect(!bad.ok && bad.error).toMatchObject({ index: 1, code: "invalid_payload", detail: { field: "title" } });
     expect(rows(a)).toEqual({ queue: 3, views: 3, log: 3 });
+  });
+
+  it("write many on one entity and many sales at once: each builds on the last, as single writes would", async () => {
+    const { server, a } = await setup();
+    const id = ok(a.createProject(ex.project)).entity.entity_id;
+    const sale = { kind: "pos_sale" as const, input: { currency: "LKR" as const, lines, method: "card" as const } };
+    const many = ok(
+      a.writeMany([{ kind: "project_update", id, patch: { title: "One" } }, sale, { kind: "project_update", id, patch: { title: "Two" } }, sale]),
+    );
+    expect(many[0]!.event.depends_on).not.toBeNull();
+    expect(many[2]!.event.depends_on).toBe(many[0]!.event.id);
+    expect(a.get(id)).toMatchObject({ status: "pending", entity: { version: 3, data: { title: "Two" } } });
+    const receipts = [many[1]!, many[3]!].map((w) => (w.entity.entity_type === "pos_order" ? w.entity.data.local_receipt_no : null));
+    expect(receipts.map((r) => r?.slice(-6))).toEqual(["000001", "000002"]);
+    // The log has a row per write, in the writes' order.
+    const logged = inspectStore(a.path, (i) => i.txLog().filter((r) => r.kind === "write").map((r) => r.event_id));
+    expect(logged.slice(-4)).toEqual(many.map((w) => w.event.id));
+    // A refused bulk write rolls its sales' receipt numbers back too: the next sale takes the next number.
+    expect(a.writeMany([sale, { kind: "project_update", id, patch: { title: "" } }]).ok).toBe(false);
+    const next = ok(a.posSale(sale.input)).entity;
+    expect(next.entity_type === "pos_order" && next.data.local_receipt_no.slice(-6)).toBe("000003");
+    syncDirect(a, server.core);
+    expectConverged(a, [...server.core.entities()], expect);
   });
 
   it("refuse invalid input with the field and a reason, and queue nothing", async () => {
@@ -188,6 +211,35 @@ describe("sync through a real branch core", () => {
     expect(viewer.store.get(sale.event.entity_id)).toMatchObject({ status: "rejected", entity: { data: { total_minor: 300_000 } } });
     expect(viewer.store.conflicts()[0]).toMatchObject({ code: "permission_denied", needs_manager: true });
     expect(viewer.store.queueCounts()).toMatchObject({ rejected: 1 });
+  });
+
+  it("a confirmed write whose view is already the server's result changes only the view's status, not its body", async () => {
+    const { server, a } = await setup();
+    const alone = ok(a.createProject(ex.project)).entity.entity_id;
+    const edited = ok(a.createProject({ ...ex.project, title: "Edited" })).entity.entity_id;
+    ok(a.updateProject(edited, { title: "Edited twice" }));
+    const sale = ok(a.posSale({ currency: "LKR", lines, method: "card" })).entity.entity_id;
+    const bodyWrites = recordViewBodyWrites(a);
+    syncDirect(a, server.core);
+    const rewritten = bodyWrites();
+    // The sale's view takes its official receipt number; the edited project's first verdict leaves
+    // an open edit on top, so its view is folded again. The lone create was right all along.
+    expect(rewritten).toContain(sale);
+    expect(rewritten).toContain(edited);
+    expect(rewritten).not.toContain(alone);
+    expect(a.get(alone)).toMatchObject({ status: "synced" });
+    expect(a.get(sale)).toMatchObject({ status: "synced", official_receipt_no: 1 });
+    expectConverged(a, [...server.core.entities()], expect);
+  });
+
+  it("a verdict sent twice in one frame is applied once", async () => {
+    const { server, a } = await setup();
+    const { event } = ok(a.createProject(ex.project));
+    const cfg = a.config()!;
+    const batch = a.nextBatch()!;
+    const { verdicts } = server.core.push({ device_id: cfg.device_id, user_id: cfg.user_id, role: cfg.role }, batch.events as never);
+    expect(a.applyVerdicts(batch.batch_id, [...verdicts, ...verdicts])).toEqual({ confirmed: 1, rejected: 0, open_in_batch: 0 });
+    expect(inspectStore(a.path, (i) => i.txLog({ eventId: event.id }).map((r) => r.kind))).toEqual(["write", "confirmed"]);
   });
 
   it("an unanswered batch is sent again with the same id and events after a restart", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CLOSE_CODES, ClientMessage, closeReasonOf, decodeClientFrame, decodeClientMessage, decodeServerMessage, FRAME_LIMIT_BYTES, ServerMessage } from "../../../protocol/index.js";
+import { CLOSE_CODES, ClientMessage, closeReasonOf, decodeClientFrame, decodeClientMessage, decodeServerMessage, FRAME_LIMIT_BYTES, ServerMessage, utf8ByteLength } from "../../../protocol/index.js";
 import * as ex from "../../fixtures/examples.js";
 
 describe("protocol v1 messages", () => {
@@ -68,6 +68,13 @@ describe("protocol v1 messages", () => {
     expect(decodeClientFrame(JSON.stringify(frame)).ok).toBe(true);
     const noId = { ...frame, events: [{ payload: "garbage" }] };
     expect(decodeClientFrame(JSON.stringify(noId)).ok).toBe(false);
+  });
+});
+
+describe("a frame's size in bytes", () => {
+  it("is its UTF-8 length, ASCII or not: multi-byte letters, emoji (surrogate pairs) and lone surrogates (3 bytes, as U+FFFD)", () => {
+    const texts = ["", '{"type":"ping","nonce":1}', "\x7f", "\x80", "ශ්‍රී ලංකා", "தமிழ்", "Perera 📷 wedding", "a\ud800b", "\udc00", "\ud83d", `${"x".repeat(1000)}é`];
+    for (const text of texts) expect(utf8ByteLength(text), JSON.stringify(text)).toBe(Buffer.byteLength(text, "utf8"));
   });
 });
 
