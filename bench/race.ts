@@ -71,6 +71,8 @@ interface Run {
   workerd_peak_mb: number;
   device_peak_mb: number;
   device_stall_max_ms: number;
+  /** What B received, by frame type (count, last arrival), where its client says (the bare protocol client). */
+  b_frames?: unknown;
 }
 
 /** A command the race gives a device: a device that hangs fails its repetition instead of the run. */
@@ -104,6 +106,7 @@ async function race(system: RaceSystem, rep: number): Promise<Run> {
       workerd_peak_mb: sampler.stop(),
       device_peak_mb: Math.max(...last.map((l) => l.peak_rss_mb)),
       device_stall_max_ms: Math.max(written.stall_max_ms, had.stall_max_ms, joined.stall_max_ms),
+      ...(had.frames ? { b_frames: had.frames } : {}),
     };
   } finally {
     for (const d of devices) if (d.child.exitCode === null) d.child.kill();
@@ -131,7 +134,7 @@ for (let rep = 0; rep < PLAN.reps; rep++) {
   }
 }
 
-const med = (rs: Run[], key: keyof Run) => round(median(rs.map((r) => r[key])));
+const med = (rs: Run[], key: "durable_ms" | "b_has_all_ms" | "c_has_all_ms") => round(median(rs.map((r) => r[key])));
 const figures = Object.fromEntries(
   [...runs].filter(([, rs]) => rs.length > 0).map(([system, rs]): [RaceSystem, RaceFigures & { label: string; repetitions: number; device_peak_mb: number; device_stall_max_ms: number }] => {
     const cpu = median(rs.map((r) => r.workerd_cpu_s));

@@ -3,7 +3,8 @@
  * itself allows, without the desktop's store and engine. `hello`, then A pushes valid project-create
  * events in batches of MAX_BATCH_EVENTS with up to PUSHES_IN_FLIGHT pushes out (the server handles
  * a branch's frames one at a time in arrival order) and counts confirmed verdicts; B applies `live`
- * changes whose seq follows its cursor and pulls on a gap or a `poke`; C pulls pages from 0,
+ * changes whose seq follows its cursor and pulls on a gap or a `poke` (the server pokes a device
+ * that only listens once its unread live bytes pass a budget, I12); C pulls pages from 0,
  * asking for the next page before counting this one. Frames are parsed, not validated: the
  * server's speed is measured, not a client's.
  */
@@ -35,6 +36,8 @@ export class ProtocolRace implements RaceDevice {
   #inFlight = 0;
   #confirmed = 0;
   #failure: string | null = null;
+  /** Frames received by type, with when the last of each came: how B got its records. */
+  readonly #frames: Record<string, [count: number, lastAt: number]> = {};
 
   constructor(
     readonly server: string,
@@ -68,6 +71,9 @@ export class ProtocolRace implements RaceDevice {
   }
 
   #frame(f: ServerFrame) {
+    const seen = (this.#frames[f.type] ??= [0, 0]);
+    seen[0]++;
+    seen[1] = now();
     switch (f.type) {
       case "welcome":
         this.#welcomed = true;
@@ -93,7 +99,8 @@ export class ProtocolRace implements RaceDevice {
         break;
       case "changes":
         this.#pulling = false;
-        this.#cursor = f.cursor;
+        // Live changes may have moved the cursor past this page while it was on its way.
+        this.#cursor = Math.max(this.#cursor, f.cursor);
         if (f.more || this.#head > this.#cursor) this.#pull();
         break;
       case "error":
@@ -140,7 +147,7 @@ export class ProtocolRace implements RaceDevice {
   /** The branch is fresh, so having n records is having seq n. */
   async has(n: number) {
     await this.#until(() => this.#cursor >= n);
-    return { at: now() };
+    return { at: now(), frames: this.#frames };
   }
 
   async join(n: number) {
