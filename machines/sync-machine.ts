@@ -271,10 +271,14 @@ export const syncMachine = setup({
     mustPullFirst: ({ context }) => context.rejectedBatches.length > 0,
     /** Another batch may go out now. */
     windowOpen: ({ context }) => windowOpen(context),
-    /** The batch just sent leaves room for another behind it. */
+    /**
+     * The batch just sent leaves room for another behind it. Not when it was in flight already: a
+     * session that sent it again would be asked again and again, all at once.
+     */
     roomBehind: ({ context, event }) => {
       assertEvent(event, "SESSION.BATCH_SENT");
-      return !event.chunked && windowOpen({ ...context, inFlight: [...context.inFlight, { batchId: event.batchId, rejected: 0, chunked: false }] });
+      if (event.chunked || context.inFlight.some((b) => b.batchId === event.batchId)) return false;
+      return windowOpen({ ...context, inFlight: [...context.inFlight, { batchId: event.batchId, rejected: 0, chunked: false }] });
     },
     /**
      * What these verdicts lead to, judged on the context they leave (guards run before the

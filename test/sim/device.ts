@@ -11,7 +11,8 @@ import { copyFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { LocalStore } from "../../desktop/store/local-store.js";
 import { SyncEngine } from "../../desktop/sync/engine.js";
-import type { Change } from "../../protocol/index.js";
+import type { Change, Push } from "../../protocol/index.js";
+import type { OpenSocket } from "../../desktop/sync/transport.js";
 import type { Role } from "../../domain/index.js";
 import { base64UrlEncode } from "../../lib/bytes.js";
 import type { DeviceClaims } from "../../protocol/token.js";
@@ -31,6 +32,16 @@ export interface DeviceSpec {
   sliceSize: number;
   /** `limit` of each pull: small pages exercise paging and prefetch. */
   pullPageLimit: number;
+  /** Push batches in flight at most (1 = one push at a time, the app's is MAX_BATCHES_IN_FLIGHT). */
+  maxBatchesInFlight: number;
+  /** Events per push at most: small batches put several in flight with a few writes. */
+  maxBatchEvents: number;
+}
+
+/** The events a device pushed on one connection, in the order they went out. */
+export interface PushedOn {
+  connection: string;
+  eventIds: string[];
 }
 
 /** A device id of the protocol's UUID form, one per index. */
@@ -83,6 +94,10 @@ export class SimDevice {
   readonly orderViolations: string[] = [];
   /** The session's diagnostics (errors it caught, server errors it received). */
   readonly logs: string[] = [];
+  /** Every connection's pushed events, over all incarnations (checked by invariants.ts: once each, in queue order). */
+  readonly pushed: PushedOn[] = [];
+  /** Pushes sent while an earlier push on the same connection had no verdicts yet: the run pipelined this often. */
+  pipelined = 0;
   readonly #ids: Prng;
   readonly #jitter: Prng;
   readonly #cliIds: Prng;
@@ -143,13 +158,15 @@ export class SimDevice {
     this.#watchApplied(store);
     this.engine = new SyncEngine({
       store,
-      openSocket: this.network.socketFactory(this.spec.index, this.incarnation),
+      openSocket: this.#recordingPushes(this.network.socketFactory(this.spec.index, this.incarnation)),
       random: () => this.#jitter.next(),
       timers: scope,
       yieldToEventLoop: scope.yieldToEventLoop,
       newRequestId: () => this.#ids.uuid4(),
       pullPageLimit: this.spec.pullPageLimit,
       sliceSize: this.spec.sliceSize,
+      maxBatchesInFlight: this.spec.maxBatchesInFlight,
+      maxBatchEvents: this.spec.maxBatchEvents,
       // The simulated branch has no snapshot (R2 is not simulated): the bootstrap finds none and pulls from 0.
       fetch: async () => new Response(JSON.stringify({ error: "not_found" }), { status: 404 }),
       onLog: (line) => {
@@ -235,6 +252,37 @@ export class SimDevice {
     const bound = this.store!.init({ server_url: SIM_SERVER_URL, token: this.token });
     if (!bound.ok) throw new Error(bound.error);
     this.engine!.tokenUpdated();
+  }
+
+  /**
+   * Records the events of every push the session sends, per connection. Passive: the frames go out
+   * unchanged. (A batch in chunks is not recorded: the simulation's batches always fit one frame.)
+   */
+  #recordingPushes(open: OpenSocket): OpenSocket {
+    return (url, handlers) => {
+      const on: PushedOn = { connection: `${this.name}#${this.incarnation} socket ${this.pushed.length + 1}`, eventIds: [] };
+      this.pushed.push(on);
+      const unanswered = new Set<string>();
+      const socket = open(url, {
+        ...handlers,
+        message: (text) => {
+          if (text.startsWith('{"type":"verdicts"')) unanswered.delete((JSON.parse(text) as { batch_id: string }).batch_id);
+          handlers.message(text);
+        },
+      });
+      return {
+        send: (text) => {
+          if (text.startsWith('{"type":"push"')) {
+            const push = JSON.parse(text) as Push;
+            for (const event of push.events) on.eventIds.push(event.id);
+            if (unanswered.size > 0) this.pipelined++;
+            unanswered.add(push.batch_id);
+          }
+          socket.send(text);
+        },
+        close: (code, reason) => socket.close(code, reason),
+      };
+    };
   }
 
   /** Records every change the store applies and checks it continues the cursor (I4). */

@@ -9,7 +9,12 @@ import { inspectStore } from "../../desktop/store/inspect.js";
 import type { SimBranch } from "./branch.js";
 import type { SimDevice } from "./device.js";
 
-export type InvariantName = "I2" | "I3" | "I4" | "I5" | "I6" | "I7" | "I12" | "liveness";
+/**
+ * DESIGN.md's invariants, plus `liveness` (a device still running at the end) and `order`: a device's
+ * events go out on each connection in the order it queued them, and commit in that order, however
+ * many batches are in flight (machines/sync-machine.ts, MAX_BATCHES_IN_FLIGHT).
+ */
+export type InvariantName = "I2" | "I3" | "I4" | "I5" | "I6" | "I7" | "I12" | "liveness" | "order";
 
 export interface Violation {
   invariant: InvariantName;
@@ -199,6 +204,28 @@ export function checkInvariants(world: World): Violation[] {
     }
     for (const verdict of verdicts.values()) {
       if (verdict.device_id === device.deviceId && !rowById.has(verdict.event_id)) v("I2", `the server decided event ${verdict.event_id} for ${name}, which never queued it`);
+    }
+
+    // Pipelined pushes: on one connection each event goes out once (a batch still in flight is never
+    // sent again behind itself), in the order it was queued (batches are sent oldest first, and the
+    // socket keeps their order); and the server commits the device's events in that order.
+    for (const { connection, eventIds } of device.pushed) {
+      const seen = new Set<string>();
+      let last = -Infinity;
+      for (const id of eventIds) {
+        const row = rowById.get(id);
+        if (seen.has(id)) v("I3", `${connection} pushed event ${id} twice`);
+        else if (!row) v("I2", `${connection} pushed event ${id}, which ${name} never queued`);
+        else if (row.position < last) v("order", `${connection} pushed event ${id} (queued at position ${row.position}) after an event queued at position ${last}`);
+        seen.add(id);
+        if (row) last = Math.max(last, row.position);
+      }
+    }
+    let lastCommit: { id: string; seq: number } | null = null;
+    for (const row of rows) {
+      if (row.sync_status !== "confirmed" || row.seq === null) continue;
+      if (lastCommit && row.seq < lastCommit.seq) v("order", `${name} event ${row.id} committed at seq ${row.seq}, before event ${lastCommit.id} queued ahead of it (seq ${lastCommit.seq})`);
+      lastCommit = { id: row.id, seq: row.seq };
     }
 
     // I5: the base is the server's entities, field for field; the view shows the same.

@@ -53,6 +53,8 @@ export interface RunStats {
   cuts: number;
   /** Frames that reached the server on an older connection after a newer one of the same device. */
   stale: number;
+  /** Pushes sent while an earlier push on the same connection had no verdicts yet (several batches in flight). */
+  pipelined: number;
   steps: number;
   simulatedMs: number;
   drainMs: number;
@@ -94,6 +96,8 @@ const ROLES: ReadonlyArray<readonly [Role, number]> = [
 export function configFor(seed: number): RunConfig {
   const p = new Prng(seed, "config");
   const count = p.weighted<number>([[2, 4], [3, 4], [4, 2], [5, 1]]);
+  // Drawn from a stream of their own, so the shapes drawn before pipelined pushes existed stay the same.
+  const pipeline = new Prng(seed, "pipeline");
   const devices: DeviceSpec[] = Array.from({ length: count }, (_, index) => ({
     index,
     // Someone at the branch can do everything; the others are drawn.
@@ -101,6 +105,8 @@ export function configFor(seed: number): RunConfig {
     skewMs: p.weighted<number>([[0, 3], [p.int(-5_000, 5_000), 2], [p.int(-20, 20) * 60_000, 1]]),
     sliceSize: p.pick([1, 2, 5, 100]),
     pullPageLimit: p.pick([1, 2, 5, 1_000]),
+    maxBatchesInFlight: pipeline.pick([1, 2, 4, 4]),
+    maxBatchEvents: pipeline.pick([1, 2, 5, 200]),
   }));
   const mood = p.weighted<"calm" | "flaky" | "storm">([["calm", 1], ["flaky", 3], ["storm", 2]]);
   const rate = (calm: number, flaky: number, storm: number) => (mood === "calm" ? calm : mood === "flaky" ? flaky : storm);
@@ -158,6 +164,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     lost: 0,
     cuts: 0,
     stale: 0,
+    pipelined: 0,
     steps: 0,
     simulatedMs: 0,
     drainMs: 0,
@@ -307,6 +314,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     stats.lost = network.stats.lost;
     stats.cuts = network.stats.cuts;
     stats.stale = network.stats.stale;
+    stats.pipelined = devices.reduce((n, d) => n + d.pipelined, 0);
     stats.steps = scheduler.steps;
     stats.simulatedMs = scheduler.now - config.startMs;
     const fingerprint = fingerprintOf(world, stats);

@@ -44,8 +44,8 @@ describe("the simulation", () => {
     expect(second.stats).toEqual(first.stats);
   }, 60_000);
 
-  it("really is hostile: crashes, cuts, lost frames, offline writes and server rejections over many seeds", async () => {
-    const totals = { crashes: 0, cuts: 0, lost: 0, rejections: 0, refusedLocally: 0, serverRestarts: 0 };
+  it("really is hostile: crashes, cuts, lost frames, offline writes, server rejections and pushes behind unanswered ones over many seeds", async () => {
+    const totals = { crashes: 0, cuts: 0, lost: 0, rejections: 0, refusedLocally: 0, serverRestarts: 0, pipelined: 0 };
     for (let seed = 51; seed <= 70; seed++) {
       const { stats } = await runSeed(seed, { tempRoot: root });
       for (const key of Object.keys(totals) as Array<keyof typeof totals>) totals[key] += stats[key];
@@ -103,6 +103,33 @@ describe("the invariant checker can fail", () => {
     });
     expect(violations.some((v) => v.invariant === "I6" && v.message.includes("voids"))).toBe(true);
     expect(violations.some((v) => v.invariant === "I6" && v.message.includes("ledger"))).toBe(true);
+  }, 60_000);
+
+  /** The first connection of `world` on which a device pushed at least two events. */
+  function busyConnection(world: World) {
+    const on = world.devices.flatMap((d) => d.pushed).find((p) => p.eventIds.length >= 2);
+    expect(on).toBeDefined();
+    return on!;
+  }
+
+  it("reports an event pushed twice on one connection as I3", async () => {
+    let again = "";
+    const violations = await checkedAfter((world) => {
+      const on = busyConnection(world);
+      again = on.eventIds[0]!;
+      on.eventIds.push(again); // as a session that sent a batch in flight again behind itself would
+    });
+    expect(violations.some((v) => v.invariant === "I3" && v.message.includes(`pushed event ${again} twice`))).toBe(true);
+  }, 60_000);
+
+  it("reports events pushed out of queue order on one connection as order", async () => {
+    let connection = "";
+    const violations = await checkedAfter((world) => {
+      const on = busyConnection(world);
+      connection = on.connection;
+      on.eventIds.reverse(); // as batches that overtook one another would
+    });
+    expect(violations.some((v) => v.invariant === "order" && v.message.startsWith(connection))).toBe(true);
   }, 60_000);
 
   it("reports a server commit that skipped a seq as I4", async () => {
