@@ -91,7 +91,7 @@ describe("studiovault: bad input gets one clear line and changes nothing", () =>
     [["project", "create", "--client", "X"], /--title: missing/],
     [["project", "create", "--title", "T", "--client", "X", "--starts", "2026-13-40"], /--starts: received "2026-13-40", expected a date/],
     [["project", "update", "01936f3c-1111-7000-8000-000000000001"], /nothing to change/],
-    [["project", "fly"], /project: expected create, update, delete, select, list or show/],
+    [["project", "fly"], /project: expected create, update, delete, select, import, list or show/],
     [["invoice", "create", "--client", "X", "--tax-bp", "20000"], /--tax-bp: received "20000"/],
     [["ledger", "--day", "yesterday"], /--day: received "yesterday"/],
     [["frobnicate"], /unknown command "frobnicate"/],

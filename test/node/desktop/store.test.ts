@@ -232,6 +232,30 @@ describe("sync through a real branch core", () => {
     expectConverged(a, [...server.core.entities()], expect);
   });
 
+  it("one pulled slice with several commits on one entity, others on an entity with an open local edit, and this device's own commits: each ends as the server's", async () => {
+    const { server, a, b } = await setup();
+    const shared = ok(b.createProject({ ...ex.project, title: "Shared" })).entity.entity_id;
+    syncDirect(b, server.core);
+    syncDirect(a, server.core);
+    // B: a new project edited twice, and an edit of the shared one; A: its own create and an open edit of the shared one.
+    const twice = ok(b.createProject({ ...ex.project, title: "Draft" })).entity.entity_id;
+    ok(b.updateProject(twice, { title: "Second" }));
+    ok(b.updateProject(twice, { title: "Third" }));
+    ok(b.updateProject(shared, { notes: "from B" }));
+    syncDirect(b, server.core);
+    const mine = ok(a.createProject({ ...ex.project, title: "Mine" })).entity.entity_id;
+    ok(a.updateProject(shared, { title: "Shared, renamed on A" }));
+    const before = a.cursor();
+    const page = server.core.pull(before, 500, crypto.randomUUID());
+    expect(a.applyChanges(page.changes)).toEqual({ applied: page.changes.length, cursor: before + page.changes.length });
+    expect(a.get(twice)).toMatchObject({ status: "synced", entity: { version: 3, data: { title: "Third" } } });
+    // The open edit stays on top of the pulled version, and waits for its verdict.
+    expect(a.get(shared)).toMatchObject({ status: "pending", entity: { version: 3, data: { title: "Shared, renamed on A", notes: "from B" } } });
+    syncDirect(a, server.core);
+    expect(a.get(mine)).toMatchObject({ status: "synced" });
+    expectConverged(a, [...server.core.entities()], expect);
+  });
+
   it("a verdict sent twice in one frame is applied once", async () => {
     const { server, a } = await setup();
     const { event } = ok(a.createProject(ex.project));
