@@ -1,5 +1,5 @@
 /**
- * The targets of issue 7 against the figures of the last run (bench/results/*.json): prints one
+ * The targets of issues 7, 12, 15 and 16 against the figures of the last run (bench/results/*.json): prints one
  * line per target, met or missed and by how much, and writes bench/results/summary.json.
  * Targets are stated here once and never loosened; a miss is reported, not hidden.
  *
@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { type RaceFigures, type RaceSystem, raceChecks } from "./lib/race-targets.js";
 
 const RESULTS = path.resolve(import.meta.dirname, "results");
 const read = <T>(name: string): T | null => (existsSync(path.join(RESULTS, name)) ? (JSON.parse(readFileSync(path.join(RESULTS, name), "utf8")) as T) : null);
@@ -80,12 +81,21 @@ if (dashboard) {
   workerdPeaks.push({ where: `dashboard reads, ${dashboard.commits.toLocaleString("en-US")} commits`, mb: dashboard.workerd_rss_mb.peak_during_reads });
   workerdPeaks.push({ where: `dashboard seeding over HTTP, ${dashboard.commits.toLocaleString("en-US")} commits`, mb: dashboard.workerd_rss_mb.peak_during_seeding });
 }
+// Issue 16: the race, side by side with the bare baseline and the peers (bench/race.ts).
+const race = read<{ quick: boolean; commit: string | null; figures: Partial<Record<RaceSystem, RaceFigures>> }>("race.json");
+if (race) {
+  for (const system of ["protocol", "app"] as const) {
+    const f = race.figures[system];
+    if (f) workerdPeaks.push({ where: `race (${system})`, mb: f.workerd_peak_mb });
+  }
+  checks.push(...raceChecks(race.figures).map((c) => (race.quick && c.met !== null ? { ...c, measured: `${c.measured} [--quick]` } : c)));
+}
 const worstWorkerd = workerdPeaks.reduce<{ where: string; mb: number } | undefined>((w, p) => (!w || p.mb > w.mb ? p : w), undefined);
 check("workerd peak RSS under 200 MB in every workload", worstWorkerd?.mb, 200, " MB", `worst: ${worstWorkerd?.where}`);
 const million = boot?.results.find((r) => r.entities === 1_000_000);
 check("desktop process under 300 MB for the 1,000,000-entity bootstrap", million?.bootstrap.peak_rss_mb, 300, " MB", million ? `stall ${million.bootstrap.event_loop_max_stall_ms} ms` : "");
 
-console.log(`\ntargets${sync?.quick ? " (a --quick run: reduced sizes, figures are indicative only)" : ""}:`);
+console.log(`\ntargets${sync?.quick || race?.quick ? " (a --quick run: reduced sizes, figures are indicative only)" : ""}:`);
 for (const c of checks) console.log(`  ${c.met === null ? "—  " : c.met ? "met " : "MISS"}  ${c.target}: ${c.measured}${c.miss ? `; ${c.miss}` : ""}`);
-writeFileSync(path.join(RESULTS, "summary.json"), JSON.stringify({ quick: sync?.quick ?? null, checks, at: new Date().toISOString() }, null, 2));
+writeFileSync(path.join(RESULTS, "summary.json"), JSON.stringify({ quick: sync?.quick ?? race?.quick ?? null, checks, at: new Date().toISOString() }, null, 2));
 console.log("figures: bench/results/*.json; summary: bench/results/summary.json");

@@ -1,7 +1,9 @@
-/** RSS of the workerd processes this process started (wrangler's local runtime), in MB. */
+/** RSS and CPU time of the workerd processes this process started (wrangler's local runtime). */
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 
-export function workerdRssMb(): number {
+/** [pid, rss KB] of every workerd process descending from this one. */
+function workerdProcesses(): Array<[pid: string, rssKb: number]> {
   const out = execFileSync("ps", ["-eo", "pid=,ppid=,rss=,comm="], { encoding: "utf8" });
   const rows = out.trim().split("\n").map((l) => l.trim().split(/\s+/));
   const mine = new Set([String(process.pid)]);
@@ -14,9 +16,37 @@ export function workerdRssMb(): number {
       }
     }
   }
-  let totalKb = 0;
-  for (const [pid, , rss, comm] of rows) if (mine.has(pid!) && comm?.includes("workerd")) totalKb += Number(rss);
-  return Math.round(totalKb / 1024);
+  return rows.filter(([pid, , , comm]) => mine.has(pid!) && comm?.includes("workerd")).map(([pid, , rss]) => [pid!, Number(rss)]);
+}
+
+export function workerdRssMb(): number {
+  return Math.round(workerdProcesses().reduce((kb, [, rss]) => kb + rss, 0) / 1024);
+}
+
+/** Clock ticks per second of /proc's times (`getconf CLK_TCK`; 100 on Linux nearly always). */
+const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+
+/**
+ * CPU seconds (user + system, all threads) the workerd processes have used so far, from
+ * /proc/<pid>/stat: the difference of two readings is workerd's CPU during what ran between them.
+ */
+export function workerdCpuSeconds(): number {
+  let ticks = 0;
+  for (const [pid] of workerdProcesses()) {
+    try {
+      ticks += cpuTicksOfStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    } catch {
+      // The process ended between ps and the read: it has no time left to count.
+    }
+  }
+  return ticks / CLK_TCK;
+}
+
+/** utime + stime (fields 14 and 15) of a /proc/<pid>/stat line; the name in parentheses may hold spaces. */
+export function cpuTicksOfStat(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[0] is field 3 (state), so field k is fields[k - 3].
+  return Number(fields[11]) + Number(fields[12]);
 }
 
 /** Samples workerdRssMb() every 100 ms until `stop()`, which returns the peak (MB) seen, including now. */

@@ -3,7 +3,7 @@
  * `npm run bench [-- --quick] [-- name…]`: the benchmark suite. It prints figures, writes them to
  * bench/results/ (not committed) and ends with the targets, met or missed. Performance targets live
  * here, never in timed unit tests. `--quick` runs reduced sizes in under two minutes, as a smoke
- * check (not part of `npm test`). Names pick benches (`npm run bench -- dashboard --quick`): the
+ * check (not part of `npm test`); the whole quick suite takes about three minutes. Names pick benches (`npm run bench -- dashboard --quick`): the
  * file name without `bench/` and `.ts`; the targets report runs after any selection. Method and
  * latest figures: docs/benchmarks.md.
  */
@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const benches = [
   "bench/sync.ts", // push → durable, live propagation, single writes, cold and reconnect catch-up, side by side with the baseline
+  "bench/race.ts", // issue 16: A writes while B is live, then cold C, side by side with the baseline and peers (Yjs, TinyBase)
   "bench/local-writes.ts", // local write latency with 100,000 entities in the store
   "bench/bootstrap.ts", // bootstrap of 100,000 and 1,000,000 entities from an R2 snapshot
   "bench/snapshot-memory.ts", // workerd memory while exporting hundreds of MB

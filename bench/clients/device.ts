@@ -22,6 +22,7 @@ import { LocalStore } from "../../desktop/store/local-store.js";
 import { SyncEngine } from "../../desktop/sync/engine.js";
 import type { Change } from "../../protocol/index.js";
 import { benchProject } from "../lib/payload.js";
+import { Waiters } from "../lib/waiters.js";
 
 export type Command =
   | { cmd: "queue"; n: number }
@@ -58,29 +59,6 @@ interface Device {
   tracked(): Record<string, number>;
   catchup(head: number): Promise<{ start: number; end: number }>;
   close(): void;
-}
-
-/** Resolves when `done()` holds, re-checked whenever `poke` is called and every 20 ms. */
-class Waiters {
-  #waiters: Array<{ done: () => boolean; resolve: () => void }> = [];
-  wait(done: () => boolean): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setInterval(() => this.poke(), 20);
-      this.#waiters.push({
-        done,
-        resolve: () => {
-          clearInterval(timer);
-          resolve();
-        },
-      });
-    });
-  }
-  poke(): void {
-    const still = [];
-    for (const w of this.#waiters) (w.done() ? w.resolve() : still.push(w));
-    this.#waiters = still;
-  }
 }
 
 /** What both kinds do the same way: writing, streaming, single writes, counting what arrives. */

@@ -3,6 +3,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import path from "node:path";
 import readline from "node:readline";
 import type { Command } from "../clients/device.js";
+import type { RaceCommand } from "../clients/race/race-device.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -35,17 +36,20 @@ export class DeviceProcess {
     });
   }
 
-  /** `ours <db> <server> <token>` or `baseline <server> <branch>`; resolves once it is ready. */
-  static async start(args: string[]): Promise<DeviceProcess> {
+  /**
+   * `ours <db> <server> <token>` or `baseline <server> <branch>` (bench/clients/device.ts), or a
+   * race device (`script` bench/clients/race/main.ts, its usage there); resolves once it is ready.
+   */
+  static async start(args: string[], script = path.join("bench", "clients", "device.ts")): Promise<DeviceProcess> {
     // BENCH_PROFILE_DIR=dir writes a V8 CPU profile of every device process there (for finding hot spots).
     const profile = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-    const child = spawn(process.execPath, [...profile, "--import", "tsx", path.join(ROOT, "bench", "clients", "device.ts"), ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...profile, "--import", "tsx", path.join(ROOT, script), ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
     const device = new DeviceProcess(child);
     await new Promise<Reply>((resolve, reject) => device.#pending.push({ resolve, reject }));
     return device;
   }
 
-  send(command: Command, timeoutMs = 600_000): Promise<Reply> {
+  send(command: Command | RaceCommand, timeoutMs = 600_000): Promise<Reply> {
     if (this.#exited) return Promise.reject(new Error(this.#exited));
     return new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`device timed out on ${JSON.stringify(command)}`)), timeoutMs);
