@@ -19,7 +19,7 @@ import * as sync from "./sync-apply.js";
 import { RECEIPT_PENDING } from "./view.js";
 import * as writes from "./writes.js";
 import { newId } from "./writes.js";
-import { type QueuePage, type QueueQuery, queuedEvents, queueState } from "./queue-read.js";
+import { LAST_CONFIRMED_SQL, type QueuePage, type QueueQuery, queuedEvents, queueState } from "./queue-read.js";
 import { posHistory, type PosHistoryQuery } from "./pos-history.js";
 
 export interface StoreOptions {
@@ -355,14 +355,14 @@ export class LocalStore {
     for (const r of rows) yield JSON.parse(r.body) as Entity;
   }
 
+  /** Cheap at any size: every read is an index probe or a walk of the waiting events only (queue-read.ts). */
   summary(): SyncSummary {
-    const pending = this.#ctx
-      .stmt("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM sync_queue WHERE sync_status IN ('pending', 'sent')")
-      .get() as { n: number; oldest: string | null };
+    const waiting = queueState(this.#ctx);
     const conflicts = this.#ctx.stmt("SELECT COUNT(*) AS n FROM conflicts WHERE resolved_at IS NULL").get() as { n: number };
-    const last = this.#ctx.stmt("SELECT MAX(decided_at) AS at FROM sync_queue WHERE sync_status = 'confirmed'").get() as { at: string | null };
-    return { pending: pending.n, oldest_pending_at: pending.oldest, cursor: this.cursor(), conflicts_open: conflicts.n, last_confirmed_at: last.at };
+    const last = this.#ctx.stmt(LAST_CONFIRMED_SQL).get() as { at: string } | undefined;
+    return { pending: waiting.pending, oldest_pending_at: waiting.oldest_pending_at, cursor: this.cursor(), conflicts_open: conflicts.n, last_confirmed_at: last?.at ?? null };
   }
+
 
   /** The highest branch seq of this device's confirmed events: synced once the cursor passes it. */
   maxConfirmedSeq(): number {

@@ -224,6 +224,17 @@ export const QUEUE_REPORT_SQL = `
                                                  UNION ALL
                                                  SELECT MIN(position) AS p FROM sync_queue INDEXED BY queue_by_status WHERE sync_status = 'sent'))) AS oldest_at`;
 
+/**
+ * When the server last confirmed one of this device's events: the decision time of the confirmed
+ * event with the highest position. Verdicts are applied in queue order (batches go out and are
+ * answered in position order, a lost verdict is recovered from the change stream in commit order),
+ * so that is the latest one, found by one probe at the end of queue_by_status; `MAX(decided_at)`
+ * walked every confirmed event ever, on every status the app showed.
+ */
+export const LAST_CONFIRMED_SQL = `
+  SELECT decided_at AS at FROM sync_queue INDEXED BY queue_by_status
+   WHERE sync_status = 'confirmed' ORDER BY position DESC LIMIT 1`;
+
 export interface QueueState {
   pending: number;
   /** When the event waiting longest was written (ISO, this device's clock); null when none waits. */

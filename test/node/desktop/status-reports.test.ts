@@ -9,7 +9,7 @@
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { LocalStore } from "../../../desktop/store/local-store.js";
-import { QUEUE_REPORT_SQL } from "../../../desktop/store/queue-read.js";
+import { LAST_CONFIRMED_SQL, QUEUE_REPORT_SQL } from "../../../desktop/store/queue-read.js";
 import { SyncEngine } from "../../../desktop/sync/engine.js";
 import { HEARTBEAT_MS } from "../../../machines/index.js";
 import { type ClientMessage, STATUS_INTERVAL_MS, STATUS_MIN_INTERVAL_MS } from "../../../protocol/index.js";
@@ -240,6 +240,18 @@ describe("the store's queue report", () => {
     cleanups.push(() => branch.close());
     store.applyVerdicts(batch.batch_id, branch.core.push(actor(DEVICES.A), batch.events as never).verdicts);
     expect(store.queueReport()).toEqual({ pending: 1, oldest_pending_age_ms: 2_000 });
+  });
+
+  it("the sync summary's last confirmation is one probe of queue_by_status, not a walk of every confirmed event", () => {
+    const path = tempDbPath("last-confirmed-plan");
+    LocalStore.open(path).close();
+    const db = new Database(path, { readonly: true });
+    try {
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${LAST_CONFIRMED_SQL}`).all() as Array<{ detail: string }>).map((r) => r.detail);
+      expect(plan).toEqual(["SEARCH sync_queue USING INDEX queue_by_status (sync_status=?)"]);
+    } finally {
+      db.close();
+    }
   });
 
   it("reads queue_by_status only: the count from the index, one row for the age", () => {
