@@ -12,7 +12,8 @@
  * the processes of one machine. Every reply carries the longest event-loop stall seen while the
  * command ran, and the process's peak RSS so far.
  *
- * Both kinds do the same things the same way: batches of up to 200 records, one batch in flight,
+ * Both kinds do the same things the same way: batches of up to 200 records, up to 4 batches in flight
+ * (the desktop's MAX_BATCHES_IN_FLIGHT),
  * writes arriving 50 per macrotask when streamed, pages of 1,000 when catching up.
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -20,6 +21,7 @@ import readline from "node:readline";
 import { WebSocket } from "ws";
 import { LocalStore } from "../../desktop/store/local-store.js";
 import { SyncEngine } from "../../desktop/sync/engine.js";
+import { MAX_BATCHES_IN_FLIGHT } from "../../machines/index.js";
 import type { Change } from "../../protocol/index.js";
 import { benchProject } from "../lib/payload.js";
 import { Waiters } from "../lib/waiters.js";
@@ -184,7 +186,8 @@ type BaselineMessage = { type: "ack"; batch_id: string; head: number } | { type:
 class Baseline extends BenchDevice {
   #ws: WebSocket | null = null;
   #outbox: unknown[] = [];
-  #inFlight = false;
+  /** Batches sent and not yet acked; at most MAX_BATCHES_IN_FLIGHT, as the desktop. */
+  #inFlight = 0;
   #cursor = 0;
   #pulling = false;
 
@@ -219,7 +222,7 @@ class Baseline extends BenchDevice {
 
   #message(m: BaselineMessage) {
     if (m.type === "ack") {
-      this.#inFlight = false;
+      this.#inFlight--;
       this.#pump();
       this.w.poke();
       return;
@@ -234,9 +237,10 @@ class Baseline extends BenchDevice {
   }
 
   #pump() {
-    if (this.#inFlight || this.#outbox.length === 0 || !this.#ws) return;
-    this.#inFlight = true;
-    this.#ws.send(JSON.stringify({ type: "push", batch_id: crypto.randomUUID(), records: this.#outbox.splice(0, BATCH) }));
+    while (this.#inFlight < MAX_BATCHES_IN_FLIGHT && this.#outbox.length > 0 && this.#ws) {
+      this.#inFlight++;
+      this.#ws.send(JSON.stringify({ type: "push", batch_id: crypto.randomUUID(), records: this.#outbox.splice(0, BATCH) }));
+    }
   }
 
   #pull() {
@@ -248,7 +252,7 @@ class Baseline extends BenchDevice {
     const start = now();
     await this.#connect();
     this.#pump();
-    await this.w.wait(() => this.#outbox.length === 0 && !this.#inFlight);
+    await this.w.wait(() => this.#outbox.length === 0 && this.#inFlight === 0);
     return { start, end: now() };
   }
   async online() {
