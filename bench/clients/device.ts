@@ -13,17 +13,16 @@
  * command ran, and the process's peak RSS so far.
  *
  * Both kinds do the same things the same way: batches of up to 200 records, up to 4 batches in flight
- * (the desktop's MAX_BATCHES_IN_FLIGHT),
- * writes arriving 50 per macrotask when streamed, pages of 1,000 when catching up.
+ * (the desktop's MAX_BATCHES_IN_FLIGHT), writes arriving 50 per macrotask when streamed, pages of
+ * 1,000 when catching up.
  */
-import { monitorEventLoopDelay } from "node:perf_hooks";
-import readline from "node:readline";
 import { WebSocket } from "ws";
 import { LocalStore } from "../../desktop/store/local-store.js";
 import { SyncEngine } from "../../desktop/sync/engine.js";
 import { MAX_BATCHES_IN_FLIGHT } from "../../machines/index.js";
 import type { Change } from "../../protocol/index.js";
 import { benchProject } from "../lib/payload.js";
+import { serveCommands } from "../lib/serve.js";
 import { Waiters } from "../lib/waiters.js";
 
 export type Command =
@@ -281,46 +280,32 @@ async function main() {
   const device: Device = kind === "ours" ? new Ours(args[0]!, args[1]!, args[2]!) : kind === "baseline" ? new Baseline(args[0]!, args[1]!) : (() => {
     throw new Error(`usage: device.ts ours <db> <server> <token> | baseline <server> <branch>`);
   })();
-  const stall = monitorEventLoopDelay({ resolution: 5 });
-  stall.enable();
-  const reply = (value: object): void => {
-    process.stdout.write(`${JSON.stringify({ ...value, stall_max_ms: Math.round(stall.max / 1e6), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
-  };
-  reply({ ready: true });
-  // One command at a time, in order.
-  let chain = Promise.resolve();
-  for await (const line of readline.createInterface({ input: process.stdin })) {
-    const c = JSON.parse(line) as Command;
-    chain = chain.then(async () => {
-      stall.reset();
-      switch (c.cmd) {
-        case "queue":
-          return reply({ done: await device.queue(c.n) });
-        case "flush":
-          return reply(await device.flush());
-        case "online":
-          return reply({ done: await device.online() });
-        case "offline":
-          return reply({ done: await device.offline() });
-        case "stream":
-          return reply(await device.stream(c.n));
-        case "expect":
-          return reply(await device.expect(c.n));
-        case "singles":
-          return reply({ writes: await device.singles(c.n, c.gap_ms) });
-        case "track":
-          return reply({ done: device.track() });
-        case "tracked":
-          return reply({ applied: device.tracked() });
-        case "catchup":
-          return reply(await device.catchup(c.head));
-        case "exit":
-          device.close();
-          reply({ done: true });
-          process.exit(0);
-      }
-    });
-  }
+  await serveCommands<Command>(async (c) => {
+    switch (c.cmd) {
+      case "queue":
+        return { done: await device.queue(c.n) };
+      case "flush":
+        return device.flush();
+      case "online":
+        return { done: await device.online() };
+      case "offline":
+        return { done: await device.offline() };
+      case "stream":
+        return device.stream(c.n);
+      case "expect":
+        return device.expect(c.n);
+      case "singles":
+        return { writes: await device.singles(c.n, c.gap_ms) };
+      case "track":
+        return { done: device.track() };
+      case "tracked":
+        return { applied: device.tracked() };
+      case "catchup":
+        return device.catchup(c.head);
+      case "exit":
+        return {}; // serveCommands closes the device and ends the process
+    }
+  }, () => device.close());
 }
 
 await main();

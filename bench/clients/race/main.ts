@@ -11,8 +11,7 @@
  *   tsx bench/clients/race/main.ts yjs <server> <room>
  *   tsx bench/clients/race/main.ts tinybase <server> <room>
  */
-import { monitorEventLoopDelay } from "node:perf_hooks";
-import readline from "node:readline";
+import { serveCommands } from "../../lib/serve.js";
 import { AppRace } from "./app.js";
 import { BareRace } from "./bare.js";
 import { ProtocolRace } from "./protocol.js";
@@ -33,31 +32,17 @@ const [kind, ...args] = process.argv.slice(2);
 const make = kind === undefined ? undefined : KINDS[kind];
 if (!make) throw new Error(`unknown race device ${JSON.stringify(kind)}; see the usage in bench/clients/race/main.ts`);
 const d = make(args);
-const stall = monitorEventLoopDelay({ resolution: 5 });
-stall.enable();
-const reply = (value: object): void => {
-  process.stdout.write(`${JSON.stringify({ ...value, stall_max_ms: Math.round(stall.max / 1e6), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
-};
-reply({ ready: true });
-// One command at a time, in order.
-let chain = Promise.resolve();
-for await (const line of readline.createInterface({ input: process.stdin })) {
-  const c = JSON.parse(line) as RaceCommand;
-  chain = chain.then(async () => {
-    stall.reset();
-    switch (c.cmd) {
-      case "live":
-        return reply({ done: await d.live() });
-      case "write":
-        return reply(await d.write(c.n, c.batch));
-      case "has":
-        return reply(await d.has(c.n));
-      case "join":
-        return reply(await d.join(c.n));
-      case "exit":
-        d.close();
-        reply({ done: true });
-        process.exit(0);
-    }
-  });
-}
+await serveCommands<RaceCommand>(async (c) => {
+  switch (c.cmd) {
+    case "live":
+      return { done: await d.live() };
+    case "write":
+      return d.write(c.n, c.batch);
+    case "has":
+      return d.has(c.n);
+    case "join":
+      return d.join(c.n);
+    case "exit":
+      return {}; // serveCommands closes the device and ends the process
+  }
+}, () => d.close());

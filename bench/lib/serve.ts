@@ -1,0 +1,29 @@
+/**
+ * The device side of bench/lib/child.ts: one JSON command per stdin line, handled one at a time in
+ * order, one JSON reply per command on stdout carrying the longest event-loop stall seen while it
+ * ran and the process's peak RSS so far. `exit` closes the device, answers and ends the process.
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import readline from "node:readline";
+
+export async function serveCommands<C extends { cmd: string }>(handle: (command: C) => Promise<object>, close: () => void): Promise<void> {
+  const stall = monitorEventLoopDelay({ resolution: 5 });
+  stall.enable();
+  const reply = (value: object): void => {
+    process.stdout.write(`${JSON.stringify({ ...value, stall_max_ms: Math.round(stall.max / 1e6), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+  };
+  reply({ ready: true });
+  let chain = Promise.resolve();
+  for await (const line of readline.createInterface({ input: process.stdin })) {
+    const command = JSON.parse(line) as C;
+    chain = chain.then(async () => {
+      stall.reset();
+      if (command.cmd === "exit") {
+        close();
+        reply({ done: true });
+        process.exit(0);
+      }
+      reply(await handle(command));
+    });
+  }
+}
