@@ -114,15 +114,16 @@ export function enqueue(ctx: StoreContext, entity_type: EntityType, entity_id: s
 
 // ───────────────────────────── domain actions ─────────────────────────────
 
-export const createProject = (ctx: StoreContext, data: ProjectData) => enqueue(ctx, "project", newId(ctx), "create", data);
-export const updateProject = (ctx: StoreContext, id: string, patch: ProjectPatch) => enqueue(ctx, "project", id, "update", patch);
-export const deleteProject = (ctx: StoreContext, id: string, reason: string) => enqueue(ctx, "project", id, "delete", { reason });
-export const setMediaSelection = (ctx: StoreContext, id: string, selection: MediaSelection) =>
-  enqueue(ctx, "project", id, "update", { media_selection: selection });
+// Each takes the bulk write it is part of, if any (writeMany); alone, it is its own transaction.
+export const createProject = (ctx: StoreContext, data: ProjectData, bulk: Bulk | null = null) => enqueue(ctx, "project", newId(ctx), "create", data, bulk);
+export const updateProject = (ctx: StoreContext, id: string, patch: ProjectPatch, bulk: Bulk | null = null) => enqueue(ctx, "project", id, "update", patch, bulk);
+export const deleteProject = (ctx: StoreContext, id: string, reason: string, bulk: Bulk | null = null) => enqueue(ctx, "project", id, "delete", { reason }, bulk);
+export const setMediaSelection = (ctx: StoreContext, id: string, selection: MediaSelection, bulk: Bulk | null = null) =>
+  enqueue(ctx, "project", id, "update", { media_selection: selection }, bulk);
 
-export const createInvoice = (ctx: StoreContext, data: InvoiceCreate) => enqueue(ctx, "invoice", newId(ctx), "create", data);
-export const updateInvoice = (ctx: StoreContext, id: string, patch: InvoicePatch) => enqueue(ctx, "invoice", id, "update", patch);
-export const voidInvoice = (ctx: StoreContext, id: string, reason: string) => enqueue(ctx, "invoice", id, "void", { reason });
+export const createInvoice = (ctx: StoreContext, data: InvoiceCreate, bulk: Bulk | null = null) => enqueue(ctx, "invoice", newId(ctx), "create", data, bulk);
+export const updateInvoice = (ctx: StoreContext, id: string, patch: InvoicePatch, bulk: Bulk | null = null) => enqueue(ctx, "invoice", id, "update", patch, bulk);
+export const voidInvoice = (ctx: StoreContext, id: string, reason: string, bulk: Bulk | null = null) => enqueue(ctx, "invoice", id, "void", { reason }, bulk);
 
 /** What the till enters for a sale; the store computes total, change and receipt numbers. */
 export const SaleInput = z.strictObject({
@@ -231,7 +232,7 @@ export function posCorrection(ctx: StoreContext, originalId: string, raw: Correc
     }, bulk);
 }
 
-export const posVoid = (ctx: StoreContext, id: string, reason: string) => enqueue(ctx, "pos_order", id, "void", { reason });
+export const posVoid = (ctx: StoreContext, id: string, reason: string, bulk: Bulk | null = null) => enqueue(ctx, "pos_order", id, "void", { reason }, bulk);
 
 
 // ───────────────────────────── one write, or many in one transaction ─────────────────────────────
@@ -259,21 +260,21 @@ function writeOne(ctx: StoreContext, action: StoreWrite, bulk: Bulk | null): Wri
     case "pos_correction":
       return posCorrection(ctx, action.id, action.input, bulk);
     case "pos_void":
-      return enqueue(ctx, "pos_order", action.id, "void", { reason: action.reason }, bulk);
+      return posVoid(ctx, action.id, action.reason, bulk);
     case "project_create":
-      return enqueue(ctx, "project", newId(ctx), "create", action.data, bulk);
+      return createProject(ctx, action.data, bulk);
     case "project_update":
-      return enqueue(ctx, "project", action.id, "update", action.patch, bulk);
+      return updateProject(ctx, action.id, action.patch, bulk);
     case "project_delete":
-      return enqueue(ctx, "project", action.id, "delete", { reason: action.reason }, bulk);
+      return deleteProject(ctx, action.id, action.reason, bulk);
     case "media_selection":
-      return enqueue(ctx, "project", action.id, "update", { media_selection: action.selection }, bulk);
+      return setMediaSelection(ctx, action.id, action.selection, bulk);
     case "invoice_create":
-      return enqueue(ctx, "invoice", newId(ctx), "create", action.data, bulk);
+      return createInvoice(ctx, action.data, bulk);
     case "invoice_update":
-      return enqueue(ctx, "invoice", action.id, "update", action.patch, bulk);
+      return updateInvoice(ctx, action.id, action.patch, bulk);
     case "invoice_void":
-      return enqueue(ctx, "invoice", action.id, "void", { reason: action.reason }, bulk);
+      return voidInvoice(ctx, action.id, action.reason, bulk);
   }
 }
 
