@@ -356,9 +356,8 @@ class Session {
     // The store makes a batch id like an event id (and it doubles as the upload's transfer id).
     const push: Push = { type: "push", batch_id: batchId as EventId, events: batch.events };
     const text = JSON.stringify(push);
-    let chunked = true;
-    if (utf8ByteLength(text) <= FRAME_LIMIT_BYTES) {
-      chunked = false;
+    const chunked = utf8ByteLength(text) > FRAME_LIMIT_BYTES;
+    if (!chunked) {
       this.#track({ kind: "push", batchId, upload: "frame" });
       this.#send(push, text);
     } else if (this.o.uploads.has(batchId)) {
