@@ -62,3 +62,19 @@ export function sampleWorkerdPeak(): { readonly start: number; stop(): number } 
     },
   };
 }
+
+/**
+ * Waits until workerd has done what a workload set off after its last frame, so that its CPU and
+ * peak memory are counted with the workload: a snapshot export due at 10,000 commits waits for the
+ * branch to be quiet for EXPORT_QUIET_MS (durable/core/snapshot-schedule.ts) and then runs. First
+ * that long, then until a second passes with (almost) no workerd CPU.
+ */
+export async function untilWorkerdIdles(quietMs: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, quietMs + 500));
+  for (let last = workerdCpuSeconds(); ; ) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const now = workerdCpuSeconds();
+    if (now - last < 0.02) return;
+    last = now;
+  }
+}

@@ -30,7 +30,8 @@ import { MAX_BATCH_EVENTS, PROTOCOL_VERSION } from "../protocol/index.js";
 import { makeEventFactory } from "../test/support/events.js";
 import { installIdOf, TEST_SECRET, tokenFor } from "../test/support/server.js";
 import { benchProject } from "./lib/payload.js";
-import { sampleWorkerdPeak } from "./workerd-memory.js";
+import { EXPORT_QUIET_MS } from "../durable/core/snapshot-schedule.js";
+import { sampleWorkerdPeak, untilWorkerdIdles } from "./workerd-memory.js";
 
 const arg = (name: string, fallback: string) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -91,12 +92,7 @@ async function measure(label: string, run: () => Promise<number>): Promise<numbe
   const ms = performance.now() - started;
   // What the push set off after its last frame (a snapshot export is due at 10,000 commits) is its
   // cost too: workerd is measured until it idles, so that it never lands on the next measurement.
-  for (let last = workerdCpuS(); ; ) {
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const now = workerdCpuS();
-    if (now - last < 0.02) break;
-    last = now;
-  }
+  await untilWorkerdIdles(EXPORT_QUIET_MS);
   const cpu = workerdCpuS() - before;
   console.log(`${label}: ${n.toLocaleString("en-US")} events in ${Math.round(ms)} ms; workerd CPU ${cpu.toFixed(2)} s = ${Math.round((cpu * 1e6) / n)} µs/event; workerd peak RSS ${sampler.stop()} MB`);
   return (cpu * 1e6) / n;

@@ -20,7 +20,7 @@ import { pageMessageText, pullPage, readPage } from "./pull.js";
 import { headSeq } from "./log.js";
 import { eventBytesAtMost } from "./decide.js";
 import { type PushedEvent, type PushOutcome, pushBatch } from "./push.js";
-import { type LastSnapshot, NO_SNAPSHOT, snapshotDueAt } from "./snapshot-schedule.js";
+import { exportAt, type LastSnapshot, NO_SNAPSHOT, snapshotDueAt } from "./snapshot-schedule.js";
 import { type SnapshotCounts, snapshotLines } from "./snapshot-source.js";
 import type { SqlStore } from "./sql.js";
 import { storedDeviceId } from "./ids.js";
@@ -54,6 +54,10 @@ export interface BranchCoreOptions {
 
 export class BranchCore {
   #settings: BranchSettings | null = null;
+  /** The last push or pull (this object's clock), null since it started: a due export waits for quiet (exportAt). */
+  #lastTrafficMs: number | null = null;
+  /** When the pending export was first seen due, null when none is due; kept in memory only (after an eviction, the branch was quiet). */
+  #exportDueSinceMs: number | null = null;
 
   constructor(
     // The branch's storage: only the core's modules reach it, through this class (issue 13, move 1).
@@ -141,6 +145,7 @@ export class BranchCore {
    * limit for a frame): events that cannot be too large are not serialized to be measured.
    */
   push(actor: Actor, events: ReadonlyArray<PushedEvent>, textBytesAtMost = Number.POSITIVE_INFINITY): PushOutcome {
+    this.#lastTrafficMs = this.clockMs();
     return pushBatch({ sql: this.sql, nowMs: this.clockMs(), actor, timeZone: this.timeZone(), eventBytesAtMost: eventBytesAtMost(textBytesAtMost) }, events);
   }
 
@@ -158,11 +163,13 @@ export class BranchCore {
   }
 
   pull(since: number, limit: number, requestId: string): Changes {
+    this.#lastTrafficMs = this.clockMs();
     return pullPage(this.sql, since, Math.min(limit, MAX_PULL_PAGE_CHANGES), requestId);
   }
 
   /** The same page as pull(), as the JSON text of its `changes` message, entities never parsed. */
   pullText(since: number, limit: number, requestId: string): string {
+    this.#lastTrafficMs = this.clockMs();
     return pageMessageText(readPage(this.sql, since, Math.min(limit, MAX_PULL_PAGE_CHANGES)), requestId);
   }
 
@@ -305,14 +312,23 @@ export class BranchCore {
     return snapshotLines(this.sql, this.branchId, seq, counts);
   }
 
-  /** When the next snapshot export is due (ms since epoch), or null while nothing new was committed. */
+  /**
+   * When the next snapshot export should run (ms since epoch), or null while nothing new was
+   * committed: when the schedule makes it due (snapshotDueAt), once devices have stopped pushing and
+   * pulling for a moment (exportAt).
+   */
   snapshotDueAt(head: number = this.head()): number | null {
-    return snapshotDueAt(this.meta<LastSnapshot>("last_snapshot") ?? NO_SNAPSHOT, head, this.clockMs());
+    const now = this.clockMs();
+    const due = snapshotDueAt(this.meta<LastSnapshot>("last_snapshot") ?? NO_SNAPSHOT, head, now);
+    if (due === null) return (this.#exportDueSinceMs = null);
+    if (due <= now) this.#exportDueSinceMs ??= now;
+    return exportAt(due, this.#lastTrafficMs, this.#exportDueSinceMs);
   }
 
   /** An export finished: it is the new base of the schedule, and audited (I10). `by` is null for the alarm. */
   snapshotExported(manifest: SnapshotManifest, trigger: "alarm" | "request", by: Actor | null): void {
     this.setMeta("last_snapshot", { seq: manifest.seq, at_ms: this.clockMs() } satisfies LastSnapshot);
+    this.#exportDueSinceMs = null;
     this.audit({
       kind: "snapshot_export",
       device_id: by?.device_id ?? null,
