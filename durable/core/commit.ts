@@ -8,9 +8,10 @@ import { type Change, type ConfirmedVerdict, type RejectedVerdict } from "../../
 import type { Actor } from "./actor.js";
 import { recordAudit } from "./audit.js";
 import { type Rejection, rejectedVerdict } from "./decide.js";
-import { readEntity, writeEntity } from "./entity-store.js";
+import { readEntity } from "./entity-store.js";
 import { lastChangeOf, REASON_AUDIT_PREFIX } from "./last-change.js";
-import { appendChange, type LoggedChange } from "./log.js";
+import { changeJson, type LoggedChange } from "./log.js";
+import type { PushStorage } from "./push-storage.js";
 import { ledgerAddOrder, ledgerAddVoid } from "./ledger-days.js";
 import { recordRejectionRow } from "./rejections.js";
 import type { SqlStore } from "./sql.js";
@@ -25,11 +26,14 @@ export interface CommitContext {
   timeZone: string;
 }
 
-/** `text` is the entity as JSON (JSON.stringify(entity)): stored as it is, and spliced into the change's text. */
-export function commitEvent(ctx: CommitContext, event: TypedEvent, entity: Entity, seq: number, text: string): { verdict: ConfirmedVerdict; logged: LoggedChange } {
+/**
+ * `text` is the entity as JSON (JSON.stringify(entity)): stored as it is, and spliced into the
+ * change's text. The entity version, its pointer and the log row go through the push's storage
+ * (written with the batch's other commits); everything else through `ctx.sql`, which is its `sql`.
+ */
+export function commitEvent(ctx: CommitContext, storage: PushStorage, event: TypedEvent, entity: Entity, seq: number, text: string): { verdict: ConfirmedVerdict; logged: LoggedChange } {
   const { sql, actor } = ctx;
   const at = new Date(ctx.nowMs).toISOString();
-  writeEntity(sql, entity, seq, text);
   const change = {
     seq,
     event_id: event.id,
@@ -42,7 +46,9 @@ export function commitEvent(ctx: CommitContext, event: TypedEvent, entity: Entit
     entity,
     committed_at: at,
   } satisfies Change;
-  const logged: LoggedChange = { change, json: appendChange(sql, change, text) };
+  const fieldsJson = JSON.stringify(change.changed_fields);
+  storage.commit(change, text, fieldsJson);
+  const logged: LoggedChange = { change, json: changeJson(change, fieldsJson, text) };
   let receipt: number | null = null;
   if (entity.entity_type === "pos_order" && event.entity_type === "pos_order") {
     if (event.operation === "create") {

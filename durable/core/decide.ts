@@ -12,7 +12,8 @@ import { assert, unreachable } from "../../lib/result.js";
 import type { Actor } from "./actor.js";
 import { entityHead, readEntity } from "./entity-store.js";
 import type { SqlStore } from "./sql.js";
-import { verdictFromRecord, verdictRecord } from "./verdicts.js";
+import type { PushStorage } from "./push-storage.js";
+import { verdictFromRecord } from "./verdicts.js";
 
 /** An event as a push frame carries it: a valid event id, everything else still unread. */
 export type PushedEvent = PushFrame["events"][number];
@@ -81,7 +82,10 @@ export const eventBytesAtMost = (textBytes: number): number => textBytes * JSON_
 
 /** What deciding one event of a batch needs besides the event. */
 export interface DecideContext {
+  /** The push's store (push-storage.ts `sql`). */
   sql: SqlStore;
+  /** Answers the reads every event makes (its verdict, its dependency's, its entity) for the batch. */
+  storage: Pick<PushStorage, "verdictRecord" | "entity">;
   actor: Actor;
   /** The seq a commit of this event takes: the push reads the head once per batch and counts its commits. */
   seq: number;
@@ -93,8 +97,8 @@ export interface DecideContext {
 }
 
 export function decide(ctx: DecideContext, raw: PushedEvent): Decision {
-  const { sql, actor } = ctx;
-  const previous = verdictRecord(sql, raw.id);
+  const { sql, storage, actor } = ctx;
+  const previous = storage.verdictRecord(raw.id);
   if (previous) {
     // Exactly-once (I3): the same event id always gets the same verdict and commits nothing more.
     // An id first used by another device is not that device's to replay.
@@ -121,7 +125,7 @@ export function decide(ctx: DecideContext, raw: PushedEvent): Decision {
   const typed = body.value;
   const subject: RejectSubject = { entity_type: typed.entity_type, operation: typed.operation };
 
-  const current = readEntity(sql, typed.entity_id);
+  const current = storage.entity(typed.entity_id);
 
   // Dependency (I7), before permission: a chain of local edits applies only on top of its own
   // predecessor, and a device rejects the dependents of a rejected event itself, at once, as
@@ -130,7 +134,7 @@ export function decide(ctx: DecideContext, raw: PushedEvent): Decision {
   // different verdicts for one event (found by the simulation, seeds 247 and 1882).
   let expectedVersion = typed.base_version;
   if (typed.depends_on !== null) {
-    const dep = verdictRecord(sql, typed.depends_on);
+    const dep = storage.verdictRecord(typed.depends_on);
     if (!dep) return refuse(typed, current, reject("depends_on_unknown", { field: "depends_on", expected: null, received: typed.depends_on }));
     if (dep.entity_id !== typed.entity_id) {
       // expected/received: the entity this event is about, and the one its dependency was about.

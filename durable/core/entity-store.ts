@@ -3,6 +3,7 @@
  * version's full JSON, immutable, in `entity_versions` (split into parts; see migrations.ts).
  */
 import type { Entity, EntityType } from "../../domain/index.js";
+import { assert } from "../../lib/result.js";
 import type { SqlStore } from "./sql.js";
 
 /**
@@ -51,33 +52,69 @@ export function readEntity(sql: SqlStore, entityId: string): Entity | null {
   return text === null ? null : (JSON.parse(text) as Entity);
 }
 
-/** Stores a new version and moves the entity's pointer to it. Call inside a transaction. */
-export function writeEntity(sql: SqlStore, entity: Entity, seq: number, text: string = JSON.stringify(entity)): void {
+/**
+ * The current version of each of `entityIds` whose text is at most `maxChars` (one statement): a
+ * missing id has no entity (null); an entity whose text is longer is left out (read it with readEntity).
+ */
+export function currentEntities(sql: SqlStore, entityIds: readonly string[], maxChars: number): Map<string, Entity | null> {
+  assert(maxChars < ENTITY_PART_CHARS - 1, "a text of more than one part is never read as part 0 alone");
+  const rows = sql.all<{ entity_id: string; body: string | null }>(
+    // Part 0 alone is the whole text when it is this short: a text split into parts fills part 0.
+    `SELECT e.entity_id, CASE WHEN length(v.body) <= ? THEN v.body END AS body
+       FROM entities e JOIN entity_versions v ON v.entity_id = e.entity_id AND v.version = e.version AND v.part = 0
+      WHERE e.entity_id IN (SELECT value FROM json_each(?))`,
+    maxChars,
+    JSON.stringify(entityIds),
+  );
+  const found = new Map<string, Entity | null>(entityIds.map((id) => [id, null]));
+  for (const row of rows) {
+    if (row.body === null) found.delete(row.entity_id);
+    else found.set(row.entity_id, JSON.parse(row.body) as Entity);
+  }
+  return found;
+}
+
+/** A stored version's parts: `text` split every ENTITY_PART_CHARS characters, never inside a surrogate pair. */
+function entityParts(text: string): string[] {
+  const parts: string[] = [];
   let at = 0;
-  let part = 0;
   do {
     let end = Math.min(text.length, at + ENTITY_PART_CHARS);
     // Never split a surrogate pair across parts: each part must be valid UTF-16 to store as TEXT.
     const last = text.charCodeAt(end - 1);
     if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
-    sql.run(
-      "INSERT INTO entity_versions (entity_id, version, part, body) VALUES (?, ?, ?, ?)",
-      entity.entity_id,
-      entity.version,
-      part,
-      text.slice(at, end),
-    );
+    parts.push(text.slice(at, end));
     at = end;
-    part += 1;
   } while (at < text.length);
-  sql.run(
-    `INSERT INTO entities (entity_id, entity_type, version, deleted, updated_seq) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (entity_id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted,
-       updated_seq = excluded.updated_seq`,
-    entity.entity_id,
-    entity.entity_type,
-    entity.version,
-    entity.deleted ? 1 : 0,
-    seq,
-  );
+  return parts;
+}
+
+/** Stores one version's text in parts, one statement each (a text too long to go in one JSON value with others). */
+export function storeVersionText(sql: SqlStore, entityId: string, version: number, text: string): void {
+  entityParts(text).forEach((body, part) => sql.run("INSERT INTO entity_versions (entity_id, version, part, body) VALUES (?, ?, ?, ?)", entityId, version, part, body));
+}
+
+/** A row of `entity_versions`, and the new pointer of `entities`, as storeEntities writes them. */
+export type VersionRow = [entity_id: string, version: number, part: number, body: string];
+export type PointerRow = [entity_id: string, entity_type: string, version: number, deleted: 0 | 1, updated_seq: number];
+
+/**
+ * Stores new versions and moves their entities' pointers to them, in order (a later row for the same
+ * entity wins): two statements for any number of rows. Their JSON must fit one SQLite value (2 MB in
+ * a Durable Object): the caller bounds it. Call inside a transaction.
+ */
+export function storeEntities(sql: SqlStore, versions: readonly VersionRow[], pointers: readonly PointerRow[]): void {
+  if (versions.length > 0) {
+    sql.run("INSERT INTO entity_versions (entity_id, version, part, body) SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)", JSON.stringify(versions));
+  }
+  if (pointers.length > 0) {
+    // WHERE true: SQLite's parser needs it between a SELECT and an upsert's ON CONFLICT. json_each
+    // walks the array in order, so the last pointer of an entity is the one kept.
+    sql.run(
+      `INSERT INTO entities (entity_id, entity_type, version, deleted, updated_seq)
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?) WHERE true ORDER BY key
+       ON CONFLICT (entity_id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, updated_seq = excluded.updated_seq`,
+      JSON.stringify(pointers),
+    );
+  }
 }

@@ -29,27 +29,34 @@ export function headSeq(sql: SqlStore): number {
   return sql.one<{ head: number | null }>("SELECT MAX(seq) AS head FROM changes")?.head ?? 0;
 }
 
+/** A row of `changes` as appendChanges writes it: the commit's fields, `changed_fields` as JSON text. */
+export type LogRow = [seq: number, event_id: string, device_id: string, user_id: string, entity_type: string, entity_id: string, operation: string, changed_fields: string, version: number, committed_at: string];
+
+export const logRow = (change: Change, changedFields: string): LogRow => [
+  change.seq,
+  change.event_id,
+  change.device_id,
+  change.user_id,
+  change.entity_type,
+  change.entity_id,
+  change.operation,
+  changedFields,
+  change.entity.version,
+  change.committed_at,
+];
+
 /**
- * Appends one commit to the log. `change.seq` must be headSeq + 1; call inside the push's transaction.
- * Returns the change as JSON text (changeJson), its entity as `entityText` (the entity as stored).
+ * Appends commits to the log, in seq order, in one statement; the first must be headSeq + 1. Call
+ * inside the push's transaction.
  */
-export function appendChange(sql: SqlStore, change: Change, entityText: string): string {
-  const changedFields = JSON.stringify(change.changed_fields);
+export function appendChanges(sql: SqlStore, rows: readonly LogRow[]): void {
+  if (rows.length === 0) return;
   sql.run(
     `INSERT INTO changes (seq, event_id, device_id, user_id, entity_type, entity_id, operation, changed_fields, version, committed_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    change.seq,
-    change.event_id,
-    change.device_id,
-    change.user_id,
-    change.entity_type,
-    change.entity_id,
-    change.operation,
-    changedFields,
-    change.entity.version,
-    change.committed_at,
+       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9
+         FROM json_each(?) ORDER BY key`,
+    JSON.stringify(rows),
   );
-  return changeJson(change, changedFields, entityText);
 }
 
 /** Up to `limit` rows of the log after `afterSeq`, in order. */

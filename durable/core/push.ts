@@ -14,6 +14,7 @@ import { assert, unreachable } from "../../lib/result.js";
 import { answerRejection, type CommitContext, commitEvent, recordRejection } from "./commit.js";
 import { decide, type DecideContext, type PushedEvent, type Rejection } from "./decide.js";
 import { headSeq, type LoggedChange } from "./log.js";
+import { type BatchKeys, PushStorage } from "./push-storage.js";
 
 export type { Actor } from "./actor.js";
 export type { PushedEvent } from "./decide.js";
@@ -68,7 +69,11 @@ class PoisonEvent extends Error {
   }
 }
 
-function decideBatch(ctx: PushContext, events: ReadonlyArray<PushedEvent>, poisoned: ReadonlyMap<number, Poisoned>): PushOutcome {
+function decideBatch(pushCtx: PushContext, events: ReadonlyArray<PushedEvent>, poisoned: ReadonlyMap<number, Poisoned>): PushOutcome {
+  // What every event reads is read for the batch up front, and commits' rows are written together
+  // (push-storage.ts); everything else goes through `storage.sql`, which writes those rows first.
+  const storage = new PushStorage(pushCtx.sql, batchKeys(events));
+  const ctx: PushContext = { ...pushCtx, sql: storage.sql };
   const verdicts: Verdict[] = [];
   const changes: LoggedChange[] = [];
   // One copy of each entity version per push (I12): ten rejected edits of one 5 MB project carry
@@ -76,11 +81,11 @@ function decideBatch(ctx: PushContext, events: ReadonlyArray<PushedEvent>, poiso
   const sent = new Set<string>();
   // The head is read once per batch: only this transaction commits (push.ts orders the work), and
   // a retry after a poison event starts again from the head the rollback left.
-  const decideCtx: DecideContext = { sql: ctx.sql, actor: ctx.actor, seq: headSeq(ctx.sql) + 1, eventBytesAtMost: ctx.eventBytesAtMost };
+  const decideCtx: DecideContext = { sql: ctx.sql, storage, actor: ctx.actor, seq: headSeq(ctx.sql) + 1, eventBytesAtMost: ctx.eventBytesAtMost };
   events.forEach((event, index) => {
     let decided: { verdict: Verdict; logged?: LoggedChange };
     try {
-      decided = carryOut(ctx, decideCtx, event, poisoned.get(index));
+      decided = carryOut(ctx, decideCtx, storage, event, poisoned.get(index));
     } catch (error) {
       // Nothing of the event was received that explains it: the detail is empty, the words say why.
       const reason = `the server could not process this change (${String(error).slice(0, 300)})`;
@@ -92,11 +97,24 @@ function decideBatch(ctx: PushContext, events: ReadonlyArray<PushedEvent>, poiso
       decideCtx.seq = decided.logged.change.seq + 1;
     }
   });
+  storage.flush();
   return { verdicts, changes };
 }
 
+/** The ids a batch's events name, as far as they can be read before each event is validated (only used as keys). */
+function batchKeys(events: ReadonlyArray<PushedEvent>): BatchKeys {
+  const eventIds = new Set<string>();
+  const entityIds = new Set<string>();
+  for (const event of events) {
+    eventIds.add(event.id);
+    if (typeof event.depends_on === "string") eventIds.add(event.depends_on);
+    if (typeof event.entity_id === "string") entityIds.add(event.entity_id);
+  }
+  return { eventIds: [...eventIds], entityIds: [...entityIds] };
+}
+
 /** Decides one event (or takes the poison verdict it was given) and writes what the decision says. */
-function carryOut(ctx: PushContext, decideCtx: DecideContext, event: PushedEvent, poison: Poisoned | undefined): { verdict: Verdict; logged?: LoggedChange } {
+function carryOut(ctx: PushContext, decideCtx: DecideContext, storage: PushStorage, event: PushedEvent, poison: Poisoned | undefined): { verdict: Verdict; logged?: LoggedChange } {
   if (poison !== undefined) {
     const rejection: Rejection = { about: "unread", event, facts: poison.facts };
     return { verdict: poison.recordable ? recordRejection(ctx, rejection) : answerRejection(rejection) };
@@ -106,7 +124,7 @@ function carryOut(ctx: PushContext, decideCtx: DecideContext, event: PushedEvent
     case "replay":
       return { verdict: decision.verdict };
     case "commit":
-      return commitEvent(ctx, decision.event, decision.entity, decision.seq, decision.text);
+      return commitEvent(ctx, storage, decision.event, decision.entity, decision.seq, decision.text);
     case "reject":
       return { verdict: decision.stored ? recordRejection(ctx, decision.rejection) : answerRejection(decision.rejection) };
     default:

@@ -68,8 +68,8 @@ export class MemoryPeer implements Peer {
   }
 }
 
-export function makeRoom() {
-  const t = makeCore();
+export function makeRoom(path = ":memory:") {
+  const t = makeCore(path);
   const peers = new Set<MemoryPeer>();
   const nextId = idGenerator(7);
   const logs: string[] = [];
