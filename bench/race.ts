@@ -74,6 +74,8 @@ interface Run {
   workerd_peak_mb: number;
   device_peak_mb: number;
   device_stall_max_ms: number;
+  /** The longest event-loop stall of each device during its part. */
+  device_stalls_ms: { a_write: number; b_has: number; c_join: number };
   /** What B received, by frame type (count, last arrival), where its client says (the bare protocol client). */
   b_frames?: unknown;
 }
@@ -112,6 +114,7 @@ async function race(system: RaceSystem, rep: number): Promise<Run> {
       workerd_peak_mb: sampler.stop(),
       device_peak_mb: Math.max(...last.map((l) => l.peak_rss_mb)),
       device_stall_max_ms: Math.max(written.stall_max_ms, had.stall_max_ms, joined.stall_max_ms),
+      device_stalls_ms: { a_write: written.stall_max_ms, b_has: had.stall_max_ms, c_join: joined.stall_max_ms },
       ...(had.frames ? { b_frames: had.frames } : {}),
     };
   } finally {
@@ -136,7 +139,7 @@ for (let rep = 0; rep < PLAN.reps; rep++) {
       continue;
     }
     runs.get(system)!.push(r);
-    console.log(`  ${system.padEnd(10)} durable ${Math.round(r.durable_ms)} ms, B has all ${Math.round(r.b_has_all_ms)} ms, cold C ${Math.round(r.c_has_all_ms)} ms; workerd CPU ${r.workerd_cpu_s} s, peak ${r.workerd_peak_mb} MB; devices ${r.device_peak_mb} MB, stall ${r.device_stall_max_ms} ms`);
+    console.log(`  ${system.padEnd(10)} durable ${Math.round(r.durable_ms)} ms, B has all ${Math.round(r.b_has_all_ms)} ms, cold C ${Math.round(r.c_has_all_ms)} ms; workerd CPU ${r.workerd_cpu_s} s, peak ${r.workerd_peak_mb} MB; devices ${r.device_peak_mb} MB, stall ${r.device_stall_max_ms} ms (A ${r.device_stalls_ms.a_write}, B ${r.device_stalls_ms.b_has}, C ${r.device_stalls_ms.c_join})`);
   }
 }
 
