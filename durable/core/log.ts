@@ -5,7 +5,8 @@
  */
 import { type Change } from "../../protocol/index.js";
 import { EntityType, Operation } from "../../domain/index.js";
-import { readEntityVersionText } from "./entity-store.js";
+import { assert } from "../../lib/result.js";
+import { ENTITY_PART_CHARS, readEntityVersionText } from "./entity-store.js";
 import { storedDeviceId, storedEntityId, storedEventId, storedUserId } from "./ids.js";
 import type { SqlStore } from "./sql.js";
 
@@ -59,9 +60,27 @@ export function appendChanges(sql: SqlStore, rows: readonly LogRow[]): void {
   );
 }
 
-/** Up to `limit` rows of the log after `afterSeq`, in order. */
-export function changeRowsAfter(sql: SqlStore, afterSeq: number, limit: number): ChangeRow[] {
-  return sql.all<ChangeRow>("SELECT * FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", afterSeq, limit);
+/** A row of the log with its entity's text when that is short (`body`), else null: read it on its own. */
+export type ChangeRowWithBody = ChangeRow & { body: string | null };
+
+/**
+ * Entity texts up to this long come with their log rows (one statement for the rows); a longer one is
+ * read on its own, so that a read of rows never holds more than this many characters per row.
+ */
+const BODY_WITH_ROW_CHARS = 16 * 1024;
+
+/** Up to `limit` rows of the log after `afterSeq`, in order, with their entities' texts where short. */
+export function changeRowsAfter(sql: SqlStore, afterSeq: number, limit: number): ChangeRowWithBody[] {
+  assert(BODY_WITH_ROW_CHARS < ENTITY_PART_CHARS - 1, "a text of more than one part is never read as part 0 alone");
+  // Part 0 alone is the whole text when it is this short: a text split into parts fills part 0 (entity-store.ts).
+  return sql.all<ChangeRowWithBody>(
+    `SELECT c.*, CASE WHEN length(v.body) <= ? THEN v.body END AS body
+       FROM changes c LEFT JOIN entity_versions v ON v.entity_id = c.entity_id AND v.version = c.version AND v.part = 0
+      WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
+    BODY_WITH_ROW_CHARS,
+    afterSeq,
+    limit,
+  );
 }
 
 /**
@@ -99,7 +118,7 @@ function changeFields(row: ChangeRow): Omit<Change, "entity" | "changed_fields">
 }
 
 /** A stored commit as JSON text (changeJson), its entity never parsed: what a pull page sends. */
-export function changeJsonFromRow(sql: SqlStore, row: ChangeRow): string {
+export function changeJsonFromRow(sql: SqlStore, row: ChangeRowWithBody): string {
   // Every change row points at a version written in the same transaction (commit.ts).
-  return changeJson(changeFields(row), row.changed_fields, readEntityVersionText(sql, row.entity_id, row.version)!);
+  return changeJson(changeFields(row), row.changed_fields, row.body ?? readEntityVersionText(sql, row.entity_id, row.version)!);
 }

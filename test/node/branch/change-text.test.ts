@@ -63,6 +63,15 @@ describe("changes as text", () => {
     }
   });
 
+  it("an entity too long to come with its log row (16 Ki characters, one stored part) is read on its own, the same text", () => {
+    const items = Array.from({ length: 300 }, (_, i) => ({ sha256: i.toString(16).padStart(64, "0"), file_name: `IMG_${i}.jpg`, size_bytes: i, note: null }));
+    const events = [f.createProject(A), f.event(A, "project", f.nextId(), "create", { ...ex.project, media_selection: { items } }), f.createProject(A)];
+    const pushed = t.core.push(actor(A), events).changes;
+    expect(pushed[1]!.json.length).toBeGreaterThan(16 * 1024);
+    expect(pushed[1]!.json.length).toBeLessThan(ENTITY_PART_CHARS);
+    expect(readPage(t.sql, 0, 10).changes).toEqual(pushed.map((c) => c.json));
+  });
+
   it("pages by the bytes of the changes' text, at least one change a page", () => {
     t.core.push(actor(A), everyKind());
     const sizes = readPage(t.sql, 0, 100, Number.MAX_SAFE_INTEGER).changes.map((c) => c.length);

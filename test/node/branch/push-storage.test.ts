@@ -1,7 +1,8 @@
 /**
  * A push batch's storage (durable/core/push-storage.ts): what every event reads is read for the whole
  * batch, and commits' rows are written together, so a batch costs a few statements instead of five
- * per event; and batching never changes a verdict or a stored row. The core on real SQLite.
+ * per event; and batching never changes a verdict or a stored row. A pull page reads its entities'
+ * texts with its rows. The core on real SQLite, its statements counted.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { SyncEvent } from "../../../domain/index.js";
@@ -49,6 +50,19 @@ describe("a push batch's statements", () => {
     t.reset();
     expect(t.core.push(a, updates).verdicts.map((v) => (v.status === "confirmed" ? v.version : v.code))).toEqual(updates.map(() => 2));
     expect(t.count()).toBeLessThanOrEqual(8);
+  });
+});
+
+describe("a pull page's statements", () => {
+  it("a page of hundreds of changes reads its rows with their entities' texts, 64 rows a statement, not one statement per change", () => {
+    const t = countedCore();
+    closers.push(() => t.inner.close());
+    const f = makeEventFactory(6);
+    for (let i = 0; i < 5; i++) t.core.push(actor(DEVICES.A), Array.from({ length: 200 }, (_, k) => f.createProject(DEVICES.A, undefined, `Shoot ${i}-${k}`)));
+    t.reset();
+    const page = JSON.parse(t.core.pullText(0, 1_000, "0193a000-0000-7000-8000-000000000001")) as { changes: unknown[] };
+    expect(page.changes.length).toBeGreaterThan(400); // as many as fit the page's bytes
+    expect(t.count()).toBeLessThanOrEqual(2 + Math.ceil(page.changes.length / 64));
   });
 });
 
