@@ -345,7 +345,7 @@ async function main(): Promise<void> {
     }
     const profiler = PROFILE ? await Profiler.attach(INSPECTOR_PORT) : null;
     await profiler?.start(INTERVAL_US);
-    const perf = PERF ? spawn("perf", ["record", "-F", "997", "-g", "-o", PERF, "-p", workerdPids().join(",")], { stdio: "inherit" }) : null;
+    const perf = PERF ? spawn("perf", ["record", "-F", "4999", "-g", "-o", PERF, "-p", workerdPids().join(",")], { stdio: "inherit" }) : null;
     if (profiler || perf) await measure("StudioVault DO (profiled)", () => pushOurs(origin, "profiled", EVENTS));
     if (perf) {
       perf.kill("SIGINT");
