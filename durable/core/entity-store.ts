@@ -32,7 +32,7 @@ export function readEntityVersion(sql: SqlStore, entityId: string, version: numb
   return text === null ? null : (JSON.parse(text) as Entity);
 }
 
-/** One immutable version as stored: JSON.stringify of the entity (writeEntity), never parsed here. */
+/** One immutable version as stored: JSON.stringify of the entity (push-storage.ts `commit`), never parsed here. */
 export function readEntityVersionText(sql: SqlStore, entityId: string, version: number): string | null {
   return joined(sql.all<{ body: string }>("SELECT body FROM entity_versions WHERE entity_id = ? AND version = ? ORDER BY part", entityId, version));
 }

@@ -96,7 +96,7 @@ export interface LoggedChange {
 /**
  * A change as JSON text, its entity spliced in as stored: byte for byte JSON.stringify of the Change
  * with that entity, since the stored text is JSON.stringify of the entity (decide.ts, commit.ts) and
- * the keys come in the Change's order. `changedFields` is the JSON array as appendChange stores it.
+ * the keys come in the Change's order. `changedFields` is the JSON array as appendChanges stores it.
  * Spares every frame of changes a serialization of every entity in it (the log holds them as text).
  */
 export function changeJson(c: Omit<Change, "entity" | "changed_fields">, changedFields: string, entityText: string): string {
