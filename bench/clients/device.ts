@@ -17,7 +17,8 @@
  * 1,000 when catching up.
  */
 import { WebSocket } from "ws";
-import { LocalStore } from "../../desktop/store/local-store.js";
+import type { LocalStore } from "../../desktop/store/local-store.js";
+import { openBenchStore } from "../lib/app-store.js";
 import { SyncEngine } from "../../desktop/sync/engine.js";
 import { MAX_BATCHES_IN_FLIGHT } from "../../machines/index.js";
 import type { Change } from "../../protocol/index.js";
@@ -128,13 +129,8 @@ class Ours extends BenchDevice {
 
   constructor(db: string, server: string, token: string) {
     super();
-    this.store = LocalStore.open(db);
-    const init = this.store.init({ server_url: server, token });
-    if (!init.ok) throw new Error(init.error);
-    const mine = init.value.device_id;
-    // Catch-up is measured by pulling; the snapshot bootstrap has its own benchmark (bench/bootstrap.ts).
-    // So the store bootstraps from the branch as it was at seq 0 (nothing staged) and pulls the rest.
-    this.store.stageSnapshot().swap(0, "empty snapshot at seq 0 (bench: catch-up is measured by pulling)");
+    const { store, deviceId: mine } = openBenchStore(db, server, token);
+    this.store = store;
     this.engine = new SyncEngine({
       store: this.store,
       onChanges: (changes: readonly Change[]) => this.received(changes.filter((c) => c.device_id !== mine).map((c) => c.entity_id)),

@@ -110,6 +110,7 @@ export class PushStorage {
     }
     this.#pointers.push([entity.entity_id, entity.entity_type, entity.version, entity.deleted ? 1 : 0, change.seq]);
     this.#log.push(logRow(change, changedFields));
+    // Empty once forgotten (a batch names at least one event): from then on everything is read from SQL.
     if (this.#verdicts.size > 0) {
       this.#verdicts.set(change.event_id, {
         status: "confirmed",

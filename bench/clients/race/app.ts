@@ -6,9 +6,10 @@
  * (every verdict back). B counts the changes from other devices the engine applied; C starts from
  * an empty store and is done when its cursor reaches n (a fresh branch: n commits are seq n).
  */
-import { LocalStore } from "../../../desktop/store/local-store.js";
+import type { LocalStore } from "../../../desktop/store/local-store.js";
 import { SyncEngine } from "../../../desktop/sync/engine.js";
 import type { Change } from "../../../protocol/index.js";
+import { openBenchStore } from "../../lib/app-store.js";
 import { benchProject } from "../../lib/payload.js";
 import { Waiters } from "../../lib/waiters.js";
 import { batches, now, type RaceDevice, tick } from "./race-device.js";
@@ -20,12 +21,8 @@ export class AppRace implements RaceDevice {
   #received = 0;
 
   constructor(db: string, server: string, token: string) {
-    this.store = LocalStore.open(db);
-    const init = this.store.init({ server_url: server, token });
-    if (!init.ok) throw new Error(init.error);
-    const mine = init.value.device_id;
-    // Catch-up is measured by pulling (the snapshot bootstrap has its own benchmark, bench/bootstrap.ts).
-    this.store.stageSnapshot().swap(0, "empty snapshot at seq 0 (bench: catch-up is measured by pulling)");
+    const { store, deviceId: mine } = openBenchStore(db, server, token);
+    this.store = store;
     this.engine = new SyncEngine({
       store: this.store,
       onChanges: (changes: readonly Change[]) => {
