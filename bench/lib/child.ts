@@ -70,6 +70,16 @@ export class DeviceProcess {
   async exit(): Promise<Reply> {
     const last = await this.send({ cmd: "exit" });
     this.child.stdin.end();
+    // Let it end by itself (a CPU profile is written on the way out), then it is killed if it hangs.
+    if (this.child.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 15_000);
+        this.child.once("exit", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
     return last;
   }
 }
