@@ -30,6 +30,8 @@ import {
   MAX_BATCH_EVENTS,
   MAX_PULL_PAGE_CHANGES,
   type Observed,
+  type Leases,
+  type LeaseResult,
   type Poke,
   type Push,
   PROTOCOL_VERSION,
@@ -101,6 +103,10 @@ export interface ClientEvents {
   poke: Poke;
   watching: Watching;
   observed: Observed;
+  /** Since v7: every lease in force on the branch, after welcome and whenever they change. */
+  leases: Leases;
+  /** Since v7: the answer to a lease request. */
+  lease_result: LeaseResult;
   error: ClientProblem;
   closed: ClosedInfo;
 }
@@ -129,7 +135,8 @@ export interface BranchClientOptions {
   follow?: "all" | "live";
   /**
    * The version said in hello (default PROTOCOL_VERSION). Frames are decoded with the current
-   * schemas, so 5 and 6 work; an older version's welcome (no `studio`) would not decode.
+   * schemas, so 5 to 7 work (v7's `leases` is optional in a welcome); an older version's welcome
+   * (no `studio`) would not decode.
    */
   protocolVersion?: number;
   /** `limit` of each pull (default MAX_PULL_PAGE_CHANGES). */
@@ -545,6 +552,12 @@ export class BranchClient {
       case "observed":
         this.#head = Math.max(this.#head, message.head);
         this.#emit("observed", message);
+        return;
+      case "leases":
+        this.#emit("leases", message);
+        return;
+      case "lease_result":
+        this.#emit("lease_result", message);
         return;
       case "pong":
         return; // any frame met the ping's deadline (#heard)

@@ -13,3 +13,4 @@ export * from "./clock.js";
 export * from "./amounts.js";
 export * from "./reject-codes.js";
 export * from "./limits.js";
+export * from "./leases.js";

@@ -54,6 +54,8 @@ export const BRANCH_ACTIONS = {
   resolve_conflicts: ["owner", "manager"],
   /** Read and change the branch's settings (the studio's name and address on receipts and invoices). */
   manage_settings: ["owner", "manager"],
+  /** End another device's lease on a high-risk field group (protocol v7), audited on the server. */
+  break_leases: ["owner", "manager"],
 } as const satisfies Record<string, readonly Role[]>;
 export type BranchAction = keyof typeof BRANCH_ACTIONS;
 

@@ -7,6 +7,7 @@ import { ENTITY_LABEL, ENTITY_NOUN, type EntityType } from "./entities/index.js"
 import type { Operation } from "./operations.js";
 import { InvariantError, unreachable } from "../lib/result.js";
 import type { Role } from "./permissions.js";
+import { LEASE_GROUPS, type LeaseGroup } from "./lease-groups.js";
 
 export const RejectCode = z.enum([
   "invalid_payload",
@@ -25,6 +26,8 @@ export const RejectCode = z.enum([
   "already_voided",
   "reference_not_found",
   "reference_invalid",
+  /** Since protocol v7: another device holds the lease on a field group this event touches (domain/leases.ts). */
+  "entity_locked",
 ]);
 export type RejectCode = z.infer<typeof RejectCode>;
 
@@ -78,6 +81,8 @@ export interface RejectDetails {
   reference_invalid:
     | { field: "corrects_order_id" | "project_id"; expected: null; received: string }
     | { field: "currency"; expected: string; received: string };
+  /** `field`: the guarded group (domain/leases.ts); `expected`: the device holding its lease; `received`: the device that sent the event. */
+  entity_locked: { field: LeaseGroup; expected: string; received: string };
 }
 /** Every code has an entry, and every entry fits the wire: a compile error here means the map drifted. */
 type FitsTheWire<T extends { [C in RejectCode]: RejectDetail | null }> = T;
@@ -202,6 +207,8 @@ export function messageOf(facts: RejectFacts): string {
           return unreachable(d, "reference_invalid detail");
       }
     }
+    case "entity_locked":
+      return `${ENTITY_LABEL[facts.entity_type]} ${LEASE_GROUPS[facts.detail.field].label} are being edited on device ${facts.detail.expected}, which holds the lease on them: your change was not applied`;
     default:
       return unreachable(facts, "reject code");
   }
@@ -276,6 +283,7 @@ export function fromEventRejection(
     case "depends_on_unknown":
     case "reference_not_found":
     case "reference_invalid":
+    case "entity_locked":
       throw new InvariantError(`domain rules never reject with ${rejection.code}`);
     default:
       return unreachable(rejection.code, "reject code");

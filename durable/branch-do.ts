@@ -88,6 +88,7 @@ export class BranchDurableObject extends Server<Env> {
       mintToken: (claims) => signDeviceToken(claims, this.env.TOKEN_SECRET),
       newDeviceId: () => uuidv7(this.core.nowMs(), (b) => crypto.getRandomValues(b)),
       randomBytes: (bytes) => void crypto.getRandomValues(bytes),
+      wakeAt: (ms) => void this.housekeeping.wakeAt(ms),
     }));
   }
   #api: BranchHttpApi | undefined;

@@ -14,6 +14,8 @@
  *   POST /v1/branches/:branchId/conflicts/:eventId/resolution   resolve a conflict kept for a manager
  *   GET  /v1/branches/:branchId/settings              the studio's name, address, … (manager)
  *   PUT  /v1/branches/:branchId/settings              change them (manager)
+ *   GET  /v1/branches/:branchId/leases                the leases in force (owner, manager, viewer)
+ *   POST /v1/branches/:branchId/leases                take, renew, release or (manager) break one
  *   POST /v1/branches/:branchId/snapshots              export one now (manager)
  *   GET  /v1/branches/:branchId/snapshots/latest       the newest manifest
  *   GET  /v1/branches/:branchId/snapshots/:seq/data    the snapshot, with HTTP Range support
@@ -48,9 +50,9 @@ import { serveSnapshotData } from "./snapshots/serve.js";
 export { BranchDurableObject };
 
 const ROUTE =
-  /^\/v1\/branches\/([^/]+)\/(sync|push|changes|audit|ledger|devices|devices\/([^/]+)\/revoke|enrollments|enroll|settings|snapshots|snapshots\/latest|snapshots\/(\d{1,16})\/data|conflicts\/([^/]+)\/resolution|dashboard\/(?:devices|rejections|rejections\/[^/]+|entities\/[^/]+\/history|money|audit))$/;
+  /^\/v1\/branches\/([^/]+)\/(sync|push|changes|audit|ledger|devices|devices\/([^/]+)\/revoke|enrollments|enroll|settings|leases|snapshots|snapshots\/latest|snapshots\/(\d{1,16})\/data|conflicts\/([^/]+)\/resolution|dashboard\/(?:devices|rejections|rejections\/[^/]+|entities\/[^/]+\/history|money|audit))$/;
 
-type Action = "sync" | "push" | "changes" | "audit" | "ledger" | "devices" | "revoke" | "enrollments" | "enroll" | "settings" | "snapshots" | "snapshots/latest" | "snapshot_data" | "resolution" | "dashboard";
+type Action = "sync" | "push" | "changes" | "audit" | "ledger" | "devices" | "revoke" | "enrollments" | "enroll" | "settings" | "leases" | "snapshots" | "snapshots/latest" | "snapshot_data" | "resolution" | "dashboard";
 
 interface Route {
   method: "GET" | "POST" | "PUT";
@@ -74,6 +76,7 @@ const ROUTES: Record<Action, Route> = {
   enrollments: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: true },
   enroll: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: true },
   settings: { method: "PUT", alsoGet: true, bodyLimitBytes: 4_096, forwardsBody: true },
+  leases: { method: "POST", alsoGet: true, bodyLimitBytes: 4_096, forwardsBody: true },
   // Takes no body; a small one (`{}` from a generic client) is tolerated and dropped.
   snapshots: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: false },
   "snapshots/latest": GET,

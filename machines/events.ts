@@ -3,6 +3,7 @@
  * commands the machine sends to the session. The session (desktop/sync/session.ts) is typed
  * against these, so the two cannot drift apart.
  */
+import type { LeaseRequest } from "../protocol/messages.js";
 
 /** Events from the engine / UI. */
 export type ExternalEvent =
@@ -10,7 +11,13 @@ export type ExternalEvent =
   | { type: "CONNECTIVITY.OFFLINE" }
   | { type: "LOCAL_WRITE" }
   | { type: "TOKEN_UPDATED" }
-  | { type: "RETRY_NOW" };
+  | { type: "RETRY_NOW" }
+  /**
+   * v7: the app asks the branch for a lease (desktop/sync/leases.ts). Forwarded to the session while
+   * online, whatever the lifecycle is doing; it changes nothing here. The session answers it itself
+   * (the engine holds the promise): before `welcome` and after a close it says "offline".
+   */
+  | { type: "LEASE"; request: LeaseRequest };
 
 /** Events the session reports with `sendBack`. */
 export type SessionEvent =
@@ -53,6 +60,8 @@ export type SessionCommand =
    */
   | { type: "PUSH_NEXT"; inFlight: readonly string[] }
   | { type: "PING" }
+  /** v7: send this `lease` request, unless the session is not welcomed (then it answers "offline" itself). */
+  | { type: "LEASE"; request: LeaseRequest }
   /** Close the socket. The machine has already moved on: a SESSION.CLOSED after it is ignored. */
   | { type: "CLOSE"; reason: string };
 

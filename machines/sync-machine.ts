@@ -188,6 +188,11 @@ export const syncMachine = setup({
   actions: {
     /** Tell the session to do something. */
     command: sendTo("session", (_, command: SessionCommand) => command),
+    /** The app's lease request, handed to the session as it is (it answers it; see ExternalEvent). */
+    forwardLease: sendTo("session", ({ event }): SessionCommand => {
+      assertEvent(event, "LEASE");
+      return { type: "LEASE", request: event.request };
+    }),
     /**
      * Close the session with a reason, record it, and leave `online` (via a raised event; see
      * InternalEvent). Used by every timeout and by a failed bootstrap.
@@ -347,6 +352,8 @@ export const syncMachine = setup({
         // Outside `live` and `pulling`, remember it and pull once the queue is drained.
         "SESSION.GAP": { actions: "markNeedsPull" },
         "INTERNAL.SESSION_ABANDONED": "backoff",
+        // Outside `online` a LEASE is dropped: the engine answers "offline" before sending it.
+        LEASE: { actions: "forwardLease" },
       },
       states: {
         connecting: {

@@ -6,6 +6,10 @@
  *
  *   v5: a rejected verdict's `last_change`; an invoice's `official_invoice_no` (on the entity) and a
  *       confirmed verdict's `official_invoice_no`.
+ *   v7: the reject code `entity_locked` (an older client's code enum refuses it): it is sent as
+ *       `operation_not_allowed`, the code an older client already shows as "not allowed now", with
+ *       the same words and no detail (its detail's shape is the operation's, which a verdict does
+ *       not carry).
  */
 import { unreachable } from "../lib/result.js";
 import type { Entity } from "../domain/entities/index.js";
@@ -15,17 +19,23 @@ import type { Change, ServerMessage, Verdict } from "./messages.js";
 export const INVOICE_NUMBERS_SINCE = 5;
 
 /**
- * Whether a client of `version` is sent every message as it is (serverMessageFor changes nothing): a
- * sender may then build a frame's text itself, from stored JSON, instead of serializing the message.
+ * Whether a client of `version` is sent changes (`live`, `changes`) as they are: a sender may then
+ * build a frame's text itself, from stored JSON, instead of serializing the message.
  */
 export const sentAsIs = (version: number): boolean => version >= INVOICE_NUMBERS_SINCE;
 
+/** The first version that knows the reject code `entity_locked` (leases). */
+export const LEASES_SINCE = 7;
+
 /** `message` in the shape a client of `version` reads; the same object when nothing differs. */
 export function serverMessageFor(version: number, message: ServerMessage): ServerMessage {
+  if (version >= LEASES_SINCE) return message;
+  if (message.type === "verdicts") {
+    const verdicts = message.verdicts.map((v) => verdictBeforeV7(sentAsIs(version) ? v : verdictBeforeV5(v)));
+    return { ...message, verdicts };
+  }
   if (sentAsIs(version)) return message;
   switch (message.type) {
-    case "verdicts":
-      return { ...message, verdicts: message.verdicts.map(verdictBeforeV5) };
     case "changes":
     case "live":
       return { ...message, changes: message.changes.map(changeBeforeV5) };
@@ -38,10 +48,19 @@ export function serverMessageFor(version: number, message: ServerMessage): Serve
     // v6's dashboard feed: only a connection that sent `watch` (v6) is sent these.
     case "watching":
     case "observed":
+    // v7's leases: only a v7 connection is sent these.
+    case "lease_result":
+    case "leases":
       return message;
     default:
       return unreachable(message, "server message");
   }
+}
+
+/** A verdict an older client can read: `entity_locked` (v7) as `operation_not_allowed`, same words, no detail. */
+function verdictBeforeV7(verdict: Verdict): Verdict {
+  if (verdict.status !== "rejected" || verdict.code !== "entity_locked") return verdict;
+  return { ...verdict, code: "operation_not_allowed", detail: null };
 }
 
 function verdictBeforeV5(verdict: Verdict): Verdict {

@@ -1,5 +1,5 @@
 /**
- * Sync protocol v6: every message in each direction, as one discriminated union on `type` per
+ * Sync protocol v7: every message in each direction, as one discriminated union on `type` per
  * direction. Prose and worked examples live in docs/protocol/wire.md, the exact verdicts in docs/protocol/domain.md.
  *
  * Bump PROTOCOL_VERSION when: a message, field, enum value or limit on the wire is added, removed or
@@ -16,12 +16,13 @@ import { BranchId, DeviceId, EntityId, EventId, Sha256Hex, TransferId, UserId } 
 import { CHUNK_RAW_BYTES, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_BATCH_EVENTS, MAX_CHUNKS_PER_TRANSFER, MAX_OBSERVED_REJECTIONS, MAX_PULL_PAGE_CHANGES, MAX_WATCHED_DEVICES } from "./limits.js";
 import { Operation } from "../domain/operations.js";
 import { Role } from "../domain/permissions.js";
+import { LEASE_MAX_TTL_MS, LEASE_MIN_TTL_MS, LeaseGroup, MAX_ACTIVE_LEASES } from "../domain/leases.js";
 import { StudioDetails } from "../domain/studio.js";
 import { IsoDateTime, line } from "../domain/text.js";
 import { TimeZone } from "../domain/time.js";
 import { DevicePresence, QueueReport, RejectionSummary } from "./observe.js";
 
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 /** Oldest client protocol the server still speaks. Older clients are closed with `protocol_too_old`. */
 export const MIN_SUPPORTED_PROTOCOL_VERSION = 1;
 
@@ -56,6 +57,11 @@ export const PROTOCOL_HISTORY = [
     version: 6,
     note: "the dashboard: hello may carry the device's queue (pending, oldest age) and a connected device sends status (cursor, queue); watch subscribes a connection (role observe) to watching/observed (device presence and reports, rejection summaries, audit head); the dashboard's HTTP reads (protocol/dashboard.ts) are part of the wire; v1-v5 clients are sent none of it",
     fingerprint: "0320a5303cb8babe03970c6e5abd54113a387170c5d215a23e425d87d23269ec",
+  },
+  {
+    version: 7,
+    note: "leases on high-risk field groups (domain/lease-groups.ts): lease (acquire, release, break) answered by lease_result; welcome carries the leases in force and leases sends them whenever they change; reject code entity_locked (another device holds the lease on a group the event touches); v1-v6 clients are sent none of it and get entity_locked as operation_not_allowed, same words, no detail",
+    fingerprint: "127129b7fc6bb577d6c541fce8d22a6f868be3286373326aaf0d36015c0b830a",
   },
 ] as const;
 
@@ -156,7 +162,29 @@ export const Watch = z.strictObject({
 });
 export type Watch = z.infer<typeof Watch>;
 
-export const ClientMessage = z.discriminatedUnion("type", [Hello, Push, Pull, Chunk, UploadQuery, Ping, Status, Watch]);
+/** Since v7: what a lease request asks (docs/protocol/wire.md, "lease"). */
+export const LeaseAction = z.enum(["acquire", "release", "break"]);
+export type LeaseAction = z.infer<typeof LeaseAction>;
+
+/**
+ * Since v7: take (or renew) a lease on one entity's high-risk field group (domain/lease-groups.ts),
+ * give it back, or, as a manager, break another device's. Answered by `lease_result`; every v7
+ * connection of the branch is then sent `leases` when the branch's leases changed.
+ */
+export const LeaseRequest = z.strictObject({
+  type: z.literal("lease"),
+  request_id: RequestId,
+  action: LeaseAction,
+  entity_id: EntityId,
+  group: LeaseGroup,
+  /** acquire: how long the lease lasts from now (default LEASE_DEFAULT_TTL_MS); renew by asking again. */
+  ttl_ms: z.int().min(LEASE_MIN_TTL_MS).max(LEASE_MAX_TTL_MS).optional(),
+  /** break: why, for the audit log and the holder. */
+  reason: line(500).optional(),
+});
+export type LeaseRequest = z.infer<typeof LeaseRequest>;
+
+export const ClientMessage = z.discriminatedUnion("type", [Hello, Push, Pull, Chunk, UploadQuery, Ping, Status, Watch, LeaseRequest]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
 // ───────────────────────────── server → client ─────────────────────────────
@@ -169,6 +197,21 @@ export const Limits = z.strictObject({
   max_pull_page_changes: z.int().min(1),
 });
 export type Limits = z.infer<typeof Limits>;
+
+/** Since v7: a lease on one entity's high-risk field group, as the branch holds it. Times are the server's clock. */
+export const Lease = z.strictObject({
+  entity_id: EntityId,
+  entity_type: EntityType,
+  group: LeaseGroup,
+  /** Who holds it: the device, its user and role. */
+  device_id: DeviceId,
+  user_id: UserId,
+  role: Role,
+  acquired_at_ms: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** It ends then unless renewed: a device counts down from the message's `server_time_ms`, never its own clock. */
+  expires_at_ms: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+export type Lease = z.infer<typeof Lease>;
 
 /** Answer to `hello`: the session is open. */
 export const Welcome = z.strictObject({
@@ -195,6 +238,11 @@ export const Welcome = z.strictObject({
    * Not sent to v1-v4 clients.
    */
   studio: StudioDetails,
+  /**
+   * Since v7 (always sent to a v7 client): every lease in force on the branch (soonest to end first);
+   * afterwards `leases` says when they change. Absent for v1-v6 clients.
+   */
+  leases: z.array(Lease).max(MAX_ACTIVE_LEASES).optional(),
 });
 export type Welcome = z.infer<typeof Welcome>;
 
@@ -374,6 +422,49 @@ export const Observed = z.strictObject({
 });
 export type Observed = z.infer<typeof Observed>;
 
+/** Since v7: why a lease request was refused. */
+export const LeaseRefusal = z.enum([
+  /** Another device holds it: `lease` is theirs. */
+  "held",
+  /** No entity of the group's type has this id on the branch. */
+  "not_found",
+  /** The entity was deleted or voided: nothing is left to edit. */
+  "ended",
+  /** The role may not make the changes the group guards (acquire), or may not break leases (break). */
+  "forbidden",
+  /** release or break of a lease that is not in force (or, for release, is another device's). */
+  "not_held",
+  /** The device holds MAX_LEASES_PER_DEVICE, or the branch MAX_ACTIVE_LEASES. */
+  "too_many",
+]);
+export type LeaseRefusal = z.infer<typeof LeaseRefusal>;
+
+/** Since v7: the answer to `lease`. */
+export const LeaseResult = z.strictObject({
+  type: z.literal("lease_result"),
+  request_id: RequestId,
+  action: LeaseAction,
+  outcome: z.enum(["granted", "released", "broken", "refused"]),
+  refusal: LeaseRefusal.nullable(),
+  /** For people, e.g. "Invoice payments and status are being edited on device … until …". */
+  message: z.string().max(1_000),
+  /** granted: the lease as it now stands; released or broken: the lease that ended; refused `held`: the holder's; otherwise null. */
+  lease: Lease.nullable(),
+  server_time_ms: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+export type LeaseResult = z.infer<typeof LeaseResult>;
+
+/**
+ * Since v7: every lease in force on the branch, sent to each v7 connection whenever the branch's
+ * leases change (granted, renewed, released, broken, expired); `welcome` carries them at first.
+ */
+export const Leases = z.strictObject({
+  type: z.literal("leases"),
+  leases: z.array(Lease).max(MAX_ACTIVE_LEASES),
+  server_time_ms: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+export type Leases = z.infer<typeof Leases>;
+
 export const ServerMessage = z.discriminatedUnion("type", [
   Welcome,
   Verdicts,
@@ -386,5 +477,7 @@ export const ServerMessage = z.discriminatedUnion("type", [
   ErrorMessage,
   Watching,
   Observed,
+  LeaseResult,
+  Leases,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { EventId } from "../domain/ids.js";
 import { FRAME_LIMIT_BYTES, MAX_BATCH_EVENTS } from "./limits.js";
-import { Chunk, ClientMessage, Hello, Ping, Pull, Push, ServerMessage, Status, UploadQuery, Watch } from "./messages.js";
+import { Chunk, ClientMessage, Hello, LeaseRequest, Ping, Pull, Push, ServerMessage, Status, UploadQuery, Watch } from "./messages.js";
 import { err, ok, type Result } from "../lib/result.js";
 
 export interface DecodeError {
@@ -126,7 +126,7 @@ export const PushFrame = z.strictObject({
 export type PushFrame = z.infer<typeof PushFrame>;
 
 /** What the server decodes: ClientMessage with the lenient push envelope. */
-export const ClientFrame = z.discriminatedUnion("type", [Hello, PushFrame, Pull, Chunk, UploadQuery, Ping, Status, Watch]);
+export const ClientFrame = z.discriminatedUnion("type", [Hello, PushFrame, Pull, Chunk, UploadQuery, Ping, Status, Watch, LeaseRequest]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
 export const decodeClientFrame = (raw: string | ArrayBuffer | ArrayBufferView, limitBytes?: number) =>

@@ -9,6 +9,7 @@ import { conflicts } from "./commands/conflicts.js";
 import { device, devices } from "./commands/devices.js";
 import { init } from "./commands/init.js";
 import { invoice } from "./commands/invoice.js";
+import { lease } from "./commands/lease.js";
 import { ledger } from "./commands/ledger.js";
 import { pos } from "./commands/pos.js";
 import { project } from "./commands/project.js";
@@ -21,7 +22,7 @@ import { sync, watch } from "./commands/sync.js";
 import type { Ctx } from "./context.js";
 import { EXIT_CODE_LINES } from "./exit-codes.js";
 
-export const COMMANDS: readonly Command[] = [init, signin, status, sync, watch, queue, conflicts, ledger, snapshot, devices, device, settings, project, pos, invoice];
+export const COMMANDS: readonly Command[] = [init, signin, status, sync, watch, queue, conflicts, ledger, snapshot, devices, device, settings, lease, project, pos, invoice];
 
 /** Flags that go anywhere on the command line, taken off by main.ts before a command sees the rest. */
 export const GLOBAL_FLAGS = {

@@ -4,10 +4,12 @@
  */
 import { type Actor, createActor } from "xstate";
 import { CONNECT_TIMEOUT_MS, type PublicStatus, publicStatus, syncMachine } from "../../machines/index.js";
-import type { Change, Chunk } from "../../protocol/index.js";
+import type { Change, Chunk, LeaseAction } from "../../protocol/index.js";
+import type { EntityId, LeaseGroup } from "../../domain/index.js";
 import type { LocalStore } from "../store/local-store.js";
 import { bootstrap, type BootstrapProgress } from "./bootstrap.js";
 import { describeStop, stopCause } from "../../machines/status-words.js";
+import { type LeaseAnswer, LeaseBook, type LeaseOptions, type LeasesSeen } from "./leases.js";
 import { sessionActor, type SessionOptions, type SessionTimers } from "./session.js";
 import { openPartySocket, type OpenSocket } from "./transport.js";
 
@@ -35,6 +37,8 @@ export interface EngineOptions {
    * The rest are passed to the session (desktop/sync/session.ts).
    */
   timers?: EngineTimers;
+  /** A monotonic clock in ms: when the branch's leases arrived, to count them down (default: performance.now). */
+  monotonicMs?: () => number;
   fetch?: typeof fetch;
   yieldToEventLoop?: SessionOptions["yieldToEventLoop"];
   newRequestId?: SessionOptions["newRequestId"];
@@ -68,9 +72,17 @@ export class SyncEngine {
   readonly #timers: EngineTimers;
   /** The session's listener for queue changes it does not see (its status reports, v6). */
   readonly #queueListeners = new Set<() => void>();
+  /** v7: lease questions waiting for the branch, and the leases it last sent on this connection. */
+  readonly #leases: LeaseBook;
 
   constructor(private readonly options: EngineOptions) {
     this.#timers = options.timers ?? GLOBAL_TIMERS;
+    const leases = new LeaseBook({
+      timers: this.#timers,
+      monotonicMs: options.monotonicMs ?? (() => performance.now()),
+      newRequestId: options.newRequestId ?? (() => crypto.randomUUID()),
+    });
+    this.#leases = leases;
     const machine = syncMachine.provide({
       actors: {
         session: sessionActor({
@@ -82,6 +94,10 @@ export class SyncEngine {
           sliceSize: options.sliceSize,
           onChanges: options.onChanges,
           onLog: options.onLog,
+          onLeases: (message) => leases.seen(message),
+          onLeaseResult: (result) => leases.answered(result),
+          onLeaseUnanswered: (answer) => leases.answered(answer),
+          onDisconnected: () => leases.disconnected(),
           bootstrap: async () =>
             void (await bootstrap(options.store, { onProgress: options.onBootstrapProgress, ...(options.fetch ? { fetch: options.fetch } : {}) })),
           timers: this.#timers,
@@ -126,6 +142,7 @@ export class SyncEngine {
     this.#timers.clearInterval(this.#poll);
     this.#timers.clearInterval(this.#checkpoint);
     this.#actor.stop();
+    this.#leases.stop();
   }
 
   #poll: unknown;
@@ -151,6 +168,36 @@ export class SyncEngine {
 
   tokenUpdated(): void {
     this.#actor.send({ type: "TOKEN_UPDATED" });
+  }
+
+  /**
+   * v7: asks the branch for a lease on one entity's field group (domain/lease-groups.ts): `acquire`
+   * (again to renew it, with `ttlMs`), `release` it, or, as an owner or manager, `break` another
+   * device's (`reason`). Resolves with the branch's `lease_result`, or with why there is none
+   * (desktop/sync/leases.ts: offline, timed out after LEASE_ANSWER_TIMEOUT_MS, a server error, an
+   * invalid request); never rejects. Only a welcomed connection asks: otherwise "offline" at once.
+   */
+  lease(action: LeaseAction, entityId: EntityId | string, group: LeaseGroup | string, opts: LeaseOptions = {}): Promise<LeaseAnswer> {
+    return this.#leases.ask(action, entityId, group, opts, (request) => {
+      const kind = this.status().kind;
+      if (kind !== "live" && kind !== "syncing") return false;
+      this.#actor.send({ type: "LEASE", request });
+      return true;
+    });
+  }
+
+  /**
+   * v7: the leases in force on the branch as it last said (on `welcome`, then whenever they change),
+   * with the server's clock then and the monotonic clock on arrival (leaseRemainingMs counts one
+   * down); null while not connected: leases seen before going offline are stale.
+   */
+  leases(): LeasesSeen | null {
+    return this.#leases.current();
+  }
+
+  /** Called whenever `leases()` changes (null: the connection ended). */
+  subscribeLeases(listener: (seen: LeasesSeen | null) => void): () => void {
+    return this.#leases.subscribe(listener);
   }
 
   status(): PublicStatus {

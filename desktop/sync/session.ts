@@ -8,11 +8,12 @@
  * arrival order. What it keeps about the connection is one value, `SessionState`.
  */
 import { fromCallback } from "xstate";
-import { type Change, ChunkAssembler, type Chunk, CLOSE_CODES, type ClientMessage, decodeServerMessage, type ErrorMessage, FRAME_LIMIT_BYTES, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_PULL_PAGE_CHANGES, PROTOCOL_VERSION, type Push, type QueueReport, type ServerMessage, splitIntoChunks, utf8ByteLength } from "../../protocol/index.js";
+import { type Change, ChunkAssembler, type Chunk, CLOSE_CODES, type ClientMessage, decodeServerMessage, type ErrorMessage, FRAME_LIMIT_BYTES, type LeaseRequest, type Leases, type LeaseResult, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_PULL_PAGE_CHANGES, PROTOCOL_VERSION, type Push, type QueueReport, type ServerMessage, splitIntoChunks, utf8ByteLength } from "../../protocol/index.js";
 import { type EventId, type TransferId } from "../../domain/index.js";
 import { unreachable } from "../../lib/result.js";
 import type { SessionCommand, SessionEvent } from "../../machines/index.js";
 import type { LocalStore } from "../store/local-store.js";
+import { LEASE_WORDS, type LeaseUnanswered } from "./leases.js";
 import { StatusReports } from "./status-report.js";
 import { type OpenSocket, type Socket, syncUrl, WS_CLOSE } from "./transport.js";
 
@@ -44,6 +45,20 @@ export interface SessionOptions {
   onChanges?: (changes: readonly Change[], origin: "pull" | "live") => void;
   /** Diagnostics. */
   onLog?: (line: string) => void;
+  /**
+   * v7: the branch's leases in force, as `welcome` carries them and `leases` sends them whenever they
+   * change; only while the connection is open, so nothing stale arrives after `onDisconnected`.
+   */
+  onLeases?: (leases: Leases) => void;
+  /** v7: the answer to a lease request this device sent (also when it arrives just after a close). */
+  onLeaseResult?: (result: LeaseResult) => void;
+  /**
+   * v7: a lease request (the machine's LEASE) the branch will not answer with `lease_result`: not
+   * sent (not welcomed yet, or closed), lost with the connection, or answered by an `error`.
+   */
+  onLeaseUnanswered?: (answer: LeaseUnanswered) => void;
+  /** The connection ended (closed, or the machine stopped the session): what it said is stale. Once. */
+  onDisconnected?: () => void;
   /**
    * Tells the session when the local queue may have changed without it seeing (a local write, a
    * write by another process): it subscribes while connected and reports the queue (`status`, v6).
@@ -96,13 +111,16 @@ type PendingRequest =
    * `upload_query` went out for an upload begun on an earlier connection, and its `upload_state`
    * says from which chunk to continue.
    */
-  | { kind: "push"; batchId: string; upload: "frame" | "chunks" | "resuming" };
+  | { kind: "push"; batchId: string; upload: "frame" | "chunks" | "resuming" }
+  /** v7: a `lease` request, answered by `lease_result` (or an `error` naming it). */
+  | { kind: "lease"; requestId: string; request: LeaseRequest };
 
 /**
  * The session's protocol state, one value (STYLE.md §5):
  *  - `connecting`: the socket is not open yet.
  *  - `open`: the requests in flight, the pong deadline while a ping waits for any frame, the queue
- *    the hello carried (read when it went out), and once welcomed the status reports (v6).
+ *    the hello carried (read when it went out), whether `welcome` came (a lease request goes out
+ *    only after it), and once welcomed the status reports (v6).
  *  - `closed`: the socket closed or the machine stopped the session: nothing more is reported
  *    (frames and commands already queued still run, so what arrived is still applied).
  */
@@ -113,6 +131,7 @@ type SessionState =
       requests: Map<string, PendingRequest>;
       pongDeadline: { handle: unknown } | null;
       hello: { cursor: number; queue: QueueReport; atMs: number } | null;
+      welcomed: boolean;
       reports: StatusReports | null;
     }
   | { phase: "closed" };
@@ -161,7 +180,7 @@ class Session {
       unsubscribe();
       this.#stopPongDeadline();
       this.#stopReports();
-      this.#state = { phase: "closed" };
+      this.#ended();
       this.#socket?.close(WS_CLOSE.normal, "client_closed");
     };
   }
@@ -170,7 +189,7 @@ class Session {
 
   #opened(): void {
     if (this.#state.phase !== "connecting") return;
-    this.#state = { phase: "open", requests: new Map(), pongDeadline: null, hello: null, reports: null };
+    this.#state = { phase: "open", requests: new Map(), pongDeadline: null, hello: null, welcomed: false, reports: null };
     this.#report({ type: "SESSION.OPEN" });
   }
 
@@ -178,7 +197,28 @@ class Session {
     this.#stopPongDeadline();
     this.#stopReports();
     this.#report({ type: "SESSION.CLOSED", code, reason });
+    this.#ended();
+  }
+
+  /**
+   * The connection is over: the leases it told are stale (said at once), and the lease requests it
+   * carried will get no answer on it. Those are answered "offline" after the frames already queued,
+   * so a `lease_result` that arrived just before the close still wins.
+   */
+  #ended(): void {
+    const state = this.#state;
     this.#state = { phase: "closed" };
+    if (state.phase === "closed") return;
+    this.o.onDisconnected?.();
+    if (state.phase !== "open") return;
+    const lost = [...state.requests.values()].flatMap((r) => (r.kind === "lease" ? [r] : []));
+    if (lost.length === 0) return;
+    this.#enqueue(async () => {
+      for (const { requestId, request } of lost) {
+        this.o.onLeaseUnanswered?.({ outcome: "offline", action: request.action, request_id: requestId, code: null, message: LEASE_WORDS.connectionLost });
+      }
+      return null;
+    });
   }
 
   /** Any frame proves the connection alive: the ping's deadline is met. */
@@ -337,6 +377,9 @@ class Session {
       case "CLOSE":
         this.#socket?.close(WS_CLOSE.normal, command.reason);
         return null;
+      case "LEASE":
+        this.#lease(command.request);
+        return null;
       default:
         return unreachable(command, "session command");
     }
@@ -374,6 +417,20 @@ class Session {
     return { type: "SESSION.BATCH_SENT", batchId, events: batch.events.length, chunked };
   }
 
+  /**
+   * v7: sends a lease request once the branch has welcomed this connection (before, the server would
+   * not take it; after a close, nothing comes back): otherwise it is answered "offline" here.
+   */
+  #lease(request: LeaseRequest): void {
+    const state = this.#state;
+    if (state.phase !== "open" || !state.welcomed) {
+      this.o.onLeaseUnanswered?.({ outcome: "offline", action: request.action, request_id: request.request_id, code: null, message: LEASE_WORDS.offline });
+      return;
+    }
+    this.#track({ kind: "lease", requestId: request.request_id, request });
+    this.#send(request);
+  }
+
   // ───────────────────────────── frames from the server ─────────────────────────────
 
   async #frame(text: string): Promise<SessionEvent | null> {
@@ -404,6 +461,11 @@ class Session {
         store.recordClockSkew(store.nowMs() - message.server_time_ms);
         // v5: the studio that heads this device's receipts and invoices, kept for printing offline.
         store.setStudio(message.studio);
+        if (this.#state.phase === "open") {
+          this.#state.welcomed = true;
+          // v7: the leases in force as this connection opens; `leases` says when they change.
+          this.o.onLeases?.({ type: "leases", leases: message.leases ?? [], server_time_ms: message.server_time_ms });
+        }
         this.#startReports();
         return { type: "SESSION.WELCOME", head: message.head };
       case "changes": {
@@ -459,6 +521,17 @@ class Session {
       case "pong": // its arrival met the ping's deadline (#heard)
       case "chunk": // a chunk inside a reassembled message: never sent by the server
         return null;
+      case "leases":
+        // v7: every lease in force on the branch, whenever they change (welcome carried the first). Not
+        // after the close: the engine has forgotten the leases then, and these may be stale.
+        if (this.#state.phase === "open") this.o.onLeases?.(message);
+        return null;
+      case "lease_result":
+        // Told all the same when it is no request in flight (arrived just after a close): it is the
+        // branch's answer, and the engine ignores an id nobody waits for.
+        this.#settle(message.request_id);
+        this.o.onLeaseResult?.(message);
+        return null;
       case "watching":
       case "observed":
         // Answers to `watch` (v6), which a desktop never sends: said, and otherwise ignored, like
@@ -501,6 +574,11 @@ class Session {
         const request = addressee.request;
         const id = requestIdOf(request);
         this.o.onLog?.(`${what} answering ${request.kind} ${id}: ${message.message}`);
+        if (request.kind === "lease") {
+          // The asker hears it; the lifecycle has nothing to do (a fatal error closes the socket anyway).
+          this.o.onLeaseUnanswered?.({ outcome: "error", action: request.request.action, request_id: id, code: message.code, message: message.message });
+          return null;
+        }
         if (request.kind === "push" && UPLOAD_RESTART_CODES.has(message.code)) {
           // This upload cannot continue as it is: forget it; the batch is sent again from scratch.
           this.o.uploads.delete(request.batchId);
@@ -535,6 +613,8 @@ function requestIdOf(request: PendingRequest): string {
       return request.requestId;
     case "push":
       return request.batchId;
+    case "lease":
+      return request.requestId;
     default:
       return unreachable(request, "request");
   }

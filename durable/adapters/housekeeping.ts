@@ -1,7 +1,7 @@
 /**
  * The branch's alarm and its snapshot exports to R2, adapted for the Durable Object shell. A Durable
- * Object has one alarm; every part of the branch that wants to be woken (upload expiry, the snapshot
- * schedule) asks for a time and the alarm keeps the earliest.
+ * Object has one alarm; every part of the branch that wants to be woken (upload expiry, lease expiry,
+ * the snapshot schedule) asks for a time and the alarm keeps the earliest.
  */
 import { type SnapshotManifest } from "../../protocol/index.js";
 import type { Actor } from "../core/actor.js";
@@ -17,11 +17,14 @@ export class BranchHousekeeping {
     private readonly snapshots: R2Bucket,
   ) {}
 
-  /** The alarm fired: expire abandoned uploads, export a snapshot if one is due, and ask to be woken for what is next. */
+  /** The alarm fired: expire abandoned uploads and ended leases, export a snapshot if one is due, and ask to be woken for what is next. */
   async alarm(): Promise<void> {
     const now = this.core.nowMs();
     this.core.expireUploads();
     await this.wakeAt(this.core.nextUploadExpiry());
+    // Leases whose time is up end here; the room tells devices right after (branch-do.ts onAlarm).
+    this.core.expireLeases();
+    await this.wakeAt(this.core.nextLeaseExpiry());
     const due = this.core.snapshotDueAt();
     if (due !== null && due <= now) await this.exportSnapshot("alarm");
     await this.wakeAt(this.core.snapshotDueAt());

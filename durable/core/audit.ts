@@ -23,6 +23,8 @@ export const AuditKind = [
   "conflict_resolved",
   /** A manager changed the branch's settings (the studio's name, address, …). */
   "settings_changed",
+  /** A manager broke another device's lease on a high-risk field group (leases.ts, protocol v7). */
+  "lease_broken",
 ] as const;
 export type AuditKind = (typeof AuditKind)[number];
 

@@ -6,7 +6,7 @@
 import { keysetRows } from "../../sqlite/keyset.js";
 import { LEDGER_SQL } from "../../sqlite/ledger.js";
 import { type BranchId, type Entity, type LedgerRow, type Role, StudioDetails, type StudioDetailsPatch, type TransferId, isTimeZone } from "../../domain/index.js";
-import { type Changes, type ConflictResolutionRequest, type DevicePresence, MAX_PULL_PAGE_CHANGES, type Chunk, type QueueReport, type RejectionSummary, type SnapshotManifest, type UploadState, type Verdict } from "../../protocol/index.js";
+import { type Changes, type ConflictResolutionRequest, type DevicePresence, MAX_PULL_PAGE_CHANGES, type Chunk, type QueueReport, type RejectionSummary, type SnapshotManifest, type UploadState, type Verdict, type Lease, type LeaseRequest } from "../../protocol/index.js";
 import type { Actor } from "./actor.js";
 import { type AuditEntry, readAudit, recordAudit } from "./audit.js";
 import { resolveConflict } from "./conflict-resolution.js";
@@ -25,6 +25,7 @@ import { type SnapshotCounts, snapshotLines } from "./snapshot-source.js";
 import type { SqlStore } from "./sql.js";
 import { storedDeviceId } from "./ids.js";
 import { storedVerdict } from "./verdicts.js";
+import { activeLeases, answerLease, expireLeases, type LeaseAnswer, nextLeaseExpiry } from "./leases.js";
 import { completeUpload, dropUpload, expireUploads, nextUploadExpiry, storeChunk, uploadState } from "./uploads.js";
 
 /** A branch's settings, stored in its `meta` table. */
@@ -266,6 +267,38 @@ export class BranchCore {
   /** A till exchanges a code (by its hash): a grant for a device, or why not. */
   redeemEnrollment(codeHash: string, deviceId: string | null, newDeviceId: () => string): RedeemOutcome {
     return redeemEnrollment(this.sql, this.clockMs(), codeHash, deviceId, newDeviceId);
+  }
+
+  // ───────────────────────────── leases (leases.ts, protocol v7) ─────────────────────────────
+
+  /** Counts the changes to the branch's leases since this object was made (memory only): the room tells devices when it moves. */
+  get leaseEpoch(): number {
+    return this.#leaseEpoch;
+  }
+  #leaseEpoch = 0;
+
+  /** A device's lease request (acquire, release, break): answered, audited where it breaks one. */
+  lease(actor: Actor, request: LeaseRequest): LeaseAnswer {
+    const answer = answerLease(this.sql, this.clockMs(), actor, request);
+    if (answer.changed) this.#leaseEpoch++;
+    return answer;
+  }
+
+  /** Every lease in force now, soonest to end first. */
+  leases(): Lease[] {
+    return activeLeases(this.sql, this.clockMs());
+  }
+
+  /** Deletes the leases whose time is up (the alarm); returns how many. */
+  expireLeases(): number {
+    const n = expireLeases(this.sql, this.clockMs());
+    if (n > 0) this.#leaseEpoch++;
+    return n;
+  }
+
+  /** When the next lease ends (to schedule the alarm), or null. */
+  nextLeaseExpiry(): number | null {
+    return nextLeaseExpiry(this.sql);
   }
 
   // ───────────────────────────── chunked uploads (uploads.ts) ─────────────────────────────

@@ -4,10 +4,10 @@
  *
  * Per event, in this order (docs/protocol.md §"Server processing order"):
  *   stored verdict? → size → envelope → device → operation defined → payload → dependency →
- *   permission → existence → version → entity rules and references → commit.
+ *   permission → existence → lease (v7) → version → entity rules and references → commit.
  */
-import { applyEvent, canWrite, type Entity, fromEventRejection, invalidPayload, messageOf, parseEventBody, reject, type RejectFacts, type RejectSubject, stateRejection, type SubjectlessRejectCode, SyncEvent, type TypedEvent } from "../../domain/index.js";
-import { MAX_EVENT_BYTES, type PushFrame, type RejectedVerdict, utf8ByteLength, type Verdict } from "../../protocol/index.js";
+import { applyEvent, canWrite, type Entity, fromEventRejection, type LeaseKey, touchedLeases, invalidPayload, messageOf, parseEventBody, reject, type RejectFacts, type RejectSubject, stateRejection, type SubjectlessRejectCode, SyncEvent, type TypedEvent } from "../../domain/index.js";
+import { type Lease, MAX_EVENT_BYTES, type PushFrame, type RejectedVerdict, utf8ByteLength, type Verdict } from "../../protocol/index.js";
 import { assert, unreachable } from "../../lib/result.js";
 import type { Actor } from "./actor.js";
 import { entityHead, readEntity } from "./entity-store.js";
@@ -94,6 +94,8 @@ export interface DecideContext {
    * MAX_EVENT_BYTES, no event can be too large and none is serialized to be measured.
    */
   eventBytesAtMost: number;
+  /** The lease in force on a guarded group now (core/leases.ts), or null; asked only for the groups an event touches. */
+  leaseOn(key: LeaseKey): Lease | null;
 }
 
 export function decide(ctx: DecideContext, raw: PushedEvent): Decision {
@@ -162,6 +164,14 @@ export function decide(ctx: DecideContext, raw: PushedEvent): Decision {
   // State before version: an edit of a deleted project is "deleted remotely", not a conflict.
   const refused = stateRejection(current, typed);
   if (refused) return refuse(typed, current, fromEventRejection(refused, typed));
+  // A lease another device holds on a group this event touches (v7): the holder is doing that work
+  // now, so this change is refused whatever its version; the holder's own changes go through.
+  for (const key of touchedLeases(typed)) {
+    const lease = ctx.leaseOn(key);
+    if (lease !== null && lease.device_id !== actor.device_id) {
+      return refuse(typed, current, reject("entity_locked", { field: key.group, expected: lease.device_id, received: actor.device_id }, subject));
+    }
+  }
   if (typed.operation !== "create") {
     // parseEventBody let through a non-create only with a base version or a dependency, and a
     // dependency that is not confirmed returned above: the event was based on some version.

@@ -10,7 +10,7 @@
  */
 import { z } from "zod";
 import { type BranchAction, canDo, DeviceId, EventId, IsoDate } from "../../domain/index.js";
-import { ConflictResolutionRequest, decodeWith, FRAME_LIMIT_BYTES, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, MAX_PULL_PAGE_CHANGES, PushFrame, RevokeRequest, serverMessageFor, type CloseReason, type SnapshotManifest } from "../../protocol/index.js";
+import { ConflictResolutionRequest, decodeWith, LeaseRequest, FRAME_LIMIT_BYTES, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, MAX_PULL_PAGE_CHANGES, PushFrame, RevokeRequest, serverMessageFor, type CloseReason, type SnapshotManifest } from "../../protocol/index.js";
 import type { DeviceClaims } from "../../protocol/token.js";
 import { type EnrollmentAnswerHost, enroll, issueEnrollment } from "./enrollment-api.js";
 import { decodeSegment, intParam, parseBody } from "../http.js";
@@ -46,7 +46,12 @@ export interface ApiHost extends EnrollmentAnswerHost {
   newRequestId(): string;
   /** Devices with an open connection now (the dashboard's `connected`); none when the host has no sockets. */
   connectedDevices?(): ReadonlySet<string>;
+  /** Be woken (the alarm) at this time: a lease granted over HTTP ends then. */
+  wakeAt?(ms: number): void;
 }
+
+/** A lease request over HTTP: the `lease` message without `type` and `request_id`. */
+const LeaseHttpRequest = LeaseRequest.omit({ type: true, request_id: true });
 
 /** A request id (`changes?request_id=`), as in the `pull` message. */
 const RequestId = z.uuid().max(36);
@@ -90,6 +95,8 @@ export class BranchHttpApi {
     if (action === "resolution" && method === "POST") return denied("resolve_conflicts") ?? this.#resolution(actor, url, request);
     if (action === "settings" && method === "GET") return denied("manage_settings") ?? answer(200, readSettings(this.core));
     if (action === "settings" && method === "PUT") return denied("manage_settings") ?? this.#settings(actor, await request.text());
+    if (action === "leases" && method === "GET") return denied("observe") ?? answer(200, { leases: this.core.leases(), server_time_ms: this.core.nowMs() });
+    if (action === "leases" && method === "POST") return this.#lease(actor, await request.text());
     return answer(404, { error: "not_found", message: `no ${method} ${url.pathname}` });
   }
 
@@ -102,6 +109,20 @@ export class BranchHttpApi {
     const outcome = this.core.push(actor, frame.value.events, FRAME_LIMIT_BYTES);
     this.host.publish(outcome.changes);
     return answer(200, serverMessageFor(version, { type: "verdicts", batch_id: frame.value.batch_id, verdicts: outcome.verdicts }));
+  }
+
+  /**
+   * A lease request over HTTP (the CLI, the dashboard): the `lease` message's fields but `type` and
+   * `request_id`. Granted, released or broken: 200; refused: 403 (forbidden), 404 (not found) or 409
+   * (held, ended, not held, too many), with the same body. Who may break one is the core's to say.
+   */
+  #lease(actor: Actor, text: string): ApiAnswer {
+    const body = parseBody(LeaseHttpRequest, text);
+    if (!body.ok) return badRequest(body.error);
+    const { result, nowMs } = this.core.lease(actor, { type: "lease", request_id: this.host.newRequestId(), ...body.value });
+    if (result.outcome === "granted" && result.lease !== null) this.host.wakeAt?.(result.lease.expires_at_ms);
+    const status = result.refusal === null ? 200 : result.refusal === "forbidden" ? 403 : result.refusal === "not_found" ? 404 : 409;
+    return answer(status, { action: body.value.action, ...result, server_time_ms: nowMs });
   }
 
   /** A manager closes a conflict kept open for one: the event must have a stored rejected verdict. */

@@ -14,7 +14,7 @@ import { appendOnlyTriggers as appendOnly } from "../../sqlite/append-only.js";
 import { type Migration, migrate as runMigrations } from "../../sqlite/migrate.js";
 import { LEDGER_SQL } from "../../sqlite/ledger.js";
 
-export const LAYOUT_VERSION = 8;
+export const LAYOUT_VERSION = 9;
 
 /** Exported for tests that build an older layout and migrate it. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -332,6 +332,25 @@ export const MIGRATIONS: readonly Migration[] = [
       -- No query reads entities by type (they are read by id, and listed in id order): the index only
       -- cost every create one more b-tree insert.
       DROP INDEX entities_by_type;
+    `,
+  },
+  {
+    to: 9,
+    sql: `
+      -- Leases on high-risk field groups (core/leases.ts, protocol v7): one row per group of an
+      -- entity while a device holds it. A row past expires_at_ms is not in force; the alarm deletes it.
+      CREATE TABLE leases (
+        entity_id      TEXT NOT NULL,
+        lease_group    TEXT NOT NULL,
+        entity_type    TEXT NOT NULL,
+        device_id      TEXT NOT NULL,
+        user_id        TEXT NOT NULL,
+        role           TEXT NOT NULL,
+        acquired_at_ms INTEGER NOT NULL,
+        expires_at_ms  INTEGER NOT NULL,
+        PRIMARY KEY (entity_id, lease_group)
+      ) WITHOUT ROWID;
+      CREATE INDEX leases_by_expiry ON leases (expires_at_ms);
     `,
   },
 ];

@@ -14,7 +14,9 @@ import { assert, unreachable } from "../../lib/result.js";
 import { answerRejection, type CommitContext, commitEvent, recordRejection } from "./commit.js";
 import { decide, type DecideContext, type PushedEvent, type Rejection } from "./decide.js";
 import { headSeq, type LoggedChange } from "./log.js";
+import { anyLeaseInForce, leaseOn } from "./leases.js";
 import { type BatchKeys, PushStorage } from "./push-storage.js";
+import type { SqlStore } from "./sql.js";
 
 export type { Actor } from "./actor.js";
 export type { PushedEvent } from "./decide.js";
@@ -81,7 +83,14 @@ function decideBatch(pushCtx: PushContext, events: ReadonlyArray<PushedEvent>, p
   const sent = new Set<string>();
   // The head is read once per batch: only this transaction commits (push.ts orders the work), and
   // a retry after a poison event starts again from the head the rollback left.
-  const decideCtx: DecideContext = { sql: ctx.sql, storage, actor: ctx.actor, seq: headSeq(ctx.sql) + 1, eventBytesAtMost: ctx.eventBytesAtMost };
+  const decideCtx: DecideContext = {
+    sql: ctx.sql,
+    storage,
+    actor: ctx.actor,
+    seq: headSeq(ctx.sql) + 1,
+    eventBytesAtMost: ctx.eventBytesAtMost,
+    leaseOn: leasesOfBatch(ctx.sql, ctx.nowMs),
+  };
   events.forEach((event, index) => {
     let decided: { verdict: Verdict; logged?: LoggedChange };
     try {
@@ -99,6 +108,15 @@ function decideBatch(pushCtx: PushContext, events: ReadonlyArray<PushedEvent>, p
   });
   storage.flush();
   return { verdicts, changes };
+}
+
+/**
+ * The batch's lease lookup: whether any lease is in force is read once, at the first event that
+ * touches a guarded group (most batches touch none and read nothing); a group is read only then.
+ */
+function leasesOfBatch(sql: SqlStore, nowMs: number): DecideContext["leaseOn"] {
+  let any: boolean | undefined;
+  return (key) => ((any ??= anyLeaseInForce(sql, nowMs)) ? leaseOn(sql, nowMs, key) : null);
 }
 
 /** The ids a batch's events name, as far as they can be read before each event is validated (only used as keys). */

@@ -4,13 +4,14 @@
  * this runs behind partyserver in workerd and over in-memory sockets in Node.
  *
  * Connections that sent `watch` (protocol v6) are also told what changed on the branch (`observed`),
- * right after each message, close or HTTP request that changed it (#flushObserved).
+ * right after each message, close or HTTP request that changed it (#flushObserved); v7 connections
+ * are sent the branch's leases (`leases`) the same way when they changed (#flushLeases).
  *
  * Messages are handled strictly one at a time across all connections of the branch (`#serial`).
  * Storage work is synchronous, but hashing chunks awaits WebCrypto, and without the queue a second
  * frame could be handled in that gap and reorder a device's messages.
  */
-import { CHUNK_RAW_BYTES, MAX_OBSERVED_REJECTIONS, MAX_WATCHED_DEVICES, type Observed, type Status, type Watch, Chunk as ChunkSchema, type Chunk, CLOSE_CODES, type CloseReason, decodeClientFrame, type ErrorMessage, FRAME_LIMIT_BYTES, type Hello, joinPieces, type Live, LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_UNANSWERED_POKES, MAX_PULL_PAGE_CHANGES, MIN_SUPPORTED_PROTOCOL_VERSION, type MessageErrorCode, PROTOCOL_VERSION, Pull, type PushFrame, type ServerMessage, splitIntoChunks, type Verdict, utf8ByteLength, verifyChunk, type Welcome, decodeWith, frameText, parseJson, PushFrame as PushFrameSchema, MAX_ASSEMBLED_MESSAGE_BYTES, sentAsIs, serverMessageFor } from "../../protocol/index.js";
+import { CHUNK_RAW_BYTES, MAX_OBSERVED_REJECTIONS, MAX_WATCHED_DEVICES, type Observed, type Status, type Watch, Chunk as ChunkSchema, type Chunk, CLOSE_CODES, type CloseReason, decodeClientFrame, type ErrorMessage, FRAME_LIMIT_BYTES, type Hello, joinPieces, type Live, LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_UNANSWERED_POKES, MAX_PULL_PAGE_CHANGES, MIN_SUPPORTED_PROTOCOL_VERSION, type MessageErrorCode, PROTOCOL_VERSION, Pull, type PushFrame, type ServerMessage, splitIntoChunks, type Verdict, utf8ByteLength, verifyChunk, type Welcome, decodeWith, frameText, parseJson, PushFrame as PushFrameSchema, MAX_ASSEMBLED_MESSAGE_BYTES, sentAsIs, serverMessageFor, type LeaseRequest, type Leases, LEASES_SINCE } from "../../protocol/index.js";
 import { canDo, type DeviceId, type Role, type TransferId, type UserId } from "../../domain/index.js";
 import { bytesFromBase64 } from "../../lib/bytes.js";
 import { unreachable } from "../../lib/result.js";
@@ -121,6 +122,8 @@ export class BranchRoom {
    */
   #toldRejection: number;
   #toldAudit: number;
+  /** The branch's lease epoch v7 connections were last sent `leases` at (BranchCore.leaseEpoch). */
+  #toldLeases: number;
 
   constructor(
     private readonly core: BranchCore,
@@ -128,6 +131,7 @@ export class BranchRoom {
   ) {
     this.#toldRejection = core.rejectionHead();
     this.#toldAudit = core.auditHead();
+    this.#toldLeases = core.leaseEpoch;
   }
 
   /**
@@ -211,6 +215,7 @@ export class BranchRoom {
    * as connected.
    */
   async #flushObserved(leaving?: string): Promise<void> {
+    await this.#flushLeases(leaving);
     const rejectionHead = this.core.rejectionHead();
     const auditHead = this.core.auditHead();
     const devices = this.#changedDevices;
@@ -242,6 +247,44 @@ export class BranchRoom {
       const u = this.#unread.get(peer.id) ?? { bytes: 0, pokes: 0 };
       this.#unread.set(peer.id, { ...u, bytes: u.bytes + bytes });
     }
+  }
+
+  /**
+   * Sends `leases` (every lease in force) to each v7 connection when the branch's leases changed since
+   * they were last sent: granted, renewed, released, broken or expired (the alarm).
+   */
+  async #flushLeases(leaving?: string): Promise<void> {
+    const epoch = this.core.leaseEpoch;
+    if (epoch === this.#toldLeases) return;
+    this.#toldLeases = epoch;
+    const peers = [...this.host.peers()].filter((p) => {
+      const s = p.id === leaving ? null : p.session();
+      return s?.state === "open" && s.protocol_version >= LEASES_SINCE;
+    });
+    if (peers.length === 0) return;
+    const text = JSON.stringify(this.#leasesMessage());
+    for (const peer of peers) {
+      await this.#sendText(peer, text);
+      const u = this.#unread.get(peer.id) ?? { bytes: 0, pokes: 0 };
+      this.#unread.set(peer.id, { ...u, bytes: u.bytes + text.length });
+    }
+  }
+
+  #leasesMessage(): Leases {
+    return { type: "leases", leases: this.core.leases(), server_time_ms: this.core.nowMs() };
+  }
+
+  /**
+   * A lease request (v7): answered with `lease_result`; a granted lease asks the alarm to wake the
+   * branch when it ends, and every v7 connection is sent `leases` right after (#flushLeases).
+   */
+  async #lease(peer: Peer, session: Extract<Session, { state: "open" }>, actor: Actor, request: LeaseRequest): Promise<void> {
+    if (session.protocol_version < LEASES_SINCE) {
+      return this.#error(peer, "malformed_message", `lease is protocol ${LEASES_SINCE}; this connection said hello with protocol ${session.protocol_version}`, request.request_id);
+    }
+    const { result, nowMs } = this.core.lease(actor, request);
+    await this.#send(peer, { type: "lease_result", request_id: request.request_id, action: request.action, ...result, server_time_ms: nowMs });
+    if (result.outcome === "granted" && result.lease !== null) this.host.wakeAt(result.lease.expires_at_ms);
   }
 
   /** Closes every connection of a device with a fatal reason (a revocation takes effect at once). */
@@ -370,6 +413,8 @@ export class BranchRoom {
         return this.#status(peer, session, message);
       case "watch":
         return this.#watch(peer, session, message);
+      case "lease":
+        return this.#lease(peer, session, actor, message);
       default:
         return unreachable(message, "client message");
     }
@@ -424,6 +469,8 @@ export class BranchRoom {
       time_zone: this.core.timeZone(),
       server_time_ms: this.core.nowMs(),
       studio: this.core.settings().studio,
+      // A v7 device learns the leases in force at once, before any change it may push.
+      leases: this.core.leases(),
     };
     await this.#send(peer, welcomeFor(hello.protocol_version, welcome) as ServerMessage);
   }
@@ -612,12 +659,13 @@ const isSupportedVersion = (version: number) => version >= MIN_SUPPORTED_PROTOCO
 
 /**
  * The welcome in the version the client speaks. Older welcomes are strict objects without the later
- * fields (`time_zone` since v2, `server_time_ms` since v3, `studio` since v5): an older client refuses
+ * fields (`time_zone` since v2, `server_time_ms` since v3, `studio` since v5, `leases` since v7): an older client refuses
  * a field it does not know.
  */
 function welcomeFor(version: number, welcome: Welcome): Partial<Welcome> {
-  const { time_zone, server_time_ms, studio, ...v1 } = welcome;
-  if (version >= 5) return welcome;
+  const { time_zone, server_time_ms, studio, leases, ...v1 } = welcome;
+  if (version >= LEASES_SINCE) return welcome;
+  if (version >= 5) return { ...v1, time_zone, server_time_ms, studio };
   if (version >= 3) return { ...v1, time_zone, server_time_ms };
   if (version === 2) return { ...v1, time_zone };
   return v1;
@@ -662,6 +710,7 @@ function requestIdOf(frame: Record<string, unknown> | null): string | null {
     case "chunk":
       return read(ChunkSchema.shape.transfer_id, frame.transfer_id);
     case "watch":
+    case "lease":
       return read(Pull.shape.request_id, frame.request_id);
     default:
       return null;

@@ -4,17 +4,18 @@
  * device's SQLite file) and returns violations as values, one line each.
  */
 import { isDeepStrictEqual } from "node:util";
-import type { Entity, LedgerRow } from "../../domain/index.js";
+import { type Entity, LEASE_GROUPS, type LedgerRow } from "../../domain/index.js";
 import { inspectStore } from "../../desktop/store/inspect.js";
 import type { SimBranch } from "./branch.js";
 import type { SimDevice } from "./device.js";
 
 /**
- * DESIGN.md's invariants, plus `liveness` (a device still running at the end) and `order`: a device's
+ * DESIGN.md's invariants, plus `liveness` (a device still running at the end), `order`: a device's
  * events go out on each connection in the order it queued them, and commit in that order, however
- * many batches are in flight (machines/sync-machine.ts, MAX_BATCHES_IN_FLIGHT).
+ * many batches are in flight (machines/sync-machine.ts, MAX_BATCHES_IN_FLIGHT), and `lease`: no
+ * commit touched a field group while another device held its lease (protocol v7, checkLeases).
  */
-export type InvariantName = "I2" | "I3" | "I4" | "I5" | "I6" | "I7" | "I12" | "liveness" | "order";
+export type InvariantName = "I2" | "I3" | "I4" | "I5" | "I6" | "I7" | "I12" | "liveness" | "order" | "lease";
 
 export interface Violation {
   invariant: InvariantName;
@@ -61,6 +62,76 @@ export function firstDifference(a: unknown, b: unknown, at = ""): string {
   }
   const show = (v: unknown) => (v === undefined ? "undefined" : JSON.stringify(v).slice(0, 120));
   return `${at || "(root)"}: ${show(a)} vs ${show(b)}`;
+}
+
+/**
+ * `lease`: no device's commit touched a field group while another device held a lease on it. The
+ * leases are rebuilt from the branch's answers as they happened (SimBranch.leaseLog: each with the
+ * head then, so a commit of the same millisecond is placed before or after it), and which groups a
+ * commit touched is worked out here from what the log stored (its changed fields, its operation, a
+ * correction's order), not by the code that decided it.
+ */
+export function checkLeases(branch: Pick<SimBranch, "leaseLog" | "sql">): Violation[] {
+  const out: Violation[] = [];
+  interface Held {
+    device: string;
+    /** Commits with a greater seq came after the grant. */
+    afterSeq: number;
+    /** Renewals: (from this seq on, until this time). */
+    until: Array<{ afterSeq: number; expiresMs: number }>;
+    /** Released or broken: commits up to this seq came before. */
+    closedAtSeq: number;
+  }
+  const intervals = new Map<string, Held[]>();
+  const open = new Map<string, Held>();
+  for (const e of branch.leaseLog) {
+    const key = `${e.request.entity_id}/${e.request.group}`;
+    const current = open.get(key);
+    const lease = e.result.lease;
+    if (e.result.outcome === "granted" && lease) {
+      const inForce = current && current.until.at(-1)!.expiresMs > e.atMs && current.closedAtSeq === Infinity;
+      if (inForce && current.device === lease.device_id) {
+        current.until.push({ afterSeq: e.head, expiresMs: lease.expires_at_ms });
+      } else {
+        if (inForce) out.push({ invariant: "lease", message: `${key} was granted to ${lease.device_id} while ${current.device} held it` });
+        const held: Held = { device: lease.device_id, afterSeq: e.head, until: [{ afterSeq: e.head, expiresMs: lease.expires_at_ms }], closedAtSeq: Infinity };
+        open.set(key, held);
+        intervals.set(key, [...(intervals.get(key) ?? []), held]);
+      }
+    } else if ((e.result.outcome === "released" || e.result.outcome === "broken") && current) {
+      current.closedAtSeq = e.head;
+      open.delete(key);
+    }
+  }
+  if (intervals.size === 0) return out;
+  const changes = branch.sql.all<{ seq: number; device_id: string; entity_type: string; entity_id: string; operation: string; changed_fields: string; committed_at: string; version: number }>(
+    "SELECT seq, device_id, entity_type, entity_id, operation, changed_fields, committed_at, version FROM changes ORDER BY seq",
+  );
+  for (const c of changes) {
+    const touched: string[] = [];
+    const fields = JSON.parse(c.changed_fields) as string[];
+    for (const [group, rule] of Object.entries(LEASE_GROUPS)) {
+      if (rule.entity_type !== c.entity_type) continue;
+      if (c.operation === "update" && rule.fields.some((f) => fields.includes(f))) touched.push(`${c.entity_id}/${group}`);
+      if ((c.operation === "delete" || c.operation === "void") && rule.operations.includes(c.operation)) touched.push(`${c.entity_id}/${group}`);
+    }
+    if (c.entity_type === "pos_order" && c.operation === "create") {
+      const body = branch.sql.one<{ body: string }>("SELECT body FROM entity_versions WHERE entity_id = ? AND version = 1 AND part = 0", c.entity_id);
+      const corrects = body ? (JSON.parse(body.body) as { data: { corrects_order_id: string | null } }).data.corrects_order_id : null;
+      if (corrects) touched.push(`${corrects}/correction`);
+    }
+    const atMs = Date.parse(c.committed_at);
+    for (const key of touched) {
+      for (const held of intervals.get(key) ?? []) {
+        if (held.device === c.device_id || c.seq <= held.afterSeq || c.seq > held.closedAtSeq) continue;
+        const expiresMs = held.until.filter((u) => u.afterSeq < c.seq).at(-1)!.expiresMs;
+        if (atMs < expiresMs) {
+          out.push({ invariant: "lease", message: `seq ${c.seq} (${c.operation} by ${c.device_id}) touched ${key} while ${held.device} held its lease (until ${new Date(expiresMs).toISOString()})` });
+        }
+      }
+    }
+  }
+  return out;
 }
 
 export function checkInvariants(world: World): Violation[] {
@@ -264,6 +335,7 @@ export function checkInvariants(world: World): Violation[] {
     const ledger: LedgerRow[] = store.ledger(null);
     if (!isDeepStrictEqual(ledger, serverLedger)) v("I6", `${name}'s ledger differs from the server's: ${firstDifference(ledger, serverLedger)}`);
   }
+  out.push(...checkLeases(branch));
   return out;
 }
 

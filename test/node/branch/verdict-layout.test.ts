@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { nodeSqlStore } from "../../../durable/adapters/node-sqlite.js";
 import { BranchCore } from "../../../durable/core/branch.js";
-import { migrate, MIGRATIONS } from "../../../durable/core/migrations.js";
+import { LAYOUT_VERSION, migrate, MIGRATIONS } from "../../../durable/core/migrations.js";
 import type { SqlStore } from "../../../durable/core/sql.js";
 import { migrate as runMigrations } from "../../../sqlite/migrate.js";
 import { type BranchId, type SyncEvent } from "../../../domain/index.js";
@@ -106,7 +106,7 @@ describe("migrating a layout-7 branch to 8", () => {
     const before = allVerdicts(old);
     expect(before).toHaveLength(events.length);
     migrate(old);
-    expect(old.one("SELECT value FROM meta WHERE key = 'layout_version'")).toEqual({ value: "8" });
+    expect(old.one("SELECT value FROM meta WHERE key = 'layout_version'")).toEqual({ value: String(LAYOUT_VERSION) });
     expect(allVerdicts(old)).toEqual(before);
     expect(old.all("SELECT status FROM stored_verdicts")).toEqual([{ status: "rejected" }, { status: "rejected" }]);
     const core = new BranchCore(old, "test-branch" as BranchId, () => NOW + 60_000, { defaultTimeZone: "UTC" });

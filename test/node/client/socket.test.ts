@@ -7,7 +7,7 @@
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { splitIntoChunks } from "../../../protocol/chunking.js";
-import { MAX_BATCH_EVENTS, type Verdict } from "../../../protocol/index.js";
+import { MAX_BATCH_EVENTS, PROTOCOL_VERSION, type Verdict } from "../../../protocol/index.js";
 import type { SyncEvent, TransferId } from "../../../domain/index.js";
 import { makeEventFactory } from "../../support/events.js";
 import { signDeviceToken } from "../../../durable/auth.js";
@@ -72,7 +72,7 @@ describe("the browser client's socket", { timeout: 90_000 }, () => {
     const log = await logOf(page, "a");
     expect(log.states).toEqual(["connecting", "open"]);
     expect(log.welcomes).toHaveLength(1);
-    expect(log.welcomes[0]).toMatchObject({ device_id: DASH, role: "manager", protocol_version: 6, head: 0 });
+    expect(log.welcomes[0]).toMatchObject({ device_id: DASH, role: "manager", protocol_version: PROTOCOL_VERSION, head: 0 });
     expect(log.errors).toEqual([]);
     const devices = await fetch(new URL(`/v1/branches/${branch}/devices`, h.server.url), { headers: { Authorization: `Bearer ${await tokenFor(branch, DASH, "manager")}` } });
     const me = ((await devices.json()) as { devices: Array<{ device_id: string; install_id: string; app: string; clock_skew_ms: number }> }).devices.find((d) => d.device_id === DASH);

@@ -5,7 +5,7 @@
  * a dashboard watching the branch is told it (`observed`), and as it reads it (`GET …/dashboard/devices`).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DeviceBoard } from "../../../protocol/index.js";
+import { type DeviceBoard, PROTOCOL_VERSION } from "../../../protocol/index.js";
 import { type Desktop, desktop } from "../../support/e2e.js";
 import { type LocalServer, NodeClient, startServer, tokenFor } from "../../support/server.js";
 
@@ -61,7 +61,7 @@ describe("the desktop's reports on the real branch", () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       row = (await board(branch)).devices.find((d) => d.device_id === TILL)!;
     }
-    expect(row).toMatchObject({ connected: true, protocol_version: 6, pending: 0, oldest_pending_at: null, cursor: till.store.cursor() });
+    expect(row).toMatchObject({ connected: true, protocol_version: PROTOCOL_VERSION, pending: 0, oldest_pending_at: null, cursor: till.store.cursor() });
     expect(row.reported_at).not.toBeNull();
   });
 });

@@ -56,6 +56,9 @@ const CLOSES = [1006, 1011, ...Object.values(CLOSE_CODES)].map((code) => ({
   reason: closeReasonOf(code) ?? "",
 }));
 
+/** A lease request (v7): forwarded to the session while online, changing nothing here. */
+const LEASE_REQUEST = { type: "lease", request_id: "0193a000-0000-7000-8000-00000000aa01", action: "acquire", entity_id: "0193a000-0000-7000-8000-00000000bb01", group: "payment" };
+
 const EVENTS = [
   { type: "CONNECTIVITY.ONLINE" },
   { type: "CONNECTIVITY.OFFLINE" },
@@ -82,6 +85,7 @@ const EVENTS = [
   { type: "SESSION.VERDICTS_APPLIED", batchId: "b3", confirmed: 3, rejected: 0, complete: true },
   { type: "SESSION.VERDICTS_APPLIED", batchId: "b0", confirmed: 3, rejected: 0, complete: true }, // never ours
   { type: "SESSION.ERROR", code: "rate_limited", message: "slow down" },
+  { type: "LEASE", request: LEASE_REQUEST },
   ...DELAYED_EVENTS,
   SESSION_CRASH,
 ] as unknown as SyncMachineEvent[];

@@ -473,3 +473,39 @@ describe("the session's lifetime", () => {
     expect(session.stopped).toBe(true);
   });
 });
+
+describe("lease requests (v7)", () => {
+  const request = {
+    type: "lease",
+    request_id: "0193a000-0000-7000-8000-00000000aa01",
+    action: "acquire",
+    entity_id: "0193a000-0000-7000-8000-00000000bb01",
+    group: "payment",
+  } as Extract<SessionCommand, { type: "LEASE" }>["request"];
+
+  it("hands a LEASE to the session while online, whatever the lifecycle is doing, and stays where it was", () => {
+    const sync = startSync();
+    sync.send({ type: "LEASE", request }); // connecting: the session answers "offline" itself
+    sync.report({ type: "SESSION.OPEN" });
+    sync.report({ type: "SESSION.WELCOME", head: 1 });
+    expect(sync.state).toBe("online.pulling");
+    sync.send({ type: "LEASE", request });
+    expect(sync.state).toBe("online.pulling");
+    sync.report({ type: "SESSION.PAGE_APPLIED", cursor: 1, more: false });
+    sync.report({ type: "SESSION.QUEUE_EMPTY" });
+    sync.send({ type: "LEASE", request });
+    expect(sync.state).toBe("online.live");
+    expect(sync.session().commands.filter((c) => c.type === "LEASE")).toEqual([
+      { type: "LEASE", request },
+      { type: "LEASE", request },
+      { type: "LEASE", request },
+    ]);
+  });
+
+  it("drops a LEASE outside online: no session to hand it to (the engine answers \"offline\" first)", () => {
+    const sync = startSync({ online: false });
+    sync.send({ type: "LEASE", request });
+    expect(sync.state).toBe("offline");
+    expect(sync.sessions).toHaveLength(0);
+  });
+});

@@ -53,6 +53,10 @@ const EXAMPLES: Array<[RejectFacts, string]> = [
   [reject("reference_invalid", { field: "project_id", expected: null, received: PROJECT }, invoiceUpdate), "The project_id this invoice refers to cannot be used: that project was deleted"],
   [reject("reference_invalid", { field: "corrects_order_id", expected: null, received: ORDER }, correction), "The corrects_order_id this POS order refers to cannot be used: that order was voided"],
   [reject("reference_invalid", { field: "currency", expected: "PHP", received: "USD" }, correction), "The corrects_order_id this POS order refers to cannot be used: that order is in PHP, this correction in USD"],
+  [
+    reject("entity_locked", { field: "payment", expected: "dev-b", received: "dev-a" }, invoiceUpdate),
+    "Invoice payments and status are being edited on device dev-b, which holds the lease on them: your change was not applied",
+  ],
 ];
 
 describe("reject codes", () => {

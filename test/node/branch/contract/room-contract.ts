@@ -136,6 +136,8 @@ export function roomContract(name: string, makeDriver: () => RoomDriver | Promis
         // v5: the studio that heads the device's receipts and invoices, the server's default until a manager sets it.
         expect(welcome.studio.name).toBe(d.studioName);
         expect(StudioDetails.safeParse(welcome.studio).success).toBe(true);
+        // v7: the leases in force (none on a new branch).
+        expect(welcome.leases).toEqual([]);
       });
 
       it.each([3, 4])("speaks v%i to a client of that version: exactly v4's welcome, without v5's studio", async (version) => {
@@ -143,7 +145,15 @@ export function roomContract(name: string, makeDriver: () => RoomDriver | Promis
         const welcome = await socket.frame(0);
         expect(welcome).toMatchObject({ type: "welcome", time_zone: d.timeZone, server_time_ms: expect.any(Number) });
         expect(welcome).not.toHaveProperty("studio");
-        expect(Welcome.omit({ studio: true }).strict().safeParse(welcome).success).toBe(true);
+        expect(Welcome.omit({ studio: true, leases: true }).strict().safeParse(welcome).success).toBe(true);
+      });
+
+      it.each([5, 6])("speaks v%i to a client of that version: exactly v6's welcome, without v7's leases", async (version) => {
+        const socket = await open(A, "cashier", version);
+        const welcome = await socket.frame(0);
+        expect(welcome).toMatchObject({ type: "welcome", studio: { name: d.studioName } });
+        expect(welcome).not.toHaveProperty("leases");
+        expect(Welcome.omit({ leases: true }).strict().safeParse(welcome).success).toBe(true);
       });
 
       it.each([
@@ -168,7 +178,7 @@ export function roomContract(name: string, makeDriver: () => RoomDriver | Promis
         expect(welcome).not.toHaveProperty("time_zone");
         expect(welcome).not.toHaveProperty("server_time_ms");
         // v1's welcome is today's without the later fields, strict: a v1 client refuses unknown fields.
-        expect(Welcome.omit({ time_zone: true, server_time_ms: true, studio: true }).strict().safeParse(welcome).success).toBe(true);
+        expect(Welcome.omit({ time_zone: true, server_time_ms: true, studio: true, leases: true }).strict().safeParse(welcome).success).toBe(true);
         socket.send({ type: "pull", request_id: "0193a000-0000-7000-8000-000000000001", since: 0, limit: 10 });
         expect((await socket.frame(1)).type).toBe("changes");
       });
@@ -177,7 +187,7 @@ export function roomContract(name: string, makeDriver: () => RoomDriver | Promis
         const socket = await open(A, "cashier", 2);
         const welcome = await socket.frame(0);
         expect(welcome).toMatchObject({ type: "welcome", time_zone: d.timeZone });
-        expect(Welcome.omit({ server_time_ms: true, studio: true }).strict().safeParse(welcome).success).toBe(true);
+        expect(Welcome.omit({ server_time_ms: true, studio: true, leases: true }).strict().safeParse(welcome).success).toBe(true);
       });
 
       it("refuses anything before hello, and a second hello", async () => {

@@ -147,7 +147,7 @@ export function sqlStoreContract(name: string, driver: SqlStoreDriver): void {
         confirmed(id(4), "p2", 3, null); // no change vouches for it: kept as it was
         const before = sql.all("SELECT * FROM verdicts ORDER BY event_id");
         migrate(sql);
-        expect(sql.one("SELECT value FROM meta WHERE key = 'layout_version'")).toEqual({ value: "8" });
+        expect(sql.one("SELECT value FROM meta WHERE key = 'layout_version'")).toEqual({ value: String(LAYOUT_VERSION) });
         expect(sql.all("SELECT event_id, status FROM stored_verdicts ORDER BY event_id")).toEqual([
           { event_id: id(3), status: "rejected" },
           { event_id: id(4), status: "confirmed" },
