@@ -60,6 +60,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const known = new Map<string, number[]>();
   const totals = { writes: 0, commits: 0, rejections: 0, crashes: 0, cuts: 0, stale: 0, pipelined: 0, simulatedMs: 0 };
   const codes: Record<string, number> = {};
+  const leases: Record<string, number> = {};
   try {
     for (let seed = args.from; seed < args.from + args.seeds; seed++) {
       const result = await runSeed(seed, { tempRoot: root, ...(args.trace ? { trace: (line: string) => console.log(`  ${line}`) } : {}) });
@@ -67,6 +68,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       totals.commits += result.stats.commits;
       totals.rejections += result.stats.rejections;
       for (const [code, n] of Object.entries(result.stats.rejectionCodes)) codes[code] = (codes[code] ?? 0) + n;
+      for (const [outcome, n] of Object.entries(result.stats.leaseAnswers)) leases[outcome] = (leases[outcome] ?? 0) + n;
       totals.crashes += result.stats.crashes;
       totals.cuts += result.stats.cuts;
       totals.stale += result.stats.stale;
@@ -99,6 +101,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       `${(totals.simulatedMs / 3_600_000).toFixed(1)} simulated hours`,
   );
   console.log(`server rejections by code: ${Object.entries(codes).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(", ") || "none"}`);
+  console.log(`lease answers: ${Object.entries(leases).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(", ") || "none"}`);
   for (const [id, seeds] of known) {
     console.log(`known bug ${id} (not counted; --strict counts it): ${seeds.length} seed(s), e.g. ${seeds.slice(0, 5).join(", ")}`);
   }

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Role } from "../../domain/index.js";
+import { LEASE_GROUPS, LeaseGroup, type Role } from "../../domain/index.js";
 import { SimBranch } from "./branch.js";
 import { type DeviceSpec, SimDevice } from "./device.js";
 import { checkInvariants, type Violation, type World } from "./invariants.js";
@@ -35,6 +35,8 @@ export interface RunConfig {
   offlineMeanMs: number;
   serverRestartMeanMs: number;
   roleChangeMeanMs: number;
+  /** Mean gap between lease requests (take, renew, release, break) over all devices; Infinity: none. */
+  leaseMeanMs: number;
 }
 
 export interface RunStats {
@@ -45,6 +47,8 @@ export interface RunStats {
   rejections: number;
   /** Server rejections by code: what the run exercised. */
   rejectionCodes: Record<string, number>;
+  /** Answers to the devices' lease requests, by outcome (granted, refused, offline, …). */
+  leaseAnswers: Record<string, number>;
   crashes: number;
   serverRestarts: number;
   connects: number;
@@ -134,6 +138,9 @@ export function configFor(seed: number): RunConfig {
     offlineMeanMs: rate(60_000, 30_000, 15_000),
     serverRestartMeanMs: rate(Infinity, 200_000, 60_000),
     roleChangeMeanMs: p.pick([Infinity, Infinity, 60_000]),
+    // From a stream of its own, so the shapes drawn before leases existed stay the same. Some runs have
+    // none; most have a request every few writes, often enough that a lease meets a write it guards.
+    leaseMeanMs: new Prng(seed, "leases").pick([Infinity, 1, 0.5]) * Math.max(20, Math.round(chaosMs / writes)) * 2,
   };
 }
 
@@ -157,6 +164,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     commits: 0,
     rejections: 0,
     rejectionCodes: {},
+    leaseAnswers: {},
     crashes: 0,
     serverRestarts: 0,
     connects: 0,
@@ -198,6 +206,38 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       if (outcome.result === "refused") stats.refusedLocally++;
       trace?.(`${device.name}${cli ? " (CLI)" : ""} ${outcome.kind} ${outcome.result}: ${outcome.detail}`);
       if (outcome.result === "ok" && !cli) device.engine!.notifyWrite();
+    });
+    const leaseWork = new Prng(seed, "lease-work");
+    every(config.leaseMeanMs, "lease", () => {
+      const up = running();
+      if (up.length === 0) return;
+      const device = leaseWork.pick(up);
+      if (!device.engine) return;
+      const engine = device.engine;
+      const held = engine.leases()?.leases ?? [];
+      const mine = held.filter((l) => l.device_id === device.deviceId);
+      const others = held.filter((l) => l.device_id !== device.deviceId);
+      const roll = leaseWork.next();
+      let request: { action: "acquire" | "release" | "break"; entity_id: string; group: LeaseGroup; ttlMs?: number; reason?: string } | null;
+      if (mine.length > 0 && roll < 0.35) {
+        const lease = leaseWork.pick(mine);
+        request = { action: "release", entity_id: lease.entity_id, group: lease.group };
+      } else if (others.length > 0 && roll < 0.45) {
+        // Tried by every role: only an owner or manager may break one.
+        const lease = leaseWork.pick(others);
+        request = { action: "break", entity_id: lease.entity_id, group: lease.group, reason: "the till froze" };
+      } else {
+        // Take (or renew) a lease on something this till sees: a payment, a package or a correction.
+        const group = leaseWork.pick(LeaseGroup.options);
+        const listed = device.store!.list(LEASE_GROUPS[group].entity_type, { limit: 60 }).map((e) => e.entity.entity_id);
+        request = listed.length === 0 ? null : { action: "acquire", entity_id: leaseWork.pick(listed), group, ttlMs: leaseWork.int(5, 60) * 1_000 };
+      }
+      if (request === null) return;
+      const { action, entity_id, group, ...opts } = request;
+      void engine.lease(action, entity_id, group, opts).then((answer) => {
+        stats.leaseAnswers[answer.outcome] = (stats.leaseAnswers[answer.outcome] ?? 0) + 1;
+        trace?.(`${device.name} lease ${action} ${group} of ${entity_id}: ${answer.outcome}${"refusal" in answer && answer.refusal ? ` (${answer.refusal})` : ""}`);
+      });
     });
     every(config.cutMeanMs, "cut", () => {
       const links = network.links().filter((l) => l.cutAtMs === Infinity && !l.clientGone);
