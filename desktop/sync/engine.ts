@@ -44,6 +44,7 @@ export interface EngineOptions {
   newRequestId?: SessionOptions["newRequestId"];
   pullPageLimit?: SessionOptions["pullPageLimit"];
   maxBatchEvents?: SessionOptions["maxBatchEvents"];
+  protocolVersion?: SessionOptions["protocolVersion"];
 }
 
 /**
@@ -109,6 +110,7 @@ export class SyncEngine {
           newRequestId: options.newRequestId,
           pullPageLimit: options.pullPageLimit,
           maxBatchEvents: options.maxBatchEvents,
+          protocolVersion: options.protocolVersion,
         }),
       },
       actions: { conflictsRaised: () => options.onConflicts?.() },

@@ -77,6 +77,12 @@ export interface SessionOptions {
    * several in flight with few writes.
    */
   timers?: SessionTimers;
+  /**
+   * The version said in hello (default PROTOCOL_VERSION). An older one makes this session that
+   * version's client on the wire, which the tests of older desktops against this server use (the
+   * messages it decodes are a superset of the older version's).
+   */
+  protocolVersion?: number;
   yieldToEventLoop?: () => Promise<void>;
   newRequestId?: () => string;
   pullPageLimit?: number;
@@ -344,7 +350,7 @@ class Session {
         if (this.#state.phase === "open") this.#state.hello = { cursor: store.cursor(), queue, atMs: store.nowMs() };
         this.#send({
           type: "hello",
-          protocol_version: PROTOCOL_VERSION,
+          protocol_version: this.o.protocolVersion ?? PROTOCOL_VERSION,
           device_id: store.deviceId,
           cursor: store.cursor(),
           app: this.o.app,
