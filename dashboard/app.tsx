@@ -1,16 +1,18 @@
 /**
  * The dashboard's shell: the branches signed in to (kept in localStorage), one live feed per branch,
  * and what is on screen: the sign-in form, the overview of every branch side by side, or one branch
- * with its views as tabs (Devices, Conflicts, Record history, Money, Audit). Everything it needs from
+ * with its views as tabs (Devices, Leases, Conflicts, Record history, Money, Audit). Everything it needs from
  * outside (the clock, storage, the client, ids, the address's fragment) is passed in by main.tsx.
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { AuditView } from "./audit.js";
 import { ConflictsView } from "./conflicts.js";
 import { DevicesView } from "./devices.js";
-import { BranchFeed, type Clock } from "./feed.js";
+import { BranchFeed, type Clock, type MonotonicClock } from "./feed.js";
 import { HistoryView } from "./history.js";
 import { useFeed } from "./hooks.js";
+import type { LeaseApi } from "./lease-api.js";
+import { LeasesView } from "./leases.js";
 import type { BranchLink } from "./link.js";
 import { MoneyView } from "./money.js";
 import { Overview } from "./overview.js";
@@ -21,8 +23,12 @@ import { type Tab, TabPanel, Tabs } from "./ui.js";
 
 export interface DashboardDeps {
   clock: Clock;
+  /** Time passed, for counting down from the server's word (leases, ages): never jumps with the machine's clock. */
+  monotonic: MonotonicClock;
   storage: Pick<Storage, "getItem" | "setItem">;
   connect: (signIn: SignIn) => BranchLink;
+  /** The branch's lease routes over HTTP, with the sign-in's token. */
+  leases: (signIn: SignIn) => LeaseApi;
   enroll: Enroll;
   newId: () => string;
   /** The address's fragment at load (`#branch=…&token=…`), and how to remove it from the address bar. */
@@ -32,6 +38,7 @@ export interface DashboardDeps {
 
 const TABS = [
   { key: "devices", label: "Devices" },
+  { key: "leases", label: "Leases" },
   { key: "conflicts", label: "Conflicts" },
   { key: "history", label: "Record history" },
   { key: "money", label: "Money" },
@@ -143,7 +150,7 @@ function useFeeds(signIns: readonly SignIn[], deps: DashboardDeps): BranchFeed[]
   const list = useMemo(() => {
     for (const branch of feeds.keys()) if (!signIns.some((s) => s.branch === branch)) feeds.delete(branch);
     for (const s of signIns) {
-      if (feeds.get(s.branch)?.signIn.token !== s.token) feeds.set(s.branch, new BranchFeed(s, deps.connect(s), deps.clock));
+      if (feeds.get(s.branch)?.signIn.token !== s.token) feeds.set(s.branch, new BranchFeed(s, deps.connect(s), deps.clock, deps.monotonic, deps.leases(s)));
     }
     return signIns.map((s) => feeds.get(s.branch)!);
   }, [key]);
@@ -197,6 +204,7 @@ function BranchScreen({ feed, route, onRoute, onSignInAgain }: { feed: BranchFee
       <Tabs label={`Views of ${route.branch}`} idPrefix={prefix} tabs={TABS} selected={route.tab} onSelect={(tab) => go({ tab })} />
       <TabPanel idPrefix={prefix} selected={route.tab}>
         {route.tab === "devices" && <DevicesView feed={feed} />}
+        {route.tab === "leases" && <LeasesView feed={feed} onOpenHistory={(entity) => go({ tab: "history", entity })} />}
         {route.tab === "conflicts" && <ConflictsView feed={feed} selected={route.rejection} onSelect={(rejection) => go({ rejection })} onOpenHistory={(entity) => go({ tab: "history", entity })} />}
         {route.tab === "history" && <HistoryView feed={feed} entityId={route.entity} onEntity={(entity) => go({ entity })} onOpenRejection={(rejection) => go({ tab: "conflicts", rejection })} />}
         {route.tab === "money" && <MoneyView feed={feed} />}

@@ -1,18 +1,24 @@
 /**
  * One signed-in branch as the dashboard sees it, live: the client's connection, the branch's devices
- * as `watching` gave them and every `observed` since (kept in place by device id), the head, the
- * audit's head, and the server's clock. Views re-read when it says something changed; nothing here
- * polls. Rejections and commits are passed on to the views that show them (`onRejections`,
+ * as `watching` gave them and every `observed` since (kept in place by device id), the leases in
+ * force (protocol v7: the welcome's, then every `leases`), the head, the audit's head, and the
+ * server's clock. Views re-read when it says something changed; nothing here polls. Rejections and commits are passed on to the views that show them (`onRejections`,
  * `onChanges`, `onAudit`), which refetch their first page, throttled (`throttle`).
  */
-import type { Change, Observed, Watching, Welcome } from "../protocol/messages.js";
+import type { Change, Lease, Leases, Observed, Watching, Welcome } from "../protocol/messages.js";
 import type { DevicePresence, RejectionSummary } from "../protocol/observe.js";
 import { closedWords } from "../client/index.js";
+import type { LeaseApi } from "./lease-api.js";
 import type { BranchLink, ClosedInfo, LinkState } from "./link.js";
 import type { SignIn } from "./sessions.js";
 
 /** An injected clock (ms since epoch): main.tsx passes the real one, tests their own. */
 export type Clock = () => number;
+/**
+ * An injected monotonic clock (ms from any origin; main.tsx passes `performance.now`): how much time
+ * passed since the server last said its time. The wall clock would jump with the machine's clock.
+ */
+export type MonotonicClock = () => number;
 
 type Listener<T> = (value: T) => void;
 
@@ -29,6 +35,12 @@ export class BranchFeed {
   auditHead = 0;
   /** Rejections seen live since the page was opened (not the branch's total). */
   liveRejections = 0;
+  /**
+   * The leases in force as the branch last said (soonest to end first), or null when this connection
+   * has not said: not welcomed yet, or a server older than protocol v7 (its welcome has no `leases`).
+   * Kept while offline (the view says it may be stale); `leasesInForce()` drops those whose time is up.
+   */
+  leases: readonly Lease[] | null = null;
   /** A count views can key re-renders on: moves whenever anything here changes. */
   version = 0;
   private serverTimeMs = 0;
@@ -43,6 +55,10 @@ export class BranchFeed {
     readonly signIn: SignIn,
     readonly link: BranchLink,
     private readonly clock: Clock,
+    /** Defaults to `clock` (tests that need neither); main.tsx passes `performance.now`. */
+    private readonly monotonic: MonotonicClock = clock,
+    /** The lease routes over HTTP (break); main.tsx makes it with the sign-in's token. */
+    readonly leaseApi: LeaseApi | null = null,
   ) {}
 
   start(): void {
@@ -60,8 +76,11 @@ export class BranchFeed {
         this.welcome = w;
         this.head = w.head;
         this.setServerTime(w.server_time_ms);
+        // A v7 welcome always carries them; an older server's has none to say.
+        this.leases = w.leases ?? null;
         this.bump();
       }),
+      l.on("leases", (m) => this.onLeases(m)),
       l.on("watching", (w) => this.onWatching(w)),
       l.on("observed", (o) => this.onObserved(o)),
       l.on("changes", ({ changes, head }) => {
@@ -84,9 +103,32 @@ export class BranchFeed {
     this.link.stop();
   }
 
-  /** The server's clock now: its last word, advanced by the injected clock since it came. */
+  /** The server's clock now: its last word, advanced by the injected monotonic clock since it came. */
   serverNow(): number {
-    return this.serverTimeMs === 0 ? this.clock() : this.serverTimeMs + (this.clock() - this.serverTimeAtMs);
+    return this.serverTimeMs === 0 ? this.clock() : this.serverTimeMs + (this.monotonic() - this.serverTimeAtMs);
+  }
+
+  /**
+   * The leases in force now by the server's clock (soonest to end first): those whose time is up are
+   * over whether or not the branch's `leases` saying so has arrived (the server counts them the same
+   * way, durable/core/leases.ts). Null when the branch has not said (see `leases`).
+   */
+  leasesInForce(): Lease[] | null {
+    if (this.leases === null) return null;
+    const now = this.serverNow();
+    return this.leases.filter((l) => l.expires_at_ms > now).sort((a, b) => a.expires_at_ms - b.expires_at_ms || a.entity_id.localeCompare(b.entity_id));
+  }
+
+  /**
+   * A lease this dashboard broke, before `leases` says so: only that very lease (same holder, same
+   * grant) is dropped, so a newer lease on the same group is never hidden.
+   */
+  leaseEnded(ended: Lease): void {
+    if (this.leases === null) return;
+    const next = this.leases.filter((l) => !(l.entity_id === ended.entity_id && l.group === ended.group && l.device_id === ended.device_id && l.acquired_at_ms === ended.acquired_at_ms));
+    if (next.length === this.leases.length) return;
+    this.leases = next;
+    this.bump();
   }
 
   /** A terminal close in words (revoked, expired, opened in another tab, …), or null. */
@@ -157,6 +199,12 @@ export class BranchFeed {
     this.bump();
   }
 
+  private onLeases(m: Leases): void {
+    this.leases = m.leases;
+    this.setServerTime(m.server_time_ms);
+    this.bump();
+  }
+
   private setAuditHead(head: number): void {
     if (head === this.auditHead) return;
     this.auditHead = head;
@@ -165,7 +213,7 @@ export class BranchFeed {
 
   private setServerTime(ms: number): void {
     this.serverTimeMs = ms;
-    this.serverTimeAtMs = this.clock();
+    this.serverTimeAtMs = this.monotonic();
   }
 
   private bump(): void {

@@ -1,13 +1,13 @@
 /**
  * Several branches side by side: one card per signed-in branch with its connection, devices
- * connected now, the backlog waiting on its devices, rejections in the last hour (server clock) and
- * its head, all live. A card opens its branch.
+ * connected now, the backlog waiting on its devices, rejections in the last hour (server clock), the
+ * leases in force (protocol v7) and its head, all live. A card opens its branch.
  */
 import { useEffect } from "preact/hooks";
 import { formatCount } from "../domain/amounts.js";
 import { LIVE_REFRESH_MS } from "./conflicts.js";
 import { type BranchFeed, throttle } from "./feed.js";
-import { useFeed, useLoad } from "./hooks.js";
+import { useFeed, useLoad, useTick } from "./hooks.js";
 import { connectionWords } from "./status.js";
 import { formatDuration } from "./words.js";
 
@@ -30,6 +30,8 @@ export function Overview({ feeds, onOpen, onSignOut }: { feeds: readonly BranchF
 
 function BranchCard({ feed, onOpen, onSignOut }: { feed: BranchFeed; onOpen: () => void; onSignOut: () => void }) {
   useFeed(feed);
+  // A lease whose time is up leaves the count before the branch's alarm says so.
+  useTick();
   const lastHour = useLoad(() => feed.link.api.rejections({ from: new Date(feed.serverNow() - HOUR_MS).toISOString(), limit: 1 }), `${feed.signIn.branch}|${feed.watching}`);
   useEffect(() => {
     const refresh = throttle(lastHour.reload, LIVE_REFRESH_MS);
@@ -45,6 +47,7 @@ function BranchCard({ feed, onOpen, onSignOut }: { feed: BranchFeed; onOpen: () 
   const oldest = devices.reduce<number | null>((min, d) => (d.oldest_pending_at && d.revoked_at === null && (d.pending ?? 0) > 0 ? Math.min(min ?? Infinity, Date.parse(d.oldest_pending_at)) : min), null);
   const backlog = feed.backlog();
   const words = connectionWords(feed);
+  const leases = feed.leasesInForce();
   const titleId = `card-${feed.signIn.branch}`;
   const rejections = lastHour.data.kind === "ready" ? formatCount(lastHour.data.value.total) : lastHour.data.kind === "failed" ? "?" : "…";
   return (
@@ -75,6 +78,10 @@ function BranchCard({ feed, onOpen, onSignOut }: { feed: BranchFeed; onOpen: () 
           <dd data-testid="card-rejections" class={rejections !== "0" && rejections !== "…" ? "bad" : undefined}>
             {rejections}
           </dd>
+        </div>
+        <div>
+          <dt>Leases in force</dt>
+          <dd data-testid="card-leases">{leases === null ? "—" : formatCount(leases.length)}</dd>
         </div>
         <div>
           <dt>Head</dt>

@@ -15,6 +15,8 @@ export type ObserverRole = (typeof OBSERVER_ROLES)[number];
 export const isObserver = (role: string): role is ObserverRole => (OBSERVER_ROLES as readonly string[]).includes(role);
 /** Revoking devices: owner and manager (domain/permissions.ts `revoke_device`); the server decides. */
 export const mayRevoke = (role: string) => role === "owner" || role === "manager";
+/** Breaking another device's lease: owner and manager (domain/permissions.ts `break_leases`); the server decides. */
+export const mayBreakLeases = (role: string) => role === "owner" || role === "manager";
 
 export interface SignIn {
   branch: string;

@@ -4,6 +4,8 @@
  * clock (feed.ts `serverNow`), never from this machine's. Nothing here reads a clock.
  */
 import { formatCount } from "../domain/amounts.js";
+import { LEASE_GROUPS, type LeaseGroup } from "../domain/lease-groups.js";
+import type { Lease } from "../protocol/messages.js";
 import type { DevicePresence } from "../protocol/observe.js";
 
 const formats = new Map<string, Intl.DateTimeFormat>();
@@ -65,11 +67,39 @@ export const deviceOnly = (d: Pick<DevicePresence, "app"> | undefined, deviceId:
 /** The last 6 characters of an id: enough to tell a branch's devices apart at a glance. */
 export const shortId = (id: string) => (id.length > 8 ? `…${id.slice(-6)}` : id);
 
-/** A machine code for people: `version_conflict` → `Version conflict`. */
+/**
+ * Codes (reject codes, audit kinds) whose name alone would not tell people what happened: said in
+ * full. Every other code reads well as its name (`version_conflict` → `Version conflict`).
+ */
+const CODE_WORDS: Record<string, string> = {
+  /** Reject code (v7): another device held the lease on a group the change touched. */
+  entity_locked: "Locked: being edited on another device",
+  /** Audit kind (v7): an owner or manager ended another device's lease. */
+  lease_broken: "Lease broken by a manager",
+};
+
+/** A machine code for people: `version_conflict` → `Version conflict`; the few in CODE_WORDS in full. */
 export const codeWords = (code: string) => {
+  const known = CODE_WORDS[code];
+  if (known) return known;
   const words = code.replace(/_/g, " ");
   return words.charAt(0).toUpperCase() + words.slice(1);
 };
+
+/** A lease group in people's words, from the one table (domain/lease-groups.ts): `payments and status`. */
+export const leaseGroupWords = (group: LeaseGroup): string => LEASE_GROUPS[group].label;
+
+/** What a lease guards: `Invoice …c0ffee — payments and status`. */
+export const leaseWhat = (l: Pick<Lease, "entity_type" | "entity_id" | "group">): string => `${entityWords(l.entity_type)} ${shortId(l.entity_id)} — ${leaseGroupWords(l.group)}`;
+
+/** How long a lease has left, from the server's now: `4 min 10 s left`, `9 s left`, `ending now`. */
+export function leaseLeft(expiresAtMs: number, nowMs: number): string {
+  const s = Math.ceil((expiresAtMs - nowMs) / 1000);
+  if (s <= 0) return "ending now";
+  if (s < 60) return `${s} s left`;
+  if (s < 3600) return s % 60 === 0 ? `${s / 60} min left` : `${Math.floor(s / 60)} min ${s % 60} s left`;
+  return `${formatDuration(s * 1000)} left`;
+}
 
 export const ENTITY_WORDS: Record<string, string> = { project: "Project", invoice: "Invoice", pos_order: "POS order" };
 export const entityWords = (type: string | null) => (type === null ? "Unknown record" : (ENTITY_WORDS[type] ?? type));

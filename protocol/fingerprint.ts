@@ -11,7 +11,8 @@ import { Entity } from "../domain/entities/index.js";
 import { EVENT_PAYLOADS, SyncEvent } from "../domain/events.js";
 import * as domainLimits from "../domain/limits.js";
 import * as protocolLimits from "./limits.js";
-import { ClientMessage, ServerMessage } from "./messages.js";
+import { ClientMessage, LeaseAnswerBody, LeaseList, ServerMessage } from "./messages.js";
+import { LEASE_DEFAULT_TTL_MS, LEASE_GROUPS, LEASE_MAX_TTL_MS, LEASE_MIN_TTL_MS, MAX_ACTIVE_LEASES, MAX_LEASES_PER_DEVICE } from "../domain/leases.js";
 import { AuditPage, DeviceBoard, EntityHistory, MoneyReport, RejectionDetail, RejectionPage, RejectionTimeline } from "./dashboard.js";
 
 /** JSON with object keys sorted, so the text depends only on content. */
@@ -47,6 +48,8 @@ export function wireDescription(): unknown {
     dashboard: Object.fromEntries(
       Object.entries({ AuditPage, DeviceBoard, EntityHistory, MoneyReport, RejectionDetail, RejectionPage, RejectionTimeline }).map(([name, s]) => [name, schema(s)]),
     ),
+    // Since v7: the lease routes' answers, the high-risk field table and the lease limits.
+    leases: { LeaseList: schema(LeaseList), LeaseAnswerBody: schema(LeaseAnswerBody), groups: LEASE_GROUPS, limits: { LEASE_DEFAULT_TTL_MS, LEASE_MIN_TTL_MS, LEASE_MAX_TTL_MS, MAX_LEASES_PER_DEVICE, MAX_ACTIVE_LEASES } },
   };
 }
 

@@ -60,8 +60,8 @@ export const PROTOCOL_HISTORY = [
   },
   {
     version: 7,
-    note: "leases on high-risk field groups (domain/lease-groups.ts): lease (acquire, release, break) answered by lease_result; welcome carries the leases in force and leases sends them whenever they change; reject code entity_locked (another device holds the lease on a group the event touches); v1-v6 clients are sent none of it and get entity_locked as operation_not_allowed, same words, no detail",
-    fingerprint: "127129b7fc6bb577d6c541fce8d22a6f868be3286373326aaf0d36015c0b830a",
+    note: "leases on high-risk field groups (domain/lease-groups.ts): lease (acquire, release, break) answered by lease_result; welcome carries the leases in force and leases sends them whenever they change; reject code entity_locked (another device holds the lease on a group the event touches); HTTP GET/POST leases (LeaseList, LeaseAnswerBody); the high-risk field table and lease limits; v1-v6 clients are sent none of it and get entity_locked as operation_not_allowed, same words, no detail",
+    fingerprint: "177998ee217677d3cccc4203aedc6a28893158d5d6212067c30d6e054728fd20",
   },
 ] as const;
 
@@ -464,6 +464,17 @@ export const Leases = z.strictObject({
   server_time_ms: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
 });
 export type Leases = z.infer<typeof Leases>;
+
+/** Since v7: the answer to `GET …/leases` (docs/protocol/http.md): the `leases` message without its `type`. */
+export const LeaseList = Leases.omit({ type: true });
+export type LeaseList = z.infer<typeof LeaseList>;
+
+/**
+ * Since v7: the answer to `POST …/leases`: the `lease_result` message without `type` and
+ * `request_id`. A refusal (403, 404, 409) also names itself in `error`, like every route's error body.
+ */
+export const LeaseAnswerBody = LeaseResult.omit({ type: true, request_id: true }).extend({ error: LeaseRefusal.optional() });
+export type LeaseAnswerBody = z.infer<typeof LeaseAnswerBody>;
 
 export const ServerMessage = z.discriminatedUnion("type", [
   Welcome,

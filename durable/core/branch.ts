@@ -25,7 +25,7 @@ import { type SnapshotCounts, snapshotLines } from "./snapshot-source.js";
 import type { SqlStore } from "./sql.js";
 import { storedDeviceId } from "./ids.js";
 import { storedVerdict } from "./verdicts.js";
-import { activeLeases, answerLease, expireLeases, type LeaseAnswer, nextLeaseExpiry } from "./leases.js";
+import { activeLeases, answerLease, endLeasesOf, expireLeases, type LeaseAnswer, nextLeaseExpiry } from "./leases.js";
 import { completeUpload, dropUpload, expireUploads, nextUploadExpiry, storeChunk, uploadState } from "./uploads.js";
 
 /** A branch's settings, stored in its `meta` table. */
@@ -248,7 +248,10 @@ export class BranchCore {
 
   /** A manager's revocation of a device (the caller checks `manage_devices`). */
   revokeDevice(by: Actor, deviceId: string, reason: string) {
-    return revokeDevice(this.sql, this.clockMs(), by, deviceId, reason);
+    const revoked = revokeDevice(this.sql, this.clockMs(), by, deviceId, reason);
+    // A revoked till's leases end with it: they would keep everyone else out until they ran out.
+    if (endLeasesOf(this.sql, deviceId) > 0) this.#leaseEpoch++;
+    return revoked;
   }
 
   isRevoked(deviceId: string): boolean {

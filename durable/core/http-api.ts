@@ -10,7 +10,7 @@
  */
 import { z } from "zod";
 import { type BranchAction, canDo, DeviceId, EventId, IsoDate } from "../../domain/index.js";
-import { ConflictResolutionRequest, decodeWith, LeaseRequest, FRAME_LIMIT_BYTES, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, MAX_PULL_PAGE_CHANGES, PushFrame, RevokeRequest, serverMessageFor, type CloseReason, type SnapshotManifest } from "../../protocol/index.js";
+import { ConflictResolutionRequest, decodeWith, type LeaseAnswerBody, LeaseRequest, FRAME_LIMIT_BYTES, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, MAX_PULL_PAGE_CHANGES, PushFrame, RevokeRequest, serverMessageFor, type CloseReason, type SnapshotManifest } from "../../protocol/index.js";
 import type { DeviceClaims } from "../../protocol/token.js";
 import { type EnrollmentAnswerHost, enroll, issueEnrollment } from "./enrollment-api.js";
 import { decodeSegment, intParam, parseBody } from "../http.js";
@@ -114,7 +114,8 @@ export class BranchHttpApi {
   /**
    * A lease request over HTTP (the CLI, the dashboard): the `lease` message's fields but `type` and
    * `request_id`. Granted, released or broken: 200; refused: 403 (forbidden), 404 (not found) or 409
-   * (held, ended, not held, too many), with the same body. Who may break one is the core's to say.
+   * (held, ended, not held, too many), with the same body and the refusal in `error` (as every route's
+   * error body has one). Who may break one is the core's to say.
    */
   #lease(actor: Actor, text: string): ApiAnswer {
     const body = parseBody(LeaseHttpRequest, text);
@@ -122,7 +123,8 @@ export class BranchHttpApi {
     const { result, nowMs } = this.core.lease(actor, { type: "lease", request_id: this.host.newRequestId(), ...body.value });
     if (result.outcome === "granted" && result.lease !== null) this.host.wakeAt?.(result.lease.expires_at_ms);
     const status = result.refusal === null ? 200 : result.refusal === "forbidden" ? 403 : result.refusal === "not_found" ? 404 : 409;
-    return answer(status, { action: body.value.action, ...result, server_time_ms: nowMs });
+    const body_: LeaseAnswerBody = { action: body.value.action, ...result, server_time_ms: nowMs, ...(result.refusal === null ? {} : { error: result.refusal }) };
+    return answer(status, body_);
   }
 
   /** A manager closes a conflict kept open for one: the event must have a stored rejected verdict. */

@@ -50,6 +50,13 @@ export function expireLeases(sql: SqlStore, nowMs: number): number {
   return n;
 }
 
+/** Ends every lease a device holds (it was revoked: its leases must not keep others out); returns how many. */
+export function endLeasesOf(sql: SqlStore, deviceId: string): number {
+  const n = sql.one<{ n: number }>("SELECT COUNT(*) AS n FROM leases WHERE device_id = ?", deviceId)!.n;
+  if (n > 0) sql.run("DELETE FROM leases WHERE device_id = ?", deviceId);
+  return n;
+}
+
 /** When the next lease in force ends (for the alarm), or null. */
 export function nextLeaseExpiry(sql: SqlStore): number | null {
   return sql.one<{ t: number | null }>("SELECT MIN(expires_at_ms) AS t FROM leases")?.t ?? null;

@@ -268,6 +268,26 @@ describe("leases on high-risk fields", () => {
     old.close();
   });
 
+  it("revoking a device ends its leases at once, and every device is told", async () => {
+    const branch = newBranch("revoke");
+    const { f, a, invoiceId } = await withInvoice(branch, 10);
+    const b = await connect(branch, B, "staff");
+    b.send(leaseRequest("acquire", invoiceId));
+    expect((await b.next("lease_result", { skip: true })).outcome).toBe("granted");
+    expect((await a.next("leases", { skip: true })).leases).toMatchObject([{ device_id: B }]);
+    const revoked = await SELF.fetch(`${ORIGIN}/v1/branches/${branch}/devices/${B}/revoke`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${await tokenFor(branch, A, "manager")}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ reason: "stolen till" }),
+    });
+    expect(revoked.status).toBe(200);
+    await untilLeases(a, []);
+    const edit = f.event(A, "invoice", invoiceId, "update", { status: "draft" }, { base: 1 });
+    expect((await push(a, [edit]))[0]).toMatchObject({ status: "confirmed" });
+    a.close();
+    b.close();
+  });
+
   it("HTTP: the leases in force for the dashboard, and lease requests for tools", async () => {
     const branch = newBranch("http");
     const { invoiceId, a } = await withInvoice(branch, 9);
@@ -286,7 +306,7 @@ describe("leases on high-risk fields", () => {
     const list = await call("GET", "viewer", M);
     expect(list.status).toBe(200);
     expect((list.body.leases as Lease[]).map((l) => l.device_id)).toEqual([B]);
-    expect(await call("POST", "manager", M, { action: "acquire", entity_id: invoiceId, group: "payment" })).toMatchObject({ status: 409, body: { refusal: "held" } });
+    expect(await call("POST", "manager", M, { action: "acquire", entity_id: invoiceId, group: "payment" })).toMatchObject({ status: 409, body: { outcome: "refused", refusal: "held", error: "held" } });
     expect(await call("GET", "cashier", B)).toMatchObject({ status: 403 });
     expect(await call("POST", "manager", M, { action: "take", entity_id: invoiceId, group: "payment" })).toMatchObject({ status: 400, body: { error: "bad_request" } });
     expect(await call("POST", "manager", M, { action: "break", entity_id: invoiceId, group: "payment", reason: "left for lunch" })).toMatchObject({ status: 200, body: { outcome: "broken" } });

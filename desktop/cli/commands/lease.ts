@@ -7,11 +7,10 @@
  * The CLI is no live connection: a lease it takes lasts its TTL (default 60 s, at most 5 min) unless
  * taken again, and nobody is told "offline" here: an unreachable server is exit 3.
  */
-import { z } from "zod";
 import { formatCount } from "../../../domain/amounts.js";
 import { EntityId, LEASE_DEFAULT_TTL_MS, LEASE_GROUPS, LEASE_MAX_TTL_MS, LEASE_MIN_TTL_MS, LeaseGroup } from "../../../domain/index.js";
 import { unreachable } from "../../../lib/result.js";
-import { Lease, type LeaseAction, LeaseResult } from "../../../protocol/index.js";
+import { type Lease, type LeaseAction, LeaseAnswerBody, LeaseList } from "../../../protocol/index.js";
 import { parse, UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { configOf, type Ctx } from "../context.js";
@@ -22,11 +21,9 @@ import { serverCall } from "../server-api.js";
 /** The server keeps at most this much of a break's reason (the `lease` message's `reason`). */
 const MAX_REASON_CHARS = 500;
 
-/** `GET …/leases`. */
-const LeaseList = z.strictObject({ leases: z.array(Lease), server_time_ms: z.int().min(0) });
-/** `POST …/leases`: the `lease_result` message without `type` and `request_id`, for 200 and for a refusal (403, 404, 409). */
-const LeaseHttpResult = LeaseResult.omit({ type: true, request_id: true });
-type LeaseHttpResult = z.infer<typeof LeaseHttpResult>;
+/** `POST …/leases`'s answer, for 200 and for a refusal (403, 404, 409): protocol/messages.ts LeaseAnswerBody. */
+const LeaseHttpResult = LeaseAnswerBody;
+type LeaseHttpResult = LeaseAnswerBody;
 
 const leaseFlags = {
   ttl: { type: "string", value: "SECONDS", help: `take: how long the lease lasts, ${LEASE_MIN_TTL_MS / 1000}-${LEASE_MAX_TTL_MS / 1000} s (default ${LEASE_DEFAULT_TTL_MS / 1000}); take it again to renew` },
