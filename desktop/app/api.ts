@@ -10,7 +10,7 @@
 import { z } from "zod";
 import type { PublicStatus } from "../../machines/index.js";
 import type { DeviceId, Entity, InvoiceCreate, InvoicePatch, LedgerRow, MediaSelection, ProjectData, ProjectPatch, RejectCode, RejectDetail, Role, StudioDetails, SyncEvent, UserId } from "../../domain/index.js";
-import { EntityType, SyncStatus } from "../../domain/index.js";
+import { EntityType, LeaseGroup, SyncStatus } from "../../domain/index.js";
 import { err, ok, type Result } from "../../lib/result.js";
 import type { LastChange } from "../../protocol/index.js";
 import type { BootstrapProgress } from "../sync/bootstrap.js";
@@ -117,6 +117,57 @@ export interface AppStatus {
   clock: { now_ms: number; today: string; time_zone: string; skew_ms: number | null };
   /** The studio that heads receipts and invoices, as the server last stated it; null until the device first connects. */
   studio: StudioDetails | null;
+  /** v7: the leases in force on the branch and the ones this till holds, in words (app/leases.ts). */
+  leases: LeasesView;
+}
+
+/**
+ * One lease in force on the branch, in words, counted down by the core (the renderer never reads a
+ * clock): "Being edited by nimal (manager) on another till" + "1 min left". No device has a name yet:
+ * another till is "another till", with `device_short` (its id's last 6 digits) to tell tills apart.
+ */
+export interface LeaseView {
+  entity_id: string;
+  entity_type: EntityType;
+  group: LeaseGroup;
+  /** "payments and status" (domain/lease-groups.ts). */
+  group_label: string;
+  user_id: string;
+  role: Role;
+  device_short: string;
+  /** Held by this till. */
+  this_till: boolean;
+  remaining_ms: number;
+  /** "Being edited by nimal (manager) on another till", or "You are editing payments". */
+  holder_words: string;
+  /** "1 min left", "45 s left", "ending now". */
+  remaining_words: string;
+  /** Both, joined: "Being edited by nimal (manager) on another till, 1 min left". */
+  words: string;
+}
+
+/**
+ * A lease this till asked for because its user is editing the group: `asking` while the question is
+ * out; `held` (renewed by the core at half its time); `held_elsewhere` (refused: another till holds
+ * it); `refused` (for another reason, the branch's words); `offline` (not connected: nobody can say);
+ * `unanswered` (timed out or a server error); `ended` (the branch no longer lists it: expired or broken);
+ * `local_only` (the branch has no such record yet: created here and not sent, so nobody else edits it).
+ * None of them stops the local edit.
+ */
+export interface LeaseHoldView {
+  entity_id: string;
+  group: LeaseGroup;
+  state: "asking" | "held" | "held_elsewhere" | "refused" | "offline" | "unanswered" | "ended" | "local_only";
+  words: string;
+}
+
+export interface LeasesView {
+  /** False while not connected: the leases in force are unknown (`in_force` is then empty). */
+  connected: boolean;
+  /** While not connected: "You are offline: someone may be editing this too"; else null. */
+  offline_words: string | null;
+  in_force: LeaseView[];
+  mine: LeaseHoldView[];
 }
 
 const id = z.string().min(1).max(64);
@@ -177,6 +228,9 @@ export const ApiRequest = z.discriminatedUnion("method", [
   // Sign-in codes (app/enrollment.ts): set an unbound database up, sign in again, ask for a code (managers).
   z.strictObject({ method: z.literal("setup"), server: z.string().max(500), branch: z.string().max(200), code: z.string().max(200) }),
   z.strictObject({ method: z.literal("signIn"), code: z.string().max(200) }),
+  // v7 leases: hold a guarded field group while editing it (renewed by the core), then let it go.
+  z.strictObject({ method: z.literal("leaseAcquire"), entity_id: id, group: LeaseGroup }),
+  z.strictObject({ method: z.literal("leaseRelease"), entity_id: id, group: LeaseGroup }),
   z.strictObject({ method: z.literal("addTill"), role: z.string().max(20), user: z.string().max(200), ttl_minutes: z.int().min(1).max(24 * 60) }),
 ]);
 export type ApiRequest = z.infer<typeof ApiRequest>;
@@ -207,6 +261,8 @@ export interface ApiResults {
   setup: SignInResult;
   signIn: SignInResult;
   addTill: AddTillResult;
+  leaseAcquire: LeaseHoldView;
+  leaseRelease: { released: boolean; words: string };
 }
 
 /** A code typed on the setup or sign-in screen: done, or which field is wrong and why, in words (nothing was changed). */

@@ -13,6 +13,7 @@ import { resolveWithManagerCode } from "../sync/manager-override.js";
 import type { ApiRequest, ApiResults, AppEvent, AppStatus, ConflictView, WriteAction, WriteManyResult, WriteResult } from "./api.js";
 import { conflictView } from "./conflict-view.js";
 import { addTill, setUp, signInAgain } from "./enrollment.js";
+import { LeaseHolds } from "./leases.js";
 
 /** When a token runs out, from the token itself (unverified: for words on the screen only). */
 function tokenExpiresMs(token: string): number | null {
@@ -32,13 +33,19 @@ export class DesktopCore {
   #tick: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
 
+  readonly #leases: LeaseHolds;
+
   /**
-   * `engine`: the engine's injected randomness and timers (STYLE.md §7), for tests that must hold
-   * the sync machine in a state (a backoff that never fires on its own); the app uses the defaults.
+   * `engine`: the engine's injected randomness, timers and monotonic clock (STYLE.md §7), for tests
+   * that must hold the sync machine in a state (a backoff that never fires on its own) or count a
+   * lease down on a clock of their own; the app uses the defaults.
    */
-  constructor(readonly store: LocalStore, options: { online?: boolean; engine?: Pick<EngineOptions, "random" | "timers"> } = {}) {
+  constructor(readonly store: LocalStore, options: { online?: boolean; engine?: Pick<EngineOptions, "random" | "timers" | "monotonicMs"> } = {}) {
+    // The engine's monotonic clock is also the one leases are counted down on (leaseRemainingMs).
+    const monotonicMs = options.engine?.monotonicMs ?? (() => performance.now());
     this.engine = new SyncEngine({
       ...options.engine,
+      monotonicMs,
       store,
       onChanges: () => this.#changed(),
       onConflicts: () => this.#changed(),
@@ -48,6 +55,16 @@ export class DesktopCore {
       },
     });
     this.engine.subscribe(() => this.#emitStatus());
+    this.#leases = new LeaseHolds({
+      engine: this.engine,
+      timers: options.engine?.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) },
+      monotonicMs,
+      ownDeviceId: () => this.store.config()?.device_id ?? null,
+      onChange: () => this.#emitStatus(),
+      hasOpenChanges: (entityId) => this.store.get(entityId)?.status === "pending",
+    });
+    // The branch's leases changed (or the connection ended): the screens show who edits what.
+    this.engine.subscribeLeases(() => this.#emitStatus());
     this.#paused = options.online === false;
     // A database not set up yet has nothing to sync: the engine starts once it is bound (setup).
     if (store.config()) this.#startEngine();
@@ -72,12 +89,22 @@ export class DesktopCore {
     clearInterval(this.#tick);
     if (this.#changedTimer) clearTimeout(this.#changedTimer);
     this.#changedTimer = null;
+    // Leases still held are released while the socket is still up (a lost release ends at its TTL).
+    this.#leases.releaseAll();
+    this.#leases.stop();
     if (this.#engineStarted) this.engine.stop();
   }
 
+  /**
+   * A window listens. When the last one stops (the window closed, the browser tab went), nobody is
+   * editing any more: the leases held for its edits are released rather than renewed.
+   */
   subscribe(listener: (event: AppEvent) => void): () => void {
     this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return () => {
+      this.#listeners.delete(listener);
+      if (this.#listeners.size === 0) this.#leases.releaseAll();
+    };
   }
 
   status(): AppStatus {
@@ -90,6 +117,7 @@ export class DesktopCore {
       bootstrap: this.#bootstrap,
       clock: { now_ms: this.store.nowMs(), today: this.store.today(), time_zone: this.store.timeZone(), skew_ms: this.store.clockSkewMs() },
       studio: this.store.studio(),
+      leases: this.#leases.view(),
     };
   }
 
@@ -147,6 +175,10 @@ export class DesktopCore {
         });
       case "addTill":
         return addTill(this.store, request);
+      case "leaseAcquire":
+        return this.#leases.acquire(request.entity_id, request.group);
+      case "leaseRelease":
+        return this.#leases.release(request.entity_id, request.group);
     }
   }
 

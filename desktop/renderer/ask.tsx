@@ -12,6 +12,8 @@ export interface Question {
   label: string;
   /** What answering will do, shown above the field (e.g. "The sale stays in the records, marked void."). */
   detail?: string;
+  /** Live words shown under the detail while the question is open (a lease's note: lease-note.tsx). */
+  note?: ComponentChildren;
   initial?: string;
   inputMode?: "text" | "decimal";
   /**
@@ -113,6 +115,7 @@ function AskDialog({ question, onDone }: { question: Question; onDone: (value: s
         }}
       >
         {question.detail && <p class="ask-detail">{question.detail}</p>}
+        {question.note}
         <label>
           {question.label}
           <input

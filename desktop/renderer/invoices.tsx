@@ -11,6 +11,7 @@ import { INVOICE_FIELDS } from "./field-messages.js";
 import { useApi, useRevision, useStatus, useWrite } from "./hooks.js";
 import { useAsk } from "./ask.js";
 import { invoiceNumberWords } from "./invoice-number.js";
+import { LeaseNote, whileLeased } from "./lease-note.js";
 import { InvoicePrint } from "./print.js";
 
 /** A line as typed: text, read by the one parser of amounts (domain/amounts.ts) on every render. */
@@ -85,7 +86,10 @@ export function InvoicesScreen() {
       setDiscount("");
     }
   };
-  const pay = async (inv: InvoiceData, id: string) => {
+  // Payments and status are the invoice's guarded `payment` group: held on the branch while the
+  // amount is asked, released once it is saved or the dialog is cancelled.
+  const pay = (inv: InvoiceData, id: string) => whileLeased(api, id, "payment", () => takePayment(inv, id));
+  const takePayment = async (inv: InvoiceData, id: string) => {
     const balance = invoiceTotals(inv).balance_minor;
     // Checked as it is typed (the dialog keeps OK disabled meanwhile), with the one amount parser.
     const problem = (text: string): string | null => {
@@ -95,14 +99,20 @@ export function InvoicesScreen() {
       if (parsed.value > balance) return `That is more than the balance: at most ${formatMinor(balance, inv.currency)} is still due`;
       return null;
     };
-    const amount = await ask({ label: `Payment amount (${inv.currency})`, detail: `Balance due: ${formatMinor(balance, inv.currency)}`, inputMode: "decimal", validate: problem });
+    const amount = await ask({
+      label: `Payment amount (${inv.currency})`,
+      detail: `Balance due: ${formatMinor(balance, inv.currency)}`,
+      note: <LeaseNote entityId={id} group="payment" editing />,
+      inputMode: "decimal",
+      validate: problem,
+    });
     if (!amount) return;
     const parsed = parseAmountMinor(amount);
     const refused = problem(amount);
     if (!parsed.ok || refused !== null) return setError(`Payment amount: ${refused ?? "not an amount"}`);
     const payments = [...inv.payments, { method: "cash" as const, amount_minor: parsed.value, paid_at: nowIso(), reference: null }];
     const paidInFull = invoiceTotals({ ...inv, payments }).balance_minor === 0;
-    void write({ kind: "invoice_update", id, patch: { payments, ...(paidInFull ? { status: "paid" } : {}) } });
+    await write({ kind: "invoice_update", id, patch: { payments, ...(paidInFull ? { status: "paid" } : {}) } });
   };
 
   return (
@@ -170,17 +180,22 @@ export function InvoicesScreen() {
                     {inv.status !== "void" && (
                       <button
                         class="secondary"
-                        onClick={async () => {
-                          const reason = await ask({
-                            label: "Why is this invoice voided?",
-                            detail: `Voiding cancels invoice ${inv.reference ?? "(no reference)"} for ${inv.client_name} (${formatMinor(t.total_minor, inv.currency)}) for good: it stays in the records, marked void, and cannot be issued or paid again.`,
-                          });
-                          if (reason) void write({ kind: "invoice_void", id: it.entity.entity_id, reason });
-                        }}
+                        onClick={() =>
+                          void whileLeased(api, it.entity.entity_id, "payment", async () => {
+                            const reason = await ask({
+                              label: "Why is this invoice voided?",
+                              detail: `Voiding cancels invoice ${inv.reference ?? "(no reference)"} for ${inv.client_name} (${formatMinor(t.total_minor, inv.currency)}) for good: it stays in the records, marked void, and cannot be issued or paid again.`,
+                              note: <LeaseNote entityId={it.entity.entity_id} group="payment" editing />,
+                            });
+                            if (reason) await write({ kind: "invoice_void", id: it.entity.entity_id, reason });
+                          })
+                        }
                       >
                         Void
                       </button>
                     )}
+                    {/* Where the payment controls are: who else is taking a payment or changing the status, and for how long. */}
+                    <LeaseNote entityId={it.entity.entity_id} group="payment" compact />
                   </td>
                 </tr>
               );

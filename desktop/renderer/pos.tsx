@@ -12,6 +12,7 @@ import { err, ok, type Result } from "../../lib/result.js";
 import { AmountInput } from "./amount-input.js";
 import { POS_FIELDS } from "./field-messages.js";
 import { useApi, useRevision, useStatus, useWrite } from "./hooks.js";
+import { LeaseNote, whileLeased } from "./lease-note.js";
 import { useAsk } from "./ask.js";
 import { PosHistory } from "./pos-history.js";
 import { ReceiptPrint } from "./print.js";
@@ -85,14 +86,17 @@ export function PosScreen() {
     setLastSale(outcome.value.entity.entity_id);
   };
 
-  const voidOrder = async (id: string, receiptNo: string, totalMinor: number) => {
-    const reason = await ask({
-      label: "Why is this sale voided?",
-      detail: `Voiding cancels sale ${receiptNo} (${formatMinor(totalMinor, "LKR")}) for good: a void entry is added and the sale no longer counts in today's takings.`,
+  // A void is the sale's guarded `correction` group: held on the branch while the reason is asked.
+  const voidOrder = (id: string, receiptNo: string, totalMinor: number) =>
+    whileLeased(api, id, "correction", async () => {
+      const reason = await ask({
+        label: "Why is this sale voided?",
+        detail: `Voiding cancels sale ${receiptNo} (${formatMinor(totalMinor, "LKR")}) for good: a void entry is added and the sale no longer counts in today's takings.`,
+        note: <LeaseNote entityId={id} group="correction" editing />,
+      });
+      if (!reason) return;
+      await write({ kind: "pos_void", id, reason });
     });
-    if (!reason) return;
-    await write({ kind: "pos_void", id, reason });
-  };
 
 
   const mine = ledger.filter((r) => r.device_id === status?.identity?.device_id);

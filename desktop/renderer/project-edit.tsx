@@ -14,6 +14,7 @@ import { err, ok, type Result } from "../../lib/result.js";
 import { AmountInput } from "./amount-input.js";
 import { PROJECT_FIELDS } from "./field-messages.js";
 import { useApi, useWrite } from "./hooks.js";
+import { LeaseNote, useLeaseWhile } from "./lease-note.js";
 
 /** The statuses in the order a project moves through them, in words. */
 export const PROJECT_STATUSES: ReadonlyArray<readonly [ProjectData["status"], string]> = [
@@ -130,6 +131,10 @@ export function ProjectEdit({ id, onClose }: { id: string; onClose: () => void }
 function ProjectEditForm({ id, project, onClose }: { id: string; project: ProjectData; onClose: () => void }) {
   const [form, setForm] = useState<ProjectForm>(() => formOf(project));
   const { write, error } = useWrite(PROJECT_FIELDS);
+  // The package and its price are the project's guarded `package` group: held on the branch from the
+  // moment the person goes into those fields until the form is saved, cancelled or closed.
+  const [editingPackage, setEditingPackage] = useState(false);
+  useLeaseWhile(id, "package", editingPackage);
   const result = projectPatch(project, form);
   const errors: FormErrors = result.ok ? {} : result.error;
   const packageErrorId = useId();
@@ -186,8 +191,9 @@ function ProjectEditForm({ id, project, onClose }: { id: string; project: Projec
             <input type="tel" value={form.phone} onInput={set("phone")} />
           </label>
         </fieldset>
-        <fieldset>
+        <fieldset onFocusIn={() => setEditingPackage(true)}>
           <legend>Package</legend>
+          <LeaseNote entityId={id} group="package" editing={editingPackage} />
           <label>
             Package name
             <input value={form.package_name} onInput={set("package_name")} aria-invalid={errors.package_name !== undefined} aria-describedby={errors.package_name ? packageErrorId : undefined} />
