@@ -9,7 +9,7 @@ import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { doSqlStore } from "../../durable/adapters/do-sqlite.js";
 import { dashboardPlanContract } from "../node/branch/contract/dashboard-plans.js";
 import { describe, expect, it } from "vitest";
-import { AuditPage, DeviceBoard, EntityHistory, MoneyReport, Observed, RejectionDetail, RejectionPage, RejectionTimeline, Watching } from "../../protocol/index.js";
+import { AuditPage, PROTOCOL_VERSION, DeviceBoard, EntityHistory, MoneyReport, Observed, RejectionDetail, RejectionPage, RejectionTimeline, Watching } from "../../protocol/index.js";
 import { makeEventFactory } from "../support/events.js";
 import { connect, newId, ORIGIN, type TestClient, tokenFor } from "./support.js";
 
@@ -61,7 +61,7 @@ describe("the watch feed over real sockets", () => {
     expect(await cashier.next("error")).toMatchObject({ code: "forbidden", fatal: false, in_reply_to: refused });
 
     const till = await connect(branch, tillId, "owner");
-    expect((await observed(viewer)).devices).toEqual([expect.objectContaining({ device_id: tillId, connected: true, protocol_version: 6, token_expires_at: expect.any(String) })]);
+    expect((await observed(viewer)).devices).toEqual([expect.objectContaining({ device_id: tillId, connected: true, protocol_version: PROTOCOL_VERSION, token_expires_at: expect.any(String) })]);
     till.send({ type: "status", cursor: 0, queue: { pending: 3, oldest_pending_age_ms: 60_000 } });
     expect((await observed(viewer)).devices).toEqual([expect.objectContaining({ device_id: tillId, pending: 3, oldest_pending_at: expect.any(String) })]);
 
