@@ -9,7 +9,7 @@
  *   v7: the reject code `entity_locked` (an older client's code enum refuses it): it is sent as
  *       `operation_not_allowed`, the code an older client already shows as "not allowed now", with
  *       the same words and no detail (its detail's shape is the operation's, which a verdict does
- *       not carry).
+ *       not carry); in a v6 watcher's `observed`, a rejection summary's code likewise.
  */
 import { unreachable } from "../lib/result.js";
 import type { Entity } from "../domain/entities/index.js";
@@ -33,6 +33,10 @@ export function serverMessageFor(version: number, message: ServerMessage): Serve
   if (message.type === "verdicts") {
     const verdicts = message.verdicts.map((v) => verdictBeforeV7(sentAsIs(version) ? v : verdictBeforeV5(v)));
     return { ...message, verdicts };
+  }
+  // A v6 dashboard (a tab opened before the server moved to v7) lists rejections by code, in its own enum.
+  if (message.type === "observed" && message.rejections.some((r) => r.code === "entity_locked")) {
+    return { ...message, rejections: message.rejections.map((r) => (r.code === "entity_locked" ? { ...r, code: "operation_not_allowed" } : r)) };
   }
   if (sentAsIs(version)) return message;
   switch (message.type) {
