@@ -12,6 +12,8 @@ import {
   InvoiceCreate,
   InvoiceData,
   type InvoiceEntity,
+  applySelectionChanges,
+  isSelectionChanges,
   ProjectData,
   type ProjectEntity,
 } from "./entities/index.js";
@@ -76,7 +78,15 @@ export function applyEvent(current: Entity | null, event: TypedEvent, commit: Co
         case "create":
           return ok({ ...base, entity_type: "project", data: event.payload });
         case "update": {
-          const merged = ProjectData.safeParse({ ...cur!.data, ...event.payload });
+          // v8: a change set to the selection is applied to the base's selection first.
+          const selection = event.payload.media_selection;
+          let patch: Record<string, unknown> = event.payload;
+          if (selection !== undefined && isSelectionChanges(selection)) {
+            const applied = applySelectionChanges(cur!.data!.media_selection, selection);
+            if (!applied.ok) return reject("invalid_payload", { field: applied.path.join("."), expected: null, received: applied.message });
+            patch = { ...event.payload, media_selection: applied.value };
+          }
+          const merged = ProjectData.safeParse({ ...cur!.data, ...patch });
           if (!merged.success) return reject("invalid_payload", issueDetail(merged.error));
           return ok({ ...base, entity_type: "project", data: merged.data });
         }

@@ -1,5 +1,5 @@
 /**
- * Sync protocol v7: every message in each direction, as one discriminated union on `type` per
+ * Sync protocol v8: every message in each direction, as one discriminated union on `type` per
  * direction. Prose and worked examples live in docs/protocol/wire.md, the exact verdicts in docs/protocol/domain.md.
  *
  * Bump PROTOCOL_VERSION when: a message, field, enum value or limit on the wire is added, removed or
@@ -22,7 +22,7 @@ import { IsoDateTime, line } from "../domain/text.js";
 import { TimeZone } from "../domain/time.js";
 import { DevicePresence, QueueReport, RejectionSummary } from "./observe.js";
 
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
 /** Oldest client protocol the server still speaks. Older clients are closed with `protocol_too_old`. */
 export const MIN_SUPPORTED_PROTOCOL_VERSION = 1;
 
@@ -62,6 +62,11 @@ export const PROTOCOL_HISTORY = [
     version: 7,
     note: "leases on high-risk field groups (domain/lease-groups.ts): lease (acquire, release, break) answered by lease_result; welcome carries the leases in force and leases sends them whenever they change; reject code entity_locked (another device holds the lease on a group the event touches); HTTP GET/POST leases (LeaseList, LeaseAnswerBody); the high-risk field table and lease limits; v1-v6 clients are sent none of it and get entity_locked as operation_not_allowed, same words, no detail",
     fingerprint: "177998ee217677d3cccc4203aedc6a28893158d5d6212067c30d6e054728fd20",
+  },
+  {
+    version: 8,
+    note: "a project update's media_selection may be a change set ({upsert, remove}: items added or replaced by sha256, hashes removed) against the selection of the version it is based on, so one photo picked among 20,000 is one item on the wire; the server applies it to its version (a removal of a photo not selected is invalid_payload); entities, changes and verdicts are unchanged, so v1-v7 clients are sent the same as before",
+    fingerprint: "3cccc76c8e92d6cdfce7511be91a60aff09ea396b87e53ce4ce78332b265dfd0",
   },
 ] as const;
 

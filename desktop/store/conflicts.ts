@@ -11,7 +11,7 @@
  */
 import type Database from "better-sqlite3";
 import { z } from "zod";
-import { type Entity, type EntityType, RejectCode } from "../../domain/index.js";
+import { applySelectionChanges, type Entity, type EntityType, MediaSelection, MediaSelectionChanges, RejectCode } from "../../domain/index.js";
 import type { ConflictResolution, LastChange } from "../../protocol/index.js";
 import { err, ok, type Result } from "../../lib/result.js";
 import { audit, nowIso, type StoreContext, UNREADABLE } from "./context.js";
@@ -103,7 +103,7 @@ export function mineData(c: Pick<Conflict, "operation" | "code" | "local_payload
     case "create":
       return c.local_payload;
     case "update":
-      return { ...(isRecord(base) ? base : {}), ...c.local_payload };
+      return { ...(isRecord(base) ? base : {}), ...withWholeSelection(c.local_payload, base) };
     default:
       return isRecord(base) ? base : null;
   }
@@ -162,7 +162,7 @@ function rewrite(ctx: StoreContext, c: Conflict, action: ConflictAction): writes
     case "dismiss":
       return null;
     case "reapply":
-      return writes.enqueue(ctx, c.entity_type, c.entity_id, "update", c.local_payload);
+      return writes.enqueue(ctx, c.entity_type, c.entity_id, "update", reapplied(c));
     case "restore":
     case "reenter":
       return writes.enqueue(ctx, c.entity_type, writes.newId(ctx), "create", mineData(c));
@@ -184,6 +184,36 @@ function close(ctx: StoreContext, c: Conflict, resolution: string, by: string, n
     .stmt("UPDATE conflicts SET resolved_at = ?, resolution = ?, resolved_by = ?, resolution_note = ? WHERE id = ? AND resolved_at IS NULL")
     .run(nowIso(ctx), resolution, by, note, c.id);
   audit(ctx, "conflict_resolved", `${c.id} (${c.event_id}): ${resolution} by ${by}${note ? `: ${note}` : ""}`);
+}
+
+/**
+ * An edit whose selection went as a change set (protocol v8), with the selection it made of `base`
+ * in its place: the inbox shows "12 photos", not the change set. Kept as it is when it does not apply.
+ */
+function withWholeSelection(payload: Record<string, unknown>, base: unknown): Record<string, unknown> {
+  const changes = MediaSelectionChanges.safeParse(payload.media_selection);
+  const selection = isRecord(base) ? MediaSelection.safeParse(base.media_selection) : null;
+  if (!changes.success || !selection?.success) return payload;
+  const applied = applySelectionChanges(selection.data, changes.data);
+  return applied.ok ? { ...payload, media_selection: applied.value } : payload;
+}
+
+/**
+ * What a re-apply sends: the edit as it was, on the server's current version. A selection change
+ * set re-applies its picks; photos it unpicked that the server's selection no longer has are already
+ * gone (unpicking them again would be refused as built on another selection).
+ */
+function reapplied(c: Conflict): unknown {
+  const payload = c.local_payload;
+  const server = c.server_entity;
+  if (!isRecord(payload) || server?.entity_type !== "project" || server.deleted) return payload;
+  const changes = MediaSelectionChanges.safeParse(payload.media_selection);
+  if (!changes.success) return payload;
+  const present = new Set(server.data.media_selection.items.map((i) => i.sha256));
+  const remove = changes.data.remove.filter((sha) => present.has(sha));
+  if (changes.data.upsert.length > 0 || remove.length > 0) return { ...payload, media_selection: { upsert: changes.data.upsert, remove } };
+  const { media_selection: _done, ...rest } = payload;
+  return rest;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);

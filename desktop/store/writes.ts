@@ -6,7 +6,7 @@
  * else `base_version` the confirmed server version (I7).
  */
 import { z } from "zod";
-import { AmountMinor, applyEvent, Currency, fromEventRejection, invalidPayload, PosLine, PosPaymentMethod, canWrite, type Entity, type EntityType, type InvoiceCreate, type InvoicePatch, type MediaSelection, type Operation, parseEventBody, type PosOrderCreate, posLinesTotalMinor, type ProjectData, type ProjectPatch, reject, type RejectFacts, type RejectSubject, type WireRejection, wireRejection, zonedIso, SyncEvent, uuidv7 } from "../../domain/index.js";
+import { AmountMinor, applyEvent, Currency, fromEventRejection, invalidPayload, PosLine, PosPaymentMethod, canWrite, type Entity, type EntityType, type InvoiceCreate, type InvoicePatch, type MediaSelection, type Operation, parseEventBody, type PosOrderCreate, posLinesTotalMinor, type ProjectData, type ProjectPatch, reject, selectionChanges, type RejectFacts, type RejectSubject, type WireRejection, wireRejection, zonedIso, SyncEvent, uuidv7 } from "../../domain/index.js";
 import { err, ok, type Result } from "../../lib/result.js";
 import { branchTimeZone, log, logMany, nowIso, type StoreContext } from "./context.js";
 import { computeView, RECEIPT_PENDING, upsertView, viewForWrite } from "./view.js";
@@ -118,8 +118,16 @@ export function enqueue(ctx: StoreContext, entity_type: EntityType, entity_id: s
 export const createProject = (ctx: StoreContext, data: ProjectData, bulk: Bulk | null = null) => enqueue(ctx, "project", newId(ctx), "create", data, bulk);
 export const updateProject = (ctx: StoreContext, id: string, patch: ProjectPatch, bulk: Bulk | null = null) => enqueue(ctx, "project", id, "update", patch, bulk);
 export const deleteProject = (ctx: StoreContext, id: string, reason: string, bulk: Bulk | null = null) => enqueue(ctx, "project", id, "delete", { reason }, bulk);
-export const setMediaSelection = (ctx: StoreContext, id: string, selection: MediaSelection, bulk: Bulk | null = null) =>
-  enqueue(ctx, "project", id, "update", { media_selection: selection }, bulk);
+/**
+ * The client's Smart Select: the whole selection as the user left it. It goes on the wire as a change
+ * set against the selection this till shows (protocol v8: one photo picked among 20,000 is one item)
+ * whenever that says less, else whole; either way the server's result is this selection.
+ */
+export function setMediaSelection(ctx: StoreContext, id: string, selection: MediaSelection, bulk: Bulk | null = null): WriteOutcome {
+  const shown = viewForWrite(ctx, id).view;
+  const changes = shown?.entity_type === "project" && shown.data !== null ? selectionChanges(shown.data.media_selection, selection) : null;
+  return enqueue(ctx, "project", id, "update", { media_selection: changes ?? selection }, bulk);
+}
 
 export const createInvoice = (ctx: StoreContext, data: InvoiceCreate, bulk: Bulk | null = null) => enqueue(ctx, "invoice", newId(ctx), "create", data, bulk);
 export const updateInvoice = (ctx: StoreContext, id: string, patch: InvoicePatch, bulk: Bulk | null = null) => enqueue(ctx, "invoice", id, "update", patch, bulk);

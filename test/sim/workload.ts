@@ -100,9 +100,19 @@ export function randomWrite(store: LocalStore, prng: Prng, n: number): WriteOutc
     }
     case "project.media": {
       const id = pickId(store, prng, "project");
-      if (!id) return skip();
-      const items = Array.from({ length: prng.int(0, 3) }, (_, i) => ({ sha256: hex64(prng), file_name: `IMG_${n}_${i}.CR3`, size_bytes: prng.int(1, 40) * 1_000_000, note: null }));
-      return done(store.setMediaSelection(id, { items }), `select ${items.length} photo(s) for ${id}`);
+      const current = id ? store.get(id)?.entity : null;
+      if (!id || current?.entity_type !== "project" || current.data === null) return skip();
+      const was = current.data.media_selection.items;
+      const fresh = (i: number) => ({ sha256: hex64(prng), file_name: `IMG_${n}_${i}.CR3`, size_bytes: prng.int(1, 40) * 1_000_000, note: null });
+      // A new selection, or (protocol v8: sent as a change set) one photo picked, unpicked or annotated.
+      const how = was.length === 0 ? "replace" : prng.pick(["replace", "pick", "unpick", "note"] as const);
+      const one = prng.int(0, Math.max(0, was.length - 1));
+      const items =
+        how === "replace" ? Array.from({ length: prng.int(0, 3) }, (_, i) => fresh(i))
+        : how === "pick" ? [...was, fresh(0)]
+        : how === "unpick" ? was.filter((_, i) => i !== one)
+        : was.map((item, i) => (i === one ? { ...item, note: `note ${n}` } : item));
+      return done(store.setMediaSelection(id, { items }), `${how}: ${items.length} photo(s) selected for ${id}`);
     }
     case "project.delete": {
       const id = pickId(store, prng, "project");

@@ -6,7 +6,7 @@
  */
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Lease, LeaseResult, Verdict } from "../../protocol/index.js";
+import { type Lease, type LeaseResult, PROTOCOL_VERSION, type Verdict } from "../../protocol/index.js";
 import { useClock } from "../../durable/branch-do.js";
 import * as ex from "../fixtures/examples.js";
 import { makeEventFactory } from "../support/events.js";
@@ -247,7 +247,7 @@ describe("leases on high-risk fields", () => {
     };
     old.send({ type: "hello", protocol_version: 6, device_id: B, cursor: 0, app: "old-desktop/6", install_id: "0193a000-0000-7000-8000-0000000000b2", clock_ms: Date.now() });
     const welcome = await frame("welcome");
-    expect(welcome).toMatchObject({ type: "welcome", protocol_version: 7 });
+    expect(welcome).toMatchObject({ type: "welcome", protocol_version: PROTOCOL_VERSION });
     expect(welcome).not.toHaveProperty("leases");
     const request = leaseRequest("acquire", invoiceId);
     old.send(request);
