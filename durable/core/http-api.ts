@@ -123,8 +123,8 @@ export class BranchHttpApi {
     const { result, nowMs } = this.core.lease(actor, { type: "lease", request_id: this.host.newRequestId(), ...body.value });
     if (result.outcome === "granted" && result.lease !== null) this.host.wakeAt?.(result.lease.expires_at_ms);
     const status = result.refusal === null ? 200 : result.refusal === "forbidden" ? 403 : result.refusal === "not_found" ? 404 : 409;
-    const body_: LeaseAnswerBody = { action: body.value.action, ...result, server_time_ms: nowMs, ...(result.refusal === null ? {} : { error: result.refusal }) };
-    return answer(status, body_);
+    const reply: LeaseAnswerBody = { action: body.value.action, ...result, server_time_ms: nowMs, ...(result.refusal === null ? {} : { error: result.refusal }) };
+    return answer(status, reply);
   }
 
   /** A manager closes a conflict kept open for one: the event must have a stored rejected verdict. */

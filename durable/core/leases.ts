@@ -7,7 +7,7 @@
  * A lease is a row of `leases` while it is in force. Rows whose time is up are not in force whether
  * or not the alarm has deleted them yet: every read here says `expires_at_ms > now`.
  */
-import { ENTITY_LABEL, ENTITY_NOUN, type Entity, LEASE_DEFAULT_TTL_MS, LEASE_GROUPS, type LeaseGroup, type LeaseKey, MAX_ACTIVE_LEASES, MAX_LEASES_PER_DEVICE, canDo, mayLease } from "../../domain/index.js";
+import { ENTITY_LABEL, ENTITY_NOUN, type Entity, LEASE_DEFAULT_TTL_MS, LEASE_GROUPS, type LeaseKey, MAX_ACTIVE_LEASES, MAX_LEASES_PER_DEVICE, canDo, mayLease } from "../../domain/index.js";
 import type { Lease, LeaseRefusal, LeaseRequest, LeaseResult } from "../../protocol/index.js";
 import { unreachable } from "../../lib/result.js";
 import type { Actor } from "./actor.js";
@@ -174,7 +174,7 @@ const refused = (refusal: LeaseRefusal, message: string, lease: Lease | null): D
 
 /** "invoice 0190…'s payments and status", for messages (capitalized() at the start of one). */
 function what(key: LeaseKey): string {
-  const rule = LEASE_GROUPS[key.group as LeaseGroup];
+  const rule = LEASE_GROUPS[key.group];
   return `${ENTITY_NOUN[rule.entity_type].bare} ${key.entity_id}'s ${rule.label}`;
 }
 
