@@ -1,5 +1,6 @@
 /**
- * One bootstrap in a process of its own, so its peak RSS is its own: prints one JSON line.
+ * One bootstrap (a base and the increments of its chain) in a process of its own, so its peak RSS is
+ * its own: prints one JSON line. `byte_size` is what it downloaded, every link of the chain.
  *   tsx bench/bootstrap-child.ts <db> <server-url> <token>
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -14,9 +15,16 @@ const stall = monitorEventLoopDelay({ resolution: 10 });
 stall.enable();
 const started = performance.now();
 let downloadedMs = 0;
+let totalBytes = 0;
+let links = 0;
 const manifest = await bootstrap(store, {
   onProgress: (p) => {
+    totalBytes = p.total_bytes;
     if (p.phase === "verify" && downloadedMs === 0) downloadedMs = performance.now() - started;
+  },
+  fetch: async (input, init) => {
+    if (/\/snapshots\/\d+\/data$/.test(new URL(String(input)).pathname)) links++;
+    return fetch(input, init);
   },
 });
 const wallMs = performance.now() - started;
@@ -30,8 +38,9 @@ store.close();
 console.log(
   JSON.stringify({
     seq: manifest?.seq ?? 0,
+    links,
     entities,
-    byte_size: manifest?.byte_size ?? 0,
+    byte_size: totalBytes,
     wall_ms: Math.round(wallMs),
     download_ms: Math.round(downloadedMs),
     entities_per_s: Math.round(entities / (wallMs / 1000)),

@@ -1,5 +1,5 @@
 /**
- * The targets of issues 7, 12, 15 and 16 against the figures of the last run (bench/results/*.json): prints one
+ * The targets of issues 7, 12, 15, 16 and 18 against the figures of the last run (bench/results/*.json): prints one
  * line per target, met or missed and by how much, and writes bench/results/summary.json.
  * Targets are stated here once and never loosened; a miss is reported, not hidden.
  *
@@ -89,6 +89,23 @@ if (race) {
     if (f) workerdPeaks.push({ where: `race (${system})`, mb: f.workerd_peak_mb });
   }
   checks.push(...raceChecks(race.figures).map((c) => (race.quick && c.met !== null ? { ...c, measured: `${c.measured} [--quick]` } : c)));
+}
+// Issue 18: bytes that grow with the change (bench/deltas.ts): v9's deltas against v8's whole entities, in the same run.
+type Bytes = { text: number; wire: number };
+const deltas = read<{ photos: number; results: Record<string, { live?: Bytes; pulled_later?: Bytes }> }>("deltas.json");
+for (const [who, key] of [["a live device", "live"], ["a device pulling later", "pulled_later"]] as const) {
+  for (const unit of ["text", "wire"] as const) {
+    const before = deltas?.results.selection_v8?.[key]?.[unit];
+    const after = deltas?.results.selection_v9?.[key]?.[unit];
+    const percent = before && after !== undefined ? Math.round((after / before) * 10_000) / 100 : undefined;
+    check(
+      `one photo edited in a ${deltas?.photos.toLocaleString("en-US") ?? "20,000"}-photo project, as ${who} receives it (${unit}): at least 100× fewer bytes than before deltas`,
+      percent,
+      1,
+      "% of before",
+      before && after !== undefined ? `${after.toLocaleString("en-US")} bytes vs ${before.toLocaleString("en-US")}, ${Math.round(before / Math.max(1, after))}×` : "",
+    );
+  }
 }
 const worstWorkerd = workerdPeaks.reduce<{ where: string; mb: number } | undefined>((w, p) => (!w || p.mb > w.mb ? p : w), undefined);
 check("workerd peak RSS under 200 MB in every workload", worstWorkerd?.mb, 200, " MB", `worst: ${worstWorkerd?.where}`);

@@ -14,6 +14,8 @@
  */
 import {
   type Change,
+  isWholeChange,
+  type WireChange,
   type Changes,
   ChunkAssembler,
   CLOSE_CODES,
@@ -581,6 +583,14 @@ export class BranchClient {
       this.#close({ code: WS_NORMAL, reason: "server_behind", message: `the branch's head is ${welcome.head}, below this client's cursor ${this.#cursor}: the branch was restored from an older copy; start again from 0` });
       return;
     }
+    // v9: the commits after this client's cursor were compacted out of the log while it was away. It
+    // keeps no entities to bootstrap again into, so it stops and says so (a dashboard reloads).
+    const compacted = welcome.compacted_through ?? 0;
+    if (compacted > this.#cursor) {
+      this.#drop(link, new SyncRequestError("connection_lost", "the branch's history after this client's cursor was compacted"), WS_NORMAL, "history_compacted");
+      this.#close({ code: WS_NORMAL, reason: "history_compacted", message: `the branch's history through seq ${compacted} was compacted while this client was at seq ${this.#cursor}: start again from the branch's head` });
+      return;
+    }
     if (link.handshakeDeadline !== null) this.#o.timers.clearTimeout(link.handshakeDeadline);
     link.handshakeDeadline = null;
     this.#attempt = 0;
@@ -643,12 +653,17 @@ export class BranchClient {
    * already applied, and returns the new ones; null when they leave a gap (the caller pulls from
    * the cursor; the cursor moves only over contiguous seqs).
    */
-  #advance(changes: readonly Change[]): Change[] | null {
+  #advance(changes: readonly WireChange[]): Change[] | null {
     const fresh: Change[] = [];
     let cursor = this.#cursor ?? 0;
     for (const change of changes) {
       if (change.seq <= cursor) continue;
       if (change.seq !== cursor + 1) return null;
+      if (!isWholeChange(change)) {
+        // This client keeps no entities and never says `deltas` in its hello: a delta is the server's mistake.
+        this.#problem({ source: "frame", code: "malformed_message", message: `change ${change.seq} came as a delta, which this client did not ask for; the cursor stays before it`, in_reply_to: null });
+        break;
+      }
       cursor = change.seq;
       fresh.push(change);
     }
@@ -833,6 +848,8 @@ export function closedWords(closed: ClosedInfo): string {
       return "This dashboard is too old for the server. Reload the page to update it.";
     case "server_behind":
       return "The branch was restored from an older copy. Reload the page.";
+    case "history_compacted":
+      return "The branch's older history was compacted while this dashboard was away. Reload the page.";
     case "protocol_too_new":
     case "handshake_required":
     case "protocol_violation":

@@ -45,14 +45,15 @@ export interface ClientProblem {
 }
 
 /**
- * Why the client stopped for good (state `closed`): the protocol's close reason, or `server_behind`
- * when the branch's head is below the client's cursor (a branch restored from an older copy: the
- * client's view cannot be continued).
+ * Why the client stopped for good (state `closed`): the protocol's close reason, `server_behind`
+ * when the branch's head is below the client's cursor (a branch restored from an older copy), or
+ * `history_compacted` when the commits after its cursor are no longer in the branch's log (protocol
+ * v9, docs/protocol/compaction.md): either way the client's view cannot be continued.
  */
 export interface ClosedInfo {
   /** The WebSocket close code (4016 for device_revoked…), or the HTTP status of a refused upgrade. */
   code: number;
-  reason: CloseReason | "server_behind";
+  reason: CloseReason | "server_behind" | "history_compacted";
   /** The server's own words when it sent them (the fatal `error` before the close), else ours. */
   message: string;
 }

@@ -13,6 +13,7 @@ import { BranchHousekeeping } from "./adapters/housekeeping.js";
 import { peerOf } from "./adapters/partyserver-peer.js";
 import type { Actor } from "./core/actor.js";
 import { BranchCore } from "./core/branch.js";
+import type { CompactionSettings } from "./core/compaction.js";
 import { BranchHttpApi } from "./core/http-api.js";
 import { BranchRoom, type Session } from "./core/room.js";
 import { answerOrInternalError, claimsOf, json } from "./http.js";
@@ -33,12 +34,39 @@ export interface Env {
   STUDIO_ADDRESS?: string;
   STUDIO_PHONE?: string;
   STUDIO_TAX_ID?: string;
+  /**
+   * Compaction of the log (core/compaction.ts, docs/protocol/compaction.md): the newest commits kept,
+   * how long commits are kept (ms), and how far the retention point must move before a pass starts.
+   * Unset: the defaults (COMPACTION_RETAIN_COMMITS, COMPACTION_RETAIN_MS, COMPACTION_MIN_STEP_COMMITS).
+   */
+  COMPACTION_RETAIN_COMMITS?: string;
+  COMPACTION_RETAIN_MS?: string;
+  COMPACTION_MIN_STEP_COMMITS?: string;
+}
+
+/** The compaction settings the vars name; a var that is set must be a whole number ≥ 0. */
+function compactionSettings(env: Env): Partial<CompactionSettings> {
+  const read = (name: "COMPACTION_RETAIN_COMMITS" | "COMPACTION_RETAIN_MS" | "COMPACTION_MIN_STEP_COMMITS") => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return undefined;
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a whole number ≥ 0, received ${JSON.stringify(raw)}`);
+    return n;
+  };
+  const settings = { retainCommits: read("COMPACTION_RETAIN_COMMITS"), retainMs: read("COMPACTION_RETAIN_MS"), minStepCommits: read("COMPACTION_MIN_STEP_COMMITS") };
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
 }
 
 /** Where a branch object reads the time: only tests inside workerd replace it (`useClock`), to age uploads, tokens and schedules. A symbol, so no Worker can call it over RPC. */
 const CLOCK = Symbol("clock");
 export function useClock(instance: BranchDurableObject, clockMs: () => number): void {
   instance[CLOCK] = clockMs;
+}
+
+/** The compaction settings a branch object uses instead of its vars: only tests inside workerd set them (`useCompaction`). */
+const COMPACTION = Symbol("compaction");
+export function useCompaction(instance: BranchDurableObject, settings: Partial<CompactionSettings>): void {
+  instance[COMPACTION] = settings;
 }
 
 /** The heartbeat frame idle clients send; answered by the runtime without waking the object. */
@@ -49,6 +77,7 @@ export class BranchDurableObject extends Server<Env> {
   static override options = { hibernate: true };
 
   [CLOCK]: () => number = () => Date.now();
+  [COMPACTION]: Partial<CompactionSettings> | null = null;
   #arrivals: Promise<void> = Promise.resolve();
 
   /** The branch core; the one clock of this object is the core's (`core.nowMs()`). */
@@ -56,9 +85,12 @@ export class BranchDurableObject extends Server<Env> {
     return (this.#core ??= new BranchCore(doSqlStore(this.ctx.storage), this.name as BranchId, () => this[CLOCK](), {
       defaultTimeZone: this.env.BRANCH_TIME_ZONE,
       defaultStudio: { name: this.env.STUDIO_NAME, address: this.env.STUDIO_ADDRESS, phone: this.env.STUDIO_PHONE, tax_id: this.env.STUDIO_TAX_ID },
+      // Read when compaction runs, so a test's useCompaction applies to a core already made.
+      compaction: () => this[COMPACTION] ?? (this.#compaction ??= compactionSettings(this.env)),
     }));
   }
   #core: BranchCore | undefined;
+  #compaction: Partial<CompactionSettings> | undefined;
 
   /** The alarm and the snapshot exports to R2. */
   get housekeeping(): BranchHousekeeping {

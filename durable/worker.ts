@@ -17,7 +17,7 @@
  *   GET  /v1/branches/:branchId/leases                the leases in force (owner, manager, viewer)
  *   POST /v1/branches/:branchId/leases                take, renew, release or (manager) break one
  *   POST /v1/branches/:branchId/snapshots              export one now (manager)
- *   GET  /v1/branches/:branchId/snapshots/latest       the newest manifest
+ *   GET  /v1/branches/:branchId/snapshots/latest       the newest base manifest (?chain=1: the newest chain)
  *   GET  /v1/branches/:branchId/snapshots/:seq/data    the snapshot, with HTTP Range support
  *   GET  /v1/branches/:branchId/dashboard/{devices, rejections, rejections/timeline, rejections/:eventId,
  *        entities/:entityId/history, money, audit}    the dashboard's reads (owner, manager, viewer)
@@ -44,8 +44,7 @@ import { decodeTokenUnverified, type DeviceClaims } from "../protocol/token.js";
 import { MIN_SECRET_CHARS, tokenFromRequest, verifyDeviceToken } from "./auth.js";
 import { BranchDurableObject, type Env } from "./branch-do.js";
 import { answerOrInternalError, CLAIMS_HEADER, decodeSegment, json, readBody } from "./http.js";
-import { latestManifest } from "./snapshots/export.js";
-import { serveSnapshotData } from "./snapshots/serve.js";
+import { serveLatestSnapshot, serveSnapshotData } from "./snapshots/serve.js";
 
 export { BranchDurableObject };
 
@@ -196,8 +195,7 @@ async function handle(request: Request, env: Env): Promise<Response> {
   }
   if (action === "snapshots/latest") {
     if (!canDo(claims.role, "read")) return json(403, { error: "forbidden", message: `role ${claims.role} may not read` });
-    const manifest = await latestManifest(env.SNAPSHOTS, branch.data);
-    return manifest ? json(200, manifest) : json(404, { error: "not_found", message: `branch ${branch.data} has no snapshot yet` });
+    return serveLatestSnapshot(env.SNAPSHOTS, branch.data, url);
   }
   if (action === "snapshot_data") {
     return serveSnapshotData(env.SNAPSHOTS, snapshotKey(branch.data, Number(match[4]), "data"), request);

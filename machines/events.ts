@@ -28,12 +28,22 @@ export type SessionEvent =
    * desktop/sync/transport.ts.
    */
   | { type: "SESSION.CLOSED"; code: number; reason: string }
-  | { type: "SESSION.WELCOME"; head: number }
+  /**
+   * `historyCompacted` (protocol v9): the branch compacted its log past this device's cursor
+   * (`welcome.compacted_through` > cursor), so it cannot pull what it missed: it bootstraps again
+   * from the newest snapshot, keeping its queue, then pulls and pushes as usual.
+   */
+  | { type: "SESSION.WELCOME"; head: number; historyCompacted?: boolean }
   | { type: "SESSION.BOOTSTRAPPED" }
   | { type: "SESSION.BOOTSTRAP_FAILED"; message: string }
   | { type: "SESSION.PAGE_APPLIED"; cursor: number; more: boolean }
   | { type: "SESSION.LIVE_APPLIED"; cursor: number }
   | { type: "SESSION.GAP" }
+  /**
+   * v9: a pull was answered `history_compacted` (the branch compacted its log past the pull's
+   * `since` during the session): bootstrap again, as for SESSION.WELCOME's `historyCompacted`.
+   */
+  | { type: "SESSION.HISTORY_COMPACTED" }
   /** `chunked`: it went out in chunks, or as an `upload_query` resuming an upload (see BatchInFlight). */
   | { type: "SESSION.BATCH_SENT"; batchId: string; events: number; chunked: boolean }
   | { type: "SESSION.QUEUE_EMPTY" }

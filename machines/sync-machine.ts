@@ -261,6 +261,11 @@ export const syncMachine = setup({
       return closeOutcome(event.code) === params.outcome;
     },
     needsBootstrap: ({ context }) => context.needsBootstrap,
+    /** The branch compacted its log past this device's cursor (v9): it must bootstrap again to catch up. */
+    historyCompacted: ({ event }) => {
+      assertEvent(event, "SESSION.WELCOME");
+      return event.historyCompacted === true;
+    },
     needsPull: ({ context }) => context.needsPull,
     moreToPull: ({ event }) => {
       assertEvent(event, "SESSION.PAGE_APPLIED");
@@ -370,6 +375,8 @@ export const syncMachine = setup({
           on: {
             "SESSION.WELCOME": [
               { guard: "needsBootstrap", target: "bootstrapping", actions: "welcomed" },
+              // Re-bootstrap (compaction, v9): the same path as the first, the queue kept; a failure backs off.
+              { guard: "historyCompacted", target: "bootstrapping", actions: "welcomed" },
               { target: "pulling", actions: "welcomed" },
             ],
           },
@@ -405,6 +412,9 @@ export const syncMachine = setup({
             // The pull in flight already covers it: the session reports in socket order, so a
             // change committed after the server built the last page is reported after that page.
             "SESSION.GAP": {},
+            // v9: the branch compacted its log past the cursor meanwhile: bootstrap again (queue kept).
+            // Only a pull is answered so, and pulls go out only here.
+            "SESSION.HISTORY_COMPACTED": "bootstrapping",
           },
           after: {
             requestTimeout: {

@@ -13,7 +13,7 @@
  */
 import { unreachable } from "../lib/result.js";
 import type { Entity } from "../domain/entities/index.js";
-import type { Change, ServerMessage, Verdict } from "./messages.js";
+import { type Change, isWholeChange, type ServerMessage, type Verdict } from "./messages.js";
 
 /** The first version whose entities and verdicts carry invoice numbers, and rejections their `last_change`. */
 export const INVOICE_NUMBERS_SINCE = 5;
@@ -26,6 +26,20 @@ export const sentAsIs = (version: number): boolean => version >= INVOICE_NUMBERS
 
 /** The first version that knows the reject code `entity_locked` (leases). */
 export const LEASES_SINCE = 7;
+
+/**
+ * The first version sent changes as deltas (`delta` in place of `entity`, protocol/delta.ts) and
+ * whose `pull` may say `full`. Older clients are sent every change whole, as before.
+ */
+export const DELTAS_SINCE = 9;
+
+/**
+ * The first version told that the branch's log was compacted (`welcome.compacted_through`, the
+ * `history_compacted` error) and that bootstraps again when its cursor is below it. An older client
+ * whose cursor is below the point is closed with `protocol_too_old` instead (it must be updated; it
+ * keeps its queue): docs/protocol/compaction.md.
+ */
+export const COMPACTION_SINCE = 9;
 
 /** `message` in the shape a client of `version` reads; the same object when nothing differs. */
 export function serverMessageFor(version: number, message: ServerMessage): ServerMessage {
@@ -42,7 +56,8 @@ export function serverMessageFor(version: number, message: ServerMessage): Serve
   switch (message.type) {
     case "changes":
     case "live":
-      return { ...message, changes: message.changes.map(changeBeforeV5) };
+      // A delta is only ever sent to a v9 connection that asked for deltas: an older one gets whole changes.
+      return { ...message, changes: message.changes.map((c) => (isWholeChange(c) ? changeBeforeV5(c) : c)) };
     case "welcome":
     case "poke":
     case "chunk":

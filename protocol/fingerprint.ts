@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { sha256Hex } from "../lib/bytes.js";
+import { canonicalJson } from "./delta.js";
 import { CLOSE_CODES } from "./close-codes.js";
 import { RejectCode } from "../domain/reject-codes.js";
 import { Entity } from "../domain/entities/index.js";
@@ -15,17 +16,8 @@ import { ClientMessage, LeaseAnswerBody, LeaseList, ServerMessage } from "./mess
 import { LEASE_DEFAULT_TTL_MS, LEASE_GROUPS, LEASE_MAX_TTL_MS, LEASE_MIN_TTL_MS, MAX_ACTIVE_LEASES, MAX_LEASES_PER_DEVICE } from "../domain/leases.js";
 import { AuditPage, DeviceBoard, EntityHistory, MoneyReport, RejectionDetail, RejectionPage, RejectionTimeline } from "./dashboard.js";
 
-/** JSON with object keys sorted, so the text depends only on content. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
+/** JSON with object keys sorted, so the text depends only on content: the one deltas hash (protocol/delta.ts). */
+export { canonicalJson };
 
 export function wireDescription(): unknown {
   const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });

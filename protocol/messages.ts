@@ -1,5 +1,5 @@
 /**
- * Sync protocol v8: every message in each direction, as one discriminated union on `type` per
+ * Sync protocol v9: every message in each direction, as one discriminated union on `type` per
  * direction. Prose and worked examples live in docs/protocol/wire.md, the exact verdicts in docs/protocol/domain.md.
  *
  * Bump PROTOCOL_VERSION when: a message, field, enum value or limit on the wire is added, removed or
@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { RejectCode, RejectDetail } from "../domain/reject-codes.js";
 import { CloseReason } from "./close-codes.js";
-import { Entity, EntityType } from "../domain/entities/index.js";
+import { Entity, EntityType, MediaSelectionChanges } from "../domain/entities/index.js";
 import { SyncEvent } from "../domain/events.js";
 import { BranchId, DeviceId, EntityId, EventId, Sha256Hex, TransferId, UserId } from "../domain/ids.js";
 import { CHUNK_RAW_BYTES, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_BATCH_EVENTS, MAX_CHUNKS_PER_TRANSFER, MAX_OBSERVED_REJECTIONS, MAX_PULL_PAGE_CHANGES, MAX_WATCHED_DEVICES } from "./limits.js";
@@ -22,7 +22,7 @@ import { IsoDateTime, line } from "../domain/text.js";
 import { TimeZone } from "../domain/time.js";
 import { DevicePresence, QueueReport, RejectionSummary } from "./observe.js";
 
-export const PROTOCOL_VERSION = 8;
+export const PROTOCOL_VERSION = 9;
 /** Oldest client protocol the server still speaks. Older clients are closed with `protocol_too_old`. */
 export const MIN_SUPPORTED_PROTOCOL_VERSION = 1;
 
@@ -68,6 +68,11 @@ export const PROTOCOL_HISTORY = [
     note: "a project update's media_selection may be a change set ({upsert, remove}: items added or replaced by sha256, hashes removed) against the selection of the version it is based on, so one photo picked among 20,000 is one item on the wire; the server applies it to its version (a removal of a photo not selected is invalid_payload); entities, changes and verdicts are unchanged, so v1-v7 clients are sent the same as before",
     fingerprint: "3cccc76c8e92d6cdfce7511be91a60aff09ea396b87e53ce4ce78332b265dfd0",
   },
+  {
+    version: 9,
+    note: "deltas on the way down: hello may say deltas, and that connection is sent other devices' updates with delta (EntityDelta: the changed fields since base_version, a media selection change set, the SHA-256 of the entity's canonical JSON) in place of entity in live and changes, when smaller; pull may say full for whole entities again; compaction: welcome carries compacted_through and a pull below it is answered history_compacted; v1-v8 clients are sent none of it",
+    fingerprint: "e74d9e0ae1d3179df54f3df3d8bcd922baa14f1a1b302f56146190a7afacaef2",
+  },
 ] as const;
 
 const seq = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -96,6 +101,12 @@ export const Hello = z.strictObject({
   clock_ms: z.int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   /** Since v6 (optional): the device's queue at hello, shown on the branch's dashboard. */
   queue: QueueReport.optional(),
+  /**
+   * Since v9 (optional, default false): send this connection changes as deltas (`delta` in place of
+   * `entity`) where the branch has them. Say it only if the device keeps every entity as of its
+   * cursor and can apply deltas to it (protocol/delta.ts); a client that keeps no entities leaves it out.
+   */
+  deltas: z.boolean().optional(),
 });
 export type Hello = z.infer<typeof Hello>;
 
@@ -113,6 +124,12 @@ export const Pull = z.strictObject({
   request_id: RequestId,
   since: seq,
   limit: z.int().min(1).max(MAX_PULL_PAGE_CHANGES),
+  /**
+   * Since v9 (optional, default false): true asks for every change with its whole entity, no
+   * `delta`, on a connection whose hello said `deltas`. A device asks it after a delta it could not
+   * apply or verify (docs/protocol/wire.md, "Deltas").
+   */
+  full: z.boolean().optional(),
 });
 export type Pull = z.infer<typeof Pull>;
 
@@ -248,6 +265,12 @@ export const Welcome = z.strictObject({
    * afterwards `leases` says when they change. Absent for v1-v6 clients.
    */
   leases: z.array(Lease).max(MAX_ACTIVE_LEASES).optional(),
+  /**
+   * Since v9 (always sent to a v9 client): the commits up to and including this seq were compacted
+   * out of the branch's log (0: none). A device whose cursor is below it cannot pull what it misses:
+   * it bootstraps again from a snapshot, keeping its queue (docs/protocol/wire.md, "Compaction").
+   */
+  compacted_through: seq.optional(),
 });
 export type Welcome = z.infer<typeof Welcome>;
 
@@ -333,21 +356,64 @@ export const Change = z.strictObject({
 });
 export type Change = z.infer<typeof Change>;
 
+const fieldName = z.string().min(1).max(64);
+/** At most 64 fields, like `changed_fields`: an entity has fewer. */
+const fieldValues = z.record(fieldName, z.unknown()).refine((o) => Object.keys(o).length <= 64, "at most 64 fields");
+
+/**
+ * Since v9: a commit's entity as a field-level delta against the version before it (`base_version`,
+ * which a device that has applied every earlier change holds). Applied in this order to that
+ * version: `set` replaces top-level fields (`void`, `official_invoice_no`, …) and `unset` removes
+ * them; `data` replaces fields of the entity's `data` and `data_unset` removes them;
+ * `media_selection` changes the project's selection item by item (v8's change set); `version`
+ * becomes the entity's version. The result must then hash (SHA-256 of its canonical JSON: keys
+ * sorted, no whitespace; protocol/delta.ts) to `sha256`, or the device discards it and pulls that
+ * change again with `full`. Never `entity_type`, `entity_id`, `version` or `deleted` in `set`.
+ */
+export const EntityDelta = z.strictObject({
+  base_version: z.int().min(1).max(Number.MAX_SAFE_INTEGER),
+  version: z.int().min(2).max(Number.MAX_SAFE_INTEGER),
+  set: fieldValues.optional(),
+  unset: z.array(fieldName).max(64).optional(),
+  data: fieldValues.optional(),
+  data_unset: z.array(fieldName).max(64).optional(),
+  media_selection: MediaSelectionChanges.optional(),
+  sha256: Sha256Hex,
+});
+export type EntityDelta = z.infer<typeof EntityDelta>;
+
+/**
+ * Since v9: a commit whose entity is sent as a delta (`delta` instead of `entity`), only to a
+ * connection whose hello said `deltas`. The server sends one only for an update of an entity that
+ * stays live, and only when it is smaller than the entity.
+ */
+export const DeltaChange = Change.omit({ entity: true }).extend({ delta: EntityDelta });
+export type DeltaChange = z.infer<typeof DeltaChange>;
+
+/** A change as `live` and `changes` carry it: whole, or (v9, to a connection whose hello said `deltas`) as a delta. */
+export const WireChange = z.union([Change, DeltaChange]);
+export type WireChange = z.infer<typeof WireChange>;
+
+/** Whether a change carries its whole entity (not a delta). */
+export const isWholeChange = (change: WireChange): change is Change => "entity" in change;
+
 /** Answer to `pull`: the commits after `since`, in order. `cursor` is the last seq in the page. */
 export const Changes = z.strictObject({
   type: z.literal("changes"),
   request_id: RequestId,
-  changes: z.array(Change).max(MAX_PULL_PAGE_CHANGES),
+  changes: z.array(WireChange).max(MAX_PULL_PAGE_CHANGES),
   cursor: seq,
   head: seq,
   more: z.boolean(),
 });
 export type Changes = z.infer<typeof Changes>;
+/** A `changes` page whose every change is whole: what the HTTP API and connections that did not ask for deltas get. */
+export type WholeChanges = Omit<Changes, "changes"> & { changes: Change[] };
 
 /** Commits pushed to every live connection of the branch as they happen. */
 export const Live = z.strictObject({
   type: z.literal("live"),
-  changes: z.array(Change).min(1).max(MAX_BATCH_EVENTS),
+  changes: z.array(WireChange).min(1).max(MAX_BATCH_EVENTS),
   head: seq,
 });
 export type Live = z.infer<typeof Live>;
@@ -375,6 +441,11 @@ export const MessageErrorCode = z.enum([
   "chunk_invalid",
   "checksum_mismatch",
   "transfer_expired",
+  /**
+   * Since v9: a pull whose `since` is below the branch's `compacted_through`: those commits are no
+   * longer in the log. Bootstrap again from the newest snapshot, keep the queue, and resend it.
+   */
+  "history_compacted",
 ]);
 export type MessageErrorCode = z.infer<typeof MessageErrorCode>;
 

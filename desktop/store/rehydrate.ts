@@ -3,7 +3,8 @@
  * sync side (desktop/sync/bootstrap.ts) downloads and verifies the snapshot and reads its lines; what
  * they become in this database is decided here.
  *
- *   begin (TEMP staging tables) → stage a slice per transaction → swap in ONE transaction.
+ *   begin (TEMP staging tables) → stage a slice per transaction (the base, then each increment of
+ *   its chain in order) → swap in ONE transaction.
  *
  * The store is never half-bootstrapped: until the swap, nothing outside the TEMP tables moves, so a
  * failure anywhere before it leaves the store exactly as it was. Queued local events are never
@@ -60,11 +61,16 @@ export class SnapshotStaging {
   /**
    * Stages one slice in one transaction. `items` may be lazy (a generator that checks each line as it
    * is read): whatever it throws rolls its slice back and reaches the caller unchanged.
+   *
+   * `link` is which link of a snapshot chain the slice comes from (protocol/snapshot.ts): a base is
+   * staged first, then each increment in chain order, and an entity of an increment replaces the one
+   * staged before it (its newer version). POS facts and voids are only ever added: one that is staged
+   * twice is a broken chain, and the insert fails.
    */
-  stage(items: Iterable<SnapshotItem>): void {
+  stage(items: Iterable<SnapshotItem>, link: "base" | "increment" = "base"): void {
     this.#assertOpen();
     const db = this.#ctx.db;
-    const stageEntity = db.prepare("INSERT INTO temp.staged_entities VALUES (?, ?, ?, ?, ?, ?)");
+    const stageEntity = db.prepare(`${link === "base" ? "INSERT" : "INSERT OR REPLACE"} INTO temp.staged_entities VALUES (?, ?, ?, ?, ?, ?)`);
     const stagePos = db.prepare("INSERT INTO temp.staged_pos_orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     const stageVoid = db.prepare("INSERT INTO temp.staged_pos_voids VALUES (?, ?)");
     db.transaction(() => {

@@ -2,13 +2,16 @@
  * Bootstrap (DESIGN §5): a new desktop starts from the branch's latest snapshot instead of replaying
  * its whole history, then pulls forward from the snapshot's seq.
  *
- *   manifest → download (resumable with HTTP Range, progress in bytes) → verify size and SHA-256 →
- *   stage every line (small transactions, yielding to the event loop, progress in entities) →
- *   swap the staged branch in with ONE transaction → cursor = snapshot seq.
+ *   chain of manifests (one request: a base, then its increments, protocol/snapshot.ts) → check the
+ *   links → download each (resumable with HTTP Range, progress in bytes) → verify each one's size
+ *   and SHA-256 → stage every line, the base then each increment in order (small transactions,
+ *   yielding to the event loop, progress in lines) → swap the staged branch in with ONE
+ *   transaction → cursor = the chain's last seq.
  *
- * A corrupt, truncated, foreign or too-new snapshot is refused with a clear error before anything
- * touches the store, and the half-downloaded file of a corrupt one is deleted so a retry starts
- * clean. Queued local events are never touched: a re-bootstrap keeps and re-sends them.
+ * A corrupt, truncated, foreign or too-new snapshot, or a broken chain (a link missing, a chained
+ * checksum that does not match), is refused with a clear error before anything touches the store,
+ * and the downloads of a refused chain are deleted so a retry starts clean. Queued local events are
+ * never touched: a re-bootstrap keeps and re-sends them.
  */
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync, rmSync, statSync } from "node:fs";
@@ -17,20 +20,25 @@ import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { type Entity, EntityId } from "../../domain/index.js";
-import { PosFact, SNAPSHOT_FORMAT_VERSION, SnapshotLine, SnapshotManifest } from "../../protocol/index.js";
+import { isIncrement, PosFact, SNAPSHOT_FORMAT_VERSION, SnapshotChain, SnapshotLine, SnapshotManifest } from "../../protocol/index.js";
 import type { LocalStore } from "../store/local-store.js";
 import type { SnapshotItem, SnapshotStaging } from "../store/rehydrate.js";
 
 export interface BootstrapProgress {
   phase: "download" | "verify" | "apply" | "done";
+  /** Bytes downloaded of the whole chain, of `total_bytes`. */
   bytes: number;
   total_bytes: number;
+  /** Entity lines applied of the whole chain (an entity in several links counts once per link). */
   entities: number;
   total_entities: number;
 }
 
 export interface BootstrapOptions {
-  /** Where the download is kept while in progress (resumes from there). Default: beside the database. */
+  /**
+   * Where the base's download is kept while in progress (resumes from there); an increment's is kept
+   * at `<downloadPath>.<seq>`. Default: beside the database.
+   */
   downloadPath?: string;
   onProgress?: (p: BootstrapProgress) => void;
   fetch?: typeof fetch;
@@ -44,7 +52,10 @@ export class BootstrapError extends Error {
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Bootstraps if the branch has a snapshot ahead of this device. Returns the manifest used, or null. */
+/**
+ * Bootstraps if the branch has a snapshot ahead of this device. Returns the manifest of the chain's
+ * last link (its seq is the new cursor), or null.
+ */
 export async function bootstrap(store: LocalStore, options: BootstrapOptions = {}): Promise<SnapshotManifest | null> {
   const cfg = store.config();
   if (!cfg) throw new BootstrapError("the store is not initialised");
@@ -52,56 +63,110 @@ export async function bootstrap(store: LocalStore, options: BootstrapOptions = {
   const headers = { Authorization: `Bearer ${cfg.token}` };
   const base = `/v1/branches/${encodeURIComponent(cfg.branch_id)}/snapshots`;
 
-  const response = await doFetch(new URL(`${base}/latest`, cfg.server_url), { headers });
-  if (response.status === 404) return null;
-  if (!response.ok) throw new BootstrapError(`the server refused the snapshot manifest: HTTP ${response.status} ${await response.text()}`);
-  const parsed = SnapshotManifest.safeParse(await response.json());
-  if (!parsed.success) throw new BootstrapError(`the snapshot manifest is not valid: ${parsed.error.issues[0]?.message}`);
-  const manifest = parsed.data;
-  if (manifest.branch_id !== cfg.branch_id) {
-    throw new BootstrapError(`the snapshot is for branch ${manifest.branch_id}, but this device belongs to branch ${cfg.branch_id}`);
-  }
-  if (manifest.format_version > SNAPSHOT_FORMAT_VERSION) {
-    throw new BootstrapError(`the snapshot has format ${manifest.format_version}, newer than this app understands (${SNAPSHOT_FORMAT_VERSION}): update the app`);
-  }
-  if (manifest.seq <= store.cursor()) return null; // this device is already at or past it
+  const chain = await fetchChain(doFetch, new URL(`${base}/latest?chain=1`, cfg.server_url), headers);
+  if (chain === null) return null;
+  checkChain(chain, cfg.branch_id);
+  const last = chain[chain.length - 1]!;
+  if (last.seq <= store.cursor()) return null; // this device is already at or past it
 
-  const file = options.downloadPath ?? `${store.path}.snapshot-${manifest.seq}.part`;
-  const progress: BootstrapProgress = { phase: "download", bytes: 0, total_bytes: manifest.byte_size, entities: 0, total_entities: entityTotal(manifest) };
+  const files = chain.map((m, i) =>
+    options.downloadPath ? (i === 0 ? options.downloadPath : `${options.downloadPath}.${m.seq}`) : `${store.path}.snapshot-${m.seq}.part`,
+  );
+  const removeAll = () => files.forEach((f) => rmSync(f, { force: true }));
+  const progress: BootstrapProgress = {
+    phase: "download",
+    bytes: 0,
+    total_bytes: chain.reduce((sum, m) => sum + m.byte_size, 0),
+    entities: 0,
+    total_entities: chain.reduce((sum, m) => sum + entityTotal(m), 0),
+  };
   const report = () => options.onProgress?.({ ...progress });
 
-  await download(doFetch, new URL(`${base}/${manifest.seq}/data`, cfg.server_url), headers, file, manifest, progress, report);
+  let before = 0;
+  for (const [i, m] of chain.entries()) {
+    await download(doFetch, new URL(`${base}/${m.seq}/data`, cfg.server_url), headers, files[i]!, m, before, progress, report);
+    before += m.byte_size;
+  }
 
   progress.phase = "verify";
   report();
-  const actual = await sha256File(file);
-  if (actual !== manifest.sha256) {
-    rmSync(file, { force: true });
-    throw new BootstrapError(`the snapshot is corrupt: expected sha256 ${manifest.sha256}, the download hashes to ${actual}; it will be downloaded again`);
+  for (const [i, m] of chain.entries()) {
+    const actual = await sha256File(files[i]!);
+    if (actual !== m.sha256) {
+      rmSync(files[i]!, { force: true });
+      throw new BootstrapError(`the snapshot is corrupt: expected sha256 ${m.sha256} for seq ${m.seq}, the download hashes to ${actual}; it will be downloaded again`);
+    }
   }
 
   progress.phase = "apply";
   report();
   try {
-    await stageAndSwap(store, file, manifest, progress, report, options.linesPerSlice ?? 1_000);
-  } catch (error) {
-    rmSync(file, { force: true });
-    throw error;
+    await stageAndSwap(store, files, chain, progress, report, options.linesPerSlice ?? 1_000);
+  } finally {
+    removeAll();
   }
-  rmSync(file, { force: true });
   progress.phase = "done";
   report();
-  return manifest;
+  return last;
+}
+
+/**
+ * The newest chain, base first, in one request (`latest?chain=1`), or null when the branch has none.
+ * A server from before chains ignores `chain=1` and answers one manifest: a chain of one base.
+ */
+async function fetchChain(doFetch: typeof fetch, url: URL, headers: Record<string, string>): Promise<SnapshotManifest[] | null> {
+  const response = await doFetch(url, { headers });
+  if (response.status === 404) return null;
+  if (!response.ok) throw new BootstrapError(`the server refused the snapshot manifest: HTTP ${response.status} ${await response.text()}`);
+  const body = (await response.json()) as unknown;
+  const isChain = body !== null && typeof body === "object" && "chain" in body;
+  const raw = isChain && Array.isArray(body.chain) ? (body.chain as unknown[]) : [body];
+  // Before the shape: a newer format may carry fields this build does not know, and "update the app"
+  // says more than "unrecognized key".
+  for (const link of raw) {
+    const format = link !== null && typeof link === "object" && "format_version" in link ? link.format_version : null;
+    if (typeof format === "number" && format > SNAPSHOT_FORMAT_VERSION) {
+      throw new BootstrapError(`the snapshot has format ${format}, newer than this app understands (${SNAPSHOT_FORMAT_VERSION}): update the app`);
+    }
+  }
+  const parsed = isChain ? SnapshotChain.safeParse(body) : SnapshotManifest.safeParse(body);
+  if (!parsed.success) throw new BootstrapError(`the snapshot manifest is not valid: ${parsed.error.issues[0]?.message}`);
+  return "chain" in parsed.data ? parsed.data.chain : [parsed.data];
+}
+
+/** Checks that the chain is this branch's and whole: a base, then increments each following the link before it. */
+function checkChain(chain: readonly SnapshotManifest[], branchId: string): void {
+  const base = chain[0]!;
+  for (const [i, m] of chain.entries()) {
+    if (m.branch_id !== branchId) throw new BootstrapError(`the snapshot is for branch ${m.branch_id}, but this device belongs to branch ${branchId}`);
+    if (m.format_version > SNAPSHOT_FORMAT_VERSION) {
+      throw new BootstrapError(`the snapshot has format ${m.format_version}, newer than this app understands (${SNAPSHOT_FORMAT_VERSION}): update the app`);
+    }
+    const broken = (why: string) => new BootstrapError(`the snapshot chain is broken: ${why}; ask a manager to export a new snapshot`);
+    if (i === 0) {
+      if (isIncrement(m)) throw broken(`it starts with the increment at seq ${m.seq} (after seq ${m.base_seq}) instead of a base`);
+      continue;
+    }
+    const before = chain[i - 1]!;
+    if (!isIncrement(m)) throw broken(`a second base (seq ${m.seq}) inside the chain of seq ${base.seq}`);
+    if (m.chain_seq !== base.seq) throw broken(`the increment at seq ${m.seq} belongs to the chain of seq ${m.chain_seq}, not ${base.seq}`);
+    if (m.base_seq !== before.seq) throw broken(`the increment at seq ${m.seq} follows seq ${m.base_seq}, but the link before it is seq ${before.seq} (a link is missing)`);
+    if (m.base_sha256 !== before.sha256) {
+      throw broken(`the increment at seq ${m.seq} follows a snapshot with sha256 ${m.base_sha256}, but seq ${before.seq} has sha256 ${before.sha256}`);
+    }
+  }
 }
 
 const entityTotal = (m: SnapshotManifest) => m.counts.project + m.counts.invoice + m.counts.pos_order + m.counts.tombstones;
 
+/** Downloads one link into `file`, resuming what is there; `before` is the chain's bytes before this link (progress). */
 async function download(
   doFetch: typeof fetch,
   url: URL,
   headers: Record<string, string>,
   file: string,
   manifest: SnapshotManifest,
+  before: number,
   progress: BootstrapProgress,
   report: () => void,
 ): Promise<void> {
@@ -110,16 +175,16 @@ async function download(
     rmSync(file);
     have = 0;
   }
-  progress.bytes = have;
+  progress.bytes = before + have;
   report();
   if (have === manifest.byte_size) return;
   const response = await doFetch(url, { headers: have > 0 ? { ...headers, Range: `bytes=${have}-` } : headers });
   if (have > 0 && response.status === 200) {
     // The server ignored the range: start over rather than append a whole file to a part.
     rmSync(file);
-    progress.bytes = 0;
+    progress.bytes = before;
   } else if (!response.ok) {
-    throw new BootstrapError(`the snapshot download failed: HTTP ${response.status}`);
+    throw new BootstrapError(`the snapshot download failed: HTTP ${response.status}${response.status === 404 ? ` (the snapshot at seq ${manifest.seq} was replaced by a newer one; try again)` : ""}`);
   }
   if (!response.body) throw new BootstrapError("the snapshot download had no body");
   const counter = new TransformStream<Uint8Array, Uint8Array>({
@@ -130,8 +195,8 @@ async function download(
     },
   });
   await pipeline(Readable.fromWeb(response.body.pipeThrough(counter) as never), createWriteStream(file, { flags: response.status === 206 ? "a" : "w" }));
-  if (progress.bytes !== manifest.byte_size) {
-    throw new BootstrapError(`the snapshot download stopped at ${progress.bytes} of ${manifest.byte_size} bytes; it resumes on the next try`);
+  if (progress.bytes - before !== manifest.byte_size) {
+    throw new BootstrapError(`the snapshot download stopped at ${progress.bytes - before} of ${manifest.byte_size} bytes; it resumes on the next try`);
   }
 }
 
@@ -142,30 +207,34 @@ async function sha256File(file: string): Promise<string> {
 }
 
 /**
- * Reads the verified file a slice at a time into the store's staging (a transaction per slice,
- * yielding to the event loop between slices), checks its header, end line and counts, then has the
- * store swap the branch in with one transaction (desktop/store/rehydrate.ts), so the store is never
- * half-bootstrapped: a failure before the swap leaves it as it was.
+ * Reads each verified file of the chain, base first, a slice at a time into the store's staging (a
+ * transaction per slice, yielding to the event loop between slices), checks each one's header, end
+ * line and counts, then has the store swap the branch in with one transaction
+ * (desktop/store/rehydrate.ts), so the store is never half-bootstrapped: a failure before the swap,
+ * in any link, leaves it as it was.
  */
 async function stageAndSwap(
   store: LocalStore,
-  file: string,
-  manifest: SnapshotManifest,
+  files: readonly string[],
+  chain: readonly SnapshotManifest[],
   progress: BootstrapProgress,
   report: () => void,
   linesPerSlice: number,
 ): Promise<void> {
   const staging = store.stageSnapshot();
   try {
-    const { posFacts } = await stageLines(staging, file, manifest, progress, report, linesPerSlice);
+    let posFacts = 0;
+    for (const [i, m] of chain.entries()) posFacts += (await stageLines(staging, files[i]!, m, progress, report, linesPerSlice)).posFacts;
+    const last = chain[chain.length - 1]!;
+    const links = chain.length === 1 ? "" : ` (base seq ${chain[0]!.seq} + ${chain.length - 1} increments)`;
     // The swap: one transaction, in the store. Queued events are kept; their entities' views are rebuilt on top.
-    staging.swap(manifest.seq, `snapshot seq ${manifest.seq}: ${progress.entities} entities, ${posFacts} POS facts, sha256 ${manifest.sha256}`);
+    staging.swap(last.seq, `snapshot seq ${last.seq}${links}: ${progress.entities} entities, ${posFacts} POS facts, sha256 ${last.sha256}`);
   } finally {
     staging.discard();
   }
 }
 
-/** Stages every line of the file; checks the header, the end line and the counts. */
+/** Stages every line of one link's file; checks the header, the end line and the counts. */
 async function stageLines(
   staging: SnapshotStaging,
   file: string,
@@ -176,10 +245,12 @@ async function stageLines(
 ): Promise<{ posFacts: number }> {
   let header = false;
   let end: Extract<SnapshotLine, { kind: "end" }> | null = null;
+  let entities = 0;
   let posOrders = 0;
   let posVoids = 0;
   let slice: string[] = [];
-  const fail = (why: string) => new BootstrapError(`the snapshot is not valid: ${why}; it will be downloaded again`);
+  const link = isIncrement(manifest) ? "increment" : "base";
+  const fail = (why: string) => new BootstrapError(`the snapshot${link === "increment" ? ` increment at seq ${manifest.seq}` : ""} is not valid: ${why}; it will be downloaded again`);
 
   /** The slice's lines, checked one by one as the store stages them (inside its transaction). */
   function* items(lines: readonly string[]): Generator<SnapshotItem> {
@@ -194,7 +265,7 @@ async function stageLines(
       if (!header) {
         const h = SnapshotLine.safeParse(raw);
         if (!h.success || h.data.kind !== "header") throw fail("it does not start with a header");
-        if (h.data.branch_id !== manifest.branch_id || h.data.seq !== manifest.seq) throw fail("the header does not match the manifest");
+        if (h.data.branch_id !== manifest.branch_id || h.data.seq !== manifest.seq || h.data.base_seq !== manifest.base_seq) throw fail("the header does not match the manifest");
         header = true;
         continue;
       }
@@ -204,6 +275,7 @@ async function stageLines(
           const e = raw.entity;
           if (!e || typeof e.entity_id !== "string" || typeof e.version !== "number") throw fail("an entity line without an entity");
           yield { kind: "entity", entity: e };
+          entities++;
           progress.entities++;
           break;
         }
@@ -235,7 +307,13 @@ async function stageLines(
   }
 
   const flush = () => {
-    staging.stage(items(slice));
+    try {
+      staging.stage(items(slice), link);
+    } catch (error) {
+      if (error instanceof BootstrapError) throw error;
+      // A POS fact or void staged twice (the store refuses it): links that overlap.
+      throw fail(`it cannot be staged (${(error as Error).message})`);
+    }
     slice = [];
   };
 
@@ -257,8 +335,8 @@ async function stageLines(
   flush();
   const finalEnd = end as Extract<SnapshotLine, { kind: "end" }> | null;
   if (!finalEnd) throw fail("it is truncated (no end line)");
-  if (finalEnd.entities !== progress.entities || finalEnd.pos_orders !== posOrders || finalEnd.pos_voids !== posVoids) {
-    throw fail(`its counts do not add up (end line says ${finalEnd.entities} entities, read ${progress.entities})`);
+  if (finalEnd.entities !== entities || finalEnd.pos_orders !== posOrders || finalEnd.pos_voids !== posVoids) {
+    throw fail(`its counts do not add up (end line says ${finalEnd.entities} entities, read ${entities})`);
   }
   report();
   return { posFacts: posOrders };

@@ -75,6 +75,13 @@ export class SyncEngine {
   readonly #queueListeners = new Set<() => void>();
   /** v7: lease questions waiting for the branch, and the leases it last sent on this connection. */
   readonly #leases: LeaseBook;
+  /**
+   * v9: the branch compacted its log past this device's cursor (welcome, or a pull answered
+   * `history_compacted`): the next bootstrap is a re-bootstrap, which must get the cursor past
+   * `through` (0: the point was not said) or fail, so the machine backs off instead of pulling into
+   * the same refusal again. Null once a bootstrap got past it.
+   */
+  #compacted: { through: number } | null = null;
 
   constructor(private readonly options: EngineOptions) {
     this.#timers = options.timers ?? GLOBAL_TIMERS;
@@ -99,8 +106,10 @@ export class SyncEngine {
           onLeaseResult: (result) => leases.answered(result),
           onLeaseUnanswered: (answer) => leases.answered(answer),
           onDisconnected: () => leases.disconnected(),
-          bootstrap: async () =>
-            void (await bootstrap(options.store, { onProgress: options.onBootstrapProgress, ...(options.fetch ? { fetch: options.fetch } : {}) })),
+          bootstrap: () => this.#bootstrap(),
+          onHistoryCompacted: (through) => {
+            this.#compacted = { through: Math.max(through ?? 0, this.#compacted?.through ?? 0) };
+          },
           timers: this.#timers,
           queueChanges: (listener) => {
             this.#queueListeners.add(listener);
@@ -123,6 +132,26 @@ export class SyncEngine {
       // Without injected timers, XState's own default clock (the global timers) as before.
       ...(options.timers ? { clock: options.timers } : {}),
     });
+  }
+
+  /**
+   * The snapshot bootstrap (desktop/sync/bootstrap.ts), the first one and a re-bootstrap after
+   * compaction alike: the store keeps every queued event across it (pending and sent), and the machine
+   * pushes them after; the branch answers those it decided already from its exactly-once record (I3).
+   */
+  async #bootstrap(): Promise<void> {
+    const { store } = this.options;
+    const compacted = this.#compacted;
+    const cursorBefore = store.cursor();
+    const manifest = await bootstrap(store, { onProgress: this.options.onBootstrapProgress, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) });
+    if (!compacted) return;
+    if (manifest === null || store.cursor() < compacted.through || store.cursor() <= cursorBefore) {
+      throw new Error(
+        `the branch compacted its history${compacted.through > 0 ? ` through seq ${compacted.through}` : ""} past this device's cursor ${cursorBefore}, and its newest snapshot ${manifest ? `(seq ${manifest.seq}) ` : ""}does not cover it yet: retrying later`,
+      );
+    }
+    store.audit("rebootstrap", `bootstrapped again at seq ${manifest.seq}: the branch compacted its history past seq ${cursorBefore}; ${store.summary().pending} queued event(s) kept, sent next`);
+    this.#compacted = null;
   }
 
   start(online = true): this {

@@ -8,11 +8,12 @@
  * arrival order. What it keeps about the connection is one value, `SessionState`.
  */
 import { fromCallback } from "xstate";
-import { type Change, ChunkAssembler, type Chunk, CLOSE_CODES, type ClientMessage, decodeServerMessage, type ErrorMessage, FRAME_LIMIT_BYTES, type LeaseRequest, type Leases, type LeaseResult, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_PULL_PAGE_CHANGES, PROTOCOL_VERSION, type Push, type QueueReport, type ServerMessage, splitIntoChunks, utf8ByteLength } from "../../protocol/index.js";
+import { type Change, ChunkAssembler, type Chunk, CLOSE_CODES, type ClientMessage, decodeServerMessage, DELTAS_SINCE, type WireChange, type ErrorMessage, FRAME_LIMIT_BYTES, type LeaseRequest, type Leases, type LeaseResult, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_PULL_PAGE_CHANGES, PROTOCOL_VERSION, type Push, type QueueReport, type ServerMessage, splitIntoChunks, utf8ByteLength } from "../../protocol/index.js";
 import { type EventId, type TransferId } from "../../domain/index.js";
 import { unreachable } from "../../lib/result.js";
 import type { SessionCommand, SessionEvent } from "../../machines/index.js";
 import type { LocalStore } from "../store/local-store.js";
+import { resolveChanges } from "./deltas.js";
 import { LEASE_WORDS, type LeaseUnanswered } from "./leases.js";
 import { StatusReports } from "./status-report.js";
 import { type OpenSocket, type Socket, syncUrl, WS_CLOSE } from "./transport.js";
@@ -67,6 +68,12 @@ export interface SessionOptions {
   queueChanges?: (listener: () => void) => () => void;
   /** The snapshot bootstrap (issue 5). Without it BOOTSTRAP succeeds at once and pulling starts at 0. */
   bootstrap?: () => Promise<void>;
+  /**
+   * v9: the branch compacted its log past this device's cursor: `welcome.compacted_through` (its
+   * value) or a pull answered `history_compacted` (null: the point is not said). The machine bootstraps
+   * again next; the engine checks that the bootstrap got past the point (docs/protocol/compaction.md).
+   */
+  onHistoryCompacted?: (compactedThrough: number | null) => void;
   /**
    * Injected for deterministic simulation (STYLE.md §7); the defaults are what the app uses.
    * `timers`: the pong deadline's and the status reports' timers (default: the global timers).
@@ -159,6 +166,8 @@ class Session {
   #chain: Promise<void> = Promise.resolve();
   #state: SessionState = { phase: "connecting" };
   #assembler = new ChunkAssembler();
+  /** A delta could not be made whole: the next pull asks for whole entities (v9 `full`). */
+  #fullNextPull = false;
 
   constructor(
     private readonly o: SessionOptions,
@@ -336,7 +345,23 @@ class Session {
   #pull(since: number, ahead: boolean): void {
     const requestId = this.o.newRequestId?.() ?? crypto.randomUUID();
     this.#track({ kind: "pull", requestId, ahead });
-    this.#send({ type: "pull", request_id: requestId, since, limit: this.o.pullPageLimit ?? MAX_PULL_PAGE_CHANGES });
+    // After a delta this device could not make whole: the next page comes with whole entities (v9).
+    const full = this.#fullNextPull;
+    this.#fullNextPull = false;
+    this.#send({ type: "pull", request_id: requestId, since, limit: this.o.pullPageLimit ?? MAX_PULL_PAGE_CHANGES, ...(full ? { full: true } : {}) });
+  }
+
+  /**
+   * A message's changes made whole (deltas.ts) against what this device holds. When one cannot be,
+   * the changes before it are returned, it is logged, and the next pull asks for whole entities.
+   */
+  #resolve(changes: readonly WireChange[]): { changes: Change[]; complete: boolean } {
+    const store = this.o.store;
+    const resolved = resolveChanges(changes, store.cursor(), (id) => store.base(id));
+    if (resolved.failed === null) return { changes: resolved.changes, complete: true };
+    this.#fullNextPull = true;
+    this.o.onLog?.(`change ${resolved.failed.seq} came as a delta this device cannot apply (${resolved.failed.reason}): pulling it whole`);
+    return { changes: resolved.changes, complete: false };
   }
 
   // ───────────────────────────── the machine's commands ─────────────────────────────
@@ -348,9 +373,10 @@ class Session {
         // v6: the queue as it is now, for the branch's dashboard; later changes go in `status`.
         const queue = store.queueReport();
         if (this.#state.phase === "open") this.#state.hello = { cursor: store.cursor(), queue, atMs: store.nowMs() };
+        const version = this.o.protocolVersion ?? PROTOCOL_VERSION;
         this.#send({
           type: "hello",
-          protocol_version: this.o.protocolVersion ?? PROTOCOL_VERSION,
+          protocol_version: version,
           device_id: store.deviceId,
           cursor: store.cursor(),
           app: this.o.app,
@@ -359,6 +385,8 @@ class Session {
           install_id: store.installId(),
           clock_ms: store.nowMs(),
           queue,
+          // v9: this device keeps every entity as of its cursor (its base), so it can take changes as deltas (deltas.ts).
+          ...(version >= DELTAS_SINCE ? { deltas: true } : {}),
         });
         return null;
       }
@@ -473,24 +501,35 @@ class Session {
           this.o.onLeases?.({ type: "leases", leases: message.leases ?? [], server_time_ms: message.server_time_ms });
         }
         this.#startReports();
-        return { type: "SESSION.WELCOME", head: message.head };
+        {
+          // v9: commits up to compacted_through left the branch's log; a cursor below it cannot pull on.
+          const historyCompacted = (message.compacted_through ?? 0) > store.cursor();
+          if (historyCompacted) {
+            this.o.onLog?.(`the branch compacted its history through seq ${message.compacted_through}, past this device's cursor ${store.cursor()}: bootstrapping again, the queue kept`);
+            this.o.onHistoryCompacted?.(message.compacted_through ?? null);
+          }
+          return { type: "SESSION.WELCOME", head: message.head, historyCompacted };
+        }
       case "changes": {
         if (this.#settle(message.request_id)?.kind !== "pull") {
           // Applied all the same: a page is valid whenever it is applied (see PendingRequest).
           this.o.onLog?.(`changes for request ${message.request_id}, which is no pull in flight`);
         }
+        // Made whole before the next page is asked for: a delta that cannot be applied is pulled again from it, whole.
+        const page = this.#resolve(message.changes);
         const last = message.changes.at(-1);
-        if (message.more && last) this.#pull(last.seq, true);
-        await this.#applyInSlices(message.changes, "pull");
+        if (page.complete && message.more && last) this.#pull(last.seq, true);
+        await this.#applyInSlices(page.changes, "pull");
         if (this.#state.phase === "open") {
           this.#state.reports?.cursorMoved();
         }
-        return { type: "SESSION.PAGE_APPLIED", cursor: store.cursor(), more: message.more };
+        return { type: "SESSION.PAGE_APPLIED", cursor: store.cursor(), more: message.more || !page.complete };
       }
       case "live": {
         const first = message.changes[0]!;
         if (first.seq > store.cursor() + 1) return { type: "SESSION.GAP" };
-        await this.#applyInSlices(message.changes, "live");
+        // A delta that cannot be applied leaves the cursor before it: the gap below pulls it, whole.
+        await this.#applyInSlices(this.#resolve(message.changes).changes, "live");
         if (this.#state.phase === "open") this.#state.reports?.cursorMoved();
         // A hole inside the message (never expected) is handled like any gap: pull.
         if (store.cursor() < message.head) return { type: "SESSION.GAP" };
@@ -584,6 +623,11 @@ class Session {
           // The asker hears it; the lifecycle has nothing to do (a fatal error closes the socket anyway).
           this.o.onLeaseUnanswered?.({ outcome: "error", action: request.request.action, request_id: id, code: message.code, message: message.message });
           return null;
+        }
+        if (request.kind === "pull" && message.code === "history_compacted") {
+          // v9: compacted past this pull's `since` during the session: bootstrap again, the queue kept.
+          this.o.onHistoryCompacted?.(null);
+          return { type: "SESSION.HISTORY_COMPACTED" };
         }
         if (request.kind === "push" && UPLOAD_RESTART_CODES.has(message.code)) {
           // This upload cannot continue as it is: forget it; the batch is sent again from scratch.

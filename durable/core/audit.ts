@@ -25,6 +25,8 @@ export const AuditKind = [
   "settings_changed",
   /** A manager broke another device's lease on a high-risk field group (leases.ts, protocol v7). */
   "lease_broken",
+  /** A compaction pass of the log started or finished (compaction.ts, issue 18). */
+  "compaction",
 ] as const;
 export type AuditKind = (typeof AuditKind)[number];
 

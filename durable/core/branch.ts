@@ -6,7 +6,7 @@
 import { keysetRows } from "../../sqlite/keyset.js";
 import { LEDGER_SQL } from "../../sqlite/ledger.js";
 import { type BranchId, type Entity, type LedgerRow, type Role, StudioDetails, type StudioDetailsPatch, type TransferId, isTimeZone } from "../../domain/index.js";
-import { type Changes, type ConflictResolutionRequest, type DevicePresence, MAX_PULL_PAGE_CHANGES, type Chunk, type QueueReport, type RejectionSummary, type SnapshotManifest, type UploadState, type Verdict, type Lease, type LeaseRequest } from "../../protocol/index.js";
+import { type WholeChanges, type ConflictResolutionRequest, type DevicePresence, MAX_PULL_PAGE_CHANGES, type Chunk, type QueueReport, type RejectionSummary, type SnapshotManifest, type UploadState, type Verdict, type Lease, type LeaseRequest } from "../../protocol/index.js";
 import type { Actor } from "./actor.js";
 import { type AuditEntry, readAudit, recordAudit } from "./audit.js";
 import { resolveConflict } from "./conflict-resolution.js";
@@ -16,7 +16,9 @@ import { rejectionHead, rejectionsAfter } from "./rejections.js";
 import { issueEnrollment, type IssueOutcome, redeemEnrollment, type RedeemOutcome } from "./enrollments.js";
 import { readEntityVersion } from "./entity-store.js";
 import { migrate } from "./migrations.js";
+import { compactedThrough, compactionDue, type CompactionSettings, compactSlice, DEFAULT_COMPACTION, LAST_BASE_SNAPSHOT, type SliceOutcome } from "./compaction.js";
 import { pageMessageText, pullPage, readPage } from "./pull.js";
+import type { DeltasFor } from "./log.js";
 import { headSeq } from "./log.js";
 import { eventBytesAtMost } from "./decide.js";
 import { type PushedEvent, type PushOutcome, pushBatch } from "./push.js";
@@ -51,6 +53,11 @@ export interface BranchCoreOptions {
    * `STUDIO_PHONE`, `STUDIO_TAX_ID`); the name defaults to the branch id, the address to none.
    */
   defaultStudio?: { name?: string; address?: string; phone?: string; tax_id?: string };
+  /**
+   * How much of the log compaction keeps (compaction.ts): the DO reads its COMPACTION_* vars, tests set
+   * their own. A function is asked each time compaction runs (a test inside workerd may change it).
+   */
+  compaction?: Partial<CompactionSettings> | (() => Partial<CompactionSettings>);
 }
 
 export class BranchCore {
@@ -163,15 +170,18 @@ export class BranchCore {
     return storedVerdict(this.sql, eventId);
   }
 
-  pull(since: number, limit: number, requestId: string): Changes {
+  pull(since: number, limit: number, requestId: string): WholeChanges {
     this.#lastTrafficMs = this.clockMs();
     return pullPage(this.sql, since, Math.min(limit, MAX_PULL_PAGE_CHANGES), requestId);
   }
 
-  /** The same page as pull(), as the JSON text of its `changes` message, entities never parsed. */
-  pullText(since: number, limit: number, requestId: string): string {
+  /**
+   * The same page as pull(), as the JSON text of its `changes` message, entities never parsed.
+   * `reader` (a v9 connection that asked for deltas and not `full`): changes as deltas where the log has them (log.ts DeltasFor).
+   */
+  pullText(since: number, limit: number, requestId: string, reader: DeltasFor = null): string {
     this.#lastTrafficMs = this.clockMs();
-    return pageMessageText(readPage(this.sql, since, Math.min(limit, MAX_PULL_PAGE_CHANGES)), requestId);
+    return pageMessageText(readPage(this.sql, since, Math.min(limit, MAX_PULL_PAGE_CHANGES), undefined, reader), requestId);
   }
 
   audit(entry: AuditEntry): void {
@@ -341,11 +351,39 @@ export class BranchCore {
     };
   }
 
+  // ───────────────────────────── compaction (compaction.ts) ─────────────────────────────
+
+  /**
+   * The branch's `compacted_through` (protocol v9): commits up to it may no longer be in the log, so a
+   * pull from below it is refused (`history_compacted`, HTTP 410) and the device bootstraps again.
+   */
+  compactedThrough(): number {
+    return compactedThrough(this.sql);
+  }
+
+  get compactionSettings(): CompactionSettings {
+    const settings = this.options.compaction;
+    return { ...DEFAULT_COMPACTION, ...(typeof settings === "function" ? settings() : settings) };
+  }
+
+  /** Whether compaction has work: a pass running, or the retention point moved far enough (the alarm asks). */
+  compactionDue(): boolean {
+    return compactionDue(this.sql, this.compactionSettings, this.clockMs(), this.meta<LastSnapshot>(LAST_BASE_SNAPSHOT) ?? NO_SNAPSHOT);
+  }
+
+  /** One bounded slice of compaction (one transaction); call until `finished`, yielding between calls. */
+  compactSlice(): SliceOutcome {
+    return compactSlice(this.sql, this.compactionSettings, this.clockMs(), this.meta<LastSnapshot>(LAST_BASE_SNAPSHOT) ?? NO_SNAPSHOT);
+  }
+
   // ───────────────────────────── snapshots (snapshot-source.ts) ─────────────────────────────
 
-  /** The lines of a snapshot consistent at `seq`, one entity or POS fact at a time (I9). */
-  snapshotLines(seq: number, counts: SnapshotCounts): Generator<string> {
-    return snapshotLines(this.sql, this.branchId, seq, counts);
+  /**
+   * The lines of a snapshot consistent at `seq`, one entity or POS fact at a time (I9): a base, or
+   * with `afterSeq` an increment of what was committed after it.
+   */
+  snapshotLines(seq: number, counts: SnapshotCounts, afterSeq: number | null = null): Generator<string> {
+    return snapshotLines(this.sql, this.branchId, seq, counts, afterSeq);
   }
 
   /**
@@ -364,13 +402,15 @@ export class BranchCore {
   /** An export finished: it is the new base of the schedule, and audited (I10). `by` is null for the alarm. */
   snapshotExported(manifest: SnapshotManifest, trigger: "alarm" | "request", by: Actor | null): void {
     this.setMeta("last_snapshot", { seq: manifest.seq, at_ms: this.clockMs() } satisfies LastSnapshot);
+    // Compaction stays at or below the newest BASE: every reader can bootstrap from it (`…/snapshots/latest`).
+    if (manifest.base_seq === undefined) this.setMeta(LAST_BASE_SNAPSHOT, { seq: manifest.seq, at_ms: this.clockMs() } satisfies LastSnapshot);
     this.#exportDueSinceMs = null;
     this.audit({
       kind: "snapshot_export",
       device_id: by?.device_id ?? null,
       user_id: by?.user_id ?? null,
       role: by?.role ?? null,
-      message: `snapshot at seq ${manifest.seq} (${trigger}): ${manifest.byte_size} bytes, sha256 ${manifest.sha256}`,
+      message: `snapshot at seq ${manifest.seq} (${trigger}): ${manifest.base_seq === undefined ? "base" : `increment after seq ${manifest.base_seq}`}, ${manifest.byte_size} bytes, sha256 ${manifest.sha256}`,
     });
   }
 }

@@ -10,12 +10,20 @@ import { recordAudit } from "./audit.js";
 import { type Rejection, rejectedVerdict } from "./decide.js";
 import { readEntity } from "./entity-store.js";
 import { lastChangeOf, REASON_AUDIT_PREFIX } from "./last-change.js";
-import { changeJson, type LoggedChange } from "./log.js";
+import { changeJson, deltaChangeJson, type LoggedChange } from "./log.js";
+import { entityDelta } from "../../protocol/delta.js";
 import type { PushStorage } from "./push-storage.js";
 import { ledgerAddOrder, ledgerAddVoid } from "./ledger-days.js";
 import { recordRejectionRow } from "./rejections.js";
 import type { SqlStore } from "./sql.js";
 import { recordRejected, REJECTIONS_WITH_ENTITY } from "./verdicts.js";
+
+/**
+ * The longest delta kept with a log row. Every log row of a batch is written in one statement whose
+ * JSON a Durable Object caps at 2 MB (push-storage.ts counts deltas against the batch's budget); a
+ * longer delta saves little against an entity that large, which is then sent whole.
+ */
+export const MAX_DELTA_CHARS = 128 * 1024;
 
 export interface CommitContext {
   sql: SqlStore;
@@ -30,8 +38,10 @@ export interface CommitContext {
  * `text` is the entity as JSON (JSON.stringify(entity)): stored as it is, and spliced into the
  * change's text. The entity version, its pointer and the log row go through the push's storage
  * (written with the batch's other commits); everything else through `ctx.sql`, which is its `sql`.
+ * `base` is the version the commit was made of (null for a create): the delta v9 devices are sent
+ * (protocol/delta.ts) is made against it and kept with the log row when it is smaller than `text`.
  */
-export function commitEvent(ctx: CommitContext, storage: PushStorage, event: TypedEvent, entity: Entity, seq: number, text: string): { verdict: ConfirmedVerdict; logged: LoggedChange } {
+export function commitEvent(ctx: CommitContext, storage: PushStorage, event: TypedEvent, entity: Entity, seq: number, text: string, base: Entity | null = null): { verdict: ConfirmedVerdict; logged: LoggedChange } {
   const { sql, actor } = ctx;
   const at = new Date(ctx.nowMs).toISOString();
   const change = {
@@ -47,8 +57,13 @@ export function commitEvent(ctx: CommitContext, storage: PushStorage, event: Typ
     committed_at: at,
   } satisfies Change;
   const fieldsJson = JSON.stringify(change.changed_fields);
-  storage.commit(change, text, fieldsJson);
-  const logged: LoggedChange = { change, json: changeJson(change, fieldsJson, text) };
+  const delta = event.operation === "create" ? null : entityDelta(base, entity);
+  const deltaText = delta === null ? null : JSON.stringify(delta);
+  // Kept when it says less than the entity, and is short enough to wait in one SQLite value with the
+  // batch's other log rows (push-storage.ts): a delta that replaces most of a huge selection is sent whole.
+  const kept = deltaText !== null && deltaText.length < text.length && deltaText.length <= MAX_DELTA_CHARS ? deltaText : null;
+  storage.commit(change, text, fieldsJson, kept);
+  const logged: LoggedChange = { change, json: changeJson(change, fieldsJson, text), deltaJson: kept === null ? null : deltaChangeJson(change, fieldsJson, kept) };
   let receipt: number | null = null;
   if (entity.entity_type === "pos_order" && event.entity_type === "pos_order") {
     if (event.operation === "create") {

@@ -50,7 +50,7 @@ export type Rejection =
 export type Decision =
   /** Exactly-once (I3): the event was decided before; its verdict is given again, nothing is written. */
   | { kind: "replay"; verdict: Verdict }
-  | { kind: "commit"; event: TypedEvent; entity: Entity; seq: number; text: string }
+  | { kind: "commit"; event: TypedEvent; entity: Entity; seq: number; text: string; /** The version it was made of (null for a create). */ base: Entity | null }
   /** `stored`: decided for good (stored, audited); otherwise only answered (the id is not this device's). */
   | { kind: "reject"; rejection: Rejection; stored: boolean };
 
@@ -203,7 +203,7 @@ export function decide(ctx: DecideContext, raw: PushedEvent): Decision {
   if (entityBytes > MAX_EVENT_BYTES) {
     return refuse(typed, current, reject("payload_too_large", { field: "entity", expected: MAX_EVENT_BYTES, received: entityBytes }));
   }
-  return { kind: "commit", event: typed, entity: next.value, seq, text };
+  return { kind: "commit", event: typed, entity: next.value, seq, text, base: current };
 }
 
 /**

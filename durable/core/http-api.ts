@@ -147,6 +147,16 @@ export class BranchHttpApi {
     if (!RequestId.safeParse(requestId).success) return badRequest(`request_id must be a UUID, received ${JSON.stringify(requestId.slice(0, 100))}`);
     const version = httpVersion(url);
     if (version === null) return badVersion(url);
+    // Compaction (docs/protocol/compaction.md): the commits after `since` are no longer all in the log.
+    // 410 Gone, whatever the version: bootstrap from the newest snapshot (GET …/snapshots/latest) instead.
+    const compacted = this.core.compactedThrough();
+    if (since < compacted) {
+      return answer(410, {
+        error: "history_compacted",
+        message: `the branch's history through seq ${compacted} was compacted, so changes since ${since} cannot be listed: start from the newest snapshot (GET …/snapshots/latest) and list the changes since its seq`,
+        compacted_through: compacted,
+      });
+    }
     return answer(200, serverMessageFor(version, this.core.pull(since, Math.min(limit, MAX_PULL_PAGE_CHANGES), requestId)));
   }
 

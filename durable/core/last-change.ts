@@ -5,6 +5,11 @@
  * seq, time, operation) and, for a delete or void, the reason its audit entry recorded. Nothing of it
  * comes from the device that was refused. A version is immutable and so is its log row and audit
  * entry, so a replayed verdict carries exactly the `last_change` it was first given (I3).
+ *
+ * Compaction (compaction.ts) never removes the change row of a version this is asked about: every
+ * entity's current version keeps its row (the last change of each entity at or below the retention
+ * point stays), and so does every version a stored rejection names. So neither a new rejection's
+ * `last_change` nor a replayed one's degrades; the null below stays for "no such version".
  */
 import { Operation } from "../../domain/index.js";
 import type { LastChange } from "../../protocol/index.js";

@@ -6,15 +6,14 @@
  * start-up; a layout newer than this code refuses to start rather than guess.
  *
  * Append-only tables (I6, I10) are enforced by triggers as well as by code: `pos_orders`, `pos_voids`,
- * `audit`, `entity_versions`, `changes`, `invoice_numbers`, `rejections` and `rejection_attempts` reject
- * every UPDATE and DELETE.
+ * `audit`, `entity_versions`, `changes`, `invoice_numbers`, `rejections`, `rejection_attempts` and
+ * `compacted_verdicts` reject every UPDATE and DELETE; since layout 11, `changes` and `entity_versions`
+ * accept a DELETE from compaction alone (core/compaction.ts, guarded by `compaction_guard`).
  */
 import type { SqlStore } from "./sql.js";
-import { appendOnlyTriggers as appendOnly } from "../../sqlite/append-only.js";
+import { appendOnlyTriggers as appendOnly, guardedDeleteTrigger } from "../../sqlite/append-only.js";
 import { type Migration, migrate as runMigrations } from "../../sqlite/migrate.js";
 import { LEDGER_SQL } from "../../sqlite/ledger.js";
-
-export const LAYOUT_VERSION = 9;
 
 /** Exported for tests that build an older layout and migrate it. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -353,7 +352,68 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX leases_by_expiry ON leases (expires_at_ms);
     `,
   },
+  {
+    to: 10,
+    sql: `
+      -- Deltas on the way down (protocol v9, protocol/delta.ts): an update's entity as the fields that
+      -- changed since the version before it, as JSON text (an EntityDelta), when that is smaller than
+      -- the entity; NULL for creates, deletes and updates whose delta would not be smaller. Live frames
+      -- and pull pages send it to v9 devices in place of the entity.
+      ALTER TABLE changes ADD COLUMN delta TEXT;
+    `,
+  },
+  {
+    to: 11,
+    sql: `
+      -- Compaction of the log (core/compaction.ts, issue 18). The exactly-once record (I3) of a commit
+      -- compacted out of changes: what its change row said of its verdict. The receipt and invoice
+      -- numbers stay in pos_orders and invoice_numbers, which are never compacted.
+      CREATE TABLE compacted_verdicts (
+        event_id  TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        seq       INTEGER NOT NULL,
+        version   INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      ${appendOnly("compacted_verdicts")}
+
+      -- The one sanctioned deleter of changes and entity_versions: a compaction slice inserts its R
+      -- here, deletes, and removes the row again in the same transaction, so outside it this table is
+      -- empty and both tables are append-only as before. Even inside, a change above R and an entity's
+      -- current version cannot be deleted. UPDATE stays forbidden.
+      CREATE TABLE compaction_guard (through INTEGER NOT NULL);
+      DROP TRIGGER changes_no_delete;
+      DROP TRIGGER entity_versions_no_delete;
+      ${guardedDeleteTrigger("changes", "OLD.seq <= (SELECT MAX(through) FROM compaction_guard)", " (but by compaction, at or below its seq)")}
+      ${guardedDeleteTrigger(
+        "entity_versions",
+        "EXISTS (SELECT 1 FROM compaction_guard) AND OLD.version < (SELECT version FROM entities WHERE entity_id = OLD.entity_id)",
+        " (but superseded versions, by compaction)",
+      )}
+
+      -- Compaction keeps every version a stored rejection names (its replay carries that entity and who
+      -- made it): this index answers "does one name it?" per removed row.
+      CREATE INDEX stored_rejections_by_version ON stored_verdicts (entity_id, server_version) WHERE status = 'rejected';
+
+      -- Every verdict ever given, compacted ones included (layout 8's view, and compacted_verdicts).
+      DROP VIEW verdicts;
+      CREATE VIEW verdicts AS
+        SELECT event_id, device_id, entity_id, status, seq, version, official_receipt_no, code, message, detail, server_version, decided_at
+          FROM stored_verdicts
+        UNION ALL
+        SELECT c.event_id, c.device_id, c.entity_id, 'confirmed', c.seq, c.version, p.official_receipt_no, NULL, NULL, NULL, NULL, c.committed_at
+          FROM changes c LEFT JOIN pos_orders p ON p.entity_id = c.entity_id AND p.seq = c.seq
+          WHERE NOT EXISTS (SELECT 1 FROM stored_verdicts s WHERE s.event_id = c.event_id)
+        UNION ALL
+        -- decided_at is not kept for a compacted commit: NULL.
+        SELECT k.event_id, k.device_id, k.entity_id, 'confirmed', k.seq, k.version, p.official_receipt_no, NULL, NULL, NULL, NULL, NULL
+          FROM compacted_verdicts k LEFT JOIN pos_orders p ON p.entity_id = k.entity_id AND p.seq = k.seq;
+    `,
+  },
 ];
+
+/** The layout this code writes: the last migration's. */
+export const LAYOUT_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.to;
 
 /** Brings the layout up to LAYOUT_VERSION. Idempotent; cheap when already current. */
 export function migrate(sql: SqlStore): void {

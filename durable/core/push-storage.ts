@@ -97,19 +97,23 @@ export class PushStorage {
    * A commit's rows: the entity version (`text`, JSON.stringify of `entity`), its pointer and the log
    * row. They wait, in order, with the other commits of the batch; the up-front answers learn them.
    */
-  commit(change: Change, text: string, changedFields: string): void {
+  commit(change: Change, text: string, changedFields: string, delta: string | null = null): void {
     const { entity } = change;
+    // A delta waits in the log rows' JSON (one SQLite value, like the versions'): it counts against the budget too.
+    const deltaChars = delta?.length ?? 0;
+    assert(deltaChars <= WAITING_CHARS / 2, "a kept delta is far shorter than the waiting budget (commit.ts MAX_DELTA_CHARS)");
     if (text.length > WAITING_CHARS) {
       // Too long to wait in one JSON value with others: its parts are written now, each bound alone.
       this.flush();
       storeVersionText(this.#base, entity.entity_id, entity.version, text);
+      this.#waitingChars += deltaChars;
     } else {
-      if (this.#waitingChars + text.length > WAITING_CHARS) this.flush();
+      if (this.#waitingChars + text.length + deltaChars > WAITING_CHARS) this.flush();
       this.#versions.push([entity.entity_id, entity.version, 0, text]); // one part: WAITING_CHARS < ENTITY_PART_CHARS
-      this.#waitingChars += text.length;
+      this.#waitingChars += text.length + deltaChars;
     }
     this.#pointers.push([entity.entity_id, entity.entity_type, entity.version, entity.deleted ? 1 : 0, change.seq]);
-    this.#log.push(logRow(change, changedFields));
+    this.#log.push(logRow(change, changedFields, delta));
     // Empty once forgotten (a batch names at least one event): from then on everything is read from SQL.
     if (this.#verdicts.size > 0) {
       this.#verdicts.set(change.event_id, {

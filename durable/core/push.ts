@@ -142,7 +142,7 @@ function carryOut(ctx: PushContext, decideCtx: DecideContext, storage: PushStora
     case "replay":
       return { verdict: decision.verdict };
     case "commit":
-      return commitEvent(ctx, storage, decision.event, decision.entity, decision.seq, decision.text);
+      return commitEvent(ctx, storage, decision.event, decision.entity, decision.seq, decision.text, decision.base);
     case "reject":
       return { verdict: decision.stored ? recordRejection(ctx, decision.rejection) : answerRejection(decision.rejection) };
     default:

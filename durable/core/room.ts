@@ -11,14 +11,14 @@
  * Storage work is synchronous, but hashing chunks awaits WebCrypto, and without the queue a second
  * frame could be handled in that gap and reorder a device's messages.
  */
-import { CHUNK_RAW_BYTES, MAX_OBSERVED_REJECTIONS, MAX_WATCHED_DEVICES, type Observed, type Status, type Watch, Chunk as ChunkSchema, type Chunk, CLOSE_CODES, type CloseReason, decodeClientFrame, type ErrorMessage, FRAME_LIMIT_BYTES, type Hello, joinPieces, type Live, LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_UNANSWERED_POKES, MAX_PULL_PAGE_CHANGES, MIN_SUPPORTED_PROTOCOL_VERSION, type MessageErrorCode, PROTOCOL_VERSION, Pull, type PushFrame, type ServerMessage, splitIntoChunks, type Verdict, utf8ByteLength, verifyChunk, type Welcome, decodeWith, frameText, parseJson, PushFrame as PushFrameSchema, MAX_ASSEMBLED_MESSAGE_BYTES, sentAsIs, serverMessageFor, type LeaseRequest, type Leases, LEASES_SINCE } from "../../protocol/index.js";
+import { CHUNK_RAW_BYTES, MAX_OBSERVED_REJECTIONS, MAX_WATCHED_DEVICES, type Observed, type Status, type Watch, Chunk as ChunkSchema, type Chunk, CLOSE_CODES, type CloseReason, decodeClientFrame, type ErrorMessage, FRAME_LIMIT_BYTES, type Hello, joinPieces, type Live, LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_UNANSWERED_POKES, MAX_PULL_PAGE_CHANGES, MIN_SUPPORTED_PROTOCOL_VERSION, type MessageErrorCode, PROTOCOL_VERSION, Pull, type PushFrame, type ServerMessage, splitIntoChunks, type Verdict, utf8ByteLength, verifyChunk, type Welcome, decodeWith, frameText, parseJson, PushFrame as PushFrameSchema, MAX_ASSEMBLED_MESSAGE_BYTES, sentAsIs, serverMessageFor, type LeaseRequest, type Leases, LEASES_SINCE, DELTAS_SINCE, COMPACTION_SINCE } from "../../protocol/index.js";
 import { canDo, type DeviceId, type Role, type TransferId, type UserId } from "../../domain/index.js";
 import { bytesFromBase64 } from "../../lib/bytes.js";
 import { unreachable } from "../../lib/result.js";
 import type { DeviceClaims } from "../../protocol/token.js";
 import type { Actor } from "./actor.js";
 import type { BranchCore } from "./branch.js";
-import type { LoggedChange } from "./log.js";
+import type { DeltasFor, LoggedChange } from "./log.js";
 
 /** Who a connection is, from its verified token: fixed for the connection's life. */
 interface SessionIdentity {
@@ -45,6 +45,8 @@ export type Session =
       strikes: number;
       /** It sent `watch` (v6) and is sent `observed`. Absent in attachments written before v6: false. */
       watching: boolean;
+      /** Its hello (v9) said `deltas`: it is sent changes as deltas where the log has them. Absent before v9: false. */
+      deltas?: boolean;
     })
   /** Closed by the server (or the runtime): frames already queued for it are not handled (I12). */
   | (SessionIdentity & { state: "closed" });
@@ -324,15 +326,19 @@ export class BranchRoom {
     const poke = JSON.stringify({ type: "poke", head });
     // One text per version spoken, made once: from the changes' own text where the version takes the
     // message as it is, else serialized in the older shape (older entities, protocol/downgrade.ts).
-    const texts = new Map<number, string>();
-    const textFor = (version: number) => {
-      let text = texts.get(version);
+    // A connection that asked for deltas (v9) gets each change's delta where it has one, but its own
+    // commits whole (log.ts DeltasFor): a text for the devices that made none of them, one for each that did.
+    const texts = new Map<string, string>();
+    const textFor = (version: number, reader: DeltasFor) => {
+      const own = reader !== null && changes.some((c) => c.change.device_id === reader.device_id);
+      const key = reader === null ? String(version) : own ? `deltas:${reader.device_id}` : "deltas";
+      let text = texts.get(key);
       if (text === undefined) {
         text = sentAsIs(version)
-          ? `{"type":"live","changes":[${changes.map((c) => c.json).join(",")}],"head":${head}}`
+          ? `{"type":"live","changes":[${changes.map((c) => (reader !== null && c.deltaJson !== null && c.change.device_id !== reader.device_id ? c.deltaJson : c.json)).join(",")}],"head":${head}}`
           : JSON.stringify(serverMessageFor(version, { type: "live", changes: changes.map((c) => c.change), head } as Live));
         if (changes.length > MAX_BATCH_EVENTS || !fitsFrame(text)) text = poke;
-        texts.set(version, text);
+        texts.set(key, text);
       }
       return text;
     };
@@ -348,7 +354,7 @@ export class BranchRoom {
         this.#fatal(peer, "slow_consumer", `${u.bytes} bytes of live changes and ${u.pokes} pokes went unanswered; reconnect and pull from your cursor`);
         continue;
       }
-      const text = textFor(session.protocol_version);
+      const text = textFor(session.protocol_version, session.deltas === true ? { device_id: session.device_id } : null);
       const over = u.bytes + text.length > LIVE_UNREAD_BUDGET_BYTES;
       const out = over ? poke : text;
       peer.send(out);
@@ -397,7 +403,13 @@ export class BranchRoom {
       case "pull":
         // Pulling from `since`, the device has applied everything up to it: its cursor (the dashboard's lag).
         if (message.since <= this.core.head() && this.core.recordPullCursor(session.device_id, message.since)) this.#changedDevices.add(session.device_id);
-        if (sentAsIs(session.protocol_version)) return this.#sendText(peer, this.core.pullText(message.since, message.limit, message.request_id));
+        // Compaction (docs/protocol/compaction.md): what comes after `since` is no longer all in the log.
+        if (message.since < this.core.compactedThrough()) return this.#historyCompacted(peer, session, message.request_id, message.since);
+        if (sentAsIs(session.protocol_version)) {
+          // v9: deltas where the log has them, unless the device asked for whole entities (after a delta it could not apply).
+          const reader = session.deltas === true && message.full !== true ? { device_id: session.device_id } : null;
+          return this.#sendText(peer, this.core.pullText(message.since, message.limit, message.request_id, reader));
+        }
         return this.#send(peer, this.core.pull(message.since, message.limit, message.request_id));
       case "chunk":
         return this.#chunk(peer, actor, message);
@@ -440,9 +452,22 @@ export class BranchRoom {
       default:
         return unreachable(admission, "hello admission");
     }
+    // Compaction: a client older than v9 cannot be told to bootstrap again, and could not pull from its
+    // cursor. A cursor of 0 is a device that has not synced yet: it may still bootstrap from a snapshot.
+    const compacted = this.core.compactedThrough();
+    if (hello.protocol_version < COMPACTION_SINCE && hello.cursor > 0 && hello.cursor < compacted) {
+      return this.#fatal(peer, "protocol_too_old", historyCompactedForOldClient(hello.protocol_version, hello.cursor, compacted));
+    }
     // Only now, admitted, may this connection replace the device's others (a refused thief never evicts the real till).
     this.#replaceOthers(peer, session.device_id, hello.install_id ?? null);
-    peer.setSession({ ...session, state: "open", protocol_version: hello.protocol_version, install_id: hello.install_id ?? null, watching: false });
+    peer.setSession({
+      ...session,
+      state: "open",
+      protocol_version: hello.protocol_version,
+      install_id: hello.install_id ?? null,
+      watching: false,
+      deltas: hello.protocol_version >= DELTAS_SINCE && hello.deltas === true,
+    });
     this.core.recordHello(session.device_id, {
       protocol_version: hello.protocol_version,
       cursor: Math.min(hello.cursor, this.core.head()),
@@ -471,6 +496,8 @@ export class BranchRoom {
       studio: this.core.settings().studio,
       // A v7 device learns the leases in force at once, before any change it may push.
       leases: this.core.leases(),
+      // v9: a device whose cursor is below it bootstraps again (its queue kept) instead of pulling.
+      compacted_through: compacted,
     };
     await this.#send(peer, welcomeFor(hello.protocol_version, welcome) as ServerMessage);
   }
@@ -529,6 +556,19 @@ export class BranchRoom {
       audit_head: this.#toldAudit,
       devices: this.core.presence(this.connectedDevices(), MAX_WATCHED_DEVICES),
     });
+  }
+
+  /**
+   * A pull from below the branch's `compacted_through`: a v9 client is told `history_compacted`
+   * (non-fatal, naming the pull) and bootstraps again; an older one cannot be, and is closed with the
+   * terminal `protocol_too_old` (update the app; its queue is kept). docs/protocol/compaction.md.
+   */
+  #historyCompacted(peer: Peer, session: Extract<Session, { state: "open" }>, requestId: string, since: number): void {
+    const through = this.core.compactedThrough();
+    if (session.protocol_version >= COMPACTION_SINCE) {
+      return this.#error(peer, "history_compacted", `the branch's history through seq ${through} was compacted, so a pull from ${since} cannot be answered: bootstrap again from the newest snapshot, keep the queue and send it again`, requestId);
+    }
+    return this.#fatal(peer, "protocol_too_old", historyCompactedForOldClient(session.protocol_version, since, through));
   }
 
   #versionMismatch(peer: Peer, version: number): void {
@@ -657,14 +697,19 @@ const versionOf = (peer: Peer): number => {
 
 const isSupportedVersion = (version: number) => version >= MIN_SUPPORTED_PROTOCOL_VERSION && version <= PROTOCOL_VERSION;
 
+/** What an older client whose cursor is below the compacted point is told as it is closed (protocol_too_old). */
+const historyCompactedForOldClient = (version: number, cursor: number, through: number) =>
+  `this branch's history through seq ${through} was compacted and this device is at seq ${cursor}: protocol ${version} cannot bootstrap again; update the app (its unsynced changes are kept and sent after the update)`;
+
 /**
  * The welcome in the version the client speaks. Older welcomes are strict objects without the later
- * fields (`time_zone` since v2, `server_time_ms` since v3, `studio` since v5, `leases` since v7): an older client refuses
- * a field it does not know.
+ * fields (`time_zone` since v2, `server_time_ms` since v3, `studio` since v5, `leases` since v7,
+ * `compacted_through` since v9): an older client refuses a field it does not know.
  */
 function welcomeFor(version: number, welcome: Welcome): Partial<Welcome> {
-  const { time_zone, server_time_ms, studio, leases, ...v1 } = welcome;
-  if (version >= LEASES_SINCE) return welcome;
+  const { time_zone, server_time_ms, studio, leases, compacted_through: _v9, ...v1 } = welcome;
+  if (version >= COMPACTION_SINCE) return welcome;
+  if (version >= LEASES_SINCE) return { ...v1, time_zone, server_time_ms, studio, leases };
   if (version >= 5) return { ...v1, time_zone, server_time_ms, studio };
   if (version >= 3) return { ...v1, time_zone, server_time_ms };
   if (version === 2) return { ...v1, time_zone };

@@ -50,3 +50,43 @@ export function exportAt(dueMs: number, lastTrafficMs: number | null, dueSinceMs
   const latest = (dueSinceMs ?? dueMs) + EXPORT_MAX_WAIT_MS;
   return Math.max(dueMs, Math.min(quiet, latest));
 }
+
+/**
+ * Whether the next export starts a new chain with a full base or adds an increment to the current
+ * chain (format 3, protocol/snapshot.ts). A new device downloads and applies the whole chain, so a
+ * chain is kept short and small next to its base:
+ *
+ *   - no snapshot yet (or none readable): a base;
+ *   - the chain already has MAX_CHAIN_INCREMENTS increments: a base (a bootstrap fetches at most
+ *     1 + MAX_CHAIN_INCREMENTS objects and a broken link costs at most that many exports);
+ *   - its increments add up to CHAIN_MAX_INCREMENT_FRACTION of the base's bytes or more: a base (a
+ *     chain never costs a new device much more than 1.5 times a fresh base, and the entities the
+ *     increments repeat stop being downloaded twice);
+ *   - the commits since the chain's newest snapshot are CHAIN_MAX_INCREMENT_FRACTION of the base's
+ *     entities or more: a base (the increment could hold that many entities: an upper bound, as
+ *     several commits may touch one entity, so the first increment of a chain is bounded too).
+ *
+ * Otherwise an increment: it reads only what changed since the previous snapshot, which on a large
+ * branch is a small fraction of a base's cost (bench/bootstrap.ts measures both).
+ */
+export const MAX_CHAIN_INCREMENTS = 8;
+export const CHAIN_MAX_INCREMENT_FRACTION = 0.5;
+
+/** What the next export needs to know of the current chain. */
+export interface ChainSizes {
+  /** The base's compressed bytes and its entity lines (tombstones included). */
+  base_bytes: number;
+  base_entities: number;
+  /** Each increment's compressed bytes, in chain order. */
+  increment_bytes: readonly number[];
+  /** Commits since the chain's newest snapshot (head − its seq). */
+  commits_since: number;
+}
+
+export function nextSnapshotIsBase(chain: ChainSizes | null): boolean {
+  if (chain === null) return true;
+  if (chain.increment_bytes.length >= MAX_CHAIN_INCREMENTS) return true;
+  if (chain.commits_since >= CHAIN_MAX_INCREMENT_FRACTION * chain.base_entities) return true;
+  const incremental = chain.increment_bytes.reduce((sum, b) => sum + b, 0);
+  return incremental >= CHAIN_MAX_INCREMENT_FRACTION * chain.base_bytes;
+}

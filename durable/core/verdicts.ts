@@ -1,8 +1,8 @@
 /**
  * Stored verdicts: every verdict ever given, keyed by event id, the exactly-once record (I3). A
  * confirmation is its commit's rows (the `changes` row, with the POS order's receipt number and the
- * invoice number it took); a rejection is a row of `stored_verdicts`, which this module owns (since
- * layout 8, migrations.ts). How a record is rebuilt into exactly the verdict first given (versions are
+ * invoice number it took; once compacted, its `compacted_verdicts` row in place of the change row);
+ * a rejection is a row of `stored_verdicts`, which this module owns (since layout 8, migrations.ts). How a record is rebuilt into exactly the verdict first given (versions are
  * immutable) is here too.
  */
 import { type ConfirmedVerdict, type RejectedVerdict, type Verdict } from "../../protocol/index.js";
@@ -72,8 +72,10 @@ export type VerdictRecord =
 
 /**
  * An event's verdict in one statement, one index probe per table: a stored row first (a rejection, or
- * a confirmation from before layout 8 its change did not vouch for), else its commit. A confirmed
- * verdict's receipt number is its POS order's when the commit created the order (same seq).
+ * a confirmation from before layout 8 its change did not vouch for), else its commit, else the record
+ * compaction kept of its commit (`compacted_verdicts`, layout 11: the change row is gone; compaction.ts).
+ * A confirmed verdict's receipt number is its POS order's when the commit created the order (same
+ * seq); its invoice number is read by seq either way (verdictFromRecord).
  */
 const VERDICT_BY_EVENT = `
   SELECT event_id, device_id, entity_id, status, seq, version, official_receipt_no, code, message, detail, server_version
@@ -81,11 +83,14 @@ const VERDICT_BY_EVENT = `
   UNION ALL
   SELECT c.event_id, c.device_id, c.entity_id, 'confirmed', c.seq, c.version, p.official_receipt_no, NULL, NULL, NULL, NULL
     FROM changes c LEFT JOIN pos_orders p ON p.entity_id = c.entity_id AND p.seq = c.seq WHERE c.event_id = ?
+  UNION ALL
+  SELECT k.event_id, k.device_id, k.entity_id, 'confirmed', k.seq, k.version, p.official_receipt_no, NULL, NULL, NULL, NULL
+    FROM compacted_verdicts k LEFT JOIN pos_orders p ON p.entity_id = k.entity_id AND p.seq = k.seq WHERE k.event_id = ?
   LIMIT 1`;
 
 /** The stored verdict of an event, decoded, or null when the event was never decided. */
 export function verdictRecord(sql: SqlStore, eventId: string): VerdictRecord | null {
-  const row = sql.one<VerdictRow>(VERDICT_BY_EVENT, eventId, eventId);
+  const row = sql.one<VerdictRow>(VERDICT_BY_EVENT, eventId, eventId, eventId);
   return row ? decodeRow(row) : null;
 }
 
@@ -95,13 +100,16 @@ const VERDICTS_BY_EVENT = `
     FROM stored_verdicts WHERE event_id IN (SELECT value FROM json_each(?))
   UNION ALL
   SELECT 1, c.event_id, c.device_id, c.entity_id, 'confirmed', c.seq, c.version, p.official_receipt_no, NULL, NULL, NULL, NULL
-    FROM changes c LEFT JOIN pos_orders p ON p.entity_id = c.entity_id AND p.seq = c.seq WHERE c.event_id IN (SELECT value FROM json_each(?))`;
+    FROM changes c LEFT JOIN pos_orders p ON p.entity_id = c.entity_id AND p.seq = c.seq WHERE c.event_id IN (SELECT value FROM json_each(?))
+  UNION ALL
+  SELECT 1, k.event_id, k.device_id, k.entity_id, 'confirmed', k.seq, k.version, p.official_receipt_no, NULL, NULL, NULL, NULL
+    FROM compacted_verdicts k LEFT JOIN pos_orders p ON p.entity_id = k.entity_id AND p.seq = k.seq WHERE k.event_id IN (SELECT value FROM json_each(?))`;
 
 /** The verdict record of each of `eventIds` that has one (verdictRecord for each, in one statement). */
 export function verdictRecords(sql: SqlStore, eventIds: readonly string[]): Map<string, VerdictRecord> {
   const ids = JSON.stringify(eventIds);
   const found = new Map<string, VerdictRecord>();
-  for (const row of sql.all<VerdictRow & { from_change: number }>(VERDICTS_BY_EVENT, ids, ids)) {
+  for (const row of sql.all<VerdictRow & { from_change: number }>(VERDICTS_BY_EVENT, ids, ids, ids)) {
     // A stored row wins over the change row, as VERDICT_BY_EVENT's order says (migrations.ts layout 8).
     if (row.from_change === 0 || !found.has(row.event_id)) found.set(row.event_id, decodeRow(row));
   }

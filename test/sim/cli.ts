@@ -58,7 +58,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const started = performance.now();
   let failed = 0;
   const known = new Map<string, number[]>();
-  const totals = { writes: 0, commits: 0, rejections: 0, crashes: 0, cuts: 0, stale: 0, pipelined: 0, simulatedMs: 0 };
+  const totals = { writes: 0, commits: 0, rejections: 0, crashes: 0, cuts: 0, stale: 0, pipelined: 0, deltaFrames: 0, spoiled: 0, simulatedMs: 0 };
   const codes: Record<string, number> = {};
   const leases: Record<string, number> = {};
   try {
@@ -73,6 +73,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       totals.cuts += result.stats.cuts;
       totals.stale += result.stats.stale;
       totals.pipelined += result.stats.pipelined;
+      totals.deltaFrames += result.stats.deltaFrames;
+      totals.spoiled += result.stats.spoiled;
       totals.simulatedMs += result.stats.simulatedMs;
       const fresh = result.violations.filter((v) => args.strict || knownBugOf(v) === null);
       for (const v of result.violations) {
@@ -98,6 +100,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     `${args.seeds} seeds (${args.from}..${args.from + args.seeds - 1}) in ${seconds.toFixed(1)} s: ${(args.seeds / seconds).toFixed(1)} seeds/s; ` +
       `${totals.writes} local writes, ${totals.commits} commits, ${totals.rejections} rejections, ${totals.crashes} crashes, ${totals.cuts} cuts, ` +
       `${totals.stale} frames reordered across connections, ${totals.pipelined} pushes sent behind unanswered ones, ` +
+      `${totals.deltaFrames} frames with deltas (${totals.spoiled} spoiled on the way, pulled again whole), ` +
       `${(totals.simulatedMs / 3_600_000).toFixed(1)} simulated hours`,
   );
   console.log(`server rejections by code: ${Object.entries(codes).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(", ") || "none"}`);

@@ -54,6 +54,10 @@ export interface NetworkStats {
   cuts: number;
   /** Frames the room received from a connection older than the device's newest one (reordered across connections). */
   stale: number;
+  /** `live`/`changes` frames delivered with at least one change as a delta (protocol v9). */
+  deltaFrames: number;
+  /** Of them, frames whose deltas' hashes the network spoiled (`spoilChance`): each device must pull those changes again whole. */
+  spoiled: number;
 }
 
 type Trace = (line: string) => void;
@@ -117,7 +121,12 @@ export class Network {
   healed = false;
   /** Probability, per frame sent, that the device switches network paths right after it. */
   switchChance = 0;
-  readonly stats: NetworkStats = { connects: 0, frames: 0, lost: 0, cuts: 0, stale: 0 };
+  /**
+   * Probability (and its own PRNG stream) that a frame carrying deltas arrives with every delta's hash spoiled: a device must
+   * notice and pull those changes again whole (desktop/sync/deltas.ts), and still converge (I5).
+   */
+  spoil: { chance: number; prng: Prng } | null = null;
+  readonly stats: NetworkStats = { connects: 0, frames: 0, lost: 0, cuts: 0, stale: 0, deltaFrames: 0, spoiled: 0 };
   /** The newest connection of each device that reached the server. */
   readonly #newest = new Map<number, number>();
 
@@ -250,12 +259,17 @@ export class Network {
     this.stats.frames++;
     const at = Math.max(this.scheduler.now + this.#latency(link), link.lastDownAt);
     link.lastDownAt = at;
+    // Drawn when sent, whether it arrives or not, so the draws do not depend on cuts.
+    const deltas = text.includes('"delta":{');
+    const spoil = deltas && this.spoil !== null && this.spoil.prng.chance(this.spoil.chance);
     this.scheduler.at(at, `link ${link.id} down`, () => {
       if (at > link.cutAtMs || link.clientGone) {
         this.stats.lost++;
         return;
       }
-      link.handlers.message(text);
+      if (deltas) this.stats.deltaFrames++;
+      if (spoil) this.stats.spoiled++;
+      link.handlers.message(spoil ? text.replace(/"sha256":"[0-9a-f]{64}"\}/g, `"sha256":"${"0".repeat(64)}"}`) : text);
     });
   }
 

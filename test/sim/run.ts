@@ -28,6 +28,8 @@ export interface RunConfig {
   link: LinkProfile;
   /** Per frame sent: the device switches network paths right behind it (reorder across connections). */
   pathSwitchChance: number;
+  /** Probability that a frame carrying deltas arrives with their hashes spoiled (network.ts `spoil`). */
+  spoilChance: number;
   /** Mean gaps between faults; Infinity: none. */
   cutMeanMs: number;
   crashMeanMs: number;
@@ -59,6 +61,9 @@ export interface RunStats {
   stale: number;
   /** Pushes sent while an earlier push on the same connection had no verdicts yet (several batches in flight). */
   pipelined: number;
+  /** Frames delivered with changes as deltas, and of them those whose hashes the network spoiled. */
+  deltaFrames: number;
+  spoiled: number;
   steps: number;
   simulatedMs: number;
   drainMs: number;
@@ -132,6 +137,8 @@ export function configFor(seed: number): RunConfig {
       stallMs: p.int(1_000, 20_000),
     },
     pathSwitchChance: rate(0, 0.03, 0.08),
+    // From a stream of its own, so the shapes drawn before deltas existed stay the same.
+    spoilChance: new Prng(seed, "deltas").pick([0, 0, 0.2, 0.6]),
     cutMeanMs: rate(Infinity, 15_000, 3_000),
     crashMeanMs: rate(Infinity, 40_000, 10_000),
     partitionMeanMs: rate(Infinity, 30_000, 8_000),
@@ -152,6 +159,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
   const network = new Network(scheduler, new Prng(seed, "network"), trace);
   network.profile = config.link;
   network.switchChance = config.pathSwitchChance;
+  network.spoil = config.spoilChance > 0 ? { chance: config.spoilChance, prng: new Prng(seed, "spoil") } : null;
   const branch = new SimBranch(scheduler, network, new Prng(seed, "server"), config.timeZone);
   const devices = config.devices.map((spec) => new SimDevice(spec, scheduler, network, dir, options.tempRoot ?? dir, seed, trace));
   const world: World = { branch, devices };
@@ -173,6 +181,8 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     cuts: 0,
     stale: 0,
     pipelined: 0,
+    deltaFrames: 0,
+    spoiled: 0,
     steps: 0,
     simulatedMs: 0,
     drainMs: 0,
@@ -354,6 +364,8 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     stats.lost = network.stats.lost;
     stats.cuts = network.stats.cuts;
     stats.stale = network.stats.stale;
+    stats.deltaFrames = network.stats.deltaFrames;
+    stats.spoiled = network.stats.spoiled;
     stats.pipelined = devices.reduce((n, d) => n + d.pipelined, 0);
     stats.steps = scheduler.steps;
     stats.simulatedMs = scheduler.now - config.startMs;

@@ -31,8 +31,9 @@ export interface Desktop {
  * A desktop bound to `branch` on `server`, not yet syncing (offline until `start`). Its clock is
  * fixed at `opts.nowMs` (default: openStore's), whatever the server's real clock says.
  */
-export async function desktop(server: LocalServer, branch: string, device: string, role: Role = "owner", seed = 1, opts: { nowMs?: number; path?: string } = {}): Promise<Desktop> {
-  const { store } = await openStore({ branch, device, role, seed, serverUrl: server.url.origin, ...opts });
+export async function desktop(server: LocalServer, branch: string, device: string, role: Role = "owner", seed = 1, opts: { nowMs?: number; path?: string; protocolVersion?: number } = {}): Promise<Desktop> {
+  const { protocolVersion, ...storeOpts } = opts;
+  const { store } = await openStore({ branch, device, role, seed, serverUrl: server.url.origin, ...storeOpts });
   // The test server signs with its own secret: re-bind the store to a token it accepts.
   const bound = store.init({ server_url: server.url.origin, token: await tokenFor(branch, device, role) });
   if (!bound.ok) throw new Error(bound.error);
@@ -42,7 +43,7 @@ export async function desktop(server: LocalServer, branch: string, device: strin
     seedState = (seedState * 16807) % 2147483647;
     return seedState / 2147483647;
   };
-  const engine = new SyncEngine({ store, random, onChanges: (changes) => received.push(...changes) });
+  const engine = new SyncEngine({ store, random, onChanges: (changes) => received.push(...changes), protocolVersion });
   let started = false;
   return {
     store,

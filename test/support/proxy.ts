@@ -23,6 +23,18 @@ export interface TestProxy {
    * snapshot download held, so the progress its client shows before the first byte can be looked at).
    */
   holdHttp(path: RegExp): () => void;
+  /**
+   * Every text frame from the server passes through `fn` on its way to a device: what it returns is
+   * delivered instead (the frame itself to let it pass). Null: frames pass untouched.
+   */
+  rewriteServerFrames(fn: ((text: string) => string) | null): void;
+  /**
+   * What the server sent devices through this proxy since the last call (which resets the count):
+   * `text`, the messages' UTF-8 bytes; `wire`, the bytes its sockets carried (the proxy's connection
+   * to the server negotiates permessage-deflate, as the desktop's does; frame headers and upgrade
+   * responses included).
+   */
+  takeServerBytes(): { text: number; wire: number };
   close(): Promise<void>;
 }
 
@@ -31,6 +43,10 @@ export async function startProxy(upstream: URL): Promise<TestProxy> {
   const sockets = new Set<WebSocket>();
 
   let held: { path: RegExp; released: Promise<void> } | null = null;
+  let rewrite: ((text: string) => string) | null = null;
+  let textBytes = 0;
+  /** Each server socket's bytes read when last counted. */
+  const wireRead = new Map<import("node:net").Socket, number>();
   const server = http.createServer(async (req, res) => {
     if (held && held.path.test(req.url ?? "")) await held.released;
     const up = http.request(
@@ -49,6 +65,7 @@ export async function startProxy(upstream: URL): Promise<TestProxy> {
       const target = new URL(req.url ?? "/", upstream);
       target.protocol = "ws:";
       const toServer = new WebSocket(target);
+      toServer.on("upgrade", (res) => wireRead.set(res.socket, 0));
       sockets.add(device).add(toServer);
       const pending: Array<{ data: WebSocket.RawData; binary: boolean }> = [];
       toServer.on("open", () => pending.splice(0).forEach((m) => toServer.send(m.data, { binary: m.binary })));
@@ -58,11 +75,14 @@ export async function startProxy(upstream: URL): Promise<TestProxy> {
         else pending.push({ data, binary });
       });
       toServer.on("message", (data, binary) => {
+        textBytes += Buffer.isBuffer(data) ? data.length : Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
         if (mode.kind === "count") {
           if (mode.frozen) return;
           if (String(data).startsWith('{"type":"verdicts"') && --mode.left === 0) mode.frozen = true;
         }
-        if (device.readyState === WebSocket.OPEN) device.send(data, { binary });
+        if (device.readyState !== WebSocket.OPEN) return;
+        if (rewrite !== null && !binary) device.send(rewrite(String(data)));
+        else device.send(data, { binary });
       });
       const closeBoth = () => {
         for (const ws of [device, toServer]) if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.terminate();
@@ -83,6 +103,17 @@ export async function startProxy(upstream: URL): Promise<TestProxy> {
         mode = { kind: "count", left: verdicts, frozen: false, onUnanswered: resolve };
       }),
     passAll: () => void (mode = { kind: "pass" }),
+    rewriteServerFrames: (fn) => void (rewrite = fn),
+    takeServerBytes: () => {
+      let wire = 0;
+      for (const [socket, counted] of wireRead) {
+        wire += socket.bytesRead - counted;
+        wireRead.set(socket, socket.bytesRead);
+      }
+      const text = textBytes;
+      textBytes = 0;
+      return { text, wire };
+    },
     holdHttp: (path) => {
       let release = () => {};
       held = { path, released: new Promise<void>((resolve) => (release = resolve)) };

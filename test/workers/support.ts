@@ -4,7 +4,7 @@
  */
 import { env, SELF } from "cloudflare:test";
 import { signDeviceToken } from "../../durable/auth.js";
-import { PROTOCOL_VERSION, type ServerMessage } from "../../protocol/index.js";
+import { type Change, isWholeChange, PROTOCOL_VERSION, type ServerMessage, type WireChange } from "../../protocol/index.js";
 import { type Role, uuidv7 } from "../../domain/index.js";
 import { Inbox } from "../support/inbox.js";
 import type { DeviceClaims } from "../../protocol/token.js";
@@ -58,23 +58,30 @@ export async function openSocket(branch: string, token: string | null): Promise<
 }
 
 /** Connects and completes the handshake. */
-export async function connect(branch: string, device: string, role: Role = "owner", cursor = 0): Promise<TestClient> {
+/** Connects and completes the handshake; `hello` adds fields to the hello (`{ deltas: true }`). */
+export async function connect(branch: string, device: string, role: Role = "owner", cursor = 0, hello: Record<string, unknown> = {}): Promise<TestClient> {
   const client = await openSocket(branch, await tokenFor(branch, device, role));
   if (client instanceof Response) throw new Error(`upgrade refused: ${client.status} ${await client.text()}`);
-  client.send({ type: "hello", protocol_version: PROTOCOL_VERSION, device_id: device, cursor, app: "workers-test/1", install_id: `0193a000-0000-7000-8000-${device.replace(/-/g, "").slice(-12)}`, clock_ms: Date.now() });
+  client.send({ type: "hello", protocol_version: PROTOCOL_VERSION, device_id: device, cursor, app: "workers-test/1", install_id: `0193a000-0000-7000-8000-${device.replace(/-/g, "").slice(-12)}`, clock_ms: Date.now(), ...hello });
   await client.next("welcome");
   return client;
 }
 
-/** Pulls every change after `since` over the socket, page by page. */
+/** A change that must be whole: this connection did not ask for deltas (its hello left `deltas` out). */
+export function whole(change: WireChange): Change {
+  if (!isWholeChange(change)) throw new Error(`change ${change.seq} came as a delta to a connection that did not ask for deltas`);
+  return change;
+}
+
+/** Pulls every change after `since` over the socket, page by page (whole: this client asks for no deltas). */
 export async function pullAll(client: TestClient, since = 0, limit = 1_000) {
-  const changes = [];
+  const changes: Change[] = [];
   let cursor = since;
   let pages = 0;
   for (let more = true; more; pages++) {
     client.send({ type: "pull", request_id: crypto.randomUUID(), since: cursor, limit });
     const page = await client.next("changes", { skip: true });
-    changes.push(...page.changes);
+    changes.push(...page.changes.map(whole));
     cursor = page.cursor;
     more = page.more;
   }

@@ -83,7 +83,9 @@ export const init = defineCommand({
     try {
       const used = await bootstrap(ctx.store, { onProgress: (p) => ctx.io.progress?.(progressBar(p), p.phase === "done") });
       if (!used) return done(null, "no snapshot yet: the first sync pulls everything");
-      return done({ seq: used.seq, entities: used.counts.project + used.counts.invoice + used.counts.pos_order }, `from snapshot at seq ${used.seq}`);
+      // `used` is the chain's last link (an increment counts only what changed): count what the store now holds.
+      const held = ctx.store.count("project") + ctx.store.count("invoice") + ctx.store.count("pos_order");
+      return done({ seq: used.seq, entities: held }, `from snapshot at seq ${used.seq}`);
     } catch (e) {
       return failed(EXIT.refused, "bootstrap_failed", `the bootstrap failed, the first sync retries it: ${(e as Error).message}`);
     }

@@ -4,7 +4,7 @@
  * give, for every kind of commit, for text outside ASCII, and for an entity stored in several parts.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Changes, MAX_PULL_PAGE_CHANGES } from "../../../protocol/index.js";
+import { Changes, MAX_PULL_PAGE_CHANGES, type WholeChanges } from "../../../protocol/index.js";
 import { type SyncEvent } from "../../../domain/index.js";
 import { ENTITY_PART_CHARS, readEntityVersion } from "../../../durable/core/entity-store.js";
 import { readPage } from "../../../durable/core/pull.js";
@@ -52,7 +52,7 @@ describe("changes as text", () => {
     t.core.push(actor(B), [f.createProject(B)]);
     for (const [since, limit] of [[0, MAX_PULL_PAGE_CHANGES], [0, 1], [2, 3], [7, 5], [8, 5]] as const) {
       const text = t.core.pullText(since, limit, "0193a000-0000-7000-8000-000000000001");
-      const parsed = JSON.parse(text) as Changes;
+      const parsed = JSON.parse(text) as WholeChanges;
       expect(JSON.stringify(parsed)).toBe(text);
       expect(Changes.safeParse(parsed).success).toBe(true);
       expect(JSON.stringify(t.core.pull(since, limit, "0193a000-0000-7000-8000-000000000001"))).toBe(text);

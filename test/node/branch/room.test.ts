@@ -5,7 +5,7 @@
  * Object; the cases below also look inside the branch (audit, storage, a moved clock).
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type DevicePresence, type RejectionSummary, FRAME_LIMIT_BYTES, PROTOCOL_VERSION, LIVE_UNREAD_BUDGET_BYTES, MAX_OPEN_UPLOADS_PER_DEVICE, MAX_UNANSWERED_POKES, type ServerMessage, type Verdict, splitIntoChunks } from "../../../protocol/index.js";
+import { type Change, type DevicePresence, type RejectionSummary, FRAME_LIMIT_BYTES, PROTOCOL_VERSION, LIVE_UNREAD_BUDGET_BYTES, MAX_OPEN_UPLOADS_PER_DEVICE, MAX_UNANSWERED_POKES, type ServerMessage, type Verdict, splitIntoChunks } from "../../../protocol/index.js";
 import { type SyncEvent, type TransferId } from "../../../domain/index.js";
 import { DEVICES } from "../../support/branch.js";
 import { makeEventFactory } from "../../support/events.js";
@@ -129,7 +129,7 @@ describe("push, verdicts and live fan-out", () => {
     await b.deliver({ type: "pull", request_id: crypto.randomUUID(), since: 0, limit: 10 });
     expect(b.sent.length).toBeGreaterThan(3);
     const page = await only(b, "changes");
-    expect(page.changes[0]!.entity).toMatchObject({ data: { media_selection: { items } } });
+    expect((page.changes[0] as Change).entity).toMatchObject({ data: { media_selection: { items } } });
   });
 });
 

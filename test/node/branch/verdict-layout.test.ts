@@ -45,9 +45,10 @@ function busyBranch() {
 function copyRows(from: SqlStore, to: SqlStore) {
   const tables = to.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('meta', 'verdicts', 'sqlite_sequence')");
   for (const { name } of tables) {
-    for (const row of from.all<Record<string, string | number | null>>(`SELECT * FROM ${name}`)) {
-      const columns = Object.keys(row);
-      to.run(`INSERT INTO ${name} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`, ...Object.values(row));
+    // Only the columns the older layout has (later layouts add some, e.g. layout 10's changes.delta).
+    const columns = to.all<{ name: string }>(`SELECT name FROM pragma_table_info('${name}')`).map((c) => c.name);
+    for (const row of from.all<Record<string, string | number | null>>(`SELECT ${columns.join(", ")} FROM ${name}`)) {
+      to.run(`INSERT INTO ${name} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`, ...columns.map((c) => row[c]!));
     }
   }
 }

@@ -55,6 +55,44 @@ describe("frames the client must not trust, and a quiet connection", { timeout: 
     }
   });
 
+  it("a change sent as a delta it never asked for (v9) is reported and not applied: the cursor stays before it", async () => {
+    const tap = await startWireTap(h.server.url);
+    try {
+      const page = await openThrough(tap);
+      const change = {
+        seq: 1, event_id: f.nextId(), device_id: DASH, user_id: "ruwan", entity_type: "project", entity_id: f.nextId(), operation: "update",
+        changed_fields: ["title"], committed_at: "2026-11-25T04:05:00.000Z", delta: { base_version: 1, version: 2, data: { title: "x" }, sha256: "0".repeat(64) },
+      };
+      tap.inject(JSON.stringify({ type: "live", changes: [change], head: 1 }));
+      await expect.poll(async () => (await logOf(page, "a")).errors.length, { timeout: 10_000 }).toBe(1);
+      expect((await logOf(page, "a")).errors[0]).toMatchObject({ source: "frame", code: "malformed_message", message: expect.stringContaining("came as a delta, which this client did not ask for") });
+      expect((await logOf(page, "a")).changes).toEqual([]);
+      expect(await stateOf(page, "a")).toMatchObject({ state: "open", cursor: 0 });
+    } finally {
+      await tap.close();
+    }
+  });
+
+  it("a welcome whose compacted_through is past the client's cursor (v9) closes it for good, in words, instead of pulling what is gone", async () => {
+    const tap = await startWireTap(h.server.url);
+    try {
+      // The branch as it would be 50 commits on, through 40 compacted while this client was at 12.
+      tap.rewrite = (frame) => (frame.startsWith('{"type":"welcome"') ? frame.replace('"head":0,', '"head":50,').replace('"compacted_through":0', '"compacted_through":40') : frame);
+      const page = await h.page();
+      const branch = newBranch("compacted");
+      const o: MakeOptions = { server: tap.url, branch, token: await tokenFor(branch, DASH, "viewer"), deviceId: DASH, installId: installIdOf(DASH), cursor: 12 };
+      await page.evaluate((opts) => {
+        window.make("a", opts);
+        window.made.a!.client.start();
+      }, o);
+      await expect.poll(async () => (await stateOf(page, "a")).state, { timeout: 20_000 }).toBe("closed");
+      expect((await stateOf(page, "a")).closed).toEqual({ code: 1000, reason: "history_compacted", message: "the branch's history through seq 40 was compacted while this client was at seq 12: start again from the branch's head" });
+      expect(pullsSent(tap)).toBe(0);
+    } finally {
+      await tap.close();
+    }
+  });
+
   it("a chunked message is reassembled and checked; a corrupted piece is reported and the client pulls again", async () => {
     const tap = await startWireTap(h.server.url);
     try {

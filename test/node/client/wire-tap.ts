@@ -23,6 +23,8 @@ export interface WireTap {
   mute: boolean;
   /** Called with every frame the client sends; returning false keeps it from the server. */
   intercept: ((frame: string) => boolean) | null;
+  /** Called with every frame the server sends; the client gets what it returns instead. */
+  rewrite: ((frame: string) => string) | null;
   /** Sends `frame` to every open client connection. */
   inject(frame: string): void;
   close(): Promise<void>;
@@ -43,6 +45,7 @@ export async function startWireTap(upstream: URL): Promise<WireTap> {
     refuse: false,
     mute: false,
     intercept: null,
+    rewrite: null,
     cut() {
       for (const pair of pairs) {
         pair.client.terminate();
@@ -79,7 +82,7 @@ export async function startWireTap(upstream: URL): Promise<WireTap> {
         else waiting.push(text);
       });
       toServer.on("message", (data) => {
-        if (!tap.mute && client.readyState === WebSocket.OPEN) client.send(String(data));
+        if (!tap.mute && client.readyState === WebSocket.OPEN) client.send(tap.rewrite ? tap.rewrite(String(data)) : String(data));
       });
       // A close from either side is passed on with its code (a fatal close must reach the client as sent).
       toServer.on("close", (code, reason) => {

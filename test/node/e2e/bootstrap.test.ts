@@ -194,13 +194,15 @@ describe("bootstrap from a snapshot", () => {
     // 3. A manifest for another branch, and one of a newer format.
     const lying = (patch: Partial<SnapshotManifest>): typeof fetch => async (input, init) => {
       const response = await fetch(input, init);
-      if (!String(input).endsWith("/latest")) return response;
-      return Response.json({ ...(await response.json()), ...patch });
+      if (!new URL(String(input)).pathname.endsWith("/latest")) return response;
+      // The device asks for the chain (`latest?chain=1`, snapshot format 3): every link is patched.
+      const body = (await response.json()) as { chain: SnapshotManifest[] };
+      return Response.json({ chain: body.chain.map((m) => ({ ...m, ...patch })) });
     };
     await expect(bootstrap(fresh.store, { fetch: lying({ branch_id: "kandy-hill" as SnapshotManifest["branch_id"] }) })).rejects.toThrow(
       `the snapshot is for branch kandy-hill, but this device belongs to branch ${branch}`,
     );
-    await expect(bootstrap(fresh.store, { fetch: lying({ format_version: 3 }) })).rejects.toThrow(/format 3, newer than this app understands \(2\): update the app/);
+    await expect(bootstrap(fresh.store, { fetch: lying({ format_version: 4 }) })).rejects.toThrow(/format 4, newer than this app understands \(3\): update the app/);
     await expect(bootstrap(fresh.store, {})).resolves.toMatchObject({ seq: manifest.seq });
   }, 180_000);
 

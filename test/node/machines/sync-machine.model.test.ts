@@ -68,6 +68,8 @@ const EVENTS = [
   { type: "SESSION.OPEN" },
   ...CLOSES,
   { type: "SESSION.WELCOME", head: 42 },
+  { type: "SESSION.WELCOME", head: 42, historyCompacted: true },
+  { type: "SESSION.HISTORY_COMPACTED" },
   { type: "SESSION.BOOTSTRAPPED" },
   { type: "SESSION.BOOTSTRAP_FAILED", message: "snapshot checksum mismatch" },
   { type: "SESSION.PAGE_APPLIED", cursor: 10, more: true },
