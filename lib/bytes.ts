@@ -21,18 +21,27 @@ export async function sha256Hex(data: Uint8Array | ArrayBuffer | string): Promis
 /** Bytes → padded base64. */
 export function base64FromBytes(bytes: Uint8Array): string {
   let binary = "";
-  // String.fromCharCode with a spread is limited by the argument count; go in slices.
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  // Slices, as the argument count is limited; `apply` takes the typed array as it is, where a spread
+  // would walk it with an iterator (about 4× slower on a 600 kB chunk).
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000) as unknown as number[]);
   return btoa(binary);
 }
 
-/** Base64 → bytes, or null when it is not base64. */
+/**
+ * Base64 → bytes, or null when it is not base64. A plain loop over atob's string: Uint8Array.from
+ * with a mapping function called once per byte took about 100 ms per 600 kB chunk, this about 6
+ * (every chunk of a large push or page is decoded by its receiver, in workerd's CPU time for a push).
+ */
 export function bytesFromBase64(text: string): Uint8Array | null {
+  let binary: string;
   try {
-    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+    binary = atob(text);
   } catch {
     return null;
   }
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }
 
 /** Bytes → unpadded base64url. */
