@@ -40,6 +40,19 @@ export function historyMarks(h: EntityHistory): Mark[] {
   return marks.sort((a, b) => b.at.localeCompare(a.at) || (a.kind === b.kind ? 0 : a.kind === "version" ? -1 : 1));
 }
 
+/**
+ * Words for versions of a record no longer listed (protocol v9, docs/protocol/compaction.md): on the
+ * oldest page, when its oldest version is not version 1, the versions before it were compacted out of
+ * the branch's log. Null when the whole history is listed. Said, never silently left out.
+ */
+export function compactedNote(h: EntityHistory, compactedThrough: number): string | null {
+  if (h.next_before_seq !== null || h.versions.length === 0) return null;
+  const oldest = Math.min(...h.versions.map((v) => v.version));
+  if (oldest <= 1) return null;
+  const through = compactedThrough > 0 ? ` (its log keeps what was committed after seq ${compactedThrough})` : "";
+  return `Versions 1–${oldest - 1} are not listed: the branch compacted its older history${through}. The record itself is whole; only who changed it before version ${oldest}, and when, is gone.`;
+}
+
 export function HistoryView({ feed, entityId, onEntity, onOpenRejection }: { feed: BranchFeed; entityId: string | null; onEntity: (id: string) => void; onOpenRejection: (eventId: string) => void }) {
   const [typed, setTyped] = useState(entityId ?? "");
   useEffect(() => setTyped(entityId ?? ""), [entityId]);
@@ -94,6 +107,7 @@ function Lanes({ feed, entityId, onOpenRejection }: { feed: BranchFeed; entityId
   const marks = historyMarks(h);
   const lanes = [...new Set(marks.map((m) => m.device_id))];
   const current = h.current;
+  const compacted = compactedNote(h, feed.welcome?.compacted_through ?? 0);
   return (
     <section class="card" aria-labelledby="lanes-title" data-testid="history">
       <h2 id="lanes-title">
@@ -103,6 +117,11 @@ function Lanes({ feed, entityId, onOpenRejection }: { feed: BranchFeed; entityId
         {current ? `Now at version ${current.version}${current.deleted ? ", deleted" : current.entity_type === "pos_order" && current.void ? ", voided" : ""}.` : "Never committed: only rejected attempts."}{" "}
         {h.versions.length} {h.versions.length === 1 ? "version" : "versions"} and {h.rejections.length} rejected {h.rejections.length === 1 ? "attempt" : "attempts"} on this page, one lane per device.
       </p>
+      {compacted && (
+        <p class="notice warn" data-testid="history-compacted">
+          {compacted}
+        </p>
+      )}
       <div class="scroll">
         <table class="lanes" data-testid="history-lanes">
           <caption class="visually-hidden">Versions and rejected attempts of the record, newest first, in one column per device</caption>

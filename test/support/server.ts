@@ -23,7 +23,11 @@ export interface LocalServer {
 }
 
 /** The real Worker under workerd via wrangler; `config` picks another wrangler config (the benchmarks' adds the baseline). */
-export async function startServer(persistDir?: string, port = 0, config = path.resolve(import.meta.dirname, "../../wrangler.toml")): Promise<LocalServer> {
+/**
+ * `vars`: more plain-text bindings for the Worker and its Durable Objects (e.g. the branch's
+ * COMPACTION_* settings, durable/branch-do.ts), beside the token secret.
+ */
+export async function startServer(persistDir?: string, port = 0, config = path.resolve(import.meta.dirname, "../../wrangler.toml"), vars: Record<string, string> = {}): Promise<LocalServer> {
   // A state folder of our own is removed on stop (they grow past 100 MB); a caller's stays the caller's.
   const ownDir = persistDir === undefined;
   const dir = persistDir ?? mkdtempSync(path.join(tmpdir(), "sv-server-"));
@@ -31,7 +35,7 @@ export async function startServer(persistDir?: string, port = 0, config = path.r
   process.env.WRANGLER_SEND_METRICS = "false";
   const worker = await unstable_startWorker({
     config,
-    bindings: { TOKEN_SECRET: { type: "plain_text", value: TEST_SECRET } },
+    bindings: { TOKEN_SECRET: { type: "plain_text", value: TEST_SECRET }, ...Object.fromEntries(Object.entries(vars).map(([k, value]) => [k, { type: "plain_text" as const, value }])) },
     sendMetrics: false,
     dev: {
       persist: dir,

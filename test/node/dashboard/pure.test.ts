@@ -8,7 +8,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { bucketSeries } from "../../../dashboard/conflicts.js";
 import { throttle } from "../../../dashboard/feed.js";
-import { historyMarks } from "../../../dashboard/history.js";
+import { compactedNote, historyMarks } from "../../../dashboard/history.js";
 import { compareFields } from "../../../dashboard/rejection.js";
 import { fragmentSignIn, loadSignIns, readToken, STORAGE_KEY, withSignIn } from "../../../dashboard/sessions.js";
 import { ago, formatTime } from "../../../dashboard/words.js";
@@ -115,6 +115,20 @@ describe("history marks", () => {
       ["rejection", "B", "Rejected · Version conflict", "update by kamala"],
       ["version", "A", "Version 1 · create", "by nimal · seq 1"],
     ]);
+  });
+});
+
+describe("a history the branch compacted (v9)", () => {
+  const version = (seq: number, v: number) => ({ seq, version: v, event_id: `e${v}`, device_id: "A", user_id: "nimal", operation: "update" as const, changed_fields: ["title"], committed_at: "2026-12-03T03:00:00.000Z" });
+  const history = (versions: ReturnType<typeof version>[], next: number | null) => ({ entity_id: "p", entity_type: "project" as const, current: null, next_before_seq: next, versions, rejections: [] });
+  it("says which versions are no longer listed, on the oldest page only, and nothing when version 1 is there", () => {
+    expect(compactedNote(history([version(40, 7), version(31, 6)], null), 35)).toBe(
+      "Versions 1–5 are not listed: the branch compacted its older history (its log keeps what was committed after seq 35). The record itself is whole; only who changed it before version 6, and when, is gone.",
+    );
+    expect(compactedNote(history([version(40, 7), version(31, 6)], null), 0)).toMatch(/^Versions 1–5 are not listed: the branch compacted its older history\. /);
+    expect(compactedNote(history([version(40, 7), version(31, 6)], 31), 35)).toBeNull();
+    expect(compactedNote(history([version(9, 2), version(1, 1)], null), 35)).toBeNull();
+    expect(compactedNote(history([], null), 35)).toBeNull();
   });
 });
 

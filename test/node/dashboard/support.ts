@@ -157,13 +157,14 @@ export interface DashboardHarness {
   shot(page: Page, name: string): Promise<void>;
 }
 
-export function dashboardHarness(): DashboardHarness {
+/** `vars`: plain-text bindings for the server (startServer), e.g. COMPACTION_* to compact at once. */
+export function dashboardHarness(vars: Record<string, string> = {}): DashboardHarness {
   let server: LocalServer | undefined;
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    server = await startServer();
+    server = await startServer(undefined, 0, undefined, vars);
     browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {

@@ -6,11 +6,7 @@
  * and ends with every event confirmed exactly once and its store equal to the server's. A v8 desktop
  * in the same place is told to update and keeps its queue.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { gunzipSync } from "node:zlib";
-import { unstable_startWorker } from "wrangler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inspectStore } from "../../../desktop/store/inspect.js";
 import { SyncEngine } from "../../../desktop/sync/engine.js";
@@ -19,7 +15,7 @@ import { PROTOCOL_VERSION, SnapshotManifest, type Verdict } from "../../../proto
 import * as ex from "../../fixtures/examples.js";
 import { makeEventFactory } from "../../support/events.js";
 import { type Desktop, desktop, waitUntil } from "../../support/e2e.js";
-import { type LocalServer, NodeClient, TEST_SECRET, tokenFor } from "../../support/server.js";
+import { type LocalServer, NodeClient, startServer, tokenFor } from "../../support/server.js";
 
 const OWNER = "01936f3c-0000-7000-8000-0000000000a1";
 const DEVICE = "01936f3c-0000-7000-8000-0000000000d1";
@@ -29,32 +25,9 @@ const READER = "01936f3c-0000-7000-8000-0000000000ff";
 let server: LocalServer;
 const open: Desktop[] = [];
 
-/** The real Worker under workerd (as test/support/server.ts), with compaction keeping nothing past the newest base snapshot. */
-async function startCompactingServer(): Promise<LocalServer> {
-  const dir = mkdtempSync(path.join(tmpdir(), "sv-compaction-"));
-  process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-  process.env.WRANGLER_SEND_METRICS = "false";
-  const worker = await unstable_startWorker({
-    config: path.resolve(import.meta.dirname, "../../../wrangler.toml"),
-    bindings: {
-      TOKEN_SECRET: { type: "plain_text", value: TEST_SECRET },
-      COMPACTION_RETAIN_COMMITS: { type: "plain_text", value: "0" },
-      COMPACTION_RETAIN_MS: { type: "plain_text", value: "0" },
-      COMPACTION_MIN_STEP_COMMITS: { type: "plain_text", value: "1" },
-    },
-    sendMetrics: false,
-    dev: { persist: dir, server: { hostname: "127.0.0.1", port: 0 }, inspector: false, watch: false, logLevel: "warn" },
-  });
-  await worker.ready;
-  return {
-    url: await worker.url,
-    persistDir: dir,
-    stop: async () => {
-      await worker.dispose();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+/** The real Worker under workerd (test/support/server.ts), with compaction keeping nothing past the newest base snapshot. */
+const startCompactingServer = (): Promise<LocalServer> =>
+  startServer(undefined, 0, undefined, { COMPACTION_RETAIN_COMMITS: "0", COMPACTION_RETAIN_MS: "0", COMPACTION_MIN_STEP_COMMITS: "1" });
 
 beforeAll(async () => {
   server = await startCompactingServer();
