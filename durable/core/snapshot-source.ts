@@ -53,7 +53,6 @@ export function* snapshotLines(sql: SqlStore, branchId: BranchId, seq: number, c
   }
   yield line({ kind: "header", format_version: BASE_SNAPSHOT_FORMAT_VERSION, branch_id: branchId, seq });
   const byEntityId = (row: { entity_id: string }) => row.entity_id;
-  let entities = 0;
   const latest = keysetRows(
     (after) =>
       sql.all<{ entity_id: string; version: number }>(
@@ -65,13 +64,7 @@ export function* snapshotLines(sql: SqlStore, branchId: BranchId, seq: number, c
       ),
     byEntityId,
   );
-  for (const row of latest) {
-    const entity = readEntityVersion(sql, row.entity_id, row.version)!;
-    if (entity.deleted) counts.tombstones++;
-    else counts[entity.entity_type]++;
-    entities++;
-    yield line({ kind: "entity", entity });
-  }
+  const entities = yield* entityLines(sql, latest, counts);
 
   const orders = keysetRows(
     (after) =>
@@ -89,6 +82,19 @@ export function* snapshotLines(sql: SqlStore, branchId: BranchId, seq: number, c
     byEntityId,
   );
   yield* posLinesAndEnd(orders, voids, counts, entities);
+}
+
+/** The entity lines of `rows` (each entity at the version named), counted in `counts`; returns how many. */
+function* entityLines(sql: SqlStore, rows: Iterable<{ entity_id: string; version: number }>, counts: SnapshotCounts): Generator<string, number> {
+  let entities = 0;
+  for (const row of rows) {
+    const entity = readEntityVersion(sql, row.entity_id, row.version)!;
+    if (entity.deleted) counts.tombstones++;
+    else counts[entity.entity_type]++;
+    entities++;
+    yield line({ kind: "entity", entity });
+  }
+  return entities;
 }
 
 /**
@@ -127,7 +133,6 @@ function* seqRows<R extends { seq: number }>(page: (after: number) => readonly R
  */
 function* incrementLines(sql: SqlStore, branchId: BranchId, afterSeq: number, seq: number, counts: SnapshotCounts): Generator<string> {
   yield line({ kind: "header", format_version: SNAPSHOT_FORMAT_VERSION, branch_id: branchId, seq, base_seq: afterSeq });
-  let entities = 0;
   const latest = seqRows(
     (after) =>
       sql.all<{ seq: number; entity_id: string; version: number }>(
@@ -141,13 +146,7 @@ function* incrementLines(sql: SqlStore, branchId: BranchId, afterSeq: number, se
       ),
     afterSeq,
   );
-  for (const row of latest) {
-    const entity = readEntityVersion(sql, row.entity_id, row.version)!;
-    if (entity.deleted) counts.tombstones++;
-    else counts[entity.entity_type]++;
-    entities++;
-    yield line({ kind: "entity", entity });
-  }
+  const entities = yield* entityLines(sql, latest, counts);
 
   // A POS fact is written by the commit that creates its order, with that commit's seq (commit.ts).
   const orders = seqRows(

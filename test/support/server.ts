@@ -110,6 +110,11 @@ export class NodeClient {
     }
   }
 
+  /** Commits `events` in full batches (pushAll), each batch under a fresh UUIDv7-shaped id. */
+  pushEvents(events: readonly SyncEvent[], timeoutMs?: number): Promise<void> {
+    return this.pushAll(events.length, (i) => events[i]!, () => crypto.randomUUID().replace(/^(.{14})./, "$17"), timeoutMs);
+  }
+
   /** The next message of `type`, passing over others. */
   next<T extends ServerMessage["type"]>(type: T, timeoutMs = 15_000) {
     return this.inbox.next(type, { skip: true, timeoutMs });

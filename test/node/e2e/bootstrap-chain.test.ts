@@ -4,7 +4,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootstrap } from "../../../desktop/sync/bootstrap.js";
-import { type SyncEvent } from "../../../domain/index.js";
 import { SnapshotChain, SnapshotManifest } from "../../../protocol/index.js";
 import { makeEventFactory } from "../../support/events.js";
 import { type Desktop, desktop, serverTruth } from "../../support/e2e.js";
@@ -22,15 +21,6 @@ afterAll(async () => {
   await server.stop();
 });
 
-async function pushAll(client: NodeClient, events: SyncEvent[]) {
-  for (let i = 0; i < events.length; i += 200) {
-    client.send({ type: "push", batch_id: crypto.randomUUID().replace(/^(.{14})./, "$17"), events: events.slice(i, i + 200) });
-    const { verdicts } = await client.next("verdicts", 60_000);
-    const rejected = verdicts.filter((v) => v.status === "rejected");
-    if (rejected.length > 0) throw new Error(`unexpected rejection: ${JSON.stringify(rejected[0])}`);
-  }
-}
-
 async function exportNow(branch: string) {
   const response = await fetch(new URL(`/v1/branches/${branch}/snapshots`, server.url), { method: "POST", headers: { Authorization: `Bearer ${await tokenFor(branch, A, "manager")}` } });
   expect(response.status).toBe(201);
@@ -44,17 +34,17 @@ describe("bootstrap from a chain of incremental snapshots", () => {
     const client = await NodeClient.open(server, branch, A, "owner");
     const projects = Array.from({ length: 1_000 }, (_, i) => f.createProject(A, undefined, `Shoot ${i}`));
     const sales = Array.from({ length: 1_000 }, (_, i) => f.sale(A, undefined, `R-${i}`, 1_000 + i));
-    await pushAll(client, [...projects, ...sales]);
+    await client.pushEvents([...projects, ...sales]);
     const base = await exportNow(branch);
 
-    await pushAll(client, [
+    await client.pushEvents([
       ...projects.slice(0, 10).map((p) => f.updateProject(A, p.entity_id, { notes: "first" }, { base: 1 })),
       f.deleteProject(A, projects[10]!.entity_id, { base: 1 }),
       ...sales.slice(0, 5).map((s) => f.voidOrder(A, s.entity_id, { base: 1 })),
       f.correction(A, sales[5]!.entity_id, undefined, -100),
     ]);
     const first = await exportNow(branch);
-    await pushAll(client, [
+    await client.pushEvents([
       ...projects.slice(0, 5).map((p) => f.updateProject(A, p.entity_id, { notes: "second" }, { base: 2 })),
       f.sale(A, undefined, "R-new", 4_242),
     ]);
@@ -62,7 +52,7 @@ describe("bootstrap from a chain of incremental snapshots", () => {
     expect([first, second].map((m) => m.base_seq)).toEqual([base.seq, first.seq]);
     expect(second.counts).toMatchObject({ project: 5, pos_order: 1, pos_facts: 1 });
     // Commits after the chain, pulled by the engine after the bootstrap.
-    await pushAll(client, [f.updateProject(A, projects[20]!.entity_id, { title: "after" }, { base: 1 })]);
+    await client.pushEvents([f.updateProject(A, projects[20]!.entity_id, { title: "after" }, { base: 1 })]);
     client.close();
 
     const auth = { Authorization: `Bearer ${await tokenFor(branch, N, "cashier")}` };

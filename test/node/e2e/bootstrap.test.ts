@@ -25,15 +25,6 @@ afterAll(async () => {
   await server.stop();
 });
 
-async function pushAll(client: NodeClient, events: SyncEvent[]) {
-  for (let i = 0; i < events.length; i += 200) {
-    client.send({ type: "push", batch_id: crypto.randomUUID().replace(/^(.{14})./, "$17"), events: events.slice(i, i + 200) });
-    const { verdicts } = await client.next("verdicts", 60_000);
-    const rejected = verdicts.filter((v) => v.status === "rejected");
-    if (rejected.length > 0) throw new Error(`unexpected rejection: ${JSON.stringify(rejected[0])}`);
-  }
-}
-
 async function requestSnapshot(branch: string) {
   const response = await fetch(new URL(`/v1/branches/${branch}/snapshots`, server.url), {
     method: "POST",
@@ -85,7 +76,7 @@ async function seedBranch(branch: string, entities: number) {
         break;
     }
   }
-  await pushAll(client, events);
+  await client.pushEvents(events);
   return { client, f, sales, projects };
 }
 
@@ -100,7 +91,7 @@ describe("bootstrap from a snapshot", () => {
     expect(counts.pos_voids).toBeGreaterThan(0);
 
     // Commits after the snapshot: the device must pull these after bootstrapping.
-    await pushAll(client, [f.sale(A, undefined, "AFTER-1", 5_000), f.voidOrder(A, sales.at(-1)!, { base: 1 }), f.updateProject(A, projects.at(-1)!, { title: "after" }, { base: 1 })]);
+    await client.pushEvents([f.sale(A, undefined, "AFTER-1", 5_000), f.voidOrder(A, sales.at(-1)!, { base: 1 }), f.updateProject(A, projects.at(-1)!, { title: "after" }, { base: 1 })]);
     client.close();
 
     const device = await desktop(server, branch, N, "cashier", 9);
