@@ -4,7 +4,7 @@
  */
 import { type Actor, createActor } from "xstate";
 import { CONNECT_TIMEOUT_MS, type PublicStatus, publicStatus, syncMachine } from "../../machines/index.js";
-import type { Change, Chunk, LeaseAction } from "../../protocol/index.js";
+import type { Change, Chunk, LeaseAction, SnapshotManifest } from "../../protocol/index.js";
 import type { EntityId, LeaseGroup } from "../../domain/index.js";
 import type { LocalStore } from "../store/local-store.js";
 import { bootstrap, type BootstrapProgress } from "./bootstrap.js";
@@ -29,6 +29,14 @@ export interface EngineOptions {
   maxBatchesInFlight?: number;
   /** Progress of a snapshot bootstrap (a new device starts from the branch's latest snapshot). */
   onBootstrapProgress?: (progress: BootstrapProgress) => void;
+  /**
+   * The simulation's seam (test/sim): what downloads, verifies and stages the branch's newest snapshot
+   * chain, returning its last manifest or null (default: desktop/sync/bootstrap.ts `bootstrap` with
+   * `fetch` and `onBootstrapProgress`). The simulation stages its in-memory chain through the same
+   * store API, synchronously; the download and verification are covered by e2e tests against workerd.
+   * Everything else the engine does around a bootstrap (the compaction check) runs either way.
+   */
+  bootstrapper?: (store: LocalStore) => Promise<SnapshotManifest | null>;
   /**
    * Injected for deterministic simulation (STYLE.md §7); the defaults are what the app uses.
    * `timers`: the engine's housekeeping intervals, `untilDrained`'s timers, the sync machine's
@@ -143,7 +151,9 @@ export class SyncEngine {
     const { store } = this.options;
     const compacted = this.#compacted;
     const cursorBefore = store.cursor();
-    const manifest = await bootstrap(store, { onProgress: this.options.onBootstrapProgress, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) });
+    const manifest = this.options.bootstrapper
+      ? await this.options.bootstrapper(store)
+      : await bootstrap(store, { onProgress: this.options.onBootstrapProgress, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) });
     if (!compacted) return;
     if (manifest === null || store.cursor() < compacted.through || store.cursor() <= cursorBefore) {
       throw new Error(

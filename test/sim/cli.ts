@@ -59,6 +59,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let failed = 0;
   const known = new Map<string, number[]>();
   const totals = { writes: 0, commits: 0, rejections: 0, crashes: 0, cuts: 0, stale: 0, pipelined: 0, deltaFrames: 0, spoiled: 0, simulatedMs: 0 };
+  const v9 = { seeds: 0, compacting: 0, rebootstrapping: 0, bases: 0, increments: 0, passes: 0, bootstraps: 0, reBootstraps: 0, kept: 0, fromRecord: 0, bootstrapFailures: 0 };
   const codes: Record<string, number> = {};
   const leases: Record<string, number> = {};
   try {
@@ -76,6 +77,18 @@ export async function main(argv: readonly string[]): Promise<number> {
       totals.deltaFrames += result.stats.deltaFrames;
       totals.spoiled += result.stats.spoiled;
       totals.simulatedMs += result.stats.simulatedMs;
+      const st = result.stats;
+      if (result.config.snapshots) v9.seeds++;
+      if (st.compactionPasses > 0) v9.compacting++;
+      if (st.reBootstraps > 0) v9.rebootstrapping++;
+      v9.bases += st.snapshotBases;
+      v9.increments += st.snapshotIncrements;
+      v9.passes += st.compactionPasses;
+      v9.bootstraps += st.bootstraps;
+      v9.reBootstraps += st.reBootstraps;
+      v9.kept += st.keptAcrossReBootstraps;
+      v9.fromRecord += st.answeredFromCompacted;
+      v9.bootstrapFailures += st.bootstrapFailures;
       const fresh = result.violations.filter((v) => args.strict || knownBugOf(v) === null);
       for (const v of result.violations) {
         const bug = knownBugOf(v);
@@ -104,6 +117,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       `${(totals.simulatedMs / 3_600_000).toFixed(1)} simulated hours`,
   );
   console.log(`server rejections by code: ${Object.entries(codes).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(", ") || "none"}`);
+  console.log(
+    `snapshots and compaction: ${v9.seeds} seeds export, ${v9.bases + v9.increments} snapshots (${v9.bases} bases, ${v9.increments} increments), ` +
+      `${v9.passes} compaction passes (${v9.compacting} seeds compact), ${v9.bootstraps} new-device bootstraps, ` +
+      `${v9.reBootstraps} re-bootstraps after compaction (${v9.rebootstrapping} seeds, ${v9.kept} queued events kept across them), ${v9.fromRecord} events pushed again after their commit was compacted, ${v9.bootstrapFailures} bootstrap downloads cut short`,
+  );
   console.log(`lease answers: ${Object.entries(leases).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(", ") || "none"}`);
   for (const [id, seeds] of known) {
     console.log(`known bug ${id} (not counted; --strict counts it): ${seeds.length} seed(s), e.g. ${seeds.slice(0, 5).join(", ")}`);

@@ -7,16 +7,21 @@
  * is closed and reopened by a new process incarnation with a new engine, losing everything that
  * was only in memory (chunked uploads in progress, the machine's state, backoff, prefetch).
  */
+import { createHash } from "node:crypto";
 import { copyFileSync, existsSync } from "node:fs";
 import path from "node:path";
+import { gunzipSync } from "node:zlib";
 import { LocalStore } from "../../desktop/store/local-store.js";
 import { SyncEngine } from "../../desktop/sync/engine.js";
-import type { Change, Push } from "../../protocol/index.js";
+import { type Change, isIncrement, PosFact, type Push, SnapshotLine, type SnapshotManifest } from "../../protocol/index.js";
+import { EntityId } from "../../domain/index.js";
+import type { SnapshotItem } from "../../desktop/store/rehydrate.js";
+import { BootstrapError } from "../../desktop/sync/bootstrap.js";
 import type { OpenSocket } from "../../desktop/sync/transport.js";
 import type { Role } from "../../domain/index.js";
 import { base64UrlEncode } from "../../lib/bytes.js";
 import type { DeviceClaims } from "../../protocol/token.js";
-import { SIM_BRANCH } from "./branch.js";
+import { SIM_BRANCH, type StoredSnapshot } from "./branch.js";
 import type { Network } from "./network.js";
 import { Prng } from "../support/prng.js";
 import { type Scheduler, TimerScope } from "./scheduler.js";
@@ -36,6 +41,21 @@ export interface DeviceSpec {
   maxBatchesInFlight: number;
   /** Events per push at most: small batches put several in flight with a few writes. */
   maxBatchEvents: number;
+}
+
+/**
+ * A bootstrap the device made from the simulated R2: its cursor jumped from `from` to `to` (the
+ * chain's last seq) after it had applied `atApplied` changes (SimDevice.applied) over its life.
+ */
+export interface BootstrapRecord {
+  atApplied: number;
+  from: number;
+  to: number;
+  /** The branch's head when it was swapped in (the chain never lies ahead of it). */
+  head: number;
+  links: number;
+  /** Queued events (pending or sent) the store kept across it, to be sent (again) after. */
+  queued: number;
 }
 
 /** The events a device pushed on one connection, in the order they went out. */
@@ -98,6 +118,13 @@ export class SimDevice {
   readonly pushed: PushedOn[] = [];
   /** Pushes sent while an earlier push on the same connection had no verdicts yet: the run pipelined this often. */
   pipelined = 0;
+  /** Every snapshot bootstrap swapped in (the first one and re-bootstraps after compaction). */
+  readonly bootstraps: BootstrapRecord[] = [];
+  /** Bootstraps that failed on purpose (a download cut short, simulated) and were retried by the machine. */
+  bootstrapFailures = 0;
+  /** The cursor as the device last moved it (applying changes or bootstrapping): a restart must find it there. */
+  #cursorSeen = 0;
+  readonly #boot: Prng;
   readonly #ids: Prng;
   readonly #jitter: Prng;
   readonly #cliIds: Prng;
@@ -111,6 +138,8 @@ export class SimDevice {
     private readonly templateDir: string,
     seed: number,
     private readonly trace: ((line: string) => void) | null,
+    /** The simulated R2's newest chain (SimBranch.latestChain) and the branch's head; null: the branch exports no snapshots. */
+    private readonly snapshots: { latestChain: () => StoredSnapshot[] | null; head: () => number } | null = null,
   ) {
     this.deviceId = simDeviceId(spec.index);
     this.userId = `user${spec.index}`;
@@ -120,6 +149,7 @@ export class SimDevice {
     this.#ids = new Prng(seed, `ids ${spec.index}`);
     this.#jitter = new Prng(seed, `jitter ${spec.index}`);
     this.#cliIds = new Prng(seed, `cli ids ${spec.index}`);
+    this.#boot = new Prng(seed, `bootstrap ${spec.index}`);
   }
 
   get up(): boolean {
@@ -151,9 +181,8 @@ export class SimDevice {
       const bound = store.init({ server_url: SIM_SERVER_URL, token: this.token });
       if (!bound.ok) throw new Error(bound.error);
     }
-    const last = this.applied.at(-1)?.seq ?? 0;
-    if (store.cursor() !== last) {
-      this.orderViolations.push(`${this.name} restarted with cursor ${store.cursor()}, but the last change it applied was seq ${last} (lost or invented in the crash)`);
+    if (store.cursor() !== this.#cursorSeen) {
+      this.orderViolations.push(`${this.name} restarted with cursor ${store.cursor()}, but it last moved it to seq ${this.#cursorSeen} (lost or invented in the crash)`);
     }
     this.#watchApplied(store);
     this.engine = new SyncEngine({
@@ -167,8 +196,8 @@ export class SimDevice {
       sliceSize: this.spec.sliceSize,
       maxBatchesInFlight: this.spec.maxBatchesInFlight,
       maxBatchEvents: this.spec.maxBatchEvents,
-      // The simulated branch has no snapshot (R2 is not simulated): the bootstrap finds none and pulls from 0.
-      fetch: async () => new Response(JSON.stringify({ error: "not_found" }), { status: 404 }),
+      // The simulation's seam (engine.ts): the bootstrap stages the simulated R2's newest chain (none: null, pull from 0).
+      bootstrapper: (s) => this.#bootstrapFromChain(s, scope),
       onLog: (line) => {
         if (this.logs.length < 200) this.logs.push(`${this.name}#${this.incarnation} at ${this.scheduler.now}: ${line}`);
       },
@@ -285,6 +314,52 @@ export class SimDevice {
     };
   }
 
+  /**
+   * The bootstrap (desktop/sync/bootstrap.ts) against the simulated R2: the newest chain, nothing if
+   * it is not ahead of the cursor; sometimes a download cut short (a BootstrapError, before anything
+   * is staged, the machine backs off and retries); each link's SHA-256 checked, its lines checked
+   * as bootstrap.ts checks them and staged with the store's real staging API, a slice per
+   * transaction with a yield between slices (a crash may land there: the staging dies with the
+   * connection), then the one-transaction swap. Returns the chain's last manifest.
+   */
+  async #bootstrapFromChain(store: LocalStore, scope: TimerScope): Promise<SnapshotManifest | null> {
+    const chain = this.snapshots?.latestChain() ?? null;
+    if (chain === null) return null;
+    const last = chain.at(-1)!.manifest;
+    if (last.seq <= store.cursor()) return null;
+    await scope.yieldToEventLoop(); // the manifest request
+    if (this.#boot.chance(0.1)) {
+      this.bootstrapFailures++;
+      this.trace?.(`${this.name} snapshot download cut short (simulated)`);
+      throw new BootstrapError(`the snapshot download stopped (simulated); it resumes on the next try`);
+    }
+    const linesPerSlice = this.#boot.pick([1, 7, 50, 1_000]);
+    const staging = store.stageSnapshot();
+    try {
+      for (const { manifest, data } of chain) {
+        if (createHash("sha256").update(data).digest("hex") !== manifest.sha256) throw new BootstrapError(`the snapshot at seq ${manifest.seq} is corrupt`);
+        const lines = gunzipSync(data).toString("utf8").split("\n").filter((l) => l !== "");
+        const link = isIncrement(manifest) ? "increment" : "base";
+        const items = linkItems(lines, manifest);
+        for (let i = 0; i < lines.length; i += linesPerSlice) {
+          staging.stage(take(items, linesPerSlice), link);
+          await scope.yieldToEventLoop();
+        }
+        if (!items.next().done) throw new BootstrapError(`the snapshot at seq ${manifest.seq}: lines left unstaged`);
+      }
+      const from = store.cursor();
+      const queued = store.summary().pending;
+      if (last.seq <= from) return null; // cannot happen: nothing else moves the cursor while bootstrapping
+      staging.swap(last.seq, `snapshot seq ${last.seq} (simulated R2, ${chain.length} link(s))`);
+      this.bootstraps.push({ atApplied: this.applied.length, from, to: last.seq, head: this.snapshots!.head(), links: chain.length, queued });
+      this.#cursorSeen = last.seq;
+      this.trace?.(`${this.name} bootstrapped from seq ${from} to snapshot seq ${last.seq} (${chain.length} link(s)), ${queued} queued event(s) kept`);
+      return last;
+    } finally {
+      staging.discard();
+    }
+  }
+
   /** Records every change the store applies and checks it continues the cursor (I4). */
   #watchApplied(store: LocalStore): void {
     const apply = store.applyChanges.bind(store);
@@ -301,6 +376,7 @@ export class SimDevice {
         this.applied.push({ seq: change.seq, event_id: change.event_id });
         expected = change.seq + 1;
       }
+      this.#cursorSeen = result.cursor;
       if (result.cursor < before) this.orderViolations.push(`${this.name}'s cursor moved back from ${before} to ${result.cursor}`);
       if (result.cursor - before !== result.applied && result.cursor >= before) {
         this.orderViolations.push(`${this.name}'s cursor moved from ${before} to ${result.cursor} applying ${result.applied} change(s)`);
@@ -308,4 +384,57 @@ export class SimDevice {
       return result;
     };
   }
+}
+
+/** The first `n` items of `items` (a shared generator: the next call goes on where this one stopped). */
+function* take<T>(items: Iterator<T>, n: number): Generator<T> {
+  for (let i = 0; i < n; i++) {
+    const next = items.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+/**
+ * The items of one link's lines, checked as desktop/sync/bootstrap.ts checks them (header against the
+ * manifest, each line's shape, the end line's counts), throwing a BootstrapError on anything wrong.
+ * One item per line after the header (none for the end line, which comes last).
+ */
+function* linkItems(lines: readonly string[], manifest: SnapshotManifest): Generator<SnapshotItem> {
+  const fail = (why: string) => new BootstrapError(`the snapshot at seq ${manifest.seq} is not valid: ${why}`);
+  const [first, ...rest] = lines;
+  const header = SnapshotLine.safeParse(JSON.parse(first ?? "null"));
+  if (!header.success || header.data.kind !== "header") throw fail("it does not start with a header");
+  if (header.data.seq !== manifest.seq || header.data.base_seq !== manifest.base_seq || header.data.branch_id !== manifest.branch_id) throw fail("the header does not match the manifest");
+  const read = { entities: 0, pos_orders: 0, pos_voids: 0 };
+  let ended = false;
+  for (const text of rest) {
+    if (ended) throw fail("lines after the end line");
+    const raw = JSON.parse(text) as { kind?: unknown; entity?: Extract<SnapshotItem, { kind: "entity" }>["entity"]; pos?: unknown; entity_id?: unknown; seq?: unknown };
+    switch (raw.kind) {
+      case "entity":
+        if (!raw.entity || typeof raw.entity.entity_id !== "string" || typeof raw.entity.version !== "number") throw fail("an entity line without an entity");
+        read.entities++;
+        yield { kind: "entity", entity: raw.entity };
+        break;
+      case "pos_order":
+        read.pos_orders++;
+        yield { kind: "pos_order", fact: PosFact.parse(raw.pos) };
+        break;
+      case "pos_void":
+        if (typeof raw.seq !== "number") throw fail("a void line is malformed");
+        read.pos_voids++;
+        yield { kind: "pos_void", entity_id: EntityId.parse(raw.entity_id), seq: raw.seq };
+        break;
+      case "end": {
+        const end = SnapshotLine.parse(raw);
+        if (end.kind !== "end" || end.entities !== read.entities || end.pos_orders !== read.pos_orders || end.pos_voids !== read.pos_voids) throw fail("its counts do not add up");
+        ended = true;
+        break;
+      }
+      default:
+        throw fail(`an unknown line kind ${JSON.stringify(raw.kind)}`);
+    }
+  }
+  if (!ended) throw fail("it is truncated (no end line)");
 }

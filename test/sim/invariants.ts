@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { type Entity, LEASE_GROUPS, type LedgerRow } from "../../domain/index.js";
 import { inspectStore } from "../../desktop/store/inspect.js";
-import type { SimBranch } from "./branch.js";
+import { type LogRow, readLog, type SimBranch } from "./branch.js";
 import type { SimDevice } from "./device.js";
 
 /**
@@ -71,7 +71,7 @@ export function firstDifference(a: unknown, b: unknown, at = ""): string {
  * commit touched is worked out here from what the log stored (its changed fields, its operation, a
  * correction's order), not by the code that decided it.
  */
-export function checkLeases(branch: Pick<SimBranch, "leaseLog" | "sql">): Violation[] {
+export function checkLeases(branch: Pick<SimBranch, "leaseLog" | "sql"> & Partial<Pick<SimBranch, "log">>): Violation[] {
   const out: Violation[] = [];
   interface Held {
     device: string;
@@ -104,9 +104,8 @@ export function checkLeases(branch: Pick<SimBranch, "leaseLog" | "sql">): Violat
     }
   }
   if (intervals.size === 0) return out;
-  const changes = branch.sql.all<{ seq: number; device_id: string; entity_type: string; entity_id: string; operation: string; changed_fields: string; committed_at: string; version: number }>(
-    "SELECT seq, device_id, entity_type, entity_id, operation, changed_fields, committed_at, version FROM changes ORDER BY seq",
-  );
+  // The whole history (compacted commits included) when the branch keeps it, else the stored log.
+  const changes: LogRow[] = "log" in branch && typeof branch.log === "function" ? branch.log() : readLog(branch.sql);
   for (const c of changes) {
     const touched: string[] = [];
     const fields = JSON.parse(c.changed_fields) as string[];
@@ -115,11 +114,7 @@ export function checkLeases(branch: Pick<SimBranch, "leaseLog" | "sql">): Violat
       if (c.operation === "update" && rule.fields.some((f) => fields.includes(f))) touched.push(`${c.entity_id}/${group}`);
       if ((c.operation === "delete" || c.operation === "void") && rule.operations.includes(c.operation)) touched.push(`${c.entity_id}/${group}`);
     }
-    if (c.entity_type === "pos_order" && c.operation === "create") {
-      const body = branch.sql.one<{ body: string }>("SELECT body FROM entity_versions WHERE entity_id = ? AND version = 1 AND part = 0", c.entity_id);
-      const corrects = body ? (JSON.parse(body.body) as { data: { corrects_order_id: string | null } }).data.corrects_order_id : null;
-      if (corrects) touched.push(`${corrects}/correction`);
-    }
+    if (c.entity_type === "pos_order" && c.operation === "create" && c.corrects_order_id) touched.push(`${c.corrects_order_id}/correction`);
     const atMs = Date.parse(c.committed_at);
     for (const key of touched) {
       for (const held of intervals.get(key) ?? []) {
@@ -141,7 +136,8 @@ export function checkInvariants(world: World): Violation[] {
   const sql = branch.sql;
 
   // ── the server alone ──
-  const changes = sql.all<ChangeRow>("SELECT seq, event_id, device_id, entity_type, entity_id, operation, version FROM changes ORDER BY seq");
+  // Every commit ever made (compaction removes old ones from the log: the simulation kept them, SimBranch.log).
+  const changes: ChangeRow[] = branch.log();
   const head = branch.core.head();
   const changeBySeq = new Map<number, ChangeRow>();
   const changeByEvent = new Map<string, ChangeRow>();
@@ -154,6 +150,29 @@ export function checkInvariants(world: World): Violation[] {
     changeByEvent.set(c.event_id, c);
   });
   if (head !== changes.length) v("I4", `head is ${head} but ${changes.length} commits exist`);
+
+  for (const message of branch.chainMismatches) v("I5", message);
+
+  // Compaction (protocol v9) only removes: every row still in the log is the commit made at its seq,
+  // every commit after `compacted_through` is still there (a pull from there on is exact, I4), and
+  // the point never passes the newest base snapshot (what a device behind it bootstraps from).
+  const through = branch.compactedThrough();
+  const stored = readLog(sql);
+  const madeAt = new Map(changes.map((c) => [c.seq, c]));
+  for (const row of stored) {
+    const made = madeAt.get(row.seq);
+    if (!made || made.event_id !== row.event_id || made.version !== row.version || made.entity_id !== row.entity_id) {
+      v("I4", `the branch's log holds seq ${row.seq} (event ${row.event_id}), which is not the commit made at seq ${row.seq} (${made?.event_id ?? "none"})`);
+    }
+  }
+  const tail = stored.filter((c) => c.seq > through);
+  tail.forEach((c, i) => {
+    if (c.seq !== through + 1 + i) v("I4", `server seqs are not gapless after compacted_through ${through}: position ${i + 1} of the log after it holds seq ${c.seq}`);
+  });
+  if (tail.length !== head - through) v("I4", `the log holds ${tail.length} commits after compacted_through ${through}, head is ${head}`);
+  if (through > 0 && !branch.snapshots.some((s) => s.manifest.base_seq === undefined && s.manifest.seq >= through)) {
+    v("I4", `the branch compacted through seq ${through} but no base snapshot kept covers it`);
+  }
 
   // I4/I3: each entity's versions go 1, 2, 3 … one commit each, in seq order.
   const versionOf = new Map<string, number>();
@@ -218,12 +237,24 @@ export function checkInvariants(world: World): Violation[] {
     }
     for (const message of device.orderViolations) v("I4", message);
 
-    // I4: what it applied is exactly the server's history, in order, once.
+    // I4: what it applied is exactly the server's history, in order, once; a snapshot bootstrap (the
+    // first, or again after compaction) moves the cursor forward to its chain's seq, never past the
+    // head then, and the changes after it go on from there.
+    let expected = 1;
+    let boots = 0;
     device.applied.forEach((a, i) => {
-      if (a.seq !== i + 1) v("I4", `${name}: its ${i + 1}th applied change was seq ${a.seq}`);
+      for (; boots < device.bootstraps.length && device.bootstraps[boots]!.atApplied <= i; boots++) expected = bootstrapped(device.bootstraps[boots]!, expected);
+      if (a.seq !== expected) v("I4", `${name}: its ${i + 1}th applied change was seq ${a.seq}, not ${expected}`);
+      expected = a.seq + 1;
       const server = changeBySeq.get(a.seq);
       if (!server || server.event_id !== a.event_id) v("I4", `${name} applied seq ${a.seq} as event ${a.event_id}, the server committed ${server?.event_id ?? "nothing"} there`);
     });
+    for (; boots < device.bootstraps.length; boots++) expected = bootstrapped(device.bootstraps[boots]!, expected);
+    function bootstrapped(b: (typeof device.bootstraps)[number], at: number): number {
+      if (b.from !== at - 1) v("I4", `${name} bootstrapped from cursor ${b.from}, but its cursor was ${at - 1}`);
+      if (b.to <= b.from || b.to > b.head) v("I4", `${name} bootstrapped from seq ${b.from} to seq ${b.to} (head ${b.head}): not forward, or past the head`);
+      return b.to + 1;
+    }
     if (store.cursor() !== head) v("I5", `${name}: cursor ${store.cursor()}, server head ${head}`);
 
     // What the app's API does not show, read from the device's file (a read-only second connection).

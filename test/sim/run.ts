@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { LEASE_GROUPS, LeaseGroup, type Role } from "../../domain/index.js";
-import { SimBranch } from "./branch.js";
+import { SimBranch, type SnapshotPlan } from "./branch.js";
 import { type DeviceSpec, SimDevice } from "./device.js";
 import { checkInvariants, type Violation, type World } from "./invariants.js";
 import { type LinkProfile, Network } from "./network.js";
@@ -39,6 +39,10 @@ export interface RunConfig {
   roleChangeMeanMs: number;
   /** Mean gap between lease requests (take, renew, release, break) over all devices; Infinity: none. */
   leaseMeanMs: number;
+  /** Snapshot exports into the simulated R2 and compaction of the branch's log (protocol v9); null: neither. */
+  snapshots: SnapshotPlan | null;
+  /** A device that joins the branch late (its first boot this far into the chaos): a new device, bootstrapping from the chain if there is one. */
+  lateJoin: { device: number; afterMs: number } | null;
 }
 
 export interface RunStats {
@@ -64,6 +68,20 @@ export interface RunStats {
   /** Frames delivered with changes as deltas, and of them those whose hashes the network spoiled. */
   deltaFrames: number;
   spoiled: number;
+  /** Snapshots exported into the simulated R2 (bases, increments), compaction passes started, and the final `compacted_through`. */
+  snapshotBases: number;
+  snapshotIncrements: number;
+  compactionPasses: number;
+  compactedThrough: number;
+  /** Snapshot bootstraps swapped in: a device's first (cursor 0), and again after compaction (re-bootstraps). */
+  bootstraps: number;
+  reBootstraps: number;
+  /** Queued events kept across those re-bootstraps (sent again after: the branch answers those it decided from its record, I3). */
+  keptAcrossReBootstraps: number;
+  /** Events pushed again after compaction removed their commit, answered from `compacted_verdicts` (I3). */
+  answeredFromCompacted: number;
+  /** Bootstraps that failed on purpose (a download cut short) and were retried. */
+  bootstrapFailures: number;
   steps: number;
   simulatedMs: number;
   drainMs: number;
@@ -148,6 +166,34 @@ export function configFor(seed: number): RunConfig {
     // From a stream of its own, so the shapes drawn before leases existed stay the same. Some runs have
     // none; most have a request every few writes, often enough that a lease meets a write it guards.
     leaseMeanMs: new Prng(seed, "leases").pick([Infinity, 1, 0.5]) * Math.max(20, Math.round(chaosMs / writes)) * 2,
+    snapshots: snapshotPlanFor(seed, chaosMs),
+    lateJoin: lateJoinFor(seed, count, chaosMs),
+  };
+}
+
+/**
+ * Snapshots and compaction, from a stream of their own (so the shapes drawn before protocol v9 stay
+ * the same): most runs export a few snapshots during the chaos and keep very little of the log (a
+ * run commits a few dozen times, not the production 100,000: nothing would ever compact), some
+ * keep the last few seconds of it (retainMs); some runs export nothing and never compact.
+ */
+function lateJoinFor(seed: number, devices: number, chaosMs: number): RunConfig["lateJoin"] {
+  const p = new Prng(seed, "late join");
+  return p.chance(0.4) ? { device: devices - 1, afterMs: p.int(Math.round(chaosMs / 4), chaosMs) } : null;
+}
+
+function snapshotPlanFor(seed: number, chaosMs: number): SnapshotPlan | null {
+  const p = new Prng(seed, "compaction");
+  if (p.chance(0.2)) return null;
+  return {
+    exportMeanMs: Math.max(500, Math.round(chaosMs / p.pick([2, 4, 8, 16]))),
+    exportLinesPerStep: p.pick([1, 5, 50, 1_000]),
+    compaction: {
+      retainCommits: p.pick([0, 0, 2, 5, 10, 20]),
+      retainMs: p.pick([0, 0, 0, 2_000, 10_000]),
+      minStepCommits: p.pick([1, 1, 2, 5]),
+      sliceRows: p.pick([1, 2, 5, 250]),
+    },
   };
 }
 
@@ -160,8 +206,9 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
   network.profile = config.link;
   network.switchChance = config.pathSwitchChance;
   network.spoil = config.spoilChance > 0 ? { chance: config.spoilChance, prng: new Prng(seed, "spoil") } : null;
-  const branch = new SimBranch(scheduler, network, new Prng(seed, "server"), config.timeZone);
-  const devices = config.devices.map((spec) => new SimDevice(spec, scheduler, network, dir, options.tempRoot ?? dir, seed, trace));
+  const branch = new SimBranch(scheduler, network, new Prng(seed, "server"), config.timeZone, config.snapshots, new Prng(seed, "snapshot steps"), trace);
+  const r2 = config.snapshots ? { latestChain: () => branch.latestChain(), head: () => branch.core.head() } : null;
+  const devices = config.devices.map((spec) => new SimDevice(spec, scheduler, network, dir, options.tempRoot ?? dir, seed, trace, r2));
   const world: World = { branch, devices };
   const chaos = new Prng(seed, "chaos");
   const work = new Prng(seed, "workload");
@@ -183,6 +230,15 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     pipelined: 0,
     deltaFrames: 0,
     spoiled: 0,
+    snapshotBases: 0,
+    snapshotIncrements: 0,
+    compactionPasses: 0,
+    compactedThrough: 0,
+    bootstraps: 0,
+    reBootstraps: 0,
+    keptAcrossReBootstraps: 0,
+    answeredFromCompacted: 0,
+    bootstrapFailures: 0,
     steps: 0,
     simulatedMs: 0,
     drainMs: 0,
@@ -191,7 +247,11 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
   trace?.(`seed ${seed}: ${devices.length} devices (${config.devices.map((d) => `${d.role}${d.skewMs ? ` skew ${d.skewMs}ms` : ""}`).join(", ")}), zone ${config.timeZone}, chaos ${config.chaosMs}ms`);
 
   try {
-    for (const device of devices) device.boot();
+    for (const device of devices) if (device.spec.index !== config.lateJoin?.device) device.boot();
+    if (config.lateJoin) {
+      const late = devices[config.lateJoin.device]!;
+      scheduler.after(config.lateJoin.afterMs, `${late.name} joins`, () => (trace?.(`${late.name} joins the branch`), late.boot()));
+    }
     const chaosEnd = config.startMs + config.chaosMs;
 
     /** A Poisson process of one kind of event, until the chaos ends. */
@@ -291,6 +351,20 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
         trace?.(`${device.name} back online`);
       });
     });
+    if (config.snapshots) {
+      // The branch's export schedule (the alarm's, when a snapshot is due), paced for a short run; its
+      // own stream, so the chaos draws stay the same. Each export is followed by compaction if due.
+      const pace = new Prng(seed, "snapshot work");
+      const meanMs = config.snapshots.exportMeanMs;
+      const next = () => {
+        const at = scheduler.now + pace.exp(meanMs);
+        if (at < chaosEnd) scheduler.at(at, "snapshot export", () => (branch.exportSnapshot(), next()));
+      };
+      next();
+      // Often one more right as the chaos ends: the devices still offline then come back behind the
+      // retention point and must bootstrap again, with their queues.
+      if (pace.chance(0.6)) scheduler.at(chaosEnd - pace.int(1, 3_000), "snapshot export", () => branch.exportSnapshot());
+    }
     every(config.serverRestartMeanMs, "server restart", () => {
       trace?.("server restarts");
       stats.serverRestarts++;
@@ -367,6 +441,21 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     stats.deltaFrames = network.stats.deltaFrames;
     stats.spoiled = network.stats.spoiled;
     stats.pipelined = devices.reduce((n, d) => n + d.pipelined, 0);
+    stats.snapshotBases = branch.snapshotStats.bases;
+    stats.snapshotIncrements = branch.snapshotStats.increments;
+    stats.compactionPasses = branch.snapshotStats.passes;
+    stats.compactedThrough = branch.compactedThrough();
+    stats.answeredFromCompacted = branch.snapshotStats.answeredFromCompacted;
+    for (const d of devices) {
+      for (const b of d.bootstraps) {
+        if (b.from === 0) stats.bootstraps++;
+        else {
+          stats.reBootstraps++;
+          stats.keptAcrossReBootstraps += b.queued;
+        }
+      }
+      stats.bootstrapFailures += d.bootstrapFailures;
+    }
     stats.steps = scheduler.steps;
     stats.simulatedMs = scheduler.now - config.startMs;
     const fingerprint = fingerprintOf(world, stats);
@@ -387,7 +476,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
 function fingerprintOf(world: World, stats: RunStats): string {
   const hash = createHash("sha256");
   hash.update(JSON.stringify(stats));
-  for (const row of world.branch.sql.all<Record<string, unknown>>("SELECT seq, event_id, entity_id, version FROM changes ORDER BY seq")) hash.update(JSON.stringify(row));
+  for (const row of world.branch.log()) hash.update(JSON.stringify([row.seq, row.event_id, row.entity_id, row.version]));
   for (const row of world.branch.sql.all<Record<string, unknown>>("SELECT event_id, status, code FROM verdicts ORDER BY event_id")) hash.update(JSON.stringify(row));
   for (const d of world.devices) hash.update(`${d.name}:${d.store?.cursor()}:${d.crashes}:${d.incarnation}`);
   return hash.digest("hex").slice(0, 16);

@@ -40,12 +40,32 @@ describe("the simulation", () => {
     const first = await runSeed(BUSY_SEED, { tempRoot: root });
     const second = await runSeed(BUSY_SEED, { tempRoot: root });
     expect(first.stats.commits).toBeGreaterThan(10);
+    // Across compaction and re-bootstraps too (protocol v9): this seed compacts, and devices bootstrap again.
+    expect(first.stats.compactionPasses).toBeGreaterThan(0);
+    expect(first.stats.reBootstraps).toBeGreaterThan(0);
     expect(second.fingerprint).toBe(first.fingerprint);
     expect(second.stats).toEqual(first.stats);
   }, 60_000);
 
-  it("really is hostile: crashes, cuts, lost frames, offline writes, server rejections and pushes behind unanswered ones over many seeds", async () => {
-    const totals = { crashes: 0, cuts: 0, lost: 0, rejections: 0, refusedLocally: 0, serverRestarts: 0, pipelined: 0 };
+  it("really is hostile: crashes, cuts, lost frames, offline writes, server rejections, pushes behind unanswered ones, compaction and re-bootstraps over many seeds", async () => {
+    const totals = {
+      crashes: 0,
+      cuts: 0,
+      lost: 0,
+      rejections: 0,
+      refusedLocally: 0,
+      serverRestarts: 0,
+      pipelined: 0,
+      // v9: snapshots into the simulated R2 (bases and increments), compaction, bootstraps of new
+      // devices, re-bootstraps after compaction with queued events kept, and failed downloads.
+      snapshotBases: 0,
+      snapshotIncrements: 0,
+      compactionPasses: 0,
+      bootstraps: 0,
+      reBootstraps: 0,
+      keptAcrossReBootstraps: 0,
+      bootstrapFailures: 0,
+    };
     for (let seed = 51; seed <= 70; seed++) {
       const { stats } = await runSeed(seed, { tempRoot: root });
       for (const key of Object.keys(totals) as Array<keyof typeof totals>) totals[key] += stats[key];
@@ -130,6 +150,27 @@ describe("the invariant checker can fail", () => {
       on.eventIds.reverse(); // as batches that overtook one another would
     });
     expect(violations.some((v) => v.invariant === "order" && v.message.startsWith(connection))).toBe(true);
+  }, 60_000);
+
+  it("reports a bootstrap that moved a device's cursor past the branch's head as I4", async () => {
+    const violations = await checkedAfter(({ devices }) => {
+      const device = devices[0]!;
+      const at = device.store!.cursor();
+      // As a bootstrap from a chain that claimed commits the branch never made would.
+      device.bootstraps.push({ atApplied: device.applied.length, from: at, to: at + 5, head: at, links: 1, queued: 0 });
+    });
+    expect(violations.some((v) => v.invariant === "I4" && v.message.includes("past the head"))).toBe(true);
+  }, 60_000);
+
+  it("reports a commit missing from the log after compacted_through as I4", async () => {
+    const violations = await checkedAfter(({ branch }) => {
+      expect(branch.compactedThrough()).toBeGreaterThan(0);
+      expect(branch.core.head()).toBeGreaterThan(branch.compactedThrough() + 1);
+      // Compaction may only remove commits at or below the point: forge one removed just above it.
+      branch.sql.script("DROP TRIGGER changes_no_delete");
+      branch.sql.run("DELETE FROM changes WHERE seq = ?", branch.compactedThrough() + 1);
+    });
+    expect(violations.some((v) => v.invariant === "I4" && v.message.includes("after compacted_through"))).toBe(true);
   }, 60_000);
 
   it("reports a server commit that skipped a seq as I4", async () => {
