@@ -1,8 +1,9 @@
 /** Helpers for end-to-end tests: desktops (store + engine) against the real local server. */
 import { createServer } from "node:net";
+import { gunzipSync } from "node:zlib";
 import { SyncEngine } from "../../desktop/sync/engine.js";
 import type { LocalStore } from "../../desktop/store/local-store.js";
-import { type Change, PROTOCOL_VERSION } from "../../protocol/index.js";
+import { type Change, PROTOCOL_VERSION, SnapshotManifest } from "../../protocol/index.js";
 import type { Entity, LedgerRow, Role } from "../../domain/index.js";
 import { openStore } from "./desktop.js";
 import { type LocalServer, tokenFor } from "./server.js";
@@ -60,27 +61,50 @@ export async function desktop(server: LocalServer, branch: string, device: strin
   };
 }
 
-/** The server's truth, read through its public HTTP API: every entity at its latest version. */
+/**
+ * The server's truth, read through its public HTTP API: every entity at its latest version, the head
+ * and the ledger. From the change log; on a branch whose log was compacted (a pull from 0 is 410,
+ * protocol v9), from a snapshot exported now, read as its chain (the base, then each increment).
+ */
 export async function serverTruth(server: LocalServer, branch: string): Promise<{ entities: Entity[]; head: number; ledger: LedgerRow[] }> {
   const token = await tokenFor(branch, "01936f3c-0000-7000-8000-0000000000ff", "owner");
   const headers = { Authorization: `Bearer ${token}` };
+  const ledgerNow = async () => ((await (await fetch(new URL(`/v1/branches/${branch}/ledger`, server.url), { headers })).json()) as { rows: LedgerRow[] }).rows;
+  const sorted = (entities: Map<string, Entity>) => [...entities.values()].sort((a, b) => a.entity_id.localeCompare(b.entity_id));
   const latest = new Map<string, Entity>();
   let since = 0;
   let head = 0;
   for (let more = true; more; ) {
-    const page = (await (await fetch(new URL(`/v1/branches/${branch}/changes?since=${since}&limit=1000&protocol_version=${PROTOCOL_VERSION}`, server.url), { headers })).json()) as {
-      changes: Change[];
-      cursor: number;
-      more: boolean;
-      head: number;
-    };
+    const response = await fetch(new URL(`/v1/branches/${branch}/changes?since=${since}&limit=1000&protocol_version=${PROTOCOL_VERSION}`, server.url), { headers });
+    if (response.status === 410) {
+      const { entities, seq } = await snapshotTruth(server, branch, headers);
+      return { entities: sorted(entities), head: seq, ledger: await ledgerNow() };
+    }
+    const page = (await response.json()) as { changes: Change[]; cursor: number; more: boolean; head: number };
     for (const c of page.changes) latest.set(c.entity_id, c.entity);
     since = page.cursor;
     more = page.more;
     head = page.head;
   }
-  const ledger = ((await (await fetch(new URL(`/v1/branches/${branch}/ledger`, server.url), { headers })).json()) as { rows: LedgerRow[] }).rows;
-  return { entities: [...latest.values()].sort((a, b) => a.entity_id.localeCompare(b.entity_id)), head, ledger };
+  return { entities: sorted(latest), head, ledger: await ledgerNow() };
+}
+
+/** A snapshot exported now (at the head) and read as its chain: every entity at its newest version, and the seq. */
+async function snapshotTruth(server: LocalServer, branch: string, headers: Record<string, string>): Promise<{ entities: Map<string, Entity>; seq: number }> {
+  const exported = await fetch(new URL(`/v1/branches/${branch}/snapshots`, server.url), { method: "POST", headers });
+  if (exported.status !== 201) throw new Error(`snapshot export refused: ${exported.status} ${await exported.text()}`);
+  const manifest = SnapshotManifest.parse(await exported.json());
+  const { chain } = (await (await fetch(new URL(`/v1/branches/${branch}/snapshots/latest?chain=1`, server.url), { headers })).json()) as { chain: SnapshotManifest[] };
+  if (chain.at(-1)?.seq !== manifest.seq) throw new Error(`the newest chain ends at seq ${chain.at(-1)?.seq}, not at the snapshot just exported (${manifest.seq})`);
+  const entities = new Map<string, Entity>();
+  for (const link of chain) {
+    const data = await fetch(new URL(`/v1/branches/${branch}/snapshots/${link.seq}/data`, server.url), { headers });
+    for (const line of gunzipSync(Buffer.from(await data.arrayBuffer())).toString("utf8").trim().split("\n")) {
+      const parsed = JSON.parse(line) as { kind: string; entity?: Entity };
+      if (parsed.kind === "entity") entities.set(parsed.entity!.entity_id, parsed.entity!);
+    }
+  }
+  return { entities, seq: manifest.seq };
 }
 
 export async function waitUntil(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {

@@ -6,15 +6,14 @@
  * and ends with every event confirmed exactly once and its store equal to the server's. A v8 desktop
  * in the same place is told to update and keeps its queue.
  */
-import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inspectStore } from "../../../desktop/store/inspect.js";
 import { SyncEngine } from "../../../desktop/sync/engine.js";
-import { type Entity, type SyncEvent } from "../../../domain/index.js";
+import { type SyncEvent } from "../../../domain/index.js";
 import { PROTOCOL_VERSION, SnapshotManifest, type Verdict } from "../../../protocol/index.js";
 import * as ex from "../../fixtures/examples.js";
 import { makeEventFactory } from "../../support/events.js";
-import { type Desktop, desktop, waitUntil } from "../../support/e2e.js";
+import { type Desktop, desktop, serverTruth, waitUntil } from "../../support/e2e.js";
 import { type LocalServer, NodeClient, startServer, tokenFor } from "../../support/server.js";
 
 const OWNER = "01936f3c-0000-7000-8000-0000000000a1";
@@ -51,28 +50,6 @@ async function snapshotAndCompact(branch: string, below: number): Promise<Snapsh
   }
   expect(status).toBe(410);
   return manifest;
-}
-
-/**
- * The server's truth once the log is compacted (a pull from 0 is refused): a snapshot at the head,
- * read as its chain (the base, then each increment: every entity at its newest version), and the ledger.
- */
-async function compactedTruth(branch: string) {
-  const manifest = SnapshotManifest.parse(
-    await (await fetch(new URL(`/v1/branches/${branch}/snapshots`, server.url), { method: "POST", headers: { Authorization: `Bearer ${await tokenFor(branch, OWNER, "owner")}` } })).json(),
-  );
-  const { chain } = (await (await fetch(new URL(`/v1/branches/${branch}/snapshots/latest?chain=1`, server.url), { headers: await headers(branch) })).json()) as { chain: SnapshotManifest[] };
-  expect(chain.at(-1)?.seq).toBe(manifest.seq);
-  const entities = new Map<string, Entity>();
-  for (const link of chain) {
-    const data = await fetch(new URL(`/v1/branches/${branch}/snapshots/${link.seq}/data`, server.url), { headers: await headers(branch) });
-    for (const line of gunzipSync(Buffer.from(await data.arrayBuffer())).toString("utf8").trim().split("\n")) {
-      const parsed = JSON.parse(line) as { kind: string; entity?: Entity };
-      if (parsed.kind === "entity") entities.set(parsed.entity!.entity_id, parsed.entity!);
-    }
-  }
-  const ledger = ((await (await fetch(new URL(`/v1/branches/${branch}/ledger`, server.url), { headers: await headers(branch) })).json()) as { rows: unknown[] }).rows;
-  return { head: manifest.seq, entities: [...entities.values()].sort((a, b) => a.entity_id.localeCompare(b.entity_id)), ledger };
 }
 
 async function httpPush(branch: string, device: string, events: SyncEvent[]): Promise<Verdict[]> {
@@ -132,7 +109,7 @@ describe("a device offline past a compaction", () => {
     expect(device.store.get(created.value.event.entity_id)).toMatchObject({ status: "synced" });
     expect(device.store.base(created.value.event.entity_id)).toMatchObject({ version: 1 });
     expect(device.store.get(sale.value.event.entity_id)).toMatchObject({ status: "synced", official_receipt_no: expect.any(Number) });
-    const truth = await compactedTruth(branch);
+    const truth = await serverTruth(server, branch);
     expect(truth.head).toBe(headBefore + 2); // the edit and the sale; the lost one was not committed again
     expect(device.store.cursor()).toBe(headBefore + 2);
     expect(device.store.snapshotSeq()).toBe(manifest.seq);
