@@ -16,11 +16,12 @@
  *   engine's start to its cursor at the head, and the bytes it was sent.
  * Results: printed, and bench/results/deltas.json.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import nodePath from "node:path";
 import { MAX_MEDIA_ITEMS, type MediaItem, type TransferId } from "../domain/index.js";
 import { splitIntoChunks } from "../protocol/index.js";
 import { Prng } from "../test/support/prng.js";
-import { tempDbPath } from "../test/support/desktop.js";
 import { desktop, type Desktop, waitUntil } from "../test/support/e2e.js";
 import { makeEventFactory } from "../test/support/events.js";
 import { startProxy, type TestProxy } from "../test/support/proxy.js";
@@ -40,7 +41,13 @@ const sha = (n: number) => n.toString(16).padStart(64, "0");
 const photo = (n: number, note: string | null = null): MediaItem => ({ sha256: sha(n) as MediaItem["sha256"], file_name: `IMG_${n}.CR3`, size_bytes: n, note });
 
 const closers: Array<() => unknown> = [];
-async function device(server: LocalServer, branch: string, protocolVersion: number, path = tempDbPath(), id = nextDevice()): Promise<{ d: Desktop; proxy: TestProxy; path: string; id: string }> {
+// Every device's database goes with the process, however it ends.
+const dbDir = mkdtempSync(nodePath.join(tmpdir(), "sv-bench-deltas-"));
+process.on("exit", () => rmSync(dbDir, { recursive: true, force: true }));
+let dbNo = 0;
+const dbPath = () => nodePath.join(dbDir, `device-${++dbNo}.sqlite`);
+
+async function device(server: LocalServer, branch: string, protocolVersion: number, path = dbPath(), id = nextDevice()): Promise<{ d: Desktop; proxy: TestProxy; path: string; id: string }> {
   const proxy = await startProxy(server.url);
   const d = await desktop({ ...server, url: proxy.url }, branch, id, "owner", deviceNo, { path, protocolVersion });
   closers.push(() => proxy.close(), () => d.close());
