@@ -27,16 +27,6 @@ export interface World {
   devices: readonly SimDevice[];
 }
 
-interface ChangeRow {
-  seq: number;
-  event_id: string;
-  device_id: string;
-  entity_type: string;
-  entity_id: string;
-  operation: string;
-  version: number;
-}
-
 interface VerdictRow {
   event_id: string;
   device_id: string;
@@ -137,10 +127,10 @@ export function checkInvariants(world: World): Violation[] {
 
   // ── the server alone ──
   // Every commit ever made (compaction removes old ones from the log: the simulation kept them, SimBranch.log).
-  const changes: ChangeRow[] = branch.log();
+  const changes: LogRow[] = branch.log();
   const head = branch.core.head();
-  const changeBySeq = new Map<number, ChangeRow>();
-  const changeByEvent = new Map<string, ChangeRow>();
+  const changeBySeq = new Map<number, LogRow>();
+  const changeByEvent = new Map<string, LogRow>();
   changes.forEach((c, i) => {
     // I4: every commit took the next seq.
     if (c.seq !== i + 1) v("I4", `server seqs are not gapless: position ${i + 1} holds seq ${c.seq}`);
