@@ -33,6 +33,7 @@ import {
   MAX_PULL_PAGE_CHANGES,
   type Observed,
   type Leases,
+  type DayReportIssued,
   type LeaseResult,
   type Poke,
   type Push,
@@ -109,6 +110,8 @@ export interface ClientEvents {
   leases: Leases;
   /** Since v7: the answer to a lease request. */
   lease_result: LeaseResult;
+  /** v10: a business day's report was issued (closed, or amended by late sales): read it again. */
+  day_report: DayReportIssued;
   error: ClientProblem;
   closed: ClosedInfo;
 }
@@ -560,6 +563,9 @@ export class BranchClient {
         return;
       case "lease_result":
         this.#emit("lease_result", message);
+        return;
+      case "day_report":
+        this.#emit("day_report", message);
         return;
       case "pong":
         return; // any frame met the ping's deadline (#heard)

@@ -110,3 +110,26 @@ export function describeSkew(skewMs: number): string {
   const text = s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min` : s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
   return `${text} ${skewMs >= 0 ? "ahead of" : "behind"}`;
 }
+
+/**
+ * The first instant (ms) of a calendar day in `timeZone`: midnight there, or the first instant after
+ * it that exists (a zone that skips midnight for summer time). The instant a day ends is the next
+ * day's start.
+ */
+export function dayStartMs(day: string, timeZone: string): number {
+  const [y, m, d] = day.split("-").map(Number) as [number, number, number];
+  const midnightUtc = Date.UTC(y, m - 1, d);
+  // The zone's offset near that midnight, taken twice: once at the UTC midnight, once at the guess.
+  let guess = midnightUtc - offsetMinutes(midnightUtc, timeZone) * 60_000;
+  guess = midnightUtc - offsetMinutes(guess, timeZone) * 60_000;
+  // Within the day a zone's offset changes at most once: step to the first minute that is in it.
+  while (dayIn(guess, timeZone) < day) guess += 60_000;
+  while (dayIn(guess - 60_000, timeZone) === day) guess -= 60_000;
+  return guess;
+}
+
+/** The calendar day after `day` (`YYYY-MM-DD`), whatever the zone. */
+export function nextDay(day: string): string {
+  const [y, m, d] = day.split("-").map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+}

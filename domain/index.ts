@@ -14,3 +14,4 @@ export * from "./amounts.js";
 export * from "./reject-codes.js";
 export * from "./limits.js";
 export * from "./leases.js";
+export * from "./day-report.js";

@@ -56,6 +56,11 @@ export const BRANCH_ACTIONS = {
   manage_settings: ["owner", "manager"],
   /** End another device's lease on a high-risk field group (protocol v7), audited on the server. */
   break_leases: ["owner", "manager"],
+  /**
+   * Close a business day (its Z-report, protocol v10) and enter a till's drawer count for it, both
+   * audited. Reading a day's report is `read_ledger` or `observe`.
+   */
+  close_day: ["owner", "manager"],
 } as const satisfies Record<string, readonly Role[]>;
 export type BranchAction = keyof typeof BRANCH_ACTIONS;
 

@@ -49,9 +49,9 @@ import { serveLatestSnapshot, serveSnapshotData } from "./snapshots/serve.js";
 export { BranchDurableObject };
 
 const ROUTE =
-  /^\/v1\/branches\/([^/]+)\/(sync|push|changes|audit|ledger|devices|devices\/([^/]+)\/revoke|enrollments|enroll|settings|leases|snapshots|snapshots\/latest|snapshots\/(\d{1,16})\/data|conflicts\/([^/]+)\/resolution|dashboard\/(?:devices|rejections|rejections\/[^/]+|entities\/[^/]+\/history|money|audit))$/;
+  /^\/v1\/branches\/([^/]+)\/(sync|push|changes|audit|ledger|devices|devices\/([^/]+)\/revoke|enrollments|enroll|settings|leases|snapshots|snapshots\/latest|snapshots\/(\d{1,16})\/data|conflicts\/([^/]+)\/resolution|dashboard\/(?:devices|rejections|rejections\/[^/]+|entities\/[^/]+\/history|money|audit)|days\/(\d{4}-\d{2}-\d{2})\/(report|close|drawer))$/;
 
-type Action = "sync" | "push" | "changes" | "audit" | "ledger" | "devices" | "revoke" | "enrollments" | "enroll" | "settings" | "leases" | "snapshots" | "snapshots/latest" | "snapshot_data" | "resolution" | "dashboard";
+type Action = "sync" | "push" | "changes" | "audit" | "ledger" | "devices" | "revoke" | "enrollments" | "enroll" | "settings" | "leases" | "snapshots" | "snapshots/latest" | "snapshot_data" | "resolution" | "dashboard" | "day_report" | "day_close" | "day_drawer";
 
 interface Route {
   method: "GET" | "POST" | "PUT";
@@ -82,6 +82,9 @@ const ROUTES: Record<Action, Route> = {
   snapshot_data: GET,
   resolution: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: true },
   dashboard: GET,
+  day_report: GET,
+  day_close: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: true },
+  day_drawer: { method: "POST", bodyLimitBytes: 4_096, forwardsBody: true },
 };
 
 /**
@@ -148,7 +151,17 @@ async function handle(request: Request, env: Env): Promise<Response> {
   const match = ROUTE.exec(url.pathname);
   if (!match) return json(404, { error: "not_found", message: `no route for ${url.pathname}` });
   const action: Action =
-    match[3] !== undefined ? "revoke" : match[4] !== undefined ? "snapshot_data" : match[5] !== undefined ? "resolution" : match[2]!.startsWith("dashboard/") ? "dashboard" : (match[2] as Action);
+    match[3] !== undefined
+      ? "revoke"
+      : match[4] !== undefined
+        ? "snapshot_data"
+        : match[5] !== undefined
+          ? "resolution"
+          : match[6] !== undefined
+            ? (`day_${match[7]}` as Action)
+            : match[2]!.startsWith("dashboard/")
+              ? "dashboard"
+              : (match[2] as Action);
   const route = ROUTES[action];
   const rawBranch = decodeSegment(match[1]!);
   const branch = BranchId.safeParse(rawBranch);

@@ -41,6 +41,9 @@ export const DELTAS_SINCE = 9;
  */
 export const COMPACTION_SINCE = 9;
 
+/** The first version that reports its business days (`pos_days`) and is told of day reports (`day_report`). */
+export const DAY_REPORTS_SINCE = 10;
+
 /** `message` in the shape a client of `version` reads; the same object when nothing differs. */
 export function serverMessageFor(version: number, message: ServerMessage): ServerMessage {
   if (version >= LEASES_SINCE) return message;
@@ -70,6 +73,8 @@ export function serverMessageFor(version: number, message: ServerMessage): Serve
     // v7's leases: only a v7 connection is sent these.
     case "lease_result":
     case "leases":
+    // v10's day reports: only a v10 connection is sent these.
+    case "day_report":
       return message;
     default:
       return unreachable(message, "server message");

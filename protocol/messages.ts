@@ -1,5 +1,5 @@
 /**
- * Sync protocol v9: every message in each direction, as one discriminated union on `type` per
+ * Sync protocol v10: every message in each direction, as one discriminated union on `type` per
  * direction. Prose and worked examples live in docs/protocol/wire.md, the exact verdicts in docs/protocol/domain.md.
  *
  * Bump PROTOCOL_VERSION when: a message, field, enum value or limit on the wire is added, removed or
@@ -18,11 +18,12 @@ import { Operation } from "../domain/operations.js";
 import { Role } from "../domain/permissions.js";
 import { LEASE_MAX_TTL_MS, LEASE_MIN_TTL_MS, LeaseGroup, MAX_ACTIVE_LEASES } from "../domain/leases.js";
 import { StudioDetails } from "../domain/studio.js";
-import { IsoDateTime, line } from "../domain/text.js";
+import { IsoDate, IsoDateTime, line } from "../domain/text.js";
+import { RevisionReason, TillDays } from "../domain/day-report.js";
 import { TimeZone } from "../domain/time.js";
 import { DevicePresence, QueueReport, RejectionSummary } from "./observe.js";
 
-export const PROTOCOL_VERSION = 9;
+export const PROTOCOL_VERSION = 10;
 /** Oldest client protocol the server still speaks. Older clients are closed with `protocol_too_old`. */
 export const MIN_SUPPORTED_PROTOCOL_VERSION = 1;
 
@@ -73,6 +74,11 @@ export const PROTOCOL_HISTORY = [
     note: "deltas on the way down: hello may say deltas, and that connection is sent other devices' updates with delta (EntityDelta: the changed fields since base_version, a media selection change set, the SHA-256 of the entity's canonical JSON) in place of entity in live and changes, when smaller; pull may say full for whole entities again; compaction: welcome carries compacted_through and a pull below it is answered history_compacted; v1-v8 clients are sent none of it",
     fingerprint: "e74d9e0ae1d3179df54f3df3d8bcd922baa14f1a1b302f56146190a7afacaef2",
   },
+  {
+    version: 10,
+    note: "the end of a business day: hello and status may carry pos_days (TillDay: per business day, the POS events still queued and the last local receipt issued), the till's proof that the branch has its sales; day_report tells every v10 connection a day's report was issued (closed, or amended by late POS commits); HTTP GET …/days/:day/report (DayReport: figures per till, currency and payment method, revisions with their differences, proof per till, drawer counts), POST …/days/:day/close and …/days/:day/drawer; v1-v9 clients are sent none of it",
+    fingerprint: "f7432aa5e71dedfb469265d5ba7d593dab7437b0de7840b9fed5b37f0fd52f72",
+  },
 ] as const;
 
 const seq = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -107,6 +113,12 @@ export const Hello = z.strictObject({
    * cursor and can apply deltas to it (protocol/delta.ts); a client that keeps no entities leaves it out.
    */
   deltas: z.boolean().optional(),
+  /**
+   * Since v10 (optional): the till's account of its business days (domain/day-report.ts TillDay):
+   * every day it has POS events queued, and the days of its window it issued receipts on. A client
+   * that keeps no queue (a dashboard) leaves it out, and is then no till of the day's report.
+   */
+  pos_days: TillDays.optional(),
 });
 export type Hello = z.infer<typeof Hello>;
 
@@ -170,6 +182,8 @@ export const Status = z.strictObject({
   /** The last branch seq this device has applied. */
   cursor: seq,
   queue: QueueReport,
+  /** Since v10 (optional): the till's account of its business days, as in hello. */
+  pos_days: TillDays.optional(),
 });
 export type Status = z.infer<typeof Status>;
 
@@ -552,6 +566,20 @@ export type LeaseList = z.infer<typeof LeaseList>;
 export const LeaseAnswerBody = LeaseResult.omit({ type: true, request_id: true }).extend({ error: LeaseRefusal.optional() });
 export type LeaseAnswerBody = z.infer<typeof LeaseAnswerBody>;
 
+/**
+ * Since v10: the branch issued a revision of a business day's report: its close (revision 1) or an
+ * amendment made by late POS commits. Sent to every v10 connection; a till answers with a `status`
+ * (its account of its days, so it is confirmed for the closed day at once), a dashboard reads the
+ * report again (`GET …/days/:day/report`).
+ */
+export const DayReportIssued = z.strictObject({
+  type: z.literal("day_report"),
+  day: IsoDate,
+  revision: z.int().min(1),
+  reason: RevisionReason,
+});
+export type DayReportIssued = z.infer<typeof DayReportIssued>;
+
 export const ServerMessage = z.discriminatedUnion("type", [
   Welcome,
   Verdicts,
@@ -566,5 +594,6 @@ export const ServerMessage = z.discriminatedUnion("type", [
   Observed,
   LeaseResult,
   Leases,
+  DayReportIssued,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;

@@ -8,7 +8,7 @@
  * arrival order. What it keeps about the connection is one value, `SessionState`.
  */
 import { fromCallback } from "xstate";
-import { type Change, ChunkAssembler, type Chunk, CLOSE_CODES, type ClientMessage, decodeServerMessage, DELTAS_SINCE, type WireChange, type ErrorMessage, FRAME_LIMIT_BYTES, type LeaseRequest, type Leases, type LeaseResult, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_PULL_PAGE_CHANGES, PROTOCOL_VERSION, type Push, type QueueReport, type ServerMessage, splitIntoChunks, utf8ByteLength } from "../../protocol/index.js";
+import { type Change, ChunkAssembler, type Chunk, CLOSE_CODES, type ClientMessage, decodeServerMessage, DELTAS_SINCE, type WireChange, type ErrorMessage, FRAME_LIMIT_BYTES, type LeaseRequest, type Leases, type LeaseResult, type DayReportIssued, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_PULL_PAGE_CHANGES, PROTOCOL_VERSION, type Push, type QueueReport, type ServerMessage, splitIntoChunks, utf8ByteLength } from "../../protocol/index.js";
 import { type EventId, type TransferId } from "../../domain/index.js";
 import { unreachable } from "../../lib/result.js";
 import type { SessionCommand, SessionEvent } from "../../machines/index.js";
@@ -53,6 +53,8 @@ export interface SessionOptions {
   onLeases?: (leases: Leases) => void;
   /** v7: the answer to a lease request this device sent (also when it arrives just after a close). */
   onLeaseResult?: (result: LeaseResult) => void;
+  /** v10: the branch issued a day's report (a close, an amendment). */
+  onDayReport?: (issued: DayReportIssued) => void;
   /**
    * v7: a lease request (the machine's LEASE) the branch will not answer with `lease_result`: not
    * sent (not welcomed yet, or closed), lost with the connection, or answered by an `error`.
@@ -576,6 +578,9 @@ class Session {
         // branch's answer, and the engine ignores an id nobody waits for.
         this.#settle(message.request_id);
         this.o.onLeaseResult?.(message);
+        return null;
+      case "day_report":
+        if (this.#state.phase === "open") this.o.onDayReport?.(message);
         return null;
       case "watching":
       case "observed":

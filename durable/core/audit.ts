@@ -27,6 +27,10 @@ export const AuditKind = [
   "lease_broken",
   /** A compaction pass of the log started or finished (compaction.ts, issue 18). */
   "compaction",
+  /** A manager closed a business day; a late POS commit amended a closed day's report; a drawer was counted (days.ts, issue 19). */
+  "day_closed",
+  "day_amended",
+  "drawer_counted",
 ] as const;
 export type AuditKind = (typeof AuditKind)[number];
 

@@ -5,6 +5,8 @@
  */
 import { keysetRows } from "../../sqlite/keyset.js";
 import { LEDGER_SQL } from "../../sqlite/ledger.js";
+import { type DayReport, type DrawerCountRequest, type TillDay } from "../../domain/index.js";
+import { closeDay, type CloseOutcome, countDrawer, dayReport, type IssuedRevision, recordTillDays } from "./days.js";
 import { type BranchId, type Entity, type LedgerRow, type Role, StudioDetails, type StudioDetailsPatch, type TransferId, isTimeZone } from "../../domain/index.js";
 import { type WholeChanges, type ConflictResolutionRequest, type DevicePresence, MAX_PULL_PAGE_CHANGES, type Chunk, type QueueReport, type RejectionSummary, type SnapshotManifest, type UploadState, type Verdict, type Lease, type LeaseRequest } from "../../protocol/index.js";
 import type { Actor } from "./actor.js";
@@ -66,6 +68,8 @@ export class BranchCore {
   #lastTrafficMs: number | null = null;
   /** When the pending export was first seen due, null when none is due; kept in memory only (after an eviction, the branch was quiet). */
   #exportDueSinceMs: number | null = null;
+  /** Day report revisions not yet told to connections (takeIssuedRevisions). */
+  #issued: IssuedRevision[] = [];
 
   constructor(
     // The branch's storage: only the core's modules reach it, through this class (issue 13, move 1).
@@ -154,7 +158,39 @@ export class BranchCore {
    */
   push(actor: Actor, events: ReadonlyArray<PushedEvent>, textBytesAtMost = Number.POSITIVE_INFINITY): PushOutcome {
     this.#lastTrafficMs = this.clockMs();
-    return pushBatch({ sql: this.sql, nowMs: this.clockMs(), actor, timeZone: this.timeZone(), eventBytesAtMost: eventBytesAtMost(textBytesAtMost) }, events);
+    const outcome = pushBatch({ sql: this.sql, nowMs: this.clockMs(), actor, timeZone: this.timeZone(), eventBytesAtMost: eventBytesAtMost(textBytesAtMost) }, events);
+    this.#issued.push(...outcome.issued);
+    return outcome;
+  }
+
+  /** Revisions of day reports issued (a close, an amendment) since the last call: the room tells v10 connections. */
+  takeIssuedRevisions(): IssuedRevision[] {
+    return this.#issued.splice(0);
+  }
+
+  /**
+   * Closes business day `day` (the caller checked `close_day`): revision 1 of its report, audited.
+   * Refused when the day has not begun in the branch's zone, or is closed already.
+   */
+  closeDay(by: Actor, day: string, note: string | null): CloseOutcome {
+    const outcome = this.sql.transaction(() => closeDay(this.sql, this.clockMs(), this.timeZone(), by, day, note));
+    if (outcome.ok) this.#issued.push(outcome.issued);
+    return outcome;
+  }
+
+  /** A day's report as it stands (open or closed); `connected` is the host's to say. */
+  dayReport(day: string, connected: ReadonlySet<string>): DayReport {
+    return dayReport(this.sql, this.clockMs(), this.timeZone(), this.settings().studio.name, day, connected);
+  }
+
+  /** A manager's count of a till's drawer for a day (the caller checked `close_day`), audited. */
+  countDrawer(by: Actor, day: string, count: DrawerCountRequest) {
+    return this.sql.transaction(() => countDrawer(this.sql, this.clockMs(), by, day, count));
+  }
+
+  /** A till's account of its days (hello or status, v10). */
+  recordTillDays(deviceId: string, days: readonly TillDay[]): void {
+    recordTillDays(this.sql, this.clockMs(), deviceId, days);
   }
 
   /** Every entity's current version (tombstones included), in id order, a page at a time (I9). */

@@ -9,7 +9,7 @@
  * only the last path segment names the action.
  */
 import { z } from "zod";
-import { type BranchAction, canDo, DeviceId, EventId, IsoDate } from "../../domain/index.js";
+import { type BranchAction, canDo, CloseDayRequest, DeviceId, DrawerCountRequest, EventId, IsoDate, parseDay } from "../../domain/index.js";
 import { ConflictResolutionRequest, decodeWith, type LeaseAnswerBody, LeaseRequest, FRAME_LIMIT_BYTES, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, MAX_PULL_PAGE_CHANGES, PushFrame, RevokeRequest, serverMessageFor, type CloseReason, type SnapshotManifest } from "../../protocol/index.js";
 import type { DeviceClaims } from "../../protocol/token.js";
 import { type EnrollmentAnswerHost, enroll, issueEnrollment } from "./enrollment-api.js";
@@ -97,7 +97,42 @@ export class BranchHttpApi {
     if (action === "settings" && method === "PUT") return denied("manage_settings") ?? this.#settings(actor, await request.text());
     if (action === "leases" && method === "GET") return denied("observe") ?? answer(200, { leases: this.core.leases(), server_time_ms: this.core.nowMs() });
     if (action === "leases" && method === "POST") return this.#lease(actor, await request.text());
+    const day = /\/days\/([^/]+)\/(?:report|close|drawer)$/.exec(url.pathname)?.[1];
+    if (day !== undefined) {
+      const parsed = parseDay(decodeURIComponent(day));
+      if (!parsed.ok) return badRequest(`business day ${JSON.stringify(day)}: ${parsed.error}`);
+      if (action === "report" && method === "GET") return canDo(actor.role, "read_ledger") || canDo(actor.role, "observe") ? this.#dayReport(parsed.value) : denied("read_ledger")!;
+      if (action === "close" && method === "POST") return denied("close_day") ?? this.#closeDay(actor, parsed.value, await request.text());
+      if (action === "drawer" && method === "POST") return denied("close_day") ?? this.#drawer(actor, parsed.value, await request.text());
+    }
     return answer(404, { error: "not_found", message: `no ${method} ${url.pathname}` });
+  }
+
+  #dayReport(day: string): ApiAnswer {
+    return answer(200, this.core.dayReport(day, this.host.connectedDevices?.() ?? new Set()));
+  }
+
+  /**
+   * Closes a business day: 201 with its report (revision 1); every v10 connection is told
+   * (`day_report`), so connected tills report their queue for it at once. 409 when it is closed
+   * already (the body has the report as it stands), 422 when the day has not begun.
+   */
+  #closeDay(actor: Actor, day: string, text: string): ApiAnswer {
+    const body = parseBody(CloseDayRequest, text === "" ? "{}" : text);
+    if (!body.ok) return badRequest(body.error);
+    const outcome = this.core.closeDay(actor, day, body.value.note ?? null);
+    if (!outcome.ok) return answer(outcome.status, { error: outcome.error, message: outcome.message, report: outcome.status === 409 ? this.core.dayReport(day, this.host.connectedDevices?.() ?? new Set()) : undefined });
+    this.host.publish([]);
+    return answer(201, this.core.dayReport(day, this.host.connectedDevices?.() ?? new Set()));
+  }
+
+  /** A drawer count for one till and currency: 200 with the report (its variance in `drawer_counts`). */
+  #drawer(actor: Actor, day: string, text: string): ApiAnswer {
+    const body = parseBody(DrawerCountRequest, text);
+    if (!body.ok) return badRequest(body.error);
+    const outcome = this.core.countDrawer(actor, day, body.value);
+    if (!outcome.ok) return answer(outcome.status, { error: outcome.error, message: outcome.message });
+    return answer(200, this.core.dayReport(day, this.host.connectedDevices?.() ?? new Set()));
   }
 
   /** Pushing needs no permission of its own: each event is checked against the role (decide.ts). */

@@ -410,6 +410,48 @@ export const MIGRATIONS: readonly Migration[] = [
           FROM compacted_verdicts k LEFT JOIN pos_orders p ON p.entity_id = k.entity_id AND p.seq = k.seq;
     `,
   },
+  {
+    to: 12,
+    sql: `
+      -- The end of a business day (core/days.ts, issue 19, protocol v10). Each issue of a closed day's
+      -- report: revision 1 is the close, each later one an amendment made by late POS commits for the
+      -- day, in their transaction. figures is a DayFigures, changes the FiguresChange list against the
+      -- revision before (domain/day-report.ts), both JSON. Append-only: a report never changes silently.
+      CREATE TABLE day_revisions (
+        day         TEXT NOT NULL,
+        revision    INTEGER NOT NULL,
+        reason      TEXT NOT NULL CHECK (reason IN ('close', 'late_pos')),
+        at          TEXT NOT NULL,
+        by_device   TEXT NOT NULL,
+        by_user     TEXT NOT NULL,
+        through_seq INTEGER NOT NULL,
+        note        TEXT,
+        figures     TEXT NOT NULL,
+        changes     TEXT NOT NULL,
+        PRIMARY KEY (day, revision)
+      ) WITHOUT ROWID;
+      -- A manager's count of a till's cash drawer for a day; the latest per till and currency counts.
+      CREATE TABLE drawer_counts (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        day           TEXT NOT NULL,
+        device_id     TEXT NOT NULL,
+        currency      TEXT NOT NULL,
+        counted_minor INTEGER NOT NULL,
+        at            TEXT NOT NULL,
+        by_device     TEXT NOT NULL,
+        by_user       TEXT NOT NULL,
+        note          TEXT
+      );
+      CREATE INDEX drawer_counts_by_till ON drawer_counts (day, device_id, currency, id);
+      -- A day's orders, read by the report and the proof per till.
+      CREATE INDEX pos_orders_by_day ON pos_orders (business_day, device_id, local_receipt_no);
+      -- A till's latest report of its days (TillDay[] JSON, hello or status since v10) and when it came.
+      ALTER TABLE devices ADD COLUMN till_days TEXT;
+      ALTER TABLE devices ADD COLUMN till_days_at TEXT;
+      ${appendOnly("day_revisions")}
+      ${appendOnly("drawer_counts")}
+    `,
+  },
 ];
 
 /** The layout this code writes: the last migration's. */

@@ -15,6 +15,7 @@ import { answerRejection, type CommitContext, commitEvent, recordRejection } fro
 import { decide, type DecideContext, type PushedEvent, type Rejection } from "./decide.js";
 import { headSeq, type LoggedChange } from "./log.js";
 import { anyLeaseInForce, leaseOn } from "./leases.js";
+import { amendClosedDays, type IssuedRevision } from "./days.js";
 import { type BatchKeys, PushStorage } from "./push-storage.js";
 import type { SqlStore } from "./sql.js";
 
@@ -31,6 +32,8 @@ export interface PushOutcome {
   verdicts: Verdict[];
   /** What was committed, in seq order: published to live connections after the transaction. */
   changes: LoggedChange[];
+  /** Closed days whose report these commits amended (days.ts): v10 connections are told. */
+  issued: IssuedRevision[];
 }
 
 /**
@@ -107,7 +110,9 @@ function decideBatch(pushCtx: PushContext, events: ReadonlyArray<PushedEvent>, p
     }
   });
   storage.flush();
-  return { verdicts, changes };
+  // Late POS commits for a closed day re-issue its report in this transaction (never silently).
+  const issued = changes.some((c) => c.change.entity_type === "pos_order") ? amendClosedDays(pushCtx.sql, pushCtx.nowMs, pushCtx.timeZone, pushCtx.actor, changes) : [];
+  return { verdicts, changes, issued };
 }
 
 /**

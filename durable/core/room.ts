@@ -11,7 +11,7 @@
  * Storage work is synchronous, but hashing chunks awaits WebCrypto, and without the queue a second
  * frame could be handled in that gap and reorder a device's messages.
  */
-import { CHUNK_RAW_BYTES, MAX_OBSERVED_REJECTIONS, MAX_WATCHED_DEVICES, type Observed, type Status, type Watch, Chunk as ChunkSchema, type Chunk, CLOSE_CODES, type CloseReason, decodeClientFrame, type ErrorMessage, FRAME_LIMIT_BYTES, type Hello, joinPieces, type Live, LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_UNANSWERED_POKES, MAX_PULL_PAGE_CHANGES, MIN_SUPPORTED_PROTOCOL_VERSION, type MessageErrorCode, PROTOCOL_VERSION, Pull, type PushFrame, type ServerMessage, splitIntoChunks, type Verdict, utf8ByteLength, verifyChunk, type Welcome, decodeWith, frameText, parseJson, PushFrame as PushFrameSchema, MAX_ASSEMBLED_MESSAGE_BYTES, sentAsIs, serverMessageFor, type LeaseRequest, type Leases, LEASES_SINCE, DELTAS_SINCE, COMPACTION_SINCE } from "../../protocol/index.js";
+import { CHUNK_RAW_BYTES, MAX_OBSERVED_REJECTIONS, MAX_WATCHED_DEVICES, type Observed, type Status, type Watch, Chunk as ChunkSchema, type Chunk, CLOSE_CODES, type CloseReason, decodeClientFrame, type ErrorMessage, FRAME_LIMIT_BYTES, type Hello, joinPieces, type Live, LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_UNANSWERED_POKES, MAX_PULL_PAGE_CHANGES, MIN_SUPPORTED_PROTOCOL_VERSION, type MessageErrorCode, PROTOCOL_VERSION, Pull, type PushFrame, type ServerMessage, splitIntoChunks, type Verdict, utf8ByteLength, verifyChunk, type Welcome, decodeWith, frameText, parseJson, PushFrame as PushFrameSchema, MAX_ASSEMBLED_MESSAGE_BYTES, sentAsIs, serverMessageFor, type LeaseRequest, type Leases, LEASES_SINCE, DELTAS_SINCE, COMPACTION_SINCE, DAY_REPORTS_SINCE, type DayReportIssued } from "../../protocol/index.js";
 import { canDo, type DeviceId, type Role, type TransferId, type UserId } from "../../domain/index.js";
 import { bytesFromBase64 } from "../../lib/bytes.js";
 import { unreachable } from "../../lib/result.js";
@@ -321,6 +321,26 @@ export class BranchRoom {
 
   /** Sends committed changes to every open connection of the branch (the pusher too: its cursor needs them). */
   publish(changes: readonly LoggedChange[]): void {
+    this.#publishChanges(changes);
+    this.#tellDayReports();
+  }
+
+  /**
+   * Tells every v10 connection of each day report revision issued since (a close, an amendment by
+   * late POS commits): after the live changes that made it, so a till sees its sales, then the report.
+   */
+  #tellDayReports(): void {
+    const issued = this.core.takeIssuedRevisions();
+    if (issued.length === 0) return;
+    const texts = issued.map((r) => JSON.stringify({ type: "day_report", day: r.day, revision: r.revision, reason: r.reason } satisfies DayReportIssued));
+    for (const peer of this.host.peers()) {
+      const session = peer.session();
+      if (session?.state !== "open" || session.protocol_version < DAY_REPORTS_SINCE) continue;
+      for (const text of texts) peer.send(text);
+    }
+  }
+
+  #publishChanges(changes: readonly LoggedChange[]): void {
     if (changes.length === 0) return;
     const head = changes[changes.length - 1]!.change.seq;
     const poke = JSON.stringify({ type: "poke", head });
@@ -474,6 +494,7 @@ export class BranchRoom {
       queue: hello.queue,
       token_expires_at_ms: session.expires_at_ms,
     });
+    if (hello.protocol_version >= DAY_REPORTS_SINCE && hello.pos_days !== undefined) this.core.recordTillDays(session.device_id, hello.pos_days);
     this.#changedDevices.add(session.device_id);
     const welcome: Welcome = {
       type: "welcome",
@@ -531,7 +552,11 @@ export class BranchRoom {
     }
     const head = this.core.head();
     if (status.cursor > head) return this.#error(peer, "malformed_message", `cursor: ${status.cursor} is beyond the branch's head ${head}`, null);
+    if (status.pos_days !== undefined && session.protocol_version < DAY_REPORTS_SINCE) {
+      return this.#error(peer, "malformed_message", `pos_days is protocol ${DAY_REPORTS_SINCE}; this connection said hello with protocol ${session.protocol_version}`, null);
+    }
     this.core.recordStatus(session.device_id, status.cursor, status.queue);
+    if (status.pos_days !== undefined) this.core.recordTillDays(session.device_id, status.pos_days);
     this.#changedDevices.add(session.device_id);
   }
 
