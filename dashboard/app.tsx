@@ -1,12 +1,14 @@
 /**
  * The dashboard's shell: the branches signed in to (kept in localStorage), one live feed per branch,
  * and what is on screen: the sign-in form, the overview of every branch side by side, or one branch
- * with its views as tabs (Devices, Leases, Conflicts, Record history, Money, Audit). Everything it needs from
+ * with its views as tabs (Devices, Leases, Conflicts, Record history, Money, Close of day, Audit). Everything it needs from
  * outside (the clock, storage, the client, ids, the address's fragment) is passed in by main.tsx.
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { AuditView } from "./audit.js";
 import { ConflictsView } from "./conflicts.js";
+import type { DayApi } from "./day-api.js";
+import { DayView } from "./day.js";
 import { DevicesView } from "./devices.js";
 import { BranchFeed, type Clock, type MonotonicClock } from "./feed.js";
 import { HistoryView } from "./history.js";
@@ -29,6 +31,8 @@ export interface DashboardDeps {
   connect: (signIn: SignIn) => BranchLink;
   /** The branch's lease routes over HTTP, with the sign-in's token. */
   leases: (signIn: SignIn) => LeaseApi;
+  /** The branch's end-of-day routes over HTTP (protocol v10), with the sign-in's token. */
+  days: (signIn: SignIn) => DayApi;
   enroll: Enroll;
   newId: () => string;
   /** The address's fragment at load (`#branch=…&token=…`), and how to remove it from the address bar. */
@@ -42,6 +46,7 @@ const TABS = [
   { key: "conflicts", label: "Conflicts" },
   { key: "history", label: "Record history" },
   { key: "money", label: "Money" },
+  { key: "day", label: "Close of day" },
   { key: "audit", label: "Audit" },
 ] as const satisfies ReadonlyArray<Tab<string>>;
 export type TabKey = (typeof TABS)[number]["key"];
@@ -150,7 +155,7 @@ function useFeeds(signIns: readonly SignIn[], deps: DashboardDeps): BranchFeed[]
   const list = useMemo(() => {
     for (const branch of feeds.keys()) if (!signIns.some((s) => s.branch === branch)) feeds.delete(branch);
     for (const s of signIns) {
-      if (feeds.get(s.branch)?.signIn.token !== s.token) feeds.set(s.branch, new BranchFeed(s, deps.connect(s), deps.clock, deps.monotonic, deps.leases(s)));
+      if (feeds.get(s.branch)?.signIn.token !== s.token) feeds.set(s.branch, new BranchFeed(s, deps.connect(s), deps.clock, deps.monotonic, deps.leases(s), deps.days(s)));
     }
     return signIns.map((s) => feeds.get(s.branch)!);
   }, [key]);
@@ -208,6 +213,7 @@ function BranchScreen({ feed, route, onRoute, onSignInAgain }: { feed: BranchFee
         {route.tab === "conflicts" && <ConflictsView feed={feed} selected={route.rejection} onSelect={(rejection) => go({ rejection })} onOpenHistory={(entity) => go({ tab: "history", entity })} />}
         {route.tab === "history" && <HistoryView feed={feed} entityId={route.entity} onEntity={(entity) => go({ entity })} onOpenRejection={(rejection) => go({ tab: "conflicts", rejection })} />}
         {route.tab === "money" && <MoneyView feed={feed} />}
+        {route.tab === "day" && <DayView feed={feed} />}
         {route.tab === "audit" && <AuditView feed={feed} />}
       </TabPanel>
     </section>

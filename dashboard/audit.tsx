@@ -15,7 +15,7 @@ const PAGE = 50;
 export const AUDIT_KINDS = [
   "rejection", "permission_denied", "void", "correction", "delete", "device_first_seen", "device_revoked", "install_conflict", "clock_skew",
   "protocol_error", "snapshot_export", "enrollment_issued", "enrollment_used", "enrollment_refused", "conflict_resolved", "settings_changed", "token_failure",
-  "lease_broken", "compaction",
+  "lease_broken", "compaction", "day_closed", "day_amended", "drawer_counted",
 ] as const;
 
 export function AuditView({ feed }: { feed: BranchFeed }) {

@@ -5,9 +5,10 @@
  * server's clock. Views re-read when it says something changed; nothing here polls. Rejections and commits are passed on to the views that show them (`onRejections`,
  * `onChanges`, `onAudit`), which refetch their first page, throttled (`throttle`).
  */
-import type { Change, Lease, Leases, Observed, Watching, Welcome } from "../protocol/messages.js";
+import type { Change, DayReportIssued, Lease, Leases, Observed, Watching, Welcome } from "../protocol/messages.js";
 import type { DevicePresence, RejectionSummary } from "../protocol/observe.js";
 import { closedWords } from "../client/index.js";
+import type { DayApi } from "./day-api.js";
 import type { LeaseApi } from "./lease-api.js";
 import type { BranchLink, ClosedInfo, LinkState } from "./link.js";
 import type { SignIn } from "./sessions.js";
@@ -49,6 +50,8 @@ export class BranchFeed {
   private readonly rejectionListeners = new Set<Listener<readonly RejectionSummary[]>>();
   private readonly changeListeners = new Set<Listener<readonly Change[]>>();
   private readonly auditListeners = new Set<Listener<number>>();
+  private readonly dayReportListeners = new Set<Listener<DayReportIssued | null>>();
+  private readonly deviceListeners = new Set<Listener<readonly DevicePresence[]>>();
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(
@@ -59,6 +62,8 @@ export class BranchFeed {
     private readonly monotonic: MonotonicClock = clock,
     /** The lease routes over HTTP (break); main.tsx makes it with the sign-in's token. */
     readonly leaseApi: LeaseApi | null = null,
+    /** The end-of-day routes over HTTP (protocol v10); main.tsx makes it with the sign-in's token. */
+    readonly dayApi: DayApi | null = null,
   ) {}
 
   start(): void {
@@ -87,6 +92,9 @@ export class BranchFeed {
         this.head = Math.max(this.head, head);
         if (changes.length > 0) for (const fn of this.changeListeners) fn(changes);
         this.bump();
+      }),
+      l.on("day_report", (m) => {
+        for (const fn of this.dayReportListeners) fn(m);
       }),
       l.on("closed", (c) => {
         this.closed = c;
@@ -168,6 +176,19 @@ export class BranchFeed {
     this.auditListeners.add(fn);
     return () => this.auditListeners.delete(fn);
   }
+  /**
+   * A day's report was issued (protocol v10 `day_report`: a close or an amendment), or null when the
+   * connection came back (`watching` again): one may have been missed, so a shown report is read again.
+   */
+  onDayReport(fn: Listener<DayReportIssued | null>): () => void {
+    this.dayReportListeners.add(fn);
+    return () => this.dayReportListeners.delete(fn);
+  }
+  /** Devices changed (`observed`): a till connected, went, or reported its queue and days. */
+  onDevices(fn: Listener<readonly DevicePresence[]>): () => void {
+    this.deviceListeners.add(fn);
+    return () => this.deviceListeners.delete(fn);
+  }
 
   /** A device after a revoke answered, before `observed` says so. */
   updateDevice(d: DevicePresence): void {
@@ -182,13 +203,15 @@ export class BranchFeed {
     this.head = w.head;
     this.setServerTime(w.server_time_ms);
     this.setAuditHead(w.audit_head);
-    // A reconnect may have missed rejections: views refetch their first page.
+    // A reconnect may have missed rejections and day reports: views refetch what they show.
     for (const fn of this.rejectionListeners) fn([]);
+    for (const fn of this.dayReportListeners) fn(null);
     this.bump();
   }
 
   private onObserved(o: Observed): void {
     for (const d of o.devices) this.devices.set(d.device_id, d);
+    if (o.devices.length > 0) for (const fn of this.deviceListeners) fn(o.devices);
     this.head = Math.max(this.head, o.head);
     this.setServerTime(o.server_time_ms);
     if (o.rejections.length > 0 || o.more_rejections) {

@@ -12,15 +12,13 @@
 import { z } from "zod";
 import type { LeaseGroup } from "../domain/lease-groups.js";
 import { LeaseAnswerBody, LeaseList } from "../protocol/messages.js";
+import { callJson as call } from "./http.js";
 import type { ApiResult } from "./link.js";
 
 export { LeaseList };
 /** `POST …/leases`'s answer (protocol/messages.ts LeaseAnswerBody). */
 export const LeaseAnswer = LeaseAnswerBody;
 export type LeaseAnswer = z.infer<typeof LeaseAnswerBody>;
-
-/** Largest answer body read: a lease_result is one short JSON object. */
-const MAX_BODY_CHARS = 16_384;
 
 export interface LeaseApi {
   list(): Promise<ApiResult<LeaseList>>;
@@ -39,30 +37,4 @@ export function leaseApi(o: { server: string; branch: string; token: string; fet
         status === 200 || status === 403 || status === 404 || status === 409 ? LeaseAnswer.safeParse(json) : null,
       ),
   };
-}
-
-type Decode<T> = (status: number, json: unknown) => z.ZodSafeParseResult<T> | null;
-
-async function call<T>(fetchFn: typeof fetch, url: string, init: RequestInit, decode: Decode<T>): Promise<ApiResult<T>> {
-  let response: Response;
-  let text: string;
-  try {
-    response = await fetchFn(url, init);
-    text = await response.text();
-  } catch (error) {
-    return { ok: false, status: 0, error: "network", message: `no answer from the server: ${String(error)}` };
-  }
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text.slice(0, MAX_BODY_CHARS));
-  } catch {
-    // not JSON: said below from the status
-  }
-  const decoded = decode(response.status, json);
-  if (decoded?.success) return { ok: true, value: decoded.data };
-  if (decoded) return { ok: false, status: response.status, error: "invalid_response", message: `the answer does not match its schema: ${decoded.error.message.slice(0, 600)}` };
-  const body = json as { error?: unknown; message?: unknown } | null;
-  const error = typeof body?.error === "string" ? body.error : `http_${response.status}`;
-  const message = typeof body?.message === "string" ? body.message : `HTTP ${response.status}`;
-  return { ok: false, status: response.status, error, message };
 }

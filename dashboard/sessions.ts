@@ -17,6 +17,8 @@ export const isObserver = (role: string): role is ObserverRole => (OBSERVER_ROLE
 export const mayRevoke = (role: string) => role === "owner" || role === "manager";
 /** Breaking another device's lease: owner and manager (domain/permissions.ts `break_leases`); the server decides. */
 export const mayBreakLeases = (role: string) => role === "owner" || role === "manager";
+/** Closing a business day and counting drawers: owner and manager (domain/permissions.ts `close_day`); the server decides. */
+export const mayCloseDay = (role: string) => role === "owner" || role === "manager";
 
 export interface SignIn {
   branch: string;

@@ -152,3 +152,64 @@ export function SelectField({ id, label, value, onChange, children }: { id: stri
     </div>
   );
 }
+
+/**
+ * A modal form for an action whose fields the caller gives (a close's optional note, a counted
+ * amount): the safe choice (Cancel) has the focus, Escape cancels, the action is enabled when
+ * `canSubmit`, and what went wrong (a refusal, no answer) is said inside the dialog, the fields kept
+ * as typed. `onSubmit` answers the problem in words, or null when done (the caller then closes it).
+ */
+export function FormDialog({ id, title, detail, action, tone = "primary", canSubmit, onCancel, onSubmit, children }: { id: string; title: string; detail: ComponentChildren; action: string; tone?: "primary" | "danger"; canSubmit: boolean; onCancel: () => void; onSubmit: () => Promise<string | null>; children?: ComponentChildren }) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const cancel = useRef<HTMLButtonElement>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    const before = document.activeElement as HTMLElement | null;
+    dialog.current?.showModal();
+    cancel.current?.focus();
+    return () => before?.focus();
+  }, []);
+  return (
+    <dialog
+      ref={dialog}
+      class="ask"
+      aria-labelledby={`${id}-title`}
+      aria-describedby={`${id}-detail`}
+      data-testid={id}
+      onCancel={(e) => {
+        e.preventDefault();
+        onCancel();
+      }}
+    >
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!canSubmit || busy) return;
+          setBusy(true);
+          void onSubmit().then((problem) => {
+            setBusy(false);
+            setError(problem);
+          });
+        }}
+      >
+        <h2 id={`${id}-title`} class="ask-title">{title}</h2>
+        <div id={`${id}-detail`} class="ask-detail">{detail}</div>
+        {children}
+        {error && (
+          <p id={`${id}-error`} class="notice bad" role="alert">
+            {error}
+          </p>
+        )}
+        <div class="row dialog-actions">
+          <button type="button" class="secondary" ref={cancel} onClick={onCancel}>
+            Cancel
+          </button>
+          <button type="submit" class={tone} disabled={busy || !canSubmit}>
+            {action}
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}

@@ -9,8 +9,8 @@
  */
 import { z } from "zod";
 import type { PublicStatus } from "../../machines/index.js";
-import type { DeviceId, Entity, InvoiceCreate, InvoicePatch, LedgerRow, MediaSelection, ProjectData, ProjectPatch, RejectCode, RejectDetail, Role, StudioDetails, SyncEvent, UserId } from "../../domain/index.js";
-import { EntityType, LeaseGroup, SyncStatus } from "../../domain/index.js";
+import type { DayFigures, DayReport, DeviceId, Entity, InvoiceCreate, InvoicePatch, LedgerRow, MediaSelection, ProjectData, ProjectPatch, RejectCode, RejectDetail, Role, StudioDetails, SyncEvent, UserId } from "../../domain/index.js";
+import { Currency, DeviceId as DeviceIdSchema, EntityType, LeaseGroup, SyncStatus } from "../../domain/index.js";
 import { err, ok, type Result } from "../../lib/result.js";
 import type { LastChange } from "../../protocol/index.js";
 import type { BootstrapProgress } from "../sync/bootstrap.js";
@@ -18,7 +18,7 @@ import type { CorrectionInput, SaleInput } from "../store/writes.js";
 import type { Conflict, ConflictAction } from "../store/conflicts.js";
 import type { QueueEntry, QueuePage } from "../store/queue-read.js";
 
-export type { BootstrapProgress, Entity, LedgerRow, Result };
+export type { BootstrapProgress, DayFigures, DayReport, Entity, LedgerRow, Result };
 
 /** An entity as the user sees it. */
 export interface EntityView {
@@ -170,6 +170,31 @@ export interface LeasesView {
   mine: LeaseHoldView[];
 }
 
+/**
+ * This till's own account of a business day (the Close of day screen): the branch's proof for it
+ * when the report lists it, and its own POS changes of the day not yet confirmed (true offline too).
+ * `words`: "This till: confirmed for 2026-11-25", "This till: 3 POS changes of 2026-11-25 waiting to be confirmed".
+ */
+export interface ThisTillDay {
+  words: string;
+  tone: "ok" | "warn" | "quiet";
+  pending: number;
+}
+
+/**
+ * The Close of day screen for one business day (app/day-close.ts): the branch's report (`branch`,
+ * with whether this user may close the day and count drawers); or, when the server cannot be
+ * reached, this till's own figures (`this_till`, with `why` saying they are not the branch's); or
+ * the server's refusal in words.
+ */
+export type DayView =
+  | { source: "branch"; day: string; report: DayReport; may_close: boolean; this_till: ThisTillDay }
+  | { source: "this_till"; day: string; figures: DayFigures; why: string; this_till: ThisTillDay }
+  | { source: "refused"; day: string; message: string; this_till: ThisTillDay };
+
+/** A close or a drawer count: the day's view with the report as it now stands, or why not in words (a 409 with the report as it stands). */
+export type DayActionResult = { ok: true; view: DayView } | { ok: false; error: string; view?: DayView };
+
 const id = z.string().min(1).max(64);
 const reason = z.string().min(1).max(500);
 
@@ -231,6 +256,17 @@ export const ApiRequest = z.discriminatedUnion("method", [
   // v7 leases: hold a guarded field group while editing it (renewed by the core), then let it go.
   z.strictObject({ method: z.literal("leaseAcquire"), entity_id: id, group: LeaseGroup }),
   z.strictObject({ method: z.literal("leaseRelease"), entity_id: id, group: LeaseGroup }),
+  // v10 end of day (app/day-close.ts): the branch's report of a business day, closing it, counting a till's drawer.
+  z.strictObject({ method: z.literal("dayReport"), day: z.iso.date() }),
+  z.strictObject({ method: z.literal("closeDay"), day: z.iso.date(), note: z.string().max(500).optional() }),
+  z.strictObject({
+    method: z.literal("countDrawer"),
+    day: z.iso.date(),
+    device_id: DeviceIdSchema,
+    currency: Currency,
+    counted_minor: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+    note: z.string().max(500).optional(),
+  }),
   z.strictObject({ method: z.literal("addTill"), role: z.string().max(20), user: z.string().max(200), ttl_minutes: z.int().min(1).max(24 * 60) }),
 ]);
 export type ApiRequest = z.infer<typeof ApiRequest>;
@@ -263,6 +299,9 @@ export interface ApiResults {
   addTill: AddTillResult;
   leaseAcquire: LeaseHoldView;
   leaseRelease: { released: boolean; words: string };
+  dayReport: DayView;
+  closeDay: DayActionResult;
+  countDrawer: DayActionResult;
 }
 
 /** A code typed on the setup or sign-in screen: done, or which field is wrong and why, in words (nothing was changed). */

@@ -12,6 +12,7 @@ import { requestResolution } from "../sync/conflict-resolution.js";
 import { resolveWithManagerCode } from "../sync/manager-override.js";
 import type { ApiRequest, ApiResults, AppEvent, AppStatus, ConflictView, WriteAction, WriteManyResult, WriteResult } from "./api.js";
 import { conflictView } from "./conflict-view.js";
+import { closeDay, countDrawer, dayView } from "./day-close.js";
 import { addTill, setUp, signInAgain } from "./enrollment.js";
 import { LeaseHolds } from "./leases.js";
 
@@ -20,6 +21,12 @@ function tokenExpiresMs(token: string): number | null {
   const claims = decodeTokenUnverified(token);
   return claims.ok ? claims.value.exp * 1000 : null;
 }
+
+/**
+ * After a `day_report`, when to read the day again: this till's answer (a `status` with its days) is
+ * on its way over the socket; a second or so is ample on a LAN or a phone link.
+ */
+const DAY_REPORT_SETTLE_MS = 1_500;
 
 /** How often the status (and its clock) is sent while the window is open. */
 const STATUS_TICK_MS = 1_000;
@@ -30,6 +37,7 @@ export class DesktopCore {
   #bootstrap: BootstrapProgress | null = null;
   #paused = false;
   #changedTimer: ReturnType<typeof setTimeout> | null = null;
+  #dayReportTimer: ReturnType<typeof setTimeout> | null = null;
   #tick: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
 
@@ -65,6 +73,19 @@ export class DesktopCore {
     });
     // The branch's leases changed (or the connection ended): the screens show who edits what.
     this.engine.subscribeLeases(() => this.#emitStatus());
+    // v10: the branch issued a day's report (closed by another manager, or amended by late sales):
+    // the Close of day screen reads it again. This till answers `day_report` with its own account of
+    // its days, which the branch records a moment later; a second read after DAY_REPORT_SETTLE_MS
+    // shows this till's proof as the branch then has it.
+    this.engine.subscribeDayReports(() => {
+      this.#changed();
+      if (this.#dayReportTimer) clearTimeout(this.#dayReportTimer);
+      this.#dayReportTimer = setTimeout(() => {
+        this.#dayReportTimer = null;
+        this.#changed();
+      }, DAY_REPORT_SETTLE_MS);
+      this.#dayReportTimer.unref?.();
+    });
     this.#paused = options.online === false;
     // A database not set up yet has nothing to sync: the engine starts once it is bound (setup).
     if (store.config()) this.#startEngine();
@@ -89,6 +110,8 @@ export class DesktopCore {
     clearInterval(this.#tick);
     if (this.#changedTimer) clearTimeout(this.#changedTimer);
     this.#changedTimer = null;
+    if (this.#dayReportTimer) clearTimeout(this.#dayReportTimer);
+    this.#dayReportTimer = null;
     // Leases still held are released while the socket is still up (a lost release ends at its TTL).
     this.#leases.releaseAll();
     this.#leases.stop();
@@ -179,6 +202,14 @@ export class DesktopCore {
         return this.#leases.acquire(request.entity_id, request.group);
       case "leaseRelease":
         return this.#leases.release(request.entity_id, request.group);
+      case "dayReport":
+        return dayView(this.store, request.day, { paused: this.#paused });
+      case "closeDay":
+        return closeDay(this.store, request.day, request.note, { paused: this.#paused });
+      case "countDrawer": {
+        const { day, device_id, currency, counted_minor, note } = request;
+        return countDrawer(this.store, { day, device_id, currency, counted_minor, ...(note === undefined ? {} : { note }) }, { paused: this.#paused });
+      }
     }
   }
 

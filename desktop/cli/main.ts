@@ -73,7 +73,11 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
   try {
     return await runCommand(rest, { store, io, json, env });
   } catch (e) {
-    if (e instanceof UsageError) return fail(io, json, EXIT.usage, { error: "usage", message: `${first}: ${e.message}` });
+    if (e instanceof UsageError) {
+      // A message that names its command already ("pos: expected sale, …", "lease take: …") is not named twice.
+      const named = e.message.startsWith(`${first}:`) || e.message.startsWith(`${first} `);
+      return fail(io, json, EXIT.usage, { error: "usage", message: named ? e.message : `${first}: ${e.message}` });
+    }
     return fail(io, json, EXIT.refused, { error: "internal", message: `error: ${e instanceof Error ? e.message : String(e)}` });
   } finally {
     store.close();

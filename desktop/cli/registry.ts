@@ -6,6 +6,7 @@
 import { flagHelpLines, flagSynopsis, type FlagTable, UsageError } from "./args.js";
 import type { Command } from "./command.js";
 import { conflicts } from "./commands/conflicts.js";
+import { day } from "./commands/day.js";
 import { device, devices } from "./commands/devices.js";
 import { init } from "./commands/init.js";
 import { invoice } from "./commands/invoice.js";
@@ -22,7 +23,7 @@ import { sync, watch } from "./commands/sync.js";
 import type { Ctx } from "./context.js";
 import { EXIT_CODE_LINES } from "./exit-codes.js";
 
-export const COMMANDS: readonly Command[] = [init, signin, status, sync, watch, queue, conflicts, ledger, snapshot, devices, device, settings, lease, project, pos, invoice];
+export const COMMANDS: readonly Command[] = [init, signin, status, sync, watch, queue, conflicts, ledger, day, snapshot, devices, device, settings, lease, project, pos, invoice];
 
 /** Flags that go anywhere on the command line, taken off by main.ts before a command sees the rest. */
 export const GLOBAL_FLAGS = {

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { AppStatus, DesktopApi } from "../app/api.js";
 import { AskProvider } from "./ask.js";
+import { DayCloseScreen } from "./day-close.js";
 import { ConflictInbox } from "./conflicts.js";
 import { Api, Revision, Status } from "./hooks.js";
 import { InvoicesScreen } from "./invoices.js";
@@ -16,7 +17,7 @@ import { STALE_LINK_EVENT, StaleLinkError } from "./client.js";
 import { statusWords } from "../../machines/status-words.js";
 import { formatCount } from "../../domain/amounts.js";
 
-const SCREENS = { pos: "POS", projects: "Projects", invoices: "Invoices", sync: "Sync", activity: "Activity", conflicts: "Conflicts", tills: "Add a till" } as const;
+const SCREENS = { pos: "POS", day: "Close of day", projects: "Projects", invoices: "Invoices", sync: "Sync", activity: "Activity", conflicts: "Conflicts", tills: "Add a till" } as const;
 type Screen = keyof typeof SCREENS;
 
 /** Changes not yet sent, when the pill's words do not already count them. */
@@ -79,6 +80,7 @@ export function App({ api }: { api: DesktopApi }) {
             {!setup && status && <SignInAgain status={status} />}
             {!setup && screen === "tills" && status && <AddTill status={status} />}
             {!setup && screen === "pos" && <PosScreen />}
+            {!setup && screen === "day" && <DayCloseScreen />}
             {!setup && screen === "projects" && <ProjectsScreen />}
             {!setup && screen === "invoices" && <InvoicesScreen />}
             {!setup && screen === "sync" && <SyncPanel onOpenConflicts={() => setScreen("conflicts")} onOpenActivity={() => setScreen("activity")} />}

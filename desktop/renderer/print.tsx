@@ -17,12 +17,12 @@ import { zonedIso } from "../../domain/clock.js";
 import { useStatus } from "./hooks.js";
 import { invoiceNumberWords } from "./invoice-number.js";
 
-const METHOD_WORDS = { cash: "Cash", card: "Card", e_wallet: "E-wallet", bank_transfer: "Bank transfer" } as const;
+export const METHOD_WORDS = { cash: "Cash", card: "Card", e_wallet: "E-wallet", bank_transfer: "Bank transfer" } as const;
 
 /** An instant as the branch's wall-clock date and time, e.g. `2026-11-25 09:30`. */
-const branchTime = (iso: string, timeZone: string) => zonedIso(Date.parse(iso), timeZone).slice(0, 16).replace("T", " ");
+export const branchTime = (iso: string, timeZone: string) => zonedIso(Date.parse(iso), timeZone).slice(0, 16).replace("T", " ");
 
-function PrintSheet(props: { label: string; onClose: () => void; children: ComponentChildren }) {
+export function PrintSheet(props: { label: string; onClose: () => void; children: ComponentChildren }) {
   const printButton = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     printButton.current?.focus();
@@ -48,7 +48,7 @@ function PrintSheet(props: { label: string; onClose: () => void; children: Compo
   );
 }
 
-function StudioHeader({ studio, taxId }: { studio: StudioDetails | null; taxId: boolean }) {
+export function StudioHeader({ studio, taxId }: { studio: StudioDetails | null; taxId: boolean }) {
   if (!studio) return <p class="muted">Studio name and address not received yet: connect once to get them.</p>;
   return (
     <header class="print-studio">

@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import { type Change, type ConflictResolution, type QueueReport, type Verdict } from "../../protocol/index.js";
 import { keysetRows } from "../../sqlite/keyset.js";
 import { LEDGER_SQL } from "../../sqlite/ledger.js";
-import { type DeviceId, type Entity, type EntityType, type LedgerRow, StudioDetails, clockIsWrong, dayIn, describeSkew, isTimeZone } from "../../domain/index.js";
+import { type DayFigures, type DeviceId, type TillDay, type Entity, type EntityType, type LedgerRow, StudioDetails, clockIsWrong, dayIn, describeSkew, isTimeZone } from "../../domain/index.js";
 import { decodeTokenUnverified } from "../../protocol/token.js";
 import { err, ok, type Result } from "../../lib/result.js";
 import { audit, StoreConfig, type StoreContext, timeZoneOf } from "./context.js";
@@ -21,6 +21,8 @@ import * as writes from "./writes.js";
 import { newId } from "./writes.js";
 import { LAST_CONFIRMED_SQL, type QueuePage, type QueueQuery, queuedEvents, queueState } from "./queue-read.js";
 import { posHistory, type PosHistoryQuery } from "./pos-history.js";
+import { dayFiguresOf } from "./day-figures.js";
+import { tillDays } from "./till-days.js";
 
 export interface StoreOptions {
   clockMs?: () => number;
@@ -404,6 +406,15 @@ export class LocalStore {
     return this.#ctx.stmt(LEDGER_SQL).all(day, day) as LedgerRow[];
   }
 
+  /**
+   * The Z-report's figures of a business day (`YYYY-MM-DD`, the branch's) from this device's
+   * server-confirmed POS facts and each order's payment method in the base: the same function over
+   * the same facts as the branch's report, so equal to it to the minor unit once synced (day-figures.ts).
+   */
+  dayFigures(day: string): DayFigures {
+    return dayFiguresOf(this.#ctx, day);
+  }
+
   // ───────────────────────────── sync ─────────────────────────────
 
   cursor(): number {
@@ -420,6 +431,15 @@ export class LocalStore {
     const state = queueState(this.#ctx);
     const written = state.oldest_pending_at === null ? null : Date.parse(state.oldest_pending_at);
     return { pending: state.pending, oldest_pending_age_ms: written === null ? null : Math.max(0, this.nowMs() - written) };
+  }
+  /**
+   * The till's account of its business days (hello and `status`, protocol v10 `pos_days`): every
+   * day (the branch's) it has POS events waiting for a verdict, and every day of the last
+   * TILL_DAYS_WINDOW before today (`nowMs`, this device's clock) it issued receipts on, each with the
+   * last receipt it issued that day that was not refused. Indexed reads only (till-days.ts).
+   */
+  tillDays(nowMs: number = this.nowMs()): TillDay[] {
+    return tillDays(this.#ctx, nowMs, this.timeZone());
   }
   /** The seq of the snapshot this store was bootstrapped from, or null. */
   snapshotSeq(): number | null {

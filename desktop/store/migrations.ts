@@ -12,7 +12,7 @@ import type Database from "better-sqlite3";
 import { appendOnlyTriggers as appendOnly } from "../../sqlite/append-only.js";
 import { type Migratable, type Migration, migrate as runMigrations } from "../../sqlite/migrate.js";
 
-export const LAYOUT_VERSION = 5;
+export const LAYOUT_VERSION = 6;
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -177,6 +177,26 @@ const MIGRATIONS: readonly Migration[] = [
     // never deleted): 1.5–2.5 s a page at 100,000 events.
     // Frozen text: a shipped migration never changes. queue-read.ts names it (INDEXED BY).
     sql: "CREATE INDEX queue_by_type ON sync_queue (entity_type, position, sync_status);",
+  },
+  {
+    to: 6,
+    // The end of a business day (issue 19, protocol v10).
+    // - pos_orders_by_day: a day's figures (day-figures.ts) read that day's orders, not the ledger.
+    // - queue_pos_days: this device's POS events by state, then by the instant rung up (own creates;
+    //   NULL for every other event), with the entity: the till's account of its days (till-days.ts,
+    //   with every status report) counts the waiting ones per day and finds, per day, whether it issued
+    //   any order and the last one not refused, from ranges of this index alone. Not a partial index:
+    //   a partial index's WHERE makes SQLite read each row to check it, so the kind is in the key. The
+    //   CASE gives every other event NULL without reading its payload (a media selection's can be
+    //   large), and a damaged payload (unreadable-queue) NULL instead of failing its write.
+    // Frozen text: a shipped migration never changes. till-days.ts names the index (INDEXED BY) and
+    // repeats its expression exactly.
+    sql: `
+      CREATE INDEX pos_orders_by_day ON pos_orders (business_day);
+      CREATE INDEX queue_pos_days ON sync_queue (entity_type, sync_status,
+        (CASE WHEN entity_type = 'pos_order' AND operation = 'create' AND json_valid(payload_json) THEN julianday(json_extract(payload_json, '$.rung_at')) END),
+        entity_id);
+    `,
   },
 ];
 

@@ -117,10 +117,12 @@ export function recordViewBodyWrites(store: StoreFile): () => string[] {
 
 /** Puts a closed store's file back the way layout 1 left it: migration 2 (the queue's batch index) undone. */
 export function rewindToLayout1(file: string): void {
-  // Undo every migration after 1: 2 added queue_by_batch, 3 view_pos_history, 4 the conflicts' columns, 5 queue_by_type.
+  // Undo every migration after 1: 2 added queue_by_batch, 3 view_pos_history, 4 the conflicts' columns, 5 queue_by_type,
+  // 6 pos_orders_by_day and queue_pos_days.
   withFile(file, (db) =>
     db.exec(
       `DROP INDEX queue_by_batch; DROP INDEX view_pos_history; DROP INDEX queue_by_type;
+       DROP INDEX pos_orders_by_day; DROP INDEX queue_pos_days;
        ALTER TABLE conflicts DROP COLUMN last_change; ALTER TABLE conflicts DROP COLUMN base_entity;
        ALTER TABLE conflicts DROP COLUMN resolved_by; ALTER TABLE conflicts DROP COLUMN resolution_note; DROP TABLE kept_bases;
        UPDATE meta SET value = '1' WHERE key = 'layout_version'`,

@@ -4,7 +4,7 @@
  */
 import { type Actor, createActor } from "xstate";
 import { CONNECT_TIMEOUT_MS, type PublicStatus, publicStatus, syncMachine } from "../../machines/index.js";
-import type { Change, Chunk, LeaseAction, SnapshotManifest } from "../../protocol/index.js";
+import type { Change, Chunk, DayReportIssued, LeaseAction, SnapshotManifest } from "../../protocol/index.js";
 import type { EntityId, LeaseGroup } from "../../domain/index.js";
 import type { LocalStore } from "../store/local-store.js";
 import { bootstrap, type BootstrapProgress } from "./bootstrap.js";
@@ -24,6 +24,12 @@ export interface EngineOptions {
   onLog?: (line: string) => void;
   /** Called when a push came back with rejections (the UI shows the conflict inbox). */
   onConflicts?: () => void;
+  /**
+   * v10: the branch issued a day's report (a close, or an amendment by late POS commits). The session
+   * has already answered it with this till's days (`status`); the app reads the report again. Also
+   * `subscribeDayReports`, for listeners that come and go.
+   */
+  onDayReport?: (issued: DayReportIssued) => void;
   sliceSize?: number;
   /** Push batches in flight at most (default MAX_BATCHES_IN_FLIGHT; the simulation draws it, 1 included). */
   maxBatchesInFlight?: number;
@@ -81,6 +87,8 @@ export class SyncEngine {
   readonly #timers: EngineTimers;
   /** The session's listener for queue changes it does not see (its status reports, v6). */
   readonly #queueListeners = new Set<() => void>();
+  /** v10: who hears of the branch's day reports (subscribeDayReports). */
+  readonly #dayReportListeners = new Set<(issued: DayReportIssued) => void>();
   /** v7: lease questions waiting for the branch, and the leases it last sent on this connection. */
   readonly #leases: LeaseBook;
   /**
@@ -113,6 +121,10 @@ export class SyncEngine {
           onLeases: (message) => leases.seen(message),
           onLeaseResult: (result) => leases.answered(result),
           onLeaseUnanswered: (answer) => leases.answered(answer),
+          onDayReport: (issued) => {
+            options.onDayReport?.(issued);
+            for (const listener of [...this.#dayReportListeners]) listener(issued);
+          },
           onDisconnected: () => leases.disconnected(),
           bootstrap: () => this.#bootstrap(),
           onHistoryCompacted: (through) => {
@@ -239,6 +251,15 @@ export class SyncEngine {
   /** Called whenever `leases()` changes (null: the connection ended). */
   subscribeLeases(listener: (seen: LeasesSeen | null) => void): () => void {
     return this.#leases.subscribe(listener);
+  }
+
+  /**
+   * v10: called whenever the branch issues a day's report (`day_report`: a day closed, or amended by
+   * late POS commits) while this device is connected. Returns the unsubscribe.
+   */
+  subscribeDayReports(listener: (issued: DayReportIssued) => void): () => void {
+    this.#dayReportListeners.add(listener);
+    return () => void this.#dayReportListeners.delete(listener);
   }
 
   status(): PublicStatus {

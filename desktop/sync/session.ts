@@ -8,8 +8,8 @@
  * arrival order. What it keeps about the connection is one value, `SessionState`.
  */
 import { fromCallback } from "xstate";
-import { type Change, ChunkAssembler, type Chunk, CLOSE_CODES, type ClientMessage, decodeServerMessage, DELTAS_SINCE, type WireChange, type ErrorMessage, FRAME_LIMIT_BYTES, type LeaseRequest, type Leases, type LeaseResult, type DayReportIssued, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_PULL_PAGE_CHANGES, PROTOCOL_VERSION, type Push, type QueueReport, type ServerMessage, splitIntoChunks, utf8ByteLength } from "../../protocol/index.js";
-import { type EventId, type TransferId } from "../../domain/index.js";
+import { type Change, ChunkAssembler, type Chunk, CLOSE_CODES, type ClientMessage, DAY_REPORTS_SINCE, decodeServerMessage, DELTAS_SINCE, type WireChange, type ErrorMessage, FRAME_LIMIT_BYTES, type LeaseRequest, type Leases, type LeaseResult, type DayReportIssued, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_PULL_PAGE_CHANGES, PROTOCOL_VERSION, type Push, type QueueReport, type ServerMessage, splitIntoChunks, utf8ByteLength } from "../../protocol/index.js";
+import { type EventId, type TillDay, type TransferId } from "../../domain/index.js";
 import { unreachable } from "../../lib/result.js";
 import type { SessionCommand, SessionEvent } from "../../machines/index.js";
 import type { LocalStore } from "../store/local-store.js";
@@ -53,7 +53,10 @@ export interface SessionOptions {
   onLeases?: (leases: Leases) => void;
   /** v7: the answer to a lease request this device sent (also when it arrives just after a close). */
   onLeaseResult?: (result: LeaseResult) => void;
-  /** v10: the branch issued a day's report (a close, an amendment). */
+  /**
+   * v10: the branch issued a day's report (a close, an amendment). The session has already answered
+   * it with a `status` (the till's days), so the branch can confirm the till for the day at once.
+   */
   onDayReport?: (issued: DayReportIssued) => void;
   /**
    * v7: a lease request (the machine's LEASE) the branch will not answer with `lease_result`: not
@@ -145,7 +148,7 @@ type SessionState =
       phase: "open";
       requests: Map<string, PendingRequest>;
       pongDeadline: { handle: unknown } | null;
-      hello: { cursor: number; queue: QueueReport; atMs: number } | null;
+      hello: { cursor: number; queue: QueueReport; pos_days?: TillDay[]; atMs: number } | null;
       welcomed: boolean;
       reports: StatusReports | null;
     }
@@ -277,7 +280,7 @@ class Session {
       {
         timers: this.o.timers ?? GLOBAL_TIMERS,
         nowMs: () => store.nowMs(),
-        read: () => ({ cursor: store.cursor(), queue: store.queueReport() }),
+        read: () => ({ cursor: store.cursor(), queue: store.queueReport(), ...this.#posDays() }),
         send: (status) => this.#send(status),
       },
       state.hello,
@@ -288,6 +291,17 @@ class Session {
 
   #queueMayHaveChanged(): void {
     if (this.#state.phase === "open") this.#state.reports?.queueMayHaveChanged();
+  }
+
+  /**
+   * v10: the till's account of its business days (LocalStore.tillDays), for hello and every status;
+   * nothing for an older protocol, nor before the device knows its branch's zone (its first hello:
+   * days counted in UTC could name the wrong ones; the status after the welcome says them right).
+   */
+  #posDays(): { pos_days?: TillDay[] } {
+    const store = this.o.store;
+    if ((this.o.protocolVersion ?? PROTOCOL_VERSION) < DAY_REPORTS_SINCE || !store.config()?.time_zone) return {};
+    return { pos_days: store.tillDays(store.nowMs()) };
   }
 
   #stopReports(): void {
@@ -374,7 +388,9 @@ class Session {
       case "HELLO": {
         // v6: the queue as it is now, for the branch's dashboard; later changes go in `status`.
         const queue = store.queueReport();
-        if (this.#state.phase === "open") this.#state.hello = { cursor: store.cursor(), queue, atMs: store.nowMs() };
+        // v10: and its business days (the till's proof for a closed day).
+        const days = this.#posDays();
+        if (this.#state.phase === "open") this.#state.hello = { cursor: store.cursor(), queue, ...days, atMs: store.nowMs() };
         const version = this.o.protocolVersion ?? PROTOCOL_VERSION;
         this.#send({
           type: "hello",
@@ -389,6 +405,7 @@ class Session {
           queue,
           // v9: this device keeps every entity as of its cursor (its base), so it can take changes as deltas (deltas.ts).
           ...(version >= DELTAS_SINCE ? { deltas: true } : {}),
+          ...days,
         });
         return null;
       }
@@ -580,7 +597,12 @@ class Session {
         this.o.onLeaseResult?.(message);
         return null;
       case "day_report":
-        if (this.#state.phase === "open") this.o.onDayReport?.(message);
+        // v10: a day closed or amended. Answered at once with this till's days, not a second later:
+        // the branch confirms a till for the day from a report made after the close.
+        if (this.#state.phase === "open") {
+          this.#state.reports?.reportNow();
+          this.o.onDayReport?.(message);
+        }
         return null;
       case "watching":
       case "observed":

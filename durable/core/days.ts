@@ -10,8 +10,8 @@
  *   same transaction, with the difference and an audit entry: a closed day's report never changes
  *   silently. Money is never refused for being late: the server wins on truth, not on money.
  * - **Proof per till**: a till (a device that ever reported its days, or rang on D) is confirmed for
- *   D when its latest report (hello or `status`) was made after D ended or after the close, whichever
- *   came first, lists nothing of D queued, and names as its last receipt of D one the branch has.
+ *   D when its latest report (hello or `status`) was made after the close, or once D had ended on the
+ *   till's own clock, lists nothing of D queued, and names as its last receipt of D one the branch has.
  *   Otherwise it is listed as not yet confirmed, with when it was last seen: never left out.
  * - **Drawer count**: append-only; the latest per till and currency is the count, its variance
  *   against the latest revision's cash net.
@@ -27,6 +27,7 @@ import {
   type RevisionReason,
   type TillDay,
   type TillProof,
+  MAX_TILL_DAYS,
   businessDay,
   canWrite,
   dayFigures,
@@ -207,6 +208,7 @@ interface TillRow {
   protocol_version: number | null;
   till_days: string | null;
   till_days_at: string | null;
+  clock_skew_ms: number | null;
   rang: number;
 }
 
@@ -225,15 +227,17 @@ export function tillProofs(sql: SqlStore, day: string, timeZone: string, closedA
   const startMs = dayStartMs(day, timeZone);
   const endMs = dayStartMs(nextDay(day), timeZone);
   const rows = sql.all<TillRow>(
-    `SELECT d.device_id, d.user_id, d.role, d.app, d.first_seen_at, d.last_seen_at, d.revoked_at, d.protocol_version, d.till_days, d.till_days_at,
+    `SELECT d.device_id, d.user_id, d.role, d.app, d.first_seen_at, d.last_seen_at, d.revoked_at, d.protocol_version, d.till_days, d.till_days_at, d.clock_skew_ms,
        EXISTS (SELECT 1 FROM pos_orders o WHERE o.business_day = ? AND o.device_id = d.device_id) AS rang
      FROM devices d ORDER BY d.device_id`,
     day,
   );
-  // The report must have been made when nothing more of the day could be rung: once the day ended, or
-  // after the close (strictly: a report stamped the close's very millisecond may have come before it).
+  // The report must have been made when the till could ring nothing more of the day: once the day had
+  // ended on the till's own clock (the server's at arrival plus the skew its last hello showed: a
+  // till whose clock is behind still books sales to the day), or after the close (strictly: a report
+  // stamped the close's very millisecond may have come before it). A later sale would amend the close.
   const closedMs = closedAt === null ? null : Date.parse(closedAt);
-  const afterTheDay = (ms: number) => ms >= endMs || (closedMs !== null && ms > closedMs);
+  const afterTheDay = (ms: number, skewMs: number) => ms + skewMs >= endMs || (closedMs !== null && ms > closedMs);
   const proofs: TillProof[] = [];
   for (const row of rows) {
     const rang = row.rang === 1;
@@ -256,14 +260,18 @@ export function tillProofs(sql: SqlStore, day: string, timeZone: string, closedA
       proofs.push({ ...base, state: "unconfirmed", why, pending: null, last_local_receipt_no: null });
       continue;
     }
-    const entry = (JSON.parse(row.till_days) as TillDay[]).find((d) => d.day === day) ?? null;
+    const reported = JSON.parse(row.till_days) as TillDay[];
+    const entry = reported.find((d) => d.day === day) ?? null;
+    // A day missing from a full list may have been left out by the cap, not have nothing queued.
+    const unlisted = entry === null && reported.length >= MAX_TILL_DAYS;
     const pending = entry?.pending ?? 0;
     const last = entry?.last_local_receipt_no ?? null;
-    const late = afterTheDay(Date.parse(row.till_days_at));
+    const late = afterTheDay(Date.parse(row.till_days_at), row.clock_skew_ms ?? 0);
     const reportedAt = whenWords(row.till_days_at, day, timeZone);
     let why: string;
     let confirmed = false;
     if (!late) why = `not yet confirmed: ${seen}`;
+    else if (unlisted) why = `not yet confirmed: its report lists ${MAX_TILL_DAYS} days with POS changes queued or rung, and not this one (reported ${reportedAt})`;
     else if (pending > 0) why = `not yet confirmed: ${plural(pending, "POS change")} of the day still queued at ${reportedAt}`;
     else if (last !== null && !sql.one("SELECT 1 AS x FROM pos_orders WHERE device_id = ? AND local_receipt_no = ? AND business_day = ?", row.device_id, last, day)) {
       why = `not yet confirmed: its last receipt of the day, ${last}, has not reached the branch (reported ${reportedAt})`;

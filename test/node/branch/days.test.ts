@@ -155,6 +155,30 @@ describe("the proof per till", () => {
     expect(t.core.dayReport(DAY, new Set()).tills[1]!.state).toBe("confirmed");
     // A till that lists no entry for the day has nothing of it: confirmed with nothing rung.
     t.core.recordTillDays(DEVICES.A, []);
+    expect(t.core.dayReport(DAY, new Set()).tills[0]!.why).toBe("confirmed at 18:01: nothing rung, nothing queued");
+    // ...unless its list is full (MAX_TILL_DAYS): the day may have been left out by the cap.
+    const full = Array.from({ length: 64 }, (_, i) => ({ day: new Date(Date.UTC(2026, 6, 1 + i)).toISOString().slice(0, 10), pending: 1, last_local_receipt_no: null }));
+    t.core.recordTillDays(DEVICES.A, full);
+    expect(t.core.dayReport(DAY, new Set()).tills[0]!.why).toBe("not yet confirmed: its report lists 64 days with POS changes queued or rung, and not this one (reported 18:01)");
+  });
+
+  it("a report made once the day ended on the till's own clock proves it before any close; a till whose clock is behind must wait", () => {
+    setup();
+    t.advance(6 * 3_600_000 + 30 * 60_000); // 00:30 the next morning, server clock
+    // Till A's clock is right; till B's is two hours behind (its hello showed it): for B it is 22:30 of the day.
+    t.core.admitHello(tillA, { app: "studiovault-desktop/test", clock_ms: t.core.nowMs() });
+    t.core.admitHello(tillB, { app: "studiovault-desktop/test", clock_ms: t.core.nowMs() - 2 * 3_600_000 });
+    t.core.recordTillDays(DEVICES.A, []);
+    t.core.recordTillDays(DEVICES.B, []);
+    expect(t.core.dayReport(DAY, new Set()).tills.map((p) => [p.device_id, p.state, p.why])).toEqual([
+      [DEVICES.A, "confirmed", "confirmed at 2026-11-26 00:30: nothing rung, nothing queued"],
+      [DEVICES.B, "unconfirmed", "not yet confirmed: last seen 2026-11-26 00:30, offline"],
+    ]);
+    // After the close, any report of B's proves what it had queued then (a later sale would amend the close).
+    t.core.closeDay(manager, DAY, null);
+    t.advance(1_000);
+    t.core.recordTillDays(DEVICES.B, []);
+    expect(t.core.dayReport(DAY, new Set()).tills[1]!.state).toBe("confirmed");
   });
 
   it("a till whose app does not report its days is listed, never left out", () => {

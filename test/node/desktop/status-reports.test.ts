@@ -108,7 +108,7 @@ describe("status while connected", () => {
     await d.start();
     await d.timers.advance(5_000);
     await d.write();
-    expect(d.statuses()).toEqual([{ type: "status", cursor: d.store.cursor(), queue: { pending: 1, oldest_pending_age_ms: 0 } }]);
+    expect(d.statuses()).toEqual([{ type: "status", cursor: d.store.cursor(), queue: { pending: 1, oldest_pending_age_ms: 0 }, pos_days: d.store.tillDays() }]);
 
     await d.timers.advance(200);
     await d.write(19);
@@ -130,11 +130,11 @@ describe("status while connected", () => {
     await d.start(); // hello (3 waiting), welcome, push, verdicts, pull: all without time passing
     expect(d.hello()?.queue?.pending).toBe(3);
     expect(d.store.queueReport().pending).toBe(0);
-    expect(d.statuses()).toEqual([{ type: "status", cursor: 0, queue: { pending: 0, oldest_pending_age_ms: null } }]);
+    expect(d.statuses()).toEqual([{ type: "status", cursor: 0, queue: { pending: 0, oldest_pending_age_ms: null }, pos_days: d.store.tillDays() }]);
     // The pull that brought its own commits back ended a catch-up: the cursor is news, a second later.
     await d.timers.advance(STATUS_MIN_INTERVAL_MS);
     expect(d.store.cursor()).toBe(3);
-    expect(d.statuses().at(-1)).toEqual({ type: "status", cursor: 3, queue: { pending: 0, oldest_pending_age_ms: null } });
+    expect(d.statuses().at(-1)).toEqual({ type: "status", cursor: 3, queue: { pending: 0, oldest_pending_age_ms: null }, pos_days: d.store.tillDays() });
     expect(d.statuses()).toHaveLength(2);
   });
 
@@ -178,7 +178,7 @@ describe("status while connected", () => {
     await d.start();
     await d.timers.advance(3 * STATUS_INTERVAL_MS + 1_000);
     expect(d.statuses()).toHaveLength(3);
-    expect(new Set(d.statuses().map((s) => JSON.stringify(s)))).toEqual(new Set([JSON.stringify({ type: "status", cursor: 0, queue: { pending: 0, oldest_pending_age_ms: null } })]));
+    expect(new Set(d.statuses().map((s) => JSON.stringify(s)))).toEqual(new Set([JSON.stringify({ type: "status", cursor: 0, queue: { pending: 0, oldest_pending_age_ms: null }, pos_days: [] })]));
     expect(sentOfType(d.link.sent, "ping").length).toBeGreaterThanOrEqual(Math.floor((3 * STATUS_INTERVAL_MS) / HEARTBEAT_MS) - 1); // the heartbeat is unchanged
   });
 
