@@ -21,6 +21,7 @@ const benches = [
   "bench/attack.ts", // an honest device's push latency while another floods rejections naming a 4.8 MB project
   "bench/dashboard.ts", // the dashboard's reads on a branch of 100,000 commits and 5,000 rejections, beside the baseline's page read
   "bench/compaction.ts", // issue 18: branch storage after 1,000,000 commits with compaction on and off (the core on a SQLite file; about 14 minutes)
+  "bench/days.ts", // issue 19: a day's report, its close and late pushes that amend it (10,000 sales), beside the same pushes to an open day; a till's pos_days
   "bench/deltas.ts", // issue 18: bytes for one photo edited among 20,000 (live and pulled later) and a reconnect catch-up of 50,000 commits, protocol v8 (whole) vs v9 (deltas)
 ];
 const REPORT = "bench/report.ts"; // the targets against the figures above

@@ -597,10 +597,13 @@ class Session {
         this.o.onLeaseResult?.(message);
         return null;
       case "day_report":
-        // v10: a day closed or amended. Answered at once with this till's days, not a second later:
-        // the branch confirms a till for the day from a report made after the close.
+        // v10: a day closed or amended. A close is answered at once with this till's days, not a
+        // second later: the branch confirms a till for the day from a report made after the close. An
+        // amendment is not: it changes no other till's proof, and the till whose late sales made it
+        // reports its drained queue as usual (a branch selling on after an early close would
+        // otherwise have every till answer every sale).
         if (this.#state.phase === "open") {
-          this.#state.reports?.reportNow();
+          if (message.reason === "close") this.#state.reports?.reportNow();
           this.o.onDayReport?.(message);
         }
         return null;

@@ -20,8 +20,8 @@
  * up to date. The interval bounds what that costs: a busy branch gets one status per device per second.
  * A different `pos_days` is news too (a day whose last event was confirmed, a new day's first sale).
  *
- * One report skips the interval: the branch's `day_report` (v10, a day closed or amended) is
- * answered at once (`reportNow`), changed or not, so the branch can call the till confirmed for the
+ * One report skips the interval: the branch's `day_report` for a close (v10) is answered at once
+ * (`reportNow`), changed or not, so the branch can call the till confirmed for the
  * day right after the close rather than a second (or STATUS_INTERVAL_MS) later. It counts as a
  * report for the interval like any other.
  * Time comes from the injected clock and timers (the session's).

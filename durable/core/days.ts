@@ -23,7 +23,7 @@ import {
   type DayRevision,
   type DrawerCount,
   type DrawerCountRequest,
-  type PosPaymentMethod,
+  PosPaymentMethod,
   type RevisionReason,
   type TillDay,
   type TillProof,
@@ -34,6 +34,7 @@ import {
   dayIn,
   dayStartMs,
   figuresDifference,
+  figuresWith,
   formatMinor,
   nextDay,
   plural,
@@ -55,18 +56,24 @@ export interface IssuedRevision {
   reason: RevisionReason;
 }
 
-/** The POS orders of one business day, each with its payment method (from its current entity: POS orders never change but by a void). */
+/**
+ * The POS orders of one business day, each with its payment method (from its current entity: POS
+ * orders never change but by a void). SQLite reads the method out of the stored JSON where the
+ * entity is one part (every POS order is far below a part); a multi-part one is read and parsed here.
+ */
 export function dayOrders(sql: SqlStore, day: string): DayOrder[] {
-  const rows = sql.all<{ entity_id: string; official_receipt_no: number; local_receipt_no: string; kind: "sale" | "correction"; device_id: string; currency: string; total_minor: number; voided: number; version: number }>(
+  const rows = sql.all<{ entity_id: string; official_receipt_no: number; local_receipt_no: string; kind: "sale" | "correction"; device_id: string; currency: string; total_minor: number; voided: number; version: number; method: string | null }>(
     `SELECT o.entity_id, o.official_receipt_no, o.local_receipt_no, o.kind, o.device_id, o.currency, o.total_minor,
-       v.entity_id IS NOT NULL AS voided, e.version
+       v.entity_id IS NOT NULL AS voided, e.version,
+       (SELECT CASE WHEN json_valid(ev.body) THEN ev.body ->> '$.data.payment.method' END FROM entity_versions ev
+         WHERE ev.entity_id = o.entity_id AND ev.version = e.version AND ev.part = 0) AS method
      FROM pos_orders o LEFT JOIN pos_voids v ON v.entity_id = o.entity_id JOIN entities e ON e.entity_id = o.entity_id
      WHERE o.business_day = ?`,
     day,
   );
   return rows.map((row) => {
-    const entity = readEntityVersion(sql, row.entity_id, row.version);
-    if (entity?.entity_type !== "pos_order") throw new Error(`POS order ${row.entity_id} has no stored entity at version ${row.version}`);
+    const parsed = PosPaymentMethod.safeParse(row.method);
+    const method = parsed.success ? parsed.data : methodOf(sql, row.entity_id, row.version);
     return {
       entity_id: row.entity_id,
       official_receipt_no: row.official_receipt_no,
@@ -75,10 +82,16 @@ export function dayOrders(sql: SqlStore, day: string): DayOrder[] {
       device_id: storedDeviceId(row.device_id),
       currency: row.currency,
       total_minor: row.total_minor,
-      method: entity.data.payment.method,
+      method,
       voided: row.voided === 1,
     };
   });
+}
+
+function methodOf(sql: SqlStore, entityId: string, version: number): PosPaymentMethod {
+  const entity = readEntityVersion(sql, entityId, version);
+  if (entity?.entity_type !== "pos_order") throw new Error(`POS order ${entityId} has no stored entity at version ${version}`);
+  return entity.data.payment.method;
 }
 
 interface RevisionRow {
@@ -160,20 +173,46 @@ export function closeDay(sql: SqlStore, nowMs: number, timeZone: string, by: Act
   return { ok: true, issued: { day, revision: 1, reason: "close" } };
 }
 
+/** One order of the day as it is now (voided or not), with the payment method its entity has. */
+function dayOrderNow(sql: SqlStore, entityId: string, method: PosPaymentMethod): DayOrder {
+  const row = sql.one<{ official_receipt_no: number; local_receipt_no: string; kind: "sale" | "correction"; device_id: string; currency: string; total_minor: number; voided: number }>(
+    `SELECT o.official_receipt_no, o.local_receipt_no, o.kind, o.device_id, o.currency, o.total_minor, v.entity_id IS NOT NULL AS voided
+     FROM pos_orders o LEFT JOIN pos_voids v ON v.entity_id = o.entity_id WHERE o.entity_id = ?`,
+    entityId,
+  );
+  if (!row) throw new Error(`POS order ${entityId} was committed but is not in pos_orders`);
+  return { entity_id: entityId, ...row, device_id: storedDeviceId(row.device_id), method, voided: row.voided === 1 };
+}
+
 /**
  * After a push's commits (in its transaction): every closed day whose POS orders they touched gets
- * its next revision, with what moved, and an audit entry naming the till that made it.
+ * its next revision, with what moved, and an audit entry naming the till that made it. The latest
+ * revision is always the day's figures (every POS commit of a closed day comes through here), so
+ * the new one is it plus this batch's orders (figuresWith): the cost of the batch, not of the day.
  */
 export function amendClosedDays(sql: SqlStore, nowMs: number, timeZone: string, by: Actor, changes: readonly LoggedChange[]): IssuedRevision[] {
-  const days = new Set<string>();
-  // A void is counted on its order's day (the ledger's rule): the day of the order's rung_at, as commit.ts books it.
-  for (const { change } of changes) if (change.entity.entity_type === "pos_order") days.add(businessDay(change.entity.data.rung_at, timeZone));
+  const created = new Set<string>();
+  const byDay = new Map<string, { created: DayOrder[]; voided: DayOrder[] }>();
+  for (const { change } of changes) {
+    const entity = change.entity;
+    if (entity.entity_type !== "pos_order") continue;
+    // A void is counted on its order's day (the ledger's rule): the day of the order's rung_at, as commit.ts books it.
+    const day = businessDay(entity.data.rung_at, timeZone);
+    let of = byDay.get(day);
+    if (!of) byDay.set(day, (of = { created: [], voided: [] }));
+    if (change.operation === "create") {
+      created.add(entity.entity_id);
+      of.created.push(dayOrderNow(sql, entity.entity_id, entity.data.payment.method)); // voided later in the batch: counted so
+    } else if (!created.has(entity.entity_id)) {
+      of.voided.push(dayOrderNow(sql, entity.entity_id, entity.data.payment.method));
+    }
+  }
   const issued: IssuedRevision[] = [];
-  for (const day of [...days].sort()) {
+  for (const [day, orders] of [...byDay].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const latest = latestRevision(sql, day);
     if (!latest) continue; // an open day: its figures are read when asked
     const before = JSON.parse(latest.figures) as DayFigures;
-    const figures = dayFigures(dayOrders(sql, day));
+    const figures = figuresWith(before, orders.created, orders.voided);
     const moved = figuresDifference(before, figures);
     if (moved.length === 0) continue;
     const at = new Date(nowMs).toISOString();

@@ -14,7 +14,7 @@ import type { SqlStore } from "../../durable/core/sql.js";
 import type { LeaseAnswer } from "../../durable/core/leases.js";
 import type { LeaseRequest } from "../../protocol/index.js";
 import { BranchRoom } from "../../durable/core/room.js";
-import { type BranchId, type TransferId, uuidv7 } from "../../domain/index.js";
+import { type BranchId, type DeviceId, type TransferId, type UserId, uuidv7 } from "../../domain/index.js";
 import type { Network } from "./network.js";
 import type { Prng } from "../support/prng.js";
 import type { Scheduler } from "./scheduler.js";
@@ -343,10 +343,25 @@ export class SimBranch {
     if (this.plan) this.scheduler.after(1, "branch alarm", () => this.compact());
   }
 
+  /**
+   * A manager closes a business day (issue 19), over HTTP as the Durable Object would take it: the
+   * close is committed and every v10 connection is told (`day_report`) by the room. Returns whether it
+   * was closed now (a day closed already, or not begun, is refused and changes nothing).
+   */
+  closeDay(day: string): boolean {
+    const manager = { device_id: SIM_MANAGER as DeviceId, user_id: "sim-manager" as UserId, role: "manager" as const };
+    const outcome = this.core.closeDay(manager, day, null);
+    this.room.publish([]);
+    return outcome.ok;
+  }
+
   close(): void {
     this.sql.close();
   }
 }
+
+/** The manager who closes days over HTTP: no device of the simulation. */
+export const SIM_MANAGER = "01936f3c-0000-7000-8000-00000000d0ff";
 
 /** What a chain's NDJSON texts stage to, by key (entity, POS fact or void id): the store's staging rules (rehydrate.ts). */
 function stagedContent(texts: readonly string[]): Map<string, string> {

@@ -59,6 +59,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let failed = 0;
   const known = new Map<string, number[]>();
   const totals = { writes: 0, commits: 0, rejections: 0, crashes: 0, cuts: 0, stale: 0, pipelined: 0, deltaFrames: 0, spoiled: 0, simulatedMs: 0 };
+  const days = { closes: 0, amendments: 0, seeds: 0 };
   const v9 = { seeds: 0, compacting: 0, rebootstrapping: 0, bases: 0, increments: 0, passes: 0, bootstraps: 0, reBootstraps: 0, kept: 0, fromRecord: 0, bootstrapFailures: 0 };
   const codes: Record<string, number> = {};
   const leases: Record<string, number> = {};
@@ -89,6 +90,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       v9.kept += st.keptAcrossReBootstraps;
       v9.fromRecord += st.answeredFromCompacted;
       v9.bootstrapFailures += st.bootstrapFailures;
+      days.closes += st.dayCloses;
+      days.amendments += st.dayAmendments;
+      if (st.dayCloses > 0) days.seeds++;
       const fresh = result.violations.filter((v) => args.strict || knownBugOf(v) === null);
       for (const v of result.violations) {
         const bug = knownBugOf(v);
@@ -122,6 +126,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       `${v9.passes} compaction passes (${v9.compacting} seeds compact), ${v9.bootstraps} new-device bootstraps, ` +
       `${v9.reBootstraps} re-bootstraps after compaction (${v9.rebootstrapping} seeds, ${v9.kept} queued events kept across them), ${v9.fromRecord} events pushed again after their commit was compacted, ${v9.bootstrapFailures} bootstrap downloads cut short`,
   );
+  console.log(`end of day: ${days.closes} business days closed (${days.seeds} seeds), ${days.amendments} amendments by late POS commits`);
   console.log(`lease answers: ${Object.entries(leases).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(", ") || "none"}`);
   for (const [id, seeds] of known) {
     console.log(`known bug ${id} (not counted; --strict counts it): ${seeds.length} seed(s), e.g. ${seeds.slice(0, 5).join(", ")}`);

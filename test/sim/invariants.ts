@@ -4,7 +4,8 @@
  * device's SQLite file) and returns violations as values, one line each.
  */
 import { isDeepStrictEqual } from "node:util";
-import { type Entity, LEASE_GROUPS, type LedgerRow } from "../../domain/index.js";
+import { dayFigures, type Entity, figuresDifference, LEASE_GROUPS, type LedgerRow } from "../../domain/index.js";
+import { dayOrders, dayRevisions } from "../../durable/core/days.js";
 import { inspectStore } from "../../desktop/store/inspect.js";
 import { type LogRow, readLog, type SimBranch } from "./branch.js";
 import type { SimDevice } from "./device.js";
@@ -357,6 +358,41 @@ export function checkInvariants(world: World): Violation[] {
     if (!isDeepStrictEqual(ledger, serverLedger)) v("I6", `${name}'s ledger differs from the server's: ${firstDifference(ledger, serverLedger)}`);
   }
   out.push(...checkLeases(branch));
+  out.push(...checkClosedDays(world));
+  return out;
+}
+
+/**
+ * The end of a business day (issue 19), on the drained world: every closed day's report was issued
+ * as revision 1 (the close) and then one amendment per push that moved its figures, each saying what
+ * moved; its latest revision is the day's figures from the branch's POS facts now, and its totals are
+ * the ledger's (I6); and every device's own figures of the day (LocalStore.dayFigures, from the POS
+ * facts it synced or bootstrapped) are the report's, to the minor unit.
+ */
+export function checkClosedDays(world: World): Violation[] {
+  const out: Violation[] = [];
+  const v = (message: string) => void out.push({ invariant: "I6", message });
+  const sql = world.branch.sql;
+  for (const { day } of sql.all<{ day: string }>("SELECT DISTINCT day FROM day_revisions ORDER BY day")) {
+    const revisions = dayRevisions(sql, day);
+    revisions.forEach((r, i) => {
+      if (r.revision !== i + 1) v(`day ${day}: revision ${r.revision} at position ${i + 1}`);
+      if ((i === 0) !== (r.reason === "close")) v(`day ${day}: revision ${r.revision} has reason ${r.reason}`);
+      if (i > 0 && !isDeepStrictEqual(r.changes, figuresDifference(revisions[i - 1]!.figures, r.figures))) v(`day ${day}: revision ${r.revision}'s changes are not what moved since revision ${i}`);
+      if (i > 0 && r.changes.length === 0) v(`day ${day}: revision ${r.revision} was issued though nothing moved`);
+    });
+    const latest = revisions.at(-1)!.figures;
+    const now = dayFigures(dayOrders(sql, day));
+    if (!isDeepStrictEqual(latest, now)) v(`day ${day}: the closed report (revision ${revisions.length}) differs from the day's POS facts: ${firstDifference(latest, now)}`);
+    const ledger = world.branch.core.ledger(day).map((row) => [row.device_id, row.currency, row.sales_minor, row.corrections_minor, row.voids_minor, row.net_minor]);
+    const reported = latest.tills.map((t) => [t.device_id, t.currency, t.total.sales_minor, t.total.corrections_minor, t.total.voids_minor, t.total.net_minor]);
+    if (!isDeepStrictEqual(reported, ledger)) v(`day ${day}: the closed report's totals differ from the ledger: ${firstDifference(reported, ledger)}`);
+    for (const device of world.devices) {
+      if (!device.store) continue;
+      const local = device.store.dayFigures(day);
+      if (!isDeepStrictEqual(local, latest)) v(`${device.name}'s figures of closed day ${day} differ from the report's: ${firstDifference(local, latest)}`);
+    }
+  }
   return out;
 }
 

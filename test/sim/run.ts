@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { LEASE_GROUPS, LeaseGroup, type Role } from "../../domain/index.js";
+import { dayIn, LEASE_GROUPS, LeaseGroup, type Role } from "../../domain/index.js";
 import { SimBranch, type SnapshotPlan } from "./branch.js";
 import { type DeviceSpec, SimDevice } from "./device.js";
 import { checkInvariants, type Violation, type World } from "./invariants.js";
@@ -72,6 +72,9 @@ export interface RunStats {
   snapshotBases: number;
   snapshotIncrements: number;
   compactionPasses: number;
+  /** Business days a manager closed during the chaos (issue 19), and the amendments late POS commits made to them. */
+  dayCloses: number;
+  dayAmendments: number;
   compactedThrough: number;
   /** Snapshot bootstraps swapped in: a device's first (cursor 0), and again after compaction (re-bootstraps). */
   bootstraps: number;
@@ -233,6 +236,8 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     snapshotBases: 0,
     snapshotIncrements: 0,
     compactionPasses: 0,
+    dayCloses: 0,
+    dayAmendments: 0,
     compactedThrough: 0,
     bootstraps: 0,
     reBootstraps: 0,
@@ -365,6 +370,19 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       // retention point and must bootstrap again, with their queues.
       if (pace.chance(0.6)) scheduler.at(chaosEnd - pace.int(1, 3_000), "snapshot export", () => branch.exportSnapshot());
     }
+    // A manager closes a business day now and then (issue 19), from a stream of its own (the shapes
+    // drawn before it stay the same): a day the branch has sales on, or its today. Sales of a closed
+    // day that arrive later (an offline till, a queue behind a cut) amend it.
+    const dayWork = new Prng(seed, "day closes");
+    for (let i = dayWork.pick([0, 1, 1, 2, 3]); i > 0; i--) {
+      scheduler.at(config.startMs + dayWork.int(0, config.chaosMs - 1), "close a day", () => {
+        const days = branch.sql.all<{ day: string }>("SELECT DISTINCT business_day AS day FROM pos_orders ORDER BY day").map((r) => r.day);
+        const day = days.length > 0 && dayWork.chance(0.8) ? dayWork.pick(days) : dayIn(scheduler.now, branch.core.timeZone());
+        const closed = branch.closeDay(day);
+        if (closed) stats.dayCloses++;
+        trace?.(`a manager closes business day ${day}: ${closed ? "closed" : "refused (closed already, or not begun)"}`);
+      });
+    }
     every(config.serverRestartMeanMs, "server restart", () => {
       trace?.("server restarts");
       stats.serverRestarts++;
@@ -444,6 +462,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     stats.snapshotBases = branch.snapshotStats.bases;
     stats.snapshotIncrements = branch.snapshotStats.increments;
     stats.compactionPasses = branch.snapshotStats.passes;
+    stats.dayAmendments = branch.sql.one<{ n: number }>("SELECT COUNT(*) AS n FROM day_revisions WHERE revision > 1")!.n;
     stats.compactedThrough = branch.compactedThrough();
     stats.answeredFromCompacted = branch.snapshotStats.answeredFromCompacted;
     for (const d of devices) {

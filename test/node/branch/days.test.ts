@@ -4,7 +4,8 @@
  * proof per till and the drawer count.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { DayReport, LedgerRow, SyncEvent } from "../../../domain/index.js";
+import { dayFigures, type DayReport, type LedgerRow, type SyncEvent } from "../../../domain/index.js";
+import { dayOrders } from "../../../durable/core/days.js";
 import * as ex from "../../fixtures/examples.js";
 import { actor, DEVICES, makeCore } from "../../support/branch.js";
 import { makeEventFactory } from "../../support/events.js";
@@ -120,6 +121,24 @@ describe("closing a business day", () => {
     ]);
     // The revisions are append-only in storage too.
     expect(() => t.sql.run("UPDATE day_revisions SET note = 'x'")).toThrow(/append_only/);
+  });
+});
+
+describe("amendments cost the batch, not the day", () => {
+  it("a sale and its void in one late push amend the day as the day's orders say", () => {
+    const { sale, f } = setup();
+    confirmed([sale(DEVICES.A, "A-1", 10_000, "cash")]);
+    t.core.closeDay(manager, DAY, null);
+    const late = sale(DEVICES.C, "M-1", 3_000, "card");
+    const outcome = confirmed([late, f.voidOrder(DEVICES.C, late.entity_id, { dep: late.id }), sale(DEVICES.C, "M-2", 500, "e_wallet")], manager);
+    expect(outcome.issued).toEqual([{ day: DAY, revision: 2, reason: "late_pos" }]);
+    const report = t.core.dayReport(DAY, new Set());
+    expect(report.revisions[1]!.changes).toEqual([
+      { device_id: DEVICES.C, currency: "LKR", total: { sales_count: 2, sales_minor: 3_500, corrections_count: 0, corrections_minor: 0, voids_count: 1, voids_minor: 3_000, net_minor: 500 } },
+    ]);
+    // The amended figures, made from the revision before and the batch, are those of the day's orders.
+    expect(report.figures).toEqual(dayFigures(dayOrders(t.sql, DAY)));
+    expect(asLedger(report)).toEqual(t.core.ledger(DAY));
   });
 });
 

@@ -169,6 +169,15 @@ describe("day_report is answered at once", () => {
     expect(d.statuses()).toHaveLength(told + 1);
     await d.timers.advance(STATUS_MIN_INTERVAL_MS);
     expect(d.statuses()).toHaveLength(told + 2);
+
+    // An amendment (another till's late sales) is heard, for the app, but not answered: it changes
+    // no proof of this till's, and a branch selling on after an early close would have every till
+    // answer every sale.
+    await d.timers.advance(STATUS_MIN_INTERVAL_MS / 2);
+    d.link.inject({ type: "day_report", day: DAY, revision: 2, reason: "late_pos" });
+    await settle();
+    expect(d.statuses()).toHaveLength(told + 2);
+    expect(d.heard.at(-1)).toEqual({ type: "day_report", day: DAY, revision: 2, reason: "late_pos" });
   });
 
   it("a till with sales of the day still queued answers too, and stays unconfirmed: its queue is not the branch's", async () => {

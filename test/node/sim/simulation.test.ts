@@ -65,6 +65,9 @@ describe("the simulation", () => {
       reBootstraps: 0,
       keptAcrossReBootstraps: 0,
       bootstrapFailures: 0,
+      // Issue 19: business days closed, and amended by late sales.
+      dayCloses: 0,
+      dayAmendments: 0,
     };
     for (let seed = 51; seed <= 70; seed++) {
       const { stats } = await runSeed(seed, { tempRoot: root });
@@ -123,6 +126,23 @@ describe("the invariant checker can fail", () => {
     });
     expect(violations.some((v) => v.invariant === "I6" && v.message.includes("voids"))).toBe(true);
     expect(violations.some((v) => v.invariant === "I6" && v.message.includes("ledger"))).toBe(true);
+  }, 60_000);
+
+  it("reports a closed day whose report is not the day's POS facts as I6 (issue 19)", async () => {
+    let day = "";
+    const violations = await checkedAfter((world) => {
+      const sql = world.branch.sql;
+      const order = sql.one<{ entity_id: string; day: string }>(
+        "SELECT o.entity_id, o.business_day AS day FROM pos_orders o WHERE NOT EXISTS (SELECT 1 FROM pos_voids v WHERE v.entity_id = o.entity_id) ORDER BY o.entity_id LIMIT 1",
+      );
+      expect(order).toBeDefined();
+      day = order!.day;
+      world.branch.closeDay(day); // refused if the run closed it already: its report stands either way
+      // A void no push committed: no revision of the closed day records it.
+      sql.run("INSERT INTO pos_voids (entity_id, reason, device_id, user_id, seq) VALUES (?, 'forged', 'x', 'x', 999999)", order!.entity_id);
+    });
+    expect(day).not.toBe("");
+    expect(violations.some((v) => v.invariant === "I6" && v.message.startsWith(`day ${day}: the closed report (revision `))).toBe(true);
   }, 60_000);
 
   /** The first connection of `world` on which a device pushed at least two events. */
