@@ -80,64 +80,19 @@ export function Pager({ range, newer, older, label }: { range: string; newer: ((
 }
 
 /**
- * A modal asking for a reason before an action: the safe choice (Cancel) has the focus, Escape
- * cancels, the action stays disabled until a reason is typed, and a refusal is said inside the dialog.
+ * A modal asking for a reason before an action (a FormDialog with one field): the safe choice
+ * (Cancel) has the focus, Escape cancels, the action stays disabled until a reason is typed, and a
+ * refusal is said inside the dialog.
  */
 export function ReasonDialog({ title, detail, label, action, onCancel, onSubmit }: { title: string; detail: string; label: string; action: string; onCancel: () => void; onSubmit: (reason: string) => Promise<string | null> }) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  const cancel = useRef<HTMLButtonElement>(null);
   const [reason, setReason] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    const before = document.activeElement as HTMLElement | null;
-    dialog.current?.showModal();
-    cancel.current?.focus();
-    return () => before?.focus();
-  }, []);
   return (
-    <dialog
-      ref={dialog}
-      class="ask"
-      aria-labelledby="reason-title"
-      aria-describedby="reason-detail"
-      onCancel={(e) => {
-        e.preventDefault();
-        onCancel();
-      }}
-    >
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (reason.trim() === "" || busy) return;
-          setBusy(true);
-          void onSubmit(reason.trim()).then((problem) => {
-            setBusy(false);
-            setError(problem);
-          });
-        }}
-      >
-        <h2 id="reason-title" class="ask-title">{title}</h2>
-        <p id="reason-detail" class="ask-detail">{detail}</p>
-        <label>
-          {label}
-          <input value={reason} maxLength={500} required onInput={(e) => setReason((e.target as HTMLInputElement).value)} aria-describedby={error ? "reason-error" : undefined} />
-        </label>
-        {error && (
-          <p id="reason-error" class="error" role="alert">
-            {error}
-          </p>
-        )}
-        <div class="row dialog-actions">
-          <button type="button" class="secondary" ref={cancel} onClick={onCancel}>
-            Cancel
-          </button>
-          <button type="submit" class="danger" disabled={busy || reason.trim() === ""}>
-            {action}
-          </button>
-        </div>
-      </form>
-    </dialog>
+    <FormDialog id="reason" title={title} detail={detail} action={action} tone="danger" canSubmit={reason.trim() !== ""} onCancel={onCancel} onSubmit={() => onSubmit(reason.trim())}>
+      <label>
+        {label}
+        <input value={reason} maxLength={500} required onInput={(e) => setReason((e.target as HTMLInputElement).value)} />
+      </label>
+    </FormDialog>
   );
 }
 

@@ -11,6 +11,7 @@
 import { canDo, type DayFigures, DayReport, type DeviceId } from "../../domain/index.js";
 import { plural } from "../../domain/amounts.js";
 import type { LocalStore } from "../store/local-store.js";
+import { serverCall } from "../sync/server-api.js";
 import type { DayActionResult, DayView, ThisTillDay } from "./api.js";
 
 /** One small request: a dead server fails at once (refused); a black-holed one is not waited on for long. */
@@ -22,34 +23,15 @@ type Answer = { kind: "ok"; status: number; body: unknown } | { kind: "refused";
 async function dayRequest(store: LocalStore, method: "GET" | "POST", day: string, action: "report" | "close" | "drawer", body?: unknown): Promise<Answer> {
   const cfg = store.config();
   if (!cfg) return { kind: "unreachable", message: "this till is not set up yet" };
-  let response: Response;
-  try {
-    const url = new URL(`/v1/branches/${encodeURIComponent(cfg.branch_id)}/days/${encodeURIComponent(day)}/${action}`, cfg.server_url);
-    response = await fetch(url, {
-      method,
-      headers: { Authorization: `Bearer ${cfg.token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(DAY_REQUEST_TIMEOUT_MS),
-    });
-  } catch (e) {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    return { kind: "unreachable", message: cause?.code ?? cause?.message ?? (e as Error).message };
-  }
-  const text = await response.text().catch(() => "");
-  let parsed: unknown = null;
-  try {
-    parsed = JSON.parse(text) as unknown;
-  } catch {
-    // Not our server's JSON (a proxy's error page): said in the message below.
-  }
-  if (response.ok) return { kind: "ok", status: response.status, body: parsed };
-  const fields = (parsed ?? {}) as { error?: unknown; message?: unknown };
+  const answer = await serverCall(cfg, method, `days/${encodeURIComponent(day)}/${action}`, body, DAY_REQUEST_TIMEOUT_MS);
+  if (answer.kind !== "refused") return answer;
+  const { error, message } = answer.body;
   return {
     kind: "refused",
-    status: response.status,
-    error: typeof fields.error === "string" ? fields.error : `http_${response.status}`,
-    message: typeof fields.message === "string" ? fields.message : `the server answered HTTP ${response.status}`,
-    body: parsed,
+    status: answer.status,
+    error: typeof error === "string" ? error : `http_${answer.status}`,
+    message: typeof message === "string" ? message : `the server answered HTTP ${answer.status}`,
+    body: answer.body,
   };
 }
 

@@ -12,7 +12,7 @@ import type { WriteOutcome } from "../store/writes.js";
 import { configOf, type Ctx, type Io } from "./context.js";
 import { EXIT, type ExitCode } from "./exit-codes.js";
 import { type Page, pageFooter, pageValue } from "./paging.js";
-import type { ServerAnswer } from "./server-api.js";
+import type { ServerAnswer } from "../sync/server-api.js";
 
 /** `value` as JSON with --json, else `text()`. */
 export const print = (ctx: Ctx, value: unknown, text: () => string) => ctx.io.out(ctx.json ? JSON.stringify(value) : text());

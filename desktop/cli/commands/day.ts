@@ -14,7 +14,7 @@ import { isoDate, minorUnits, parse, UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { configOf, type Ctx } from "../context.js";
 import { print, refused } from "../output.js";
-import { serverCall } from "../server-api.js";
+import { serverCall } from "../../sync/server-api.js";
 
 const MAX_NOTE_CHARS = 500;
 

@@ -11,7 +11,7 @@ import { parse, required, UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { configOf, type Ctx } from "../context.js";
 import { fail, print, refused } from "../output.js";
-import { serverCall } from "../server-api.js";
+import { serverCall } from "../../sync/server-api.js";
 
 const DEVICE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 /** The server keeps at most this much of a revocation reason in its audit log. */

@@ -5,7 +5,7 @@ import { parse, required, UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { EXIT } from "../exit-codes.js";
 import { fail, print, tokenRefusedWords } from "../output.js";
-import { reachable, serverCall } from "../server-api.js";
+import { reachable, serverCall } from "../../sync/server-api.js";
 import type { Ctx } from "../context.js";
 import { type EnrollFailure, exchangeCode } from "../../sync/enrollment.js";
 

@@ -16,7 +16,7 @@ import { defineCommand } from "../command.js";
 import { configOf, type Ctx } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 import { fail, print, refused } from "../output.js";
-import { serverCall } from "../server-api.js";
+import { serverCall } from "../../sync/server-api.js";
 
 /** The server keeps at most this much of a break's reason (the `lease` message's `reason`). */
 const MAX_REASON_CHARS = 500;

@@ -9,7 +9,7 @@ import { parse, UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { configOf } from "../context.js";
 import { print, refused } from "../output.js";
-import { serverCall } from "../server-api.js";
+import { serverCall } from "../../sync/server-api.js";
 
 const settingsFlags = {
   "studio-name": { type: "string", value: "NAME", help: "the studio's name, printed as the receipt's and invoice's title" },

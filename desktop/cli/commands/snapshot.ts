@@ -3,7 +3,7 @@ import { parse } from "../args.js";
 import { defineCommand } from "../command.js";
 import { configOf } from "../context.js";
 import { print, refused } from "../output.js";
-import { serverCall } from "../server-api.js";
+import { serverCall } from "../../sync/server-api.js";
 
 export const snapshot = defineCommand({
   name: "snapshot",

@@ -6,7 +6,7 @@ import { parse } from "../args.js";
 import { defineCommand } from "../command.js";
 import { configOf } from "../context.js";
 import { print } from "../output.js";
-import { reachable } from "../server-api.js";
+import { reachable } from "../../sync/server-api.js";
 
 export const status = defineCommand({
   name: "status",

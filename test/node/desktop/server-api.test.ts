@@ -1,10 +1,10 @@
 /**
- * The CLI's health check (desktop/cli/server-api.ts `reachable`): a server that is up but slow to
+ * The CLI's health check (desktop/sync/server-api.ts `reachable`): a server that is up but slow to
  * answer is reachable. A cold workerd under load took more than the old 1.5 s for its first answer,
  * and `init` then said "server unreachable" (exit 3) to a server that was there.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { reachable } from "../../../desktop/cli/server-api.js";
+import { reachable } from "../../../desktop/sync/server-api.js";
 import { startProxy, type TestProxy } from "../../support/proxy.js";
 import { type LocalServer, startServer } from "../../support/server.js";
 

@@ -1,8 +1,9 @@
 /**
- * Every HTTP request the CLI makes itself (the sync engine and the snapshot bootstrap have their own,
- * in desktop/sync/): calls to the branch's HTTP API (snapshots, devices), one request with the
- * device token, answered as a value; and the health check behind "reachable". Whether the server could not be reached or said no are different answers
- * (exit 3 and exit 1), so a crew on location can tell "try again later" from "you may not".
+ * A call to the branch's HTTP API as this device (the CLI's snapshots, devices, settings, leases and
+ * days; the app's Close of day screen), one request with the device token, answered as a value; and
+ * the health check behind "reachable". (The sync engine and the snapshot bootstrap have their own.)
+ * Whether the server could not be reached or said no are different answers (the CLI's exit 3 and
+ * exit 1), so a crew on location can tell "try again later" from "you may not".
  */
 import type { StoreConfig } from "../store/context.js";
 
@@ -23,7 +24,7 @@ export type ServerAnswer =
   | { kind: "unreachable"; message: string };
 
 /** `method /v1/branches/<branch>/<path>` as this device; `body` is sent as JSON. */
-export async function serverCall(cfg: StoreConfig, method: "GET" | "POST" | "PUT", path: string, body?: unknown): Promise<ServerAnswer> {
+export async function serverCall(cfg: StoreConfig, method: "GET" | "POST" | "PUT", path: string, body?: unknown, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ServerAnswer> {
   const url = new URL(`/v1/branches/${encodeURIComponent(cfg.branch_id)}/${path}`, cfg.server_url);
   let response: Response;
   try {
@@ -31,7 +32,7 @@ export async function serverCall(cfg: StoreConfig, method: "GET" | "POST" | "PUT
       method,
       headers: { Authorization: `Bearer ${cfg.token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
