@@ -42,7 +42,9 @@ function sortedKeys(this: unknown, _key: string, v: unknown): unknown {
   }
   if (sorted) return v;
   keys.sort();
-  const out: Record<string, unknown> = {};
+  // No prototype: on a plain object, assigning an own "__proto__" key (JSON.parse makes them) would
+  // set the prototype instead and drop the key from the text (found by the fast-check test below).
+  const out = Object.create(null) as Record<string, unknown>;
   for (const key of keys) out[key] = (v as Record<string, unknown>)[key];
   return out;
 }

@@ -87,6 +87,10 @@ describe("entity deltas", () => {
 
   it("canonical JSON by the native serializer is the text built by hand, for any JSON value (keys like array indexes too)", () => {
     expect(canonicalJson({ 10: "a", 9: "b", x: 1 })).toBe('{"10":"a","9":"b","x":1}');
+    // An own "__proto__" key (JSON.parse makes one) is a key like any other: it was dropped (seed -337679787).
+    const proto = JSON.parse('{"__proto__":null,"":0}') as unknown;
+    expect(canonicalJson(proto)).toBe('{"":0,"__proto__":null}');
+    expect(canonicalJson(proto)).toBe(canonicalText(proto));
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
         expect(canonicalJson(value)).toBe(canonicalText(value));
