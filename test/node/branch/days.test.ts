@@ -223,5 +223,9 @@ describe("the drawer count", () => {
       `drawer of till ${DEVICES.A} for business day ${DAY}: counted 95.00 LKR, expected 100.00 LKR, variance -5.00 LKR (recounted)`,
     );
     expect(t.core.countDrawer(manager, DAY, { device_id: "01936f3c-0000-7000-8000-0000000000ff" as never, currency: "LKR", counted_minor: 1 })).toMatchObject({ ok: false, status: 404 });
+    // A count is never changed or taken back, only counted again (I10): storage refuses both.
+    expect(() => t.sql.run("UPDATE drawer_counts SET counted_minor = 10000")).toThrow(/append_only/);
+    expect(() => t.sql.run("DELETE FROM drawer_counts")).toThrow(/append_only/);
+    expect(() => t.sql.run("DELETE FROM day_revisions")).toThrow(/append_only/);
   });
 });
