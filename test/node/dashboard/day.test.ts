@@ -174,7 +174,7 @@ describe("the dashboard's Close of day", { timeout: 60_000 }, () => {
     const dialog = page.getByTestId("close-day");
     await dialog.waitFor();
     expect(await dialog.textContent()).toContain("1 till is not yet confirmed (sunil · …0b1102)");
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Cancel");
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent), { timeout: 5_000 }).toBe("Cancel");
     await dialog.getByLabel("Note (optional, kept with the report)").fill("Closed by Priya at 19:00");
     await expectAccessible(page, "close of day, confirm");
     await dialog.getByRole("button", { name: "Close day" }).click();

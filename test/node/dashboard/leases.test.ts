@@ -159,7 +159,7 @@ describe("the dashboard's leases", { timeout: 60_000 }, () => {
     expect(await dialog.getByRole("heading").textContent()).toBe("Break kamala's lease?");
     expect(await dialog.getByRole("button", { name: "Break lease" }).isDisabled()).toBe(true);
     // The safe choice has the focus.
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Cancel");
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent), { timeout: 5_000 }).toBe("Cancel");
     await dialog.getByLabel("Reason (kept in the audit)").fill(reason);
     await expectAccessible(page, "leases, break confirm");
     await h.shot(page, "leases-break-confirm");
@@ -179,7 +179,7 @@ describe("the dashboard's leases", { timeout: 60_000 }, () => {
     expect(await page.getByRole("dialog").count()).toBe(0);
     expect(await summary(page)).toBe(NO_LEASES);
     // The outcome has the focus (the button that opened the dialog went with its row).
-    expect(await page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("lease-outcome");
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute("data-testid")), { timeout: 5_000 }).toBe("lease-outcome");
     // Everywhere: the viewer's dashboard, and the holder's own device.
     await expect.poll(() => summary(viewer), { timeout: 5_000 }).toBe(NO_LEASES);
     await leasesUntil(laptop, (m) => m.leases.length === 0);
