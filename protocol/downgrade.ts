@@ -44,6 +44,12 @@ export const COMPACTION_SINCE = 9;
 /** The first version that reports its business days (`pos_days`) and is told of day reports (`day_report`). */
 export const DAY_REPORTS_SINCE = 10;
 
+/**
+ * The first version whose hello may say `echo: false`: that connection is not sent its own pushes'
+ * commits in `live` (their verdicts stand for them). An older client is sent them, as before.
+ */
+export const ECHO_OPTIONAL_SINCE = 11;
+
 /** `message` in the shape a client of `version` reads; the same object when nothing differs. */
 export function serverMessageFor(version: number, message: ServerMessage): ServerMessage {
   if (version >= LEASES_SINCE) return message;

@@ -23,7 +23,7 @@ import { RevisionReason, TillDays } from "../domain/day-report.js";
 import { TimeZone } from "../domain/time.js";
 import { DevicePresence, QueueReport, RejectionSummary } from "./observe.js";
 
-export const PROTOCOL_VERSION = 10;
+export const PROTOCOL_VERSION = 11;
 /** Oldest client protocol the server still speaks. Older clients are closed with `protocol_too_old`. */
 export const MIN_SUPPORTED_PROTOCOL_VERSION = 1;
 
@@ -79,6 +79,11 @@ export const PROTOCOL_HISTORY = [
     note: "the end of a business day: hello and status may carry pos_days (TillDay: per business day, the POS events still queued and the last local receipt issued), the till's proof that the branch has its sales; day_report tells every v10 connection a day's report was issued (closed, or amended by late POS commits); HTTP GET …/days/:day/report (DayReport: figures per till, currency and payment method, revisions with their differences, proof per till, drawer counts), POST …/days/:day/close and …/days/:day/drawer; v1-v9 clients are sent none of it",
     fingerprint: "f7432aa5e71dedfb469265d5ba7d593dab7437b0de7840b9fed5b37f0fd52f72",
   },
+  {
+    version: 11,
+    note: "own commits by verdict: hello may say echo: false, and that connection is not sent the commits of its own pushes in live (the confirmed verdicts' seqs stand for them: it moves its cursor over a commit whose result it holds); pull pages and every other connection are unchanged; a v1-v10 client, and a v11 one that leaves echo out, gets its own commits back as before",
+    fingerprint: "3ce1426bc13f590b1e01735544fb50c0b8558a4b5f1e371111a4a3f6dba75429",
+  },
 ] as const;
 
 const seq = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -119,6 +124,15 @@ export const Hello = z.strictObject({
    * that keeps no queue (a dashboard) leaves it out, and is then no till of the day's report.
    */
   pos_days: TillDays.optional(),
+  /**
+   * Since v11 (optional, default true): false = do not send this connection the commits of its own
+   * pushes in `live`. Its confirmed verdicts stand for them: their `seq`s are in commit order among the
+   * branch's, on the same socket, so a client that holds each commit's result (it folded the event into
+   * its copy of server truth) moves its cursor over it without receiving it again. Pull pages are
+   * unchanged (they still carry every commit whole). Say it only if the client does that; one that
+   * leaves it out gets its own commits back as before.
+   */
+  echo: z.boolean().optional(),
 });
 export type Hello = z.infer<typeof Hello>;
 

@@ -44,11 +44,11 @@ export class DesktopCore {
   readonly #leases: LeaseHolds;
 
   /**
-   * `engine`: the engine's injected randomness, timers and monotonic clock (STYLE.md §7), for tests
-   * that must hold the sync machine in a state (a backoff that never fires on its own) or count a
-   * lease down on a clock of their own; the app uses the defaults.
+   * `engine`: the engine's injected randomness, timers, monotonic clock, sockets and fetch (STYLE.md §7), for
+   * tests that must hold the sync machine in a state (a backoff that never fires on its own), count a
+   * lease down on a clock of their own or reach an in-memory branch; the app uses the defaults.
    */
-  constructor(readonly store: LocalStore, options: { online?: boolean; engine?: Pick<EngineOptions, "random" | "timers" | "monotonicMs"> } = {}) {
+  constructor(readonly store: LocalStore, options: { online?: boolean; engine?: Pick<EngineOptions, "random" | "timers" | "monotonicMs" | "openSocket" | "fetch"> } = {}) {
     // The engine's monotonic clock is also the one leases are counted down on (leaseRemainingMs).
     const monotonicMs = options.engine?.monotonicMs ?? (() => performance.now());
     this.engine = new SyncEngine({
@@ -56,6 +56,8 @@ export class DesktopCore {
       monotonicMs,
       store,
       onChanges: () => this.#changed(),
+      // Its own events confirmed: pending → synced on every screen (since v11 their changes do not come back).
+      onConfirmed: () => this.#changed(),
       onConflicts: () => this.#changed(),
       onBootstrapProgress: (p) => {
         this.#bootstrap = p.phase === "done" ? null : p;

@@ -165,7 +165,7 @@ function rewrite(ctx: StoreContext, c: Conflict, action: ConflictAction): writes
       return writes.enqueue(ctx, c.entity_type, c.entity_id, "update", reapplied(c));
     case "restore":
     case "reenter":
-      return writes.enqueue(ctx, c.entity_type, writes.newId(ctx), "create", mineData(c));
+      return writes.enqueueCreate(ctx, c.entity_type, mineData(c));
   }
 }
 

@@ -25,6 +25,8 @@ export type StoreConfig = z.infer<typeof StoreConfig>;
 
 export interface StoreContext {
   readonly db: Database.Database;
+  /** Events this process wrote and validated, until a batch takes them (`WrittenEvents`). */
+  readonly written: WrittenEvents;
   readonly clockMs: () => number;
   readonly random: (bytes: Uint8Array) => void;
   /** Prepared statements, cached by SQL text. */
@@ -107,6 +109,48 @@ export function readQueued(ctx: StoreContext, row: QueueRow): ReadQueued {
   // The wire event keeps the payload exactly as stored (the typed one may differ in key order): the
   // envelope's `payload` is `z.unknown()`, so it is the very value parsed from the row.
   return ok({ event: envelope.data, typed: typed.value });
+}
+
+/**
+ * The events this process wrote, validated as they were written, kept until a batch takes them: a
+ * batch then sends each as it was written instead of reading its row back through the schema again
+ * (`readQueued`, the larger part of preparing a batch). Only while the row still holds exactly what was
+ * written: a row changed on disk since (damaged, or written by another build) is read back and checked
+ * like any other, and quarantined if it fails. Bounded: past MAX events waiting, later writes are read
+ * back as before. An event rolled back with its transaction is never remembered (`remember` is called
+ * once the write has committed).
+ */
+export class WrittenEvents {
+  static readonly MAX = 50_000;
+  readonly #events = new Map<string, { payloadText: string; event: SyncEvent }>();
+
+  remember(event: SyncEvent, payloadText: string): void {
+    if (this.#events.size >= WrittenEvents.MAX) return;
+    // A private copy of the payload, parsed from the very text stored: what is sent is what is in the row.
+    this.#events.set(event.id, { payloadText, event: { ...event, payload: JSON.parse(payloadText) as unknown } });
+  }
+
+  /** The event of `row` as this process wrote it, if the row holds exactly that; forgotten either way. */
+  take(row: QueueRow, deviceId: string): SyncEvent | null {
+    const hit = this.#events.get(row.id);
+    if (hit === undefined) return null;
+    this.#events.delete(row.id);
+    const e = hit.event;
+    const same =
+      hit.payloadText === row.payload_json &&
+      e.device_id === deviceId &&
+      e.entity_type === row.entity_type &&
+      e.entity_id === row.entity_id &&
+      e.operation === row.operation &&
+      e.base_version === row.base_version &&
+      e.depends_on === row.depends_on &&
+      e.created_at === row.created_at;
+    return same ? e : null;
+  }
+
+  get size(): number {
+    return this.#events.size;
+  }
 }
 
 export function log(ctx: StoreContext, kind: string, detail: string, event?: { id: string; entity_type: string; entity_id: string }) {

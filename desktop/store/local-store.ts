@@ -10,7 +10,7 @@ import { LEDGER_SQL } from "../../sqlite/ledger.js";
 import { type DayFigures, type DeviceId, type TillDay, type Entity, type EntityType, type LedgerRow, StudioDetails, clockIsWrong, dayIn, describeSkew, isTimeZone } from "../../domain/index.js";
 import { decodeTokenUnverified } from "../../protocol/token.js";
 import { err, ok, type Result } from "../../lib/result.js";
-import { audit, StoreConfig, type StoreContext, timeZoneOf } from "./context.js";
+import { audit, StoreConfig, type StoreContext, timeZoneOf, WrittenEvents } from "./context.js";
 import * as conflicts from "./conflicts.js";
 import { type Conflict, type ConflictAction } from "./conflicts.js";
 import { migrate } from "./migrations.js";
@@ -95,6 +95,7 @@ export class LocalStore {
     const random = opts.random ?? pooledRandom();
     this.#db = db;
     this.#ctx = {
+      written: new WrittenEvents(),
       db,
       clockMs,
       random,

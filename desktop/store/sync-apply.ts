@@ -79,8 +79,14 @@ export function nextBatch(ctx: StoreContext, maxEvents = MAX_BATCH_EVENTS, inFli
 function readableEvents(ctx: StoreContext, rows: readonly QueueRow[]): Array<{ row: QueueRow; event: SyncEvent }> {
   const out: Array<{ row: QueueRow; event: SyncEvent }> = [];
   const decided = new Set<string>();
+  const deviceId = ctx.config().device_id;
   for (const row of rows) {
     if (decided.has(row.id)) continue;
+    const written = ctx.written.take(row, deviceId);
+    if (written !== null) {
+      out.push({ row, event: written });
+      continue;
+    }
     const read = readQueued(ctx, row);
     if (read.ok) {
       out.push({ row, event: read.value.event });
@@ -97,6 +103,14 @@ export interface VerdictSummary {
   rejected: number;
   /** Events of `batchId` still without a verdict. */
   open_in_batch: number;
+  /** The cursor after the verdicts (moved over this device's own commits whose results it now holds). */
+  cursor: number;
+  /**
+   * A confirmed commit of these verdicts lies above the cursor still: its result is not held (it could
+   * not be folded) or a commit below it has not arrived. A connection that said `echo: false` is not
+   * sent it in `live`, so it must pull.
+   */
+  behind: boolean;
 }
 
 /** A verdict's queue row (what a set needs of it), with what decides whether its confirmation can be applied as a set. */
@@ -140,6 +154,10 @@ export function applyVerdicts(ctx: StoreContext, batchId: string, verdicts: read
       else oneByOne.push(verdict);
     }
     confirmAsSet(ctx, asSet);
+    // The seqs of the commits whose results the base now holds: the cursor may move over them.
+    const held = asSet.map(({ verdict }) => verdict.seq);
+    let highest = 0;
+    for (const verdict of verdicts) if (verdict.status === "confirmed") highest = Math.max(highest, verdict.seq);
     let confirmed = asSet.length;
     let rejected = 0;
     for (const verdict of oneByOne) {
@@ -147,7 +165,7 @@ export function applyVerdicts(ctx: StoreContext, batchId: string, verdicts: read
       const row = ctx.stmt("SELECT * FROM sync_queue WHERE id = ?").get(verdict.event_id) as QueueRow | undefined;
       if (!row || row.sync_status === "confirmed" || row.sync_status === "rejected") continue;
       if (verdict.status === "confirmed") {
-        confirm(ctx, row, verdict.seq, verdict.version, verdict.official_receipt_no, verdict.official_invoice_no);
+        if (confirm(ctx, row, verdict.seq, verdict.version, verdict.official_receipt_no, verdict.official_invoice_no)) held.push(verdict.seq);
         confirmed++;
       } else {
         reject(ctx, row, verdict.code, verdict.message, verdict.server_entity, verdict.last_change ?? null);
@@ -155,8 +173,29 @@ export function applyVerdicts(ctx: StoreContext, batchId: string, verdicts: read
       }
     }
     const open = ctx.stmt("SELECT COUNT(*) AS n FROM sync_queue WHERE batch_id = ? AND sync_status IN ('pending', 'sent')").get(batchId) as { n: number };
-    return { confirmed, rejected, open_in_batch: open.n };
+    const at = cursorOver(ctx, held);
+    return { confirmed, rejected, open_in_batch: open.n, cursor: at, behind: highest > at };
   })();
+}
+
+/**
+ * Moves the cursor over this device's own commits whose results the base holds (`held`, their seqs),
+ * as far as they continue it, in the same transaction that folded them: the cursor means "every commit
+ * up to here is applied", and each of these is, exactly as its change would have applied it. Commits
+ * are numbered in order on one socket, so the verdicts of a push follow every earlier commit the device
+ * was sent; one that does not continue the cursor (an earlier commit still on its way in a pull) leaves
+ * it where it is, and the change stream brings the rest. Call inside a transaction.
+ */
+function cursorOver(ctx: StoreContext, held: number[]): number {
+  let at = cursor(ctx);
+  const from = at;
+  for (const seq of held.sort((a, b) => a - b)) {
+    if (seq <= at) continue;
+    if (seq !== at + 1) break;
+    at = seq;
+  }
+  if (at !== from) setCursor(ctx, at);
+  return at;
 }
 
 /**
@@ -226,8 +265,11 @@ function markConfirmed(ctx: StoreContext, row: QueueRow, seq: number, version: n
     .run(seq, version, receipt, nowIso(ctx), row.id);
 }
 
-/** `invoiceNo`: the official number the server gave the invoice this event issued (protocol v5), else null. */
-function confirm(ctx: StoreContext, row: QueueRow, seq: number, version: number, receipt: number | null, invoiceNo: number | null): void {
+/**
+ * `invoiceNo`: the official number the server gave the invoice this event issued (protocol v5), else
+ * null. Returns whether the base now holds the commit's result (the event was folded into it).
+ */
+function confirm(ctx: StoreContext, row: QueueRow, seq: number, version: number, receipt: number | null, invoiceNo: number | null): boolean {
   markConfirmed(ctx, row, seq, version, receipt);
   // Fold the event into the base if the base is exactly its predecessor: the server applied the same
   // function to the same entity, so this is the server's result. Otherwise the change stream brings it.
@@ -246,6 +288,7 @@ function confirm(ctx: StoreContext, row: QueueRow, seq: number, version: number,
   releaseKeptBase(ctx, row.entity_id);
   refreshView(ctx, row.entity_id, folded);
   log(ctx, "confirmed", `seq ${seq}, version ${version}${receipt ? `, official receipt ${receipt}` : ""}${invoiceNo ? `, invoice no. ${invoiceNo}` : ""}`, row);
+  return folded !== undefined;
 }
 
 function reject(ctx: StoreContext, row: QueueRow, code: string, message: string, serverEntity: Entity | null, lastChange: LastChange | null): void {

@@ -36,14 +36,42 @@ export function newId(ctx: StoreContext): string {
 class Bulk {
   readonly views = new Map<string, Entity>();
   readonly logs: Array<[event_id: string, entity_type: string, entity_id: string, detail: string]> = [];
+  /** The events written, remembered for the next batch once the transaction has committed (context.ts WrittenEvents). */
+  readonly written: Array<[event: SyncEvent, payloadText: string]> = [];
+}
+
+/** A write on an entity that may exist: what it builds on is read first (`enqueueOn`). */
+export function enqueue(ctx: StoreContext, entity_type: EntityType, entity_id: string, operation: Operation, payload: unknown, bulk: Bulk | null = null): WriteOutcome {
+  return enqueueOn(ctx, entity_type, entity_id, operation, payload, bulk, null);
+}
+
+/** What a write on an entity id minted for it builds on: nothing (no base, no open event, no view). */
+const NOTHING_YET: ReturnType<typeof viewForWrite> = { base: null, open: [], view: null };
+
+/**
+ * A create of a new entity, under an id minted here (a UUIDv7: this clock and fresh randomness), so
+ * nothing of it can exist yet: the base, open events and view that `enqueue` would read are known to
+ * be none, and are not read (two statements per created entity, the bulk of an import).
+ */
+export function enqueueCreate(ctx: StoreContext, entity_type: EntityType, payload: unknown, bulk: Bulk | null = null): WriteOutcome {
+  return enqueueOn(ctx, entity_type, newId(ctx), "create", payload, bulk, NOTHING_YET);
 }
 
 /**
  * The one path every local write takes. Alone (`bulk` null), the write is its own transaction: the
  * queued event, the view and the log row. In a bulk write, the queued event is inserted at once (a
  * later write on the same entity builds on it) and the view and the log wait for the end of it.
+ * `known`: what the write builds on when the caller knows it (a new entity: nothing), else read here.
  */
-export function enqueue(ctx: StoreContext, entity_type: EntityType, entity_id: string, operation: Operation, payload: unknown, bulk: Bulk | null = null): WriteOutcome {
+function enqueueOn(
+  ctx: StoreContext,
+  entity_type: EntityType,
+  entity_id: string,
+  operation: Operation,
+  payload: unknown,
+  bulk: Bulk | null,
+  known: ReturnType<typeof viewForWrite> | null,
+): WriteOutcome {
   const cfg = ctx.config();
   // The desktop pre-checks so a cashier learns at once; the server decides (I11).
   const subject: RejectSubject = { entity_type, operation };
@@ -55,7 +83,7 @@ export function enqueue(ctx: StoreContext, entity_type: EntityType, entity_id: s
         : reject("append_only", { field: "operation", expected: null, received: operation }),
     );
   }
-  const { base, open, view: current } = viewForWrite(ctx, entity_id);
+  const { base, open, view: current } = known ?? viewForWrite(ctx, entity_id);
   const draft = {
     id: newId(ctx),
     device_id: cfg.device_id,
@@ -87,13 +115,14 @@ export function enqueue(ctx: StoreContext, entity_type: EntityType, entity_id: s
   });
   if (!next.ok) return refuse(fromEventRejection(next.error, event));
 
+  const payloadText = JSON.stringify(typed.value.payload);
   const insert = () =>
     ctx
       .stmt(
         `INSERT INTO sync_queue (id, entity_type, entity_id, operation, payload_json, created_at, sync_status, base_version, depends_on)
          VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
       )
-      .run(event.id, entity_type, entity_id, operation, JSON.stringify(typed.value.payload), event.created_at, event.base_version, event.depends_on);
+      .run(event.id, entity_type, entity_id, operation, payloadText, event.created_at, event.base_version, event.depends_on);
   // The view is base ⊕ open events, and `next` is exactly that: the base and every readable open
   // event folded (viewForWrite quarantined any unreadable one first), then this event, through the
   // same applyEvent with the same commit info as refreshView's fold. So it is written as it is, not
@@ -102,12 +131,14 @@ export function enqueue(ctx: StoreContext, entity_type: EntityType, entity_id: s
     insert();
     bulk.views.set(entity_id, next.value);
     bulk.logs.push([event.id, entity_type, entity_id, `${operation} ${entity_type}`]);
+    bulk.written.push([event, payloadText]);
   } else {
     ctx.db.transaction(() => {
       insert();
       upsertView(ctx, next.value, "pending");
       log(ctx, "write", `${operation} ${entity_type}`, event);
     })();
+    ctx.written.remember(event, payloadText);
   }
   return ok({ event, entity: next.value });
 }
@@ -115,7 +146,7 @@ export function enqueue(ctx: StoreContext, entity_type: EntityType, entity_id: s
 // ───────────────────────────── domain actions ─────────────────────────────
 
 // Each takes the bulk write it is part of, if any (writeMany); alone, it is its own transaction.
-export const createProject = (ctx: StoreContext, data: ProjectData, bulk: Bulk | null = null) => enqueue(ctx, "project", newId(ctx), "create", data, bulk);
+export const createProject = (ctx: StoreContext, data: ProjectData, bulk: Bulk | null = null) => enqueueCreate(ctx, "project", data, bulk);
 export const updateProject = (ctx: StoreContext, id: string, patch: ProjectPatch, bulk: Bulk | null = null) => enqueue(ctx, "project", id, "update", patch, bulk);
 export const deleteProject = (ctx: StoreContext, id: string, reason: string, bulk: Bulk | null = null) => enqueue(ctx, "project", id, "delete", { reason }, bulk);
 /**
@@ -129,7 +160,7 @@ export function setMediaSelection(ctx: StoreContext, id: string, selection: Medi
   return enqueue(ctx, "project", id, "update", { media_selection: changes ?? selection }, bulk);
 }
 
-export const createInvoice = (ctx: StoreContext, data: InvoiceCreate, bulk: Bulk | null = null) => enqueue(ctx, "invoice", newId(ctx), "create", data, bulk);
+export const createInvoice = (ctx: StoreContext, data: InvoiceCreate, bulk: Bulk | null = null) => enqueueCreate(ctx, "invoice", data, bulk);
 export const updateInvoice = (ctx: StoreContext, id: string, patch: InvoicePatch, bulk: Bulk | null = null) => enqueue(ctx, "invoice", id, "update", patch, bulk);
 export const voidInvoice = (ctx: StoreContext, id: string, reason: string, bulk: Bulk | null = null) => enqueue(ctx, "invoice", id, "void", { reason }, bulk);
 
@@ -169,7 +200,7 @@ function nextLocalReceipt(ctx: StoreContext): string {
 function posCreate(ctx: StoreContext, order: Omit<PosOrderCreate, "local_receipt_no" | "rung_at" | "cashier">, bulk: Bulk | null): WriteOutcome {
   const create = (): WriteOutcome => {
     const payload = { ...order, local_receipt_no: nextLocalReceipt(ctx), rung_at: zonedIso(ctx.clockMs(), branchTimeZone(ctx)), cashier: ctx.config().user_id };
-    return enqueue(ctx, "pos_order", newId(ctx), "create", payload, bulk);
+    return enqueueCreate(ctx, "pos_order", payload, bulk);
   };
   // In a bulk write a refusal rolls the whole transaction back, the counter with it.
   if (bulk) return create();
@@ -299,9 +330,9 @@ export type BulkWriteError = WriteError & { index: number };
  * (the view its last write left), and the N log rows in one statement.
  */
 export function writeMany(ctx: StoreContext, actions: readonly StoreWrite[]): Result<Written[], BulkWriteError> {
+  const bulk = new Bulk();
   try {
-    return ctx.db.transaction((): Result<Written[], BulkWriteError> => {
-      const bulk = new Bulk();
+    const outcome = ctx.db.transaction((): Result<Written[], BulkWriteError> => {
       const done: Written[] = [];
       actions.forEach((action, index) => {
         const outcome = writeOne(ctx, action, bulk);
@@ -312,6 +343,8 @@ export function writeMany(ctx: StoreContext, actions: readonly StoreWrite[]): Re
       logMany(ctx, "write", bulk.logs);
       return ok(done);
     })();
+    for (const [event, payloadText] of bulk.written) ctx.written.remember(event, payloadText);
+    return outcome;
   } catch (e) {
     if (e instanceof BulkRollback) return err(e.error);
     throw e;

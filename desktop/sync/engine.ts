@@ -21,6 +21,8 @@ export interface EngineOptions {
   /** Randomness for backoff jitter (tests make it deterministic). */
   random?: () => number;
   onChanges?: (changes: readonly Change[], origin: "pull" | "live") => void;
+  /** This device's own events were confirmed: their entities are synced now (session.ts `onConfirmed`). */
+  onConfirmed?: (count: number) => void;
   onLog?: (line: string) => void;
   /** Called when a push came back with rejections (the UI shows the conflict inbox). */
   onConflicts?: () => void;
@@ -117,6 +119,7 @@ export class SyncEngine {
           app: options.app ?? APP_NAME,
           sliceSize: options.sliceSize,
           onChanges: options.onChanges,
+          onConfirmed: options.onConfirmed,
           onLog: options.onLog,
           onLeases: (message) => leases.seen(message),
           onLeaseResult: (result) => leases.answered(result),

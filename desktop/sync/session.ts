@@ -8,7 +8,7 @@
  * arrival order. What it keeps about the connection is one value, `SessionState`.
  */
 import { fromCallback } from "xstate";
-import { type Change, ChunkAssembler, type Chunk, CLOSE_CODES, type ClientMessage, DAY_REPORTS_SINCE, decodeServerMessage, DELTAS_SINCE, type WireChange, type ErrorMessage, FRAME_LIMIT_BYTES, type LeaseRequest, type Leases, type LeaseResult, type DayReportIssued, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_PULL_PAGE_CHANGES, PROTOCOL_VERSION, type Push, type QueueReport, type ServerMessage, splitIntoChunks, utf8ByteLength } from "../../protocol/index.js";
+import { type Change, ChunkAssembler, type Chunk, CLOSE_CODES, type ClientMessage, DAY_REPORTS_SINCE, decodeServerMessage, DELTAS_SINCE, ECHO_OPTIONAL_SINCE, type WireChange, type ErrorMessage, FRAME_LIMIT_BYTES, type LeaseRequest, type Leases, type LeaseResult, type DayReportIssued, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_PULL_PAGE_CHANGES, PROTOCOL_VERSION, type Push, type QueueReport, type ServerMessage, splitIntoChunks, utf8ByteLength } from "../../protocol/index.js";
 import { type EventId, type TillDay, type TransferId } from "../../domain/index.js";
 import { unreachable } from "../../lib/result.js";
 import type { SessionCommand, SessionEvent } from "../../machines/index.js";
@@ -44,6 +44,12 @@ export interface SessionOptions {
   sliceSize?: number;
   /** Every applied change, for `watch` and the UI. */
   onChanges?: (changes: readonly Change[], origin: "pull" | "live") => void;
+  /**
+   * This device's own events confirmed (`count` of them): their entities are now synced as the server
+   * committed them. Since v11 their changes do not come back (`onChanges` does not hear of them), so the
+   * UI refreshes on this.
+   */
+  onConfirmed?: (count: number) => void;
   /** Diagnostics. */
   onLog?: (line: string) => void;
   /**
@@ -405,6 +411,9 @@ class Session {
           queue,
           // v9: this device keeps every entity as of its cursor (its base), so it can take changes as deltas (deltas.ts).
           ...(version >= DELTAS_SINCE ? { deltas: true } : {}),
+          // v11: its own pushes' commits need not come back: applyVerdicts folds each into the base and
+          // moves the cursor over it (sync-apply.ts cursorOver), and pulls what it could not.
+          ...(version >= ECHO_OPTIONAL_SINCE ? { echo: false } : {}),
           ...days,
         });
         return null;
@@ -557,20 +566,28 @@ class Session {
       case "poke":
         return message.head > store.cursor() ? { type: "SESSION.GAP" } : null;
       case "verdicts": {
+        const before = store.cursor();
         const summary = store.applyVerdicts(message.batch_id, message.verdicts);
         this.#queueMayHaveChanged();
+        if (summary.cursor !== before && this.#state.phase === "open") this.#state.reports?.cursorMoved();
+        if (summary.confirmed > 0) this.o.onConfirmed?.(summary.confirmed);
         const complete = summary.open_in_batch === 0;
         if (complete) {
           this.o.uploads.delete(message.batch_id);
           this.#settle(message.batch_id);
         }
-        return {
+        const applied: SessionEvent = {
           type: "SESSION.VERDICTS_APPLIED",
           batchId: message.batch_id,
           confirmed: summary.confirmed,
           rejected: summary.rejected,
           complete,
         };
+        // v11, echo off: a commit of ours the cursor could not move over will not come back live; a
+        // pull brings it (once the queue is drained, or at once when live).
+        if (!summary.behind || (this.o.protocolVersion ?? PROTOCOL_VERSION) < ECHO_OPTIONAL_SINCE) return applied;
+        this.#report(applied);
+        return { type: "SESSION.GAP" };
       }
       case "upload_state": {
         const push = this.#pending(message.transfer_id);

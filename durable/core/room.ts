@@ -11,7 +11,7 @@
  * Storage work is synchronous, but hashing chunks awaits WebCrypto, and without the queue a second
  * frame could be handled in that gap and reorder a device's messages.
  */
-import { CHUNK_RAW_BYTES, MAX_OBSERVED_REJECTIONS, MAX_WATCHED_DEVICES, type Observed, type Status, type Watch, Chunk as ChunkSchema, type Chunk, CLOSE_CODES, type CloseReason, decodeClientFrame, type ErrorMessage, FRAME_LIMIT_BYTES, type Hello, joinPieces, type Live, LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_UNANSWERED_POKES, MAX_PULL_PAGE_CHANGES, MIN_SUPPORTED_PROTOCOL_VERSION, type MessageErrorCode, PROTOCOL_VERSION, Pull, type PushFrame, type ServerMessage, splitIntoChunks, type Verdict, utf8ByteLength, verifyChunk, type Welcome, decodeWith, frameText, parseJson, PushFrame as PushFrameSchema, MAX_ASSEMBLED_MESSAGE_BYTES, sentAsIs, serverMessageFor, type LeaseRequest, type Leases, LEASES_SINCE, DELTAS_SINCE, COMPACTION_SINCE, DAY_REPORTS_SINCE, type DayReportIssued } from "../../protocol/index.js";
+import { CHUNK_RAW_BYTES, MAX_OBSERVED_REJECTIONS, MAX_WATCHED_DEVICES, type Observed, type Status, type Watch, Chunk as ChunkSchema, type Chunk, CLOSE_CODES, type CloseReason, decodeClientFrame, type ErrorMessage, FRAME_LIMIT_BYTES, type Hello, joinPieces, type Live, LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_UNANSWERED_POKES, MAX_PULL_PAGE_CHANGES, MIN_SUPPORTED_PROTOCOL_VERSION, type MessageErrorCode, PROTOCOL_VERSION, Pull, type PushFrame, type ServerMessage, splitIntoChunks, type Verdict, utf8ByteLength, verifyChunk, type Welcome, decodeWith, frameText, parseJson, PushFrame as PushFrameSchema, MAX_ASSEMBLED_MESSAGE_BYTES, sentAsIs, serverMessageFor, type LeaseRequest, type Leases, LEASES_SINCE, DELTAS_SINCE, COMPACTION_SINCE, DAY_REPORTS_SINCE, ECHO_OPTIONAL_SINCE, type DayReportIssued } from "../../protocol/index.js";
 import { canDo, type DeviceId, type Role, type TransferId, type UserId } from "../../domain/index.js";
 import { bytesFromBase64 } from "../../lib/bytes.js";
 import { unreachable } from "../../lib/result.js";
@@ -47,6 +47,11 @@ export type Session =
       watching: boolean;
       /** Its hello (v9) said `deltas`: it is sent changes as deltas where the log has them. Absent before v9: false. */
       deltas?: boolean;
+      /**
+       * Its hello (v11) said `echo: false`: it is not sent its own pushes' commits in `live` (their
+       * verdicts stand for them). Absent before v11, and in attachments written before it: false.
+       */
+      noEcho?: boolean;
     })
   /** Closed by the server (or the runtime): frames already queued for it are not handled (I12). */
   | (SessionIdentity & { state: "closed" });
@@ -319,9 +324,13 @@ export class BranchRoom {
     return { kind: tooBig ? "message_too_big" : "other", device, message: message.slice(0, 500) };
   }
 
-  /** Sends committed changes to every open connection of the branch (the pusher too: its cursor needs them). */
-  publish(changes: readonly LoggedChange[]): void {
-    this.#publishChanges(changes);
+  /**
+   * Sends committed changes to every open connection of the branch: the pusher too (its cursor needs
+   * them), unless its hello said `echo: false` (v11), when its verdicts, sent just before, stand for
+   * them. `pusher`: the connection whose push made `changes`; null for commits made over HTTP.
+   */
+  publish(changes: readonly LoggedChange[], pusher: Peer | null = null): void {
+    this.#publishChanges(changes, pusher);
     this.#tellDayReports();
   }
 
@@ -340,7 +349,7 @@ export class BranchRoom {
     }
   }
 
-  #publishChanges(changes: readonly LoggedChange[]): void {
+  #publishChanges(changes: readonly LoggedChange[], pusher: Peer | null): void {
     if (changes.length === 0) return;
     const head = changes[changes.length - 1]!.change.seq;
     const poke = JSON.stringify({ type: "poke", head });
@@ -372,6 +381,10 @@ export class BranchRoom {
       const u = this.#unread.get(peer.id) ?? { bytes: 0, pokes: 0 };
       if (u.pokes >= MAX_UNANSWERED_POKES) {
         this.#fatal(peer, "slow_consumer", `${u.bytes} bytes of live changes and ${u.pokes} pokes went unanswered; reconnect and pull from your cursor`);
+        continue;
+      }
+      if (peer.id === pusher?.id && session.noEcho === true) {
+        unread.set(peer.id, u); // sent nothing: its budget stands as it was
         continue;
       }
       const text = textFor(session.protocol_version, session.deltas === true ? { device_id: session.device_id } : null);
@@ -487,6 +500,7 @@ export class BranchRoom {
       install_id: hello.install_id ?? null,
       watching: false,
       deltas: hello.protocol_version >= DELTAS_SINCE && hello.deltas === true,
+      noEcho: hello.protocol_version >= ECHO_OPTIONAL_SINCE && hello.echo === false,
     });
     this.core.recordHello(session.device_id, {
       protocol_version: hello.protocol_version,
@@ -606,11 +620,12 @@ export class BranchRoom {
   /** `textBytesAtMost`: the limit the push's text was read under (a frame's, or a reassembled upload's). */
   async #push(peer: Peer, actor: Actor, push: PushFrame, textBytesAtMost: number): Promise<void> {
     const outcome = this.core.push(actor, push.events, textBytesAtMost);
-    // Verdicts first, then live: a client sees its verdicts before its own changes come back.
+    // Verdicts first, then live: a client sees its verdicts before its own changes come back (or, on
+    // a connection that said `echo: false`, instead of them).
     for (const verdicts of splitVerdicts(outcome.verdicts)) {
       await this.#send(peer, { type: "verdicts", batch_id: push.batch_id, verdicts } as ServerMessage);
     }
-    this.publish(outcome.changes);
+    this.publish(outcome.changes, peer);
   }
 
   async #chunk(peer: Peer, actor: Actor, chunk: Chunk): Promise<void> {

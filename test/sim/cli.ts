@@ -58,7 +58,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const started = performance.now();
   let failed = 0;
   const known = new Map<string, number[]>();
-  const totals = { writes: 0, commits: 0, rejections: 0, crashes: 0, cuts: 0, stale: 0, pipelined: 0, deltaFrames: 0, spoiled: 0, simulatedMs: 0 };
+  const totals = { writes: 0, commits: 0, rejections: 0, crashes: 0, cuts: 0, stale: 0, pipelined: 0, byVerdict: 0, deltaFrames: 0, spoiled: 0, simulatedMs: 0 };
   const days = { closes: 0, amendments: 0, seeds: 0 };
   const v9 = { seeds: 0, compacting: 0, rebootstrapping: 0, bases: 0, increments: 0, passes: 0, bootstraps: 0, reBootstraps: 0, kept: 0, fromRecord: 0, bootstrapFailures: 0 };
   const codes: Record<string, number> = {};
@@ -75,6 +75,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       totals.cuts += result.stats.cuts;
       totals.stale += result.stats.stale;
       totals.pipelined += result.stats.pipelined;
+      totals.byVerdict += result.stats.byVerdict;
       totals.deltaFrames += result.stats.deltaFrames;
       totals.spoiled += result.stats.spoiled;
       totals.simulatedMs += result.stats.simulatedMs;
@@ -117,6 +118,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     `${args.seeds} seeds (${args.from}..${args.from + args.seeds - 1}) in ${seconds.toFixed(1)} s: ${(args.seeds / seconds).toFixed(1)} seeds/s; ` +
       `${totals.writes} local writes, ${totals.commits} commits, ${totals.rejections} rejections, ${totals.crashes} crashes, ${totals.cuts} cuts, ` +
       `${totals.stale} frames reordered across connections, ${totals.pipelined} pushes sent behind unanswered ones, ` +
+      `${totals.byVerdict} own commits taken from their verdicts (not sent back), ` +
       `${totals.deltaFrames} frames with deltas (${totals.spoiled} spoiled on the way, pulled again whole), ` +
       `${(totals.simulatedMs / 3_600_000).toFixed(1)} simulated hours`,
   );

@@ -13,7 +13,7 @@ import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { LocalStore } from "../../desktop/store/local-store.js";
 import { SyncEngine } from "../../desktop/sync/engine.js";
-import { type Change, isIncrement, PosFact, type Push, SnapshotLine, type SnapshotManifest } from "../../protocol/index.js";
+import { type Change, isIncrement, PosFact, type Push, SnapshotLine, type SnapshotManifest, type Verdict } from "../../protocol/index.js";
 import { EntityId } from "../../domain/index.js";
 import type { SnapshotItem } from "../../desktop/store/rehydrate.js";
 import { BootstrapError } from "../../desktop/sync/bootstrap.js";
@@ -118,6 +118,8 @@ export class SimDevice {
   readonly pushed: PushedOn[] = [];
   /** Pushes sent while an earlier push on the same connection had no verdicts yet: the run pipelined this often. */
   pipelined = 0;
+  /** Seqs the cursor moved over from this device's own verdicts (v11, echo off), not from changes. */
+  byVerdict = 0;
   /** Every snapshot bootstrap swapped in (the first one and re-bootstraps after compaction). */
   readonly bootstraps: BootstrapRecord[] = [];
   /** Bootstraps that failed on purpose (a download cut short, simulated) and were retried by the machine. */
@@ -381,6 +383,27 @@ export class SimDevice {
       if (result.cursor - before !== result.applied && result.cursor >= before) {
         this.orderViolations.push(`${this.name}'s cursor moved from ${before} to ${result.cursor} applying ${result.applied} change(s)`);
       }
+      return result;
+    };
+    // v11: the cursor also moves over this device's own commits from their verdicts (echo off). Each
+    // seq it moves over is recorded as applied with the verdict's event: invariants.ts then checks it
+    // continues the cursor and is the commit the server made at that seq, as for a change.
+    const verdicts = store.applyVerdicts.bind(store);
+    store.applyVerdicts = (batchId: string, given: readonly Verdict[]) => {
+      const before = store.cursor();
+      const result = verdicts(batchId, given);
+      const bySeq = new Map(given.flatMap((v) => (v.status === "confirmed" ? [[v.seq, v.event_id] as const] : [])));
+      for (let seq = before + 1; seq <= result.cursor; seq++) {
+        const event_id = bySeq.get(seq);
+        if (event_id === undefined) {
+          this.orderViolations.push(`${this.name}'s cursor moved over seq ${seq} applying verdicts that do not name it`);
+          break;
+        }
+        this.applied.push({ seq, event_id });
+        this.byVerdict++;
+      }
+      if (result.cursor < before) this.orderViolations.push(`${this.name}'s cursor moved back from ${before} to ${result.cursor} applying verdicts`);
+      this.#cursorSeen = result.cursor;
       return result;
     };
   }

@@ -65,6 +65,8 @@ export interface RunStats {
   stale: number;
   /** Pushes sent while an earlier push on the same connection had no verdicts yet (several batches in flight). */
   pipelined: number;
+  /** Seqs a device's cursor moved over from its own verdicts (v11, echo off), not from changes. */
+  byVerdict: number;
   /** Frames delivered with changes as deltas, and of them those whose hashes the network spoiled. */
   deltaFrames: number;
   spoiled: number;
@@ -231,6 +233,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     cuts: 0,
     stale: 0,
     pipelined: 0,
+    byVerdict: 0,
     deltaFrames: 0,
     spoiled: 0,
     snapshotBases: 0,
@@ -459,6 +462,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     stats.deltaFrames = network.stats.deltaFrames;
     stats.spoiled = network.stats.spoiled;
     stats.pipelined = devices.reduce((n, d) => n + d.pipelined, 0);
+    stats.byVerdict = devices.reduce((n, d) => n + d.byVerdict, 0);
     stats.snapshotBases = branch.snapshotStats.bases;
     stats.snapshotIncrements = branch.snapshotStats.increments;
     stats.compactionPasses = branch.snapshotStats.passes;

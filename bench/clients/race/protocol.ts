@@ -2,7 +2,9 @@
  * A bare client speaking docs/protocol.md to StudioVault's server, in the race: what the server
  * itself allows, without the desktop's store and engine. `hello`, then A pushes valid project-create
  * events in batches of MAX_BATCH_EVENTS with up to PUSHES_IN_FLIGHT pushes out (the server handles
- * a branch's frames one at a time in arrival order) and counts confirmed verdicts; B applies `live`
+ * a branch's frames one at a time in arrival order) and counts confirmed verdicts; its hello says
+ * `echo: false` (v11), so its own commits do not come back and it moves its cursor over their seqs
+ * from the verdicts, as the desktop does (wire.md, Live and poke); B applies `live`
  * changes whose seq follows its cursor and pulls on a gap or a `poke` (the server pokes a device
  * that only listens once its unread live bytes pass a budget, I12); C pulls pages from 0,
  * asking for the next page before counting this one. Frames are parsed, not validated: the
@@ -19,7 +21,7 @@ export const PUSHES_IN_FLIGHT = 4;
 
 type ServerFrame =
   | { type: "welcome"; head: number }
-  | { type: "verdicts"; batch_id: string; verdicts: Array<{ status: string }> }
+  | { type: "verdicts"; batch_id: string; verdicts: Array<{ status: string; seq?: number }> }
   | { type: "live"; changes: Array<{ seq: number }>; head: number }
   | { type: "poke"; head: number }
   | { type: "changes"; changes: Array<{ seq: number }>; cursor: number; more: boolean }
@@ -55,7 +57,7 @@ export class ProtocolRace implements RaceDevice {
     ws.on("close", (code, reason) => this.#fail(`socket closed ${code} ${String(reason)}`));
     this.#ws = ws;
     const install_id = crypto.randomUUID();
-    ws.send(JSON.stringify({ type: "hello", protocol_version: PROTOCOL_VERSION, device_id: this.deviceId, cursor: 0, app: "bench-race/1", install_id, clock_ms: Date.now() }));
+    ws.send(JSON.stringify({ type: "hello", protocol_version: PROTOCOL_VERSION, device_id: this.deviceId, cursor: 0, app: "bench-race/1", install_id, clock_ms: Date.now(), echo: false }));
     await this.#until(() => this.#welcomed);
   }
 
@@ -85,6 +87,9 @@ export class ProtocolRace implements RaceDevice {
         const refused = f.verdicts.find((v) => v.status !== "confirmed");
         if (refused) this.#fail(`an event was refused: ${JSON.stringify(refused).slice(0, 300)}`);
         this.#confirmed += f.verdicts.length;
+        // Its own commits, in order: the cursor moves over them while they continue it, else it pulls.
+        for (const v of f.verdicts) if (v.seq === this.#cursor + 1) this.#cursor = v.seq;
+        if (f.verdicts.some((v) => (v.seq ?? 0) > this.#cursor)) this.#pull();
         break;
       }
       case "live":

@@ -193,20 +193,27 @@ describe("item 5: init and sync exit codes tell success from refusal, unreachabl
   describe("item 7: sync shows counts and a rate on a terminal only", () => {
     it("on a terminal: a progress line with pushed, confirmed, rejected, pulled; piped or --json: none", async () => {
       const db = tempDbPath();
-      const token = await tokenFor(`cli-progress-${Date.now().toString(36)}`, A, "manager");
+      const branch = `cli-progress-${Date.now().toString(36)}`;
+      const token = await tokenFor(branch, A, "manager");
       expect((await run(["--db", db, "init", "--server", server.url.origin, "--token", token])).code).toBe(0);
+      // Another till rang two sales first: this one pulls them. Its own commits are not pulled back
+      // (protocol v11, echo off: their verdicts stand for them), so "pulled" counts only the other till's.
+      const other = tempDbPath();
+      expect((await run(["--db", other, "init", "--server", server.url.origin, "--token", await tokenFor(branch, C, "cashier")])).code).toBe(0);
+      for (let i = 0; i < 2; i++) await run(["--db", other, "pos", "sale", "--item", "Prints:1:100", "--method", "cash"]);
+      expect((await run(["--db", other, "sync", "--timeout", "30"])).code).toBe(0);
       for (let i = 0; i < 5; i++) await run(["--db", db, "pos", "sale", "--item", "Prints:1:100", "--method", "cash"]);
       const progress: string[] = [];
       const r = await run(["--db", db, "sync", "--timeout", "30"], { progress });
       expect(r.code, r.out).toBe(0);
-      expect(progress.at(-1)).toMatch(/^sync live: pushed 5 · confirmed 5 · rejected 0 · pulled 5( · [\d,]+ events\/s)?$/);
+      expect(progress.at(-1)).toMatch(/^sync live: pushed 5 · confirmed 5 · rejected 0 · pulled 2( · [\d,]+ events\/s)?$/);
       await run(["--db", db, "pos", "sale", "--item", "Prints:1:100", "--method", "cash"]);
       const piped = await run(["--db", db, "sync", "--timeout", "30"]);
       expect(piped.err).not.toMatch(/pushed/);
-      expect(piped.out).toBe("synced: nothing pending, cursor 6, open conflicts 0");
+      expect(piped.out).toBe("synced: nothing pending, cursor 8, open conflicts 0");
       await run(["--db", db, "pos", "sale", "--item", "Prints:1:100", "--method", "cash"]);
       const json = JSON.parse((await run(["--db", db, "--json", "sync", "--timeout", "30"])).out);
-      expect(json).toMatchObject({ ok: true, pushed: 1, confirmed: 1, rejected: 0, pulled: 1 });
+      expect(json).toMatchObject({ ok: true, pushed: 1, confirmed: 1, rejected: 0, pulled: 0 });
     }, 60_000);
   });
 

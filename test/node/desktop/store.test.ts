@@ -9,7 +9,7 @@ import { LAYOUT_VERSION } from "../../../desktop/store/migrations.js";
 import { failTxLogInserts, recordViewBodyWrites, rewindToLayout1, stampLayoutVersion, tamper, TAMPERS, type Tamper } from "../../../desktop/store/testing.js";
 import type { PosLine } from "../../../domain/index.js";
 import { makeCore } from "../../support/branch.js";
-import { deviceToken, expectConverged, openStore, syncDirect, tempDbPath } from "../../support/desktop.js";
+import { corruptQueuedPayload, deviceToken, expectConverged, openStore, syncDirect, tempDbPath } from "../../support/desktop.js";
 import * as ex from "../../fixtures/examples.js";
 
 const A = "01936f3c-0000-7000-8000-0000000000a1";
@@ -86,6 +86,21 @@ describe("local writes (I1)", () => {
     expect(next.entity_type === "pos_order" && next.data.local_receipt_no.slice(-6)).toBe("000003");
     syncDirect(a, server.core);
     expectConverged(a, [...server.core.entities()], expect);
+  });
+
+  it("a batch sends the events this process wrote exactly as their rows read back give them, byte for byte", async () => {
+    const { a } = await setup();
+    const [first] = ok(a.writeMany([1, 2].map((n) => ({ kind: "project_create" as const, data: { ...ex.project, title: `Import ${n}` } }))));
+    ok(a.updateProject(first!.entity.entity_id, { notes: "on top of the import" }));
+    ok(a.posSale({ currency: "LKR", lines, method: "cash", tendered_minor: 500_000 }));
+    const sent = a.nextBatch()!;
+    expect(sent.events).toHaveLength(4);
+    // Another handle on the file remembers nothing: it sends the same batch again, read back from its rows.
+    const again = LocalStore.open(a.path);
+    cleanup.push(() => again.close());
+    const reread = again.nextBatch()!;
+    expect(reread.batch_id).toBe(sent.batch_id);
+    expect(JSON.stringify(reread.events)).toBe(JSON.stringify(sent.events));
   });
 
   it("refuse invalid input with the field and a reason, and queue nothing", async () => {
@@ -262,7 +277,7 @@ describe("sync through a real branch core", () => {
     const cfg = a.config()!;
     const batch = a.nextBatch()!;
     const { verdicts } = server.core.push({ device_id: cfg.device_id, user_id: cfg.user_id, role: cfg.role }, batch.events as never);
-    expect(a.applyVerdicts(batch.batch_id, [...verdicts, ...verdicts])).toEqual({ confirmed: 1, rejected: 0, open_in_batch: 0 });
+    expect(a.applyVerdicts(batch.batch_id, [...verdicts, ...verdicts])).toEqual({ confirmed: 1, rejected: 0, open_in_batch: 0, cursor: 1, behind: false });
     expect(inspectStore(a.path, (i) => i.txLog({ eventId: event.id }).map((r) => r.kind))).toEqual(["write", "confirmed"]);
   });
 
@@ -299,6 +314,54 @@ describe("sync through a real branch core", () => {
     a.applyChanges(server.core.pull(0, 100, crypto.randomUUID()).changes);
     expect(a.queueCounts()).toMatchObject({ confirmed: 1, sent: 0, pending: 0 });
     expect(a.get(created.entity_id)?.status).toBe("synced");
+  });
+});
+
+describe("its own commits by verdict (protocol v11: echo off)", () => {
+  const actorOf = (store: LocalStore) => {
+    const cfg = store.config()!;
+    return { device_id: cfg.device_id, user_id: cfg.user_id, role: cfg.role };
+  };
+
+  it("verdicts move the cursor over this device's own commits, and its copy of server truth is the server's without their changes", async () => {
+    const { server, a } = await setup();
+    const kept = ok(a.createProject(ex.project)).entity.entity_id;
+    ok(a.updateProject(kept, { notes: "second version, one by one" }));
+    ok(a.createProject({ ...ex.project, title: "Alone" }));
+    ok(a.posSale({ currency: "LKR", lines, method: "card" })); // numbered by the server: one by one
+    const batch = a.nextBatch()!;
+    const outcome = server.core.push(actorOf(a), batch.events as never);
+    expect(a.applyVerdicts(batch.batch_id, outcome.verdicts)).toEqual({ confirmed: 4, rejected: 0, open_in_batch: 0, cursor: 4, behind: false });
+    expect(a.cursor()).toBe(server.core.head());
+    // Nothing pulled: the base and the view are the server's entities, receipt number included.
+    expectConverged(a, [...server.core.entities()], expect);
+    // The change stream's copy of them later is no news (an older server still sends it).
+    expect(a.applyChanges(outcome.changes.map((c) => c.change))).toEqual({ applied: 0, cursor: 4 });
+  });
+
+  it("a commit below its own that it has not had yet leaves the cursor where it is, says so, and a pull brings both", async () => {
+    const { server, a, b } = await setup();
+    ok(b.createProject({ ...ex.project, title: "B's, not yet on A" }));
+    syncDirect(b, server.core); // seq 1
+    ok(a.createProject(ex.project));
+    const batch = a.nextBatch()!;
+    const { verdicts } = server.core.push(actorOf(a), batch.events as never); // seq 2
+    expect(a.applyVerdicts(batch.batch_id, verdicts)).toMatchObject({ confirmed: 1, cursor: 0, behind: true });
+    a.applyChanges(server.core.pull(a.cursor(), 100, crypto.randomUUID()).changes);
+    expect(a.cursor()).toBe(2);
+    expectConverged(a, [...server.core.entities()], expect);
+  });
+
+  it("a commit it could not fold (its queued event damaged after it was sent) leaves the cursor below it, and a pull brings the server's", async () => {
+    const { server, a } = await setup();
+    const sale = ok(a.posSale({ currency: "LKR", lines, method: "card" })).event;
+    const batch = a.nextBatch()!;
+    corruptQueuedPayload(a, sale.id, "{not json");
+    const { verdicts } = server.core.push(actorOf(a), batch.events as never);
+    expect(a.applyVerdicts(batch.batch_id, verdicts)).toMatchObject({ confirmed: 1, cursor: 0, behind: true });
+    a.applyChanges(server.core.pull(0, 100, crypto.randomUUID()).changes);
+    expect(a.cursor()).toBe(1);
+    expectConverged(a, [...server.core.entities()], expect);
   });
 });
 

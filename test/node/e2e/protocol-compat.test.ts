@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 /** The old desktop: the real store and engine, saying hello with protocol 6, pushing 50 events a batch. */
-async function oldDesktop(path: string, branch: string, role: Role, onChanges?: () => void) {
+async function oldDesktop(path: string, branch: string, role: Role) {
   const store = LocalStore.open(path);
   const bound = store.init({ server_url: server.url.origin, token: await tokenFor(branch, OLD, role) });
   if (!bound.ok) throw new Error(bound.error);
@@ -41,7 +41,6 @@ async function oldDesktop(path: string, branch: string, role: Role, onChanges?: 
     protocolVersion: 6,
     maxBatchEvents: 50,
     random: () => ((seed = (seed * 16807) % 2147483647) / 2147483647),
-    ...(onChanges ? { onChanges } : {}),
   });
   return { store, engine };
 }
@@ -84,12 +83,15 @@ describe("a v6 desktop with an older store against the v7 server", () => {
     expect(inspectStore(path, (i) => i.layout()).version).toBe(1);
 
     // The app starts: the store upgrades in place; the engine pushes, and the process is killed as
-    // its first commits come back, with later batches sent and not answered yet.
+    // its first verdicts are applied, with later batches sent and not answered yet.
     let kill: () => void = () => {};
     const dead = new Promise<void>((resolve) => (kill = resolve));
-    const killed = await oldDesktop(path, branch, "staff", () => kill());
+    const killed = await oldDesktop(path, branch, "staff");
     expect(inspectStore(path, (i) => i.layout()).version).toBe(LAYOUT_VERSION);
     expect(killed.store.summary().pending).toBe(QUEUED);
+    killed.engine.subscribe(() => {
+      if (killed.store.queueCounts().confirmed > 0) kill();
+    });
     killed.engine.start();
     await dead;
     killed.engine.stop();
