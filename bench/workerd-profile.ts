@@ -17,7 +17,10 @@
  * `--fresh` pushes once on a fresh workerd (peak RSS as bench/sync.ts measures it). Each measurement
  * runs until workerd idles, so that what a push sets off (a snapshot export) is counted with it.
  *
- *   npx tsx bench/workerd-profile.ts [--events 10000] [--reps 3] [--no-baseline] [--fresh] [--profile] [--interval-us 100] [--out FILE.cpuprofile] [--perf FILE]
+ * The pushing device's hello says `echo: false` (protocol v11, as the desktop's): its own commits do
+ * not come back to it; `--echo` leaves it out, for the cost of sending them back (before v11).
+ *
+ *   npx tsx bench/workerd-profile.ts [--events 10000] [--reps 3] [--echo] [--no-baseline] [--fresh] [--profile] [--interval-us 100] [--out FILE.cpuprofile] [--perf FILE]
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -175,10 +178,13 @@ async function pushBaseline(origin: string, n: number): Promise<number> {
   return n;
 }
 
+/** The pusher's hello says `echo: false` (v11), as the desktop's does, unless `--echo` (its own commits sent back, as before v11). */
+const ECHO = process.argv.includes("--echo");
+
 async function device(origin: string, branch: string, id: string): Promise<WebSocket> {
   const ws = await open(`${origin.replace("http", "ws")}/v1/branches/${branch}/sync?token=${await tokenFor(branch, id, "owner")}`);
   const welcome = nextFrame(ws, (t) => t.includes('"type":"welcome"'));
-  ws.send(JSON.stringify({ type: "hello", protocol_version: PROTOCOL_VERSION, device_id: id, cursor: 0, app: "profile/1", install_id: installIdOf(id), clock_ms: Date.now() }));
+  ws.send(JSON.stringify({ type: "hello", protocol_version: PROTOCOL_VERSION, device_id: id, cursor: 0, app: "profile/1", install_id: installIdOf(id), clock_ms: Date.now(), ...(ECHO ? {} : { echo: false }) }));
   await welcome;
   return ws;
 }

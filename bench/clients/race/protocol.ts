@@ -4,7 +4,8 @@
  * events in batches of MAX_BATCH_EVENTS with up to PUSHES_IN_FLIGHT pushes out (the server handles
  * a branch's frames one at a time in arrival order) and counts confirmed verdicts; its hello says
  * `echo: false` (v11), so its own commits do not come back and it moves its cursor over their seqs
- * from the verdicts, as the desktop does (wire.md, Live and poke); B applies `live`
+ * from the verdicts, as the desktop does (wire.md, Live and poke; `RACE_ECHO=1` in the environment
+ * leaves it out, for the race as it ran before v11); B applies `live`
  * changes whose seq follows its cursor and pulls on a gap or a `poke` (the server pokes a device
  * that only listens once its unread live bytes pass a budget, I12); C pulls pages from 0,
  * asking for the next page before counting this one. Frames are parsed, not validated: the
@@ -57,7 +58,7 @@ export class ProtocolRace implements RaceDevice {
     ws.on("close", (code, reason) => this.#fail(`socket closed ${code} ${String(reason)}`));
     this.#ws = ws;
     const install_id = crypto.randomUUID();
-    ws.send(JSON.stringify({ type: "hello", protocol_version: PROTOCOL_VERSION, device_id: this.deviceId, cursor: 0, app: "bench-race/1", install_id, clock_ms: Date.now(), echo: false }));
+    ws.send(JSON.stringify({ type: "hello", protocol_version: PROTOCOL_VERSION, device_id: this.deviceId, cursor: 0, app: "bench-race/1", install_id, clock_ms: Date.now(), ...(process.env.RACE_ECHO ? {} : { echo: false }) }));
     await this.#until(() => this.#welcomed);
   }
 
