@@ -2,8 +2,11 @@
  * The real session's socket to the in-memory branch room (memory-room.ts), and timers that fire
  * only when a test moves them: for tests of what a desktop sends and when, on fake time.
  */
+import { LocalStore } from "../../desktop/store/local-store.js";
 import type { OpenSocket } from "../../desktop/sync/transport.js";
 import type { ClientMessage, ServerMessage } from "../../protocol/index.js";
+import { DEVICES } from "./branch.js";
+import { deviceToken, tempDbPath } from "./desktop.js";
 import type { makeRoom } from "./memory-room.js";
 
 /** setTimeout/setInterval that fire only when the test advances them; `now` is their clock (ms). */
@@ -99,3 +102,20 @@ export function roomLink(room: ReturnType<typeof makeRoom>, device: string) {
 
 export const sentOfType = <T extends ClientMessage["type"]>(frames: ClientMessage[], type: T) =>
   frames.filter((f): f is Extract<ClientMessage, { type: T }> => f.type === type);
+
+/** The instant the memory-room tests' devices start at (2026-11-25 04:00 UTC); their clocks run on from it with the fake timers. */
+export const MEMORY_T0 = Date.UTC(2026, 10, 25, 4, 0, 0);
+
+/**
+ * Device A's store on a temp file, bound to the memory branch (zone UTC), its clock MEMORY_T0 plus
+ * `timers`' time (or MEMORY_T0 itself without them).
+ */
+export async function memoryDeviceStore(name: string, timers?: ManualTimers): Promise<LocalStore> {
+  const store = LocalStore.open(tempDbPath(name), { clockMs: () => MEMORY_T0 + (timers?.now ?? 0) });
+  const init = store.init({ server_url: "http://127.0.0.1:8787", token: await deviceToken("test-branch", DEVICES.A, "owner"), time_zone: "UTC" });
+  if (!init.ok) throw new Error(init.error);
+  return store;
+}
+
+/** The memory branch keeps no snapshot: a bootstrap finds none (404) and the device pulls from 0. */
+export const noSnapshot = async (): Promise<Response> => new Response(JSON.stringify({ error: "not_found" }), { status: 404 });

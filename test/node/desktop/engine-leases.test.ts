@@ -6,16 +6,14 @@
  * The same behaviour against workerd is in test/node/e2e/leases.test.ts.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { LocalStore } from "../../../desktop/store/local-store.js";
 import { SyncEngine } from "../../../desktop/sync/engine.js";
 import { LEASE_ANSWER_TIMEOUT_MS, LEASE_WORDS, type LeaseAnswer, leaseRemainingMs } from "../../../desktop/sync/leases.js";
 import { LEASE_DEFAULT_TTL_MS } from "../../../domain/index.js";
 import type { ClientMessage } from "../../../protocol/index.js";
 import * as ex from "../../fixtures/examples.js";
 import { DEVICES } from "../../support/branch.js";
-import { deviceToken, tempDbPath } from "../../support/desktop.js";
 import { makeRoom } from "../../support/memory-room.js";
-import { ManualTimers, roomLink, sentOfType, settle } from "../../support/session-link.js";
+import { ManualTimers, memoryDeviceStore, noSnapshot, roomLink, sentOfType, settle } from "../../support/session-link.js";
 
 const T0 = Date.UTC(2026, 10, 25, 4, 0, 0);
 
@@ -28,9 +26,7 @@ afterEach(() => {
 async function liveDevice() {
   const room = makeRoom();
   const timers = new ManualTimers();
-  const store = LocalStore.open(tempDbPath("leases"), { clockMs: () => T0 + timers.now });
-  const init = store.init({ server_url: "http://127.0.0.1:8787", token: await deviceToken("test-branch", DEVICES.A, "owner"), time_zone: "UTC" });
-  if (!init.ok) throw new Error(init.error);
+  const store = await memoryDeviceStore("leases", timers);
   const link = roomLink(room, DEVICES.A);
   let holding = false;
   link.hold = (frame: ClientMessage) => holding && frame.type === "lease";
@@ -41,7 +37,7 @@ async function liveDevice() {
     // The monotonic clock is the fake one too: arrival times are exact.
     monotonicMs: () => timers.now,
     random: () => 1,
-    fetch: async () => new Response(JSON.stringify({ error: "not_found" }), { status: 404 }),
+    fetch: noSnapshot,
   });
   cleanups.push(() => {
     engine.stop();

@@ -7,18 +7,15 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { AppEvent } from "../../../desktop/app/api.js";
 import { DesktopCore } from "../../../desktop/app/core.js";
-import { LocalStore } from "../../../desktop/store/local-store.js";
 import { SyncEngine } from "../../../desktop/sync/engine.js";
 import type { OpenSocket } from "../../../desktop/sync/transport.js";
 import type { ServerMessage } from "../../../protocol/index.js";
 import { actor, DEVICES } from "../../support/branch.js";
-import { deviceToken, tempDbPath } from "../../support/desktop.js";
 import { makeEventFactory } from "../../support/events.js";
 import { makeRoom } from "../../support/memory-room.js";
-import { ManualTimers, roomLink, sentOfType, settle } from "../../support/session-link.js";
+import { ManualTimers, memoryDeviceStore, noSnapshot, roomLink, sentOfType, settle } from "../../support/session-link.js";
 import * as ex from "../../fixtures/examples.js";
 
-const T0 = Date.UTC(2026, 10, 25, 4, 0, 0);
 const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
@@ -28,9 +25,7 @@ afterEach(() => {
 async function device() {
   const room = makeRoom();
   const timers = new ManualTimers();
-  const store = LocalStore.open(tempDbPath("own-commits"), { clockMs: () => T0 + timers.now });
-  const init = store.init({ server_url: "http://127.0.0.1:8787", token: await deviceToken("test-branch", DEVICES.A, "owner"), time_zone: "UTC" });
-  if (!init.ok) throw new Error(init.error);
+  const store = await memoryDeviceStore("own-commits", timers);
   const link = roomLink(room, DEVICES.A);
   const received: ServerMessage[] = [];
   const open: OpenSocket = (url, handlers) =>
@@ -46,7 +41,7 @@ async function device() {
     openSocket: open,
     timers,
     random: () => 1,
-    fetch: async () => new Response(JSON.stringify({ error: "not_found" }), { status: 404 }),
+    fetch: noSnapshot,
   });
   cleanups.push(() => {
     engine.stop();
@@ -101,14 +96,11 @@ describe("its own commits by verdict (protocol v11)", () => {
 describe("the app hears of its own confirmations", () => {
   it("every screen is told a change when its own events are confirmed, though their changes do not come back", async () => {
     const room = makeRoom();
-    const store = LocalStore.open(tempDbPath("own-commits-app"), { clockMs: () => T0 });
-    const init = store.init({ server_url: "http://127.0.0.1:8787", token: await deviceToken("test-branch", DEVICES.A, "owner"), time_zone: "UTC" });
-    if (!init.ok) throw new Error(init.error);
+    const store = await memoryDeviceStore("own-commits-app");
     const link = roomLink(room, DEVICES.A);
     const core = new DesktopCore(store, {
       online: false,
-      // The memory branch keeps no snapshot: the bootstrap finds none and the device pulls from 0.
-      engine: { openSocket: link.open, random: () => 1, fetch: async () => new Response(JSON.stringify({ error: "not_found" }), { status: 404 }) },
+      engine: { openSocket: link.open, random: () => 1, fetch: noSnapshot },
     });
     cleanups.push(() => {
       core.stop();

@@ -15,9 +15,9 @@ import { HEARTBEAT_MS } from "../../../machines/index.js";
 import { type ClientMessage, STATUS_INTERVAL_MS, STATUS_MIN_INTERVAL_MS } from "../../../protocol/index.js";
 import { actor, DEVICES, makeCore } from "../../support/branch.js";
 import { makeEventFactory } from "../../support/events.js";
-import { deviceToken, openStore, tempDbPath } from "../../support/desktop.js";
+import { openStore, tempDbPath } from "../../support/desktop.js";
 import { makeRoom } from "../../support/memory-room.js";
-import { ManualTimers, roomLink, sentOfType, settle } from "../../support/session-link.js";
+import { ManualTimers, memoryDeviceStore, noSnapshot, roomLink, sentOfType, settle } from "../../support/session-link.js";
 
 const T0 = Date.UTC(2026, 10, 25, 4, 0, 0);
 
@@ -38,9 +38,7 @@ function sale(store: LocalStore) {
 async function device(opts: { hold?: (frame: ClientMessage) => boolean } = {}) {
   const room = makeRoom();
   const timers = new ManualTimers();
-  const store = LocalStore.open(tempDbPath("status"), { clockMs: () => T0 + timers.now });
-  const init = store.init({ server_url: "http://127.0.0.1:8787", token: await deviceToken("test-branch", DEVICES.A, "owner"), time_zone: "UTC" });
-  if (!init.ok) throw new Error(init.error);
+  const store = await memoryDeviceStore("status", timers);
   const link = roomLink(room, DEVICES.A);
   link.hold = (frame) => opts.hold?.(frame) ?? false;
   const logs: string[] = [];
@@ -50,8 +48,7 @@ async function device(opts: { hold?: (frame: ClientMessage) => boolean } = {}) {
     timers,
     random: () => 1,
     onLog: (line) => logs.push(line),
-    // The memory branch keeps no snapshot: the bootstrap finds none and the device pulls from 0.
-    fetch: async () => new Response(JSON.stringify({ error: "not_found" }), { status: 404 }),
+    fetch: noSnapshot,
   });
   cleanups.push(() => {
     engine.stop();
