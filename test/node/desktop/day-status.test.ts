@@ -13,7 +13,7 @@ import { type ClientMessage, type DayReportIssued, STATUS_INTERVAL_MS, STATUS_MI
 import { actor, DEVICES } from "../../support/branch.js";
 import { deviceToken, tempDbPath } from "../../support/desktop.js";
 import { makeRoom } from "../../support/memory-room.js";
-import { ManualTimers, roomLink, sentOfType, settle } from "../../support/session-link.js";
+import { ManualTimers, noSnapshot, roomLink, sentOfType, settle } from "../../support/session-link.js";
 import * as ex from "../../fixtures/examples.js";
 
 const T0 = Date.UTC(2026, 10, 25, 4, 0, 0);
@@ -52,7 +52,7 @@ async function till(opts: { hold?: (frame: ClientMessage) => boolean; protocolVe
     timers,
     random: () => 1,
     onDayReport: (issued) => reports.push(issued),
-    fetch: async () => new Response(JSON.stringify({ error: "not_found" }), { status: 404 }),
+    fetch: noSnapshot,
     ...(opts.protocolVersion === undefined ? {} : { protocolVersion: opts.protocolVersion }),
   });
   const unsubscribe = engine.subscribeDayReports((issued) => heard.push(issued));
