@@ -117,8 +117,9 @@ export function readQueued(ctx: StoreContext, row: QueueRow): ReadQueued {
  * (`readQueued`, the larger part of preparing a batch). Only while the row still holds exactly what was
  * written: a row changed on disk since (damaged, or written by another build) is read back and checked
  * like any other, and quarantined if it fails. Bounded: past MAX events waiting, later writes are read
- * back as before. An event rolled back with its transaction is never remembered (`remember` is called
- * once the write has committed).
+ * back as before. `remember` is called once the write's own transaction has returned; a write nested in
+ * an outer transaction that then rolls back (a POS sale's savepoint) leaves an entry no row will ever
+ * ask for (`take` is asked only for rows read from the queue), so nothing unwritten is ever sent.
  */
 export class WrittenEvents {
   static readonly MAX = 50_000;
@@ -146,10 +147,6 @@ export class WrittenEvents {
       e.depends_on === row.depends_on &&
       e.created_at === row.created_at;
     return same ? e : null;
-  }
-
-  get size(): number {
-    return this.#events.size;
   }
 }
 

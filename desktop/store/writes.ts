@@ -36,7 +36,7 @@ export function newId(ctx: StoreContext): string {
 class Bulk {
   readonly views = new Map<string, Entity>();
   readonly logs: Array<[event_id: string, entity_type: string, entity_id: string, detail: string]> = [];
-  /** The events written, remembered for the next batch once the transaction has committed (context.ts WrittenEvents). */
+  /** The events written, remembered for the next batch once the bulk transaction has committed (context.ts WrittenEvents). */
   readonly written: Array<[event: SyncEvent, payloadText: string]> = [];
 }
 
