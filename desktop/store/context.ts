@@ -52,6 +52,31 @@ export interface QueueRow {
   official_receipt_no: number | null;
 }
 
+/**
+ * SET clause of an UPDATE that decides a queue row: the row takes the id and time of the batch it was
+ * sent in, if any (a `sync_batches` range holding its position; none for an event refused before it
+ * was ever sent). Decided rows keep them; a pending row's batch is its range (migrations.ts, layout 7).
+ */
+export const STAMP_BATCH =
+  "(batch_id, sent_at) = (SELECT b.batch_id, b.sent_at FROM sync_batches b WHERE sync_queue.position BETWEEN b.first_position AND b.last_position)";
+
+/** Whether the pending queue row at `position` is in a batch sent (and not yet answered in full). */
+export function inSentBatch(ctx: StoreContext, position: number): boolean {
+  return ctx.stmt("SELECT 1 FROM sync_batches WHERE ? BETWEEN first_position AND last_position").get(position) !== undefined;
+}
+
+/**
+ * The queue's rows as people read them, `q` joined with the batch each pending one is in (`b`): its state
+ * (`sent` when it is in a batch), batch id and sent time. Append WHERE / ORDER BY on `q`.
+ */
+export const QUEUE_AS_READ = `
+  SELECT q.position, q.id, q.entity_type, q.entity_id, q.operation, q.payload_json, q.created_at,
+         CASE WHEN b.batch_id IS NOT NULL THEN 'sent' ELSE q.sync_status END AS sync_status,
+         q.base_version, q.depends_on, COALESCE(q.batch_id, b.batch_id) AS batch_id, COALESCE(q.sent_at, b.sent_at) AS sent_at,
+         q.seq, q.version, q.official_receipt_no, q.reject_code, q.reject_message, q.decided_at
+    FROM sync_queue q
+    LEFT JOIN sync_batches b ON q.sync_status = 'pending' AND q.position BETWEEN b.first_position AND b.last_position`;
+
 export const nowIso = (ctx: StoreContext) => new Date(ctx.clockMs()).toISOString();
 
 /**

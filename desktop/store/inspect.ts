@@ -14,10 +14,10 @@
 import Database from "better-sqlite3";
 import type { EntityType } from "../../domain/index.js";
 import type { PosFact } from "../../protocol/index.js";
-import type { QueueRow } from "./context.js";
+import { QUEUE_AS_READ, type QueueRow } from "./context.js";
 import type { PosVoidFact } from "./pos-facts.js";
 
-/** A `sync_queue` row with its verdict columns, as stored. */
+/** A `sync_queue` row with its verdict columns, its state as read (`sent` while in a batch sent, with that batch's id and time: context.ts QUEUE_AS_READ). */
 export interface QueueEntry extends QueueRow {
   sent_at: string | null;
   reject_code: string | null;
@@ -76,14 +76,20 @@ export class StoreInspector {
     this.#db.close();
   }
 
-  /** Every queued event, in queue order. */
+  /** Every queued event, in queue order, in its state as read (context.ts QUEUE_AS_READ). */
   queue(): QueueEntry[] {
-    return this.#db.prepare("SELECT * FROM sync_queue ORDER BY position").all() as QueueEntry[];
+    return this.#db.prepare(`${this.#queueAsRead()} ORDER BY q.position`).all() as QueueEntry[];
   }
 
   /** One queued event, or null. */
   queued(eventId: string): QueueEntry | null {
-    return (this.#db.prepare("SELECT * FROM sync_queue WHERE id = ?").get(eventId) as QueueEntry | undefined) ?? null;
+    return (this.#db.prepare(`${this.#queueAsRead()} WHERE q.id = ?`).get(eventId) as QueueEntry | undefined) ?? null;
+  }
+
+  /** The queue as read; a file of layout 6 or older (not yet upgraded) says each row's state itself. */
+  #queueAsRead(): string {
+    const batches = this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_batches'").get();
+    return batches === undefined ? "SELECT q.* FROM sync_queue q" : QUEUE_AS_READ;
   }
 
   /** The transaction log in order; with `eventId`, only that event's rows. */

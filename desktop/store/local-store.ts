@@ -10,7 +10,7 @@ import { LEDGER_SQL } from "../../sqlite/ledger.js";
 import { type DayFigures, type DeviceId, type TillDay, type Entity, type EntityType, type LedgerRow, StudioDetails, clockIsWrong, dayIn, describeSkew, isTimeZone } from "../../domain/index.js";
 import { decodeTokenUnverified } from "../../protocol/token.js";
 import { err, ok, type Result } from "../../lib/result.js";
-import { audit, StoreConfig, type StoreContext, timeZoneOf, WrittenEvents } from "./context.js";
+import { audit, QUEUE_AS_READ, StoreConfig, type StoreContext, timeZoneOf, WrittenEvents } from "./context.js";
 import * as conflicts from "./conflicts.js";
 import { type Conflict, type ConflictAction } from "./conflicts.js";
 import { migrate } from "./migrations.js";
@@ -379,7 +379,7 @@ export class LocalStore {
 
   queueCounts(): Record<"pending" | "sent" | "confirmed" | "rejected", number> {
     const counts = { pending: 0, sent: 0, confirmed: 0, rejected: 0 };
-    for (const r of this.#ctx.stmt("SELECT sync_status AS s, COUNT(*) AS n FROM sync_queue GROUP BY sync_status").all() as Array<{ s: keyof typeof counts; n: number }>) {
+    for (const r of this.#ctx.stmt(`SELECT q.sync_status AS s, COUNT(*) AS n FROM (${QUEUE_AS_READ}) AS q GROUP BY q.sync_status`).all() as Array<{ s: keyof typeof counts; n: number }>) {
       counts[r.s] = r.n;
     }
     return counts;

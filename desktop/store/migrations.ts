@@ -7,12 +7,18 @@
  *
  * Append-only (I6, I10): `tx_log`, `pos_orders`, `pos_voids`, `audit` reject UPDATE and DELETE;
  * `sync_queue` rows are never deleted and their content never changes, only their sync status.
+ *
+ * A queued event's state (layout 7): `pending` until a verdict decides it (`confirmed`, `rejected`).
+ * "Sent" is not written per row: a pending event whose position lies in a range of `sync_batches` (a
+ * batch put together and not yet answered in full) is sent, in that batch. Every event is stamped with
+ * its batch's id and time when it is decided. Rows of layouts 1-6 said `sent` themselves; layout 7
+ * moved them into `sync_batches`, and nothing writes `sent` since.
  */
 import type Database from "better-sqlite3";
 import { appendOnlyTriggers as appendOnly } from "../../sqlite/append-only.js";
 import { type Migratable, type Migration, migrate as runMigrations } from "../../sqlite/migrate.js";
 
-export const LAYOUT_VERSION = 6;
+export const LAYOUT_VERSION = 7;
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -196,6 +202,32 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX queue_pos_days ON sync_queue (entity_type, sync_status,
         (CASE WHEN entity_type = 'pos_order' AND operation = 'create' AND json_valid(payload_json) THEN julianday(json_extract(payload_json, '$.rung_at')) END),
         entity_id);
+    `,
+  },
+  {
+    to: 7,
+    // Batches as ranges, not a status written on every row (issue 16). Putting 200 events in a batch
+    // rewrote each row and moved it in four indexes (status, kind, the till's days, the batch), about a
+    // tenth of what an event cost the store. A batch takes the oldest pending events, in position order,
+    // that are in no batch yet (sync-apply.ts nextBatch), so its events are the pending rows from its
+    // first position to its last: one row here says it. A row lives while any event of its range is
+    // pending; when the last is decided, it goes. Each event takes its batch's id and time when it is
+    // decided (the activity view's "sent at"). queue_by_batch counted a batch's open events; they are
+    // now a range of queue_by_status.
+    // Frozen text: a shipped migration never changes.
+    sql: `
+      CREATE TABLE sync_batches (
+        first_position INTEGER PRIMARY KEY,
+        last_position  INTEGER NOT NULL,
+        batch_id       TEXT NOT NULL UNIQUE,
+        sent_at        TEXT NOT NULL
+      );
+      -- Layouts 1-6 wrote 'sent', batch_id and sent_at in one statement, so every sent row has both.
+      INSERT INTO sync_batches (first_position, last_position, batch_id, sent_at)
+        SELECT MIN(position), MAX(position), batch_id, MIN(sent_at) FROM sync_queue
+         WHERE sync_status = 'sent' GROUP BY batch_id;
+      UPDATE sync_queue SET sync_status = 'pending', batch_id = NULL, sent_at = NULL WHERE sync_status = 'sent';
+      DROP INDEX queue_by_batch;
     `,
   },
 ];

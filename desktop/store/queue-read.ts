@@ -86,17 +86,25 @@ interface Row {
  * reorders it): ordered by q.position over a plain JOIN, the planner scanned every event in order and
  * looked each up in the page (40 ms a page at 30,000 events; the query-plan test checks this).
  */
-function pageSql(filter: Filter, newestFirst: boolean): string {
+function pageSql(filter: Filter, status: SyncStatus | null, newestFirst: boolean): string {
   const order = `ORDER BY position ${newestFirst ? "DESC" : "ASC"}`;
-  return `SELECT q.position, q.id, q.sync_status, q.entity_type, q.entity_id, q.operation, q.created_at, q.sent_at, q.decided_at,
+  return `SELECT q.position, q.id, CASE WHEN b.batch_id IS NOT NULL THEN 'sent' ELSE q.sync_status END AS sync_status,
+                 q.entity_type, q.entity_id, q.operation, q.created_at, COALESCE(q.sent_at, b.sent_at) AS sent_at, q.decided_at,
                  q.seq, q.version, q.official_receipt_no, q.reject_code, q.reject_message,
                  v.body AS view_body,
                  (SELECT c.payload_json FROM sync_queue c WHERE c.entity_id = q.entity_id AND c.operation = 'create' ORDER BY c.position LIMIT 1) AS create_payload
-          FROM (SELECT position FROM ${source(filter, "page")} ${where(filter)} ${order} LIMIT @limit OFFSET @offset) AS page
+          FROM (SELECT position FROM ${source(filter, "page")} ${where(filter, status)} ${order} LIMIT @limit OFFSET @offset) AS page
           CROSS JOIN sync_queue q ON q.position = page.position
           LEFT JOIN view_entities v ON v.entity_id = q.entity_id
+          LEFT JOIN sync_batches b ON q.sync_status = 'pending' AND q.position BETWEEN b.first_position AND b.last_position
           ${order.replace("position", "page.position")}`;
 }
+
+/**
+ * The end of the last batch sent and not answered in full (0: none). A batch takes the oldest pending
+ * events (sync-apply.ts nextBatch), so a pending event is sent exactly when its position is at most this.
+ */
+const SENT_THROUGH = "(SELECT COALESCE(MAX(last_position), 0) FROM sync_batches)";
 
 type Filter = "none" | "status" | "type" | "both";
 
@@ -113,16 +121,31 @@ function source(filter: Filter, use: "page" | "count"): string {
   }
 }
 
-function where(filter: Filter): string {
+function where(filter: Filter, status: SyncStatus | null): string {
   switch (filter) {
     case "none":
       return "";
     case "status":
-      return "WHERE sync_status = @status";
+      return `WHERE ${inState(status)}`;
     case "type":
       return "WHERE entity_type = @entity_type";
     case "both":
-      return "WHERE entity_type = @entity_type AND sync_status = @status";
+      return `WHERE entity_type = @entity_type AND ${inState(status)}`;
+  }
+}
+
+/** Events in `status`: sent and pending are both stored `pending`, told apart by the batches sent (layout 7). */
+function inState(status: SyncStatus | null): string {
+  // null: no state asked (where() does not call this then).
+  switch (status) {
+    case "pending":
+      return `sync_status = 'pending' AND position > ${SENT_THROUGH}`;
+    case "sent":
+      return `sync_status = 'pending' AND position <= ${SENT_THROUGH}`;
+    case "confirmed":
+    case "rejected":
+    case null:
+      return "sync_status = @status";
   }
 }
 
@@ -132,10 +155,11 @@ export function queueStatements(query: QueueQuery) {
   const entityType = query.entity_type ?? null;
   const filter: Filter = status === null ? (entityType === null ? "none" : "type") : entityType === null ? "status" : "both";
   // Only the parameters a statement names: better-sqlite3 refuses unknown ones.
-  const params = { ...(status === null ? {} : { status }), ...(entityType === null ? {} : { entity_type: entityType }) };
+  const named = status === "confirmed" || status === "rejected";
+  const params = { ...(named ? { status } : {}), ...(entityType === null ? {} : { entity_type: entityType }) };
   return {
-    page: { sql: pageSql(filter, query.newest_first ?? false), params: { ...params, limit: query.limit ?? 100, offset: query.offset ?? 0 } },
-    count: { sql: `SELECT COUNT(*) AS n FROM ${source(filter, "count")} ${where(filter)}`, params },
+    page: { sql: pageSql(filter, status, query.newest_first ?? false), params: { ...params, limit: query.limit ?? 100, offset: query.offset ?? 0 } },
+    count: { sql: `SELECT COUNT(*) AS n FROM ${source(filter, "count")} ${where(filter, status)}`, params },
   };
 }
 
@@ -210,19 +234,17 @@ const text = (v: unknown): string | null => (typeof v === "string" && v.trim() !
 
 /**
  * The queue as this device reports it to its branch (hello and `status`, protocol v6): how many
- * events wait for a verdict (pending or sent) and when the first of them was written. The first
- * written is the lowest position (events are queued and sent in position order), so it is found
- * from queue_by_status (sync_status, position) alone: the smallest position of each waiting state
- * is one index probe, and only that one row is read. The count walks the waiting entries of the
+ * events wait for a verdict (pending or sent: both are stored `pending`, layout 7) and when the first
+ * of them was written. The first written is the lowest position (events are queued and sent in
+ * position order), so it is found from queue_by_status (sync_status, position) alone: one index
+ * probe, and only that one row is read. The count walks the waiting entries of the
  * index, never the decided ones. Sent every second at most while writes happen, so it must stay
  * cheap at 100,000 decided events (the query-plan test checks it).
  */
 export const QUEUE_REPORT_SQL = `
-  SELECT (SELECT COUNT(*) FROM sync_queue INDEXED BY queue_by_status WHERE sync_status IN ('pending', 'sent')) AS pending,
+  SELECT (SELECT COUNT(*) FROM sync_queue INDEXED BY queue_by_status WHERE sync_status = 'pending') AS pending,
          (SELECT created_at FROM sync_queue
-           WHERE position = (SELECT MIN(p) FROM (SELECT MIN(position) AS p FROM sync_queue INDEXED BY queue_by_status WHERE sync_status = 'pending'
-                                                 UNION ALL
-                                                 SELECT MIN(position) AS p FROM sync_queue INDEXED BY queue_by_status WHERE sync_status = 'sent'))) AS oldest_at`;
+           WHERE position = (SELECT MIN(position) FROM sync_queue INDEXED BY queue_by_status WHERE sync_status = 'pending')) AS oldest_at`;
 
 /**
  * When the server last confirmed one of this device's events: the decision time of the confirmed

@@ -9,7 +9,7 @@
  */
 import type { Entity } from "../../domain/index.js";
 import type { LastChange } from "../../protocol/index.js";
-import { audit, log, nowIso, type QueueRow, type StoreContext, UNREADABLE } from "./context.js";
+import { audit, log, nowIso, type QueueRow, STAMP_BATCH, type StoreContext, UNREADABLE } from "./context.js";
 
 /**
  * What else the inbox keeps beside the two sides: who made the server's version, when and why (the
@@ -37,7 +37,7 @@ export function rejectRow(
   known: KnownSides = NOTHING_KNOWN,
 ): string[] {
   const changed = ctx
-    .stmt("UPDATE sync_queue SET sync_status = 'rejected', reject_code = ?, reject_message = ?, decided_at = ? WHERE id = ? AND sync_status IN ('pending', 'sent')")
+    .stmt(`UPDATE sync_queue SET sync_status = 'rejected', reject_code = ?, reject_message = ?, decided_at = ?, ${STAMP_BATCH} WHERE id = ? AND sync_status = 'pending'`)
     .run(code, message, nowIso(ctx), row.id);
   if (changed.changes === 0) return [];
   const needsManager = row.entity_type === "pos_order" && row.operation === "create" ? 1 : 0;
@@ -63,7 +63,7 @@ export function rejectRow(
   log(ctx, code === UNREADABLE ? "quarantined" : "rejected", `${code}: ${message}`, row);
   audit(ctx, "conflict_shown", `${row.entity_type} ${row.entity_id}: ${code}: ${message}`);
   const rejected = [row.id];
-  const dependents = ctx.stmt("SELECT * FROM sync_queue WHERE depends_on = ? AND sync_status IN ('pending', 'sent') ORDER BY position").all(row.id) as QueueRow[];
+  const dependents = ctx.stmt("SELECT * FROM sync_queue WHERE depends_on = ? AND sync_status = 'pending' ORDER BY position").all(row.id) as QueueRow[];
   for (const dependent of dependents) {
     rejected.push(...rejectRow(ctx, dependent, "depends_on_rejected", "This change built on an earlier change that was rejected", dependentsServerEntity, dependentsServerEntity, known));
   }
@@ -73,13 +73,14 @@ export function rejectRow(
 /**
  * Quarantines a queue row that cannot be read back (`why`, from `readQueued`): it is never sent and
  * never deleted; it goes to the conflict inbox instead, and every other row keeps flowing.
- * `lastServerEntity` is the entity's base as last confirmed (shown beside it in the inbox).
+ * `lastServerEntity` is the entity's base as last confirmed (shown beside it in the inbox). `sent`: the
+ * row is in a batch sent before (an unanswered batch going out again).
  */
-export function quarantine(ctx: StoreContext, row: QueueRow, why: string, lastServerEntity: Entity | null): string[] {
+export function quarantine(ctx: StoreContext, row: QueueRow, why: string, lastServerEntity: Entity | null, sent: boolean): string[] {
   // A row already sent once may have been committed (its verdict lost): then the change stream
   // brings the server's result, and the inbox entry says why this device could not send it again.
   const message =
-    row.sync_status === "sent"
+    sent
       ? `This change could not be read, so it was not sent again (the server may have it from before): ${why}`
       : `This change could not be read, so it was not sent: ${why}`;
   return rejectRow(ctx, row, UNREADABLE, message, lastServerEntity, lastServerEntity, { lastChange: null, base: lastServerEntity });

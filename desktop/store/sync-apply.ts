@@ -1,18 +1,19 @@
 /**
  * The sync side of the store: what to push next, and applying verdicts and server changes.
  *
- * The queue row is the source of truth across crashes: an event is `pending` until it is put in a
- * batch (`sent`, with its batch id, in the same transaction), and `sent` until a verdict decides it.
- * After a crash, `sent` batches are sent again with the same ids (the server answers with the stored
- * verdicts, I3), and a verdict lost for good is recovered from the change stream, which names the
- * event id of every commit.
+ * The queue row is the source of truth across crashes: an event is `pending` until a verdict decides
+ * it. Putting it in a batch writes one `sync_batches` row for the batch's range of positions, in the
+ * same transaction (migrations.ts, layout 7), and that is what makes it sent. After a crash, the
+ * unanswered batches are sent again with the same ids (the server answers with the stored verdicts,
+ * I3), and a verdict lost for good is recovered from the change stream, which names the event id of
+ * every commit.
  *
  * A row that cannot be read back (not JSON any more, or no longer valid) never stops the rest: it
  * is quarantined (reject.ts) when a batch would take it, and the batch goes on without it.
  */
 import { applyEvent, type Entity, type SyncEvent } from "../../domain/index.js";
 import { type Change, type ConfirmedVerdict, FRAME_LIMIT_BYTES, type LastChange, MAX_BATCH_EVENTS, utf8ByteLength, type Verdict } from "../../protocol/index.js";
-import { audit, log, logMany, nowIso, type QueueRow, readQueued, type StoreContext } from "./context.js";
+import { audit, log, logMany, nowIso, type QueueRow, readQueued, STAMP_BATCH, type StoreContext } from "./context.js";
 import { recordCommittedPos } from "./pos-facts.js";
 import { quarantine, rejectRow } from "./reject.js";
 import { readBase, refreshView, upsertViewText, writeBase, writeBaseText } from "./view.js";
@@ -33,50 +34,76 @@ const BATCH_ENVELOPE_BYTES = 200;
  */
 export function nextBatch(ctx: StoreContext, maxEvents = MAX_BATCH_EVENTS, inFlight: ReadonlySet<string> = new Set()): Batch | null {
   return ctx.db.transaction((): Batch | null => {
-    const skipped = new Set(inFlight);
-    for (;;) {
-      const unanswered = ctx
-        .stmt("SELECT batch_id FROM sync_queue WHERE sync_status = 'sent' GROUP BY batch_id ORDER BY MIN(position)")
-        .all()
-        .map((r) => (r as { batch_id: string }).batch_id)
-        .find((id) => !skipped.has(id));
-      if (unanswered === undefined) break;
-      skipped.add(unanswered);
-      const rows = ctx
-        .stmt("SELECT * FROM sync_queue WHERE batch_id = ? AND sync_status = 'sent' ORDER BY position")
-        .all(unanswered) as QueueRow[];
-      // The same id again, without what was quarantined: the server answers each event on its own (I3).
-      const events = readableEvents(ctx, rows).map((r) => r.event);
-      if (events.length > 0) return { batch_id: unanswered, events };
+    const batches = ctx.stmt("SELECT first_position, last_position, batch_id FROM sync_batches ORDER BY first_position").all() as BatchRange[];
+    for (const batch of batches) {
+      if (inFlight.has(batch.batch_id)) continue;
+      // The same id again, without what was decided or quarantined since: the server answers each event on its own (I3).
+      const events = readableEvents(ctx, pendingIn(ctx, batch), true).map((r) => r.event);
+      if (events.length > 0) return { batch_id: batch.batch_id, events };
+      // Every event of it was decided without its verdicts (quarantined, rejected with an event it
+      // depends on, or its commit pulled): nothing is left to ask.
+      ctx.stmt("DELETE FROM sync_batches WHERE batch_id = ?").run(batch.batch_id);
     }
+    // Batches take the oldest pending events, so every pending event up to the last batch's end is in one.
+    const after = batches.at(-1)?.last_position ?? 0;
     for (;;) {
-      const rows = ctx.stmt("SELECT * FROM sync_queue WHERE sync_status = 'pending' ORDER BY position LIMIT ?").all(maxEvents) as QueueRow[];
+      const rows = ctx
+        .stmt("SELECT * FROM sync_queue INDEXED BY queue_by_status WHERE sync_status = 'pending' AND position > ? ORDER BY position LIMIT ?")
+        .all(after, maxEvents) as QueueRow[];
       if (rows.length === 0) return null;
       const events: SyncEvent[] = [];
+      let first = 0;
+      let last = 0;
       let bytes = BATCH_ENVELOPE_BYTES;
-      for (const { event } of readableEvents(ctx, rows)) {
+      for (const { row, event } of readableEvents(ctx, rows, false)) {
         const size = utf8ByteLength(JSON.stringify(event)) + 1;
         if (events.length > 0 && bytes + size > FRAME_LIMIT_BYTES) break;
         events.push(event);
+        if (first === 0) first = row.position;
+        last = row.position;
         bytes += size;
       }
       if (events.length === 0) continue; // every row read was quarantined: take the next ones
       const batch_id = newId(ctx);
-      const at = nowIso(ctx);
-      ctx
-        .stmt("UPDATE sync_queue SET sync_status = 'sent', batch_id = ?, sent_at = ? WHERE id IN (SELECT value FROM json_each(?))")
-        .run(batch_id, at, JSON.stringify(events.map((e) => e.id)));
+      // Its events are the pending rows from `first` to `last`: the rows in between that are not in it
+      // were quarantined on the way, which decided them.
+      ctx.stmt("INSERT INTO sync_batches (first_position, last_position, batch_id, sent_at) VALUES (?, ?, ?, ?)").run(first, last, batch_id, nowIso(ctx));
       audit(ctx, "push", `batch ${batch_id}: ${events.length} event(s)`);
       return { batch_id, events };
     }
   })();
 }
 
+/** A batch put together and not yet answered in full: the range of queue positions it took (layout 7). */
+interface BatchRange {
+  first_position: number;
+  last_position: number;
+  batch_id: string;
+}
+
+/** The events of `batch` still waiting for a verdict, in order. */
+function pendingIn(ctx: StoreContext, batch: BatchRange): QueueRow[] {
+  return ctx
+    .stmt("SELECT * FROM sync_queue INDEXED BY queue_by_status WHERE sync_status = 'pending' AND position BETWEEN ? AND ? ORDER BY position")
+    .all(batch.first_position, batch.last_position) as QueueRow[];
+}
+
+/** How many events of batch `batchId` still wait for a verdict; when none does, the batch is done and its row goes. */
+function stillOpenIn(ctx: StoreContext, batchId: string): number {
+  const batch = ctx.stmt("SELECT first_position, last_position, batch_id FROM sync_batches WHERE batch_id = ?").get(batchId) as BatchRange | undefined;
+  if (batch === undefined) return 0;
+  const { n } = ctx
+    .stmt("SELECT COUNT(*) AS n FROM sync_queue INDEXED BY queue_by_status WHERE sync_status = 'pending' AND position BETWEEN ? AND ?")
+    .get(batch.first_position, batch.last_position) as { n: number };
+  if (n === 0) ctx.stmt("DELETE FROM sync_batches WHERE batch_id = ?").run(batchId);
+  return n;
+}
+
 /**
  * The rows' wire events, in order, quarantining each row that cannot be read back (and, with it, the
- * later rows built on it). Call inside a transaction.
+ * later rows built on it). `sent`: the rows are an unanswered batch's, sent before. Call inside a transaction.
  */
-function readableEvents(ctx: StoreContext, rows: readonly QueueRow[]): Array<{ row: QueueRow; event: SyncEvent }> {
+function readableEvents(ctx: StoreContext, rows: readonly QueueRow[], sent: boolean): Array<{ row: QueueRow; event: SyncEvent }> {
   const out: Array<{ row: QueueRow; event: SyncEvent }> = [];
   const decided = new Set<string>();
   const deviceId = ctx.config().device_id;
@@ -92,7 +119,7 @@ function readableEvents(ctx: StoreContext, rows: readonly QueueRow[]): Array<{ r
       out.push({ row, event: read.value.event });
       continue;
     }
-    for (const id of quarantine(ctx, row, read.error, readBase(ctx, row.entity_id))) decided.add(id);
+    for (const id of quarantine(ctx, row, read.error, readBase(ctx, row.entity_id), sent)) decided.add(id);
     refreshView(ctx, row.entity_id);
   }
   return out;
@@ -115,7 +142,7 @@ export interface VerdictSummary {
 
 /** A verdict's queue row (what a set needs of it), with what decides whether its confirmation can be applied as a set. */
 interface VerdictRow extends Pick<QueueRow, "id" | "entity_type" | "entity_id" | "sync_status"> {
-  /** How many events on the row's entity are open (pending or sent), this one included. */
+  /** How many events on the row's entity wait for a verdict, this one included. */
   open_on_entity: number;
   base_version_now: number | null;
   view_status: string | null;
@@ -136,7 +163,7 @@ export function applyVerdicts(ctx: StoreContext, batchId: string, verdicts: read
     const rows = new Map<string, VerdictRow>();
     const read = ctx.stmt(
       `SELECT q.id, q.entity_type, q.entity_id, q.sync_status,
-         (SELECT COUNT(*) FROM sync_queue o WHERE o.entity_id = q.entity_id AND o.sync_status IN ('pending', 'sent')) AS open_on_entity,
+         (SELECT COUNT(*) FROM sync_queue o WHERE o.entity_id = q.entity_id AND o.sync_status = 'pending') AS open_on_entity,
          b.version AS base_version_now, v.status AS view_status, v.body ->> '$.version' AS view_version
        FROM json_each(?) AS j
        JOIN sync_queue q ON q.id = j.value
@@ -172,9 +199,9 @@ export function applyVerdicts(ctx: StoreContext, batchId: string, verdicts: read
         rejected++;
       }
     }
-    const open = ctx.stmt("SELECT COUNT(*) AS n FROM sync_queue WHERE batch_id = ? AND sync_status IN ('pending', 'sent')").get(batchId) as { n: number };
+    const open = stillOpenIn(ctx, batchId);
     const at = cursorOver(ctx, held);
-    return { confirmed, rejected, open_in_batch: open.n, cursor: at, behind: highest > at };
+    return { confirmed, rejected, open_in_batch: open, cursor: at, behind: highest > at };
   })();
 }
 
@@ -233,7 +260,7 @@ function confirmAsSet(ctx: StoreContext, set: ReadonlyArray<{ row: VerdictRow; v
   const entities = JSON.stringify(set.map(({ row }) => row.entity_id));
   ctx
     .stmt(
-      `UPDATE sync_queue SET sync_status = 'confirmed', seq = d.value ->> 1, version = d.value ->> 2, official_receipt_no = NULL, decided_at = ?
+      `UPDATE sync_queue SET sync_status = 'confirmed', seq = d.value ->> 1, version = d.value ->> 2, official_receipt_no = NULL, decided_at = ?, ${STAMP_BATCH}
        FROM json_each(?) AS d WHERE sync_queue.id = d.value ->> 0`,
     )
     .run(at, decided);
@@ -261,7 +288,7 @@ function confirmAsSet(ctx: StoreContext, set: ReadonlyArray<{ row: VerdictRow; v
  */
 function markConfirmed(ctx: StoreContext, row: QueueRow, seq: number, version: number, receipt: number | null): void {
   ctx
-    .stmt("UPDATE sync_queue SET sync_status = 'confirmed', seq = ?, version = ?, official_receipt_no = ?, decided_at = ? WHERE id = ?")
+    .stmt(`UPDATE sync_queue SET sync_status = 'confirmed', seq = ?, version = ?, official_receipt_no = ?, decided_at = ?, ${STAMP_BATCH} WHERE id = ?`)
     .run(seq, version, receipt, nowIso(ctx), row.id);
 }
 
@@ -312,7 +339,7 @@ function reject(ctx: StoreContext, row: QueueRow, code: string, message: string,
  * rejected, the inbox shows the user's version as they made it. Released when no open event is left.
  */
 function keepBaseOfOpenEvents(ctx: StoreContext, entityId: string, changeEventId: string): void {
-  const open = ctx.stmt("SELECT 1 AS o FROM sync_queue WHERE entity_id = ? AND sync_status IN ('pending', 'sent') AND id <> ? LIMIT 1").get(entityId, changeEventId);
+  const open = ctx.stmt("SELECT 1 AS o FROM sync_queue WHERE entity_id = ? AND sync_status = 'pending' AND id <> ? LIMIT 1").get(entityId, changeEventId);
   if (!open) return;
   const base = readBase(ctx, entityId);
   if (base) ctx.stmt("INSERT OR IGNORE INTO kept_bases (entity_id, body) VALUES (?, ?)").run(entityId, JSON.stringify(base));
@@ -324,7 +351,7 @@ function keptBase(ctx: StoreContext, entityId: string): Entity | null {
 }
 
 function releaseKeptBase(ctx: StoreContext, entityId: string): void {
-  const open = ctx.stmt("SELECT 1 AS o FROM sync_queue WHERE entity_id = ? AND sync_status IN ('pending', 'sent') LIMIT 1").get(entityId);
+  const open = ctx.stmt("SELECT 1 AS o FROM sync_queue WHERE entity_id = ? AND sync_status = 'pending' LIMIT 1").get(entityId);
   if (!open) ctx.stmt("DELETE FROM kept_bases WHERE entity_id = ?").run(entityId);
 }
 
@@ -359,7 +386,7 @@ export function applyChanges(ctx: StoreContext, changes: readonly Change[]): { a
     const withOpen = new Set(
       (
         ctx
-          .stmt("SELECT DISTINCT entity_id FROM sync_queue INDEXED BY queue_by_entity WHERE entity_id IN (SELECT value FROM json_each(?)) AND sync_status IN ('pending', 'sent')")
+          .stmt("SELECT DISTINCT entity_id FROM sync_queue INDEXED BY queue_by_entity WHERE entity_id IN (SELECT value FROM json_each(?)) AND sync_status = 'pending'")
           .all(ids) as Array<{ entity_id: string }>
       ).map((r) => r.entity_id),
     );
@@ -395,7 +422,7 @@ function applyOnOpenEntity(ctx: StoreContext, change: Change): void {
   keepBaseOfOpenEvents(ctx, change.entity_id, change.event_id);
   const wrote = writeBase(ctx, change.entity);
   // Our own event, whose verdict we never saw (lost in a crash or a cut): the commit proves it.
-  const own = ctx.stmt("SELECT * FROM sync_queue WHERE id = ? AND sync_status IN ('pending', 'sent')").get(change.event_id) as QueueRow | undefined;
+  const own = ctx.stmt("SELECT * FROM sync_queue WHERE id = ? AND sync_status = 'pending'").get(change.event_id) as QueueRow | undefined;
   if (own) {
     const receipt = change.entity.entity_type === "pos_order" && change.operation === "create" ? change.entity.official_receipt_no : null;
     markConfirmed(ctx, own, change.seq, change.entity.version, receipt);

@@ -117,6 +117,7 @@ export function recordViewBodyWrites(store: StoreFile): () => string[] {
 
 /** Puts a closed store's file back the way layout 1 left it: migration 2 (the queue's batch index) undone. */
 export function rewindToLayout1(file: string): void {
+  rewindToLayout6(file);
   // Undo every migration after 1: 2 added queue_by_batch, 3 view_pos_history, 4 the conflicts' columns, 5 queue_by_type,
   // 6 pos_orders_by_day and queue_pos_days.
   withFile(file, (db) =>
@@ -126,6 +127,22 @@ export function rewindToLayout1(file: string): void {
        ALTER TABLE conflicts DROP COLUMN last_change; ALTER TABLE conflicts DROP COLUMN base_entity;
        ALTER TABLE conflicts DROP COLUMN resolved_by; ALTER TABLE conflicts DROP COLUMN resolution_note; DROP TABLE kept_bases;
        UPDATE meta SET value = '1' WHERE key = 'layout_version'`,
+    ),
+  );
+}
+
+/**
+ * Puts a closed store's file back the way layout 6 kept it: a pending event in a batch sent says `sent`
+ * itself, with its batch's id and time, and queue_by_batch indexes them (migration 7 undone).
+ */
+export function rewindToLayout6(file: string): void {
+  withFile(file, (db) =>
+    db.exec(
+      `UPDATE sync_queue SET sync_status = 'sent', batch_id = b.batch_id, sent_at = b.sent_at FROM sync_batches b
+        WHERE sync_queue.sync_status = 'pending' AND sync_queue.position BETWEEN b.first_position AND b.last_position;
+       DROP TABLE sync_batches;
+       CREATE INDEX queue_by_batch ON sync_queue (batch_id) WHERE batch_id IS NOT NULL;
+       UPDATE meta SET value = '6' WHERE key = 'layout_version'`,
     ),
   );
 }

@@ -40,7 +40,7 @@ const OPEN_SQL = `
              (SELECT julianday(v.body ->> '$.data.rung_at') FROM view_entities v WHERE v.entity_id = q.entity_id),
              (SELECT julianday(b.body ->> '$.data.rung_at') FROM base_entities b WHERE b.entity_id = q.entity_id))`)} AS ms
       FROM sync_queue q INDEXED BY queue_pos_days
-     WHERE q.entity_type = 'pos_order' AND q.sync_status IN ('pending', 'sent'))
+     WHERE q.entity_type = 'pos_order' AND q.sync_status = 'pending')
   GROUP BY ms / 60000`;
 
 /**
@@ -54,8 +54,8 @@ const ISSUED_SQL = `
   WITH d (day, lo, hi) AS (SELECT value ->> 0, julianday(value ->> 1), julianday(value ->> 2) FROM json_each(?))
   SELECT x.day, x.issued, (SELECT payload_json ->> '$.local_receipt_no' FROM sync_queue WHERE position = x.last) AS last_receipt
     FROM (SELECT d.day,
-                 EXISTS (SELECT 1 FROM ${inDay("'pending', 'sent', 'confirmed', 'rejected'")}) AS issued,
-                 (SELECT MAX(q.position) FROM ${inDay("'pending', 'sent', 'confirmed'")}) AS last
+                 EXISTS (SELECT 1 FROM ${inDay("'pending', 'confirmed', 'rejected'")}) AS issued,
+                 (SELECT MAX(q.position) FROM ${inDay("'pending', 'confirmed'")}) AS last
             FROM d) AS x`;
 
 /** The first instant of a day in a zone, as an ISO text; kept, since every report asks for the same days. */

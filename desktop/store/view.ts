@@ -8,7 +8,7 @@
  * (damaged, or no longer valid) is left out of the view too, and quarantined by `refreshView`.
  */
 import { applyEvent, type Entity, type TypedEvent } from "../../domain/index.js";
-import { nowIso, type QueueRow, readQueued, type StoreContext } from "./context.js";
+import { inSentBatch, nowIso, type QueueRow, readQueued, type StoreContext } from "./context.js";
 import { quarantine } from "./reject.js";
 
 /** POS orders not yet confirmed carry this instead of an official receipt number. */
@@ -38,7 +38,7 @@ export function writeBaseText(ctx: StoreContext, entity: Entity, body: string): 
 
 export function openEvents(ctx: StoreContext, entityId: string): QueueRow[] {
   return ctx
-    .stmt("SELECT * FROM sync_queue WHERE entity_id = ? AND sync_status IN ('pending', 'sent') ORDER BY position")
+    .stmt("SELECT * FROM sync_queue WHERE entity_id = ? AND sync_status = 'pending' ORDER BY position")
     .all(entityId) as QueueRow[];
 }
 
@@ -122,7 +122,7 @@ export function refreshView(ctx: StoreContext, entityId: string, base?: Entity):
   if (unreadable.length > 0) {
     // Quarantine what cannot be read (and so reject what was built on it), then look again.
     const last = base ?? readBase(ctx, entityId);
-    for (const { row, why } of unreadable) quarantine(ctx, row, why, last);
+    for (const { row, why } of unreadable) quarantine(ctx, row, why, last, inSentBatch(ctx, row.position));
     open = openEvents(ctx, entityId);
     ({ readable, unreadable } = readOpen(ctx, open));
   }
@@ -156,7 +156,7 @@ export function refreshView(ctx: StoreContext, entityId: string, base?: Entity):
 export function refreshOpenViews(ctx: StoreContext): void {
   const ids = ctx
     .stmt(
-      `SELECT DISTINCT entity_id FROM sync_queue WHERE sync_status IN ('pending', 'sent')
+      `SELECT DISTINCT entity_id FROM sync_queue WHERE sync_status = 'pending'
          OR (entity_type = 'pos_order' AND operation = 'create' AND sync_status = 'rejected')`,
     )
     .all() as Array<{ entity_id: string }>;

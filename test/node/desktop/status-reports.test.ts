@@ -257,7 +257,7 @@ describe("the store's queue report", () => {
     const db = new Database(path, { readonly: true });
     try {
       const plan = (db.prepare(`EXPLAIN QUERY PLAN ${QUEUE_REPORT_SQL}`).all() as Array<{ detail: string }>).map((r) => r.detail);
-      expect(plan.filter((step) => step.startsWith("SEARCH sync_queue USING COVERING INDEX queue_by_status (sync_status=?)"))).toHaveLength(3);
+      expect(plan.filter((step) => step.startsWith("SEARCH sync_queue USING COVERING INDEX queue_by_status (sync_status=?)"))).toHaveLength(2);
       expect(plan).toContain("SEARCH sync_queue USING INTEGER PRIMARY KEY (rowid=?)");
       expect(plan.some((step) => step.startsWith("SCAN sync_queue"))).toBe(false);
     } finally {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { inspectStore } from "../../../desktop/store/inspect.js";
 import { LocalStore } from "../../../desktop/store/local-store.js";
 import { LAYOUT_VERSION } from "../../../desktop/store/migrations.js";
-import { failTxLogInserts, recordViewBodyWrites, rewindToLayout1, stampLayoutVersion, tamper, TAMPERS, type Tamper } from "../../../desktop/store/testing.js";
+import { failTxLogInserts, recordViewBodyWrites, rewindToLayout1, rewindToLayout6, stampLayoutVersion, tamper, TAMPERS, type Tamper } from "../../../desktop/store/testing.js";
 import type { PosLine } from "../../../domain/index.js";
 import { makeCore } from "../../support/branch.js";
 import { corruptQueuedPayload, deviceToken, expectConverged, openStore, syncDirect, tempDbPath } from "../../support/desktop.js";
@@ -405,7 +405,53 @@ describe("append-only on the desktop (I6)", () => {
 });
 
 describe("the desktop's storage layout", () => {
-  it("upgrades a layout-1 database in place (the queue's batch index), keeping its data, and refuses a newer one", async () => {
+  it("upgrades a layout-6 file whose rows say 'sent': the batch goes out again with its id and events, and reads as sent", async () => {
+    const server = makeCore();
+    const path = tempDbPath("layout-6");
+    const { store } = await openStore({ device: A, path });
+    cleanup.push(() => server.close());
+    const cfg = store.config()!;
+    const push = (events: unknown) => server.core.push({ device_id: cfg.device_id, user_id: cfg.user_id, role: cfg.role }, events as never).verdicts;
+    ok(store.writeMany([1, 2, 3, 4, 5].map((n) => ({ kind: "project_create" as const, data: { ...ex.project, title: `Import ${n}` } }))));
+    const answered = store.nextBatch(2)!;
+    expect(store.applyVerdicts(answered.batch_id, push(answered.events))).toMatchObject({ confirmed: 2, open_in_batch: 0 });
+    const sent = store.nextBatch(2)!;
+    store.close();
+    rewindToLayout6(path);
+    expect(inspectStore(path, (i) => i.queue().map((q) => [q.sync_status, q.batch_id]))).toEqual([
+      ["confirmed", answered.batch_id],
+      ["confirmed", answered.batch_id],
+      ["sent", sent.batch_id],
+      ["sent", sent.batch_id],
+      ["pending", null],
+    ]);
+
+    const upgraded = LocalStore.open(path);
+    cleanup.push(() => upgraded.close());
+    expect(inspectStore(path, (i) => i.layout().version)).toBe(LAYOUT_VERSION);
+    expect(upgraded.queueCounts()).toEqual({ pending: 1, sent: 2, confirmed: 2, rejected: 0 });
+    expect(upgraded.queue({ status: "sent" }).events.map((e) => e.event_id)).toEqual(sent.events.map((e) => e.id));
+    const again = upgraded.nextBatch(2)!;
+    expect(again.batch_id).toBe(sent.batch_id);
+    expect(JSON.stringify(again.events)).toBe(JSON.stringify(sent.events));
+    const rest = upgraded.nextBatch(2, new Set([sent.batch_id]))!;
+    expect(rest.events.map((e) => e.id)).toEqual([inspectStore(path, (i) => i.queue()[4]!.id)]);
+    for (const batch of [again, rest]) expect(upgraded.applyVerdicts(batch.batch_id, push(batch.events))).toMatchObject({ open_in_batch: 0 });
+    // Each event keeps the batch it went out in, and when.
+    const decided = inspectStore(path, (i) => i.queue());
+    expect(decided.map((q) => [q.sync_status, q.batch_id])).toEqual([
+      ["confirmed", answered.batch_id],
+      ["confirmed", answered.batch_id],
+      ["confirmed", sent.batch_id],
+      ["confirmed", sent.batch_id],
+      ["confirmed", rest.batch_id],
+    ]);
+    expect(decided.every((q) => q.sent_at !== null)).toBe(true);
+    expect(upgraded.nextBatch()).toBeNull();
+  });
+
+
+  it("upgrades a layout-1 database in place, keeping its data, and refuses a newer one", async () => {
     const path = tempDbPath("layout");
     const { store } = await openStore({ device: "01936f3c-0000-7000-8000-0000000000a1", path });
     expect(store.createProject({ ...ex.project, media_selection: { items: [] } }).ok).toBe(true);
@@ -417,7 +463,8 @@ describe("the desktop's storage layout", () => {
     const upgraded = LocalStore.open(path);
     expect(upgraded.summary().pending).toBe(1);
     upgraded.close();
-    expect(inspectStore(path, (i) => i.layout())).toMatchObject({ version: LAYOUT_VERSION, indexes: expect.arrayContaining(["queue_by_batch"]) });
+    expect(inspectStore(path, (i) => i.layout())).toMatchObject({ version: LAYOUT_VERSION, indexes: expect.arrayContaining(["queue_by_type", "queue_pos_days"]) });
+    expect(inspectStore(path, (i) => i.layout()).indexes).not.toContain("queue_by_batch");
     stampLayoutVersion(path, LAYOUT_VERSION + 1);
     expect(() => LocalStore.open(path)).toThrow(`this database has layout ${LAYOUT_VERSION + 1}, newer than this app understands (${LAYOUT_VERSION}): update the app`);
   });

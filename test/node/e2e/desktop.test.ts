@@ -5,8 +5,8 @@
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inspectStore } from "../../../desktop/store/inspect.js";
 import { LocalStore } from "../../../desktop/store/local-store.js";
 import { type Entity, type PosLine } from "../../../domain/index.js";
 import { MAX_BATCHES_IN_FLIGHT } from "../../../machines/index.js";
@@ -136,15 +136,11 @@ describe("the desktop against the real server", () => {
     const cli = spawn(path.join(root, "node_modules/.bin/tsx"), ["desktop/cli/main.ts", "--db", dbPath, "sync", "--timeout", "60"], { cwd: root, stdio: "ignore" });
     const exited = new Promise((r) => cli.once("exit", r));
     await unanswered;
+    // Read from the side (a read-only connection), each event in its state as the app reads it.
     const queueCounts = () => {
-      const watcher = new Database(dbPath, { readonly: true, fileMustExist: true });
-      try {
-        return Object.fromEntries(
-          (watcher.prepare("SELECT sync_status AS s, COUNT(*) AS n FROM sync_queue GROUP BY sync_status").all() as Array<{ s: string; n: number }>).map((r) => [r.s, r.n]),
-        ) as Record<string, number | undefined>;
-      } finally {
-        watcher.close();
-      }
+      const counts: Record<string, number | undefined> = {};
+      for (const q of inspectStore(dbPath, (i) => i.queue())) counts[q.sync_status] = (counts[q.sync_status] ?? 0) + 1;
+      return counts;
     };
     // The proxy forwarded the first verdicts and holds everything after them: once the process has
     // applied those (on a loaded machine that takes a moment after the frame left the proxy), nothing
