@@ -7,7 +7,7 @@ import { inspectStore } from "../../../desktop/store/inspect.js";
 import { LocalStore } from "../../../desktop/store/local-store.js";
 import { LAYOUT_VERSION } from "../../../desktop/store/migrations.js";
 import { failTxLogInserts, recordViewBodyWrites, rewindToLayout1, rewindToLayout6, stampLayoutVersion, tamper, TAMPERS, type Tamper } from "../../../desktop/store/testing.js";
-import type { PosLine } from "../../../domain/index.js";
+import { type PosLine, SyncEvent } from "../../../domain/index.js";
 import { makeCore } from "../../support/branch.js";
 import { corruptQueuedPayload, deviceToken, expectConverged, openStore, syncDirect, tempDbPath } from "../../support/desktop.js";
 import * as ex from "../../fixtures/examples.js";
@@ -101,6 +101,28 @@ describe("local writes (I1)", () => {
     const reread = again.nextBatch()!;
     expect(reread.batch_id).toBe(sent.batch_id);
     expect(JSON.stringify(reread.events)).toBe(JSON.stringify(sent.events));
+  });
+
+  it("a create's event is exactly what the event schema decodes it to, though the store does not decode it again", async () => {
+    const { a } = await setup();
+    const created = [
+      ok(a.createProject(ex.project)).event,
+      ...ok(a.writeMany([{ kind: "project_create" as const, data: { ...ex.project, title: "Import" } }])).map((w) => w.event),
+      ok(a.posSale({ currency: "LKR", lines, method: "card" })).event,
+    ];
+    for (const event of created) {
+      const decoded = SyncEvent.parse(event);
+      expect(decoded).toEqual(event);
+      expect(JSON.stringify(decoded)).toBe(JSON.stringify(event));
+    }
+  });
+
+  it("a clock past the year 9999 gets a create refused, its time named, and nothing queued", async () => {
+    const { store: a } = await openStore({ device: A, nowMs: Date.UTC(10_000, 0, 1) });
+    cleanup.push(() => a.close());
+    const r = a.createProject(ex.project);
+    expect(!r.ok && r.error).toMatchObject({ code: "invalid_payload", detail: { field: "created_at" } });
+    expect(rows(a)).toEqual({ queue: 0, views: 0, log: 0 });
   });
 
   it("refuse invalid input with the field and a reason, and queue nothing", async () => {
