@@ -23,6 +23,7 @@ import type { IncomingMessage } from "node:http";
 import PartySocketWs from "partysocket/ws";
 import WS from "ws";
 import { CLOSE_CODES, type CloseReason } from "../../protocol/close-codes.js";
+import { utf8ByteLength } from "../../protocol/wire.js";
 
 export interface Socket {
   send(text: string): void;
@@ -95,8 +96,42 @@ function observedWs(underlying: Underlying): new (address: string, protocols?: s
       this.on("error", () => {});
       this.once("close", (code: number, reason: Buffer) => underlying.closed(code, reason.toString()));
     }
+
+    /** partysocket sends with `send(text)`: a small frame goes out uncompressed (COMPRESS_FROM_BYTES). */
+    override send(data: Parameters<WS["send"]>[0], options?: SendOptions | ((err?: Error) => void), cb?: (err?: Error) => void): void {
+      if (typeof options === "object") return super.send(data, options, cb);
+      super.send(data, { compress: worthCompressing(data) }, typeof options === "function" ? options : cb);
+    }
   };
 }
+
+/**
+ * Frames smaller than this go out uncompressed, larger ones deflated (permessage-deflate, RFC 7692).
+ *
+ * `ws` deflates every frame when the server keeps its compression context between messages, as
+ * workerd does (it answers a bare `permessage-deflate`): its own 1 KiB threshold applies only under
+ * `client_no_context_takeover`. And it deflates on libuv's thread pool, so a deflated frame leaves on
+ * a later turn of the event loop: after everything the process does synchronously once `send`
+ * returned (after a push, the session's `push_sent` audit row, the machine's next PUSH_NEXT and its
+ * queue read) and a round trip through the pool. For a single write (`bench/sync.ts --only live`,
+ * 2-core machine) that put the push on the branch about 0.9 ms later at the median and 4.5 ms later
+ * at p99 than sending it plain does. What compression saves on a frame this small is a few hundred
+ * bytes at most (a one-event push is about 570 bytes; hellos, statuses, pulls and pings are
+ * smaller). Large frames (batches, chunks) are still deflated, with the context kept.
+ *
+ * An uncompressed message on a deflate connection is valid: RSV1 says per message whether it is
+ * compressed (RFC 7692 §6), and a message sent plain goes through neither end's deflate stream, so
+ * the context both ends keep stays in step. Order holds: `ws` queues a frame sent while an earlier
+ * one is still being deflated behind it. The threshold is `ws`'s own default.
+ */
+export const COMPRESS_FROM_BYTES = 1024;
+
+/** Whether a frame is worth deflating: text from COMPRESS_FROM_BYTES of UTF-8 on; anything else as `ws` would. */
+function worthCompressing(data: Parameters<WS["send"]>[0]): boolean {
+  return typeof data !== "string" || utf8ByteLength(data) >= COMPRESS_FROM_BYTES;
+}
+
+type SendOptions = Exclude<Parameters<WS["send"]>[1], ((err?: Error) => void) | undefined>;
 
 export function openPartySocket(connectTimeoutMs: number): OpenSocket {
   return (url, handlers) => {
