@@ -158,6 +158,9 @@ describe("Sync activity", () => {
     expect(await cell(page, 2, 0).innerText()).toMatch(/^New project Perera engagement\b/);
     expect(await cell(page, 2, 1).innerText()).toBe("Sent, waiting for the server");
     expect(await cell(page, 2, 2).innerText()).toBe("Written 09:30 · sent 09:30");
+    // "Sent" is the batch's range, not a status on each row (store layout 7): the same words, the same time.
+    await expectAccessible(page, "activity, sent and unanswered");
+    await ui.shot(page, "2b-sent-unanswered");
 
     // Rejected: the deleted project keeps its name; the reason in words; a link to the inbox.
     await page.getByLabel("State", { exact: true }).selectOption({ label: "Rejected" });
