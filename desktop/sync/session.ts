@@ -8,7 +8,7 @@
  * arrival order. What it keeps about the connection is one value, `SessionState`.
  */
 import { fromCallback } from "xstate";
-import { type Change, ChunkAssembler, type Chunk, CLOSE_CODES, type ClientMessage, DAY_REPORTS_SINCE, decodeServerMessage, DELTAS_SINCE, ECHO_OPTIONAL_SINCE, type WireChange, type ErrorMessage, FRAME_LIMIT_BYTES, type LeaseRequest, type Leases, type LeaseResult, type DayReportIssued, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_PULL_PAGE_CHANGES, PROTOCOL_VERSION, type Push, type QueueReport, type ServerMessage, splitIntoChunks, utf8ByteLength } from "../../protocol/index.js";
+import { type Change, ChunkAssembler, type Chunk, CLOSE_CODES, type ClientMessage, DAY_REPORTS_SINCE, decodeServerMessage, DELTAS_SINCE, ECHO_OPTIONAL_SINCE, type WireChange, type ErrorMessage, FRAME_LIMIT_BYTES, type LeaseRequest, type Leases, type LeaseResult, type DayReportIssued, LIVE_UNREAD_BUDGET_BYTES, MAX_ASSEMBLED_MESSAGE_BYTES, MAX_PULL_PAGE_CHANGES, PROTOCOL_VERSION, type Push, type QueueReport, type ServerMessage, splitIntoChunks, utf8ByteLength } from "../../protocol/index.js";
 import { type EventId, type TillDay, type TransferId } from "../../domain/index.js";
 import { unreachable } from "../../lib/result.js";
 import type { SessionCommand, SessionEvent } from "../../machines/index.js";
@@ -26,6 +26,20 @@ import { type OpenSocket, type Socket, syncUrl, WS_CLOSE } from "./transport.js"
  * healthy connection answers within a round trip; a busy branch's frames count as answers too.
  */
 export const PONG_TIMEOUT_MS = 10_000;
+
+/**
+ * A connection that only listens says it is keeping up once it has read this much of `live` since it
+ * last sent anything: half the branch's unread budget. The branch counts what it sends a connection
+ * without a frame from it, and past LIVE_UNREAD_BUDGET_BYTES sends `poke`s instead, which a device
+ * answers by pulling, behind every push in the branch's queue (docs/protocol/wire.md, "poke"). A device
+ * that applies what it is sent sends a `ping` (READING_NONCE, answered by the branch itself, which is
+ * what resets the count) before that: in the side-by-side bench, device B was poked 20 times while A
+ * pushed 10,000 records and ended 200-400 ms behind A, catching up by pulls. A device that stops
+ * applying sends nothing, so the budget still bounds what a slow one is sent (I12).
+ */
+export const READ_ACK_CHARS = LIVE_UNREAD_BUDGET_BYTES / 2;
+/** The ping that says "still reading": not the idle heartbeat's 0, which the runtime answers without the branch (wire.md, "Heartbeat"). */
+export const READING_NONCE = 1;
 
 /** The timers the session uses (the pong deadline); the engine passes its own (EngineTimers). */
 export interface SessionTimers {
@@ -176,6 +190,8 @@ class Session {
   #socket: Socket | null = null;
   #chain: Promise<void> = Promise.resolve();
   #state: SessionState = { phase: "connecting" };
+  /** Characters of `live` and `poke` read since this connection last sent a frame (READ_ACK_CHARS). */
+  #readSinceSent = 0;
   #assembler = new ChunkAssembler();
   /** A delta could not be made whole: the next pull asks for whole entities (v9 `full`). */
   #fullNextPull = false;
@@ -216,6 +232,7 @@ class Session {
   #opened(): void {
     if (this.#state.phase !== "connecting") return;
     this.#state = { phase: "open", requests: new Map(), pongDeadline: null, hello: null, welcomed: false, reports: null };
+    this.#readSinceSent = 0;
     this.#report({ type: "SESSION.OPEN" });
   }
 
@@ -336,6 +353,7 @@ class Session {
 
   /** Every frame out: typed by the protocol. `text` when the caller serialised it already (to measure it). */
   #send(message: ClientMessage, text = JSON.stringify(message)) {
+    this.#readSinceSent = 0; // any frame tells the branch this connection reads (READ_ACK_CHARS)
     this.#socket?.send(text);
   }
 
@@ -510,7 +528,19 @@ class Session {
       if (!whole.ok) return { type: "SESSION.ERROR", code: whole.error.code, message: whole.error.message };
       message = whole.value;
     }
-    return this.#dispatch(message);
+    const event = await this.#dispatch(message);
+    if (message.type === "live" || message.type === "poke") this.#read(text.length);
+    return event;
+  }
+
+  /**
+   * `chars` of `live` or `poke` read and handled (the branch counts a frame's text length against the
+   * connection's budget): past READ_ACK_CHARS since this connection last sent a frame, it says so.
+   */
+  #read(chars: number): void {
+    if (this.#state.phase !== "open") return;
+    this.#readSinceSent += chars;
+    if (this.#readSinceSent >= READ_ACK_CHARS) this.#send({ type: "ping", nonce: READING_NONCE });
   }
 
   async #dispatch(message: ServerMessage): Promise<SessionEvent | null> {

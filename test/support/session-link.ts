@@ -53,7 +53,8 @@ export async function settle(): Promise<void> {
  * Sockets to a memory room. `hold(frame)`: the frame goes nowhere (the server never answers it);
  * `silent`: the connection stops answering altogether (half-open: nothing in, nothing out).
  * `sent` has every frame the client sent on every socket, `inject` sends a frame from the server on
- * the newest socket.
+ * the newest socket. What the room sends reaches the client after each of its own frames; `deliver()`
+ * hands it what the room sent since (another device's commits, say).
  */
 export function roomLink(room: ReturnType<typeof makeRoom>, device: string) {
   const link = {
@@ -63,6 +64,7 @@ export function roomLink(room: ReturnType<typeof makeRoom>, device: string) {
     sent: [] as ClientMessage[],
     closes: [] as Array<{ code: number; reason: string }>,
     inject: (_frame: ServerMessage) => {},
+    deliver: () => {},
     open: null as unknown as OpenSocket,
   };
   link.open = (_url, handlers) => {
@@ -79,6 +81,7 @@ export function roomLink(room: ReturnType<typeof makeRoom>, device: string) {
       }
     };
     link.inject = (frame) => handlers.message(JSON.stringify(frame));
+    link.deliver = pump;
     setImmediate(() => handlers.open());
     return {
       send: (text) => {
