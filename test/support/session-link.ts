@@ -3,11 +3,12 @@
  * only when a test moves them: for tests of what a desktop sends and when, on fake time.
  */
 import { LocalStore } from "../../desktop/store/local-store.js";
+import { SyncEngine } from "../../desktop/sync/engine.js";
 import type { OpenSocket } from "../../desktop/sync/transport.js";
 import type { ClientMessage, ServerMessage } from "../../protocol/index.js";
 import { DEVICES } from "./branch.js";
 import { deviceToken, tempDbPath } from "./desktop.js";
-import type { makeRoom } from "./memory-room.js";
+import { makeRoom } from "./memory-room.js";
 
 /** setTimeout/setInterval that fire only when the test advances them; `now` is their clock (ms). */
 export class ManualTimers {
@@ -122,3 +123,33 @@ export async function memoryDeviceStore(name: string, timers?: ManualTimers): Pr
 
 /** The memory branch keeps no snapshot: a bootstrap finds none (404) and the device pulls from 0. */
 export const noSnapshot = async (): Promise<Response> => new Response(JSON.stringify({ error: "not_found" }), { status: 404 });
+
+/**
+ * Device A online against a fresh memory branch: the real SyncEngine and session on a real store, on
+ * fake time. Every frame the branch sends it is in `received`, decoded, with its length in characters
+ * (what the branch counts against its unread budget). Its teardown goes on `cleanups`.
+ */
+export async function liveMemoryDevice(name: string, cleanups: Array<() => void>) {
+  const room = makeRoom();
+  const timers = new ManualTimers();
+  const store = await memoryDeviceStore(name, timers);
+  const link = roomLink(room, DEVICES.A);
+  const received: Array<{ message: ServerMessage; chars: number }> = [];
+  const open: OpenSocket = (url, handlers) =>
+    link.open(url, {
+      ...handlers,
+      message: (text) => {
+        received.push({ message: JSON.parse(text) as ServerMessage, chars: text.length });
+        handlers.message(text);
+      },
+    });
+  const engine = new SyncEngine({ store, openSocket: open, timers, random: () => 1, fetch: noSnapshot });
+  cleanups.push(() => {
+    engine.stop();
+    store.close();
+    room.close();
+  });
+  engine.start();
+  await settle();
+  return { room, timers, store, link, engine, received };
+}

@@ -7,13 +7,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { AppEvent } from "../../../desktop/app/api.js";
 import { DesktopCore } from "../../../desktop/app/core.js";
-import { SyncEngine } from "../../../desktop/sync/engine.js";
-import type { OpenSocket } from "../../../desktop/sync/transport.js";
-import type { ServerMessage } from "../../../protocol/index.js";
 import { actor, DEVICES } from "../../support/branch.js";
 import { makeEventFactory } from "../../support/events.js";
 import { makeRoom } from "../../support/memory-room.js";
-import { ManualTimers, memoryDeviceStore, noSnapshot, roomLink, sentOfType, settle } from "../../support/session-link.js";
+import { liveMemoryDevice, memoryDeviceStore, noSnapshot, roomLink, sentOfType, settle } from "../../support/session-link.js";
 import * as ex from "../../fixtures/examples.js";
 
 const cleanups: Array<() => void> = [];
@@ -23,35 +20,9 @@ afterEach(() => {
 
 /** Device A, online, with every frame the room sends it recorded in `received`. */
 async function device() {
-  const room = makeRoom();
-  const timers = new ManualTimers();
-  const store = await memoryDeviceStore("own-commits", timers);
-  const link = roomLink(room, DEVICES.A);
-  const received: ServerMessage[] = [];
-  const open: OpenSocket = (url, handlers) =>
-    link.open(url, {
-      ...handlers,
-      message: (text) => {
-        received.push(JSON.parse(text) as ServerMessage);
-        handlers.message(text);
-      },
-    });
-  const engine = new SyncEngine({
-    store,
-    openSocket: open,
-    timers,
-    random: () => 1,
-    fetch: noSnapshot,
-  });
-  cleanups.push(() => {
-    engine.stop();
-    store.close();
-    room.close();
-  });
-  engine.start();
-  await settle();
-  expect(engine.status().kind).toBe("live");
-  return { room, store, link, engine, received };
+  const d = await liveMemoryDevice("own-commits", cleanups);
+  expect(d.engine.status().kind).toBe("live");
+  return { ...d, received: d.received.map((r) => r.message) };
 }
 
 describe("its own commits by verdict (protocol v11)", () => {

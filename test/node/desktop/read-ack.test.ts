@@ -6,13 +6,10 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { READ_ACK_CHARS, READING_NONCE } from "../../../desktop/sync/session.js";
-import { SyncEngine } from "../../../desktop/sync/engine.js";
-import type { OpenSocket } from "../../../desktop/sync/transport.js";
-import { LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, PROTOCOL_VERSION, type ServerMessage } from "../../../protocol/index.js";
+import { LIVE_UNREAD_BUDGET_BYTES, MAX_BATCH_EVENTS, PROTOCOL_VERSION } from "../../../protocol/index.js";
 import { DEVICES } from "../../support/branch.js";
 import { makeEventFactory } from "../../support/events.js";
-import { makeRoom } from "../../support/memory-room.js";
-import { ManualTimers, memoryDeviceStore, noSnapshot, roomLink, sentOfType, settle } from "../../support/session-link.js";
+import { liveMemoryDevice, sentOfType, settle } from "../../support/session-link.js";
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -21,35 +18,16 @@ afterEach(() => {
 
 describe("a listening device keeps its live feed", () => {
   it("reads 3 MiB of another device's commits live: no poke, no pull after the first, a reading ping each half budget", async () => {
-    const room = makeRoom();
-    const timers = new ManualTimers();
-    const store = await memoryDeviceStore("read-ack", timers);
-    const link = roomLink(room, DEVICES.A);
-    const received: Array<{ type: ServerMessage["type"]; chars: number }> = [];
-    const open: OpenSocket = (url, handlers) =>
-      link.open(url, {
-        ...handlers,
-        message: (text) => {
-          received.push({ type: (JSON.parse(text) as ServerMessage).type, chars: text.length });
-          handlers.message(text);
-        },
-      });
-    const engine = new SyncEngine({ store, openSocket: open, timers, random: () => 1, fetch: noSnapshot });
-    cleanups.push(() => {
-      engine.stop();
-      store.close();
-      room.close();
-    });
-    engine.start();
-    await settle();
+    const { room, store, link, engine, received: frames } = await liveMemoryDevice("read-ack", cleanups);
     expect(engine.status().kind).toBe("live");
+    const liveChars = () => frames.filter((f) => f.message.type === "live").reduce((n, f) => n + f.chars, 0);
 
     // Device B pushes full batches of projects with long notes (about 3 KB each), one push at a time, each a live frame to A.
     const b = room.connect(DEVICES.B);
     await b.deliver({ type: "hello", protocol_version: PROTOCOL_VERSION, device_id: DEVICES.B, cursor: 0, app: "read-ack-test/1", install_id: "0193a000-0000-7000-8000-0000000000b2", clock_ms: room.core.nowMs() });
     const events = makeEventFactory(61);
     let pushed = 0;
-    for (let batch = 0; received.filter((r) => r.type === "live").reduce((n, r) => n + r.chars, 0) < 3 * LIVE_UNREAD_BUDGET_BYTES; batch++) {
+    for (let batch = 0; liveChars() < 3 * LIVE_UNREAD_BUDGET_BYTES; batch++) {
       const push = Array.from({ length: MAX_BATCH_EVENTS / 4 }, (_, i) => {
         const e = events.createProject(DEVICES.B, undefined, `Shoot ${batch}-${i}`);
         return { ...e, payload: { ...(e.payload as object), notes: "n".repeat(3_000) } };
@@ -63,15 +41,14 @@ describe("a listening device keeps its live feed", () => {
       await settle();
     }
 
-    expect(received.filter((r) => r.type === "poke")).toEqual([]);
+    expect(frames.filter((f) => f.message.type === "poke")).toEqual([]);
     expect(sentOfType(link.sent, "pull")).toHaveLength(1); // the first, after the hello
     expect(store.cursor()).toBe(pushed);
     expect(store.cursor()).toBe(room.core.head());
     // It said it was reading about once per half budget, with the nonce the branch itself answers.
     const reading = sentOfType(link.sent, "ping").filter((p) => p.nonce === READING_NONCE);
-    const liveChars = received.filter((r) => r.type === "live").reduce((n, r) => n + r.chars, 0);
-    expect(reading.length).toBeGreaterThanOrEqual(Math.floor(liveChars / (READ_ACK_CHARS + 200_000)));
-    expect(reading.length).toBeLessThanOrEqual(Math.ceil(liveChars / READ_ACK_CHARS));
+    expect(reading.length).toBeGreaterThanOrEqual(Math.floor(liveChars() / (READ_ACK_CHARS + 200_000)));
+    expect(reading.length).toBeLessThanOrEqual(Math.ceil(liveChars() / READ_ACK_CHARS));
     expect(engine.status().kind).toBe("live");
   }, 30_000);
 });
