@@ -60,22 +60,31 @@ export interface QueueRow {
 export const STAMP_BATCH =
   "(batch_id, sent_at) = (SELECT b.batch_id, b.sent_at FROM sync_batches b WHERE sync_queue.position BETWEEN b.first_position AND b.last_position)";
 
-/** Whether the pending queue row at `position` is in a batch sent (and not yet answered in full). */
+/**
+ * The end of the last batch put together and not yet answered in full (0: none). Batches take the
+ * oldest pending events, in order (sync-apply.ts nextBatch), so a pending event is sent exactly when
+ * its position is at most this: the one rule every reader of "sent" uses (layout 7).
+ */
+export const SENT_THROUGH = "(SELECT COALESCE(MAX(last_position), 0) FROM sync_batches)";
+
+/** The state of queue row `q` as people read it: a pending event at or below SENT_THROUGH is `sent`. */
+export const STATE_AS_READ = `CASE WHEN q.sync_status = 'pending' AND q.position <= ${SENT_THROUGH} THEN 'sent' ELSE q.sync_status END`;
+
+/** The batch of queue row `q`, id or time (`column`): its own once decided (STAMP_BATCH), else the range holding it. */
+export const batchAsRead = (column: "batch_id" | "sent_at") =>
+  `COALESCE(q.${column}, (SELECT b.${column} FROM sync_batches b WHERE q.position BETWEEN b.first_position AND b.last_position))`;
+
+/** Whether the pending queue row at `position` has been sent (SENT_THROUGH). */
 export function inSentBatch(ctx: StoreContext, position: number): boolean {
-  return ctx.stmt("SELECT 1 FROM sync_batches WHERE ? BETWEEN first_position AND last_position").get(position) !== undefined;
+  return (ctx.stmt(`SELECT ? <= ${SENT_THROUGH} AS sent`).get(position) as { sent: number }).sent === 1;
 }
 
-/**
- * The queue's rows as people read them, `q` joined with the batch each pending one is in (`b`): its state
- * (`sent` when it is in a batch), batch id and sent time. Append WHERE / ORDER BY on `q`.
- */
+/** The queue's rows as people read them (`q`): state, batch id and sent time as above. Append WHERE / ORDER BY on `q`. */
 export const QUEUE_AS_READ = `
-  SELECT q.position, q.id, q.entity_type, q.entity_id, q.operation, q.payload_json, q.created_at,
-         CASE WHEN b.batch_id IS NOT NULL THEN 'sent' ELSE q.sync_status END AS sync_status,
-         q.base_version, q.depends_on, COALESCE(q.batch_id, b.batch_id) AS batch_id, COALESCE(q.sent_at, b.sent_at) AS sent_at,
+  SELECT q.position, q.id, q.entity_type, q.entity_id, q.operation, q.payload_json, q.created_at, ${STATE_AS_READ} AS sync_status,
+         q.base_version, q.depends_on, ${batchAsRead("batch_id")} AS batch_id, ${batchAsRead("sent_at")} AS sent_at,
          q.seq, q.version, q.official_receipt_no, q.reject_code, q.reject_message, q.decided_at
-    FROM sync_queue q
-    LEFT JOIN sync_batches b ON q.sync_status = 'pending' AND q.position BETWEEN b.first_position AND b.last_position`;
+    FROM sync_queue q`;
 
 export const nowIso = (ctx: StoreContext) => new Date(ctx.clockMs()).toISOString();
 

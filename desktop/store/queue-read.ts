@@ -5,7 +5,7 @@
  */
 import type { EntityType, Operation, SyncStatus } from "../../domain/index.js";
 import { assert } from "../../lib/result.js";
-import type { StoreContext } from "./context.js";
+import { batchAsRead, SENT_THROUGH, STATE_AS_READ, type StoreContext } from "./context.js";
 
 /** What the server said about an event: its commit, or why it was refused; null while undecided. */
 export type QueueVerdict =
@@ -86,25 +86,18 @@ interface Row {
  * reorders it): ordered by q.position over a plain JOIN, the planner scanned every event in order and
  * looked each up in the page (40 ms a page at 30,000 events; the query-plan test checks this).
  */
-function pageSql(filter: Filter, status: SyncStatus | null, newestFirst: boolean): string {
+function pageSql(filter: Filter, state: string | null, newestFirst: boolean): string {
   const order = `ORDER BY position ${newestFirst ? "DESC" : "ASC"}`;
-  return `SELECT q.position, q.id, CASE WHEN b.batch_id IS NOT NULL THEN 'sent' ELSE q.sync_status END AS sync_status,
-                 q.entity_type, q.entity_id, q.operation, q.created_at, COALESCE(q.sent_at, b.sent_at) AS sent_at, q.decided_at,
+  return `SELECT q.position, q.id, ${STATE_AS_READ} AS sync_status,
+                 q.entity_type, q.entity_id, q.operation, q.created_at, ${batchAsRead("sent_at")} AS sent_at, q.decided_at,
                  q.seq, q.version, q.official_receipt_no, q.reject_code, q.reject_message,
                  v.body AS view_body,
                  (SELECT c.payload_json FROM sync_queue c WHERE c.entity_id = q.entity_id AND c.operation = 'create' ORDER BY c.position LIMIT 1) AS create_payload
-          FROM (SELECT position FROM ${source(filter, "page")} ${where(filter, status)} ${order} LIMIT @limit OFFSET @offset) AS page
+          FROM (SELECT position FROM ${source(filter, "page")} ${where(filter, state)} ${order} LIMIT @limit OFFSET @offset) AS page
           CROSS JOIN sync_queue q ON q.position = page.position
           LEFT JOIN view_entities v ON v.entity_id = q.entity_id
-          LEFT JOIN sync_batches b ON q.sync_status = 'pending' AND q.position BETWEEN b.first_position AND b.last_position
           ${order.replace("position", "page.position")}`;
 }
-
-/**
- * The end of the last batch sent and not answered in full (0: none). A batch takes the oldest pending
- * events (sync-apply.ts nextBatch), so a pending event is sent exactly when its position is at most this.
- */
-const SENT_THROUGH = "(SELECT COALESCE(MAX(last_position), 0) FROM sync_batches)";
 
 type Filter = "none" | "status" | "type" | "both";
 
@@ -121,22 +114,22 @@ function source(filter: Filter, use: "page" | "count"): string {
   }
 }
 
-function where(filter: Filter, status: SyncStatus | null): string {
+/** `state`: the condition on the state (inState), for the filters that have one. */
+function where(filter: Filter, state: string | null): string {
   switch (filter) {
     case "none":
       return "";
     case "status":
-      return `WHERE ${inState(status)}`;
+      return `WHERE ${state}`;
     case "type":
       return "WHERE entity_type = @entity_type";
     case "both":
-      return `WHERE entity_type = @entity_type AND ${inState(status)}`;
+      return `WHERE entity_type = @entity_type AND ${state}`;
   }
 }
 
-/** Events in `status`: sent and pending are both stored `pending`, told apart by the batches sent (layout 7). */
-function inState(status: SyncStatus | null): string {
-  // null: no state asked (where() does not call this then).
+/** Events in `status`: sent and pending are both stored `pending`, told apart by SENT_THROUGH (layout 7). */
+function inState(status: SyncStatus): string {
   switch (status) {
     case "pending":
       return `sync_status = 'pending' AND position > ${SENT_THROUGH}`;
@@ -144,7 +137,6 @@ function inState(status: SyncStatus | null): string {
       return `sync_status = 'pending' AND position <= ${SENT_THROUGH}`;
     case "confirmed":
     case "rejected":
-    case null:
       return "sync_status = @status";
   }
 }
@@ -157,9 +149,10 @@ export function queueStatements(query: QueueQuery) {
   // Only the parameters a statement names: better-sqlite3 refuses unknown ones.
   const named = status === "confirmed" || status === "rejected";
   const params = { ...(named ? { status } : {}), ...(entityType === null ? {} : { entity_type: entityType }) };
+  const state = status === null ? null : inState(status);
   return {
-    page: { sql: pageSql(filter, status, query.newest_first ?? false), params: { ...params, limit: query.limit ?? 100, offset: query.offset ?? 0 } },
-    count: { sql: `SELECT COUNT(*) AS n FROM ${source(filter, "count")} ${where(filter, status)}`, params },
+    page: { sql: pageSql(filter, state, query.newest_first ?? false), params: { ...params, limit: query.limit ?? 100, offset: query.offset ?? 0 } },
+    count: { sql: `SELECT COUNT(*) AS n FROM ${source(filter, "count")} ${where(filter, state)}`, params },
   };
 }
 

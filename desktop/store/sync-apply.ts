@@ -44,7 +44,7 @@ export function nextBatch(ctx: StoreContext, maxEvents = MAX_BATCH_EVENTS, inFli
       // depends on, or its commit pulled): nothing is left to ask.
       ctx.stmt("DELETE FROM sync_batches WHERE batch_id = ?").run(batch.batch_id);
     }
-    // Batches take the oldest pending events, so every pending event up to the last batch's end is in one.
+    // Batches take the oldest pending events, so every pending event up to the last batch's end is in one (SENT_THROUGH).
     const after = batches.at(-1)?.last_position ?? 0;
     for (;;) {
       const rows = ctx
