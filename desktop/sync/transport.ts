@@ -128,7 +128,8 @@ export const COMPRESS_FROM_BYTES = 1024;
 
 /** Whether a frame is worth deflating: text from COMPRESS_FROM_BYTES of UTF-8 on; anything else as `ws` would. */
 function worthCompressing(data: Parameters<WS["send"]>[0]): boolean {
-  return typeof data !== "string" || utf8ByteLength(data) >= COMPRESS_FROM_BYTES;
+  // A string's UTF-8 is at least as long as its length: a batch is not walked to know it is large.
+  return typeof data !== "string" || data.length >= COMPRESS_FROM_BYTES || utf8ByteLength(data) >= COMPRESS_FROM_BYTES;
 }
 
 type SendOptions = Exclude<Parameters<WS["send"]>[1], ((err?: Error) => void) | undefined>;
