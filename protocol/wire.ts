@@ -147,7 +147,8 @@ export const decodeServerMessage = (raw: string | ArrayBuffer | ArrayBufferView,
  * Why (issue 16): a device decodes every change it is sent. The runtime parser reaches its speed only
  * once V8 has optimized it, after about 10,000 changes: until then 20-85 µs per change against 5, so
  * a device that has just started (a cold catch-up, a listener) spent as much CPU checking frames as
- * applying them. Compiled, the same frames cost 4-6 µs per change from the first.
+ * applying them. Compiled, the first 10,000 changes cost 5.6 µs each on average (the very first frame
+ * about 40, then 2-6); docs/benchmarks.md, "Issue 16, fifth pass".
  *
  * Opt-in, because compiling generates code (`new Function`): a Node process (the desktop, the CLI)
  * calls it once at start-up, and it costs about 20 ms there (up to 70 ms in a process whose own code

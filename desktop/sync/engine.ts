@@ -4,8 +4,7 @@
  */
 import { type Actor, createActor } from "xstate";
 import { CONNECT_TIMEOUT_MS, type PublicStatus, publicStatus, syncMachine } from "../../machines/index.js";
-import type { Change, Chunk, DayReportIssued, LeaseAction, SnapshotManifest } from "../../protocol/index.js";
-import { compileServerDecoder } from "../../protocol/index.js";
+import { type Change, type Chunk, compileServerDecoder, type DayReportIssued, type LeaseAction, type SnapshotManifest } from "../../protocol/index.js";
 import type { EntityId, LeaseGroup } from "../../domain/index.js";
 import type { LocalStore } from "../store/local-store.js";
 import { bootstrap, type BootstrapProgress } from "./bootstrap.js";
