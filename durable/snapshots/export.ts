@@ -4,7 +4,8 @@
  * Lines from the core (one entity at a time) → gzip (CompressionStream) → parts of exactly
  * PART_BYTES uploaded as an R2 multipart upload (R2 requires every part but the last to have the
  * same size, at least 5 MiB), with the SHA-256 of the compressed bytes computed on the way
- * (crypto.DigestStream, a Workers API). Memory: one part buffer, one entity, the gzip window.
+ * (crypto.DigestStream, a Workers API). Memory: at most a part of compressed output waiting and the
+ * part being uploaded, one entity, the gzip window.
  *
  * Chains (format 3, protocol/snapshot.ts): an export is a full base or an increment after the newest
  * snapshot of the current chain, as nextSnapshotIsBase (durable/core/snapshot-schedule.ts) decides.
@@ -24,6 +25,7 @@ import { hex } from "../../lib/bytes.js";
 import type { BranchCore } from "../core/branch.js";
 import { nextSnapshotIsBase } from "../core/snapshot-schedule.js";
 import type { SnapshotCounts } from "../core/snapshot-source.js";
+import { PartQueue } from "./parts.js";
 
 /** R2 multipart: parts are 5 MiB to 5 GiB and all but the last must be the same size. */
 export const PART_BYTES = 5 * 1024 * 1024;
@@ -41,8 +43,10 @@ export const CHAINS_KEPT = 2;
  * Exports the branch at its head: a base, or an increment after the current chain's newest snapshot.
  * When the newest snapshot is already at the head (nothing committed since), that one is returned and
  * nothing is written (a second object at the same seq would replace the data a manifest describes).
+ * `partBytes`: the size of every part but the last; R2 needs at least 5 MiB, and only tests pass less
+ * (to export a small branch in several parts).
  */
-export async function exportSnapshot(core: BranchCore, bucket: R2Bucket): Promise<SnapshotManifest> {
+export async function exportSnapshot(core: BranchCore, bucket: R2Bucket, partBytes: number = PART_BYTES): Promise<SnapshotManifest> {
   const seq = core.head();
   const branch = core.branchId;
   const chain = await latestChain(bucket, branch);
@@ -62,12 +66,14 @@ export async function exportSnapshot(core: BranchCore, bucket: R2Bucket): Promis
   const parts: R2UploadedPart[] = [];
   const digest = new crypto.DigestStream("SHA-256");
   const digestWriter = digest.getWriter();
-  let part = new Uint8Array(PART_BYTES);
-  let filled = 0;
+  // gzip's output waits until a part's worth has come; then exactly `partBytes` of it go up as one part
+  // (R2: every part but the last the same size). The last part is what is left, at its own size: a
+  // snapshot smaller than a part (most branches) never has a whole part's buffer allocated and zeroed.
+  const waiting = new PartQueue();
   let byteSize = 0;
   let uncompressed = 0;
 
-  const flushPart = async (bytes: Uint8Array) => {
+  const uploadPart = async (bytes: Uint8Array) => {
     parts.push(await upload.uploadPart(parts.length + 1, bytes));
   };
 
@@ -81,18 +87,8 @@ export async function exportSnapshot(core: BranchCore, bucket: R2Bucket): Promis
         if (done) break;
         await digestWriter.write(value);
         byteSize += value.byteLength;
-        let at = 0;
-        while (at < value.byteLength) {
-          const take = Math.min(PART_BYTES - filled, value.byteLength - at);
-          part.set(value.subarray(at, at + take), filled);
-          filled += take;
-          at += take;
-          if (filled === PART_BYTES) {
-            await flushPart(part);
-            part = new Uint8Array(PART_BYTES);
-            filled = 0;
-          }
-        }
+        waiting.push(value);
+        while (waiting.bytes >= partBytes) await uploadPart(waiting.take(partBytes));
       }
     })();
     const writer = gzip.writable.getWriter();
@@ -117,7 +113,7 @@ export async function exportSnapshot(core: BranchCore, bucket: R2Bucket): Promis
     if (pendingChars > 0) await write();
     await writer.close();
     await consumed;
-    if (filled > 0 || parts.length === 0) await flushPart(part.subarray(0, filled));
+    if (waiting.bytes > 0 || parts.length === 0) await uploadPart(waiting.take(waiting.bytes));
     await upload.complete(parts);
   } catch (error) {
     await upload.abort().catch(() => undefined);
