@@ -43,10 +43,8 @@ export const CHAINS_KEPT = 2;
  * Exports the branch at its head: a base, or an increment after the current chain's newest snapshot.
  * When the newest snapshot is already at the head (nothing committed since), that one is returned and
  * nothing is written (a second object at the same seq would replace the data a manifest describes).
- * `partBytes`: the size of every part but the last; R2 needs at least 5 MiB, and only tests pass less
- * (to export a small branch in several parts).
  */
-export async function exportSnapshot(core: BranchCore, bucket: R2Bucket, partBytes: number = PART_BYTES): Promise<SnapshotManifest> {
+export async function exportSnapshot(core: BranchCore, bucket: R2Bucket): Promise<SnapshotManifest> {
   const seq = core.head();
   const branch = core.branchId;
   const chain = await latestChain(bucket, branch);
@@ -66,7 +64,7 @@ export async function exportSnapshot(core: BranchCore, bucket: R2Bucket, partByt
   const parts: R2UploadedPart[] = [];
   const digest = new crypto.DigestStream("SHA-256");
   const digestWriter = digest.getWriter();
-  // gzip's output waits until a part's worth has come; then exactly `partBytes` of it go up as one part
+  // gzip's output waits until a part's worth has come; then exactly PART_BYTES of it go up as one part
   // (R2: every part but the last the same size). The last part is what is left, at its own size: a
   // snapshot smaller than a part (most branches) never has a whole part's buffer allocated and zeroed.
   const waiting = new PartQueue();
@@ -88,7 +86,7 @@ export async function exportSnapshot(core: BranchCore, bucket: R2Bucket, partByt
         await digestWriter.write(value);
         byteSize += value.byteLength;
         waiting.push(value);
-        while (waiting.bytes >= partBytes) await uploadPart(waiting.take(partBytes));
+        while (waiting.bytes >= PART_BYTES) await uploadPart(waiting.take(PART_BYTES));
       }
     })();
     const writer = gzip.writable.getWriter();
