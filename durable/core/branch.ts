@@ -196,7 +196,9 @@ export class BranchCore {
   /** Every entity's current version (tombstones included), in id order, a page at a time (I9). */
   *entities(pageSize = 500): Generator<Entity> {
     const pages = keysetRows(
-      (after) => this.sql.all<{ entity_id: string; version: number }>("SELECT entity_id, version FROM entities WHERE entity_id > ? ORDER BY entity_id LIMIT ?", after, pageSize),
+      // An entity's current version is its last change's (entity-store.ts); SQLite takes `version` from
+      // the row whose seq is the MAX, and reads it all from the covering index changes_by_entity.
+      (after) => this.sql.all<{ entity_id: string; version: number }>("SELECT entity_id, MAX(seq) AS seq, version FROM changes WHERE entity_id > ? GROUP BY entity_id ORDER BY entity_id LIMIT ?", after, pageSize),
       (row) => row.entity_id,
     );
     for (const row of pages) yield readEntityVersion(this.sql, row.entity_id, row.version)!;

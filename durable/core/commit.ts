@@ -36,7 +36,7 @@ export interface CommitContext {
 
 /**
  * `text` is the entity as JSON (JSON.stringify(entity)): stored as it is, and spliced into the
- * change's text. The entity version, its pointer and the log row go through the push's storage
+ * change's text. The entity version and the log row go through the push's storage
  * (written with the batch's other commits); everything else through `ctx.sql`, which is its `sql`.
  * `base` is the version the commit was made of (null for a create): the delta v9 devices are sent
  * (protocol/delta.ts) is made against it and kept with the log row when it is smaller than `text`.

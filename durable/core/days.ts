@@ -64,10 +64,12 @@ export interface IssuedRevision {
 export function dayOrders(sql: SqlStore, day: string): DayOrder[] {
   const rows = sql.all<{ entity_id: string; official_receipt_no: number; local_receipt_no: string; kind: "sale" | "correction"; device_id: string; currency: string; total_minor: number; voided: number; version: number; method: string | null }>(
     `SELECT o.entity_id, o.official_receipt_no, o.local_receipt_no, o.kind, o.device_id, o.currency, o.total_minor,
-       v.entity_id IS NOT NULL AS voided, e.version,
+       v.entity_id IS NOT NULL AS voided, h.version,
        (SELECT CASE WHEN json_valid(ev.body) THEN ev.body ->> '$.data.payment.method' END FROM entity_versions ev
-         WHERE ev.entity_id = o.entity_id AND ev.version = e.version AND ev.part = 0) AS method
-     FROM pos_orders o LEFT JOIN pos_voids v ON v.entity_id = o.entity_id JOIN entities e ON e.entity_id = o.entity_id
+         WHERE ev.entity_id = o.entity_id AND ev.version = h.version AND ev.part = 0) AS method
+     FROM pos_orders o LEFT JOIN pos_voids v ON v.entity_id = o.entity_id
+       -- The order's last change made its current version (entity-store.ts).
+       JOIN changes h ON h.seq = (SELECT MAX(c.seq) FROM changes c WHERE c.entity_id = o.entity_id)
      WHERE o.business_day = ?`,
     day,
   );

@@ -1,6 +1,11 @@
 /**
- * Entities as stored by the branch: an `entities` row pointing at the current version, and every
- * version's full JSON, immutable, in `entity_versions` (split into parts; see migrations.ts).
+ * Entities as stored by the branch: every version's full JSON, immutable, in `entity_versions` (split
+ * into parts; see migrations.ts), and the commit that made it in `changes`.
+ *
+ * An entity's current version is its last change's: the newest row of `changes_by_entity` for it.
+ * Compaction keeps each entity's last change (compaction.ts), so it is always there. Until layout 13
+ * an `entities` row pointed at it; every commit upserted that row, about a tenth of the server's CPU
+ * per pushed event (docs/benchmarks.md, issue 16), to say what the log already says.
  */
 import type { Entity, EntityType } from "../../domain/index.js";
 import { assert } from "../../lib/result.js";
@@ -19,9 +24,20 @@ export interface EntityHead {
   deleted: number;
 }
 
+/**
+ * The entity's last change, which made its current version: a subquery (`?` its entity id) for
+ * `changes_by_entity` (entity_id, seq, version) to answer in one probe.
+ */
+export const HEAD_VERSION = "(SELECT h.version FROM changes h WHERE h.entity_id = ? ORDER BY h.seq DESC LIMIT 1)";
+
+/**
+ * An entity's current version, its type, and whether it is a tombstone. Only a project's delete makes
+ * one (domain/apply.ts), and a deleted entity refuses every later change (`entity_deleted`), so an
+ * entity is deleted exactly when its last change is a delete.
+ */
 export function entityHead(sql: SqlStore, entityId: string): EntityHead | undefined {
   return sql.one<EntityHead>(
-    "SELECT entity_id, entity_type, version, deleted FROM entities WHERE entity_id = ?",
+    "SELECT entity_id, entity_type, version, operation = 'delete' AS deleted FROM changes WHERE entity_id = ? ORDER BY seq DESC LIMIT 1",
     entityId,
   );
 }
@@ -43,11 +59,7 @@ const joined = (parts: ReadonlyArray<{ body: string }>): string | null =>
 
 /** The current version of an entity (its tombstone if deleted), or null: one statement. */
 export function readEntity(sql: SqlStore, entityId: string): Entity | null {
-  const parts = sql.all<{ body: string }>(
-    `SELECT v.body FROM entities e JOIN entity_versions v ON v.entity_id = e.entity_id AND v.version = e.version
-     WHERE e.entity_id = ? ORDER BY v.part`,
-    entityId,
-  );
+  const parts = sql.all<{ body: string }>(`SELECT body FROM entity_versions WHERE entity_id = ? AND version = ${HEAD_VERSION} ORDER BY part`, entityId, entityId);
   const text = joined(parts);
   return text === null ? null : (JSON.parse(text) as Entity);
 }
@@ -60,9 +72,9 @@ export function currentEntities(sql: SqlStore, entityIds: readonly string[], max
   assert(maxChars < ENTITY_PART_CHARS - 1, "a text of more than one part is never read as part 0 alone");
   const rows = sql.all<{ entity_id: string; body: string | null }>(
     // Part 0 alone is the whole text when it is this short: a text split into parts fills part 0.
-    `SELECT e.entity_id, CASE WHEN length(v.body) <= ? THEN v.body END AS body
-       FROM entities e JOIN entity_versions v ON v.entity_id = e.entity_id AND v.version = e.version AND v.part = 0
-      WHERE e.entity_id IN (SELECT value FROM json_each(?))`,
+    `SELECT v.entity_id, CASE WHEN length(v.body) <= ? THEN v.body END AS body
+       FROM json_each(?) j JOIN entity_versions v ON v.entity_id = j.value AND v.part = 0
+        AND v.version = (SELECT h.version FROM changes h WHERE h.entity_id = j.value ORDER BY h.seq DESC LIMIT 1)`,
     maxChars,
     JSON.stringify(entityIds),
   );
@@ -94,27 +106,14 @@ export function storeVersionText(sql: SqlStore, entityId: string, version: numbe
   entityParts(text).forEach((body, part) => sql.run("INSERT INTO entity_versions (entity_id, version, part, body) VALUES (?, ?, ?, ?)", entityId, version, part, body));
 }
 
-/** A row of `entity_versions`, and the new pointer of `entities`, as storeEntities writes them. */
+/** A row of `entity_versions`, as storeVersions writes it. */
 export type VersionRow = [entity_id: string, version: number, part: number, body: string];
-export type PointerRow = [entity_id: string, entity_type: string, version: number, deleted: 0 | 1, updated_seq: number];
 
 /**
- * Stores new versions and moves their entities' pointers to them, in order (a later row for the same
- * entity wins): two statements for any number of rows. Their JSON must fit one SQLite value (2 MB in
- * a Durable Object): the caller bounds it. Call inside a transaction.
+ * Stores new versions: one statement for any number of rows. Their JSON must fit one SQLite value
+ * (2 MB in a Durable Object): the caller bounds it. Call inside a transaction, with their changes.
  */
-export function storeEntities(sql: SqlStore, versions: readonly VersionRow[], pointers: readonly PointerRow[]): void {
-  if (versions.length > 0) {
-    sql.run("INSERT INTO entity_versions (entity_id, version, part, body) SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)", JSON.stringify(versions));
-  }
-  if (pointers.length > 0) {
-    // WHERE true: SQLite's parser needs it between a SELECT and an upsert's ON CONFLICT. json_each
-    // walks the array in order, so the last pointer of an entity is the one kept.
-    sql.run(
-      `INSERT INTO entities (entity_id, entity_type, version, deleted, updated_seq)
-         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?) WHERE true ORDER BY key
-       ON CONFLICT (entity_id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, updated_seq = excluded.updated_seq`,
-      JSON.stringify(pointers),
-    );
-  }
+export function storeVersions(sql: SqlStore, versions: readonly VersionRow[]): void {
+  if (versions.length === 0) return;
+  sql.run("INSERT INTO entity_versions (entity_id, version, part, body) SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)", JSON.stringify(versions));
 }

@@ -3,10 +3,10 @@
  * the whole batch at once.
  *
  * Per event, deciding reads the event's stored verdict (and its dependency's) and its entity, and a
- * commit writes three rows (the entity version, the entity's pointer, the log row). One statement
- * each made five per event, each a call into the runtime with its cursor object. Here the reads are
- * answered for the whole batch by two statements made up front, and a commit's rows wait and are
- * written together, two or three statements per batch. Measured in workerd: about 10% less CPU per
+ * commit writes two rows (the entity version and the log row; layout 13 dropped a third, the entity's
+ * pointer). One statement each made four per event, each a call into the runtime with its cursor
+ * object. Here the reads are answered for the whole batch by two statements made up front, and a
+ * commit's rows wait and are written together, two statements per batch. Measured in workerd: about 10% less CPU per
  * pushed event; SQLite's own work on the rows stays (docs/benchmarks.md, "second pass").
  *
  * Nothing else changes: the answers are exactly what SQL would give, because
@@ -21,7 +21,7 @@
 import type { Entity } from "../../domain/index.js";
 import { assert } from "../../lib/result.js";
 import type { Change } from "../../protocol/index.js";
-import { currentEntities, ENTITY_PART_CHARS, type PointerRow, readEntity, storeEntities, storeVersionText, type VersionRow } from "./entity-store.js";
+import { currentEntities, ENTITY_PART_CHARS, readEntity, storeVersions, storeVersionText, type VersionRow } from "./entity-store.js";
 import { appendChanges, type LogRow, logRow } from "./log.js";
 import type { SqlStore, SqlValue } from "./sql.js";
 import { type VerdictRecord, verdictRecord, verdictRecords } from "./verdicts.js";
@@ -53,7 +53,6 @@ export class PushStorage {
   #verdicts = new Map<string, VerdictRecord | null>();
   #entities = new Map<string, Entity | null>();
   #versions: VersionRow[] = [];
-  #pointers: PointerRow[] = [];
   #log: LogRow[] = [];
   #waitingChars = 0;
 
@@ -94,8 +93,8 @@ export class PushStorage {
   }
 
   /**
-   * A commit's rows: the entity version (`text`, JSON.stringify of `entity`), its pointer and the log
-   * row. They wait, in order, with the other commits of the batch; the up-front answers learn them.
+   * A commit's rows: the entity version (`text`, JSON.stringify of `entity`) and the log row, which
+   * also makes it the entity's current version (entity-store.ts). They wait, in order, with the other commits of the batch; the up-front answers learn them.
    */
   commit(change: Change, text: string, changedFields: string, delta: string | null = null): void {
     const { entity } = change;
@@ -112,7 +111,6 @@ export class PushStorage {
       this.#versions.push([entity.entity_id, entity.version, 0, text]); // one part: WAITING_CHARS < ENTITY_PART_CHARS
       this.#waitingChars += text.length + deltaChars;
     }
-    this.#pointers.push([entity.entity_id, entity.entity_type, entity.version, entity.deleted ? 1 : 0, change.seq]);
     this.#log.push(logRow(change, changedFields, delta));
     // Empty once forgotten (a batch names at least one event): from then on everything is read from SQL.
     if (this.#verdicts.size > 0) {
@@ -133,10 +131,9 @@ export class PushStorage {
   /** Writes the rows waiting. Call before the batch's transaction ends. */
   flush(): void {
     if (this.#log.length === 0) return;
-    storeEntities(this.#base, this.#versions, this.#pointers);
+    storeVersions(this.#base, this.#versions);
     appendChanges(this.#base, this.#log);
     this.#versions = [];
-    this.#pointers = [];
     this.#log = [];
     this.#waitingChars = 0;
   }

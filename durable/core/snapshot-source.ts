@@ -8,9 +8,9 @@
  * immutable), and POS facts up to `seq`.
  *
  * An increment (format 3, protocol/snapshot.ts) holds what was committed in (afterSeq, seq]: it is
- * read from the commit log by seq (`changes`' primary key), not from `entities.updated_seq`, which
- * is "as of now" (an entity committed in the range and again after `seq` would be missed) and has no
- * index (it would read the whole branch). So an increment costs what changed, not the branch's size.
+ * read from the commit log by seq (`changes`' primary key), not from each entity's current version,
+ * which is "as of now" (an entity committed in the range and again after `seq` would be missed). So
+ * an increment costs what changed, not the branch's size.
  */
 import { keysetRows } from "../../sqlite/keyset.js";
 import { type BranchId } from "../../domain/index.js";

@@ -133,7 +133,7 @@ describe("batching changes nothing", () => {
 
   const dump = (sql: SqlStore) =>
     Object.fromEntries(
-      ["entities", "entity_versions", "changes", "stored_verdicts", "pos_orders", "pos_voids", "invoice_numbers", "rejections", "audit"].map((table) => [
+      ["entity_versions", "changes", "stored_verdicts", "pos_orders", "pos_voids", "invoice_numbers", "rejections", "audit"].map((table) => [
         table,
         sql.all(`SELECT * FROM ${table} ORDER BY 1, 2`),
       ]),

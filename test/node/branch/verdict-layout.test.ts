@@ -4,14 +4,12 @@
  * gave, word for word (I3): its replays answer as before, and the `verdicts` view holds what the table did.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { nodeSqlStore } from "../../../durable/adapters/node-sqlite.js";
 import { BranchCore } from "../../../durable/core/branch.js";
-import { LAYOUT_VERSION, migrate, MIGRATIONS } from "../../../durable/core/migrations.js";
+import { LAYOUT_VERSION, migrate } from "../../../durable/core/migrations.js";
 import type { SqlStore } from "../../../durable/core/sql.js";
-import { migrate as runMigrations } from "../../../sqlite/migrate.js";
 import { type BranchId, type SyncEvent } from "../../../domain/index.js";
 import * as ex from "../../fixtures/examples.js";
-import { actor, DEVICES, makeCore } from "../../support/branch.js";
+import { actor, asOlderLayout, DEVICES, makeCore } from "../../support/branch.js";
 import { makeEventFactory } from "../../support/events.js";
 
 const { A, B } = DEVICES;
@@ -41,24 +39,10 @@ function busyBranch() {
   return { t, events };
 }
 
-/** Every row of the tables a layout-7 branch has, but `verdicts`, copied into `to`. */
-function copyRows(from: SqlStore, to: SqlStore) {
-  const tables = to.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('meta', 'verdicts', 'sqlite_sequence')");
-  for (const { name } of tables) {
-    // Only the columns the older layout has (later layouts add some, e.g. layout 10's changes.delta).
-    const columns = to.all<{ name: string }>(`SELECT name FROM pragma_table_info('${name}')`).map((c) => c.name);
-    for (const row of from.all<Record<string, string | number | null>>(`SELECT ${columns.join(", ")} FROM ${name}`)) {
-      to.run(`INSERT INTO ${name} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`, ...columns.map((c) => row[c]!));
-    }
-  }
-}
-
 /** The branch as layout 7 stored it: the same rows, and every verdict, confirmations included, in `verdicts`. */
 function asLayout7(from: SqlStore): SqlStore & { close(): void } {
-  const old = nodeSqlStore(":memory:");
+  const old = asOlderLayout(from, 7, ["verdicts"]);
   stores.push(old);
-  runMigrations(old, MIGRATIONS.slice(0, 7), () => "too new");
-  copyRows(from, old);
   for (const row of from.all<Record<string, string | number | null>>("SELECT * FROM verdicts")) {
     const columns = Object.keys(row);
     old.run(`INSERT INTO verdicts (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`, ...Object.values(row));
