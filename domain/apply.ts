@@ -9,15 +9,13 @@
 import type { DeviceId, UserId } from "./ids.js";
 import {
   type Entity,
-  InvoiceCreate,
   InvoiceData,
   type InvoiceEntity,
   applySelectionChanges,
   isSelectionChanges,
-  ProjectData,
   type ProjectEntity,
 } from "./entities/index.js";
-import { type EventRejection, issueDetail, type TypedEvent } from "./events.js";
+import { type EventRejection, issueDetail, mergedSchemas, type TypedEvent } from "./events.js";
 import { err, ok, type Result, unreachable } from "../lib/result.js";
 
 export interface CommitInfo {
@@ -86,7 +84,7 @@ export function applyEvent(current: Entity | null, event: TypedEvent, commit: Co
             if (!applied.ok) return reject("invalid_payload", { field: applied.path.join("."), expected: null, received: applied.message });
             patch = { ...event.payload, media_selection: applied.value };
           }
-          const merged = ProjectData.safeParse({ ...cur!.data, ...patch });
+          const merged = mergedSchemas().project.safeParse({ ...cur!.data, ...patch });
           if (!merged.success) return reject("invalid_payload", issueDetail(merged.error));
           return ok({ ...base, entity_type: "project", data: merged.data });
         }
@@ -105,7 +103,7 @@ export function applyEvent(current: Entity | null, event: TypedEvent, commit: Co
         }
         case "update": {
           const { void_reason: _none, ...editable } = cur!.data;
-          const merged = InvoiceCreate.safeParse({ ...editable, ...event.payload });
+          const merged = mergedSchemas().invoice.safeParse({ ...editable, ...event.payload });
           if (!merged.success) return reject("invalid_payload", issueDetail(merged.error));
           const data: InvoiceData = { ...merged.data, void_reason: null };
           return ok({ ...base, entity_type: "invoice", data, ...invoiceNumber(cur, data, commit) });

@@ -5,7 +5,7 @@
  * token and passes the claims in CLAIMS_HEADER; a Durable Object is reachable only through its Worker.
  */
 import { type Connection, type ConnectionContext, Server } from "partyserver";
-import { type BranchId, type TransferId, uuidv7 } from "../domain/index.js";
+import { type BranchId, compileEventSchemas, type TransferId, uuidv7 } from "../domain/index.js";
 import { type SnapshotManifest } from "../protocol/index.js";
 import { doSqlStore } from "./adapters/do-sqlite.js";
 import { signDeviceToken } from "./auth.js";
@@ -19,6 +19,13 @@ import { BranchRoom, type Session } from "./core/room.js";
 import { answerOrInternalError, claimsOf, json } from "./http.js";
 
 /** The bindings of the Worker and of its branch Durable Objects (wrangler.toml, secrets). */
+/**
+ * The event schemas, compiled while this module is evaluated: the only time workerd lets code be
+ * generated (domain/events.ts compileEventSchemas). Every event pushed to any branch in this isolate is
+ * then checked by compiled code.
+ */
+export const EVENT_SCHEMAS_COMPILED = compileEventSchemas();
+
 export interface Env {
   BRANCH: DurableObjectNamespace<BranchDurableObject>;
   SNAPSHOTS: R2Bucket;

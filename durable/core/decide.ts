@@ -6,7 +6,7 @@
  *   stored verdict? → size → envelope → device → operation defined → payload → dependency →
  *   permission → existence → lease (v7) → version → entity rules and references → commit.
  */
-import { applyEvent, canWrite, type Entity, fromEventRejection, type LeaseKey, touchedLeases, invalidPayload, messageOf, parseEventBody, reject, type RejectFacts, type RejectSubject, stateRejection, type SubjectlessRejectCode, SyncEvent, type TypedEvent } from "../../domain/index.js";
+import { applyEvent, canWrite, type Entity, fromEventRejection, type LeaseKey, touchedLeases, invalidPayload, messageOf, parseEventBody, decodeEnvelope, reject, type RejectFacts, type RejectSubject, stateRejection, type SubjectlessRejectCode, type SyncEvent, type TypedEvent } from "../../domain/index.js";
 import { type Lease, MAX_EVENT_BYTES, type PushFrame, type RejectedVerdict, utf8ByteLength, type Verdict } from "../../protocol/index.js";
 import { assert, unreachable } from "../../lib/result.js";
 import type { Actor } from "./actor.js";
@@ -116,7 +116,7 @@ export function decide(ctx: DecideContext, raw: PushedEvent): Decision {
       return refuseUnread(raw, reject("payload_too_large", { field: null, expected: MAX_EVENT_BYTES, received: bytes }));
     }
   }
-  const envelope = SyncEvent.safeParse(raw);
+  const envelope = decodeEnvelope(raw);
   if (!envelope.success) return refuseUnread(raw, invalidPayload(envelope.error, raw));
   const event = envelope.data;
   if (event.device_id !== actor.device_id) {

@@ -6,6 +6,8 @@ import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { wireFingerprint } from "../../protocol/fingerprint.js";
 import { decodeClientMessage, PROTOCOL_HISTORY, PROTOCOL_VERSION } from "../../protocol/index.js";
+import { EVENT_SCHEMAS_COMPILED } from "../../durable/branch-do.js";
+import { compileEventSchemas } from "../../domain/index.js";
 
 describe("the Worker in workerd", () => {
   it("answers /health with the protocol version it speaks", async () => {
@@ -22,6 +24,13 @@ describe("the Worker in workerd", () => {
 
   it("computes the same wire fingerprint as Node", async () => {
     expect(await wireFingerprint()).toBe(PROTOCOL_HISTORY[PROTOCOL_HISTORY.length - 1]!.fingerprint);
+  });
+
+  // The test pool lets vitest generate code at any time; workerd itself allows it while a module is
+  // evaluated only (allow_eval_during_startup), which is when branch-do.ts compiles.
+  it("compiled the event schemas while the Durable Object's module was evaluated", () => {
+    expect(EVENT_SCHEMAS_COMPILED).toBe(true);
+    expect(compileEventSchemas()).toBe(true);
   });
 
   it("refuses hostile frames with values, not exceptions", () => {

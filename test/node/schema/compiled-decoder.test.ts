@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { compileServerDecoder, decodeServerMessage, decodeWith, ServerMessage } from "../../../protocol/index.js";
 import * as ex from "../../fixtures/examples.js";
+import { mutate, mutation } from "../../support/mutations.js";
 
 const compiled = z.compile(ServerMessage, { strict: true });
 
@@ -23,56 +24,6 @@ const frames: unknown[] = (() => {
   out.push({ type: "changes", request_id: ex.ids.request, changes: withEach, cursor: 120, head: 121, more: true });
   return out;
 })();
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-/** Every place in a JSON value: its container and the key or index there. */
-function places(value: Json, out: Array<[Json[] | { [key: string]: Json }, string | number]> = []): typeof out {
-  if (Array.isArray(value)) value.forEach((v, i) => (out.push([value, i]), places(v, out)));
-  else if (value !== null && typeof value === "object") for (const [k, v] of Object.entries(value)) out.push([value, k]), places(v, out);
-  return out;
-}
-
-const mutation = fc.record({
-  at: fc.nat(),
-  op: fc.constantFrom("drop", "add", "replace", "empty", "double", "stringify"),
-  key: fc.constantFrom("extra", "type", "entity", "seq", "data", "__other"),
-  value: fc.jsonValue({ maxDepth: 2 }),
-});
-
-/** `frame` with `mutations` applied, each at a place picked from those the value has then. */
-function mutate(frame: unknown, mutations: ReadonlyArray<{ at: number; op: string; key: string; value: unknown }>): Json {
-  const copy = structuredClone(frame) as Json;
-  for (const m of mutations) {
-    const all = places(copy);
-    if (all.length === 0) break;
-    const [parent, key] = all[m.at % all.length]!;
-    const target = (parent as Record<string | number, Json>)[key]!;
-    switch (m.op) {
-      case "drop":
-        if (Array.isArray(parent)) parent.splice(key as number, 1);
-        else delete parent[key as string];
-        break;
-      case "add":
-        if (target !== null && typeof target === "object" && !Array.isArray(target)) target[m.key] = m.value as Json;
-        else (parent as Record<string | number, Json>)[key] = { [m.key]: m.value as Json };
-        break;
-      case "replace":
-        (parent as Record<string | number, Json>)[key] = m.value as Json;
-        break;
-      case "empty":
-        (parent as Record<string | number, Json>)[key] = Array.isArray(target) ? [] : typeof target === "string" ? "" : 0;
-        break;
-      case "double":
-        (parent as Record<string | number, Json>)[key] = Array.isArray(target) ? [...target, ...target] : typeof target === "number" ? target * 2 ** 40 : typeof target === "string" ? target.repeat(300) : target;
-        break;
-      case "stringify":
-        (parent as Record<string | number, Json>)[key] = JSON.stringify(target);
-        break;
-    }
-  }
-  return copy;
-}
 
 describe("the compiled server-message decoder", () => {
   it("compiles the whole of ServerMessage (strict: no part is left to the runtime parser), and decodeServerMessage uses it", () => {
