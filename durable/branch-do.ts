@@ -18,7 +18,6 @@ import { BranchHttpApi } from "./core/http-api.js";
 import { BranchRoom, type Session } from "./core/room.js";
 import { answerOrInternalError, claimsOf, json } from "./http.js";
 
-/** The bindings of the Worker and of its branch Durable Objects (wrangler.toml, secrets). */
 /**
  * The event schemas, compiled while this module is evaluated: the only time workerd lets code be
  * generated (domain/events.ts compileEventSchemas). Every event pushed to any branch in this isolate is
@@ -26,6 +25,7 @@ import { answerOrInternalError, claimsOf, json } from "./http.js";
  */
 export const EVENT_SCHEMAS_COMPILED = compileEventSchemas();
 
+/** The bindings of the Worker and of its branch Durable Objects (wrangler.toml, secrets). */
 export interface Env {
   BRANCH: DurableObjectNamespace<BranchDurableObject>;
   SNAPSHOTS: R2Bucket;

@@ -4,7 +4,7 @@
  *
  * An entity's current version is its last change's: the newest row of `changes_by_entity` for it.
  * Compaction keeps each entity's last change (compaction.ts), so it is always there. Until layout 13
- * an `entities` row pointed at it; every commit upserted that row, about a tenth of the server's CPU
+ * an `entities` row pointed at it; every commit upserted that row, a few percent of the server's CPU
  * per pushed event (docs/benchmarks.md, issue 16), to say what the log already says.
  */
 import type { Entity, EntityType } from "../../domain/index.js";
@@ -25,10 +25,10 @@ export interface EntityHead {
 }
 
 /**
- * The entity's last change, which made its current version: a subquery (`?` its entity id) for
- * `changes_by_entity` (entity_id, seq, version) to answer in one probe.
+ * The current version of the entity whose id is the SQL expression `entityId`: its last change's, a
+ * subquery `changes_by_entity` (entity_id, seq, version) answers in one probe.
  */
-export const HEAD_VERSION = "(SELECT h.version FROM changes h WHERE h.entity_id = ? ORDER BY h.seq DESC LIMIT 1)";
+const headVersionOf = (entityId: string) => `(SELECT h.version FROM changes h WHERE h.entity_id = ${entityId} ORDER BY h.seq DESC LIMIT 1)`;
 
 /**
  * An entity's current version, its type, and whether it is a tombstone. Only a project's delete makes
@@ -59,7 +59,7 @@ const joined = (parts: ReadonlyArray<{ body: string }>): string | null =>
 
 /** The current version of an entity (its tombstone if deleted), or null: one statement. */
 export function readEntity(sql: SqlStore, entityId: string): Entity | null {
-  const parts = sql.all<{ body: string }>(`SELECT body FROM entity_versions WHERE entity_id = ? AND version = ${HEAD_VERSION} ORDER BY part`, entityId, entityId);
+  const parts = sql.all<{ body: string }>(`SELECT body FROM entity_versions WHERE entity_id = ? AND version = ${headVersionOf("?")} ORDER BY part`, entityId, entityId);
   const text = joined(parts);
   return text === null ? null : (JSON.parse(text) as Entity);
 }
@@ -74,7 +74,7 @@ export function currentEntities(sql: SqlStore, entityIds: readonly string[], max
     // Part 0 alone is the whole text when it is this short: a text split into parts fills part 0.
     `SELECT v.entity_id, CASE WHEN length(v.body) <= ? THEN v.body END AS body
        FROM json_each(?) j JOIN entity_versions v ON v.entity_id = j.value AND v.part = 0
-        AND v.version = (SELECT h.version FROM changes h WHERE h.entity_id = j.value ORDER BY h.seq DESC LIMIT 1)`,
+        AND v.version = ${headVersionOf("j.value")}`,
     maxChars,
     JSON.stringify(entityIds),
   );

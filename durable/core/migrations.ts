@@ -457,7 +457,7 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       -- An entity's current version is its last change's, read through changes_by_entity
       -- (entity-store.ts): compaction keeps each entity's last change. The pointer row every commit
-      -- upserted said what the log already says, for about a tenth of the server's CPU per pushed
+      -- upserted said what the log already says, for a few percent of the server's CPU per pushed
       -- event (issue 16). Compaction's guard now asks the log which version is current.
       DROP TRIGGER entity_versions_no_delete;
       DROP TABLE entities;

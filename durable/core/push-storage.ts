@@ -3,11 +3,12 @@
  * the whole batch at once.
  *
  * Per event, deciding reads the event's stored verdict (and its dependency's) and its entity, and a
- * commit writes two rows (the entity version and the log row; layout 13 dropped a third, the entity's
- * pointer). One statement each made four per event, each a call into the runtime with its cursor
- * object. Here the reads are answered for the whole batch by two statements made up front, and a
- * commit's rows wait and are written together, two statements per batch. Measured in workerd: about 10% less CPU per
- * pushed event; SQLite's own work on the rows stays (docs/benchmarks.md, "second pass").
+ * commit writes two rows (the entity version and the log row; layout 13 dropped a third, the
+ * entity's pointer). One statement each made four per event, each a call into the runtime with its
+ * cursor object. Here the reads are answered for the whole batch by two statements made up front,
+ * and a commit's rows wait and are written together, two statements per batch. Measured in workerd:
+ * about 10% less CPU per pushed event; SQLite's own work on the rows stays (docs/benchmarks.md,
+ * "second pass").
  *
  * Nothing else changes: the answers are exactly what SQL would give, because
  *  - `sql` is the branch's store with one rule added: before any statement, the rows waiting are
