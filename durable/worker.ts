@@ -42,7 +42,7 @@ import { BranchId, canDo } from "../domain/index.js";
 import { FRAME_LIMIT_BYTES, MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, snapshotKey } from "../protocol/index.js";
 import { decodeTokenUnverified, type DeviceClaims } from "../protocol/token.js";
 import { MIN_SECRET_CHARS, tokenFromRequest, verifyDeviceToken } from "./auth.js";
-import { BranchDurableObject, type Env } from "./branch-do.js";
+import { BranchDurableObject, type Env, EVENT_SCHEMAS_COMPILED } from "./branch-do.js";
 import { answerOrInternalError, CLAIMS_HEADER, decodeSegment, json, readBody } from "./http.js";
 import { serveLatestSnapshot, serveSnapshotData } from "./snapshots/serve.js";
 
@@ -146,7 +146,9 @@ function withCors(answer: Response): Response {
 async function handle(request: Request, env: Env): Promise<Response> {
   const url = new URL(request.url);
   if (url.pathname === "/health") {
-    return json(200, { ok: true, protocol_version: PROTOCOL_VERSION, min_protocol_version: MIN_SUPPORTED_PROTOCOL_VERSION });
+    // event_schemas: whether this isolate checks events with compiled schemas (branch-do.ts), which
+    // workerd allows only while the module is evaluated; "runtime" means the slower parser.
+    return json(200, { ok: true, protocol_version: PROTOCOL_VERSION, min_protocol_version: MIN_SUPPORTED_PROTOCOL_VERSION, event_schemas: EVENT_SCHEMAS_COMPILED ? "compiled" : "runtime" });
   }
   const match = ROUTE.exec(url.pathname);
   if (!match) return json(404, { error: "not_found", message: `no route for ${url.pathname}` });

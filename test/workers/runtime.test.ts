@@ -13,7 +13,7 @@ describe("the Worker in workerd", () => {
   it("answers /health with the protocol version it speaks", async () => {
     const response = await SELF.fetch("https://sync.test/health");
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ ok: true, protocol_version: PROTOCOL_VERSION, min_protocol_version: 1 });
+    expect(await response.json()).toEqual({ ok: true, protocol_version: PROTOCOL_VERSION, min_protocol_version: 1, event_schemas: "compiled" });
   });
 
   it("answers an unknown path with a 404 that says which path", async () => {

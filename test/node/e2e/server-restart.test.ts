@@ -33,4 +33,16 @@ describe("a restarted server", () => {
     expect((await after.next("verdicts")).verdicts).toEqual(verdicts);
     after.close();
   }, 60_000);
+
+  it("checks events with compiled schemas, after a restart too: workerd lets the module compile them while it loads", async () => {
+    // A workerd that refused code generation at start-up (a compatibility date before 2025-06-01, a
+    // runtime change) would leave the branch on zod's runtime parser: slower, and silent but for this.
+    const health = async (s: LocalServer) => (await (await fetch(new URL("/health", s.url))).json()) as { event_schemas: string };
+    server ??= await startServer();
+    expect((await health(server)).event_schemas).toBe("compiled");
+    const dir = server.persistDir;
+    await server.stop({ keepState: true });
+    server = await startServer(dir);
+    expect((await health(server)).event_schemas).toBe("compiled");
+  }, 60_000);
 });
