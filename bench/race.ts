@@ -9,7 +9,10 @@
  * all of them, from C's start. Also workerd's CPU seconds over the whole workload (user + system
  * time of its processes, from /proc) and its peak RSS (sampled every 100 ms), both until workerd
  * idles after C: what the workload set off (the snapshot export due at 10,000 commits, which waits
- * for the branch to be quiet) counts.
+ * for the branch to be quiet) counts. And each device's CPU time during its part (user + system of its
+ * process, every thread): A from its first write to durable, B from A's first write to having all,
+ * C from its start to having all. Their sum with workerd's says how much of the two cores a system
+ * kept busy, that is, whether it waited or computed.
  *
  * Systems (bench/lib/race-targets.ts RACE_SYSTEMS; clients in bench/clients/race/, rooms in
  * bench/baseline/): the bare baseline DO; the same with every device also keeping the records in a
@@ -26,7 +29,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import path from "node:path";
 import { type LocalServer, startServer, tokenFor } from "../test/support/server.js";
 import { DeviceProcess } from "./lib/child.js";
-import { RACE_LABELS, RACE_SYSTEMS, type RaceFigures, type RaceSystem } from "./lib/race-targets.js";
+import { busyShare, RACE_LABELS, RACE_SYSTEMS, type RaceCpu, type RaceFigures, type RaceSystem } from "./lib/race-targets.js";
 import { median, round } from "./lib/stats.js";
 import { EXPORT_QUIET_MS } from "../durable/core/snapshot-schedule.js";
 import { sampleWorkerdPeak, untilWorkerdIdles, workerdCpuSeconds } from "./workerd-memory.js";
@@ -76,6 +79,10 @@ interface Run {
   device_stall_max_ms: number;
   /** The longest event-loop stall of each device during its part. */
   device_stalls_ms: { a_write: number; b_has: number; c_join: number };
+  /** Each device's CPU time during its part (see the top of this file). */
+  device_cpu_ms: { a_write: number; b_has: number; c_join: number };
+  /** workerd's CPU from A's first write to A's writes durable. */
+  workerd_cpu_a_ms: number;
   /** What B received, by frame type (count, last arrival), where its client says (the bare protocol client). */
   b_frames?: unknown;
 }
@@ -93,11 +100,12 @@ async function race(system: RaceSystem, rep: number): Promise<Run> {
     const branch = `race-${system}-${rep}`;
     for (let i = 0; i < 3; i++) devices.push(await device(server, system, branch));
     const [b, a, c] = devices as [DeviceProcess, DeviceProcess, DeviceProcess];
-    await b.send({ cmd: "live" }, COMMAND_TIMEOUT_MS);
-    await a.send({ cmd: "live" }, COMMAND_TIMEOUT_MS);
+    const bLive = await b.send({ cmd: "live" }, COMMAND_TIMEOUT_MS);
+    const aLive = await a.send({ cmd: "live" }, COMMAND_TIMEOUT_MS);
     const cpuBefore = workerdCpuSeconds();
     const bHas = b.send({ cmd: "has", n }, COMMAND_TIMEOUT_MS);
     const written = await a.send({ cmd: "write", n, batch }, COMMAND_TIMEOUT_MS);
+    const cpuAtDurable = workerdCpuSeconds();
     const had = await bHas;
     const joined = await c.send({ cmd: "join", n }, COMMAND_TIMEOUT_MS);
     // What the workload set off is its cost too: the snapshot export due at 10,000 commits, which
@@ -115,6 +123,8 @@ async function race(system: RaceSystem, rep: number): Promise<Run> {
       device_peak_mb: Math.max(...last.map((l) => l.peak_rss_mb)),
       device_stall_max_ms: Math.max(written.stall_max_ms, had.stall_max_ms, joined.stall_max_ms),
       device_stalls_ms: { a_write: written.stall_max_ms, b_has: had.stall_max_ms, c_join: joined.stall_max_ms },
+      workerd_cpu_a_ms: Math.round((cpuAtDurable - cpuBefore) * 1000),
+      device_cpu_ms: { a_write: written.cpu_ms - aLive.cpu_ms, b_has: had.cpu_ms - bLive.cpu_ms, c_join: joined.cpu_ms - c.ready.cpu_ms },
       ...(had.frames ? { b_frames: had.frames } : {}),
     };
   } finally {
@@ -139,20 +149,27 @@ for (let rep = 0; rep < PLAN.reps; rep++) {
       continue;
     }
     runs.get(system)!.push(r);
-    console.log(`  ${system.padEnd(10)} durable ${Math.round(r.durable_ms)} ms, B has all ${Math.round(r.b_has_all_ms)} ms, cold C ${Math.round(r.c_has_all_ms)} ms; workerd CPU ${r.workerd_cpu_s} s, peak ${r.workerd_peak_mb} MB; devices ${r.device_peak_mb} MB, stall ${r.device_stall_max_ms} ms (A ${r.device_stalls_ms.a_write}, B ${r.device_stalls_ms.b_has}, C ${r.device_stalls_ms.c_join})`);
+    console.log(`  ${system.padEnd(10)} durable ${Math.round(r.durable_ms)} ms, B has all ${Math.round(r.b_has_all_ms)} ms, cold C ${Math.round(r.c_has_all_ms)} ms; workerd CPU ${r.workerd_cpu_s} s, peak ${r.workerd_peak_mb} MB; devices ${r.device_peak_mb} MB, stall ${r.device_stall_max_ms} ms (A ${r.device_stalls_ms.a_write}, B ${r.device_stalls_ms.b_has}, C ${r.device_stalls_ms.c_join}); CPU until durable: A ${r.device_cpu_ms.a_write} ms, workerd ${r.workerd_cpu_a_ms} (B until it has all ${r.device_cpu_ms.b_has}); C ${r.device_cpu_ms.c_join}`);
   }
 }
 
 const med = (rs: Run[], key: "durable_ms" | "b_has_all_ms" | "c_has_all_ms") => round(median(rs.map((r) => r[key])));
 const figures = Object.fromEntries(
-  [...runs].filter(([, rs]) => rs.length > 0).map(([system, rs]): [RaceSystem, RaceFigures & { label: string; repetitions: number; device_peak_mb: number; device_stall_max_ms: number }] => {
+  [...runs].filter(([, rs]) => rs.length > 0).map(([system, rs]): [RaceSystem, RaceFigures & { label: string; repetitions: number; device_peak_mb: number; device_stall_max_ms: number; cpu_ms: RaceCpu; busy: number }] => {
     const cpu = median(rs.map((r) => r.workerd_cpu_s));
+    const durable = med(rs, "durable_ms");
+    const cpuMs: RaceCpu = {
+      a_until_durable: round(median(rs.map((r) => r.device_cpu_ms.a_write))),
+      workerd_until_durable: round(median(rs.map((r) => r.workerd_cpu_a_ms))),
+      b_until_has_all: round(median(rs.map((r) => r.device_cpu_ms.b_has))),
+      c_join: round(median(rs.map((r) => r.device_cpu_ms.c_join))),
+    };
     return [
       system,
       {
         label: RACE_LABELS[system],
         repetitions: rs.length,
-        durable_ms: med(rs, "durable_ms"),
+        durable_ms: durable,
         b_has_all_ms: med(rs, "b_has_all_ms"),
         c_has_all_ms: med(rs, "c_has_all_ms"),
         workerd_cpu_s: round(cpu, 2),
@@ -160,6 +177,8 @@ const figures = Object.fromEntries(
         workerd_peak_mb: Math.max(...rs.map((r) => r.workerd_peak_mb)),
         device_peak_mb: Math.max(...rs.map((r) => r.device_peak_mb)),
         device_stall_max_ms: Math.max(...rs.map((r) => r.device_stall_max_ms)),
+        cpu_ms: cpuMs,
+        busy: round(busyShare(cpuMs, cpus().length, durable), 2),
       },
     ];
   }),
@@ -168,6 +187,13 @@ console.log(`\nmedians of ${PLAN.reps} (ms; workerd CPU over the whole workload;
 console.log(`  ${"system".padEnd(54)} ${"durable".padStart(8)} ${"B all".padStart(8)} ${"cold C".padStart(8)} ${"CPU s".padStart(6)} ${"µs/ev".padStart(6)} ${"RSS MB".padStart(6)}`);
 for (const [system, f] of Object.entries(figures)) {
   console.log(`  ${f.label.padEnd(54)} ${String(Math.round(f.durable_ms)).padStart(8)} ${String(Math.round(f.b_has_all_ms)).padStart(8)} ${String(Math.round(f.c_has_all_ms)).padStart(8)} ${String(f.workerd_cpu_s).padStart(6)} ${String(f.workerd_cpu_us_per_event).padStart(6)} ${String(f.workerd_peak_mb).padStart(6)}  (${system}${f.repetitions < PLAN.reps ? `, ${f.repetitions} of ${PLAN.reps} repetitions` : ""})`);
+}
+const cores = cpus().length;
+console.log(`\nCPU time, medians (ms): the devices' processes and workerd; busy = A + workerd + B over ${cores} cores × A's time to durable`);
+console.log(`  ${"system".padEnd(12)} ${"A→durable".padStart(10)} ${"workerd".padStart(8)} ${"B→has all".padStart(10)} ${"busy".padStart(6)} ${"cold C".padStart(8)}`);
+for (const [system, f] of Object.entries(figures)) {
+  const c = f.cpu_ms;
+  console.log(`  ${system.padEnd(12)} ${String(c.a_until_durable).padStart(10)} ${String(c.workerd_until_durable).padStart(8)} ${String(c.b_until_has_all).padStart(10)} ${`${Math.round(f.busy * 100)}%`.padStart(6)} ${String(c.c_join).padStart(8)}`);
 }
 for (const f of failures) console.log(`  ${f.system} repetition ${f.rep + 1} failed (not counted): ${f.error.slice(0, 200)}`);
 const commit = (() => {

@@ -10,6 +10,8 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 export interface Reply {
   stall_max_ms: number;
   peak_rss_mb: number;
+  /** The process's CPU time so far (bench/lib/serve.ts). */
+  cpu_ms: number;
   [key: string]: unknown;
 }
 
@@ -17,6 +19,8 @@ export class DeviceProcess {
   readonly #pending: Array<{ resolve: (r: Reply) => void; reject: (e: Error) => void }> = [];
   #stderr = "";
   #exited: string | null = null;
+  /** The reply the process gave once it was ready (its CPU time then: start-up, before any command). */
+  ready: Reply = { stall_max_ms: 0, peak_rss_mb: 0, cpu_ms: 0 };
 
   private constructor(readonly child: ChildProcessWithoutNullStreams) {
     const lines = readline.createInterface({ input: child.stdout });
@@ -45,7 +49,7 @@ export class DeviceProcess {
     const profile = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
     const child = spawn(process.execPath, [...profile, "--import", "tsx", path.join(ROOT, script), ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
     const device = new DeviceProcess(child);
-    await new Promise<Reply>((resolve, reject) => device.#pending.push({ resolve, reject }));
+    device.ready = await new Promise<Reply>((resolve, reject) => device.#pending.push({ resolve, reject }));
     return device;
   }
 

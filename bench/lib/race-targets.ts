@@ -27,6 +27,28 @@ export interface RaceFigures {
   workerd_peak_mb: number;
 }
 
+/**
+ * CPU time of the race's parts (ms, medians over the repetitions): device A from its first write to
+ * its writes durable, workerd over the same span, device B from A's first write until it has all, and
+ * cold C from its start until it has all (bench/race.ts).
+ */
+export interface RaceCpu {
+  a_until_durable: number;
+  workerd_until_durable: number;
+  b_until_has_all: number;
+  c_join: number;
+}
+
+/**
+ * How much of the machine the processes that take part kept busy until A's writes were durable: their
+ * CPU time over what `cores` cores give in that time. Near 1, a system is bound by CPU, and its time
+ * falls only with its CPU time; far below, it waits. B counts until it has all, a little past A's
+ * durable point (where B lags), so a lagging B reads a little high.
+ */
+export function busyShare(cpu: RaceCpu, cores: number, durableMs: number): number {
+  return (cpu.a_until_durable + cpu.workerd_until_durable + cpu.b_until_has_all) / (cores * durableMs);
+}
+
 export interface RaceCheck {
   target: string;
   measured: string;

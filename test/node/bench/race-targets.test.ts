@@ -1,10 +1,11 @@
 /**
  * Issue 16's race targets are judged as stated (bench/lib/race-targets.ts): met or missed against
  * the bare baseline and the peers of the same run, a miss saying by how much, and what a run did
- * not measure said to be unmeasured rather than met. Also the reading of workerd's CPU time.
+ * not measure said to be unmeasured rather than met. Also the reading of workerd's CPU time, and how
+ * busy a system kept the machine.
  */
 import { describe, expect, it } from "vitest";
-import { type RaceFigures, raceChecks } from "../../../bench/lib/race-targets.js";
+import { busyShare, type RaceFigures, raceChecks } from "../../../bench/lib/race-targets.js";
 import { cpuTicksOfStat } from "../../../bench/workerd-memory.js";
 
 const fig = (durable_ms: number, b_has_all_ms: number, c_has_all_ms: number, us: number, mb = 150): RaceFigures => ({
@@ -49,5 +50,15 @@ describe("workerd's CPU time from /proc/<pid>/stat", () => {
   it("adds utime and stime, whatever the process name holds", () => {
     const stat = "4242 (workerd serve) S 1 4242 4242 0 -1 4194560 9000 0 0 0 1234 567 0 0 20 0 12 0 4080918 3133440 396 18446744073709551615";
     expect(cpuTicksOfStat(stat)).toBe(1_801);
+  });
+});
+
+describe("how busy a system kept the machine until A's writes were durable", () => {
+  it("is the CPU time of A, workerd and B over what the cores give in that time", () => {
+    const cpu = { a_until_durable: 1_292, workerd_until_durable: 510, b_until_has_all: 485, c_join: 578 };
+    expect(busyShare(cpu, 2, 1_566)).toBeCloseTo(0.7302, 4);
+    // C joins after: its CPU is not A's time.
+    expect(busyShare({ ...cpu, c_join: 10_000 }, 2, 1_566)).toBe(busyShare(cpu, 2, 1_566));
+    expect(busyShare(cpu, 1, 1_566)).toBeCloseTo(1.4604, 4);
   });
 });
