@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { busyShare, type RaceFigures, raceChecks } from "../../../bench/lib/race-targets.js";
-import { cpuTicksOfStat } from "../../../bench/workerd-memory.js";
+import { readFileSync } from "node:fs";
+import { cpuTicksOfStat, rssKbOfStatm } from "../../../bench/workerd-memory.js";
 
 const fig = (durable_ms: number, b_has_all_ms: number, c_has_all_ms: number, us: number, mb = 150): RaceFigures => ({
   durable_ms,
@@ -50,6 +51,18 @@ describe("workerd's CPU time from /proc/<pid>/stat", () => {
   it("adds utime and stime, whatever the process name holds", () => {
     const stat = "4242 (workerd serve) S 1 4242 4242 0 -1 4194560 9000 0 0 0 1234 567 0 0 20 0 12 0 4080918 3133440 396 18446744073709551615";
     expect(cpuTicksOfStat(stat)).toBe(1_801);
+  });
+});
+
+describe("workerd's RSS from /proc/<pid>/statm", () => {
+  it("is the second field, in pages", () => {
+    expect(rssKbOfStatm("52187 9120 2210 3127 0 6590 0", 4096)).toBe(36_480);
+  });
+
+  it("is what the process itself calls its resident set", () => {
+    const { rss } = process.memoryUsage();
+    const fromStatm = rssKbOfStatm(readFileSync("/proc/self/statm", "utf8")) * 1024;
+    expect(Math.abs(fromStatm - rss) / rss).toBeLessThan(0.05);
   });
 });
 
