@@ -141,7 +141,7 @@ export function recordRejection(ctx: CommitContext, rejection: Rejection): Rejec
   // a replay says the same (verdicts.ts). Who made it (protocol v5's last_change) travels with the
   // entity it explains and under the same rule (REJECTIONS_WITH_ENTITY): a refusal that sends no
   // entity (permission_denied above all) sends no last_change either, so a hostile push gets no more back.
-  const serverVersion = serverEntity?.version ?? (rejection.about === "event" ? (rejection.current?.version ?? null) : null);
+  const serverVersion = serverEntity?.version ?? (rejection.about === "event" ? rejection.serverVersion : null);
   const entityId = serverEntity?.entity_id ?? named;
   const verdict: RejectedVerdict = {
     ...rejectedVerdict(rejection, serverEntity),

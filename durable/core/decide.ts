@@ -44,7 +44,12 @@ export function nextOfficialInvoiceNo(sql: SqlStore): number {
 }
 
 export type Rejection =
-  | { about: "event"; event: SyncEvent; facts: RejectFacts; current: Entity | null }
+  /**
+   * `current`: the entity as the server holds it, when deciding read it; `serverVersion`: its version
+   * (null: there is none), recorded with every rejection (a replay and the dashboard read it). A
+   * refusal made before the entity is read (a dependency's, a permission's) knows the version alone.
+   */
+  | { about: "event"; event: SyncEvent; facts: RejectFacts; current: Entity | null; serverVersion: number | null }
   | { about: "unread"; event: PushedEvent; facts: RejectFacts<UnreadRejectCode> };
 
 export type Decision =
@@ -56,7 +61,13 @@ export type Decision =
 
 const refuse = (event: SyncEvent, current: Entity | null, facts: RejectFacts): Decision => ({
   kind: "reject",
-  rejection: { about: "event", event, facts, current },
+  rejection: { about: "event", event, facts, current, serverVersion: current?.version ?? null },
+  stored: true,
+});
+/** A refusal made before the entity is read: only its version is known (see `decide`). */
+const refuseAt = (event: SyncEvent, serverVersion: number | null, facts: RejectFacts): Decision => ({
+  kind: "reject",
+  rejection: { about: "event", event, facts, current: null, serverVersion },
   stored: true,
 });
 const refuseUnread = (event: PushedEvent, facts: RejectFacts<UnreadRejectCode>, stored = true): Decision => ({
@@ -85,7 +96,7 @@ export interface DecideContext {
   /** The push's store (push-storage.ts `sql`). */
   sql: SqlStore;
   /** Answers the reads every event makes (its verdict, its dependency's, its entity) for the batch. */
-  storage: Pick<PushStorage, "verdictRecord" | "entity">;
+  storage: Pick<PushStorage, "verdictRecord" | "entity" | "headVersion">;
   actor: Actor;
   /** The seq a commit of this event takes: the push reads the head once per batch and counts its commits. */
   seq: number;
@@ -127,7 +138,11 @@ export function decide(ctx: DecideContext, raw: PushedEvent): Decision {
   const typed = body.value;
   const subject: RejectSubject = { entity_type: typed.entity_type, operation: typed.operation };
 
-  const current = storage.entity(typed.entity_id);
+  // The entity's text is read only once the event may write: a refusal before that records the
+  // server's version alone (one index probe). A device without the right to edit a project of
+  // megabytes (20,000 photos) otherwise made the branch read and parse it for every event it pushed
+  // (workload 8, bench/attack.ts: workerd at 592 MB, an honest push's p99 13× its idle p99).
+  const serverVersion = () => storage.headVersion(typed.entity_id);
 
   // Dependency (I7), before permission: a chain of local edits applies only on top of its own
   // predecessor, and a device rejects the dependents of a rejected event itself, at once, as
@@ -137,18 +152,18 @@ export function decide(ctx: DecideContext, raw: PushedEvent): Decision {
   let expectedVersion = typed.base_version;
   if (typed.depends_on !== null) {
     const dep = storage.verdictRecord(typed.depends_on);
-    if (!dep) return refuse(typed, current, reject("depends_on_unknown", { field: "depends_on", expected: null, received: typed.depends_on }));
+    if (!dep) return refuseAt(typed, serverVersion(), reject("depends_on_unknown", { field: "depends_on", expected: null, received: typed.depends_on }));
     if (dep.entity_id !== typed.entity_id) {
       // expected/received: the entity this event is about, and the one its dependency was about.
-      return refuse(
+      return refuseAt(
         typed,
-        current,
+        serverVersion(),
         reject("invalid_payload", { field: "depends_on", expected: typed.entity_id, received: dep.entity_id }, { reason: "it builds on a change to another entity" }),
       );
     }
     switch (dep.status) {
       case "rejected":
-        return refuse(typed, current, reject("depends_on_rejected", { field: "depends_on", expected: "confirmed", received: dep.code }));
+        return refuseAt(typed, serverVersion(), reject("depends_on_rejected", { field: "depends_on", expected: "confirmed", received: dep.code }));
       case "confirmed":
         expectedVersion = dep.version;
         break;
@@ -158,8 +173,10 @@ export function decide(ctx: DecideContext, raw: PushedEvent): Decision {
   }
 
   if (!canWrite(actor.role, typed.entity_type, typed.operation)) {
-    return refuse(typed, current, reject("permission_denied", { field: "role", expected: null, received: actor.role }, subject));
+    return refuseAt(typed, serverVersion(), reject("permission_denied", { field: "role", expected: null, received: actor.role }, subject));
   }
+
+  const current = storage.entity(typed.entity_id);
 
   // State before version: an edit of a deleted project is "deleted remotely", not a conflict.
   const refused = stateRejection(current, typed);

@@ -22,7 +22,7 @@
 import type { Entity } from "../../domain/index.js";
 import { assert } from "../../lib/result.js";
 import type { Change } from "../../protocol/index.js";
-import { currentEntities, ENTITY_PART_CHARS, readEntity, storeVersions, storeVersionText, type VersionRow } from "./entity-store.js";
+import { currentEntities, ENTITY_PART_CHARS, entityHead, readEntity, storeVersions, storeVersionText, type VersionRow } from "./entity-store.js";
 import { appendChanges, type LogRow, logRow } from "./log.js";
 import type { SqlStore, SqlValue } from "./sql.js";
 import { type VerdictRecord, verdictRecord, verdictRecords } from "./verdicts.js";
@@ -85,6 +85,16 @@ export class PushStorage {
   verdictRecord(eventId: string): VerdictRecord | null {
     const known = this.#verdicts.get(eventId);
     return known !== undefined ? known : verdictRecord(this.sql, eventId);
+  }
+
+  /**
+   * The version of an entity's current state, or null when there is none (entity-store.ts
+   * entityHead): its text is not read, unless it is known already.
+   */
+  headVersion(entityId: string): number | null {
+    const known = this.#entities.get(entityId);
+    if (known !== undefined) return known?.version ?? null;
+    return entityHead(this.sql, entityId)?.version ?? null;
   }
 
   /** entity-store.ts readEntity. */

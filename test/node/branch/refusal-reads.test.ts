@@ -1,0 +1,77 @@
+/**
+ * A refusal made before the event may write (a permission's, a dependency's) records the server's
+ * version of the entity without reading its text (durable/core/decide.ts). A viewer pushing edits of
+ * a project of 20,000 photos made the branch read and parse the whole project for every event
+ * (workload 8, bench/attack.ts: workerd's peak went from under 200 MB to 592 MB, an honest push's p99
+ * under attack from 2× to 13× its idle p99). The verdicts and what is stored with them are unchanged.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { nodeSqlStore } from "../../../durable/adapters/node-sqlite.js";
+import { BranchCore } from "../../../durable/core/branch.js";
+import type { SqlStore } from "../../../durable/core/sql.js";
+import type { BranchId } from "../../../domain/index.js";
+import { actor } from "../../support/branch.js";
+import { makeEventFactory } from "../../support/events.js";
+
+const OWNER = "01936f3c-0000-7000-8000-00000000a003";
+const VIEWER = "01936f3c-0000-7000-8000-00000000a002";
+
+/** The branch's store, counting the statements that read an entity's stored text. */
+function countingStore() {
+  const sql = nodeSqlStore(":memory:");
+  let textReads = 0;
+  const counts = (query: string) => /SELECT body FROM entity_versions/.test(query);
+  const store: SqlStore & { close(): void } = {
+    ...sql,
+    all: <T>(query: string, ...params: Parameters<SqlStore["all"]>[1][]) => {
+      if (counts(query)) textReads++;
+      return sql.all<T>(query, ...params);
+    },
+    one: <T>(query: string, ...params: Parameters<SqlStore["one"]>[1][]) => {
+      if (counts(query)) textReads++;
+      return sql.one<T>(query, ...params);
+    },
+  };
+  return { store, textReads: () => textReads };
+}
+
+let close = () => {};
+afterEach(() => close());
+
+describe("refusals before the event may write", () => {
+  it("do not read the entity's text, and record its version as before", () => {
+    const { store, textReads } = countingStore();
+    close = () => store.close();
+    const core = new BranchCore(store, "refusal-reads" as BranchId, () => Date.UTC(2026, 10, 25, 4), { defaultTimeZone: "UTC" });
+    const f = makeEventFactory(41);
+    const items = Array.from({ length: 2_000 }, (_, i) => ({
+      sha256: (i * 7919).toString(16).padStart(64, "a"),
+      file_name: `DSC_${String(i).padStart(5, "0")}.NEF`,
+      size_bytes: 24_000_000 + i,
+      note: null,
+    }));
+    const base = f.createProject(OWNER);
+    // About 250 kB of JSON: past what a batch reads up front (push-storage.ts PREFETCH_ENTITY_CHARS).
+    const project = { ...base, payload: { ...(base.payload as object), media_selection: { items } } };
+    expect(core.push(actor(OWNER, "owner"), [project as never]).verdicts[0]!.status).toBe("confirmed");
+
+    const before = textReads();
+    const denied = Array.from({ length: 10 }, (_, i) => f.updateProject(VIEWER, project.entity_id, { title: `mine ${i}` }, { base: 1 }));
+    // A dependent of a refused event is refused for its dependency (it is checked first), and sends
+    // the entity back (REJECTIONS_WITH_ENTITY): that one reads it, once.
+    const dependent = f.updateProject(VIEWER, project.entity_id, { title: "mine too" }, { dep: denied[0]!.id });
+    const { verdicts } = core.push(actor(VIEWER, "viewer"), [...denied, dependent] as never);
+
+    expect(verdicts.map((v) => (v.status === "rejected" ? v.code : v.status))).toEqual([...denied.map(() => "permission_denied"), "depends_on_rejected"]);
+    expect(verdicts.slice(0, 10).every((v) => v.status === "rejected" && v.server_entity === null && v.last_change === null)).toBe(true);
+    const last = verdicts[10]!;
+    expect(last.status === "rejected" && last.server_entity?.version).toBe(1);
+    expect(textReads() - before).toBe(1);
+    // The server's version is stored with each refusal, as when the text was read (replays and the dashboard read it).
+    const stored = store.all<{ server_version: number | null }>(
+      `SELECT server_version FROM stored_verdicts WHERE event_id IN (${[...denied, dependent].map(() => "?").join(", ")})`,
+      ...[...denied, dependent].map((e) => e.id),
+    );
+    expect(stored.map((r) => r.server_version)).toEqual(Array(11).fill(1));
+  });
+});
