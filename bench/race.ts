@@ -153,6 +153,7 @@ for (let rep = 0; rep < PLAN.reps; rep++) {
   }
 }
 
+const cores = cpus().length;
 const med = (rs: Run[], key: "durable_ms" | "b_has_all_ms" | "c_has_all_ms") => round(median(rs.map((r) => r[key])));
 const figures = Object.fromEntries(
   [...runs].filter(([, rs]) => rs.length > 0).map(([system, rs]): [RaceSystem, RaceFigures & { label: string; repetitions: number; device_peak_mb: number; device_stall_max_ms: number; cpu_ms: RaceCpu; busy: number }] => {
@@ -178,7 +179,7 @@ const figures = Object.fromEntries(
         device_peak_mb: Math.max(...rs.map((r) => r.device_peak_mb)),
         device_stall_max_ms: Math.max(...rs.map((r) => r.device_stall_max_ms)),
         cpu_ms: cpuMs,
-        busy: round(busyShare(cpuMs, cpus().length, durable), 2),
+        busy: round(busyShare(cpuMs, cores, durable), 2),
       },
     ];
   }),
@@ -188,7 +189,6 @@ console.log(`  ${"system".padEnd(54)} ${"durable".padStart(8)} ${"B all".padStar
 for (const [system, f] of Object.entries(figures)) {
   console.log(`  ${f.label.padEnd(54)} ${String(Math.round(f.durable_ms)).padStart(8)} ${String(Math.round(f.b_has_all_ms)).padStart(8)} ${String(Math.round(f.c_has_all_ms)).padStart(8)} ${String(f.workerd_cpu_s).padStart(6)} ${String(f.workerd_cpu_us_per_event).padStart(6)} ${String(f.workerd_peak_mb).padStart(6)}  (${system}${f.repetitions < PLAN.reps ? `, ${f.repetitions} of ${PLAN.reps} repetitions` : ""})`);
 }
-const cores = cpus().length;
 console.log(`\nCPU time, medians (ms): the devices' processes and workerd; busy = A + workerd + B over ${cores} cores × A's time to durable`);
 console.log(`  ${"system".padEnd(12)} ${"A→durable".padStart(10)} ${"workerd".padStart(8)} ${"B→has all".padStart(10)} ${"busy".padStart(6)} ${"cold C".padStart(8)}`);
 for (const [system, f] of Object.entries(figures)) {

@@ -59,17 +59,14 @@ export type Decision =
   /** `stored`: decided for good (stored, audited); otherwise only answered (the id is not this device's). */
   | { kind: "reject"; rejection: Rejection; stored: boolean };
 
-const refuse = (event: SyncEvent, current: Entity | null, facts: RejectFacts): Decision => ({
+const refuseKnowing = (event: SyncEvent, current: Entity | null, serverVersion: number | null, facts: RejectFacts): Decision => ({
   kind: "reject",
-  rejection: { about: "event", event, facts, current, serverVersion: current?.version ?? null },
+  rejection: { about: "event", event, facts, current, serverVersion },
   stored: true,
 });
+const refuse = (event: SyncEvent, current: Entity | null, facts: RejectFacts): Decision => refuseKnowing(event, current, current?.version ?? null, facts);
 /** A refusal made before the entity is read: only its version is known (see `decide`). */
-const refuseAt = (event: SyncEvent, serverVersion: number | null, facts: RejectFacts): Decision => ({
-  kind: "reject",
-  rejection: { about: "event", event, facts, current: null, serverVersion },
-  stored: true,
-});
+const refuseAt = (event: SyncEvent, serverVersion: number | null, facts: RejectFacts): Decision => refuseKnowing(event, null, serverVersion, facts);
 const refuseUnread = (event: PushedEvent, facts: RejectFacts<UnreadRejectCode>, stored = true): Decision => ({
   kind: "reject",
   rejection: { about: "unread", event, facts },

@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { nodeSqlStore } from "../../../durable/adapters/node-sqlite.js";
 import { BranchCore } from "../../../durable/core/branch.js";
-import type { SqlStore } from "../../../durable/core/sql.js";
+import type { SqlStore, SqlValue } from "../../../durable/core/sql.js";
 import type { BranchId } from "../../../domain/index.js";
 import { actor } from "../../support/branch.js";
 import { makeEventFactory } from "../../support/events.js";
@@ -23,11 +23,11 @@ function countingStore() {
   const counts = (query: string) => /SELECT body FROM entity_versions/.test(query);
   const store: SqlStore & { close(): void } = {
     ...sql,
-    all: <T>(query: string, ...params: Parameters<SqlStore["all"]>[1][]) => {
+    all: <T>(query: string, ...params: SqlValue[]) => {
       if (counts(query)) textReads++;
       return sql.all<T>(query, ...params);
     },
-    one: <T>(query: string, ...params: Parameters<SqlStore["one"]>[1][]) => {
+    one: <T>(query: string, ...params: SqlValue[]) => {
       if (counts(query)) textReads++;
       return sql.one<T>(query, ...params);
     },
@@ -39,7 +39,7 @@ let close = () => {};
 afterEach(() => close());
 
 describe("refusals before the event may write", () => {
-  it("do not read the entity's text, and record its version as before", () => {
+  it("do not read the entity's text, and record its version as before (a replay says the same)", () => {
     const { store, textReads } = countingStore();
     close = () => store.close();
     const core = new BranchCore(store, "refusal-reads" as BranchId, () => Date.UTC(2026, 10, 25, 4), { defaultTimeZone: "UTC" });
@@ -73,5 +73,7 @@ describe("refusals before the event may write", () => {
       ...[...denied, dependent].map((e) => e.id),
     );
     expect(stored.map((r) => r.server_version)).toEqual(Array(11).fill(1));
+    // Exactly-once (I3): the same events again get the same verdicts, from what was stored.
+    expect(core.push(actor(VIEWER, "viewer"), [...denied, dependent] as never).verdicts).toEqual(verdicts);
   });
 });
