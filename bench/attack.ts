@@ -1,7 +1,8 @@
 /**
  * Verdict amplification (issue 12, I12): can one device's small pushes make the branch send
  * megabytes and make an honest device wait? A viewer pushes batches of 10 updates that all name one
- * ~4.8 MB project (every one is refused: permission_denied), as fast as its verdicts come back,
+ * ~4.8 MB project (every one is refused: permission_denied, or depends_on_rejected for the half that
+ * build on an edit refused in the push before), as fast as its verdicts come back,
  * while a manager pushes batches of 10 sales one at a time. Measured: the manager's push → verdicts
  * latency without and with the attack, the attacker's bytes sent and received per push, and
  * workerd's peak RSS. The bare baseline of this run is the idle phase on the same server.
@@ -64,9 +65,17 @@ try {
   let attacking = true;
   let attackPushes = 0;
   let attackSent = 0;
+  let refused: string | null = null;
   const attack = (async () => {
     while (attacking) {
-      const events = Array.from({ length: 10 }, (_, i) => f.updateProject(VIEWER, project.entity_id, { title: `mine ${i}` }, { base: 1 }));
+      // Half of them build on an edit refused in the push before (depends_on_rejected), the other
+      // half are refused for permission: the two routes a viewer has to name the project.
+      const events = Array.from({ length: 10 }, (_, i) =>
+        i % 2 === 1 && refused !== null
+          ? f.updateProject(VIEWER, project.entity_id, { notes: `mine ${i}` }, { dep: refused })
+          : f.updateProject(VIEWER, project.entity_id, { title: `mine ${i}` }, { base: 1 }),
+      );
+      refused = events[0]!.id;
       const frame = JSON.stringify({ type: "push", batch_id: f.nextId(), events });
       attackSent += Buffer.byteLength(frame);
       viewer.ws.send(frame);

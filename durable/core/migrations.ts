@@ -468,6 +468,21 @@ export const MIGRATIONS: readonly Migration[] = [
       )}
     `,
   },
+  {
+    to: 14,
+    sql: `
+      -- A depends_on_rejected verdict no longer carries the server's entity (verdicts.ts
+      -- REJECTIONS_WITH_ENTITY): its dependency's rejection carried what the device needs, and a viewer
+      -- pushing edit after edit on a refused one was sent the whole project with every push. Those
+      -- given before carried it (their server_version is the version they carried), and a replay is
+      -- the verdict as first given (I3): their ids, so they are replayed with it.
+      CREATE TABLE dependents_sent_entity (event_id TEXT PRIMARY KEY) WITHOUT ROWID;
+      INSERT INTO dependents_sent_entity (event_id)
+        SELECT event_id FROM stored_verdicts
+         WHERE status = 'rejected' AND code = 'depends_on_rejected' AND server_version IS NOT NULL;
+      ${appendOnly("dependents_sent_entity")}
+    `,
+  },
 ];
 
 /** The layout this code writes: the last migration's. */

@@ -18,13 +18,18 @@ import type { SqlStore } from "./sql.js";
  * the entity moved on, was deleted or voided, or already existed. Every other rejection (permission,
  * shape, size, POS rules, references) leaves the device's base as it was: it carries no entity, so a
  * small hostile push cannot make the server send megabytes back (I12).
+ *
+ * Not `depends_on_rejected`: its dependency's rejection carried what the device needs, if anything,
+ * and came first (verdicts come in push order, a dependency before its dependents). Were it here, a
+ * viewer pushing edit after edit on one refused for permission would be sent the whole project (megabytes
+ * for a 20,000-photo selection) with every push. A replay of one stored when it carried the entity is
+ * sent without it: the same verdict, as a replay after compaction may be (the version it named can be gone).
  */
 export const REJECTIONS_WITH_ENTITY: ReadonlySet<RejectCode> = new Set([
   "entity_exists",
   "entity_deleted",
   "entity_voided",
   "version_conflict",
-  "depends_on_rejected",
   "already_voided",
 ]);
 
@@ -146,6 +151,12 @@ function decodeRow(row: VerdictRow): VerdictRecord {
   }
 }
 
+/** Whether a rejection was given with the server's entity: by its code, or a dependent's from before layout 14 (migrations.ts). */
+function sentEntity(sql: SqlStore, record: Extract<VerdictRecord, { status: "rejected" }>): boolean {
+  if (REJECTIONS_WITH_ENTITY.has(record.code)) return true;
+  return record.code === "depends_on_rejected" && sql.one("SELECT 1 AS n FROM dependents_sent_entity WHERE event_id = ?", record.event_id) !== undefined;
+}
+
 /** The verdict as first given, rebuilt from its record. */
 export function verdictFromRecord(sql: SqlStore, record: VerdictRecord): Verdict {
   switch (record.status) {
@@ -156,7 +167,7 @@ export function verdictFromRecord(sql: SqlStore, record: VerdictRecord): Verdict
       return { event_id, status, seq, entity_id, version, official_receipt_no, official_invoice_no } satisfies ConfirmedVerdict;
     }
     case "rejected": {
-      const version = REJECTIONS_WITH_ENTITY.has(record.code) ? record.server_version : null;
+      const version = sentEntity(sql, record) ? record.server_version : null;
       return {
         event_id: record.event_id,
         status: "rejected",
