@@ -7,12 +7,15 @@
  * from the verdicts, as the desktop does (wire.md, Live and poke; `RACE_ECHO=1` in the environment
  * leaves it out, for the race as it ran before v11); B applies `live`
  * changes whose seq follows its cursor and pulls on a gap or a `poke` (the server pokes a device
- * that only listens once its unread live bytes pass a budget, I12); C pulls pages from 0,
+ * that only listens once its unread live bytes pass a budget, I12), and says it reads with a `ping`
+ * every READ_ACK_CHARS of `live` and `poke`, as wire.md's "A client that keeps up" and the desktop
+ * do (since issue 16's eighth pass; before, it sent nothing and was poked sooner); C pulls pages from 0,
  * asking for the next page before counting this one. Frames are parsed, not validated: the
  * server's speed is measured, not a client's.
  */
 import { WebSocket } from "ws";
 import { MAX_BATCH_EVENTS, MAX_PULL_PAGE_CHANGES, PROTOCOL_VERSION } from "../../../protocol/index.js";
+import { READ_ACK_CHARS, READING_NONCE } from "../../../desktop/sync/session.js";
 import { benchProject } from "../../lib/payload.js";
 import { Waiters } from "../../lib/waiters.js";
 import { batches, newId, now, type RaceDevice, tick } from "./race-device.js";
@@ -38,6 +41,7 @@ export class ProtocolRace implements RaceDevice {
   #pulling = false;
   #inFlight = 0;
   #confirmed = 0;
+  #readSinceSent = 0;
   #failure: string | null = null;
   /** Frames received by type, with when the last of each came: how B got its records. */
   readonly #frames: Record<string, [count: number, lastAt: number]> = {};
@@ -54,7 +58,19 @@ export class ProtocolRace implements RaceDevice {
     url.protocol = "ws:";
     const ws = new WebSocket(url);
     await new Promise<void>((resolve, reject) => ws.once("open", () => resolve()).once("error", reject));
-    ws.on("message", (data) => this.#frame(JSON.parse(String(data)) as ServerFrame));
+    ws.on("message", (data) => {
+      const text = String(data);
+      const frame = JSON.parse(text) as ServerFrame;
+      // A client that applies what it is sent says so (wire.md, "A client that keeps up"), as the desktop does.
+      if (frame.type === "live" || frame.type === "poke") {
+        this.#readSinceSent += text.length;
+        if (this.#readSinceSent >= READ_ACK_CHARS) {
+          this.#readSinceSent = 0;
+          ws.send(JSON.stringify({ type: "ping", nonce: READING_NONCE }));
+        }
+      }
+      this.#frame(frame);
+    });
     ws.on("close", (code, reason) => this.#fail(`socket closed ${code} ${String(reason)}`));
     this.#ws = ws;
     const install_id = crypto.randomUUID();
@@ -125,6 +141,7 @@ export class ProtocolRace implements RaceDevice {
   #pull() {
     if (this.#pulling) return;
     this.#pulling = true;
+    this.#readSinceSent = 0; // any frame tells the branch this connection reads
     this.#ws!.send(JSON.stringify({ type: "pull", request_id: crypto.randomUUID(), since: this.#cursor, limit: MAX_PULL_PAGE_CHANGES }));
   }
 
