@@ -146,6 +146,18 @@ export function readQueued(ctx: StoreContext, row: QueueRow): ReadQueued {
 }
 
 /**
+ * A queue row's wire event as JSON text, its payload spliced in as the row stores it (`payloadText`,
+ * the very text `JSON.parse` made the event's payload from): the text `JSON.stringify(event)` makes
+ * but for the order of its keys (the payload last), without serialising the payload again. A batch is
+ * measured and sent as these texts (sync-apply.ts nextBatch, session.ts): each event was serialised
+ * twice before, once to measure it and once in the push frame.
+ */
+export function eventText(event: SyncEvent, payloadText: string): string {
+  const { payload: _payload, ...envelope } = event;
+  return `${JSON.stringify(envelope).slice(0, -1)},"payload":${payloadText}}`;
+}
+
+/**
  * The events this process wrote, validated as they were written, kept until a batch takes them: a
  * batch then sends each as it was written instead of reading its row back through the schema again
  * (`readQueued`, the larger part of preparing a batch). Only while the row still holds exactly what was

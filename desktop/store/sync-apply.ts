@@ -13,7 +13,7 @@
  */
 import { applyEvent, type Entity, type SyncEvent } from "../../domain/index.js";
 import { type Change, type ConfirmedVerdict, FRAME_LIMIT_BYTES, type LastChange, MAX_BATCH_EVENTS, utf8ByteLength, type Verdict } from "../../protocol/index.js";
-import { audit, log, logMany, nowIso, type QueueRow, readQueued, STAMP_BATCH, type StoreContext } from "./context.js";
+import { audit, eventText, log, logMany, nowIso, type QueueRow, readQueued, STAMP_BATCH, type StoreContext } from "./context.js";
 import { recordCommittedPos } from "./pos-facts.js";
 import { quarantine, rejectRow } from "./reject.js";
 import { readBase, refreshView, upsertViewText, writeBase, writeBaseText } from "./view.js";
@@ -22,6 +22,8 @@ import { newId } from "./writes.js";
 export interface Batch {
   batch_id: string;
   events: SyncEvent[];
+  /** Each event's JSON text, in order (context.ts eventText): what the push frame carries. */
+  texts: string[];
 }
 
 /** Room for the push envelope around the events of a batch that should fit one frame. */
@@ -38,8 +40,8 @@ export function nextBatch(ctx: StoreContext, maxEvents = MAX_BATCH_EVENTS, inFli
     for (const batch of batches) {
       if (inFlight.has(batch.batch_id)) continue;
       // The same id again, without what was decided or quarantined since: the server answers each event on its own (I3).
-      const events = readableEvents(ctx, pendingIn(ctx, batch), true).map((r) => r.event);
-      if (events.length > 0) return { batch_id: batch.batch_id, events };
+      const readable = readableEvents(ctx, pendingIn(ctx, batch), true);
+      if (readable.length > 0) return { batch_id: batch.batch_id, events: readable.map((r) => r.event), texts: readable.map((r) => r.text) };
       // Every event of it was decided without its verdicts (quarantined, rejected with an event it
       // depends on, or its commit pulled): nothing is left to ask.
       ctx.stmt("DELETE FROM sync_batches WHERE batch_id = ?").run(batch.batch_id);
@@ -52,13 +54,15 @@ export function nextBatch(ctx: StoreContext, maxEvents = MAX_BATCH_EVENTS, inFli
         .all(after, maxEvents) as QueueRow[];
       if (rows.length === 0) return null;
       const events: SyncEvent[] = [];
+      const texts: string[] = [];
       let first = 0;
       let last = 0;
       let bytes = BATCH_ENVELOPE_BYTES;
-      for (const { row, event } of readableEvents(ctx, rows, false)) {
-        const size = utf8ByteLength(JSON.stringify(event)) + 1;
+      for (const { row, event, text } of readableEvents(ctx, rows, false)) {
+        const size = utf8ByteLength(text) + 1;
         if (events.length > 0 && bytes + size > FRAME_LIMIT_BYTES) break;
         events.push(event);
+        texts.push(text);
         if (first === 0) first = row.position;
         last = row.position;
         bytes += size;
@@ -69,7 +73,7 @@ export function nextBatch(ctx: StoreContext, maxEvents = MAX_BATCH_EVENTS, inFli
       // were quarantined on the way, which decided them.
       ctx.stmt("INSERT INTO sync_batches (first_position, last_position, batch_id, sent_at) VALUES (?, ?, ?, ?)").run(first, last, batch_id, nowIso(ctx));
       audit(ctx, "push", `batch ${batch_id}: ${events.length} event(s)`);
-      return { batch_id, events };
+      return { batch_id, events, texts };
     }
   })();
 }
@@ -103,20 +107,21 @@ function stillOpenIn(ctx: StoreContext, batchId: string): number {
  * The rows' wire events, in order, quarantining each row that cannot be read back (and, with it, the
  * later rows built on it). `sent`: the rows are an unanswered batch's, sent before. Call inside a transaction.
  */
-function readableEvents(ctx: StoreContext, rows: readonly QueueRow[], sent: boolean): Array<{ row: QueueRow; event: SyncEvent }> {
-  const out: Array<{ row: QueueRow; event: SyncEvent }> = [];
+function readableEvents(ctx: StoreContext, rows: readonly QueueRow[], sent: boolean): Array<{ row: QueueRow; event: SyncEvent; text: string }> {
+  const out: Array<{ row: QueueRow; event: SyncEvent; text: string }> = [];
   const decided = new Set<string>();
   const deviceId = ctx.config().device_id;
   for (const row of rows) {
     if (decided.has(row.id)) continue;
+    // Either way the event's payload was parsed from the row's text, so that text is its payload's.
     const written = ctx.written.take(row, deviceId);
     if (written !== null) {
-      out.push({ row, event: written });
+      out.push({ row, event: written, text: eventText(written, row.payload_json) });
       continue;
     }
     const read = readQueued(ctx, row);
     if (read.ok) {
-      out.push({ row, event: read.value.event });
+      out.push({ row, event: read.value.event, text: eventText(read.value.event, row.payload_json) });
       continue;
     }
     for (const id of quarantine(ctx, row, read.error, readBase(ctx, row.entity_id), sent)) decided.add(id);

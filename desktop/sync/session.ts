@@ -478,7 +478,8 @@ class Session {
     const batchId = batch.batch_id;
     // The store makes a batch id like an event id (and it doubles as the upload's transfer id).
     const push: Push = { type: "push", batch_id: batchId as EventId, events: batch.events };
-    const text = JSON.stringify(push);
+    // The frame `JSON.stringify(push)` would make, from the events' texts the store measured them by.
+    const text = `{"type":"push","batch_id":${JSON.stringify(batchId)},"events":[${batch.texts.join(",")}]}`;
     const chunked = utf8ByteLength(text) > FRAME_LIMIT_BYTES;
     if (!chunked) {
       this.#track({ kind: "push", batchId, upload: "frame" });

@@ -101,6 +101,15 @@ describe("local writes (I1)", () => {
     const reread = again.nextBatch()!;
     expect(reread.batch_id).toBe(sent.batch_id);
     expect(JSON.stringify(reread.events)).toBe(JSON.stringify(sent.events));
+    // The texts a batch is measured and sent by are its events, whether remembered or read back.
+    for (const batch of [sent, reread]) {
+      expect(batch.texts).toHaveLength(batch.events.length);
+      batch.texts.forEach((text, i) => {
+        expect(JSON.parse(text)).toStrictEqual(batch.events[i]);
+        // The same characters JSON.stringify makes, but for the order of the keys (the payload spliced in last).
+        expect(text.length).toBe(JSON.stringify(batch.events[i]).length);
+      });
+    }
   });
 
   it("a create's event is exactly what the event schema decodes it to, though the store does not decode it again", async () => {

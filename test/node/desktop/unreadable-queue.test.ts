@@ -87,7 +87,7 @@ describe("an unreadable queued event", () => {
     corruptQueuedPayload(a, first.id, "not json at all");
 
     const again = a.nextBatch()!;
-    expect(again).toEqual({ batch_id: sent.batch_id, events: [sent.events[1]] });
+    expect(again).toEqual({ batch_id: sent.batch_id, events: [sent.events[1]], texts: [sent.texts[1]] });
     syncDirect(a, server.core);
     expect([...server.core.entities()].map((e) => e.entity_id)).toEqual([second.entity_id]);
     expect(a.queueCounts()).toEqual({ pending: 0, sent: 0, confirmed: 1, rejected: 1 });
