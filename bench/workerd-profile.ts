@@ -5,6 +5,8 @@
  * the bare baseline Durable Object pushed the same records in the same workerd for the ratio; and,
  * with `--profile`, a CPU profile of the isolate taken through workerd's inspector (the Chrome
  * DevTools Protocol's Profiler domain), summed per function as a top-down tree and as self times.
+ * (Under wrangler 4.86 the inspector proxy does not pass Profiler commands on: `--profile` then stops
+ * at once and says so; use `--perf`.)
  * The profiler's own cost makes the profiled run slower: profiles are for proportions, the CPU
  * figure is from a run without it. Not part of `npm run bench`; a tool for docs/benchmarks.md.
  *
@@ -232,19 +234,32 @@ class Profiler {
     return new Profiler(await Promise.all(targets.map((t) => open(t.webSocketDebuggerUrl))));
   }
 
+  /**
+   * One inspector command. Wrangler 4.86's inspector proxy sends `Profiler.*` commands back as they
+   * came (no `result`) and then drops the connection, where `Runtime.*` work (bench/workerd-heap.ts):
+   * that is said at once, not waited out.
+   */
   #call(ws: WebSocket, method: string, params: object = {}): Promise<Record<string, unknown>> {
     const id = ++this.#id;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${method}: no answer`)), 60_000);
-      const onMessage = (data: unknown) => {
-        const m = JSON.parse(String(data)) as { id?: number; result?: Record<string, unknown>; error?: unknown };
-        if (m.id !== id) return;
+      const done = (error: Error | null, result?: Record<string, unknown>) => {
         clearTimeout(timer);
         ws.off("message", onMessage);
-        if (m.error) reject(new Error(`${method}: ${JSON.stringify(m.error)}`));
-        else resolve(m.result ?? {});
+        ws.off("close", onClose);
+        if (error) reject(error);
+        else resolve(result ?? {});
       };
+      const timer = setTimeout(() => done(new Error(`${method}: no answer in 60 s`)), 60_000);
+      const onMessage = (data: unknown) => {
+        const m = JSON.parse(String(data)) as { id?: number; result?: Record<string, unknown>; error?: unknown; method?: string };
+        if (m.id !== id) return;
+        if (m.error) done(new Error(`${method}: ${JSON.stringify(m.error)}`));
+        else if (m.result === undefined && m.method === method) done(new Error(`${method}: the inspector sent the command back instead of answering it (wrangler's inspector proxy does not pass Profiler commands to workerd); profile with --perf instead`));
+        else done(null, m.result);
+      };
+      const onClose = (code: number) => done(new Error(`${method}: the inspector closed the connection (${code}) without answering; profile with --perf instead`));
       ws.on("message", onMessage);
+      ws.on("close", onClose);
       ws.send(JSON.stringify({ id, method, params }));
     });
   }
@@ -369,4 +384,7 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+await main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});
