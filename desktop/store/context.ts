@@ -149,8 +149,8 @@ export function readQueued(ctx: StoreContext, row: QueueRow): ReadQueued {
  * A queue row's wire event as JSON text, its payload spliced in as the row stores it (`payloadText`,
  * the very text `JSON.parse` made the event's payload from): the text `JSON.stringify(event)` makes
  * but for the order of its keys (the payload last), without serialising the payload again. A batch is
- * measured and sent as these texts (sync-apply.ts nextBatch, session.ts): each event was serialised
- * twice before, once to measure it and once in the push frame.
+ * measured and sent as these texts (sync-apply.ts nextBatch, session.ts), so each event is serialised
+ * once on its way out.
  */
 export function eventText(event: SyncEvent, payloadText: string): string {
   const { payload: _payload, ...envelope } = event;

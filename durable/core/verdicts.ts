@@ -22,8 +22,8 @@ import type { SqlStore } from "./sql.js";
  * Not `depends_on_rejected`: its dependency's rejection carried what the device needs, if anything,
  * and came first (verdicts come in push order, a dependency before its dependents). Were it here, a
  * viewer pushing edit after edit on one refused for permission would be sent the whole project (megabytes
- * for a 20,000-photo selection) with every push. A replay of one stored when it carried the entity is
- * sent without it: the same verdict, as a replay after compaction may be (the version it named can be gone).
+ * for a 20,000-photo selection) with every push. Those given before storage layout 14 carried it, and
+ * are replayed with it (`sentEntity`, migrations.ts `dependents_sent_entity`).
  */
 export const REJECTIONS_WITH_ENTITY: ReadonlySet<RejectCode> = new Set([
   "entity_exists",

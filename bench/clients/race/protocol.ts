@@ -9,7 +9,7 @@
  * changes whose seq follows its cursor and pulls on a gap or a `poke` (the server pokes a device
  * that only listens once its unread live bytes pass a budget, I12), and says it reads with a `ping`
  * every READ_ACK_CHARS of `live` and `poke`, as wire.md's "A client that keeps up" and the desktop
- * do (since issue 16's eighth pass; before, it sent nothing and was poked sooner); C pulls pages from 0,
+ * do; C pulls pages from 0,
  * asking for the next page before counting this one. Frames are parsed, not validated: the
  * server's speed is measured, not a client's.
  */
